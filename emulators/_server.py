@@ -1,0 +1,54 @@
+"""Run an ASGI app under uvicorn on a pre-bound loopback socket, in a background thread.
+
+Binding the socket first gives the caller the real port (port 0 = ephemeral) before the server
+starts, which is what tests and the benchmark need to wire base URLs together.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from typing import Any
+
+import uvicorn
+
+
+def bind_socket(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+class BackgroundServer:
+    """One uvicorn server in a daemon thread, listening on one or more pre-bound sockets."""
+
+    def __init__(self, app: Any, sockets: list[socket.socket], log_level: str = "warning") -> None:
+        self.sockets = sockets
+        config = uvicorn.Config(app, log_level=log_level, lifespan="on", access_log=False)
+        self.server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        self.server.run(sockets=self.sockets)
+
+    def start(self, timeout: float = 10.0) -> None:
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not self.server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("emulator server failed to start")
+            time.sleep(0.01)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self.server.should_exit = True
+        self._thread.join(timeout)
+        for sock in self.sockets:
+            sock.close()
+
+
+def url_of(sock: socket.socket, host: str = "127.0.0.1") -> str:
+    return f"http://{host}:{sock.getsockname()[1]}"

@@ -1,0 +1,1 @@
+"""HTTP routes: one router per resource, kept thin (parse, authorize, call the dispatcher)."""

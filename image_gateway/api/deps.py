@@ -1,0 +1,46 @@
+"""FastAPI dependencies as `Annotated` aliases: settings, dispatcher, authenticated client."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+
+from ..auth import Client, KeyChecker
+from ..dispatch import Dispatcher
+from ..settings import Settings
+
+
+def get_app_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_dispatcher(request: Request) -> Dispatcher:
+    dispatcher: Dispatcher = request.app.state.dispatcher
+    return dispatcher
+
+
+def authenticate(
+    request: Request,
+    x_api_key: Annotated[str | None, Header(include_in_schema=False)] = None,
+    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> Client:
+    checker: KeyChecker = request.app.state.key_checker
+    client = checker.authenticate(
+        x_api_key, authorization, request.client.host if request.client else None
+    )
+    request.state.client_name = client.name
+    return client
+
+
+def public_base_url(request: Request) -> str:
+    """Where clients reach this gateway: `PUBLIC_BASE_URL`, else the request's own base URL."""
+    configured = request.app.state.settings.public_base_url
+    return configured or str(request.base_url).rstrip("/")
+
+
+SettingsDep = Annotated[Settings, Depends(get_app_settings)]
+DispatcherDep = Annotated[Dispatcher, Depends(get_dispatcher)]
+ClientDep = Annotated[Client, Depends(authenticate)]
+BaseUrlDep = Annotated[str, Depends(public_base_url)]

@@ -1,0 +1,154 @@
+"""The application factory: wires settings, the upstream client, providers, store and routes,
+and renders every error through one handler."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from . import __version__
+from .api import catalog, files, health, images
+from .auth import KeyChecker
+from .dispatch import Dispatcher
+from .errors import GatewayError, InvalidRequest, NotFound, error_body
+from .http_client import UpstreamClient
+from .logs import configure_logging
+from .middleware import BodyLimitMiddleware, RequestContextMiddleware
+from .providers.registry import PROVIDER_CLASSES
+from .schemas import GenerationBody
+from .settings import Settings, load_settings
+from .storage import LocalImageStore
+
+log = logging.getLogger("image_gateway")
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or load_settings()
+    configure_logging(settings.log_level)
+    http = UpstreamClient(
+        connect_timeout=settings.upstream_connect_timeout_seconds,
+        read_timeout=settings.upstream_read_timeout_seconds,
+        max_connections=settings.upstream_max_connections,
+        max_response_bytes=settings.upstream_max_response_bytes,
+    )
+    providers = {name: cls(settings, http) for name, cls in PROVIDER_CLASSES.items()}
+    store = LocalImageStore(settings.image_store_dir)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await http.start()
+        _announce(settings, providers)
+        try:
+            yield
+        finally:
+            await http.close()
+
+    app = FastAPI(
+        title="image-gateway",
+        version=__version__,
+        description="One API for image generation across OpenAI, Black Forest Labs and more.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.http = http
+    app.state.store = store
+    app.state.key_checker = KeyChecker(settings.gateway_api_keys)
+    app.state.dispatcher = Dispatcher(settings, providers, store)
+    for router in (images.router, files.router, catalog.router, health.router):
+        app.include_router(router)
+    _install_error_handlers(app)
+    _register_schema(app, GenerationBody)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)
+    app.add_middleware(RequestContextMiddleware)
+    return app
+
+
+def _announce(settings: Settings, providers: dict) -> None:  # type: ignore[type-arg]
+    configured = [name for name, p in providers.items() if p.configured]
+    log.info("image-gateway started", extra={"fields": {"providers_configured": configured}})
+    if settings.development_mode:
+        log.warning(
+            "DEVELOPMENT MODE: GATEWAY_API_KEYS is empty, so requests are served WITHOUT a key "
+            "to loopback clients only and every other client gets 401. Set GATEWAY_API_KEYS "
+            "before exposing this gateway."
+        )
+
+
+def _error_response(err: GatewayError, request: Request) -> Response:
+    request_id = getattr(request.state, "request_id", None)
+    return Response(
+        orjson.dumps(error_body(err, request_id)),
+        status_code=err.status_code,
+        media_type="application/json",
+        headers=err.headers,
+    )
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(GatewayError)
+    async def gateway_error(request: Request, exc: GatewayError) -> Response:
+        if exc.status_code >= 500:
+            log.warning(
+                "upstream failure",
+                extra={
+                    "fields": {
+                        "request_id": getattr(request.state, "request_id", None),
+                        "error_code": exc.code,
+                        "provider": exc.provider,
+                        "error": exc.message,
+                    }
+                },
+            )
+        return _error_response(exc, request)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        first = exc.errors()[0] if exc.errors() else {}
+        loc = [str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path")]
+        field = ".".join(loc) or None
+        message = str(first.get("msg", "invalid request")).removeprefix("Value error, ")
+        return _error_response(
+            InvalidRequest(f"{field}: {message}" if field else message, param=field), request
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        err: GatewayError
+        if exc.status_code == 404:
+            err = NotFound(f"no route for {request.method} {request.url.path}")
+        else:
+            err = InvalidRequest(str(exc.detail), code="http_error")
+            err.status_code = exc.status_code
+        return _error_response(err, request)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        request_id = getattr(request.state, "request_id", None)
+        log.error("unhandled error", exc_info=exc, extra={"fields": {"request_id": request_id}})
+        err = GatewayError("internal error; the request id identifies it in the gateway's logs")
+        return _error_response(err, request)
+
+
+def _register_schema(app: FastAPI, model: type[BaseModel]) -> None:
+    """Publish a request model the routes parse themselves (for speed) in the OpenAPI schema."""
+    original = app.openapi
+
+    def openapi() -> dict:  # type: ignore[type-arg]
+        if app.openapi_schema is None:
+            schema = original()
+            defs = schema.setdefault("components", {}).setdefault("schemas", {})
+            model_schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+            defs.update(model_schema.pop("$defs", {}))
+            defs[model.__name__] = model_schema
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

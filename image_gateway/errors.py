@@ -1,0 +1,119 @@
+"""The gateway's closed set of errors, and their one rendering as OpenAI-style JSON.
+
+    GatewayError
+    ├── CallerError                 the request is wrong (4xx, never retried, never a fallback)
+    │   ├── InvalidRequest          400 invalid_request_error (names the field in `param`)
+    │   ├── ContentPolicyViolation  400 content_policy_violation (provider moderation)
+    │   ├── AuthenticationFailed    401
+    │   ├── NotFound                404 unknown model, provider, route or image
+    │   └── PayloadTooLarge         413
+    └── ProviderError               the provider failed or cannot be used (5xx/429/402)
+        ├── ProviderNotConfigured   503 no key configured for the provider
+        ├── ProviderRateLimited     429 (carries the provider's Retry-After)
+        ├── ProviderQuotaExhausted  402 the provider account is out of credits; not retryable
+        ├── UpstreamError           502 bad status, malformed body, connection failure
+        └── UpstreamTimeout         504 connect/read timeout or polling deadline
+
+Adapters raise these; `http_client` maps transport exceptions to them in one place; the handler
+in `app.py` renders them with `error_body()`. A message never contains a secret or a raw
+provider body (provider text is trimmed and scrubbed before it gets here).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class GatewayError(Exception):
+    status_code = 500
+    error_type = "server_error"
+    default_code: str | None = None
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        param: str | None = None,
+        provider: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code or self.default_code
+        self.param = param
+        self.provider = provider
+        self.headers = headers or {}
+
+
+class CallerError(GatewayError):
+    status_code = 400
+    error_type = "invalid_request_error"
+
+
+class InvalidRequest(CallerError):
+    default_code = "invalid_value"
+
+
+class ContentPolicyViolation(CallerError):
+    default_code = "content_policy_violation"
+
+
+class AuthenticationFailed(CallerError):
+    status_code = 401
+    error_type = "authentication_error"
+    default_code = "invalid_api_key"
+
+
+class NotFound(CallerError):
+    status_code = 404
+    default_code = "not_found"
+
+
+class PayloadTooLarge(CallerError):
+    status_code = 413
+    default_code = "payload_too_large"
+
+
+class ProviderError(GatewayError):
+    status_code = 502
+    error_type = "provider_error"
+
+
+class ProviderNotConfigured(ProviderError):
+    status_code = 503
+    default_code = "provider_not_configured"
+
+
+class ProviderRateLimited(ProviderError):
+    status_code = 429
+    error_type = "rate_limit_error"
+    default_code = "provider_rate_limited"
+
+
+class ProviderQuotaExhausted(ProviderError):
+    status_code = 402
+    default_code = "provider_quota_exhausted"
+
+
+class UpstreamError(ProviderError):
+    default_code = "upstream_error"
+
+
+class UpstreamTimeout(ProviderError):
+    status_code = 504
+    default_code = "upstream_timeout"
+
+
+def error_body(err: GatewayError, request_id: str | None) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "message": err.message,
+        "type": err.error_type,
+        "code": err.code,
+        "param": err.param,
+    }
+    if err.provider:
+        body["provider"] = err.provider
+    if request_id:
+        body["request_id"] = request_id
+    return {"error": body}

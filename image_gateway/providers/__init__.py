@@ -1,0 +1,1 @@
+"""Provider adapters, side by side: one module each, listed in `registry.py`."""

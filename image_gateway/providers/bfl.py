@@ -1,0 +1,312 @@
+"""`bfl-flux`: Black Forest Labs' FLUX API — submit, poll `polling_url`, download `sample`.
+
+`to_vendor()` / `parse_submit()` / `parse_poll()` are pure; `generate()` is the I/O path.
+`x-key` is only ever sent to the configured BFL host or a trusted BFL domain; the returned
+`polling_url` is used verbatim when trusted, otherwise the gateway polls its own base URL.
+The signed `sample` URL expires after 10 minutes, so it is downloaded as soon as it is Ready.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import time
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+from ..errors import (
+    ContentPolicyViolation,
+    InvalidRequest,
+    ProviderQuotaExhausted,
+    ProviderRateLimited,
+    UpstreamError,
+    UpstreamTimeout,
+)
+from ..http_client import UpstreamResponse
+from ..schemas import GeneratedImage, ImageTask, ProviderResult
+from .base import ModelSpec, Provider
+from .bfl_models import MODELS, REQUIRED_PARAMS
+from .common import provider_message, retry_after_header, retry_after_seconds, sniff_image_type
+from .masks import openai_mask_to_bfl
+from .sizing import aspect_of, dims_for_aspect, fit_within, ratio_value
+
+PENDING = "pending"
+NOT_FOUND = "not_found"
+UNSUPPORTED_FIELDS = (
+    "negative_prompt",
+    "quality",
+    "style",
+    "background",
+    "moderation",
+    "output_compression",
+)
+MODERATED = ("Request Moderated", "Content Moderated")
+FAILED = ("Error", "Failed")
+NOT_FOUND_GRACE = 3  # "Task not found" right after submit is tolerated this many polls
+
+
+@dataclass(frozen=True, slots=True)
+class Submitted:
+    task_id: str
+    polling_url: str | None
+    cost_credits: float | None
+
+
+class BFLProvider(Provider):
+    name = "bfl-flux"
+    label = "Black Forest Labs FLUX API"
+    default_model_setting = "bfl_default_model"
+
+    @property
+    def configured(self) -> bool:
+        return self.settings.bfl_api_key is not None
+
+    def catalogue(self) -> dict[str, ModelSpec]:
+        return MODELS
+
+    def validate(self, task: ImageTask, spec: ModelSpec) -> None:
+        super().validate(task, spec)
+        for name in UNSUPPORTED_FIELDS:
+            if getattr(task, name) is not None:
+                raise InvalidRequest(f"{name} is not supported by {spec.id}", param=name)
+        if task.aspect_ratio is not None and not 9 / 21 <= ratio_value(task.aspect_ratio) <= 21 / 9:
+            raise InvalidRequest("aspect_ratio must be between 21:9 and 9:21", param="aspect_ratio")
+        for name in REQUIRED_PARAMS.get(spec.id, ()):
+            if name not in task.params:
+                raise InvalidRequest(
+                    f"{spec.id} needs provider_params.{name}", param=f"provider_params.{name}"
+                )
+        if task.is_edit and spec.extra["size_mode"] == "none" and task.size is not None:
+            raise InvalidRequest(f"{spec.id} keeps the input image's size", param="size")
+
+    async def generate(self, task: ImageTask, spec: ModelSpec) -> ProviderResult:
+        assert self.settings.bfl_api_key is not None
+        key = self.settings.bfl_api_key.get_secret_value()
+        body = to_vendor(task, spec)
+        if task.mask is not None:
+            body["mask"] = await asyncio.to_thread(openai_mask_to_bfl, task.mask.data)
+        base = self.settings.bfl_base_url
+        resp = await self.http.request(
+            "POST",
+            f"{base}/v1/{spec.extra['path']}",
+            provider=self.name,
+            headers={"x-key": key},
+            json=body,
+        )
+        submitted = parse_submit(resp, [key])
+        result = await self._poll(submitted, key)
+        image = await self._download(result)
+        usage = None if submitted.cost_credits is None else {"cost_credits": submitted.cost_credits}
+        return ProviderResult(images=[image], usage=usage)
+
+    async def _poll(self, submitted: Submitted, key: str) -> dict[str, Any]:
+        url = submitted.polling_url
+        if url is None or not self.trusted(url):
+            url = f"{self.settings.bfl_base_url}/v1/get_result?id={quote(submitted.task_id)}"
+        started = time.monotonic()
+        deadline = started + self.settings.bfl_poll_timeout_seconds
+        interval = self.settings.bfl_poll_initial_seconds
+        not_found = 0
+        while True:
+            wait = min(interval, max(0.0, deadline - time.monotonic()))
+            await asyncio.sleep(wait)
+            if time.monotonic() >= deadline:
+                raise UpstreamTimeout(
+                    f"bfl-flux task {submitted.task_id} did not finish within "
+                    f"{self.settings.bfl_poll_timeout_seconds:g} s",
+                    provider=self.name,
+                )
+            interval = min(interval * 1.5, self.settings.bfl_poll_max_interval_seconds)
+            try:
+                resp = await self.http.request(
+                    "GET",
+                    url,
+                    provider=self.name,
+                    headers={"x-key": key},
+                    deadline=deadline - time.monotonic(),
+                )
+            except (UpstreamError, UpstreamTimeout):
+                continue  # a poll is free: try again until the deadline
+            outcome = parse_poll(resp, submitted.task_id, [key])
+            if isinstance(outcome, dict):
+                return outcome
+            if outcome == NOT_FOUND:
+                not_found += 1
+                if not_found > NOT_FOUND_GRACE:
+                    raise UpstreamError(
+                        f"bfl-flux lost task {submitted.task_id}",
+                        provider=self.name,
+                        code="task_not_found",
+                    )
+                continue
+            if outcome == PENDING:
+                hint = retry_after_seconds(resp.headers)
+                if hint is not None:
+                    interval = max(
+                        interval, min(hint, self.settings.bfl_poll_max_interval_seconds * 5)
+                    )
+
+    async def _download(self, result: dict[str, Any]) -> GeneratedImage:
+        sample = result.get("sample")
+        if not isinstance(sample, str) or not self.trusted(sample):
+            raise UpstreamError("bfl-flux returned no usable result image", provider=self.name)
+        resp = await self.http.request("GET", sample, provider=self.name)
+        mime = sniff_image_type(resp.body)
+        if resp.status != 200 or mime is None:
+            raise UpstreamError(
+                f"bfl-flux result image could not be downloaded (HTTP {resp.status})",
+                provider=self.name,
+            )
+        seed = result.get("seed")
+        return GeneratedImage(resp.body, mime, seed=seed if isinstance(seed, int) else None)
+
+    def trusted(self, url: str) -> bool:
+        """May this URL receive our traffic (and, for polling, `x-key`)? Same scheme rules as
+        the base URL, and a host equal to the base host or within a trusted BFL domain."""
+        base = urlsplit(self.settings.bfl_base_url)
+        try:
+            parts = urlsplit(url)
+            parts.port  # noqa: B018 - raises ValueError on a malformed port
+        except ValueError:
+            return False
+        if parts.scheme not in ("https", base.scheme) or parts.username or parts.password:
+            return False
+        host = (parts.hostname or "").rstrip(".")
+        if not host:
+            return False
+        if host == base.hostname:
+            return True
+        return any(host == s or host.endswith("." + s) for s in self.settings.bfl_trusted_hosts)
+
+
+def to_vendor(task: ImageTask, spec: ModelSpec) -> dict[str, Any]:
+    """The JSON body for one BFL submission (one image)."""
+    body: dict[str, Any] = {"prompt": task.prompt}
+    if task.seed is not None:
+        body["seed"] = task.seed
+    if task.output_format is not None:
+        body["output_format"] = task.output_format
+    mode = spec.extra["size_mode"]
+    if mode == "aspect":
+        if task.aspect_ratio is not None:
+            body["aspect_ratio"] = task.aspect_ratio
+        elif task.size is not None:
+            body["aspect_ratio"] = aspect_of(task.size)
+    elif mode in ("wh32", "wh16"):
+        size = task.size
+        if size is None and task.aspect_ratio is not None:
+            size = dims_for_aspect(task.aspect_ratio, megapixels=1.0, multiple=16)
+        if size is not None:
+            if mode == "wh32":
+                size = fit_within(size, low=256, high=1440, multiple=32)
+            else:
+                size = fit_within(size, low=64, high=4096, multiple=16, max_pixels=4 * 1024 * 1024)
+            body["width"], body["height"] = size
+    images = [base64.b64encode(img.data).decode("ascii") for img in task.images]
+    if images:
+        if "image_field" in spec.extra:
+            body[spec.extra["image_field"]] = images[0]
+        else:
+            body.update(zip(spec.extra["refs"], images, strict=False))
+    body.update(task.params)  # provider-specific fields win over translated common ones
+    return body
+
+
+def parse_submit(resp: UpstreamResponse, secrets: list[str]) -> Submitted:
+    if resp.status != 200:
+        raise error_from(resp, secrets)
+    payload = resp.json("bfl-flux")
+    task_id = payload.get("id") if isinstance(payload, dict) else None
+    if not isinstance(task_id, str) or not task_id:
+        raise UpstreamError(
+            "bfl-flux accepted the request but returned no task id", provider="bfl-flux"
+        )
+    polling_url = payload.get("polling_url")
+    cost = payload.get("cost")
+    return Submitted(
+        task_id,
+        polling_url if isinstance(polling_url, str) else None,
+        float(cost) if isinstance(cost, int | float) else None,
+    )
+
+
+def parse_poll(
+    resp: UpstreamResponse, task_id: str, secrets: list[str]
+) -> str | dict[str, Any]:
+    """PENDING, "not_found", or the Ready `result` dict; raises for terminal failures."""
+    if resp.status in (202, 429) or resp.status >= 500:
+        return PENDING
+    if resp.status == 404:
+        return NOT_FOUND
+    if resp.status != 200:
+        raise error_from(resp, secrets)
+    try:
+        payload = resp.json("bfl-flux")
+    except UpstreamError:
+        return PENDING  # a garbled poll answer is retried like any failed poll
+    status = payload.get("status") if isinstance(payload, dict) else None
+    if status == "Ready":
+        result = payload.get("result")
+        if not isinstance(result, dict):
+            raise UpstreamError("bfl-flux reported Ready without a result", provider="bfl-flux")
+        return result
+    if status in MODERATED:
+        which = "input" if status == "Request Moderated" else "generated image"
+        raise ContentPolicyViolation(
+            f"the provider's safety system rejected the {which} ({status})", provider="bfl-flux"
+        )
+    if status in FAILED:
+        detail = provider_message(payload.get("details") or payload.get("error"), secrets)
+        raise UpstreamError(
+            f"bfl-flux task {task_id} failed" + (f": {detail}" if detail else ""),
+            provider="bfl-flux",
+            code="generation_failed",
+        )
+    if status == "Task not found":
+        return NOT_FOUND
+    return PENDING  # Pending and any status this adapter does not know yet
+
+
+def error_from(resp: UpstreamResponse, secrets: list[str]) -> Exception:
+    try:
+        payload = resp.json("bfl-flux")
+    except UpstreamError:
+        payload = None
+    detail = payload.get("detail") if isinstance(payload, dict) else None
+    if resp.status in (400, 422):
+        if isinstance(detail, list) and detail and isinstance(detail[0], dict):
+            loc = [str(p) for p in detail[0].get("loc", []) if p != "body"]
+            field = ".".join(loc) or None
+            message = provider_message(detail[0].get("msg"), secrets)
+            return InvalidRequest(
+                f"bfl-flux rejected {field or 'the request'}: {message}",
+                param=field and _gateway_param(field),
+                provider="bfl-flux",
+            )
+        return InvalidRequest(
+            f"bfl-flux rejected the request: {provider_message(detail, secrets)}",
+            provider="bfl-flux",
+        )
+    if resp.status in (401, 403):
+        return UpstreamError(
+            "bfl-flux rejected the gateway's credentials (check BFL_API_KEY)",
+            code="provider_auth_failed",
+            provider="bfl-flux",
+        )
+    if resp.status == 402:
+        return ProviderQuotaExhausted("the bfl-flux account is out of credits", provider="bfl-flux")
+    if resp.status == 429:
+        return ProviderRateLimited(
+            "bfl-flux is at its concurrent task limit; retry later",
+            provider="bfl-flux",
+            headers=retry_after_header(retry_after_seconds(resp.headers)),
+        )
+    return UpstreamError(f"bfl-flux failed (HTTP {resp.status})", provider="bfl-flux")
+
+
+def _gateway_param(field: str) -> str:
+    common = {"prompt", "seed", "output_format", "width", "height", "aspect_ratio"}
+    if field in ("width", "height", "aspect_ratio"):
+        return "size"
+    return field if field in common else f"provider_params.{field}"

@@ -1,0 +1,161 @@
+"""BFL FLUX models and what each accepts (BFL's OpenAPI, shared/providers/bfl-openapi.json).
+
+`size_mode` says how the common `size`/`aspect_ratio` fields reach the endpoint:
+  "wh32"   width/height, multiples of 32 within 256-1440 (FLUX1.x)
+  "wh16"   width/height, multiples of 16, at least 64, at most 4 MP (FLUX.2)
+  "aspect" aspect_ratio string between 21:9 and 9:21 (Ultra, Kontext)
+  "none"   the output size follows the input image (Fill, Expand)
+`webhook_url`/`webhook_secret` are not offered: the gateway never asks BFL to call out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from .base import ModelSpec
+
+FORMATS = ("jpeg", "png", "webp")
+_REFS4 = ("input_image", "input_image_2", "input_image_3", "input_image_4")
+_REFS8 = (*_REFS4, "input_image_5", "input_image_6", "input_image_7", "input_image_8")
+_COMMON = ("safety_tolerance",)
+
+_PRO11 = ModelSpec(
+    id="flux-pro-1.1",
+    description="FLUX1.1 [pro]",
+    size_rule="width/height 256-1440 in multiples of 32 (sizes are fitted); default 1024x768",
+    aspect_ratios=True,
+    output_formats=FORMATS,
+    default_output_format="jpeg",
+    params=(*_COMMON, "width", "height", "image_prompt", "prompt_upsampling"),
+    extra={"size_mode": "wh32", "path": "flux-pro-1.1"},
+)
+_ULTRA = ModelSpec(
+    id="flux-pro-1.1-ultra",
+    description="FLUX1.1 [pro] Ultra (up to 4 MP; raw mode)",
+    size_rule="aspect_ratio between 21:9 and 9:21 (a size is turned into its aspect ratio)",
+    aspect_ratios=True,
+    output_formats=FORMATS,
+    default_output_format="jpeg",
+    params=(
+        *_COMMON,
+        "aspect_ratio",
+        "raw",
+        "image_prompt",
+        "image_prompt_strength",
+        "prompt_upsampling",
+    ),
+    extra={"size_mode": "aspect", "path": "flux-pro-1.1-ultra"},
+)
+_FILL = ModelSpec(
+    id="flux-pro-1.0-fill",
+    description="FLUX.1 Fill [pro]: inpainting with a mask",
+    size_rule="follows the input image",
+    edits=True,
+    edit_only=True,
+    max_input_images=1,
+    output_formats=FORMATS,
+    default_output_format="jpeg",
+    params=(*_COMMON, "steps", "guidance", "prompt_upsampling"),
+    extra={"size_mode": "none", "path": "flux-pro-1.0-fill", "image_field": "image"},
+)
+_KONTEXT = ModelSpec(
+    id="flux-kontext-pro",
+    description="FLUX.1 Kontext [pro]: generation and editing with up to 4 reference images",
+    size_rule="aspect_ratio between 21:9 and 9:21 (a size is turned into its aspect ratio)",
+    aspect_ratios=True,
+    edits=True,
+    max_input_images=4,
+    output_formats=FORMATS,
+    default_output_format="png",
+    params=_COMMON + _REFS4 + ("aspect_ratio", "prompt_upsampling"),
+    extra={"size_mode": "aspect", "path": "flux-kontext-pro", "refs": _REFS4},
+)
+_FLUX2 = ModelSpec(
+    id="flux-2-pro",
+    description="FLUX.2 [pro]: generation and editing with up to 8 reference images",
+    size_rule="width/height multiples of 16, at least 64, at most 4 MP (sizes are fitted)",
+    aspect_ratios=True,
+    edits=True,
+    max_input_images=8,
+    output_formats=FORMATS,
+    default_output_format="jpeg",
+    params=_COMMON + _REFS8 + ("width", "height"),
+    extra={"size_mode": "wh16", "path": "flux-2-pro", "refs": _REFS8},
+)
+_KLEIN = replace(
+    _FLUX2,
+    id="flux-2-klein-4b",
+    description="FLUX.2 [klein] 4B",
+    max_input_images=4,
+    params=_COMMON + _REFS4 + ("width", "height"),
+    extra={**_FLUX2.extra, "path": "flux-2-klein-4b", "refs": _REFS4},
+)
+
+
+def _variant(spec: ModelSpec, model_id: str, description: str, **changes: object) -> ModelSpec:
+    extra = {**spec.extra, "path": model_id, **changes.pop("extra", {})}  # type: ignore[dict-item]
+    return replace(spec, id=model_id, description=description, extra=extra, **changes)  # type: ignore[arg-type]
+
+
+MODELS: dict[str, ModelSpec] = {
+    spec.id: spec
+    for spec in (
+        _PRO11,
+        _variant(_PRO11, "flux-dev", "FLUX.1 [dev]", params=(*_PRO11.params, "steps", "guidance")),
+        _ULTRA,
+        _variant(
+            _ULTRA,
+            "flux-pro-1.1-ultra-finetuned",
+            "FLUX1.1 [pro] Ultra, fine-tuned",
+            params=(*_ULTRA.params, "finetune_id", "finetune_strength"),
+        ),
+        _FILL,
+        _variant(
+            _FILL,
+            "flux-pro-1.0-fill-finetuned",
+            "FLUX.1 Fill [pro], fine-tuned",
+            params=(*_FILL.params, "finetune_id", "finetune_strength"),
+        ),
+        _variant(
+            _FILL,
+            "flux-pro-1.0-expand",
+            "FLUX.1 Expand [pro]: outpainting",
+            params=(
+                *_COMMON,
+                "top",
+                "bottom",
+                "left",
+                "right",
+                "steps",
+                "guidance",
+                "prompt_upsampling",
+            ),
+        ),
+        _KONTEXT,
+        _variant(_KONTEXT, "flux-kontext-max", "FLUX.1 Kontext [max]"),
+        _FLUX2,
+        _variant(_FLUX2, "flux-2-pro-preview", "FLUX.2 [pro] preview"),
+        _variant(_FLUX2, "flux-2-max", "FLUX.2 [max]"),
+        _variant(
+            _FLUX2,
+            "flux-2-flex",
+            "FLUX.2 [flex]",
+            params=(
+                *_FLUX2.params,
+                "guidance",
+                "steps",
+                "prompt_upsampling",
+                "input_image_blob_path",
+            ),
+        ),
+        _KLEIN,
+        _variant(_KLEIN, "flux-2-klein-9b", "FLUX.2 [klein] 9B"),
+        _variant(_KLEIN, "flux-2-klein-9b-preview", "FLUX.2 [klein] 9B preview"),
+    )
+}
+
+# Fine-tuned endpoints cannot run without this.
+REQUIRED_PARAMS = {
+    "flux-pro-1.1-ultra-finetuned": ("finetune_id",),
+    "flux-pro-1.0-fill-finetuned": ("finetune_id",),
+}

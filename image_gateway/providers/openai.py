@@ -1,0 +1,262 @@
+"""`openai`: the OpenAI Images API (and OpenAI-compatible endpoints), synchronous.
+
+`to_vendor()` and `from_vendor()` are pure; `generate()` is the one I/O path. DALL-E is asked
+for `b64_json` so the gateway holds the bytes at once (its URLs die after 60 minutes).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import (
+    ContentPolicyViolation,
+    InvalidRequest,
+    NotFound,
+    ProviderQuotaExhausted,
+    ProviderRateLimited,
+    UpstreamError,
+)
+from ..http_client import FormPart, UpstreamResponse
+from ..schemas import GeneratedImage, ImageTask, ProviderResult
+from .base import ModelSpec, Provider
+from .common import (
+    decode_b64_image,
+    provider_message,
+    retry_after_header,
+    retry_after_seconds,
+    sniff_image_type,
+)
+from .openai_models import MODELS, passthrough_spec
+from .sizing import dims_for_aspect, ratio_value
+
+GPT_ONLY_FIELDS = ("output_compression", "background", "moderation")
+ECHOED_FIELDS = ("background", "output_format", "quality", "size")
+
+
+class OpenAIProvider(Provider):
+    name = "openai"
+    label = "OpenAI Images API"
+    default_model_setting = "openai_default_model"
+
+    @property
+    def configured(self) -> bool:
+        return self.settings.openai_api_key is not None
+
+    def catalogue(self) -> dict[str, ModelSpec]:
+        return MODELS
+
+    def model(self, model_id: str) -> ModelSpec | None:
+        return MODELS.get(model_id) or passthrough_spec(model_id)
+
+    def owns(self, model_id: str) -> bool:
+        return self.model(model_id) is not None
+
+    def validate(self, task: ImageTask, spec: ModelSpec) -> None:
+        if task.aspect_ratio is not None and task.size is None:
+            task.size = size_for_aspect(task.aspect_ratio, spec)
+        super().validate(task, spec)
+        gpt = spec.extra["family"] == "gpt"
+        if len(task.prompt) > spec.extra["max_prompt"]:
+            raise InvalidRequest(
+                f"prompt is longer than {spec.extra['max_prompt']} characters for {spec.id}",
+                param="prompt",
+            )
+        for name in ("seed", "negative_prompt"):
+            if getattr(task, name) is not None:
+                raise InvalidRequest(f"{name} is not supported by openai", param=name)
+        if task.style is not None and (
+            not spec.extra.get("style") or task.style not in ("vivid", "natural")
+        ):
+            raise InvalidRequest(
+                "style must be vivid or natural, and only for dall-e-3", param="style"
+            )
+        if not gpt:
+            for name in GPT_ONLY_FIELDS:
+                if getattr(task, name) is not None:
+                    raise InvalidRequest(
+                        f"{name} is only supported by GPT image models", param=name
+                    )
+        if task.output_compression is not None and task.output_format not in ("jpeg", "webp"):
+            raise InvalidRequest(
+                "output_compression needs output_format jpeg or webp", param="output_compression"
+            )
+        if task.background == "transparent" and task.output_format == "jpeg":
+            raise InvalidRequest("a transparent background needs png or webp", param="background")
+        if spec.extra.get("flexible_size") and task.size is not None:
+            check_flexible_size(task.size)
+        if "input_fidelity" in task.params:
+            if not task.is_edit:
+                raise InvalidRequest(
+                    "input_fidelity applies to edits only", param="provider_params.input_fidelity"
+                )
+            if task.params["input_fidelity"] not in ("high", "low"):
+                raise InvalidRequest(
+                    "input_fidelity must be high or low", param="provider_params.input_fidelity"
+                )
+
+    async def generate(self, task: ImageTask, spec: ModelSpec) -> ProviderResult:
+        assert self.settings.openai_api_key is not None
+        key = self.settings.openai_api_key.get_secret_value()
+        headers = {"Authorization": f"Bearer {key}"}
+        body = to_vendor(task, spec)
+        base = self.settings.openai_base_url
+        if task.is_edit:
+            resp = await self.http.request(
+                "POST",
+                f"{base}/images/edits",
+                provider=self.name,
+                headers=headers,
+                form=to_form(body, task),
+            )
+        else:
+            resp = await self.http.request(
+                "POST",
+                f"{base}/images/generations",
+                provider=self.name,
+                headers=headers,
+                json=body,
+            )
+        if resp.status != 200:
+            raise error_from(resp, [key])
+        payload = resp.json(self.name)
+        result = from_vendor(payload, self.name)
+        for item, image in zip(payload.get("data") or [], result.images, strict=False):
+            if image.data == b"" and item.get("url"):
+                image.data = await self._download(item["url"])
+                image.content_type = sniff_image_type(image.data) or image.content_type
+        return result
+
+    async def _download(self, url: str) -> bytes:
+        resp = await self.http.request("GET", url, provider=self.name)
+        if resp.status != 200:
+            raise UpstreamError(
+                f"openai image download failed (HTTP {resp.status})", provider=self.name
+            )
+        return resp.body
+
+
+def size_for_aspect(ratio: str, spec: ModelSpec) -> tuple[int, int]:
+    if spec.extra.get("flexible_size"):
+        return dims_for_aspect(ratio, megapixels=1.05, multiple=16)
+    if not spec.aspect_ratios or not spec.sizes:
+        raise InvalidRequest(
+            f"{spec.id} does not take aspect_ratio; use size", param="aspect_ratio"
+        )
+    want = ratio_value(ratio)
+    best = min(spec.sizes, key=lambda s: abs(ratio_value(s.replace("x", ":")) - want))
+    width, height = best.split("x")
+    return int(width), int(height)
+
+
+def check_flexible_size(size: tuple[int, int]) -> None:
+    width, height = size
+    ok = (
+        width % 16 == 0
+        and height % 16 == 0
+        and max(width, height) <= 3840
+        and max(width, height) <= 3 * min(width, height)
+        and 655_360 <= width * height <= 8_294_400
+    )
+    if not ok:
+        raise InvalidRequest(
+            f"size {width}x{height} is not supported: both sides multiples of 16, longest side "
+            "<= 3840, aspect ratio <= 3:1, 655,360 to 8,294,400 pixels",
+            param="size",
+        )
+
+
+def to_vendor(task: ImageTask, spec: ModelSpec) -> dict[str, Any]:
+    """The JSON body OpenAI expects, for one call making `task.n` images."""
+    body: dict[str, Any] = {"model": spec.id, "prompt": task.prompt, "n": task.n}
+    if task.size is not None:
+        body["size"] = f"{task.size[0]}x{task.size[1]}"
+    for name in (
+        "quality",
+        "style",
+        "output_format",
+        "output_compression",
+        "background",
+        "moderation",
+        "user",
+    ):
+        value = getattr(task, name)
+        if value is not None:
+            body[name] = value
+    if spec.extra["family"] == "dall-e":
+        body["response_format"] = "b64_json"
+    body.update(task.params)
+    return body
+
+
+def to_form(body: dict[str, Any], task: ImageTask) -> list[FormPart]:
+    parts = [FormPart(name, str(value)) for name, value in body.items()]
+    field = "image" if len(task.images) == 1 else "image[]"
+    parts += [FormPart(field, img.data, img.filename, img.content_type) for img in task.images]
+    if task.mask is not None:
+        parts.append(FormPart("mask", task.mask.data, task.mask.filename, task.mask.content_type))
+    return parts
+
+
+def from_vendor(payload: Any, provider: str) -> ProviderResult:
+    """Images (bytes) and usage from an OpenAI `ImagesResponse`; URLs are left to download."""
+    items = payload.get("data") if isinstance(payload, dict) else None
+    if not isinstance(items, list) or not items:
+        raise UpstreamError(f"{provider} returned no images", provider=provider)
+    images = []
+    for item in items:
+        if not isinstance(item, dict):
+            raise UpstreamError(f"{provider} returned a malformed image entry", provider=provider)
+        if item.get("b64_json") is not None:
+            data = decode_b64_image(item["b64_json"], provider)
+        elif isinstance(item.get("url"), str):
+            data = b""
+        else:
+            raise UpstreamError(f"{provider} returned an image without data", provider=provider)
+        mime = sniff_image_type(data) or "image/png"
+        images.append(GeneratedImage(data, mime, revised_prompt=item.get("revised_prompt")))
+    extra = {k: payload[k] for k in ECHOED_FIELDS if isinstance(payload.get(k), str)}
+    usage = payload.get("usage") if isinstance(payload.get("usage"), dict) else None
+    return ProviderResult(images=images, usage=usage, extra=extra)
+
+
+def error_from(resp: UpstreamResponse, secrets: list[str]) -> Exception:
+    """Map an OpenAI error answer to a gateway error (never passing the body through raw)."""
+    try:
+        err = resp.json("openai").get("error") or {}
+    except (UpstreamError, AttributeError):
+        err = {}
+    if not isinstance(err, dict):
+        err = {}
+    code = err.get("code") if isinstance(err.get("code"), str) else None
+    message = provider_message(err.get("message"), secrets)
+    param = err.get("param") if isinstance(err.get("param"), str) else None
+    if code in ("content_policy_violation", "moderation_blocked"):
+        return ContentPolicyViolation(
+            "the provider's safety system rejected this request",
+            code="content_policy_violation",
+            provider="openai",
+        )
+    if resp.status == 400:
+        return InvalidRequest(
+            f"openai rejected the request: {message}", param=param, code=code, provider="openai"
+        )
+    if resp.status in (401, 403):
+        return UpstreamError(
+            "openai rejected the gateway's credentials (check OPENAI_API_KEY)",
+            code="provider_auth_failed",
+            provider="openai",
+        )
+    if resp.status == 404:
+        return NotFound(
+            f"openai: {message or 'not found'}", code=code or "model_not_found", provider="openai"
+        )
+    if resp.status == 429:
+        if code in ("insufficient_quota", "billing_hard_limit_reached"):
+            return ProviderQuotaExhausted("the openai account is out of quota", provider="openai")
+        wait = retry_after_seconds(resp.headers)
+        return ProviderRateLimited(
+            "openai rate limit reached; retry later",
+            provider="openai",
+            headers=retry_after_header(wait),
+        )
+    return UpstreamError(f"openai failed (HTTP {resp.status})", provider="openai")

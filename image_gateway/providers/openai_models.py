@@ -1,0 +1,86 @@
+"""OpenAI image models and what each accepts (shared/providers/REFERENCE.md §1.2-§1.4)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from .base import ModelSpec
+
+GPT_SIZES = ("1024x1024", "1536x1024", "1024x1536")
+GPT_QUALITIES = ("low", "medium", "high", "auto")
+GPT_PARAMS = ("input_fidelity", "safety_identifier")
+
+_GPT_BASE = ModelSpec(
+    id="gpt-image-1",
+    description="OpenAI GPT image model",
+    size_rule="1024x1024, 1536x1024, 1024x1536 or auto",
+    sizes=GPT_SIZES,
+    aspect_ratios=True,
+    images_per_call=10,
+    edits=True,
+    max_input_images=16,
+    params=GPT_PARAMS,
+    qualities=GPT_QUALITIES,
+    default_output_format="png",
+    extra={"family": "gpt", "max_prompt": 32_000, "input_fidelity": True},
+)
+
+_GPT_FLEX = replace(
+    _GPT_BASE,
+    id="gpt-image-2",
+    size_rule=(
+        "any WxH with both sides multiples of 16, longest side <= 3840, aspect <= 3:1, "
+        "655,360 to 8,294,400 pixels; or auto"
+    ),
+    sizes=(),
+    extra={**_GPT_BASE.extra, "flexible_size": True},
+)
+
+MODELS: dict[str, ModelSpec] = {
+    "gpt-image-1": _GPT_BASE,
+    "gpt-image-1-mini": replace(
+        _GPT_BASE,
+        id="gpt-image-1-mini",
+        params=("safety_identifier",),
+        extra={**_GPT_BASE.extra, "input_fidelity": False},
+    ),
+    "gpt-image-1.5": replace(_GPT_BASE, id="gpt-image-1.5"),
+    "gpt-image-2": _GPT_FLEX,
+    "gpt-image-2-2026-04-21": replace(_GPT_FLEX, id="gpt-image-2-2026-04-21"),
+    "chatgpt-image-latest": replace(_GPT_FLEX, id="chatgpt-image-latest"),
+    "dall-e-3": ModelSpec(
+        id="dall-e-3",
+        description="OpenAI DALL-E 3 (retired by OpenAI 2026-05-12; for compatible endpoints)",
+        size_rule="1024x1024, 1792x1024, 1024x1792",
+        sizes=("1024x1024", "1792x1024", "1024x1792"),
+        aspect_ratios=True,
+        images_per_call=1,
+        qualities=("standard", "hd"),
+        output_formats=("png",),
+        default_response_format="url",
+        extra={"family": "dall-e", "max_prompt": 4_000, "style": True},
+    ),
+    "dall-e-2": ModelSpec(
+        id="dall-e-2",
+        description="OpenAI DALL-E 2 (retired by OpenAI; for compatible endpoints)",
+        size_rule="256x256, 512x512, 1024x1024",
+        sizes=("256x256", "512x512", "1024x1024"),
+        aspect_ratios=False,
+        images_per_call=10,
+        edits=True,
+        max_input_images=1,
+        qualities=("standard",),
+        output_formats=("png",),
+        default_response_format="url",
+        extra={"family": "dall-e", "max_prompt": 1_000},
+    ),
+}
+
+
+def passthrough_spec(model_id: str) -> ModelSpec | None:
+    """Newer GPT image ids are passed through as strings, validated like gpt-image-2."""
+    if model_id.startswith(("gpt-image-", "chatgpt-image-")):
+        return replace(
+            _GPT_FLEX, id=model_id, description="OpenAI GPT image model (passed through)"
+        )
+    return None

@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
 from ..errors import InvalidRequest
+from ..providers.common import sniff_image_type
 from ..schemas import GenerationBody, ImagesResponse, InputImage
 from .deps import BaseUrlDep, ClientDep, DispatcherDep
 from .validation import invalid_request_from
@@ -106,11 +107,13 @@ async def edit_image(
         fields: dict[str, Any] = {}
         for name, value in form.multi_items():
             if isinstance(value, UploadFile):
-                upload = InputImage(
-                    await value.read(),
-                    value.content_type or "application/octet-stream",
-                    value.filename or "image",
-                )
+                data = await value.read()
+                mime = sniff_image_type(data)
+                if mime is None:
+                    raise InvalidRequest(
+                        f"{name} must be a PNG, JPEG or WebP image", param=name.rstrip("[]")
+                    )
+                upload = InputImage(data, mime, value.filename or name.rstrip("[]"))
                 if name in ("image", "image[]"):
                     images.append(upload)
                 elif name == "mask" and mask is None:

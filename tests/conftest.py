@@ -1,0 +1,117 @@
+"""Shared test harness: real servers on loopback ports, driven over sockets.
+
+`gateway` starts the real app (create_app + uvicorn) with the given settings; the emulator
+fixtures start the provider emulators once per session and reset them before each test.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from emulators._server import BackgroundServer, bind_socket, url_of
+from image_gateway.app import create_app
+from image_gateway.settings import Settings
+
+OPENAI_TEST_KEY = "sk-test-canary-openai-7f3a9c2e1b"
+BFL_TEST_KEY = "bfl_test-canary-bfl-4d8e2a6c0f"
+GATEWAY_TEST_KEY = "igw-test-canary-client-5b1f9d3e7a"
+CANARIES = (OPENAI_TEST_KEY, BFL_TEST_KEY, GATEWAY_TEST_KEY)
+
+
+@dataclass
+class RunningGateway:
+    url: str
+    settings: Settings
+    server: BackgroundServer
+
+    def client(self, key: str | None = GATEWAY_TEST_KEY, **kwargs: Any) -> httpx.Client:
+        headers = {"X-API-Key": key} if key else {}
+        return httpx.Client(base_url=self.url, headers=headers, timeout=30, **kwargs)
+
+
+def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "gateway_api_keys": [GATEWAY_TEST_KEY],
+        "image_store_dir": tmp_path / "images",
+        "bfl_poll_initial_seconds": 0.05,
+        "bfl_poll_max_interval_seconds": 0.1,
+        "log_level": "INFO",
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+@pytest.fixture
+def start_gateway(tmp_path: Path) -> Iterator[Callable[..., RunningGateway]]:
+    """Start the real gateway app on an ephemeral loopback port; stopped after the test."""
+    running: list[RunningGateway] = []
+
+    def start(**overrides: Any) -> RunningGateway:
+        settings = make_settings(tmp_path, **overrides)
+        sock = bind_socket()
+        server = BackgroundServer(create_app(settings), [sock])
+        server.start()
+        gw = RunningGateway(url_of(sock), settings, server)
+        running.append(gw)
+        return gw
+
+    yield start
+    for gw in running:
+        gw.server.stop()
+
+
+@pytest.fixture
+def gateway(start_gateway: Callable[..., RunningGateway]) -> RunningGateway:
+    """A gateway with only the local provider configured."""
+    return start_gateway()
+
+
+class LogCapture(logging.Handler):
+    """Collects every formatted record of the gateway's loggers (for secret scans)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        from image_gateway.logs import JsonFormatter
+
+        self.setFormatter(JsonFormatter())
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
+
+
+@pytest.fixture
+def gateway_logs() -> Iterator[LogCapture]:
+    capture = LogCapture()
+    logger = logging.getLogger("image_gateway")
+    logger.addHandler(capture)
+    yield capture
+    logger.removeHandler(capture)
+
+
+def service_available(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def require_service(name: str, host: str, port: int) -> None:
+    """Skip a test that needs a real server (PostgreSQL, Redis) when it is absent — unless
+    IMAGE_GATEWAY_REQUIRE_SERVICES is set (as .ci/run does), where the absence is a failure."""
+    if service_available(host, port):
+        return
+    message = f"{name} is not reachable at {host}:{port}"
+    if os.environ.get("IMAGE_GATEWAY_REQUIRE_SERVICES"):
+        pytest.fail(message + " and IMAGE_GATEWAY_REQUIRE_SERVICES is set")
+    pytest.skip(message)

@@ -138,7 +138,7 @@ def test_edits_need_multipart_and_an_image(gateway: RunningGateway) -> None:
                          files={"mask": ("m.png", tiny_png(), "image/png")})
         assert resp.status_code == 400 and resp.json()["error"]["param"] == "image"
         resp = http.post("/v1/images/edits", data={"prompt": "p", "provider_params": "[1]"},
-                         files={"image": ("a.png", b"x", "image/png")})
+                         files={"image": ("a.png", tiny_png(), "image/png")})
         assert resp.status_code == 400 and resp.json()["error"]["param"] == "provider_params"
         resp = http.post("/v1/images/edits", data={"prompt": "p", "model": "local-art"},
                          files={"image": ("a.png", b"not an image", "image/png")})

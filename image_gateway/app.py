@@ -60,7 +60,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.http = http
     app.state.store = store
-    app.state.key_checker = KeyChecker(settings.gateway_api_keys)
+    app.state.key_checker = KeyChecker(
+        [key.get_secret_value() for key in settings.gateway_api_keys]
+    )
     app.state.dispatcher = Dispatcher(settings, providers, store)
     for router in (images.router, files.router, catalog.router, health.router):
         app.include_router(router)

@@ -14,6 +14,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 CommaList = Annotated[list[str], NoDecode]
+SecretList = Annotated[list[SecretStr], NoDecode]
 
 
 class ConfigurationError(SystemExit):
@@ -41,7 +42,7 @@ class Settings(BaseSettings):
     )
 
     # Client authentication. Empty = development mode (loopback clients only, no key).
-    gateway_api_keys: CommaList = Field(default_factory=list, repr=False)
+    gateway_api_keys: SecretList = Field(default_factory=list)
 
     openai_api_key: SecretStr | None = None
     openai_base_url: str = "https://api.openai.com/v1"
@@ -85,8 +86,9 @@ class Settings(BaseSettings):
 
     @field_validator("gateway_api_keys")
     @classmethod
-    def _no_placeholder_keys(cls, value: list[str]) -> list[str]:
-        for key in value:
+    def _no_placeholder_keys(cls, value: list[SecretStr]) -> list[SecretStr]:
+        for secret in value:
+            key = secret.get_secret_value()
             if len(key) < 8 or key.lower() in {"changeme", "change-me", "your-key-here"}:
                 raise ValueError("each key must be at least 8 characters and not a placeholder")
         return value

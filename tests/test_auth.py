@@ -34,7 +34,9 @@ def test_bad_keys_get_the_same_401(gateway: RunningGateway, key: str | None) -> 
         assert key not in resp.text
 
 
-@pytest.mark.parametrize("header", ["Bearer", "Basic " + GATEWAY_TEST_KEY, "Bearer  x", "Token x", "bearer"])
+@pytest.mark.parametrize(
+    "header", ["Bearer", "Basic " + GATEWAY_TEST_KEY, "Bearer  x", "Token x", "bearer"]
+)
 def test_malformed_authorization_headers(gateway: RunningGateway, header: str) -> None:
     with gateway.client(key=None) as http:
         resp = http.get("/v1/models", headers={"Authorization": header})
@@ -50,8 +52,15 @@ def test_key_as_header_or_bearer(gateway: RunningGateway) -> None:
 
 def test_routes_without_a_key(gateway: RunningGateway) -> None:
     """Route inventory: every route either needs a key or is on the short public list."""
-    public = {"/healthz", "/readyz", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json",
-              "/v1/images/files/{image_id}"}
+    public = {
+        "/healthz",
+        "/readyz",
+        "/docs",
+        "/docs/oauth2-redirect",
+        "/redoc",
+        "/openapi.json",
+        "/v1/images/files/{image_id}",
+    }
     with gateway.client(key=None) as http:
         spec = http.get("/openapi.json").json()
     routes = {(path, method.upper()) for path, ops in spec["paths"].items() for method in ops}

@@ -18,8 +18,9 @@ def decode(item: dict) -> Image.Image:
 
 def test_generates_real_pngs_honouring_size_and_n(gateway: RunningGateway) -> None:
     with gateway.client() as http:
-        resp = http.post("/v1/images/generations",
-                         json={"prompt": "a lighthouse", "n": 3, "size": "320x192"})
+        resp = http.post(
+            "/v1/images/generations", json={"prompt": "a lighthouse", "n": 3, "size": "320x192"}
+        )
     assert resp.status_code == 200, resp.text
     body = resp.json()
     assert body["provider"] == "local" and body["model"] == "local-art"
@@ -45,8 +46,9 @@ def test_same_prompt_and_seed_give_the_same_image(gateway: RunningGateway) -> No
 @pytest.mark.parametrize(("fmt", "pil_format"), [("jpeg", "JPEG"), ("webp", "WEBP")])
 def test_output_formats(gateway: RunningGateway, fmt: str, pil_format: str) -> None:
     with gateway.client() as http:
-        resp = http.post("/v1/images/generations",
-                         json={"prompt": "p", "size": "96x64", "output_format": fmt})
+        resp = http.post(
+            "/v1/images/generations", json={"prompt": "p", "size": "96x64", "output_format": fmt}
+        )
     body = resp.json()
     assert body["output_format"] == fmt
     assert decode(body["data"][0]).format == pil_format
@@ -54,8 +56,10 @@ def test_output_formats(gateway: RunningGateway, fmt: str, pil_format: str) -> N
 
 def test_aspect_ratio_and_transparent_background(gateway: RunningGateway) -> None:
     with gateway.client() as http:
-        resp = http.post("/v1/images/generations", json={
-            "prompt": "p", "aspect_ratio": "16:9", "background": "transparent"})
+        resp = http.post(
+            "/v1/images/generations",
+            json={"prompt": "p", "aspect_ratio": "16:9", "background": "transparent"},
+        )
     image = decode(resp.json()["data"][0])
     assert abs(image.size[0] / image.size[1] - 16 / 9) < 0.02
     assert image.mode == "RGBA" and image.getpixel((image.size[0] - 1, image.size[1] - 1))[3] < 255
@@ -63,8 +67,10 @@ def test_aspect_ratio_and_transparent_background(gateway: RunningGateway) -> Non
 
 def test_url_response_is_stored_and_served_without_a_key(gateway: RunningGateway) -> None:
     with gateway.client() as http:
-        body = http.post("/v1/images/generations",
-                         json={"prompt": "stored", "size": "64x64", "response_format": "url"}).json()
+        body = http.post(
+            "/v1/images/generations",
+            json={"prompt": "stored", "size": "64x64", "response_format": "url"},
+        ).json()
     url = body["data"][0]["url"]
     assert url.startswith(gateway.url + "/v1/images/files/")
     with gateway.client(key=None) as anonymous:
@@ -80,7 +86,10 @@ def test_openai_sdk_against_local(gateway: RunningGateway) -> None:
     client = openai.OpenAI(base_url=gateway.url + "/v1", api_key=GATEWAY_TEST_KEY, max_retries=0)
     result = client.images.generate(model="local/local-art", prompt="sdk", size="256x256", n=2)
     assert len(result.data) == 2
-    assert Image.open(io.BytesIO(base64.b64decode(result.data[0].b64_json or ""))).size == (256, 256)
+    assert Image.open(io.BytesIO(base64.b64decode(result.data[0].b64_json or ""))).size == (
+        256,
+        256,
+    )
     bare = client.images.generate(model="local-art", prompt="bare id", size="64x64")
     assert bare.data[0].b64_json
 

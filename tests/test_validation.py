@@ -42,16 +42,20 @@ def post(gw: RunningGateway, payload: object) -> tuple[int, dict]:
         ({"prompt": "p", "api_base": "http://127.0.0.1:1"}, 400, "api_base"),
         ({"prompt": "p", "base_url": "http://127.0.0.1:1"}, 400, "base_url"),
         ({"prompt": "p", "extra_headers": {"x": "y"}}, 400, "extra_headers"),
-        ({"prompt": "p", "provider_params": {"api_base": "http://x"}}, 400,
-         "provider_params.api_base"),
+        (
+            {"prompt": "p", "provider_params": {"api_base": "http://x"}},
+            400,
+            "provider_params.api_base",
+        ),
         ({"prompt": "p", "provider_params": {"model": "local-art", "seed": "x"}}, 400, "seed"),
         ({"prompt": "p", "model": "local-art", "provider_params": {"model": "other"}}, 400, None),
         ({"prompt": "p", "provider_params": "not-an-object"}, 400, "provider_params"),
         ([1, 2], 400, None),
     ],
 )
-def test_bad_bodies(gateway: RunningGateway, payload: object, status: int,
-                    param: str | None) -> None:
+def test_bad_bodies(
+    gateway: RunningGateway, payload: object, status: int, param: str | None
+) -> None:
     code, body = post(gateway, payload)
     assert code == status, body
     error = body["error"]
@@ -68,8 +72,15 @@ def test_error_names_the_field_not_the_value(gateway: RunningGateway) -> None:
 
 
 def test_unknown_provider_param_lists_what_is_accepted(gateway: RunningGateway) -> None:
-    code, body = post(gateway, {"prompt": "p", "provider": "bfl-flux", "model": "flux-dev",
-                                "provider_params": {"stepz": 3}})
+    code, body = post(
+        gateway,
+        {
+            "prompt": "p",
+            "provider": "bfl-flux",
+            "model": "flux-dev",
+            "provider_params": {"stepz": 3},
+        },
+    )
     assert code == 400
     assert body["error"]["param"] == "provider_params.stepz"
     assert "steps" in body["error"]["message"] and "guidance" in body["error"]["message"]
@@ -84,8 +95,9 @@ def test_prompt_length_limit(start_gateway) -> None:
 def test_invalid_and_deeply_nested_json(gateway: RunningGateway) -> None:
     with gateway.client() as http:
         for raw in (b"{not json", b"[" * 100_000 + b"]" * 100_000, b'{"prompt": "\\ud800"}'):
-            resp = http.post("/v1/images/generations", content=raw,
-                             headers={"content-type": "application/json"})
+            resp = http.post(
+                "/v1/images/generations", content=raw, headers={"content-type": "application/json"}
+            )
             assert resp.status_code == 400, raw[:20]
             assert resp.json()["error"]["type"] == "invalid_request_error"
         assert http.get("/healthz").status_code == 200
@@ -94,8 +106,11 @@ def test_invalid_and_deeply_nested_json(gateway: RunningGateway) -> None:
 def test_oversized_body_is_refused_before_it_is_read(start_gateway) -> None:
     gw = start_gateway(max_request_bytes=64 * 1024)
     with gw.client() as http:
-        resp = http.post("/v1/images/generations", content=b"x" * (65 * 1024),
-                         headers={"content-type": "application/json"})
+        resp = http.post(
+            "/v1/images/generations",
+            content=b"x" * (65 * 1024),
+            headers={"content-type": "application/json"},
+        )
         assert resp.status_code == 413
         assert resp.json()["error"]["code"] == "payload_too_large"
 
@@ -103,8 +118,9 @@ def test_oversized_body_is_refused_before_it_is_read(start_gateway) -> None:
             for _ in range(100):
                 yield b"y" * 1024
 
-        resp = http.post("/v1/images/generations", content=chunks(),
-                         headers={"content-type": "application/json"})
+        resp = http.post(
+            "/v1/images/generations", content=chunks(), headers={"content-type": "application/json"}
+        )
         assert resp.status_code == 413
 
 
@@ -116,7 +132,8 @@ def test_huge_declared_body_answered_without_upload(start_gateway) -> None:
         sock.sendall(
             b"POST /v1/images/generations HTTP/1.1\r\nHost: x\r\n"
             + f"X-API-Key: {GATEWAY_TEST_KEY}\r\n".encode()
-            + b"Content-Type: application/json\r\nContent-Length: 104857600\r\n\r\n")
+            + b"Content-Type: application/json\r\nContent-Length: 104857600\r\n\r\n"
+        )
         answer = sock.recv(4096)
     assert answer.startswith(b"HTTP/1.1 413")
 
@@ -131,17 +148,27 @@ def test_edits_need_multipart_and_an_image(gateway: RunningGateway) -> None:
     with gateway.client() as http:
         resp = http.post("/v1/images/edits", json={"prompt": "p"})
         assert resp.status_code == 400
-        resp = http.post("/v1/images/edits", data={"prompt": "p"},
-                         files={"other": ("a.png", b"x", "image/png")})
+        resp = http.post(
+            "/v1/images/edits", data={"prompt": "p"}, files={"other": ("a.png", b"x", "image/png")}
+        )
         assert resp.status_code == 400
-        resp = http.post("/v1/images/edits", data={"prompt": "p", "model": "local-art"},
-                         files={"mask": ("m.png", tiny_png(), "image/png")})
+        resp = http.post(
+            "/v1/images/edits",
+            data={"prompt": "p", "model": "local-art"},
+            files={"mask": ("m.png", tiny_png(), "image/png")},
+        )
         assert resp.status_code == 400 and resp.json()["error"]["param"] == "image"
-        resp = http.post("/v1/images/edits", data={"prompt": "p", "provider_params": "[1]"},
-                         files={"image": ("a.png", tiny_png(), "image/png")})
+        resp = http.post(
+            "/v1/images/edits",
+            data={"prompt": "p", "provider_params": "[1]"},
+            files={"image": ("a.png", tiny_png(), "image/png")},
+        )
         assert resp.status_code == 400 and resp.json()["error"]["param"] == "provider_params"
-        resp = http.post("/v1/images/edits", data={"prompt": "p", "model": "local-art"},
-                         files={"image": ("a.png", b"not an image", "image/png")})
+        resp = http.post(
+            "/v1/images/edits",
+            data={"prompt": "p", "model": "local-art"},
+            files={"image": ("a.png", b"not an image", "image/png")},
+        )
         assert resp.status_code == 400 and resp.json()["error"]["param"] == "image"
 
 

@@ -231,9 +231,7 @@ def parse_submit(resp: UpstreamResponse, secrets: list[str]) -> Submitted:
     )
 
 
-def parse_poll(
-    resp: UpstreamResponse, task_id: str, secrets: list[str]
-) -> str | dict[str, Any]:
+def parse_poll(resp: UpstreamResponse, task_id: str, secrets: list[str]) -> str | dict[str, Any]:
     """PENDING, "not_found", or the Ready `result` dict; raises for terminal failures."""
     if resp.status in (202, 429) or resp.status >= 500:
         return PENDING

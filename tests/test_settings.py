@@ -1,0 +1,70 @@
+"""Configuration: bad values stop start-up naming the variable; secrets never in repr."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from image_gateway.settings import ConfigurationError, Settings, load_settings
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("OPENAI_BASE_URL", "ftp://example.com"),
+        ("BFL_BASE_URL", "https://user:pw@api.bfl.ai"),
+        ("BFL_POLL_TIMEOUT_SECONDS", "soon"),
+        ("UPSTREAM_CONNECT_TIMEOUT_SECONDS", "-1"),
+        ("DEFAULT_PROVIDER", "nope"),
+        ("GATEWAY_API_KEYS", "short"),
+        ("LOG_LEVEL", "LOUD"),
+    ],
+)
+def test_bad_value_names_the_variable(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigurationError) as err:
+        load_settings()
+    assert name in str(err.value)
+    assert value not in str(err.value) or len(value) < 6
+
+
+def test_env_parsing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GATEWAY_API_KEYS", " key-one-123 ,key-two-456,")
+    monkeypatch.setenv("BFL_BASE_URL", "https://api.eu.bfl.ai/")
+    monkeypatch.setenv("BFL_TRUSTED_HOSTS", "BFL.AI, .example.org")
+    settings = load_settings()
+    assert [k.get_secret_value() for k in settings.gateway_api_keys] == [
+        "key-one-123",
+        "key-two-456",
+    ]
+    assert settings.bfl_base_url == "https://api.eu.bfl.ai"
+    assert settings.bfl_trusted_hosts == ["bfl.ai", "example.org"]
+
+
+def test_secrets_stay_out_of_repr() -> None:
+    settings = Settings(
+        _env_file=None,
+        openai_api_key="sk-canary-repr-123456",  # type: ignore[call-arg]
+        bfl_api_key="bfl-canary-repr-654321",
+        gateway_api_keys=["client-canary-repr-999"],
+    )
+    text = repr(settings) + str(settings) + str(settings.model_dump())
+    for secret in ("sk-canary-repr-123456", "bfl-canary-repr-654321", "client-canary-repr-999"):
+        assert secret not in text
+
+
+def test_uvicorn_entry_point_refuses_bad_config_with_a_message() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-c", "import main"],
+        env={"OPENAI_BASE_URL": "not-a-url", "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode != 0
+    assert "OPENAI_BASE_URL" in proc.stderr
+    assert "Traceback" not in proc.stderr

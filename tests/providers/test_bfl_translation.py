@@ -112,7 +112,10 @@ def test_parse_submit() -> None:
 
 
 def test_submit_errors_map_to_gateway_errors() -> None:
-    detail = b'{"detail":[{"loc":["body","width"],"msg":"Input should be a multiple of 32","type":"multiple_of"}]}'
+    detail = (
+        b'{"detail":[{"loc":["body","width"],"msg":"Input should be a multiple of 32",'
+        b'"type":"multiple_of"}]}'
+    )
     with pytest.raises(InvalidRequest) as err:
         parse_submit(response(422, detail), [])
     assert err.value.param == "size"

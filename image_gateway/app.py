@@ -56,6 +56,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         description="One API for image generation across OpenAI, Black Forest Labs and more.",
         lifespan=lifespan,
+        # Our own logs and metrics cover requests; FastAPI's OpenTelemetry hooks would add work
+        # to the hot path and could export exception text outside our redaction.
+        telemetry={
+            "tracing": False,
+            "metrics": False,
+            "logs": False,
+            "operation_spans": False,
+            "auto_configure": False,
+        },
     )
     app.state.settings = settings
     app.state.http = http

@@ -115,3 +115,54 @@ def require_service(name: str, host: str, port: int) -> None:
     if os.environ.get("IMAGE_GATEWAY_REQUIRE_SERVICES"):
         pytest.fail(message + " and IMAGE_GATEWAY_REQUIRE_SERVICES is set")
     pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def bfl_emulator() -> Iterator[Any]:
+    from emulators.bfl import BFLEmulator
+
+    with BFLEmulator(api_key=BFL_TEST_KEY, generation_seconds=0.15) as emulator:
+        yield emulator
+
+
+@pytest.fixture
+def bfl(bfl_emulator: Any) -> Any:
+    """The session's BFL emulator, reset (tasks, counters, faults) for this test."""
+    bfl_emulator.reset()
+    return bfl_emulator
+
+
+class Canary:
+    """A loopback listener that only counts connections: nothing should ever reach it."""
+
+    def __init__(self) -> None:
+        self.sock = bind_socket()
+        self.port = self.sock.getsockname()[1]
+        self.accepted = 0
+        self.sock.settimeout(0.2)
+        self._stop = False
+        import threading
+
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                continue
+            self.accepted += 1
+            conn.close()
+
+    def close(self) -> None:
+        self._stop = True
+        self._thread.join(2)
+        self.sock.close()
+
+
+@pytest.fixture
+def canary() -> Iterator[Canary]:
+    c = Canary()
+    yield c
+    c.close()

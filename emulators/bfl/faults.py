@@ -1,0 +1,219 @@
+"""Fault injection (shared `/_emulator/faults` contract) and the low-level ASGI replies it needs.
+
+A fault: `{"match": "submit"|"poll"|"sample"|"credits"|"any", "status": int, "headers": {..},
+"body": <object → JSON | string → raw bytes>, "delay": s, "stall": bool, "reset": bool,
+"accept_then_reset": bool, "times": n >= 1 (default 1)}`, every key optional (`match` defaults
+to "any"); the same contract as the OpenAI emulator, plus `accept_then_reset` and BFL's kinds.
+Faults form a FIFO queue; a request consumes one use of the first fault matching its kind ("any"
+matches every non-control request).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import struct
+import threading
+from collections.abc import Awaitable, Callable, MutableMapping
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from typing import Any
+
+import orjson
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+MATCH_KINDS = ("submit", "poll", "sample", "credits", "any")
+_FLAGS = ("stall", "reset", "accept_then_reset")
+
+
+@dataclass
+class Fault:
+    match: str = "any"
+    status: int | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    body: Any = None
+    delay: float = 0.0
+    stall: bool = False
+    reset: bool = False
+    accept_then_reset: bool = False
+    times: int = 1
+
+    @classmethod
+    def parse(cls, raw: Any, where: str = "fault") -> Fault:
+        """Validate one fault object; raise ValueError naming the bad field."""
+        if not isinstance(raw, dict):
+            raise ValueError(f"{where}: expected an object")
+        unknown = set(raw) - set(cls.__dataclass_fields__)
+        if unknown:
+            raise ValueError(f"{where}: unknown keys {sorted(unknown)}")
+        fault = cls(body=raw.get("body"))
+        if raw.get("match") is not None:
+            if raw["match"] not in MATCH_KINDS:
+                raise ValueError(f"{where}.match: expected one of {list(MATCH_KINDS)}")
+            fault.match = raw["match"]
+        status = raw.get("status")
+        if status is not None:
+            if not _is_int(status) or not 200 <= status <= 599:
+                raise ValueError(f"{where}.status: expected an integer 200-599")
+            fault.status = status
+        headers = raw.get("headers") or {}
+        if not isinstance(headers, dict) or not all(
+            isinstance(v, (str, int, float)) for v in headers.values()
+        ):
+            raise ValueError(f"{where}.headers: expected an object of strings")
+        fault.headers = {str(k).lower(): str(v) for k, v in headers.items()}
+        if any(c in text for item in fault.headers.items() for text in item for c in "\r\n\0"):
+            raise ValueError(f"{where}.headers: control characters are not allowed")
+        for framing in ("content-length", "transfer-encoding"):
+            fault.headers.pop(framing, None)  # the server frames the body itself
+        delay = raw.get("delay", 0.0) or 0.0
+        if isinstance(delay, bool) or not isinstance(delay, (int, float)) or not 0 <= delay <= 3600:
+            raise ValueError(f"{where}.delay: expected seconds between 0 and 3600")
+        fault.delay = float(delay)
+        for flag in _FLAGS:
+            value = raw.get(flag, False)
+            if not isinstance(value, bool):
+                raise ValueError(f"{where}.{flag}: expected a boolean")
+            setattr(fault, flag, value)
+        times = raw.get("times", 1)
+        if not _is_int(times) or times < 1:
+            raise ValueError(f"{where}.times: expected an integer >= 1")
+        fault.times = times
+        return fault
+
+
+def parse_faults(payload: Any) -> list[Fault]:
+    """Validate a `{"faults": [...]}` body."""
+    if not isinstance(payload, dict) or not isinstance(payload.get("faults"), list):
+        raise ValueError('expected {"faults": [ ... ]}')
+    return [Fault.parse(raw, f"faults[{i}]") for i, raw in enumerate(payload["faults"])]
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+class FaultQueue:
+    def __init__(self) -> None:
+        self._items: list[Fault] = []
+        self._lock = threading.Lock()
+
+    def add(self, faults: list[Fault]) -> int:
+        with self._lock:
+            self._items.extend(faults)
+            return len(self._items)
+
+    def clear(self) -> int:
+        with self._lock:
+            n = len(self._items)
+            self._items.clear()
+            return n
+
+    def pending(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [dict(f.__dict__) for f in self._items]
+
+    def take(self, kind: str) -> Fault | None:
+        if not self._items:  # fast path, no lock
+            return None
+        with self._lock:
+            for i, fault in enumerate(self._items):
+                if fault.match in (kind, "any"):
+                    fault.times -= 1
+                    if fault.times <= 0:
+                        del self._items[i]
+                    return fault
+        return None
+
+
+Headers = list[tuple[bytes, bytes]]
+
+
+async def send_bytes(send: Send, status: int, body: bytes, headers: Headers) -> None:
+    headers = [*headers, (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def send_json(send: Send, status: int, obj: Any, headers: Headers | None = None) -> None:
+    headers = [(b"content-type", b"application/json"), *(headers or [])]
+    await send_bytes(send, status, orjson.dumps(obj), headers)
+
+
+async def send_fault_response(send: Send, fault: Fault) -> None:
+    """The fault's status/headers/body: object → JSON; string → raw bytes (may be malformed;
+    `text/html` when it starts with `<`, else `application/json` unless the fault sets a
+    content-type); no body → FastAPI-style `{"detail": "<reason phrase>"}`."""
+    status = fault.status or 200
+    ctype = b"application/json"
+    if isinstance(fault.body, str):
+        body = fault.body.encode()
+        if fault.body.lstrip().startswith("<"):
+            ctype = b"text/html; charset=utf-8"
+    elif fault.body is None:
+        body = orjson.dumps({"detail": _reason(status)})
+    else:
+        body = orjson.dumps(fault.body)
+    headers = [(k.lower().encode(), v.encode()) for k, v in fault.headers.items()]
+    if not any(k == b"content-type" for k, _ in headers):
+        headers.append((b"content-type", ctype))
+    await send_bytes(send, status, body, headers)
+
+
+def _reason(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
+async def abort_connection(send: Send) -> None:
+    """Drop the TCP connection with a RST (SO_LINGER 0), no HTTP response.
+
+    uvicorn passes each request's `RequestResponseCycle.send` bound method as the ASGI `send`; its
+    `transport` is the connection. If that is not reachable, fall back to a truncated response
+    (an abrupt close the client also sees as a transport error).
+    """
+    transport = getattr(getattr(send, "__self__", None), "transport", None)
+    if transport is None:
+        headers = [(b"content-length", b"9")]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": b"{", "more_body": True})
+        raise ConnectionAbortedError("emulated connection reset")
+    sock = transport.get_extra_info("socket")
+    if sock is not None:
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        except OSError:
+            pass
+    transport.abort()
+    for _ in range(3):  # let connection_lost run so uvicorn does not try to answer
+        await asyncio.sleep(0)
+
+
+async def sleep_unless_stopping(seconds: float, stopping: threading.Event) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while not stopping.is_set():
+        remaining = deadline - loop.time()
+        if remaining <= 0:
+            return
+        await asyncio.sleep(min(remaining, 0.2))
+
+
+async def hold_until_disconnect(receive: Receive, send: Send, stopping: threading.Event) -> None:
+    """Never answer: wait until the client goes away (or the emulator stops, then reset)."""
+    while True:
+        task = asyncio.ensure_future(receive())
+        while not task.done():
+            await asyncio.wait({task}, timeout=0.2)
+            if stopping.is_set() and not task.done():
+                task.cancel()
+                await abort_connection(send)
+                return
+        if task.result().get("type") == "http.disconnect":
+            return

@@ -166,3 +166,37 @@ def canary() -> Iterator[Canary]:
     c = Canary()
     yield c
     c.close()
+
+
+class OpenAIEmulatorHandle:
+    """The session's OpenAI emulator, driven through its HTTP control surface."""
+
+    def __init__(self, emulator: Any) -> None:
+        self.emulator = emulator
+        self.base_url: str = emulator.base_url
+        self.control = httpx.Client(base_url=emulator.base_url.removesuffix("/v1"), timeout=10)
+
+    def reset(self) -> None:
+        self.control.post("/_emulator/reset").raise_for_status()
+
+    def add_faults(self, faults: list[dict[str, Any]]) -> None:
+        self.control.post("/_emulator/faults", json={"faults": faults}).raise_for_status()
+
+    def stats(self) -> dict[str, Any]:
+        return dict(self.control.get("/_emulator/stats").json())
+
+
+@pytest.fixture(scope="session")
+def openai_emulator() -> Iterator[OpenAIEmulatorHandle]:
+    from emulators.openai_images import OpenAIEmulator
+
+    with OpenAIEmulator(api_key=OPENAI_TEST_KEY) as emulator:
+        handle = OpenAIEmulatorHandle(emulator)
+        yield handle
+        handle.control.close()
+
+
+@pytest.fixture
+def openai_emu(openai_emulator: OpenAIEmulatorHandle) -> OpenAIEmulatorHandle:
+    openai_emulator.reset()
+    return openai_emulator

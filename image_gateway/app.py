@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from . import __version__
 from .api import catalog, files, health, images
 from .auth import KeyChecker
+from .controls import OpenControls
 from .dispatch import Dispatcher
 from .errors import GatewayError, InvalidRequest, NotFound, error_body
 from .http_client import UpstreamClient
@@ -72,7 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.key_checker = KeyChecker(
         [key.get_secret_value() for key in settings.gateway_api_keys]
     )
-    app.state.dispatcher = Dispatcher(settings, providers, store)
+    app.state.dispatcher = Dispatcher(settings, providers, store, OpenControls())
     for router in (images.router, files.router, catalog.router, health.router):
         app.include_router(router)
     _install_error_handlers(app)

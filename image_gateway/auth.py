@@ -19,8 +19,29 @@ MAX_KEY_CHARS = 256
 
 
 @dataclass(frozen=True, slots=True)
+class KeyPolicy:
+    """What a key may do. None means unrestricted."""
+
+    allowed_providers: frozenset[str] | None = None
+    allowed_models: frozenset[str] | None = None  # "provider/model" ids
+    requests_per_minute: int | None = None
+    max_concurrent: int | None = None
+    monthly_budget_usd: float | None = None
+
+    def allows(self, provider: str, model: str) -> bool:
+        if self.allowed_providers is not None and provider not in self.allowed_providers:
+            return False
+        return self.allowed_models is None or f"{provider}/{model}" in self.allowed_models
+
+
+UNRESTRICTED = KeyPolicy()
+
+
+@dataclass(frozen=True, slots=True)
 class Client:
     name: str  # never the key: "key-1", "key-2", ... in configuration order, or "development"
+    key_id: str | None = None  # the stored key's id; None for GATEWAY_API_KEYS and development
+    policy: KeyPolicy = UNRESTRICTED
 
 
 class KeyChecker:

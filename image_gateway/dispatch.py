@@ -13,7 +13,9 @@ import time
 from dataclasses import replace
 from typing import Any
 
-from .errors import InvalidRequest, NotFound, ProviderNotConfigured
+from .auth import Client
+from .controls import Outcome, RequestControls
+from .errors import GatewayError, InvalidRequest, NotFound, ProviderNotConfigured
 from .providers.base import ModelSpec, Provider
 from .schemas import (
     FORMAT_BY_MIME,
@@ -32,10 +34,17 @@ KEY_SETTING = {"openai": "OPENAI_API_KEY", "bfl-flux": "BFL_API_KEY"}
 
 
 class Dispatcher:
-    def __init__(self, settings: Settings, providers: dict[str, Provider], store: ImageStore):
+    def __init__(
+        self,
+        settings: Settings,
+        providers: dict[str, Provider],
+        store: ImageStore,
+        controls: RequestControls,
+    ) -> None:
         self.settings = settings
         self.providers = providers
         self.store = store
+        self.controls = controls
 
     def provider(self, name: str) -> Provider:
         found = self.providers.get(PROVIDER_ALIASES.get(name, name))
@@ -87,7 +96,9 @@ class Dispatcher:
         self,
         body: GenerationBody,
         *,
+        client: Client,
         public_base_url: str,
+        request_id: str | None = None,
         images: list[InputImage] | None = None,
         mask: InputImage | None = None,
     ) -> dict[str, Any]:
@@ -125,7 +136,24 @@ class Dispatcher:
                 f"{KEY_SETTING.get(provider.name, 'its API key')}",
                 provider=provider.name,
             )
-        result = await self._fan_out(provider, spec, task)
+        admission = await self.controls.admit(
+            client, task, user_id=body.user_id or body.user, request_id=request_id
+        )
+        started = time.perf_counter()
+        outcome = Outcome(provider.name, spec.id, "failed", size=body.size, quality=body.quality)
+        try:
+            result = await self._fan_out(provider, spec, task)
+            outcome.status, outcome.images, outcome.usage = (
+                "succeeded",
+                len(result.images),
+                result.usage,
+            )
+        except GatewayError as exc:
+            outcome.error_code = exc.code
+            raise
+        finally:
+            outcome.latency_ms = (time.perf_counter() - started) * 1000
+            await self.controls.settle(admission, outcome)
         response_format = body.response_format or spec.default_response_format
         data = [await self._render(img, response_format, public_base_url) for img in result.images]
         response: dict[str, Any] = {

@@ -79,6 +79,15 @@ class Settings(BaseSettings):
 
     log_level: str = "INFO"
 
+    # --- persistence, keys and usage (store, ledger, admin) ---
+    # --- end persistence ---
+
+    # --- resilience (retries, fallbacks, circuit breakers, provider concurrency) ---
+    # --- end resilience ---
+
+    # --- input image fetching (SSRF guard) ---
+    # --- end fetching ---
+
     @field_validator("gateway_api_keys", "bfl_trusted_hosts", mode="before")
     @classmethod
     def _commas(cls, value: object) -> object:

@@ -11,17 +11,17 @@ from ..dispatch import Dispatcher
 from ..settings import Settings
 
 
-def get_app_settings(request: Request) -> Settings:
+async def get_app_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_dispatcher(request: Request) -> Dispatcher:
+async def get_dispatcher(request: Request) -> Dispatcher:
     dispatcher: Dispatcher = request.app.state.dispatcher
     return dispatcher
 
 
-def authenticate(
+async def authenticate(
     request: Request,
     x_api_key: Annotated[str | None, Header(include_in_schema=False)] = None,
     authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
@@ -34,7 +34,7 @@ def authenticate(
     return client
 
 
-def public_base_url(request: Request) -> str:
+async def public_base_url(request: Request) -> str:
     """Where clients reach this gateway: `PUBLIC_BASE_URL`, else the request's own base URL."""
     configured = request.app.state.settings.public_base_url
     return configured or str(request.base_url).rstrip("/")

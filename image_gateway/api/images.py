@@ -23,6 +23,10 @@ MAX_FORM_FIELDS = 64
 MAX_FIELD_BYTES = 1024 * 1024
 
 
+def _request_id(request: Request) -> str | None:
+    return getattr(request.state, "request_id", None)
+
+
 def _respond(request: Request, payload: dict[str, Any]) -> Response:
     request.state.provider, request.state.model = payload["provider"], payload["model"]
     return Response(orjson.dumps(payload), media_type="application/json")
@@ -58,7 +62,10 @@ async def create_image(
     except orjson.JSONDecodeError:
         raise InvalidRequest("the body is not valid JSON (or is nested too deeply)") from None
     body = _validate(raw)
-    return _respond(request, await dispatcher.run(body, public_base_url=base_url))
+    payload = await dispatcher.run(
+        body, client=client, public_base_url=base_url, request_id=_request_id(request)
+    )
+    return _respond(request, payload)
 
 
 @router.post(
@@ -127,7 +134,14 @@ async def edit_image(
     if not images:
         raise InvalidRequest("an image is required (field 'image' or 'image[]')", param="image")
     body = _validate(_form_to_body(fields))
-    payload = await dispatcher.run(body, public_base_url=base_url, images=images, mask=mask)
+    payload = await dispatcher.run(
+        body,
+        client=client,
+        public_base_url=base_url,
+        request_id=_request_id(request),
+        images=images,
+        mask=mask,
+    )
     return _respond(request, payload)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from tests.conftest import (
@@ -116,7 +117,12 @@ def test_access_log_is_one_json_line_per_request(
 
     with gateway.client() as http:
         http.post("/v1/images/generations", json={"prompt": "line\r\nbreak\u202e", "size": "64x64"})
-    access = [json.loads(line) for line in gateway_logs.lines if '"request"' in line]
+    # The access line is written after the response is sent: give it a moment.
+    deadline = time.monotonic() + 5
+    access: list[dict[str, Any]] = []
+    while not access and time.monotonic() < deadline:
+        access = [json.loads(line) for line in gateway_logs.lines if '"request"' in line]
+        time.sleep(0.01)
     assert access and all("\n" not in line for line in gateway_logs.lines)
     entry = access[-1]
     assert entry["status"] == 200 and entry["provider"] == "local" and entry["client"] == "key-1"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Request
 
 from ..auth import Client, KeyChecker
 from ..dispatch import Dispatcher
@@ -21,14 +21,15 @@ async def get_dispatcher(request: Request) -> Dispatcher:
     return dispatcher
 
 
-async def authenticate(
-    request: Request,
-    x_api_key: Annotated[str | None, Header(include_in_schema=False)] = None,
-    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
-) -> Client:
+async def authenticate(request: Request) -> Client:
+    # Headers are read directly (not as FastAPI `Header()` parameters): same values, without
+    # per-request parameter analysis on the hot path.
     checker: KeyChecker = request.app.state.key_checker
+    headers = request.headers
     client = checker.authenticate(
-        x_api_key, authorization, request.client.host if request.client else None
+        headers.get("x-api-key"),
+        headers.get("authorization"),
+        request.client.host if request.client else None,
     )
     request.state.client_name = client.name
     return client

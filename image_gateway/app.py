@@ -3,6 +3,7 @@ and renders every error through one handler."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -26,7 +27,8 @@ from .middleware import BodyLimitMiddleware, RequestContextMiddleware
 from .providers.registry import PROVIDER_CLASSES
 from .schemas import GenerationBody
 from .settings import Settings, load_settings
-from .storage import LocalImageStore
+from .storage import build_image_store, build_image_urls
+from .storage.retention import run_retention
 
 log = logging.getLogger("image_gateway")
 
@@ -41,15 +43,29 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_response_bytes=settings.upstream_max_response_bytes,
     )
     providers = {name: cls(settings, http) for name, cls in PROVIDER_CLASSES.items()}
-    store = LocalImageStore(settings.image_store_dir)
+    store = build_image_store(settings)
+    image_urls = build_image_urls(settings, store)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await http.start()
+        await store.start()
+        retention = None
+        if settings.image_retention_hours > 0:
+            retention = asyncio.create_task(
+                run_retention(
+                    store,
+                    max_age_seconds=settings.image_retention_hours * 3600,
+                    interval=settings.image_cleanup_interval_seconds,
+                )
+            )
         _announce(settings, providers)
         try:
             yield
         finally:
+            if retention is not None:
+                retention.cancel()
+            await store.close()
             await http.close()
 
     app = FastAPI(
@@ -70,10 +86,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.http = http
     app.state.store = store
+    app.state.image_urls = image_urls
     app.state.key_checker = KeyChecker(
         [key.get_secret_value() for key in settings.gateway_api_keys]
     )
-    app.state.dispatcher = Dispatcher(settings, providers, store, OpenControls())
+    app.state.dispatcher = Dispatcher(settings, providers, image_urls, OpenControls())
     for router in (images.router, files.router, catalog.router, health.router):
         app.include_router(router)
     _install_error_handlers(app)

@@ -27,7 +27,7 @@ from .schemas import (
     parse_size,
 )
 from .settings import Settings
-from .storage import ImageStore
+from .storage import ImageUrls
 
 PROVIDER_ALIASES = {"bfl": "bfl-flux", "flux": "bfl-flux", "black-forest-labs": "bfl-flux"}
 KEY_SETTING = {"openai": "OPENAI_API_KEY", "bfl-flux": "BFL_API_KEY"}
@@ -38,12 +38,12 @@ class Dispatcher:
         self,
         settings: Settings,
         providers: dict[str, Provider],
-        store: ImageStore,
+        image_urls: ImageUrls,
         controls: RequestControls,
     ) -> None:
         self.settings = settings
         self.providers = providers
-        self.store = store
+        self.image_urls = image_urls
         self.controls = controls
 
     def provider(self, name: str) -> Provider:
@@ -200,8 +200,8 @@ class Dispatcher:
     ) -> dict[str, Any]:
         item: dict[str, Any] = {}
         if response_format == "url":
-            image_id = await self.store.put(image.data, image.content_type)
-            item["url"] = f"{public_base_url}/v1/images/files/{image_id}"
+            image_id = await self.image_urls.store.put(image.data, image.content_type)
+            item["url"] = await self.image_urls.url_for(image_id, public_base_url)
         else:
             item["b64_json"] = base64.b64encode(image.data).decode("ascii")
         if image.revised_prompt is not None:

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 CommaList = Annotated[list[str], NoDecode]
@@ -73,9 +73,24 @@ class Settings(BaseSettings):
     max_request_bytes: int = Field(64 * 1024 * 1024, ge=1024)
     max_prompt_chars: int = Field(32_000, ge=1)
 
-    # Stored images (what `response_format: url` serves).
+    # Stored images (what `response_format: url` serves): a local folder or an S3 bucket.
+    image_store: Literal["local", "s3"] = "local"
     image_store_dir: Path = Path("data/images")
     public_base_url: str | None = None
+    # 0 = gateway image URLs never expire (the unguessable id is the credential); otherwise
+    # they are HMAC-signed and stop working after this many seconds.
+    image_url_ttl_seconds: float = Field(0.0, ge=0, le=365 * 86400)
+    image_url_secret: SecretStr | None = None  # share it across instances when TTL > 0
+    image_retention_hours: float = Field(0.0, ge=0)  # 0 = keep forever
+    image_cleanup_interval_seconds: float = Field(600.0, gt=0)
+    s3_bucket: str | None = None
+    s3_prefix: str = "images/"
+    s3_region: str = "us-east-1"
+    s3_endpoint_url: str | None = None  # R2, MinIO or another S3-compatible server
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: SecretStr | None = None
+    s3_public_base_url: str | None = None  # a public bucket/CDN URL: links point there
+    s3_presign: bool = False  # links are presigned S3 URLs (expiring after the URL TTL)
 
     log_level: str = "INFO"
 
@@ -107,10 +122,16 @@ class Settings(BaseSettings):
     def _base_urls(cls, value: str) -> str:
         return _check_base_url(value)
 
-    @field_validator("public_base_url")
+    @field_validator("public_base_url", "s3_endpoint_url", "s3_public_base_url")
     @classmethod
-    def _public_base_url(cls, value: str | None) -> str | None:
+    def _optional_base_urls(cls, value: str | None) -> str | None:
         return _check_base_url(value) if value else None
+
+    @model_validator(mode="after")
+    def _s3_needs_a_bucket(self) -> Settings:
+        if self.image_store == "s3" and not self.s3_bucket:
+            raise ValueError("s3_bucket: IMAGE_STORE=s3 needs S3_BUCKET")
+        return self
 
     @field_validator("bfl_trusted_hosts")
     @classmethod

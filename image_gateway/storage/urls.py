@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import time
 
 from .base import ImageStore
@@ -27,7 +28,7 @@ class ImageUrls:
         url = f"{public_base_url}/v1/images/files/{image_id}"
         if self.ttl_seconds <= 0:
             return url
-        expires = int(time.time() + self.ttl_seconds)
+        expires = math.ceil(time.time() + self.ttl_seconds)
         return f"{url}?expires={expires}&sig={self._sign(image_id, expires)}"
 
     def allows(self, image_id: str, expires: str | None, sig: str | None) -> bool:

@@ -16,14 +16,16 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from . import __version__
-from .api import catalog, files, health, images
-from .auth import KeyChecker
-from .controls import OpenControls
+from .api import admin, catalog, files, health, images, usage
+from .api.metrics import router as metrics_router
 from .dispatch import Dispatcher
 from .errors import GatewayError, InvalidRequest, NotFound, error_body
+from .fetch import ImageFetcher
 from .http_client import UpstreamClient
 from .logs import configure_logging
+from .metrics import Metrics, MetricsMiddleware
 from .middleware import BodyLimitMiddleware, RequestContextMiddleware
+from .persistence import Persistence
 from .providers.registry import PROVIDER_CLASSES
 from .schemas import GenerationBody
 from .settings import Settings, load_settings
@@ -42,14 +44,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_connections=settings.upstream_max_connections,
         max_response_bytes=settings.upstream_max_response_bytes,
     )
-    providers = {name: cls(settings, http) for name, cls in PROVIDER_CLASSES.items()}
+    # User-supplied image URLs get their own client behind the SSRF guard (different trust).
+    fetcher = ImageFetcher(
+        max_bytes=settings.fetch_max_bytes,
+        timeout=settings.fetch_timeout_seconds,
+        max_redirects=settings.fetch_max_redirects,
+        max_pixels=settings.fetch_max_pixels,
+        allow_hosts=settings.fetch_allow_hosts,
+    )
+    providers = {name: cls(settings, http, fetcher) for name, cls in PROVIDER_CLASSES.items()}
     store = build_image_store(settings)
     image_urls = build_image_urls(settings, store)
+    persistence = Persistence(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await http.start()
+        await fetcher.start()
         await store.start()
+        await persistence.start()
         retention = None
         if settings.image_retention_hours > 0:
             retention = asyncio.create_task(
@@ -65,7 +78,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             if retention is not None:
                 retention.cancel()
+            await persistence.close()
             await store.close()
+            await fetcher.close()
             await http.close()
 
     app = FastAPI(
@@ -85,17 +100,26 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.http = http
+    app.state.fetcher = fetcher
     app.state.store = store
     app.state.image_urls = image_urls
-    app.state.key_checker = KeyChecker(
-        [key.get_secret_value() for key in settings.gateway_api_keys]
+    app.state.authenticator = persistence.authenticator
+    app.state.keys = persistence.keys
+    app.state.usage = persistence.usage
+    app.state.ledger = persistence.ledger
+    app.state.metrics = metrics = Metrics()  # one registry per app
+    metrics.watch_pool(http.pool_stats)
+    app.state.dispatcher = Dispatcher(
+        settings, providers, image_urls, persistence.controls, metrics=metrics
     )
-    app.state.dispatcher = Dispatcher(settings, providers, image_urls, OpenControls())
-    for router in (images.router, files.router, catalog.router, health.router):
+    routers = (images.router, files.router, catalog.router, usage.router, admin.router)
+    for router in (*routers, health.router, metrics_router):
         app.include_router(router)
     _install_error_handlers(app)
     _register_schema(app, GenerationBody)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)
+    if settings.metrics_enabled:
+        app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.add_middleware(RequestContextMiddleware)
     return app
 
@@ -113,6 +137,7 @@ def _announce(settings: Settings, providers: dict) -> None:  # type: ignore[type
 
 def _error_response(err: GatewayError, request: Request) -> Response:
     request_id = getattr(request.state, "request_id", None)
+    request.app.state.metrics.error(err)
     return Response(
         orjson.dumps(error_body(err, request_id)),
         status_code=err.status_code,

@@ -3,6 +3,7 @@
 The dispatcher calls `admit()` before any upstream call — it may refuse (rate limit, budget,
 a provider or model the key may not use) — and `settle()` exactly once afterwards, with what
 actually happened (which provider and model served, images, cost), success or failure.
+The implementation is `key_controls.KeyControls`.
 """
 
 from __future__ import annotations
@@ -44,15 +45,3 @@ class RequestControls(Protocol):
         """Raise a GatewayError to refuse; return the admission to settle later."""
 
     async def settle(self, admission: Admission, outcome: Outcome) -> None: ...
-
-
-class OpenControls:
-    """Admits every request and records nothing (used until a ledger is configured)."""
-
-    async def admit(
-        self, client: Client, task: ImageTask, *, user_id: str | None, request_id: str | None
-    ) -> Admission:
-        return Admission(client, task.provider, task.model, user_id, request_id)
-
-    async def settle(self, admission: Admission, outcome: Outcome) -> None:
-        return None

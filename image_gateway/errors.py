@@ -5,14 +5,25 @@
     │   ├── InvalidRequest          400 invalid_request_error (names the field in `param`)
     │   ├── ContentPolicyViolation  400 content_policy_violation (provider moderation)
     │   ├── AuthenticationFailed    401
+    │   ├── BudgetExceeded          402 budget_exceeded: the key's monthly budget is spent
+    │   ├── PermissionDenied        403 the key may not do this (scope, provider, model, admin)
     │   ├── NotFound                404 unknown model, provider, route or image
-    │   └── PayloadTooLarge         413
+    │   ├── PayloadTooLarge         413
+    │   └── RateLimited             429 the key's own rate/concurrency limit (with Retry-After)
     └── ProviderError               the provider failed or cannot be used (5xx/429/402)
         ├── ProviderNotConfigured   503 no key configured for the provider
         ├── ProviderRateLimited     429 (carries the provider's Retry-After)
         ├── ProviderQuotaExhausted  402 the provider account is out of credits; not retryable
+        ├── ProviderUnavailable     503 circuit open, or no provider slot freed before the deadline
         ├── UpstreamError           502 bad status, malformed body, connection failure
-        └── UpstreamTimeout         504 connect/read timeout or polling deadline
+        └── UpstreamTimeout         504 connect/read timeout, polling or request deadline
+    ServiceUnavailable              503 the gateway's own store (keys, budgets) is unreachable
+
+A `ProviderError` also says what the dispatcher may do with it (`image_gateway/resilience/`):
+`retryable` (the same call may be sent again: nothing was accepted upstream), `retry_after`
+(the provider's hint, seconds), `billed_unknown` (the provider may have accepted — and charged —
+the request, so it is never re-sent) and `outage` (counts toward the provider's circuit
+breaker: 5xx, timeouts, connection failures; never 4xx, rate limits or moderation).
 
 Adapters raise these; `http_client` maps transport exceptions to them in one place; the handler
 in `app.py` renders them with `error_body()`. A message never contains a secret or a raw
@@ -75,9 +86,52 @@ class PayloadTooLarge(CallerError):
     default_code = "payload_too_large"
 
 
+class BudgetExceeded(CallerError):
+    status_code = 402
+    error_type = "insufficient_quota"
+    default_code = "budget_exceeded"
+
+
+class PermissionDenied(CallerError):
+    status_code = 403
+    error_type = "permission_error"
+    default_code = "permission_denied"
+
+
+class RateLimited(CallerError):
+    status_code = 429
+    error_type = "rate_limit_error"
+    default_code = "rate_limit_exceeded"
+
+
+class ServiceUnavailable(GatewayError):
+    status_code = 503
+    default_code = "service_unavailable"
+
+
 class ProviderError(GatewayError):
     status_code = 502
     error_type = "provider_error"
+    outage_default = False
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        param: str | None = None,
+        provider: str | None = None,
+        headers: dict[str, str] | None = None,
+        retryable: bool = False,
+        retry_after: float | None = None,
+        billed_unknown: bool = False,
+        outage: bool | None = None,
+    ) -> None:
+        super().__init__(message, code=code, param=param, provider=provider, headers=headers)
+        self.retryable = retryable
+        self.retry_after = retry_after
+        self.billed_unknown = billed_unknown
+        self.outage = self.outage_default if outage is None else outage
 
 
 class ProviderNotConfigured(ProviderError):
@@ -96,13 +150,20 @@ class ProviderQuotaExhausted(ProviderError):
     default_code = "provider_quota_exhausted"
 
 
+class ProviderUnavailable(ProviderError):
+    status_code = 503
+    default_code = "provider_unavailable"
+
+
 class UpstreamError(ProviderError):
     default_code = "upstream_error"
+    outage_default = True
 
 
 class UpstreamTimeout(ProviderError):
     status_code = 504
     default_code = "upstream_timeout"
+    outage_default = True
 
 
 def error_body(err: GatewayError, request_id: str | None) -> dict[str, Any]:

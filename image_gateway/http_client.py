@@ -83,6 +83,16 @@ class UpstreamClient:
     def started(self) -> bool:
         return self._session is not None and not self._session.closed
 
+    def pool_stats(self) -> dict[str, float]:
+        """Connections in use and idle in the pool (metrics; the fault tests' "pool idle")."""
+        connector = self._session.connector if self._session is not None else None
+        if connector is None:
+            return {"in_use": 0, "idle": 0}
+        # aiohttp has no public pool counters; these attributes are stable across 3.x.
+        in_use = len(getattr(connector, "_acquired", ()))
+        idle = sum(len(c) for c in getattr(connector, "_conns", {}).values())
+        return {"in_use": in_use, "idle": idle}
+
     async def close(self) -> None:
         if self._session is not None:
             await self._session.close()
@@ -109,6 +119,11 @@ class UpstreamClient:
             send_headers["Content-Type"] = "application/json"
         elif form is not None:
             data = _form_data(form)
+        # Whether the request may be sent again: only when it never left (no connection), and
+        # only for a POST — the adapters' GETs (polls, downloads) follow a submission the
+        # provider already accepted, so re-running the adapter call would pay twice. After the
+        # request was sent the outcome is unknown (`billed_unknown`): never re-sent.
+        first_send = method == "POST"
         try:
             async with asyncio.timeout(deadline):
                 async with self._session.request(
@@ -116,13 +131,25 @@ class UpstreamClient:
                 ) as resp:
                     body = await self._read_capped(resp, provider)
                     return UpstreamResponse(resp.status, resp.headers, body)
+        except aiohttp.ConnectionTimeoutError:
+            raise UpstreamTimeout(
+                f"{provider} did not accept a connection in time",
+                provider=provider,
+                retryable=first_send,
+            ) from None
         except (TimeoutError, aiohttp.ServerTimeoutError):
-            raise UpstreamTimeout(f"{provider} did not answer in time", provider=provider) from None
+            raise UpstreamTimeout(
+                f"{provider} did not answer in time", provider=provider, billed_unknown=first_send
+            ) from None
         except aiohttp.ClientConnectorError:
-            raise UpstreamError(f"could not connect to {provider}", provider=provider) from None
+            raise UpstreamError(
+                f"could not connect to {provider}", provider=provider, retryable=first_send
+            ) from None
         except aiohttp.ClientError as exc:
             raise UpstreamError(
-                f"connection to {provider} failed ({type(exc).__name__})", provider=provider
+                f"connection to {provider} failed ({type(exc).__name__})",
+                provider=provider,
+                billed_unknown=first_send,
             ) from None
 
     async def _read_capped(self, resp: aiohttp.ClientResponse, provider: str) -> bytes:

@@ -8,9 +8,10 @@ checked by the chosen adapter against the fields that provider accepts.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator, model_validator
 
@@ -21,6 +22,8 @@ ResponseFormat = Literal["url", "b64_json"]
 
 SIZE_RE = re.compile(r"^([1-9][0-9]{1,4})x([1-9][0-9]{1,4})$")
 ASPECT_RE = re.compile(r"^([1-9][0-9]{0,2}):([1-9][0-9]{0,2})$")
+
+MAX_FALLBACKS = 5
 
 # Common fields a client may also put inside `provider_params`.
 LIFTED_PARAMS = ("model", "aspect_ratio", "seed", "output_format", "size")
@@ -52,6 +55,13 @@ class GenerationBody(BaseModel):
     user: str | None = Field(None, max_length=256)
     user_id: str | None = Field(None, max_length=256)
     provider_params: dict[str, JsonValue] = Field(default_factory=dict)
+    fallbacks: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(
+        default_factory=list,
+        max_length=MAX_FALLBACKS,
+        description="models, provider/model ids, routes or provider names to try in order when "
+        "the primary fails (not on invalid input or moderation); provider_params go only to "
+        "candidates of the primary's provider",
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -94,6 +104,20 @@ class GenerationBody(BaseModel):
         if len(value) > 64:
             raise ValueError("at most 64 provider parameters")
         return value
+
+    @field_validator("fallbacks", mode="before")
+    @classmethod
+    def _fallbacks_text(cls, value: Any) -> Any:
+        """Form fields are strings: a JSON array, or comma-separated ids."""
+        if not isinstance(value, str):
+            return value
+        text = value.strip()
+        if text.startswith("["):
+            try:
+                return json.loads(text)
+            except ValueError:
+                raise ValueError("must be a JSON array of model ids") from None
+        return [item.strip() for item in text.split(",") if item.strip()]
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +163,7 @@ class GeneratedImage:
     content_type: str
     seed: int | None = None
     revised_prompt: str | None = None
+    b64: str | None = None  # the provider's own (validated) base64 of `data`, sent on as is
 
 
 @dataclass(slots=True)
@@ -168,6 +193,13 @@ class ImagesResponse(BaseModel):
     quality: str | None = None
     background: str | None = None
     usage: dict[str, Any] | None = None
+    attempts: int | None = Field(
+        None, description="upstream calls made: fan-out, retries and fallbacks included"
+    )
+    fallback_from: str | None = Field(
+        None, description="provider/model of the primary, when a fallback served the request"
+    )
+    route: str | None = Field(None, description="the route (alias) named by `model`, if any")
 
 
 class ModelCard(BaseModel):

@@ -95,12 +95,153 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
 
     # --- persistence, keys and usage (store, ledger, admin) ---
+    # One database for keys, budgets and the usage ledger: a SQLite file (created on start) or
+    # postgresql://user:pass@host/db (postgres:// and postgresql:// are rewritten to asyncpg).
+    database_url: SecretStr = SecretStr("sqlite+aiosqlite:///data/gateway.db")
+    database_timeout_seconds: float = Field(5.0, gt=0, le=120)
+    # Redis shares rate and concurrency limits between instances; empty = per-process limits.
+    redis_url: SecretStr | None = None
+    redis_key_prefix: str = Field("igw:", min_length=1, max_length=64)
+    redis_timeout_seconds: float = Field(2.0, gt=0, le=60)
+    # Manages keys through /v1/admin/* and sees all usage; it cannot generate images.
+    admin_api_key: SecretStr | None = None
+    # How long a stored key's lookup (or its absence) is cached: the revocation delay on
+    # other instances (a revoke through this instance's admin API takes effect at once).
+    key_cache_seconds: float = Field(5.0, ge=0, le=300)
+    # Ledger rows of keys without a budget are written in batches by a background writer; when
+    # the queue is full (database down) new rows are dropped and counted, never piled up.
+    ledger_batch_size: int = Field(200, ge=1, le=10_000)
+    ledger_flush_seconds: float = Field(1.0, gt=0, le=60)
+    ledger_queue_max: int = Field(10_000, ge=1, le=1_000_000)
+    # Concurrency slots and budget reservations of a crashed instance expire after this long;
+    # keep it above the longest request (BFL polling, upstream read timeout).
+    limit_lease_seconds: float = Field(900.0, ge=10, le=86_400)
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: SecretStr) -> SecretStr:
+        from .store.urls import normalize_database_url
+
+        return SecretStr(normalize_database_url(value.get_secret_value()))
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        if not value.get_secret_value().startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must be a redis://, rediss:// or unix:// URL")
+        return value
+
+    @field_validator("admin_api_key")
+    @classmethod
+    def _admin_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        key = value.get_secret_value()
+        if len(key) < 16 or key.lower() in {"changeme", "change-me", "your-key-here"}:
+            raise ValueError("must be at least 16 characters and not a placeholder")
+        return value
+
+    @model_validator(mode="after")
+    def _admin_key_is_not_a_client_key(self) -> Settings:
+        admin = self.admin_api_key.get_secret_value() if self.admin_api_key else None
+        if admin and any(k.get_secret_value() == admin for k in self.gateway_api_keys):
+            raise ValueError("admin_api_key: ADMIN_API_KEY must differ from every gateway key")
+        return self
+
     # --- end persistence ---
 
     # --- resilience (retries, fallbacks, circuit breakers, provider concurrency) ---
+    # One deadline per request covers queue waits, every try, every backoff and BFL polling.
+    request_deadline_seconds: float = Field(300.0, gt=0, le=3600)
+    retry_max_attempts: int = Field(3, ge=1, le=10)  # tries per candidate, the first included
+    retry_base_seconds: float = Field(0.5, ge=0, le=60)  # first backoff, doubled per retry
+    retry_max_backoff_seconds: float = Field(8.0, ge=0, le=300)
+    retry_max_wait_seconds: float = Field(20.0, ge=0, le=600)  # longest Retry-After waited out
+    # Envoy's retry budget: retries in flight <= max(MIN, RATIO x requests in flight).
+    retry_budget_ratio: float = Field(0.2, ge=0, le=1)
+    retry_budget_min: int = Field(3, ge=0, le=10_000)
+    circuit_failure_threshold: int = Field(5, ge=1, le=1000)  # consecutive outages to open
+    circuit_cooldown_seconds: float = Field(30.0, gt=0, le=3600)  # open, then one probe
+    # `provider=limit` or `provider/model=limit` pairs; a model's pool counts inside its
+    # provider's. BFL: 24 active tasks per account, 6 of them for FLUX.1 Kontext [max].
+    provider_concurrency: Annotated[dict[str, int], NoDecode] = Field(
+        default_factory=lambda: {"bfl-flux": 24, "bfl-flux/flux-kontext-max": 6}
+    )
+    provider_queue_max: int = Field(256, ge=0, le=100_000)  # waiters per pool; more get 429
+    routes_file: Path | None = None  # named routes/aliases (TOML, or JSON by extension)
+    metrics_enabled: bool = True
+    metrics_token: SecretStr | None = None  # when set, GET /metrics needs "Bearer <token>"
+
+    @field_validator("provider_concurrency", mode="before")
+    @classmethod
+    def _concurrency_pairs(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        pairs: dict[str, object] = {}
+        for item in value.split(","):
+            if not item.strip():
+                continue
+            name, sep, limit = item.partition("=")
+            if not sep or not name.strip():
+                raise ValueError(f"expected provider=limit pairs, got {item!r}")
+            pairs[name.strip()] = limit.strip()
+        return pairs
+
+    @field_validator("provider_concurrency")
+    @classmethod
+    def _concurrency_known(cls, value: dict[str, int]) -> dict[str, int]:
+        from .providers.registry import PROVIDER_CLASSES
+
+        for name, limit in value.items():
+            provider = name.split("/", 1)[0]
+            if provider not in PROVIDER_CLASSES:
+                raise ValueError(f"{name}: unknown provider; known: {sorted(PROVIDER_CLASSES)}")
+            if not 1 <= limit <= 100_000:
+                raise ValueError(f"{name}: the limit must be between 1 and 100000")
+        return value
+
+    @field_validator("routes_file", "metrics_token", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("metrics_token")
+    @classmethod
+    def _metrics_token_length(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 16:
+            raise ValueError("must be at least 16 characters")
+        return value
+
     # --- end resilience ---
 
     # --- input image fetching (SSRF guard) ---
+    # Images given by URL (edit `image_url`, BFL `input_image*`/`image_prompt`) are downloaded
+    # by the gateway, from public addresses only, under these limits (image_gateway/fetch/).
+    fetch_max_bytes: int = Field(20 * 1024 * 1024, ge=1024, le=512 * 1024 * 1024)
+    fetch_timeout_seconds: float = Field(15.0, gt=0, le=300)  # whole download, all redirects
+    fetch_max_redirects: int = Field(5, ge=0, le=10)
+    # Pillow's own decompression-bomb limit (89,478,485 pixels) is the ceiling.
+    fetch_max_pixels: int = Field(50_000_000, ge=1, le=89_478_485)
+    # TESTS AND LOCAL DEMOS ONLY. Exact `host:port` pairs (URL host or resolved address, IPv6
+    # in brackets) fetched even though they are not public. Never set this in production.
+    fetch_allow_hosts: CommaList = Field(default_factory=list)
+
+    @field_validator("fetch_allow_hosts", mode="before")
+    @classmethod
+    def _fetch_allow_commas(cls, value: object) -> object:
+        return _split_commas(value)
+
+    @field_validator("fetch_allow_hosts")
+    @classmethod
+    def _fetch_allow_host_ports(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            host, sep, port = entry.rpartition(":")
+            if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+                raise ValueError(f"entries must be host:port, got {entry!r}")
+        return [entry.lower() for entry in value]
+
     # --- end fetching ---
 
     @field_validator("gateway_api_keys", "bfl_trusted_hosts", mode="before")

@@ -42,9 +42,14 @@ def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "gateway_api_keys": [GATEWAY_TEST_KEY],
         "image_store_dir": tmp_path / "images",
+        # Each test's own SQLite file (keys, budgets, usage ledger); never the repo's data/.
+        "database_url": f"sqlite+aiosqlite:///{tmp_path}/gateway.db",
+        "ledger_flush_seconds": 0.05,
         "bfl_poll_initial_seconds": 0.05,
         "bfl_poll_max_interval_seconds": 0.1,
         "log_level": "INFO",
+        # Adapter tests see each injected fault exactly once; tests/resilience sets its own.
+        "retry_max_attempts": 1,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
@@ -200,3 +205,23 @@ def openai_emulator() -> Iterator[OpenAIEmulatorHandle]:
 def openai_emu(openai_emulator: OpenAIEmulatorHandle) -> OpenAIEmulatorHandle:
     openai_emulator.reset()
     return openai_emulator
+
+
+@pytest.fixture
+def image_host() -> Iterator[Any]:
+    """A scripted image server on loopback (tests/image_host.py) for the input-image fetcher."""
+    from tests.image_host import ImageHost
+
+    host = ImageHost()
+    yield host
+    host.close()
+
+
+@pytest.fixture
+def fake_dns(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """`socket.getaddrinfo` answering `*.test` names as scripted (hostile DNS, rebinding)."""
+    from tests.image_host import FakeDNS
+
+    dns = FakeDNS(socket.getaddrinfo)
+    monkeypatch.setattr(socket, "getaddrinfo", dns.getaddrinfo)
+    return dns

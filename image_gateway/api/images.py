@@ -11,9 +11,9 @@ from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
 from ..errors import InvalidRequest
-from ..providers.common import sniff_image_type
+from ..fetch import ImageFetcher, load_all
 from ..schemas import GenerationBody, ImagesResponse, InputImage
-from .deps import BaseUrlDep, ClientDep, DispatcherDep
+from .deps import BaseUrlDep, ClientDep, DispatcherDep, FetcherDep
 from .validation import invalid_request_from
 
 router = APIRouter(prefix="/v1/images", tags=["images"])
@@ -78,9 +78,15 @@ async def create_image(
                 "multipart/form-data": {
                     "schema": {
                         "type": "object",
-                        "required": ["image", "prompt"],
+                        "required": ["prompt"],
                         "properties": {
                             "image": {"type": "string", "format": "binary"},
+                            "image_url": {
+                                "type": "array",
+                                "items": {"type": "string"},
+                                "description": "http(s) or data: URLs the gateway fetches "
+                                "(public addresses only); repeatable",
+                            },
                             "image[]": {
                                 "type": "array",
                                 "items": {"type": "string", "format": "binary"},
@@ -93,47 +99,72 @@ async def create_image(
                             "size": {"type": "string"},
                             "response_format": {"type": "string"},
                             "provider_params": {"type": "string", "description": "a JSON object"},
+                            "fallbacks": {
+                                "type": "string",
+                                "description": "models to try if the primary fails: a JSON "
+                                "array or comma-separated ids",
+                            },
                         },
                     }
-                }
+                },
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["images", "prompt"],
+                        "properties": {
+                            "images": {
+                                "type": "array",
+                                "items": {
+                                    "type": "object",
+                                    "properties": {"image_url": {"type": "string"}},
+                                },
+                            },
+                            "mask": {
+                                "type": "object",
+                                "properties": {"image_url": {"type": "string"}},
+                            },
+                            "prompt": {"type": "string"},
+                            "model": {"type": "string"},
+                            "provider_params": {"type": "object"},
+                        },
+                    }
+                },
             },
         }
     },
 )
 async def edit_image(
-    request: Request, client: ClientDep, dispatcher: DispatcherDep, base_url: BaseUrlDep
+    request: Request,
+    client: ClientDep,
+    dispatcher: DispatcherDep,
+    base_url: BaseUrlDep,
+    fetcher: FetcherDep,
 ) -> Response:
-    """Edit images (multipart, OpenAI-compatible: `image` or repeated `image[]`, `mask`)."""
-    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
-        raise InvalidRequest("edits take multipart/form-data")
-    async with request.form(
-        max_files=MAX_FORM_FILES, max_fields=MAX_FORM_FIELDS, max_part_size=MAX_FIELD_BYTES
-    ) as form:
-        images: list[InputImage] = []
-        mask: InputImage | None = None
-        fields: dict[str, Any] = {}
-        for name, value in form.multi_items():
-            if isinstance(value, UploadFile):
-                data = await value.read()
-                mime = sniff_image_type(data)
-                if mime is None:
-                    raise InvalidRequest(
-                        f"{name} must be a PNG, JPEG or WebP image", param=name.rstrip("[]")
-                    )
-                upload = InputImage(data, mime, value.filename or name.rstrip("[]"))
-                if name in ("image", "image[]"):
-                    images.append(upload)
-                elif name == "mask" and mask is None:
-                    mask = upload
-                else:
-                    raise InvalidRequest(f"unexpected file field {name!r}", param=name)
-            elif name in fields:
-                raise InvalidRequest(f"field {name!r} is given more than once", param=name)
-            else:
-                fields[name] = value
-    if not images:
-        raise InvalidRequest("an image is required (field 'image' or 'image[]')", param="image")
-    body = _validate(_form_to_body(fields))
+    """Edit images. Multipart (OpenAI-compatible: `image` or repeated `image[]` files, `mask`,
+    and `image_url` fields the gateway fetches; URL-encoded is fine when there are no files),
+    or JSON with `images: [{"image_url": ...}]` and `mask: {"image_url": ...}` (http(s) or
+    data: URLs)."""
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
+        fields, images, mask, refs = await _read_form(request, fetcher)
+    elif content_type.startswith("application/json"):
+        fields, refs = _json_edit(await _json_body(request))
+        images, mask = [], None
+    else:
+        raise InvalidRequest("edits take multipart/form-data or a JSON body")
+    if not images and not any(field != "mask.image_url" for field, _ in refs):
+        raise InvalidRequest(
+            "an image is required (field 'image', 'image[]' or 'image_url')", param="image"
+        )
+    if len(images) + len(refs) > MAX_FORM_FILES:
+        raise InvalidRequest(f"at most {MAX_FORM_FILES - 1} images and a mask", param="image")
+    body = _validate(fields)  # every cheap check before any URL is fetched
+    loaded = await load_all(fetcher, refs, allow_raw_base64=False)
+    for (field, _), image in zip(refs, loaded, strict=True):
+        if field == "mask.image_url":
+            mask = image
+        else:
+            images.append(image)  # after uploaded files, in the order given
     payload = await dispatcher.run(
         body,
         client=client,
@@ -143,6 +174,82 @@ async def edit_image(
         mask=mask,
     )
     return _respond(request, payload)
+
+
+async def _json_body(request: Request) -> Any:
+    try:
+        return orjson.loads(await request.body())
+    except orjson.JSONDecodeError:
+        raise InvalidRequest("the body is not valid JSON (or is nested too deeply)") from None
+
+
+async def _read_form(
+    request: Request, fetcher: ImageFetcher
+) -> tuple[dict[str, Any], list[InputImage], InputImage | None, list[tuple[str, str]]]:
+    """Multipart edit: body fields, uploaded images and mask (checked), and `image_url`s."""
+    async with request.form(
+        max_files=MAX_FORM_FILES, max_fields=MAX_FORM_FIELDS, max_part_size=MAX_FIELD_BYTES
+    ) as form:
+        images: list[InputImage] = []
+        mask: InputImage | None = None
+        fields: dict[str, Any] = {}
+        refs: list[tuple[str, str]] = []
+        for name, value in form.multi_items():
+            if isinstance(value, UploadFile):
+                field = name.removesuffix("[]")
+                if name not in ("image", "image[]", "mask") or (
+                    name == "mask" and mask is not None
+                ):
+                    raise InvalidRequest(f"unexpected file field {name!r}", param=name)
+                data = await value.read()
+                # Type and pixel checks as for fetched images; MAX_REQUEST_BYTES bounds the size.
+                mime = await fetcher.check(data, field=field, max_bytes=len(data))
+                upload = InputImage(data, mime, value.filename or field)
+                if name == "mask":
+                    mask = upload
+                else:
+                    images.append(upload)
+            elif name in ("image_url", "image_url[]"):
+                refs.append(("image_url", value))
+            elif name in fields:
+                raise InvalidRequest(f"field {name!r} is given more than once", param=name)
+            else:
+                fields[name] = value
+    return _form_to_body(fields), images, mask, refs
+
+
+def _json_edit(raw: Any) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    """JSON edit (OpenAI's newer form): image references by URL; `file_id` is not offered."""
+    if not isinstance(raw, dict):
+        raise InvalidRequest("the body must be a JSON object")
+    fields = dict(raw)
+    refs: list[tuple[str, str]] = []
+    items = fields.pop("images", None)
+    if not isinstance(items, list) or not items:
+        raise InvalidRequest(
+            'images must be a non-empty list of {"image_url": "..."}', param="images"
+        )
+    if len(items) > MAX_FORM_FILES - 1:
+        raise InvalidRequest(f"at most {MAX_FORM_FILES - 1} images", param="images")
+    for index, item in enumerate(items):
+        refs.append((f"images[{index}].image_url", _image_url(item, f"images[{index}]")))
+    mask = fields.pop("mask", None)
+    if mask is not None:
+        refs.append(("mask.image_url", _image_url(mask, "mask")))
+    if "input_fidelity" in fields:
+        params = fields.get("provider_params")
+        params = dict(params) if isinstance(params, dict) else {}
+        params["input_fidelity"] = fields.pop("input_fidelity")
+        fields["provider_params"] = params
+    return fields, refs
+
+
+def _image_url(item: Any, field: str) -> str:
+    if isinstance(item, dict) and set(item) == {"image_url"} and isinstance(item["image_url"], str):
+        return str(item["image_url"])
+    if isinstance(item, dict) and "file_id" in item:
+        raise InvalidRequest(f"{field}.file_id is not supported; use image_url", param=field)
+    raise InvalidRequest(f'{field} must be {{"image_url": "<http(s) or data: URL>"}}', param=field)
 
 
 def _form_to_body(fields: dict[str, Any]) -> dict[str, Any]:

@@ -1,10 +1,12 @@
 """The interface every provider adapter implements, and the model catalogue types.
 
 An adapter declares its name, its models and what each accepts (`ModelSpec`), validates a
-task against a model before any money is spent (`validate`, pure), and performs one upstream
-call (`generate`, producing up to `ModelSpec.images_per_call` images). Editing is a capability
-a model declares (`ModelSpec.edits`); the task then carries input images. Fan-out for `n`,
-image storage and (later) retries live in the dispatcher, never here: a generation costs money.
+task against a model before any money is spent (`validate`, pure), loads what the task refers
+to once per request (`prepare`: input images named by URL, through the SSRF-guarded fetcher),
+and performs one upstream call (`generate`, producing up to `ModelSpec.images_per_call`
+images). Editing is a capability a model declares (`ModelSpec.edits`); the task then carries
+input images. Fan-out for `n`, image storage and (later) retries live in the dispatcher, never
+here: a generation costs money.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from ..errors import InvalidRequest
+from ..fetch import ImageFetcher
 from ..http_client import UpstreamClient
 from ..schemas import ImageTask, ProviderResult
 from ..settings import Settings
@@ -61,9 +64,13 @@ class Provider(ABC):
     label: ClassVar[str]
     default_model_setting: ClassVar[str]  # name of the Settings field holding the default
 
-    def __init__(self, settings: Settings, http: UpstreamClient) -> None:
+    def __init__(
+        self, settings: Settings, http: UpstreamClient, fetcher: ImageFetcher | None = None
+    ) -> None:
         self.settings = settings
         self.http = http
+        # Downloads images that requests name by URL (behind the SSRF guard); never `http`.
+        self.fetcher = fetcher
 
     @property
     @abstractmethod
@@ -117,6 +124,11 @@ class Provider(ABC):
             raise InvalidRequest(
                 f"{spec.id} takes at most {spec.max_input_images} input images", param="image"
             )
+
+    async def prepare(self, task: ImageTask, spec: ModelSpec) -> None:
+        """Once per request, after `validate` and before anything is spent or fanned out:
+        load what the task refers to (input images named by URL). Adapters extend this."""
+        return None
 
     @abstractmethod
     async def generate(self, task: ImageTask, spec: ModelSpec) -> ProviderResult:

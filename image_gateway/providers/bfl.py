@@ -23,10 +23,11 @@ from ..errors import (
     UpstreamError,
     UpstreamTimeout,
 )
+from ..fetch import check_image_value, resolve_image_params
 from ..http_client import UpstreamResponse
 from ..schemas import GeneratedImage, ImageTask, ProviderResult
 from .base import ModelSpec, Provider
-from .bfl_models import MODELS, REQUIRED_PARAMS
+from .bfl_models import IMAGE_PARAMS, MODELS, REQUIRED_PARAMS
 from .common import provider_message, retry_after_header, retry_after_seconds, sniff_image_type
 from .masks import openai_mask_to_bfl
 from .sizing import aspect_of, dims_for_aspect, fit_within, ratio_value
@@ -79,6 +80,19 @@ class BFLProvider(Provider):
                 )
         if task.is_edit and spec.extra["size_mode"] == "none" and task.size is not None:
             raise InvalidRequest(f"{spec.id} keeps the input image's size", param="size")
+        for name in IMAGE_PARAMS:
+            if name in task.params:
+                check_image_value(
+                    task.params[name],
+                    field=f"provider_params.{name}",
+                    max_bytes=self.settings.fetch_max_bytes,
+                    allow_raw_base64=True,
+                )
+
+    async def prepare(self, task: ImageTask, spec: ModelSpec) -> None:
+        task.params = await resolve_image_params(
+            task.params, IMAGE_PARAMS, self.fetcher, prefix="provider_params."
+        )
 
     async def generate(self, task: ImageTask, spec: ModelSpec) -> ProviderResult:
         assert self.settings.bfl_api_key is not None
@@ -291,16 +305,27 @@ def error_from(resp: UpstreamResponse, secrets: list[str]) -> Exception:
             "bfl-flux rejected the gateway's credentials (check BFL_API_KEY)",
             code="provider_auth_failed",
             provider="bfl-flux",
+            outage=False,  # a configuration problem, not the provider being down
         )
     if resp.status == 402:
         return ProviderQuotaExhausted("the bfl-flux account is out of credits", provider="bfl-flux")
+    # A 429 or 5xx here answers the submission (polls treat them as "pending" and never get
+    # here): no task was created, so submitting again cannot pay twice.
+    wait = retry_after_seconds(resp.headers)
     if resp.status == 429:
         return ProviderRateLimited(
             "bfl-flux is at its concurrent task limit; retry later",
             provider="bfl-flux",
-            headers=retry_after_header(retry_after_seconds(resp.headers)),
+            headers=retry_after_header(wait),
+            retryable=True,
+            retry_after=wait,
         )
-    return UpstreamError(f"bfl-flux failed (HTTP {resp.status})", provider="bfl-flux")
+    return UpstreamError(
+        f"bfl-flux failed (HTTP {resp.status})",
+        provider="bfl-flux",
+        retryable=resp.status >= 500,
+        retry_after=wait if resp.status >= 500 else None,
+    )
 
 
 def _gateway_param(field: str) -> str:

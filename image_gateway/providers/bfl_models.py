@@ -159,3 +159,8 @@ REQUIRED_PARAMS = {
     "flux-pro-1.1-ultra-finetuned": ("finetune_id",),
     "flux-pro-1.0-fill-finetuned": ("finetune_id",),
 }
+
+# provider_params that carry an input image (base64 or URL). The gateway loads each itself —
+# a URL through its SSRF guard — and sends BFL base64, so BFL never fetches a client's URL.
+# (Fill/Expand take `image`/`mask` from the edit upload, not from provider_params.)
+IMAGE_PARAMS = ("image_prompt", *_REFS8)

@@ -5,53 +5,58 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+import time
 from collections.abc import Mapping
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 
 from ..errors import UpstreamError
+from ..resilience.policy import parse_retry_after
+from ..resilience.policy import retry_after_header as policy_retry_after_header
 
 _KEYLIKE = re.compile(r"(sk-|bfl_|Bearer\s+)[A-Za-z0-9_\-\.]{3,}", re.IGNORECASE)
+# `x-key: ...`, `api_key=...`, `"authorization": "..."`: whatever follows a credential's name.
+_NAMED_SECRET = re.compile(
+    r"((?:x-key|api[_-]?key|authorization|token|secret|password)[\"']?\s*[:=]\s*[\"']?)"
+    r"[^\s\"',;}]{3,}",
+    re.IGNORECASE,
+)
 _MAX_MESSAGE = 300
+_FRAGMENT = 8  # no run of this many characters of a secret may survive
 
 
 def provider_message(text: object, secrets: list[str]) -> str:
-    """A provider's error text made safe to show: secrets and key-like tokens removed, trimmed."""
+    """A provider's error text made safe to show: secrets (whole, or any 8-character piece of
+    one, e.g. a provider echoing a truncated key) and key-like tokens removed, then trimmed."""
     message = str(text) if text is not None else ""
     for secret in secrets:
         if secret:
             message = message.replace(secret, "[redacted]")
     message = _KEYLIKE.sub(r"\1[redacted]", message)
+    message = _NAMED_SECRET.sub(r"\1[redacted]", message)
+    for secret in secrets:
+        if secret:
+            message = _scrub_fragments(message, secret)
     message = " ".join(message.split())  # no CR/LF: one log line, one header-safe string
     return message[:_MAX_MESSAGE]
 
 
+def _scrub_fragments(message: str, secret: str) -> str:
+    if len(secret) < _FRAGMENT or len(message) < _FRAGMENT:
+        return message
+    pieces = {secret[i : i + _FRAGMENT] for i in range(len(secret) - _FRAGMENT + 1)}
+    if not any(piece in message for piece in pieces):
+        return message
+    for piece in sorted(pieces, key=len, reverse=True):
+        message = message.replace(piece, "[redacted]")
+    return message
+
+
 def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
     """`retry-after-ms`, then `retry-after` (seconds or HTTP date); None when absent or garbage."""
-    value = headers.get("retry-after-ms")
-    if value:
-        try:
-            return max(0.0, float(value) / 1000)
-        except ValueError:
-            pass
-    value = headers.get("retry-after")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+    return parse_retry_after(headers, time.time())
 
 
 def retry_after_header(seconds: float | None) -> dict[str, str]:
-    return {} if seconds is None else {"Retry-After": str(max(1, round(seconds)))}
+    return policy_retry_after_header(seconds)
 
 
 def decode_b64_image(value: object, provider: str) -> bytes:

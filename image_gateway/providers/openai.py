@@ -30,6 +30,8 @@ from .openai_models import MODELS, passthrough_spec
 from .sizing import dims_for_aspect, ratio_value
 
 GPT_ONLY_FIELDS = ("output_compression", "background", "moderation")
+# `error.code`s that mean the account cannot pay: retrying will not help (a plain 429 will).
+QUOTA_CODES = ("insufficient_quota", "billing_hard_limit_reached", "credit_balance_exhausted")
 ECHOED_FIELDS = ("background", "output_format", "quality", "size")
 
 
@@ -213,7 +215,10 @@ def from_vendor(payload: Any, provider: str) -> ProviderResult:
         else:
             raise UpstreamError(f"{provider} returned an image without data", provider=provider)
         mime = sniff_image_type(data) or "image/png"
-        images.append(GeneratedImage(data, mime, revised_prompt=item.get("revised_prompt")))
+        b64 = item["b64_json"] if data else None  # already validated: no re-encoding later
+        images.append(
+            GeneratedImage(data, mime, revised_prompt=item.get("revised_prompt"), b64=b64)
+        )
     extra = {k: payload[k] for k in ECHOED_FIELDS if isinstance(payload.get(k), str)}
     usage = payload.get("usage") if isinstance(payload.get("usage"), dict) else None
     return ProviderResult(images=images, usage=usage, extra=extra)
@@ -245,18 +250,30 @@ def error_from(resp: UpstreamResponse, secrets: list[str]) -> Exception:
             "openai rejected the gateway's credentials (check OPENAI_API_KEY)",
             code="provider_auth_failed",
             provider="openai",
+            outage=False,  # a configuration problem, not the provider being down
         )
     if resp.status == 404:
         return NotFound(
             f"openai: {message or 'not found'}", code=code or "model_not_found", provider="openai"
         )
+    wait = retry_after_seconds(resp.headers)
+    if resp.status == 402 or code in QUOTA_CODES:
+        return ProviderQuotaExhausted("the openai account is out of quota", provider="openai")
     if resp.status == 429:
-        if code in ("insufficient_quota", "billing_hard_limit_reached"):
-            return ProviderQuotaExhausted("the openai account is out of quota", provider="openai")
-        wait = retry_after_seconds(resp.headers)
         return ProviderRateLimited(
             "openai rate limit reached; retry later",
             provider="openai",
             headers=retry_after_header(wait),
+            retryable=True,
+            retry_after=wait,
         )
-    return UpstreamError(f"openai failed (HTTP {resp.status})", provider="openai")
+    # 408 request timeout, 409 lock timeout and 5xx: OpenAI did not produce the images (and
+    # does not bill them), so the same request may be sent again (openai-python does).
+    retryable = resp.status in (408, 409) or resp.status >= 500
+    return UpstreamError(
+        f"openai failed (HTTP {resp.status})",
+        provider="openai",
+        retryable=retryable,
+        retry_after=wait if retryable else None,
+        outage=resp.status >= 500 or resp.status == 408,
+    )

@@ -1,0 +1,88 @@
+"""`/v1/admin/keys`: create, list, read and revoke gateway keys (the admin key only).
+
+Only the admin key mints keys, so no client key can create one wider than itself. The key's
+text is in the creation response and nowhere else, ever.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from ..auth import Authenticator
+from ..errors import InvalidRequest, NotFound
+from ..keys import KEY_ID_RE, NewKey, check_catalogue, parse_new_key
+from ..store.keys import KeyStore, StoredKey
+from .deps import AdminDep, DispatcherDep
+
+router = APIRouter(prefix="/v1/admin", tags=["admin"])
+
+
+def _keys(request: Request) -> KeyStore:
+    keys: KeyStore = request.app.state.keys
+    return keys
+
+
+def _json(payload: dict[str, Any], status_code: int = 200) -> Response:
+    return Response(
+        orjson.dumps(payload),
+        status_code=status_code,
+        media_type="application/json",
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+async def _existing(request: Request, key_id: str) -> StoredKey:
+    # An id that cannot exist is refused without a query.
+    stored = await _keys(request).get(key_id) if KEY_ID_RE.match(key_id) else None
+    if stored is None:
+        raise NotFound("no such key", param="key_id", code="key_not_found")
+    return stored
+
+
+@router.post(
+    "/keys",
+    status_code=201,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": NewKey.model_json_schema()}},
+        }
+    },
+)
+async def create_key(request: Request, admin: AdminDep, dispatcher: DispatcherDep) -> Response:
+    """Create a key. The response's `key` is shown this once: store it now."""
+    try:
+        raw = orjson.loads(await request.body())
+    except orjson.JSONDecodeError:
+        raise InvalidRequest("the body is not valid JSON") from None
+    new = check_catalogue(parse_new_key(raw), dispatcher.providers)
+    stored, text = await _keys(request).create(new)
+    return _json({**stored.public(), "key": text}, status_code=201)
+
+
+@router.get("/keys")
+async def list_keys(request: Request, admin: AdminDep) -> Response:
+    """Every key, revoked ones included (never the key text or its hash)."""
+    keys = await _keys(request).list_keys()
+    return _json({"object": "list", "data": [k.public() for k in keys]})
+
+
+@router.get("/keys/{key_id}")
+async def get_key(request: Request, key_id: str, admin: AdminDep) -> Response:
+    return _json((await _existing(request, key_id)).public())
+
+
+@router.post("/keys/{key_id}/revoke")
+async def revoke_key(request: Request, key_id: str, admin: AdminDep) -> Response:
+    """Revoke a key: refused at once on this instance, within KEY_CACHE_SECONDS elsewhere."""
+    await _existing(request, key_id)
+    revoked = await _keys(request).revoke(key_id)
+    authenticator: Authenticator = request.app.state.authenticator
+    authenticator.forget()
+    if revoked is None:
+        raise NotFound("no such key", param="key_id", code="key_not_found")
+    return _json(revoked.public())

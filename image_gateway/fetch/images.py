@@ -1,0 +1,137 @@
+"""What counts as an acceptable input image: PNG, JPEG or WebP by magic bytes, within the
+byte cap and the pixel limit, and readable by Pillow.
+
+The pixel limit is checked from the file header (`dimensions()`, a few dozen bytes read, no
+decoding), so a decompression bomb — a tiny PNG that declares 20000x20000 — is refused before
+Pillow sees it; Pillow then opens and `verify()`s what is left (headers and chunk checksums,
+still without decoding pixels). Inline images (`data:` URLs, raw base64) are measured by their
+encoded length before anything is decoded.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import io
+import re
+import struct
+
+from PIL import Image, UnidentifiedImageError
+
+from ..providers.common import sniff_image_type
+from .urls import Refused
+
+# Pillow warns above this many pixels (and refuses at twice it); the setting stays below.
+PILLOW_PIXEL_LIMIT = 89_478_485
+SNIFF_BYTES = 12
+FORMAT_OF_MIME = {"image/png": "PNG", "image/jpeg": "JPEG", "image/webp": "WEBP"}
+KINDS = "a PNG, JPEG or WebP image"
+
+_DATA_URL = re.compile(r"^data:image/[a-z0-9.+\-]{1,32};base64,", re.IGNORECASE)
+# JPEG start-of-frame markers carry the dimensions (not DHT C4, JPG C8, DAC CC).
+_SOF = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
+
+
+def sniff(data: bytes) -> str:
+    mime = sniff_image_type(data)
+    if mime is None:
+        raise Refused(f"is not {KINDS}")
+    return mime
+
+
+def dimensions(data: bytes, mime: str) -> tuple[int, int] | None:
+    """(width, height) read from the header alone; None when the header is unreadable."""
+    try:
+        if mime == "image/png":
+            if data[12:16] != b"IHDR":
+                return None
+            width, height = struct.unpack(">II", data[16:24])
+            return int(width), int(height)
+        if mime == "image/webp":
+            return _webp_dimensions(data)
+        return _jpeg_dimensions(data)
+    except (struct.error, IndexError):
+        return None
+
+
+def _webp_dimensions(data: bytes) -> tuple[int, int] | None:
+    chunk = data[12:16]
+    if chunk == b"VP8X":
+        width = int.from_bytes(data[24:27], "little") + 1
+        height = int.from_bytes(data[27:30], "little") + 1
+        return width, height
+    if chunk == b"VP8L" and data[20] == 0x2F:
+        bits = int.from_bytes(data[21:25], "little")
+        return (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1
+    if chunk == b"VP8 " and data[23:26] == b"\x9d\x01\x2a":
+        width, height = struct.unpack("<HH", data[26:30])
+        return int(width) & 0x3FFF, int(height) & 0x3FFF
+    return None
+
+
+def _jpeg_dimensions(data: bytes) -> tuple[int, int] | None:
+    pos = 2
+    while pos + 4 <= len(data):
+        if data[pos] != 0xFF:
+            return None
+        marker = data[pos + 1]
+        if marker == 0xFF:  # fill byte
+            pos += 1
+            continue
+        if marker in (0x01, *range(0xD0, 0xD8)):  # markers without a length
+            pos += 2
+            continue
+        (length,) = struct.unpack(">H", data[pos + 2 : pos + 4])
+        if marker in _SOF:
+            height, width = struct.unpack(">HH", data[pos + 5 : pos + 9])
+            return int(width), int(height)
+        if marker in (0xD9, 0xDA) or length < 2:  # end of image / start of scan: no frame header
+            return None
+        pos += 2 + length
+    return None
+
+
+def check_image(data: bytes, *, max_bytes: int, max_pixels: int) -> str:
+    """The image's MIME type, or `Refused`. CPU-bound for large files: call it off the loop."""
+    if len(data) > max_bytes:
+        raise Refused(f"is larger than {max_bytes} bytes")
+    mime = sniff(data)
+    dims = dimensions(data, mime)
+    if dims is None or min(dims) < 1:
+        raise Refused(f"is not a readable {mime.split('/')[1].upper()} image")
+    if dims[0] * dims[1] > min(max_pixels, PILLOW_PIXEL_LIMIT):
+        raise Refused(f"has more than {max_pixels} pixels ({dims[0]}x{dims[1]})")
+    try:
+        with Image.open(io.BytesIO(data), formats=[FORMAT_OF_MIME[mime]]) as image:
+            if image.size != dims:
+                raise Refused("has inconsistent image headers")
+            image.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):
+        raise Refused(f"is not a readable {mime.split('/')[1].upper()} image") from None
+    except Image.DecompressionBombError:
+        raise Refused(f"has more than {max_pixels} pixels") from None
+    return mime
+
+
+def decode_inline(value: str, *, max_bytes: int, allow_raw: bool) -> bytes:
+    """Bytes of a `data:image/...;base64,` URL (or, when `allow_raw`, of bare base64), refused
+    by its encoded length before decoding."""
+    if value[:5].lower() == "data:":
+        match = _DATA_URL.match(value)
+        if match is None:
+            raise Refused("must be a base64 image data URL (data:image/png;base64,...)")
+        payload = value[match.end() :]
+    elif allow_raw:
+        payload = value
+    else:
+        raise Refused("must be an http(s) URL or a data:image/...;base64 URL")
+    if len(payload) > (max_bytes + 2) // 3 * 4 + 1024:  # 1 KiB of slack for line breaks
+        raise Refused(f"is larger than {max_bytes} bytes")
+    compact = "".join(payload.split())
+    try:
+        data = base64.b64decode(compact, validate=True)
+    except (binascii.Error, ValueError):
+        raise Refused(f"is neither a URL nor base64-encoded {KINDS}") from None
+    if len(data) > max_bytes:
+        raise Refused(f"is larger than {max_bytes} bytes")
+    return data

@@ -1,0 +1,194 @@
+"""`KeyControls`: the gateway's `RequestControls` — what a key may do, and what it did.
+
+`admit()` runs before any upstream call and refuses, in this order:
+  scope (`edit` for tasks with input images, else `generate`; the admin key never) -> 403
+  provider/model not allowed for the key                                          -> 403
+  requests per minute                                          -> 429 + Retry-After
+  concurrent generations                                       -> 429 + Retry-After
+  monthly budget (atomic reservation of the estimated cost)    -> 402 budget_exceeded
+An unlimited key (every `GATEWAY_API_KEYS` key, and stored keys without limits) costs two
+set lookups here: no database, no Redis.
+
+`settle()` runs exactly once afterwards and never raises: it prices the outcome, releases the
+concurrency slot, and records the ledger row — in the budget transaction for keys with a
+budget (so spend is exact), otherwise through the batched background writer.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from typing import Any
+
+from .auth import Client
+from .controls import Admission, Outcome
+from .errors import GatewayError, PermissionDenied, RateLimited, ServiceUnavailable
+from .ledger import LedgerWriter
+from .pricing import PriceTable
+from .ratelimit import Limiter, retry_after
+from .schemas import ImageTask
+from .store.budget import BudgetStore
+from .store.keys import MICROS, to_micros, utcnow
+
+log = logging.getLogger("image_gateway.controls")
+
+
+class KeyControls:
+    def __init__(
+        self,
+        *,
+        limiter: Limiter,
+        budgets: BudgetStore,
+        ledger: LedgerWriter,
+        prices: PriceTable,
+        lease_seconds: float,
+    ) -> None:
+        self.limiter = limiter
+        self.budgets = budgets
+        self.ledger = ledger
+        self.prices = prices
+        self.lease_seconds = lease_seconds
+
+    async def admit(
+        self, client: Client, task: ImageTask, *, user_id: str | None, request_id: str | None
+    ) -> Admission:
+        policy = client.policy
+        if client.admin:
+            raise PermissionDenied(
+                "the admin key manages keys and reads usage; it cannot generate images — "
+                "create a client key with POST /v1/admin/keys",
+                code="admin_key_cannot_generate",
+            )
+        scope = "edit" if task.is_edit else "generate"
+        if scope not in policy.scopes:
+            raise PermissionDenied(f"this key lacks the {scope!r} scope", code="missing_scope")
+        if not policy.allows(task.provider, task.model):
+            raise PermissionDenied(
+                f"this key may not use {task.provider}/{task.model}",
+                param="model",
+                code="model_not_allowed",
+            )
+        admission = Admission(client, task.provider, task.model, user_id, request_id)
+        if not policy.limited:
+            return admission
+        limit_key = client.key_id or f"env:{client.name}"
+        if policy.requests_per_minute is not None:
+            wait = await self.limiter.hit(limit_key, policy.requests_per_minute)
+            if wait is not None:
+                raise RateLimited(
+                    f"this key's limit of {policy.requests_per_minute} requests per minute is "
+                    "reached",
+                    headers={"Retry-After": retry_after(wait)},
+                )
+        if policy.max_concurrent is not None:
+            lease = secrets.token_hex(8)
+            if not await self.limiter.acquire(
+                limit_key, policy.max_concurrent, lease, self.lease_seconds
+            ):
+                raise RateLimited(
+                    f"this key's limit of {policy.max_concurrent} concurrent generations is "
+                    "reached",
+                    code="concurrency_limit_exceeded",
+                    headers={"Retry-After": "1"},
+                )
+            admission.data["lease"] = (limit_key, lease)
+        if policy.monthly_budget_usd is not None and client.key_id is not None:
+            estimate = self.prices.estimate(task)
+            reserved = False
+            try:
+                admission.data["reservation"] = await self._reserve(client.key_id, estimate)
+                reserved = True
+            finally:
+                if not reserved:
+                    await self._release(admission)
+            admission.data["estimate"] = estimate
+        return admission
+
+    async def settle(self, admission: Admission, outcome: Outcome) -> None:
+        try:
+            row = self._ledger_row(admission, outcome)
+            reservation = admission.data.get("reservation")
+            if reservation is None:
+                self.ledger.submit(row)
+                return
+            cost = row["cost_micros"]
+            if cost is None and outcome.status == "succeeded":
+                # No price known: charge the reservation's estimate rather than nothing.
+                estimate = admission.data.get("estimate")
+                cost = None if estimate is None else to_micros(estimate)
+            try:
+                await self.budgets.settle(reservation, str(admission.client.key_id), cost or 0, row)
+            except Exception as exc:
+                # The reservation expires on its own; keep the row through the writer.
+                log.warning(
+                    "budget settlement failed; the reservation will expire",
+                    extra={
+                        "fields": {
+                            "request_id": admission.request_id,
+                            "error": type(exc).__name__,
+                        }
+                    },
+                )
+                self.ledger.submit(row)
+        except Exception:
+            log.exception("settling a request failed")
+        finally:
+            await self._release(admission)
+
+    async def _reserve(self, key_id: str, estimate: float | None) -> str:
+        try:
+            return await self.budgets.reserve(
+                key_id, None if estimate is None else to_micros(estimate)
+            )
+        except GatewayError:
+            raise
+        except Exception as exc:
+            log.warning(
+                "budget reservation failed", extra={"fields": {"error": type(exc).__name__}}
+            )
+            raise ServiceUnavailable(
+                "the budget store is unavailable; try again shortly",
+                code="budget_store_unavailable",
+            ) from None
+
+    async def close(self) -> None:
+        await self.limiter.close()
+
+    async def _release(self, admission: Admission) -> None:
+        lease = admission.data.pop("lease", None)
+        if lease is not None:
+            await self.limiter.release(*lease)
+
+    def _ledger_row(self, admission: Admission, outcome: Outcome) -> dict[str, Any]:
+        cost = self.prices.cost(
+            outcome.provider,
+            outcome.model,
+            succeeded=outcome.status == "succeeded",
+            images=outcome.images,
+            size=outcome.size,
+            quality=outcome.quality,
+            usage=outcome.usage,
+        )
+        now = utcnow()
+        client = admission.client
+        return {
+            "created_at": now,
+            "day": now.strftime("%Y-%m-%d"),
+            "request_id": admission.request_id,
+            "key_id": client.key_id,
+            "key_name": client.name,
+            "user_id": _clip(admission.user_id, 256),
+            "provider": outcome.provider,
+            "model": _clip(outcome.model, 200),
+            "status": outcome.status,
+            "error_code": _clip(outcome.error_code, 64),
+            "images": outcome.images,
+            "size": _clip(outcome.size, 16),
+            "quality": _clip(outcome.quality, 16),
+            "latency_ms": round(outcome.latency_ms, 2),
+            "cost_micros": None if cost is None else round(cost * MICROS),
+        }
+
+
+def _clip(value: str | None, length: int) -> str | None:
+    return None if value is None else value[:length]

@@ -1,0 +1,348 @@
+"""Running a request's candidates: deadline, circuit breakers, concurrency slots, retries,
+fallbacks — the one place upstream calls are repeated or redirected.
+
+For each candidate in order (the primary, then fallbacks):
+  skip it when its provider has no key or its circuit is open;
+  otherwise fan `n` out into upstream calls, each of which takes a concurrency slot, runs under
+  the request deadline, and is retried by the pure policy (`policy.decide`) within the retry
+  budget (Envoy's: retries in flight ≤ max(RETRY_BUDGET_MIN, RETRY_BUDGET_RATIO × requests in
+  flight));
+  a caller error (invalid input, moderation) ends the request at once — never a fallback;
+  any other failure moves on to the next candidate.
+The deadline covers everything: queue waits, every try, every backoff.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+from ..errors import (
+    GatewayError,
+    ProviderError,
+    ProviderNotConfigured,
+    ProviderQuotaExhausted,
+    ProviderRateLimited,
+    ProviderUnavailable,
+    UpstreamTimeout,
+)
+from ..providers.base import ModelSpec, Provider
+from ..schemas import ImageTask, ProviderResult
+from .breaker import Breakers, CircuitBreaker
+from .limiter import Limits
+from .policy import RetryPolicy, decide, retry_after_header
+
+if TYPE_CHECKING:
+    from ..metrics import Metrics
+    from ..settings import Settings
+
+log = logging.getLogger("image_gateway.resilience")
+KEY_SETTING = {"openai": "OPENAI_API_KEY", "bfl-flux": "BFL_API_KEY"}
+
+
+@dataclass(slots=True)
+class Candidate:
+    provider: Provider
+    spec: ModelSpec
+    task: ImageTask
+
+    @property
+    def label(self) -> str:
+        return f"{self.provider.name}/{self.spec.id}"
+
+
+@dataclass(slots=True)
+class Trace:
+    """What happened to one request, for the response, the ledger, metrics and logs."""
+
+    request_id: str | None = None
+    calls: int = 0  # upstream calls made: fan-out, retries and fallbacks included
+    tried: Candidate | None = None  # the candidate that served, or the last one tried
+    index: int = 0  # its position in the candidate list (0 = the primary)
+
+
+class RetryBudget:
+    """Envoy's retry budget: retries in flight are a bounded share of requests in flight."""
+
+    def __init__(self, ratio: float, minimum: int) -> None:
+        self.ratio = ratio
+        self.minimum = minimum
+        self.active = 0  # requests in flight through the runner
+        self.retrying = 0
+
+    def allow(self) -> bool:
+        return self.retrying < max(self.minimum, self.ratio * self.active)
+
+
+class Resilience:
+    def __init__(
+        self,
+        settings: Settings,
+        metrics: Metrics,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.metrics = metrics
+        self.deadline_seconds = settings.request_deadline_seconds
+        self.policy = RetryPolicy(
+            max_attempts=settings.retry_max_attempts,
+            base=settings.retry_base_seconds,
+            max_backoff=settings.retry_max_backoff_seconds,
+            max_wait=settings.retry_max_wait_seconds,
+        )
+        self.breakers = Breakers(
+            settings.circuit_failure_threshold,
+            settings.circuit_cooldown_seconds,
+            clock,
+            listener=self._circuit_changed,
+        )
+        self.limits = Limits(settings.provider_concurrency, settings.provider_queue_max)
+        self.budget = RetryBudget(settings.retry_budget_ratio, settings.retry_budget_min)
+        self.sleep = sleep  # injectable: tests record the waits instead of sleeping
+        self.rng = rng or random.Random()  # noqa: S311 - jitter, not security
+
+    async def run(self, candidates: list[Candidate], trace: Trace) -> ProviderResult:
+        """The first candidate's result that succeeds; raises the most telling failure."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.deadline_seconds
+        failure: ProviderError | None = None  # from a candidate that was actually called
+        skipped: ProviderError | None = None  # from a candidate that was not
+        self.budget.active += 1
+        try:
+            for index, candidate in enumerate(candidates):
+                name = candidate.provider.name
+                if index:
+                    self._fallback(candidates[index - 1], candidate, failure or skipped, trace)
+                if not candidate.provider.configured:
+                    skipped = skipped or not_configured(candidate.provider)
+                    self._skipped(candidate, "provider_not_configured", trace)
+                    continue
+                breaker = self.breakers.get(name)
+                permit = breaker.allow()
+                if permit is None:
+                    skipped = skipped or _circuit_open(name, breaker)
+                    self._skipped(candidate, "circuit_open", trace)
+                    continue
+                trace.tried, trace.index = candidate, index
+                try:
+                    return await self._candidate(candidate, deadline, breaker, trace)
+                except ProviderError as exc:
+                    failure = exc
+                    if loop.time() >= deadline:
+                        break
+                finally:
+                    breaker.finish(permit)
+            raise failure or skipped or ProviderUnavailable("no provider can serve this request")
+        finally:
+            self.budget.active -= 1
+
+    async def _candidate(
+        self, candidate: Candidate, deadline: float, breaker: CircuitBreaker, trace: Trace
+    ) -> ProviderResult:
+        """All `n` images from one candidate: upstream calls of at most `images_per_call`,
+        concurrently, with consecutive seeds so the images differ but stay reproducible."""
+        task, per_call = candidate.task, max(1, candidate.spec.images_per_call)
+        if task.n <= per_call:
+            return await self._call(candidate, task, deadline, breaker, trace)
+        parts = []
+        for offset in range(0, task.n, per_call):
+            seed = None if task.seed is None else (task.seed + offset) % 2**32
+            parts.append(replace(task, n=min(per_call, task.n - offset), seed=seed))
+        outcomes = await asyncio.gather(
+            *(self._call(candidate, part, deadline, breaker, trace) for part in parts),
+            return_exceptions=True,
+        )
+        failures = [o for o in outcomes if isinstance(o, BaseException)]
+        if failures:
+            # The caller's own error (moderation, invalid input) wins: it must end the request
+            # rather than let a sibling's provider failure lead to a fallback.
+            raise next((f for f in failures if not isinstance(f, ProviderError)), failures[0])
+        results = [o for o in outcomes if isinstance(o, ProviderResult)]
+        return ProviderResult(
+            images=[img for r in results for img in r.images],
+            usage=merge_usage([r.usage for r in results]),
+            extra=results[0].extra,
+        )
+
+    async def _call(
+        self,
+        candidate: Candidate,
+        task: ImageTask,
+        deadline: float,
+        breaker: CircuitBreaker,
+        trace: Trace,
+    ) -> ProviderResult:
+        """One upstream call, retried while the policy, the budget and the deadline allow."""
+        provider, spec = candidate.provider, candidate.spec
+        loop = asyncio.get_running_loop()
+        attempt = 0
+        while True:
+            attempt += 1
+            is_retry = attempt > 1
+            try:
+                async with self.limits.slot(
+                    provider.name, spec.id, deadline, self.metrics.queue_waited
+                ):
+                    trace.calls += 1
+                    started = time.perf_counter()
+                    try:
+                        result = await _generate(provider, task, spec, deadline)
+                    except GatewayError as exc:
+                        self.metrics.provider_call(provider.name, spec.id, exc.code, started)
+                        raise
+                    self.metrics.provider_call(provider.name, spec.id, "ok", started)
+                    breaker.record_success()
+                    return result
+            except ProviderError as exc:
+                error = exc
+            finally:
+                if is_retry:
+                    self.budget.retrying -= 1
+            if error.outage:
+                breaker.record_failure()
+            if isinstance(error, ProviderQuotaExhausted):
+                self._quota_alert(candidate, trace)
+            decision = decide(self.policy, error, attempt, deadline - loop.time(), self.rng)
+            if decision.retry and not self.budget.allow():
+                decision = replace(decision, retry=False, reason="retry_budget")
+            if not decision.retry:
+                raise _final(error, decision.advise_after)
+            self.budget.retrying += 1
+            self.metrics.retried(provider.name, decision.reason)
+            log.info(
+                "upstream retry",
+                extra={
+                    "fields": {
+                        "request_id": trace.request_id,
+                        "provider": provider.name,
+                        "model": spec.id,
+                        "attempt": attempt + 1,
+                        "delay_ms": round(decision.delay * 1000),
+                        "error_code": error.code,
+                    }
+                },
+            )
+            try:
+                await self.sleep(decision.delay)
+            except BaseException:
+                self.budget.retrying -= 1
+                raise
+
+    def _fallback(
+        self, previous: Candidate, candidate: Candidate, why: ProviderError | None, trace: Trace
+    ) -> None:
+        code = why.code if why is not None else "unknown"
+        self.metrics.fell_back(previous.provider.name, candidate.provider.name, code or "")
+        log.warning(
+            "fallback",
+            extra={
+                "fields": {
+                    "request_id": trace.request_id,
+                    "from": previous.label,
+                    "to": candidate.label,
+                    "reason": code,
+                }
+            },
+        )
+
+    def _skipped(self, candidate: Candidate, why: str, trace: Trace) -> None:
+        log.info(
+            "candidate skipped",
+            extra={
+                "fields": {
+                    "request_id": trace.request_id,
+                    "provider": candidate.provider.name,
+                    "model": candidate.spec.id,
+                    "reason": why,
+                }
+            },
+        )
+
+    def _quota_alert(self, candidate: Candidate, trace: Trace) -> None:
+        """The account is out of credits: every later request fails too. Operators alert on
+        this log line (level error) or on `igw_provider_quota_exhausted_total`."""
+        self.metrics.quota_exhausted(candidate.provider.name)
+        log.error(
+            "provider quota exhausted",
+            extra={"fields": {"request_id": trace.request_id, "provider": candidate.provider.name}},
+        )
+
+    def _circuit_changed(self, provider: str, old: str, new: str) -> None:
+        self.metrics.circuit_moved(provider, new)
+        level = logging.WARNING if new != "closed" else logging.INFO
+        log.log(level, "circuit " + new, extra={"fields": {"provider": provider, "from": old}})
+
+
+async def _generate(
+    provider: Provider, task: ImageTask, spec: ModelSpec, deadline: float
+) -> ProviderResult:
+    try:
+        async with asyncio.timeout_at(deadline):
+            return await provider.generate(task, spec)
+    except TimeoutError:
+        raise _deadline_error(provider.name) from None
+
+
+def not_configured(provider: Provider) -> ProviderNotConfigured:
+    return ProviderNotConfigured(
+        f"provider {provider.name} is not configured: set "
+        f"{KEY_SETTING.get(provider.name, 'its API key')}",
+        provider=provider.name,
+    )
+
+
+def _circuit_open(provider: str, breaker: CircuitBreaker) -> ProviderUnavailable:
+    wait = breaker.retry_after()
+    return ProviderUnavailable(
+        f"{provider} is failing repeatedly; it is skipped until a probe succeeds",
+        code="circuit_open",
+        provider=provider,
+        retry_after=wait,
+        headers=retry_after_header(max(1.0, wait)),
+    )
+
+
+def _deadline_error(provider: str) -> UpstreamTimeout:
+    # Not an outage: a short deadline says nothing about the provider's health. The call may
+    # have been accepted upstream, so it is never re-sent.
+    return UpstreamTimeout(
+        f"{provider} did not finish within the request deadline (REQUEST_DEADLINE_SECONDS)",
+        code="deadline_exceeded",
+        provider=provider,
+        billed_unknown=True,
+        outage=False,
+    )
+
+
+def _final(error: ProviderError, advise_after: float | None) -> ProviderError:
+    """The error to surface: a rate limit or unavailability always carries a Retry-After —
+    the gateway's own value (bounded), never a pass-through of the provider's header."""
+    if isinstance(error, ProviderRateLimited | ProviderUnavailable):
+        wait = advise_after if advise_after is not None else error.retry_after
+        error.headers = retry_after_header(wait if wait is not None else 1.0)
+    return error
+
+
+def merge_usage(usages: list[dict[str, Any] | None]) -> dict[str, Any] | None:
+    """Sum numeric usage fields (one level of nesting) across fanned-out calls."""
+    present = [u for u in usages if u]
+    if not present:
+        return None
+    total: dict[str, Any] = {}
+    for usage in present:
+        for key, value in usage.items():
+            if isinstance(value, dict):
+                inner = total.setdefault(key, {})
+                for k, v in value.items():
+                    if isinstance(v, int | float):
+                        inner[k] = inner.get(k, 0) + v
+            elif isinstance(value, int | float):
+                total[key] = total.get(key, 0) + value
+    return total

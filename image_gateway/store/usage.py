@@ -1,0 +1,120 @@
+"""The usage ledger in the database: batch inserts and `GET /v1/usage` aggregation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, case, func, insert, select
+
+from .engine import Database
+from .keys import MICROS
+from .tables import usage
+
+# group_by name -> the columns it groups (and returns) by
+GROUPS: dict[str, tuple[str, ...]] = {
+    "day": ("day",),
+    "key": ("key_id", "key_name"),
+    "user_id": ("user_id",),
+    "provider": ("provider",),
+    "model": ("provider", "model"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class UsageQuery:
+    group_by: tuple[str, ...] = ()
+    start: str | None = None  # "YYYY-MM-DD", inclusive
+    end: str | None = None  # "YYYY-MM-DD", inclusive
+    key_id: str | None = None
+    key_name: str | None = None  # with key_id None: a GATEWAY_API_KEYS/development client
+    own_env_client: bool = False  # restrict to rows without key_id for `key_name`
+    user_id: str | None = None
+    provider: str | None = None
+    model: str | None = None
+    limit: int = 1000
+
+
+class UsageStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def insert_many(self, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            async with self.db.write() as conn:
+                await conn.execute(insert(usage), rows)
+
+    async def aggregate(self, q: UsageQuery) -> tuple[list[dict[str, Any]], dict[str, Any], bool]:
+        """(rows, totals, truncated) for the query; every filter is a bound parameter."""
+        conditions = _filters(q)
+        where = and_(*conditions) if conditions else None
+        names: list[str] = []
+        for group in q.group_by:
+            names.extend(c for c in GROUPS[group] if c not in names)
+        columns = [usage.c[name] for name in names]
+        measures = _measures()
+        query = select(*columns, *measures)
+        totals_query = select(*measures)
+        if where is not None:
+            query = query.where(where)
+            totals_query = totals_query.where(where)
+        if columns:
+            query = query.group_by(*columns).order_by(*columns).limit(q.limit + 1)
+        async with self.db.read() as conn:
+            rows = [r._asdict() for r in (await conn.execute(query)).all()]
+            totals = (await conn.execute(totals_query)).one()._asdict()
+        truncated = len(rows) > q.limit if columns else False
+        shaped = [_shape(r) for r in rows[: q.limit]] if columns else []
+        return shaped, _shape(totals), truncated
+
+
+def _filters(q: UsageQuery) -> list[ColumnElement[bool]]:
+    found: list[ColumnElement[bool]] = []
+    if q.start:
+        found.append(usage.c.day >= q.start)
+    if q.end:
+        found.append(usage.c.day <= q.end)
+    if q.key_id is not None:
+        found.append(usage.c.key_id == q.key_id)
+    if q.own_env_client:
+        found.append(usage.c.key_id.is_(None))
+    if q.key_name is not None:
+        found.append(usage.c.key_name == q.key_name)
+    if q.user_id is not None:
+        found.append(usage.c.user_id == q.user_id)
+    if q.provider is not None:
+        found.append(usage.c.provider == q.provider)
+    if q.model is not None:
+        found.append(usage.c.model == q.model)
+    return found
+
+
+def _measures() -> list[Any]:
+    succeeded = case((usage.c.status == "succeeded", 1), else_=0)
+    unpriced = case((usage.c.cost_micros.is_(None), 1), else_=0)
+    return [
+        func.count().label("requests"),
+        func.coalesce(func.sum(succeeded), 0).label("succeeded"),
+        func.coalesce(func.sum(usage.c.images), 0).label("images"),
+        func.coalesce(func.sum(usage.c.cost_micros), 0).label("cost_micros"),
+        func.coalesce(func.sum(unpriced), 0).label("unpriced"),
+    ]
+
+
+def _shape(row: dict[str, Any]) -> dict[str, Any]:
+    # str(): SQLAlchemy names columns with a str subclass, which orjson refuses as a key.
+    out = {str(k): v for k, v in row.items() if k not in _MEASURE_NAMES}
+    requests = int(row["requests"])
+    succeeded = int(row["succeeded"])
+    out.update(
+        requests=requests,
+        succeeded=succeeded,
+        failed=requests - succeeded,
+        images=int(row["images"]),
+        cost_usd=round(int(row["cost_micros"]) / MICROS, 6),
+        unpriced_requests=int(row["unpriced"]),
+    )
+    return out
+
+
+_MEASURE_NAMES = {"requests", "succeeded", "images", "cost_micros", "unpriced"}

@@ -1,0 +1,207 @@
+"""The store on both databases: migrations up from empty (SQLite file and the real
+PostgreSQL), URL handling, and the key/usage/budget stores' SQL behaving the same on each."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import inspect
+
+from image_gateway.auth import hash_key
+from image_gateway.errors import BudgetExceeded
+from image_gateway.keys import NewKey
+from image_gateway.store.budget import BudgetStore
+from image_gateway.store.engine import Database
+from image_gateway.store.keys import KeyStore, utcnow
+from image_gateway.store.migrate import current_revision, head_revision, upgrade
+from image_gateway.store.urls import normalize_database_url, redact_database_url
+from image_gateway.store.usage import UsageQuery, UsageStore
+from tests.admin_helpers import ADMIN_TEST_KEY, create_key
+from tests.services import fresh_postgres, postgres_databases
+
+__all__ = ["fresh_postgres", "postgres_databases"]  # fixtures, imported for pytest
+
+TABLES = {"alembic_version", "api_keys", "budget_reservations", "usage"}
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(
+    request: pytest.FixtureRequest, tmp_path: Path, fresh_postgres: Callable[[], str]
+) -> str:
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path}/nested/dir/gateway.db"
+    return fresh_postgres()
+
+
+def test_urls_are_normalised() -> None:
+    assert normalize_database_url("postgres://u:p@h/db") == "postgresql+asyncpg://u:p@h/db"
+    assert normalize_database_url("postgresql://h/db") == "postgresql+asyncpg://h/db"
+    assert normalize_database_url("sqlite:///data/x.db") == "sqlite+aiosqlite:///data/x.db"
+    for bad in ("mysql://h/db", "data/x.db", "sqlite://", "sqlite:///:memory:", ""):
+        with pytest.raises(ValueError):
+            normalize_database_url(bad)
+    assert redact_database_url("postgresql+asyncpg://u:secret@h/db") == (
+        "postgresql+asyncpg://u:***@h/db"
+    )
+
+
+def test_migrations_run_up_from_empty_and_are_idempotent(database_url: str) -> None:
+    async def run() -> None:
+        db = Database(database_url)
+        try:
+            db.prepare()  # the SQLite file's folders are made on start
+            assert await current_revision(db) is None
+            await upgrade(db)
+            await upgrade(db)  # a second instance starting later: nothing to do
+            assert await current_revision(db) == head_revision()
+            async with db.read() as conn:
+                tables = await conn.run_sync(lambda c: set(inspect(c).get_table_names()))
+                indexes = await conn.run_sync(
+                    lambda c: {i["name"] for i in inspect(c).get_indexes("usage")}
+                )
+            assert TABLES <= tables
+            assert {"ix_usage_day", "ix_usage_key_id_day", "ix_usage_key_name_day"} <= indexes
+        finally:
+            await db.close()
+
+    asyncio.run(run())
+
+
+def test_concurrent_migrations_apply_once(database_url: str) -> None:
+    """Several instances starting together: the migration lock lets exactly one apply it."""
+
+    async def run() -> None:
+        dbs = [Database(database_url) for _ in range(3)]
+        try:
+            await asyncio.gather(*(upgrade(db) for db in dbs))
+            assert await current_revision(dbs[0]) == head_revision()
+        finally:
+            for db in dbs:
+                await db.close()
+
+    asyncio.run(run())
+
+
+def test_stores_on_each_database(database_url: str) -> None:
+    async def run() -> None:
+        db = Database(database_url)
+        try:
+            await upgrade(db)
+            keys = KeyStore(db)
+            stored, text = await keys.create(
+                NewKey(name="k", allowed_models=["local/local-art"], monthly_budget_usd=0.05)
+            )
+            client = await keys.find_client(hash_key(text))
+            assert client is not None and client.key_id == stored.id
+            assert client.policy.allows("local", "local-art")
+            assert not client.policy.allows("openai", "gpt-image-1")
+            assert await keys.find_client(hash_key(text + "x")) is None
+            assert await keys.find_client("' OR '1'='1") is None
+
+            budgets = BudgetStore(db, reservation_seconds=60)
+            first = await budgets.reserve(stored.id, 30_000)
+            with pytest.raises(BudgetExceeded):
+                await budgets.reserve(stored.id, 30_000)
+            row = {
+                "created_at": utcnow(),
+                "day": utcnow().strftime("%Y-%m-%d"),
+                "request_id": "req_1",
+                "key_id": stored.id,
+                "key_name": "k",
+                "user_id": "u",
+                "provider": "bfl-flux",
+                "model": "flux-dev",
+                "status": "succeeded",
+                "error_code": None,
+                "images": 1,
+                "size": None,
+                "quality": None,
+                "latency_ms": 12.5,
+                "cost_micros": 25_000,
+            }
+            await budgets.settle(first, stored.id, 25_000, row)
+            second = await budgets.reserve(stored.id, 25_000)  # 25k + 25k <= 50k
+            with pytest.raises(BudgetExceeded):
+                await budgets.reserve(stored.id, 1)
+            await budgets.settle(second, stored.id, 0, {**row, "request_id": "req_2"})
+            refreshed = await keys.get(stored.id)
+            assert refreshed is not None and refreshed.spend_micros == 25_000
+
+            usage = UsageStore(db)
+            await usage.insert_many([{**row, "request_id": "req_3", "user_id": "v"}])
+            rows, totals, truncated = await usage.aggregate(
+                UsageQuery(group_by=("user_id", "model"), key_id=stored.id)
+            )
+            assert [(r["user_id"], r["requests"]) for r in rows] == [("u", 2), ("v", 1)]
+            assert totals["requests"] == 3 and totals["cost_usd"] == pytest.approx(0.075)
+            assert not truncated
+            limited = await usage.aggregate(UsageQuery(group_by=("user_id",), limit=1))
+            assert len(limited[0]) == 1 and limited[2] is True
+
+            revoked = await keys.revoke(stored.id)
+            assert revoked is not None and revoked.revoked_at is not None
+            assert await keys.find_client(hash_key(text)) is None
+            assert await keys.revoke("key_0000000000000000") is None
+        finally:
+            await db.close()
+
+    asyncio.run(run())
+
+
+def test_expired_reservations_free_the_budget(database_url: str) -> None:
+    """An instance that died mid-request cannot hold budget beyond the reservation's life."""
+
+    async def run() -> None:
+        db = Database(database_url)
+        try:
+            await upgrade(db)
+            stored, _ = await KeyStore(db).create(NewKey(name="k", monthly_budget_usd=0.01))
+            dying = BudgetStore(db, reservation_seconds=0.2)
+            await dying.reserve(stored.id, 10_000)  # never settled
+            alive = BudgetStore(db, reservation_seconds=60)
+            with pytest.raises(BudgetExceeded):
+                await alive.reserve(stored.id, 10_000)
+            await asyncio.sleep(0.3)
+            assert await alive.reserve(stored.id, 10_000)
+        finally:
+            await db.close()
+
+    asyncio.run(run())
+
+
+def test_gateway_runs_on_postgres(start_gateway: Any, fresh_postgres: Callable[[], str]) -> None:
+    gw = start_gateway(database_url=fresh_postgres(), admin_api_key=ADMIN_TEST_KEY)
+    created = create_key(gw, name="pg", scopes=["generate", "usage"])
+    with gw.client(key=created["key"]) as http:
+        resp = http.post("/v1/images/generations", json={"prompt": "p", "size": "64x64"})
+        assert resp.status_code == 200
+    with gw.client(key=ADMIN_TEST_KEY) as admin:
+        assert admin.post(f"/v1/admin/keys/{created['id']}/revoke").status_code == 200
+    with gw.client(key=created["key"]) as http:
+        assert http.get("/v1/models").status_code == 401
+
+
+def test_unreachable_database_at_start_up_names_it_without_the_password(tmp_path: Path) -> None:
+    from image_gateway.persistence import Persistence, StoreUnavailable
+    from tests.conftest import make_settings
+
+    settings = make_settings(
+        tmp_path,
+        database_url="postgresql://postgres:hunter2-secret@127.0.0.1:1/db",
+        database_timeout_seconds=0.5,
+    )
+    persistence = Persistence(settings)
+
+    async def run() -> None:
+        with pytest.raises(StoreUnavailable) as caught:
+            await persistence.start()
+        text = str(caught.value)
+        assert "127.0.0.1:1/db" in text and "hunter2" not in text
+        assert caught.value.__cause__ is None and caught.value.__suppress_context__
+        await persistence.close()
+
+    asyncio.run(run())

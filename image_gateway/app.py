@@ -17,11 +17,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from . import __version__
 from .api import admin, catalog, files, health, images, usage
+from .api import jobs as jobs_api
 from .api.metrics import router as metrics_router
 from .dispatch import Dispatcher
 from .errors import GatewayError, InvalidRequest, NotFound, error_body
 from .fetch import ImageFetcher
 from .http_client import UpstreamClient
+from .jobs.runtime import Jobs
 from .logs import configure_logging
 from .metrics import Metrics, MetricsMiddleware
 from .middleware import BodyLimitMiddleware, RequestContextMiddleware
@@ -63,6 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await fetcher.start()
         await store.start()
         await persistence.start()
+        await app.state.jobs.start()
         retention = None
         if settings.image_retention_hours > 0:
             retention = asyncio.create_task(
@@ -78,6 +81,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             if retention is not None:
                 retention.cancel()
+            await app.state.jobs.close()
             await persistence.close()
             await store.close()
             await fetcher.close()
@@ -109,10 +113,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.ledger = persistence.ledger
     app.state.metrics = metrics = Metrics()  # one registry per app
     metrics.watch_pool(http.pool_stats)
-    app.state.dispatcher = Dispatcher(
+    app.state.dispatcher = dispatcher = Dispatcher(
         settings, providers, image_urls, persistence.controls, metrics=metrics
     )
-    routers = (images.router, files.router, catalog.router, usage.router, admin.router)
+    app.state.jobs = Jobs(
+        settings,
+        db=persistence.db,
+        keys=persistence.keys,
+        dispatcher=dispatcher,
+        image_urls=image_urls,
+    )
+    routers = [images.router, jobs_api.router, files.router, catalog.router, usage.router]
+    routers += [admin.router]
     for router in (*routers, health.router, metrics_router):
         app.include_router(router)
     _install_error_handlers(app)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import secrets
 import time
+from dataclasses import dataclass, field
 from typing import Any
 
 from .auth import Client
@@ -27,6 +28,7 @@ from .errors import GatewayError, InvalidRequest
 from .metrics import Metrics, gauge
 from .pricing import PriceTable
 from .providers.base import Provider
+from .providers.journal import RunJournal
 from .resilience.breaker import STATE_VALUES
 from .resilience.routes import Route, RoutesFileError, load_routes
 from .resilience.runner import Candidate, Resilience, Trace, not_configured
@@ -41,7 +43,42 @@ from .schemas import (
 from .settings import ConfigurationError, Settings
 from .storage import ImageUrls
 
-__all__ = ["PROVIDER_ALIASES", "Dispatcher"]
+__all__ = ["PROVIDER_ALIASES", "Dispatcher", "Generation"]
+
+
+@dataclass(slots=True)
+class Generation:
+    """What a request produced, before it is shaped into a response."""
+
+    provider: str
+    model: str
+    attempts: int
+    fallback_from: str | None
+    route: str | None
+    images: list[GeneratedImage]
+    usage: dict[str, Any] | None
+    extra: dict[str, Any]
+    default_response_format: str
+    created: int = field(default_factory=lambda: int(time.time()))
+
+    def shell(self) -> dict[str, Any]:
+        """The response without `data`: who served it, how, and the provider's echoes."""
+        response: dict[str, Any] = {
+            "id": f"img_{secrets.token_hex(12)}",
+            "created": self.created,
+            "provider": self.provider,
+            "model": self.model,
+            "attempts": self.attempts,
+        }
+        if self.fallback_from is not None:
+            response["fallback_from"] = self.fallback_from
+        if self.route is not None:
+            response["route"] = self.route
+        response["output_format"] = FORMAT_BY_MIME.get(self.images[0].content_type)
+        response.update(self.extra)
+        if self.usage:
+            response["usage"] = self.usage
+        return response
 
 
 class Dispatcher:
@@ -87,6 +124,28 @@ class Dispatcher:
         images: list[InputImage] | None = None,
         mask: InputImage | None = None,
     ) -> dict[str, Any]:
+        """A synchronous request: generate, then answer with the images themselves."""
+        generation = await self.generate(
+            body, client=client, request_id=request_id, images=images, mask=mask
+        )
+        response_format = body.response_format or generation.default_response_format
+        response = generation.shell()
+        response["data"] = [
+            await self._render(img, response_format, public_base_url) for img in generation.images
+        ]
+        return response
+
+    async def generate(
+        self,
+        body: GenerationBody,
+        *,
+        client: Client,
+        request_id: str | None = None,
+        images: list[InputImage] | None = None,
+        mask: InputImage | None = None,
+        journal: RunJournal | None = None,
+    ) -> Generation:
+        """Admit, run the candidates, settle: the images and who made them."""
         if len(body.prompt) > self.settings.max_prompt_chars:
             raise InvalidRequest(
                 f"prompt is longer than {self.settings.max_prompt_chars} characters", param="prompt"
@@ -98,16 +157,18 @@ class Dispatcher:
         primary = candidates[0]
         if not any(c.provider.configured for c in candidates):
             raise not_configured(primary.provider)
-        await _prepare(candidates)
+        # Admission first: a key that may not make this request must not make the gateway
+        # fetch anything on its behalf either.
         admission = await self.controls.admit(
             client, primary.task, user_id=body.user_id or body.user, request_id=request_id
         )
-        trace = Trace(request_id)
+        trace = Trace(request_id, journal=journal)
         outcome = Outcome(
             primary.provider.name, primary.spec.id, "failed", size=body.size, quality=body.quality
         )
         started = time.perf_counter()
         try:
+            await _prepare(candidates)
             result = await self.resilience.run(candidates, trace)
             outcome.status, outcome.images, outcome.usage = (
                 "succeeded",
@@ -124,26 +185,17 @@ class Dispatcher:
             await self.controls.settle(admission, outcome)
         served = trace.tried or primary
         self._count(served, outcome)
-        response_format = body.response_format or primary.spec.default_response_format
-        data = [await self._render(img, response_format, public_base_url) for img in result.images]
-        response: dict[str, Any] = {
-            "id": f"img_{secrets.token_hex(12)}",
-            "created": int(time.time()),
-            "provider": served.provider.name,
-            "model": served.spec.id,
-            "attempts": trace.calls,
-            "data": data,
-        }
-        if trace.index > 0:
-            response["fallback_from"] = primary.label
-        if plan.route is not None:
-            response["route"] = plan.route
-        first = result.images[0]
-        response["output_format"] = FORMAT_BY_MIME.get(first.content_type)
-        response.update(result.extra)
-        if result.usage:
-            response["usage"] = result.usage
-        return response
+        return Generation(
+            provider=served.provider.name,
+            model=served.spec.id,
+            attempts=trace.calls,
+            fallback_from=primary.label if trace.index > 0 else None,
+            route=plan.route,
+            images=result.images,
+            usage=result.usage,
+            extra=result.extra,
+            default_response_format=primary.spec.default_response_format,
+        )
 
     async def _render(
         self, image: GeneratedImage, response_format: str, public_base_url: str

@@ -7,7 +7,8 @@
     │   ├── AuthenticationFailed    401
     │   ├── BudgetExceeded          402 budget_exceeded: the key's monthly budget is spent
     │   ├── PermissionDenied        403 the key may not do this (scope, provider, model, admin)
-    │   ├── NotFound                404 unknown model, provider, route or image
+    │   ├── NotFound                404 unknown model, provider, route, image or job
+    │   ├── Conflict                409 an Idempotency-Key reused with a different request
     │   ├── PayloadTooLarge         413
     │   └── RateLimited             429 the key's own rate/concurrency limit (with Retry-After)
     └── ProviderError               the provider failed or cannot be used (5xx/429/402)
@@ -90,6 +91,11 @@ class BudgetExceeded(CallerError):
     status_code = 402
     error_type = "insufficient_quota"
     default_code = "budget_exceeded"
+
+
+class Conflict(CallerError):
+    status_code = 409
+    default_code = "idempotency_key_reused"
 
 
 class PermissionDenied(CallerError):

@@ -55,6 +55,14 @@ class GenerationBody(BaseModel):
     user: str | None = Field(None, max_length=256)
     user_id: str | None = Field(None, max_length=256)
     provider_params: dict[str, JsonValue] = Field(default_factory=dict)
+    webhook_url: str | None = Field(
+        None,
+        max_length=2083,
+        description="async jobs only: POSTed the finished job, signed (X-Gateway-Signature)",
+    )
+    webhook_secret: str | None = Field(
+        None, min_length=16, max_length=256, description="HMAC secret for the webhook signature"
+    )
     fallbacks: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(
         default_factory=list,
         max_length=MAX_FALLBACKS,

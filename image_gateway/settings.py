@@ -244,6 +244,26 @@ class Settings(BaseSettings):
 
     # --- end fetching ---
 
+    # --- jobs (async generation, workers, webhooks, idempotency) ---
+    run_workers: bool = True  # false: this instance only serves HTTP (workers run elsewhere)
+    worker_concurrency: int = Field(32, ge=1, le=10_000)
+    job_lease_seconds: float = Field(30.0, ge=1, le=3600)  # a dead worker's jobs resume after
+    job_sweep_seconds: float = Field(5.0, gt=0, le=3600)
+    job_requeue_after_seconds: float = Field(60.0, gt=0)  # re-wake a queued job after this
+    job_retention_days: float = Field(30.0, ge=0)  # finished jobs are deleted after; 0 = keep
+    idempotency_ttl_hours: float = Field(24.0, gt=0, le=24 * 30)
+    webhook_timeout_seconds: float = Field(10.0, gt=0, le=120)
+    # TESTS AND LOCAL DEMOS ONLY: exact host:port webhook targets allowed although not public.
+    webhook_allow_hosts: CommaList = Field(default_factory=list)
+    sse_poll_seconds: float = Field(0.5, gt=0, le=30)
+
+    @field_validator("webhook_allow_hosts", mode="before")
+    @classmethod
+    def _webhook_allow_commas(cls, value: object) -> object:
+        return _split_commas(value)
+
+    # --- end jobs ---
+
     @field_validator("gateway_api_keys", "bfl_trusted_hosts", mode="before")
     @classmethod
     def _commas(cls, value: object) -> object:

@@ -14,6 +14,7 @@ from ..errors import InvalidRequest
 from ..fetch import ImageFetcher, load_all
 from ..schemas import GenerationBody, ImagesResponse, InputImage
 from .deps import BaseUrlDep, ClientDep, DispatcherDep, FetcherDep
+from .jobs import answer
 from .validation import invalid_request_from
 
 router = APIRouter(prefix="/v1/images", tags=["images"])
@@ -21,15 +22,6 @@ router = APIRouter(prefix="/v1/images", tags=["images"])
 MAX_FORM_FILES = 17  # 16 images and a mask
 MAX_FORM_FIELDS = 64
 MAX_FIELD_BYTES = 1024 * 1024
-
-
-def _request_id(request: Request) -> str | None:
-    return getattr(request.state, "request_id", None)
-
-
-def _respond(request: Request, payload: dict[str, Any]) -> Response:
-    request.state.provider, request.state.model = payload["provider"], payload["model"]
-    return Response(orjson.dumps(payload), media_type="application/json")
 
 
 def _validate(raw: Any) -> GenerationBody:
@@ -62,10 +54,9 @@ async def create_image(
     except orjson.JSONDecodeError:
         raise InvalidRequest("the body is not valid JSON (or is nested too deeply)") from None
     body = _validate(raw)
-    payload = await dispatcher.run(
-        body, client=client, public_base_url=base_url, request_id=_request_id(request)
+    return await answer(
+        request, body, client=client, dispatcher=dispatcher, public_base_url=base_url
     )
-    return _respond(request, payload)
 
 
 @router.post(
@@ -165,15 +156,15 @@ async def edit_image(
             mask = image
         else:
             images.append(image)  # after uploaded files, in the order given
-    payload = await dispatcher.run(
+    return await answer(
+        request,
         body,
         client=client,
+        dispatcher=dispatcher,
         public_base_url=base_url,
-        request_id=_request_id(request),
         images=images,
         mask=mask,
     )
-    return _respond(request, payload)
 
 
 async def _json_body(request: Request) -> Any:

@@ -20,6 +20,7 @@ from ..fetch import ImageFetcher
 from ..http_client import UpstreamClient
 from ..schemas import ImageTask, ProviderResult
 from ..settings import Settings
+from .journal import NO_JOURNAL, CallJournal
 
 
 @dataclass(frozen=True)
@@ -131,7 +132,9 @@ class Provider(ABC):
         return None
 
     @abstractmethod
-    async def generate(self, task: ImageTask, spec: ModelSpec) -> ProviderResult:
+    async def generate(
+        self, task: ImageTask, spec: ModelSpec, journal: CallJournal = NO_JOURNAL
+    ) -> ProviderResult:
         """One upstream generation (or edit, for providers that take input images here)."""
 
 

@@ -29,6 +29,7 @@ from ..schemas import GeneratedImage, ImageTask, ProviderResult
 from .base import ModelSpec, Provider
 from .bfl_models import IMAGE_PARAMS, MODELS, REQUIRED_PARAMS
 from .common import provider_message, retry_after_header, retry_after_seconds, sniff_image_type
+from .journal import NO_JOURNAL, CallJournal, submit_once
 from .masks import openai_mask_to_bfl
 from .sizing import aspect_of, dims_for_aspect, fit_within, ratio_value
 
@@ -52,6 +53,26 @@ class Submitted:
     task_id: str
     polling_url: str | None
     cost_credits: float | None
+
+    def state(self) -> dict[str, Any]:
+        return {
+            "phase": "submitted",
+            "task_id": self.task_id,
+            "polling_url": self.polling_url,
+            "cost_credits": self.cost_credits,
+        }
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any] | None) -> Submitted | None:
+        """A task accepted before a restart, from its journal: poll it, never resubmit."""
+        if not state or not isinstance(state.get("task_id"), str):
+            return None
+        url, cost = state.get("polling_url"), state.get("cost_credits")
+        return cls(
+            state["task_id"],
+            url if isinstance(url, str) else None,
+            float(cost) if isinstance(cost, int | float) else None,
+        )
 
 
 class BFLProvider(Provider):
@@ -94,21 +115,29 @@ class BFLProvider(Provider):
             task.params, IMAGE_PARAMS, self.fetcher, prefix="provider_params."
         )
 
-    async def generate(self, task: ImageTask, spec: ModelSpec) -> ProviderResult:
+    async def generate(
+        self, task: ImageTask, spec: ModelSpec, journal: CallJournal = NO_JOURNAL
+    ) -> ProviderResult:
         assert self.settings.bfl_api_key is not None
         key = self.settings.bfl_api_key.get_secret_value()
-        body = to_vendor(task, spec)
-        if task.mask is not None:
-            body["mask"] = await asyncio.to_thread(openai_mask_to_bfl, task.mask.data)
-        base = self.settings.bfl_base_url
-        resp = await self.http.request(
-            "POST",
-            f"{base}/v1/{spec.extra['path']}",
-            provider=self.name,
-            headers={"x-key": key},
-            json=body,
-        )
-        submitted = parse_submit(resp, [key])
+        submitted = Submitted.from_state(journal.state)
+        if submitted is None:
+            body = to_vendor(task, spec)
+            if task.mask is not None:
+                body["mask"] = await asyncio.to_thread(openai_mask_to_bfl, task.mask.data)
+
+            async def submit() -> Submitted:
+                resp = await self.http.request(
+                    "POST",
+                    f"{self.settings.bfl_base_url}/v1/{spec.extra['path']}",
+                    provider=self.name,
+                    headers={"x-key": key},
+                    json=body,
+                )
+                return parse_submit(resp, [key])
+
+            submitted = await submit_once(journal, self.name, submit)
+            await journal.save(submitted.state())
         result = await self._poll(submitted, key)
         image = await self._download(result)
         usage = None if submitted.cost_credits is None else {"cost_credits": submitted.cost_credits}

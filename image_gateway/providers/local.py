@@ -17,6 +17,7 @@ from PIL import Image, ImageDraw
 from ..errors import InvalidRequest
 from ..schemas import MIME_BY_FORMAT, GeneratedImage, ImageTask, ProviderResult
 from .base import ModelSpec, Provider
+from .journal import NO_JOURNAL, CallJournal
 from .sizing import dims_for_aspect
 
 MIN_SIDE, MAX_SIDE = 64, 2048
@@ -56,7 +57,9 @@ class LocalProvider(Provider):
                 f"{spec.id} draws sides between {MIN_SIDE} and {MAX_SIDE} pixels", param="size"
             )
 
-    async def generate(self, task: ImageTask, spec: ModelSpec) -> ProviderResult:
+    async def generate(
+        self, task: ImageTask, spec: ModelSpec, journal: CallJournal = NO_JOURNAL
+    ) -> ProviderResult:
         # Encoding is CPU-bound: keep it off the event loop.
         images = await asyncio.to_thread(render_all, task, spec.default_output_format)
         return ProviderResult(images=images)

@@ -26,6 +26,7 @@ from .common import (
     retry_after_seconds,
     sniff_image_type,
 )
+from .journal import NO_JOURNAL, CallJournal, submit_once
 from .openai_models import MODELS, passthrough_spec
 from .sizing import dims_for_aspect, ratio_value
 
@@ -96,30 +97,37 @@ class OpenAIProvider(Provider):
                     "input_fidelity must be high or low", param="provider_params.input_fidelity"
                 )
 
-    async def generate(self, task: ImageTask, spec: ModelSpec) -> ProviderResult:
+    async def generate(
+        self, task: ImageTask, spec: ModelSpec, journal: CallJournal = NO_JOURNAL
+    ) -> ProviderResult:
         assert self.settings.openai_api_key is not None
         key = self.settings.openai_api_key.get_secret_value()
         headers = {"Authorization": f"Bearer {key}"}
         body = to_vendor(task, spec)
         base = self.settings.openai_base_url
-        if task.is_edit:
-            resp = await self.http.request(
-                "POST",
-                f"{base}/images/edits",
-                provider=self.name,
-                headers=headers,
-                form=to_form(body, task),
-            )
-        else:
-            resp = await self.http.request(
-                "POST",
-                f"{base}/images/generations",
-                provider=self.name,
-                headers=headers,
-                json=body,
-            )
-        if resp.status != 200:
-            raise error_from(resp, [key])
+
+        async def submit() -> UpstreamResponse:
+            if task.is_edit:
+                resp = await self.http.request(
+                    "POST",
+                    f"{base}/images/edits",
+                    provider=self.name,
+                    headers=headers,
+                    form=to_form(body, task),
+                )
+            else:
+                resp = await self.http.request(
+                    "POST",
+                    f"{base}/images/generations",
+                    provider=self.name,
+                    headers=headers,
+                    json=body,
+                )
+            if resp.status != 200:
+                raise error_from(resp, [key])
+            return resp
+
+        resp = await submit_once(journal, self.name, submit)
         payload = resp.json(self.name)
         result = from_vendor(payload, self.name)
         for item, image in zip(payload.get("data") or [], result.images, strict=False):

@@ -32,6 +32,7 @@ from ..errors import (
     UpstreamTimeout,
 )
 from ..providers.base import ModelSpec, Provider
+from ..providers.journal import NO_JOURNAL, CallJournal, RunJournal
 from ..schemas import ImageTask, ProviderResult
 from .breaker import Breakers, CircuitBreaker
 from .limiter import Limits
@@ -64,6 +65,7 @@ class Trace:
     calls: int = 0  # upstream calls made: fan-out, retries and fallbacks included
     tried: Candidate | None = None  # the candidate that served, or the last one tried
     index: int = 0  # its position in the candidate list (0 = the primary)
+    journal: RunJournal | None = None  # a job's journal: resumable, never pays twice
 
 
 class RetryBudget:
@@ -116,9 +118,12 @@ class Resilience:
         skipped: ProviderError | None = None  # from a candidate that was not
         self.budget.active += 1
         try:
+            first = trace.journal.resume_from if trace.journal is not None else 0
             for index, candidate in enumerate(candidates):
+                if index < first:
+                    continue  # failed before a restart: a resumed job goes on from where it was
                 name = candidate.provider.name
-                if index:
+                if index > first:
                     self._fallback(candidates[index - 1], candidate, failure or skipped, trace)
                 if not candidate.provider.configured:
                     skipped = skipped or not_configured(candidate.provider)
@@ -131,6 +136,8 @@ class Resilience:
                     self._skipped(candidate, "circuit_open", trace)
                     continue
                 trace.tried, trace.index = candidate, index
+                if trace.journal is not None:
+                    await trace.journal.entering(index)
                 try:
                     return await self._candidate(candidate, deadline, breaker, trace)
                 except ProviderError as exc:
@@ -150,13 +157,16 @@ class Resilience:
         concurrently, with consecutive seeds so the images differ but stay reproducible."""
         task, per_call = candidate.task, max(1, candidate.spec.images_per_call)
         if task.n <= per_call:
-            return await self._call(candidate, task, deadline, breaker, trace)
+            return await self._call(candidate, task, deadline, breaker, trace, 0)
         parts = []
         for offset in range(0, task.n, per_call):
             seed = None if task.seed is None else (task.seed + offset) % 2**32
             parts.append(replace(task, n=min(per_call, task.n - offset), seed=seed))
         outcomes = await asyncio.gather(
-            *(self._call(candidate, part, deadline, breaker, trace) for part in parts),
+            *(
+                self._call(candidate, part, deadline, breaker, trace, i)
+                for i, part in enumerate(parts)
+            ),
             return_exceptions=True,
         )
         failures = [o for o in outcomes if isinstance(o, BaseException)]
@@ -178,9 +188,11 @@ class Resilience:
         deadline: float,
         breaker: CircuitBreaker,
         trace: Trace,
+        part: int,
     ) -> ProviderResult:
         """One upstream call, retried while the policy, the budget and the deadline allow."""
         provider, spec = candidate.provider, candidate.spec
+        journal = NO_JOURNAL if trace.journal is None else trace.journal.call(trace.index, part)
         loop = asyncio.get_running_loop()
         attempt = 0
         while True:
@@ -193,7 +205,7 @@ class Resilience:
                     trace.calls += 1
                     started = time.perf_counter()
                     try:
-                        result = await _generate(provider, task, spec, deadline)
+                        result = await _generate(provider, task, spec, deadline, journal)
                     except GatewayError as exc:
                         self.metrics.provider_call(provider.name, spec.id, exc.code, started)
                         raise
@@ -281,11 +293,11 @@ class Resilience:
 
 
 async def _generate(
-    provider: Provider, task: ImageTask, spec: ModelSpec, deadline: float
+    provider: Provider, task: ImageTask, spec: ModelSpec, deadline: float, journal: CallJournal
 ) -> ProviderResult:
     try:
         async with asyncio.timeout_at(deadline):
-            return await provider.generate(task, spec)
+            return await provider.generate(task, spec, journal)
     except TimeoutError:
         raise _deadline_error(provider.name) from None
 

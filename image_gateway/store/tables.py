@@ -89,3 +89,43 @@ usage = Table(
     Index(None, "key_id", "day"),
     Index(None, "key_name", "day"),
 )
+
+# Asynchronous jobs (`Prefer: respond-async`, `Idempotency-Key`). The row is the source of
+# truth: a worker claims it with a lease before running it, writes the provider's handle into
+# `journal` before anything else happens, and a restarted or other worker resumes from there.
+jobs = Table(
+    "jobs",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("owner", String(140), nullable=False),  # "key:<id>", "env:<name>" or "development"
+    Column("user_id", String(256), nullable=True),
+    Column("status", String(16), nullable=False),  # queued|running|succeeded|failed|canceled
+    Column("kind", String(8), nullable=False),  # generate | edit
+    Column("request", JSON, nullable=False),  # the validated body, as the client sent it
+    Column("inputs", JSON, nullable=True),  # stored input image ids: {"images": [...], "mask"}
+    Column("public_base_url", String(2048), nullable=False),
+    Column("journal", JSON, nullable=True),  # candidate index and each call's provider handle
+    Column("result", JSON, nullable=True),
+    Column("error", JSON, nullable=True),
+    Column("progress", Float, nullable=True),
+    Column("webhook_url", String(2083), nullable=True),
+    Column("webhook_secret", String(256), nullable=True),
+    Column("webhook", JSON, nullable=True),  # delivery state: attempts, last status, delivered
+    Column("webhook_next_at", DateTime, nullable=True),
+    Column("idempotency_key", String(256), nullable=True),
+    Column("request_hash", String(64), nullable=True),
+    Column("cancel_requested", Integer, nullable=False, server_default="0"),
+    Column("lease_owner", String(64), nullable=True),
+    Column("lease_expires_at", DateTime, nullable=True),
+    Column("not_before", DateTime, nullable=True),  # a job put back (rate limited) waits
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("request_id", String(128), nullable=True),
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    Column("started_at", DateTime, nullable=True),
+    Column("finished_at", DateTime, nullable=True),
+    Index(None, "owner", "created_at"),
+    Index(None, "status", "lease_expires_at"),
+    Index(None, "owner", "idempotency_key", unique=True),
+    Index(None, "webhook_next_at"),
+)

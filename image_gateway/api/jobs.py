@@ -1,0 +1,225 @@
+"""Asynchronous jobs: `/v1/jobs` (list, read, cancel, watch as Server-Sent Events), and how the
+image routes answer `Prefer: respond-async` and `Idempotency-Key`.
+
+- `Prefer: respond-async` on `POST /v1/images/generations` or `/edits` → `202` with the job
+  (`Location: /v1/jobs/{id}`); `webhook_url`/`webhook_secret` in the body need it.
+- `Idempotency-Key: <up to 256 printable characters>` on either POST: the same key and body
+  within IDEMPOTENCY_TTL_HOURS returns the first request's job (async) or its result (sync)
+  instead of generating again; the same key with a different body is a 409. A synchronous
+  request with a key runs as a job and waits for it, so a retry after a dropped connection
+  gets the same images.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import re
+import time
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import orjson
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response, StreamingResponse
+
+from ..auth import Client
+from ..errors import Conflict, InvalidRequest
+from ..jobs.service import JobService, owner_of
+from ..schemas import GenerationBody, InputImage
+from ..store.jobs import IdempotencyConflict, JobRow
+from .deps import ClientDep
+
+router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
+
+IDEMPOTENCY_KEY_RE = re.compile(r"^[\x21-\x7e]{1,256}$")
+STATUSES = ("queued", "running", "succeeded", "failed", "canceled")
+SSE_KEEPALIVE_SECONDS = 15.0
+SSE_MAX_SECONDS = 15 * 60.0  # then the stream ends; EventSource reconnects by itself
+
+
+def _service(request: Request) -> JobService:
+    service: JobService = request.app.state.jobs.service
+    return service
+
+
+def _json(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(orjson.dumps(payload), status, headers, media_type="application/json")
+
+
+async def answer(
+    request: Request,
+    body: GenerationBody,
+    *,
+    client: Client,
+    dispatcher: Any,
+    public_base_url: str,
+    images: list[InputImage] | None = None,
+    mask: InputImage | None = None,
+) -> Response:
+    """The image routes' answer: synchronous, asynchronous (a job), or idempotent."""
+    respond_async = "respond-async" in request.headers.get("prefer", "").lower()
+    key = request.headers.get("idempotency-key")
+    if key is not None and not IDEMPOTENCY_KEY_RE.match(key):
+        raise InvalidRequest(
+            "Idempotency-Key must be 1-256 printable ASCII characters", param="Idempotency-Key"
+        )
+    if (body.webhook_url or body.webhook_secret) and not respond_async:
+        raise InvalidRequest(
+            "webhook_url needs an asynchronous request (header 'Prefer: respond-async')",
+            param="webhook_url",
+        )
+    request_id = getattr(request.state, "request_id", None)
+    if not respond_async and key is None:
+        payload = await dispatcher.run(
+            body,
+            client=client,
+            public_base_url=public_base_url,
+            request_id=request_id,
+            images=images,
+            mask=mask,
+        )
+        request.state.provider, request.state.model = payload["provider"], payload["model"]
+        return _json(payload)
+    service = _service(request)
+    try:
+        job, _created = await service.submit(
+            body,
+            client=client,
+            public_base_url=public_base_url,
+            request_id=request_id,
+            images=images or [],
+            mask=mask,
+            idempotency_key=key,
+        )
+    except IdempotencyConflict:
+        raise Conflict(
+            "this Idempotency-Key was used with a different request", param="Idempotency-Key"
+        ) from None
+    if not respond_async:
+        wait = request.app.state.settings.request_deadline_seconds + 30
+        finished = await service.wait(job.id, wait)
+        if finished is not None:
+            return await _finished(service, finished)
+    location = f"/v1/jobs/{job.id}"
+    headers = {"Location": location, "Preference-Applied": "respond-async"}
+    return _json(await service.view(job, with_result=False), 202, headers)
+
+
+async def _finished(service: JobService, job: JobRow) -> Response:
+    """A finished job as a synchronous request would have been answered."""
+    if job.status == "succeeded":
+        return _json(await service.render_result(job))
+    if job["error"]:
+        return _json(job["error"]["body"], int(job["error"]["status"]))
+    return _json(
+        {
+            "error": {
+                "message": "the job was canceled",
+                "type": "invalid_request_error",
+                "code": "job_canceled",
+                "param": None,
+            }
+        },
+        409,
+    )
+
+
+@router.get("")
+async def list_jobs(
+    request: Request,
+    client: ClientDep,
+    status: Annotated[str | None, Query()] = None,
+    user_id: Annotated[str | None, Query(max_length=256)] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    after: Annotated[str | None, Query(max_length=200)] = None,
+) -> Response:
+    """This key's jobs, newest first (`after` = the previous page's `next_cursor`)."""
+    if status is not None and status not in STATUSES:
+        raise InvalidRequest(f"status must be one of {', '.join(STATUSES)}", param="status")
+    service = _service(request)
+    rows = await service.store.page(
+        None if client.admin else owner_of(client),
+        status=status,
+        user_id=user_id,
+        limit=limit + 1,
+        before=_decode_cursor(after),
+    )
+    more = len(rows) > limit
+    rows = rows[:limit]
+    data = [await service.view(row, with_result=False) for row in rows]
+    cursor = _encode_cursor(rows[-1]) if more and rows else None
+    return _json({"object": "list", "data": data, "has_more": more, "next_cursor": cursor})
+
+
+@router.get("/{job_id}")
+async def get_job(job_id: str, request: Request, client: ClientDep) -> Response:
+    service = _service(request)
+    return _json(await service.view(await service.get(job_id, client)))
+
+
+@router.post("/{job_id}/cancel")
+async def cancel_job(job_id: str, request: Request, client: ClientDep) -> Response:
+    """A queued job is canceled at once; a running one as soon as its worker notices (its
+    provider may already have charged for it)."""
+    service = _service(request)
+    await service.get(job_id, client)  # 404 for another key's job
+    job = await service.store.request_cancel(job_id, None if client.admin else owner_of(client))
+    assert job is not None
+    return _json(await service.view(job, with_result=False))
+
+
+@router.get("/{job_id}/events", response_class=StreamingResponse)
+async def job_events(job_id: str, request: Request, client: ClientDep) -> StreamingResponse:
+    """Server-Sent Events: `status` on every change, then `result` (the whole job) at the end."""
+    service = _service(request)
+    await service.get(job_id, client)
+    poll = request.app.state.settings.sse_poll_seconds
+
+    async def events() -> AsyncIterator[bytes]:
+        last: tuple[Any, ...] | None = None
+        started = time.monotonic()
+        quiet_since = started
+        while time.monotonic() - started < SSE_MAX_SECONDS:
+            job = await service.store.get(job_id)
+            if job is None:
+                return
+            now = (job.status, job["progress"], job["attempts"])
+            if now != last:
+                last, quiet_since = now, time.monotonic()
+                status = {"id": job.id, "status": job.status, "progress": job["progress"]}
+                yield _event("status", status)
+            if job.terminal:
+                yield _event("result", await service.view(job))
+                return
+            if time.monotonic() - quiet_since > SSE_KEEPALIVE_SECONDS:
+                quiet_since = time.monotonic()
+                yield b": keep-alive\n\n"
+            if await request.is_disconnected():
+                return
+            await asyncio.sleep(poll)
+
+    headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+    return StreamingResponse(events(), media_type="text/event-stream", headers=headers)
+
+
+def _event(name: str, data: Any) -> bytes:
+    return b"event: " + name.encode() + b"\ndata: " + orjson.dumps(data) + b"\n\n"
+
+
+def _encode_cursor(row: JobRow) -> str:
+    text = f"{row['created_at'].replace(tzinfo=UTC).timestamp():.6f}|{row.id}"
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str | None) -> tuple[datetime, str] | None:
+    if cursor is None:
+        return None
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        stamp, job_id = text.split("|", 1)
+        moment = datetime.fromtimestamp(float(stamp), UTC).replace(tzinfo=None)
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidRequest("after is not a cursor this API returned", param="after") from None
+    return moment, job_id

@@ -1,0 +1,66 @@
+"""Wires the job system from settings: the store, the queue (Redis Streams when `REDIS_URL` is
+set, else in-process), the API-side service and, when `RUN_WORKERS` is on, a worker."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from ..dispatch import Dispatcher
+from ..settings import Settings
+from ..storage import ImageUrls
+from ..store.engine import Database
+from ..store.jobs import JobStore
+from ..store.keys import KeyStore
+from .queue import JobQueue, MemoryJobQueue, RedisJobQueue
+from .service import JobService
+from .worker import JobWorker
+
+
+class Jobs:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        db: Database,
+        keys: KeyStore,
+        dispatcher: Dispatcher,
+        image_urls: ImageUrls,
+        run_workers: bool | None = None,
+    ) -> None:
+        self.store = JobStore(db, idempotency_ttl=timedelta(hours=settings.idempotency_ttl_hours))
+        self.queue: JobQueue
+        if settings.redis_url is not None:
+            import redis.asyncio as redis
+
+            self.queue = RedisJobQueue(
+                redis.Redis.from_url(
+                    settings.redis_url.get_secret_value(),
+                    socket_timeout=max(settings.redis_timeout_seconds, 5.0),
+                ),
+                stream=f"{settings.redis_key_prefix}jobs",
+                reclaim_idle_seconds=settings.job_lease_seconds,
+            )
+        else:
+            self.queue = MemoryJobQueue()
+        self.service = JobService(
+            store=self.store,
+            queue=self.queue,
+            dispatcher=dispatcher,
+            image_urls=image_urls,
+            webhook_allow_hosts=settings.webhook_allow_hosts,
+        )
+        run = settings.run_workers if run_workers is None else run_workers
+        self.worker = (
+            JobWorker(settings, store=self.store, queue=self.queue, service=self.service, keys=keys)
+            if run
+            else None
+        )
+
+    async def start(self) -> None:
+        if self.worker is not None:
+            await self.worker.start()
+
+    async def close(self) -> None:
+        if self.worker is not None:
+            await self.worker.stop()
+        await self.queue.close()

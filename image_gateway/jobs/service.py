@@ -1,0 +1,203 @@
+"""Jobs as the API sees them: submit (idempotently), read, list, cancel, wait, and the JSON a
+job is shown as. Running them is the worker's (`worker.py`).
+
+A job's result is kept as stored image ids, never bytes: `GET /v1/jobs/{id}` renders it in the
+shape of the synchronous response (`b64_json` read back from the image store, or `url`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import time
+from datetime import UTC
+from typing import Any
+
+import orjson
+
+from ..auth import Client
+from ..dispatch import Dispatcher, task_from
+from ..errors import InvalidRequest, NotFound, PermissionDenied
+from ..fetch.addresses import is_public
+from ..fetch.urls import Refused, parse_target
+from ..schemas import GenerationBody, InputImage
+from ..storage import ImageUrls
+from ..store.jobs import JobRow, JobStore, NewJob
+from .queue import JobQueue
+
+JOB_FIELDS_NOT_HASHED = ("webhook_secret",)
+
+
+def owner_of(client: Client) -> str:
+    if client.key_id is not None:
+        return f"key:{client.key_id}"
+    return "development" if client.name == "development" else f"env:{client.name}"
+
+
+class JobService:
+    def __init__(
+        self,
+        *,
+        store: JobStore,
+        queue: JobQueue,
+        dispatcher: Dispatcher,
+        image_urls: ImageUrls,
+        webhook_allow_hosts: list[str],
+    ) -> None:
+        self.store = store
+        self.queue = queue
+        self.dispatcher = dispatcher
+        self.image_urls = image_urls
+        self.webhook_allow = frozenset(h.lower() for h in webhook_allow_hosts)
+
+    async def submit(
+        self,
+        body: GenerationBody,
+        *,
+        client: Client,
+        public_base_url: str,
+        request_id: str | None,
+        images: list[InputImage],
+        mask: InputImage | None,
+        idempotency_key: str | None,
+    ) -> tuple[JobRow, bool]:
+        """Validate now (a bad request is a 400 at once, not a failed job), store the inputs,
+        create the job and wake a worker. Returns the job and whether it is new."""
+        plan = self.dispatcher.resolver.plan(body, task_from(body, images, mask), client)
+        primary = plan.candidates[0]
+        scope = "edit" if images else "generate"
+        if client.admin or scope not in client.policy.scopes:
+            raise PermissionDenied(f"this key lacks the {scope!r} scope", code="missing_scope")
+        if not client.policy.allows(primary.provider.name, primary.spec.id):
+            raise PermissionDenied(
+                f"this key may not use {primary.label}", param="model", code="model_not_allowed"
+            )
+        if body.webhook_url is not None:
+            self.check_webhook_url(body.webhook_url)
+        request = body.model_dump(mode="json", exclude_none=True)
+        request_hash = _hash(request, images, mask)
+        owner = owner_of(client)
+        if idempotency_key is not None:
+            existing = await self.store.create_probe(owner, idempotency_key, request_hash)
+            if existing is not None:
+                return existing, False
+        store = self.image_urls.store
+        inputs: dict[str, Any] | None = None
+        if images:
+            inputs = {"images": [await store.put(i.data, i.content_type) for i in images]}
+            if mask is not None:
+                inputs["mask"] = await store.put(mask.data, mask.content_type)
+        job, created = await self.store.create(
+            NewJob(
+                owner=owner,
+                user_id=body.user_id or body.user,
+                kind=scope,
+                request=request,
+                inputs=inputs,
+                public_base_url=public_base_url,
+                webhook_url=body.webhook_url,
+                webhook_secret=body.webhook_secret,
+                idempotency_key=idempotency_key,
+                request_hash=request_hash,
+                request_id=request_id,
+            )
+        )
+        if created:
+            await self.queue.enqueue(job.id)
+        return job, created
+
+    def check_webhook_url(self, url: str) -> None:
+        """Webhook targets must be public http(s) URLs (names are checked again, with every
+        resolved address, when the gateway connects)."""
+        try:
+            target = parse_target(url)
+        except Refused as exc:
+            raise InvalidRequest(f"webhook_url {exc}", param="webhook_url") from None
+        if target.authority in self.webhook_allow:
+            return
+        if target.ip is not None and not is_public(target.ip):
+            raise InvalidRequest("webhook_url must be a public address", param="webhook_url")
+
+    async def get(self, job_id: str, client: Client) -> JobRow:
+        job = await self.store.get(job_id, None if client.admin else owner_of(client))
+        if job is None:
+            raise NotFound("no such job", param="job_id", code="job_not_found")
+        return job
+
+    async def wait(self, job_id: str, seconds: float, poll: float = 0.1) -> JobRow | None:
+        """The job once it is finished, or None when `seconds` pass first."""
+        deadline = time.monotonic() + seconds
+        while True:
+            job = await self.store.get(job_id)
+            if job is None or job.terminal or time.monotonic() >= deadline:
+                return job if job is not None and job.terminal else None
+            await asyncio.sleep(min(poll, max(0.0, deadline - time.monotonic())))
+            poll = min(poll * 1.5, 1.0)
+
+    async def view(self, job: JobRow, *, with_result: bool = True) -> dict[str, Any]:
+        """A job as JSON: status, timings, where to watch it, and its result or error."""
+        base = job["public_base_url"]
+        view: dict[str, Any] = {
+            "id": job.id,
+            "object": "image.job",
+            "status": job.status,
+            "kind": job["kind"],
+            "user_id": job["user_id"],
+            "created_at": _unix(job["created_at"]),
+            "started_at": _unix(job["started_at"]),
+            "finished_at": _unix(job["finished_at"]),
+            "attempts": job["attempts"],
+            "cancel_requested": bool(job["cancel_requested"]),
+            "status_url": f"{base}/v1/jobs/{job.id}",
+            "events_url": f"{base}/v1/jobs/{job.id}/events",
+            "result": None,
+            "error": job["error"]["body"] if job["error"] else None,
+        }
+        if job["webhook_url"]:
+            state = job["webhook"] or {}
+            view["webhook"] = {"url": job["webhook_url"], **state}
+        if with_result and job["result"]:
+            view["result"] = await self.render_result(job)
+        return view
+
+    async def render_result(self, job: JobRow) -> dict[str, Any]:
+        stored = job["result"]
+        response = dict(stored["shell"])
+        response_format = job["request"].get("response_format") or stored["response_format"]
+        data = []
+        for image in stored["images"]:
+            item: dict[str, Any] = {}
+            if response_format == "url":
+                item["url"] = await self.image_urls.url_for(
+                    image["image_id"], job["public_base_url"]
+                )
+            else:
+                got = await self.image_urls.store.get(image["image_id"])
+                if got is None:
+                    raise NotFound(
+                        "this job's images are no longer stored (retention)", code="image_expired"
+                    )
+                item["b64_json"] = base64.b64encode(got.data).decode("ascii")
+            for name in ("revised_prompt", "seed"):
+                if image.get(name) is not None:
+                    item[name] = image[name]
+            data.append(item)
+        response["data"] = data
+        return response
+
+
+def _hash(request: dict[str, Any], images: list[InputImage], mask: InputImage | None) -> str:
+    """What makes two requests "the same" for Idempotency-Key: the body and the input bytes."""
+    digest = hashlib.sha256()
+    hashed = {k: v for k, v in request.items() if k not in JOB_FIELDS_NOT_HASHED}
+    digest.update(orjson.dumps(hashed, option=orjson.OPT_SORT_KEYS))
+    for item in [*images, *([mask] if mask else [])]:
+        digest.update(hashlib.sha256(item.data).digest())
+    return digest.hexdigest()
+
+
+def _unix(moment: Any) -> int | None:
+    if moment is None:
+        return None
+    return int(moment.replace(tzinfo=UTC).timestamp())

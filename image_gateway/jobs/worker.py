@@ -1,0 +1,333 @@
+"""The job worker: takes jobs from the queue, runs them under a lease, and keeps going after
+crashes.
+
+- `WORKER_CONCURRENCY` consumer loops each take a job id from the queue, claim the job's lease
+  in the store (skipping it if finished or leased elsewhere) and run it through the same
+  dispatcher as synchronous requests, with a journal that records each provider handle before
+  anything else happens (`providers/journal.py`): a resumed job polls, it never pays twice.
+- A heartbeat extends the lease, notices a cancel request, and stops the run if the lease was
+  lost to another worker.
+- A sweeper re-enqueues jobs whose lease expired (their worker died) and queued jobs whose
+  wake-up was lost, and deletes finished jobs past retention.
+- Webhooks of finished jobs are delivered with retries (`webhooks.py`), from the store, so a
+  restart resumes them too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import logging
+import secrets
+import time
+from datetime import timedelta
+from typing import Any
+
+import aiohttp
+import orjson
+
+from ..auth import Client
+from ..errors import (
+    AuthenticationFailed,
+    GatewayError,
+    InvalidRequest,
+    RateLimited,
+    error_body,
+)
+from ..fetch.fetcher import GuardedResolver
+from ..fetch.urls import Refused, parse_target
+from ..providers.journal import CallJournal
+from ..schemas import GenerationBody, InputImage
+from ..settings import Settings
+from ..store.jobs import JobRow, JobStore
+from ..store.keys import KeyStore, utcnow
+from . import webhooks
+from .queue import JobQueue
+from .service import JobService
+
+log = logging.getLogger("image_gateway.jobs")
+
+
+class LeaseLost(Exception):
+    """Another worker owns the job now: stop without writing anything."""
+
+
+class JobJournal:
+    """`RunJournal` backed by the job row (written only while this worker holds the lease)."""
+
+    def __init__(self, store: JobStore, job_id: str, worker: str, saved: Any) -> None:
+        self.store, self.job_id, self.worker = store, job_id, worker
+        self.data: dict[str, Any] = saved if isinstance(saved, dict) else {}
+        self.data.setdefault("candidate", 0)
+        self.data.setdefault("calls", {})
+        self.resume_from = int(self.data["candidate"])
+        self._lock = asyncio.Lock()
+
+    async def entering(self, index: int) -> None:
+        if self.data["candidate"] != index:
+            self.data["candidate"], self.data["calls"] = index, {}
+            await self._persist()
+
+    def call(self, index: int, part: int) -> CallJournal:
+        async def save(state: dict[str, Any] | None) -> None:
+            if state is None:
+                self.data["calls"].pop(str(part), None)
+            else:
+                self.data["calls"][str(part)] = state
+            await self._persist()
+
+        return CallJournal(self.data["calls"].get(str(part)), save)
+
+    async def _persist(self) -> None:
+        async with self._lock:
+            if not await self.store.save_journal(self.job_id, self.worker, self.data):
+                raise LeaseLost(self.job_id)
+
+
+class JobWorker:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        store: JobStore,
+        queue: JobQueue,
+        service: JobService,
+        keys: KeyStore | None,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.queue = queue
+        self.service = service
+        self.keys = keys
+        self.name = f"worker-{secrets.token_hex(6)}"
+        self.lease = settings.job_lease_seconds
+        self._tasks: list[asyncio.Task[None]] = []
+        self._running: set[str] = set()
+        self._session: aiohttp.ClientSession | None = None
+
+    async def start(self) -> None:
+        self._session = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(
+                resolver=GuardedResolver(frozenset(self.settings.webhook_allow_hosts)),
+                use_dns_cache=False,
+                force_close=True,
+            ),
+            timeout=aiohttp.ClientTimeout(total=self.settings.webhook_timeout_seconds),
+            trust_env=False,
+            cookie_jar=aiohttp.DummyCookieJar(),
+        )
+        loops = [self._consume() for _ in range(self.settings.worker_concurrency)]
+        for loop in [*loops, self._sweep(), self._deliver_webhooks()]:
+            self._tasks.append(asyncio.create_task(loop))
+        log.info(
+            "job worker started",
+            extra={"fields": {"worker": self.name, "concurrency": len(loops)}},
+        )
+
+    async def stop(self) -> None:
+        """Stop taking work. Running jobs keep their journal; their lease expires and another
+        worker (or this one after a restart) resumes them."""
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
+        with contextlib.suppress(Exception):  # let a restarted worker resume them at once
+            await self.store.release_leases(self.name)
+        if self._session is not None:
+            await self._session.close()
+
+    async def _consume(self) -> None:
+        while True:
+            try:
+                delivery = await self.queue.next(self.name, 1.0)
+                if delivery is None:
+                    continue
+                await self.run(
+                    delivery.job_id, functools.partial(self.queue.heartbeat, self.name, delivery)
+                )
+                await self.queue.ack(delivery)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # one bad job (or a store hiccup) must not stop the loop
+                log.exception("job worker error", extra={"fields": {"worker": self.name}})
+                await asyncio.sleep(1.0)
+
+    async def run(self, job_id: str, queue_heartbeat: Any = None) -> None:
+        """Run one job if this worker can claim it."""
+        job = await self.store.claim(job_id, self.name, self.lease)
+        if job is None:
+            return
+        work = asyncio.create_task(self._execute(job))
+        beat = asyncio.create_task(self._heartbeat(job.id, work, queue_heartbeat))
+        self._running.add(job.id)
+        try:
+            await work
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if current is not None and current.cancelling():
+                raise  # this worker is stopping: the job resumes from its journal later
+            await self._finish_canceled(job.id)
+        except LeaseLost:
+            log.warning("job lease lost", extra={"fields": {"job_id": job.id}})
+        finally:
+            self._running.discard(job.id)
+            beat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await beat
+
+    async def _heartbeat(self, job_id: str, work: asyncio.Task[None], queue_beat: Any) -> None:
+        while not work.done():
+            await asyncio.sleep(self.lease / 3)
+            try:
+                if not await self.store.extend(job_id, self.name, self.lease):
+                    work.cancel()  # the lease went to another worker: it runs the job now
+                    return
+                if queue_beat is not None:
+                    await queue_beat()
+                current = await self.store.get(job_id)
+            except Exception:  # the store is briefly unreachable: try again next beat
+                log.warning("job heartbeat failed", extra={"fields": {"job_id": job_id}})
+                continue
+            if current is not None and current["cancel_requested"]:
+                work.cancel()
+                return
+
+    async def _finish_canceled(self, job_id: str) -> None:
+        job = await self.store.get(job_id)
+        if job is not None and job["cancel_requested"] and job["lease_owner"] == self.name:
+            await self.store.finish(job_id, self.name, "canceled", webhook_due=self._hooked(job))
+
+    async def _execute(self, job: JobRow) -> None:
+        request_id = job["request_id"]
+        try:
+            client = await self._client(job["owner"])
+            body = GenerationBody.model_validate(job["request"])
+            images, mask = await self._inputs(job)
+            generation = await self.service.dispatcher.generate(
+                body,
+                client=client,
+                request_id=request_id,
+                images=images,
+                mask=mask,
+                journal=JobJournal(self.store, job.id, self.name, job["journal"]),
+            )
+        except RateLimited as exc:  # the key's own limits: run it later instead of failing
+            wait = float(exc.headers.get("Retry-After", "1") or 1)
+            await self.store.put_back(job.id, self.name, wait)
+            return
+        except GatewayError as exc:
+            error = {"status": exc.status_code, "body": error_body(exc, request_id)}
+            await self.store.finish(
+                job.id, self.name, "failed", error=error, webhook_due=self._hooked(job)
+            )
+            return
+        store = self.service.image_urls.store
+        stored = []
+        for image in generation.images:
+            stored.append(
+                {
+                    "image_id": await store.put(image.data, image.content_type),
+                    "seed": image.seed,
+                    "revised_prompt": image.revised_prompt,
+                }
+            )
+        result = {
+            "shell": generation.shell(),
+            "images": stored,
+            "response_format": body.response_format or generation.default_response_format,
+        }
+        await self.store.finish(
+            job.id, self.name, "succeeded", result=result, webhook_due=self._hooked(job)
+        )
+
+    @staticmethod
+    def _hooked(job: JobRow) -> bool:
+        return bool(job["webhook_url"])
+
+    async def _client(self, owner: str) -> Client:
+        """Who the job runs as: the key that submitted it, as it is now (a revoked key's
+        queued jobs fail)."""
+        kind, _, ident = owner.partition(":")
+        if kind == "key":
+            stored = await self.keys.get(ident) if self.keys is not None else None
+            if stored is None or stored.revoked_at is not None:
+                raise AuthenticationFailed("the key that submitted this job was revoked")
+            return stored.client()
+        return Client(ident if kind == "env" else "development")
+
+    async def _inputs(self, job: JobRow) -> tuple[list[InputImage], InputImage | None]:
+        inputs = job["inputs"] or {}
+        store = self.service.image_urls.store
+
+        async def load(image_id: str) -> InputImage:
+            got = await store.get(image_id)
+            if got is None:
+                raise InvalidRequest("this job's input images are no longer stored")
+            return InputImage(got.data, got.content_type, image_id)
+
+        images = [await load(i) for i in inputs.get("images", [])]
+        mask = await load(inputs["mask"]) if inputs.get("mask") else None
+        return images, mask
+
+    async def _sweep(self) -> None:
+        retention = self.settings.job_retention_days
+        while True:
+            try:
+                ids = await self.store.claimable_ids(
+                    queued_older_than=self.settings.job_requeue_after_seconds
+                )
+                for job_id in ids:
+                    await self.queue.enqueue(job_id)
+                if retention > 0:
+                    await self.store.delete_finished_before(utcnow() - timedelta(days=retention))
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.warning("job sweep failed", extra={"fields": {"worker": self.name}})
+            await asyncio.sleep(self.settings.job_sweep_seconds)
+
+    async def _deliver_webhooks(self) -> None:
+        while True:
+            try:
+                for job in await self.store.webhooks_due():
+                    hold = self.settings.webhook_timeout_seconds + 5
+                    if await self.store.take_webhook(job.id, job["webhook_next_at"], hold):
+                        await self._deliver(job)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.warning("webhook delivery loop failed", extra={"fields": {}})
+            await asyncio.sleep(0.5)
+
+    async def _deliver(self, job: JobRow) -> None:
+        state = dict(job["webhook"] or {"attempts": 0, "delivered": False})
+        fresh = await self.store.get(job.id)
+        body = orjson.dumps(await self.service.view(fresh or job))
+        secret = job["webhook_secret"] or ""
+        headers = webhooks.headers_for(job.id, secret, body)
+        state["attempts"] = int(state.get("attempts", 0)) + 1
+        try:
+            target = parse_target(job["webhook_url"])
+            assert self._session is not None
+            async with self._session.post(
+                target.url, data=body, headers=headers, allow_redirects=False
+            ) as resp:
+                state["last_status"] = resp.status
+                ok = 200 <= resp.status < 300
+        except (Refused, aiohttp.ClientError, TimeoutError) as exc:
+            state["last_status"], state["last_error"], ok = None, type(exc).__name__, False
+        if ok:
+            state.update(delivered=True, delivered_at=int(time.time()))
+            await self.store.record_webhook(job.id, state, None)
+            return
+        delay = webhooks.next_delay(state["attempts"])
+        state["gave_up"] = delay is None
+        next_at = None if delay is None else utcnow() + timedelta(seconds=delay)
+        await self.store.record_webhook(job.id, state, next_at)
+        log.info(
+            "webhook delivery failed",
+            extra={
+                "fields": {"job_id": job.id, "attempt": state["attempts"], "retry": bool(delay)}
+            },
+        )

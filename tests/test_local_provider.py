@@ -129,3 +129,16 @@ def test_local_size_limits(gateway: RunningGateway) -> None:
         resp = http.post("/v1/images/generations", json={"prompt": "p", "size": "4096x4096"})
     assert resp.status_code == 400
     assert resp.json()["error"]["param"] == "size"
+
+
+def test_named_routes_are_listed_as_models(start_gateway, tmp_path) -> None:
+    routes = tmp_path / "routes.toml"
+    routes.write_text('[routes]\noffline = ["local"]\n')
+    gw = start_gateway(routes_file=routes)
+    with gw.client() as http:
+        models = {m["id"]: m for m in http.get("/v1/models").json()["data"]}
+        assert models["offline"]["owned_by"] == "route"
+        resp = http.post(
+            "/v1/images/generations", json={"model": "offline", "prompt": "p", "size": "64x64"}
+        )
+    assert resp.status_code == 200 and resp.json()["route"] == "offline"

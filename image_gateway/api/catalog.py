@@ -14,13 +14,15 @@ router = APIRouter(prefix="/v1", tags=["catalog"])
 
 @router.get("/models", response_model=ModelList)
 async def list_models(client: ClientDep, dispatcher: DispatcherDep) -> ModelList:
-    """Models of the configured providers, as `provider/model` ids."""
+    """Models of the configured providers, as `provider/model` ids, and the operator's named
+    routes (ROUTES_FILE), usable as a model too."""
     cards = [
         ModelCard(id=f"{provider.name}/{model_id}", owned_by=provider.name)
         for provider in dispatcher.providers.values()
         if provider.configured
         for model_id in provider.catalogue()
     ]
+    cards += [ModelCard(id=name, owned_by="route") for name in dispatcher.routes]
     return ModelList(data=cards)
 
 

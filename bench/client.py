@@ -1,0 +1,150 @@
+"""Async HTTP load client, run as its own process; prints one JSON object on stdout.
+
+    python -m bench.client closed --url U --body-file F --concurrency 16 --duration 5
+    python -m bench.client burst  --url U --body-file F --count 5000 --ramp 2 --timeout 90
+
+`closed`: `concurrency` workers each send the next request as soon as the last one answered,
+until `duration` seconds have passed (a closed loop, like wrk). `burst`: `count` requests, all
+in flight at once (started evenly over `ramp` seconds), each awaited to the end. Latencies are
+measured per request with perf_counter; a response counts as OK when its status is 2xx.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import resource
+import sys
+import time
+from collections import Counter
+from collections.abc import Coroutine
+from typing import Any
+
+import aiohttp
+import orjson
+
+from .stats import summarize
+
+
+def raise_open_files_limit() -> int:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY or soft < hard:
+        target = hard if hard != resource.RLIM_INFINITY else 65536
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.latencies: list[float] = []
+        self.statuses: Counter[str] = Counter()
+        self.bytes = 0
+
+    async def send(
+        self, session: aiohttp.ClientSession, url: str, body: bytes, headers: dict[str, str]
+    ) -> None:
+        started = time.perf_counter()
+        try:
+            async with session.post(url, data=body, headers=headers) as resp:
+                data = await resp.read()
+                status = str(resp.status)
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            status, data = type(exc).__name__, b""
+        self.latencies.append(time.perf_counter() - started)
+        self.statuses[status] += 1
+        self.bytes += len(data)
+
+    def result(self, elapsed: float, **extra: Any) -> dict[str, Any]:
+        ok = sum(n for status, n in self.statuses.items() if status.startswith("2"))
+        out = summarize(self.latencies, elapsed)
+        out.update(ok=ok, errors=len(self.latencies) - ok, statuses=dict(self.statuses))
+        out.update(bytes=self.bytes, **extra)
+        return out
+
+
+async def closed_loop(
+    url: str, body: bytes, headers: dict[str, str], concurrency: int, duration: float
+) -> dict[str, Any]:
+    rec = Recorder()
+    connector = aiohttp.TCPConnector(limit=concurrency, force_close=False)
+    timeout = aiohttp.ClientTimeout(total=max(30.0, duration * 2))
+    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+        started = time.perf_counter()
+        deadline = started + duration
+
+        async def worker() -> None:
+            while time.perf_counter() < deadline:
+                await rec.send(session, url, body, headers)
+
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        elapsed = time.perf_counter() - started
+    return rec.result(elapsed, concurrency=concurrency)
+
+
+async def burst(
+    url: str, body: bytes, headers: dict[str, str], count: int, ramp: float, timeout: float
+) -> dict[str, Any]:
+    rec = Recorder()
+    connector = aiohttp.TCPConnector(limit=0, limit_per_host=0)
+    client_timeout = aiohttp.ClientTimeout(total=timeout)
+    async with aiohttp.ClientSession(connector=connector, timeout=client_timeout) as session:
+        started = time.perf_counter()
+        tasks = []
+        for i in range(count):
+            if ramp > 0:
+                delay = started + ramp * i / count - time.perf_counter()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(rec.send(session, url, body, headers)))
+        _, pending = await asyncio.wait(tasks, timeout=timeout + ramp + 5)
+        for task in pending:
+            task.cancel()
+        elapsed = time.perf_counter() - started
+    return rec.result(elapsed, count=count, unfinished=len(pending))
+
+
+def run(coro: Coroutine[Any, Any, dict[str, Any]]) -> dict[str, Any]:
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(coro)
+    return uvloop.run(coro)
+
+
+def parse_headers(items: list[str]) -> dict[str, str]:
+    headers = {"Content-Type": "application/json"}
+    for item in items:
+        name, _, value = item.partition(":")
+        headers[name.strip()] = value.strip()
+    return headers
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.client", description=__doc__)
+    parser.add_argument("mode", choices=("closed", "burst"))
+    parser.add_argument("--url", required=True)
+    parser.add_argument("--body-file", required=True)
+    parser.add_argument("--header", action="append", default=[])
+    parser.add_argument("--concurrency", type=int, default=1)
+    parser.add_argument("--duration", type=float, default=5.0)
+    parser.add_argument("--count", type=int, default=1)
+    parser.add_argument("--ramp", type=float, default=0.0)
+    parser.add_argument("--timeout", type=float, default=120.0)
+    args = parser.parse_args(argv)
+    with open(args.body_file, "rb") as fh:
+        body = fh.read()
+    headers = parse_headers(args.header)
+    limit = raise_open_files_limit()
+    if args.mode == "closed":
+        coro = closed_loop(args.url, body, headers, args.concurrency, args.duration)
+    else:
+        coro = burst(args.url, body, headers, args.count, args.ramp, args.timeout)
+    result = run(coro)
+    result["open_files_limit"] = limit
+    sys.stdout.write(orjson.dumps(result).decode() + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,180 @@
+"""results.json (everything, raw runs included) and results.md (the tables and the targets)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from .targets import evaluate
+
+
+def _num(value: Any, digits: int = 1) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:,.{digits}f}"
+    return f"{value:,}" if isinstance(value, int) else str(value)
+
+
+def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    return lines + ["| " + " | ".join(row) + " |" for row in rows]
+
+
+def _overhead(res: dict[str, Any]) -> list[str]:
+    servers = [[m["name"], _num(m["peak_rss_mb"]), _num(m["cpu_s"], 1)] for m in res["servers"]]
+    added = {(a["target"], a["concurrency"]): a for a in res["added"]}
+    rows = []
+    for r in res["rows"]:
+        a = added.get((r["target"], r["concurrency"]), {})
+        rows.append(
+            [
+                r["target"],
+                str(r["concurrency"]),
+                _num(r["rps"], 0),
+                _num(r["p50_ms"], 2),
+                _num(r["p99_ms"], 2),
+                _num(a.get("p50_ms"), 2),
+                _num(a.get("p99_ms"), 2),
+                _num(r["errors"]),
+            ]
+        )
+    head = ["target", "c", "req/s", "p50 ms", "p99 ms", "added p50 ms", "added p99 ms", "errors"]
+    out = [
+        "## 1. Overhead",
+        "",
+        f"Upstream payload `{res['payload']}`; load generator `{res['loadgen']}`; medians of "
+        f"{res['rounds']} interleaved rounds of {res['duration_s']:g} s per cell; gateway log "
+        f"levels {', '.join(res['log_levels'])} (the first is the plain `gateway` row). "
+        "Added latency = (target − direct), paired per round.",
+        "",
+        *_table(head, rows),
+        "",
+        *_table(["server process", "peak RSS MB", "CPU s"], servers),
+    ]
+    return out
+
+
+def _long(res: dict[str, Any]) -> list[str]:
+    rows = [
+        [
+            _num(r["concurrent"]),
+            f"{r['success_rate'] * 100:.2f} %",
+            _num(r["p50_s"], 2),
+            _num(r["max_s"], 2),
+            _num(r["peak_rss_mb"]),
+            _num(r["cpu_s"], 1),
+            _num(r["polls_per_job"], 2),
+            _num(r["polls_per_job_per_s"], 2),
+            _num(r["max_active"]),
+        ]
+        for r in res["rows"]
+    ]
+    head = [
+        "N",
+        "success",
+        "p50 s",
+        "max s",
+        "peak RSS MB",
+        "CPU s",
+        "polls/job",
+        "polls/job/s",
+        "max active upstream",
+    ]
+    return [
+        "## 2. Long generations",
+        "",
+        f"BFL emulator, {res['generation_seconds']:g} s per generation, no concurrency limit; "
+        f"poll settings: {res['poll_settings']}. One fresh gateway process per N.",
+        "",
+        *_table(head, rows),
+    ]
+
+
+def _large(res: dict[str, Any]) -> list[str]:
+    rows = [
+        [
+            r["target"],
+            _num(r["rps"], 1),
+            _num(r["mb_per_s"], 0),
+            _num(r["p50_ms"], 1),
+            _num(r["p99_ms"], 1),
+            _num(r["peak_rss_mb"]),
+            _num(r["errors"]),
+        ]
+        for r in res["rows"]
+    ]
+    return [
+        "## 3. Large images",
+        "",
+        f"One {res['image_bytes'] / 1e6:.1f} MB PNG per `b64_json` answer, concurrency 16, "
+        f"medians of {res['rounds']} interleaved rounds of {res['duration_s']:g} s.",
+        "",
+        *_table(["target", "req/s", "MB/s", "p50 ms", "p99 ms", "peak RSS MB", "errors"], rows),
+    ]
+
+
+def _cold(res: dict[str, Any]) -> list[str]:
+    rows = [
+        [
+            r["server"],
+            _num(r["start_to_first_answer_s"], 3),
+            _num(r["import_s"], 3),
+            _num(r["interpreter_s"], 3),
+            f"`{r['import_module']}`",
+        ]
+        for r in res["rows"]
+    ]
+    head = ["server", "start → first answer s", "import s", "bare interpreter s", "module"]
+    return [
+        "## 4. Cold start",
+        "",
+        f"Medians of {res['runs']} runs.",
+        "",
+        *_table(head, rows),
+    ]
+
+
+SECTIONS = {"overhead": _overhead, "long": _long, "large": _large, "cold": _cold}
+
+
+def markdown(results: dict[str, Any]) -> str:
+    m = results["machine"]
+    lines = [
+        "# image-gateway benchmark",
+        "",
+        f"- machine: {m['nproc']} cores, {m['cpu_model']}, {m['mem_gib']:.0f} GiB, "
+        f"{m['kernel']}; Python {m['python']}",
+        f"- load generator: {m['wrk'] or 'python async client'}; LiteLLM {m['litellm'] or '–'}",
+        f"- command: `{results['command']}`",
+        f"- started {results['started']}, took {results['elapsed_s']:.0f} s",
+        "",
+    ]
+    for name, res in results["scenarios"].items():
+        if "error" in res:
+            lines += [f"## {name}", "", f"**failed**: {res['error']}", ""]
+            continue
+        lines += [*SECTIONS[name](res), ""]
+    checks = evaluate(results["scenarios"])
+    if checks:
+        lines += ["## Targets", ""]
+        lines += _table(
+            ["target", "measured", "met"],
+            [[c["target"], c["measured"], "yes" if c["met"] else "**no**"] for c in checks],
+        )
+        lines.append("")
+    if results["notes"]:
+        lines += ["## Notes", "", *[f"- {n}" for n in results["notes"]], ""]
+    return "\n".join(lines)
+
+
+def write(results: dict[str, Any], out_dir: Path) -> tuple[Path, Path]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    results["targets"] = evaluate(results["scenarios"])
+    json_path, md_path = out_dir / "results.json", out_dir / "results.md"
+    options = orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS
+    json_path.write_bytes(orjson.dumps(results, option=options))
+    md_path.write_text(markdown(results))
+    return json_path, md_path

@@ -1,0 +1,99 @@
+"""Scenario 2, long generations: N concurrent BFL generations (10 s each by default) held open
+through one gateway process, with the gateway's default polling settings.
+
+The gateway is configured like an operator whose BFL account allows N active tasks
+(`PROVIDER_CONCURRENCY=bfl-flux=N`; the default, 24, is BFL's standard account limit and would
+queue the rest), and the emulator runs without a limit.
+
+A fresh gateway per N makes its peak RSS and CPU seconds that N's alone. Polls per job come from
+the BFL emulator's counters (`polls` / `submits`), reset before each N.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..load import LoadError, run_burst
+from ..procs import Processes, http_json
+from ..stack import BFL_BODY, Context, gateway_target, start_bfl, start_gateway
+from .common import answers_ok, server_metrics
+
+
+def ramp_seconds(count: int) -> float:
+    """Open the N connections over a short ramp (a SYN flood of 5,000 at once overflows the
+    listen backlog and adds 1 s/3 s retransmits that measure the kernel, not the gateway)."""
+    return min(2.0, count / 2500)
+
+
+def poll_settings(ctx: Context) -> str:
+    from image_gateway.settings import Settings
+
+    names = ("bfl_poll_initial_seconds", "bfl_poll_max_interval_seconds")
+    values = []
+    for name in names:
+        env = name.upper()
+        value = ctx.gateway_env.get(env, Settings.model_fields[name].default)
+        values.append(f"{env}={value}")
+    return ", ".join(values)
+
+
+def run(ctx: Context) -> dict[str, Any]:
+    rows = []
+    with Processes(ctx.log_dir) as procs:
+        bfl = start_bfl(procs, "long-upstream-bfl", ctx.generation_seconds)
+        for count in ctx.long_counts:
+            print(f"    {count} concurrent generations of {ctx.generation_seconds:g} s", flush=True)
+            env = {"PROVIDER_CONCURRENCY": f"bfl-flux={count}"} | ctx.gateway_env
+            gw = start_gateway(procs, ctx, f"long-gateway-{count}", None, bfl, extra_env=env)
+            target = gateway_target(gw, "gateway", BFL_BODY)
+            status = answers_ok(target, timeout=ctx.generation_seconds * 3 + 30)
+            if status != 200:
+                raise RuntimeError(f"a test generation through the gateway answered {status}")
+            http_json(bfl.port, "/_emulator/reset", method="POST")
+            cpu_before, bfl_cpu_before = gw.cpu_seconds(), bfl.cpu_seconds()
+            ramp = ramp_seconds(count)
+            try:
+                result = run_burst(target, count, ramp, timeout=ctx.generation_seconds * 3 + 60)
+            except LoadError as exc:
+                ctx.note(f"long generations N={count}: load client failed: {exc}")
+                procs.stop(gw)
+                continue
+            stats = http_json(bfl.port, "/_emulator/stats")
+            metrics = server_metrics([gw])[0]
+            submits = stats.get("submits") or 0
+            polls = stats.get("polls") or 0
+            mean_s = (result.get("mean_ms") or 0) / 1000
+            per_job = polls / submits if submits else None
+            rows.append(
+                {
+                    "concurrent": count,
+                    "ok": result["ok"],
+                    "success_rate": result["ok"] / count,
+                    "statuses": result["statuses"],
+                    "ramp_s": ramp,
+                    "wall_s": result["duration_s"],
+                    "p50_s": result["p50_ms"] / 1000,
+                    "p99_s": result["p99_ms"] / 1000,
+                    "max_s": result["max_ms"] / 1000,
+                    "peak_rss_mb": metrics["peak_rss_mb"],
+                    "cpu_s": round(gw.cpu_seconds() - cpu_before, 2),
+                    "upstream_cpu_s": round(bfl.cpu_seconds() - bfl_cpu_before, 2),
+                    "submits": submits,
+                    "polls": polls,
+                    "polls_per_job": per_job,
+                    "polls_per_job_per_s": per_job / mean_s if per_job and mean_s else None,
+                    "max_active": stats.get("max_active"),
+                }
+            )
+            print(
+                f"    ok {result['ok']}/{count}  peak RSS {metrics['peak_rss_mb']} MB  "
+                f"cpu {rows[-1]['cpu_s']} s  polls/job {per_job}",
+                flush=True,
+            )
+            procs.stop(gw)
+    return {
+        "scenario": "long",
+        "generation_seconds": ctx.generation_seconds,
+        "poll_settings": poll_settings(ctx),
+        "rows": rows,
+    }

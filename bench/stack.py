@@ -1,0 +1,162 @@
+"""How each server of the benchmark is started: upstream emulators, the gateway, LiteLLM.
+
+The gateway runs the way an operator would run it in production: one uvicorn process with
+uvloop and httptools, uvicorn's own access log off (the gateway writes its own JSON access log at
+`LOG_LEVEL=INFO`), real client keys (`GATEWAY_API_KEYS`), stderr to a file. Each gateway process
+works in its own folder under the run's output (its SQLite database and stored images live
+there, never shared between processes), so a developer's `.env` never leaks into the figures.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .load import Target
+from .procs import Processes, Server, free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+GATEWAY_KEY = "igw-bench-client-key-6c1d"
+OPENAI_KEY = "sk-emulator"
+BFL_KEY = "bfl-emulator"
+OPENAI_BODY = b'{"model":"gpt-image-1","prompt":"x","size":"1024x1024"}'
+BFL_BODY = b'{"model":"bfl-flux/flux-pro-1.1","prompt":"a lighthouse at dusk"}'
+START_TIMEOUT = 60.0
+
+
+@dataclass
+class Context:
+    """Options of one run, shared by every scenario."""
+
+    out_dir: Path
+    quick: bool = False
+    loadgen: str = "wrk"
+    litellm: bool = True
+    litellm_install: bool = True
+    duration: float = 5.0
+    rounds: int = 3
+    concurrency: list[int] = field(default_factory=lambda: [1, 16, 64])
+    long_counts: list[int] = field(default_factory=lambda: [1000, 5000])
+    generation_seconds: float = 10.0
+    log_levels: list[str] = field(default_factory=lambda: ["INFO"])
+    payload: str = "tiny"
+    gateway_env: dict[str, str] = field(default_factory=dict)
+    cold_runs: int = 3
+    reference: bool = True  # run the 20-line pass-through (passthrough.py) as well
+    baseline: Path | None = None  # another source tree, run side by side as "gateway (baseline)"
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def log_dir(self) -> Path:
+        return self.out_dir / "logs"
+
+    def note(self, text: str) -> None:
+        print(f"  note: {text}", flush=True)
+        self.notes.append(text)
+
+
+def start_upstream(procs: Processes, name: str, images: str) -> Server:
+    port = free_port()
+    argv = [sys.executable, "-m", "bench.upstream", "--port", str(port), "--images", images]
+    server = procs.start(name, argv, port, cwd=ROOT)
+    server.wait_ready("/_emulator/stats", START_TIMEOUT)
+    return server
+
+
+def start_bfl(procs: Processes, name: str, generation_seconds: float) -> Server:
+    port, poll_port = free_port(), free_port()
+    argv = [sys.executable, "-m", "emulators", "bfl", "--port", str(port)]
+    argv += ["--poll-port", str(poll_port), "--generation-seconds", str(generation_seconds)]
+    argv += ["--concurrency-limit", "0"]
+    server = procs.start(name, argv, port, cwd=ROOT)
+    server.wait_ready("/_emulator/stats", START_TIMEOUT)
+    return server
+
+
+def gateway_argv(port: int, app_dir: Path = ROOT) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "main:app",
+        "--app-dir",
+        str(app_dir),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--loop",
+        "uvloop",
+        "--http",
+        "httptools",
+        "--no-access-log",
+        "--log-level",
+        "warning",
+        "--backlog",
+        "4096",
+    ]
+
+
+def gateway_env(
+    ctx: Context,
+    openai: Server | None = None,
+    bfl: Server | None = None,
+    log_level: str = "INFO",
+) -> dict[str, str]:
+    env = {
+        "GATEWAY_API_KEYS": GATEWAY_KEY,
+        "LOG_LEVEL": log_level,
+        "IMAGE_STORE_DIR": "images",  # relative to the process's own working directory
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
+    if openai is not None:
+        env |= {"OPENAI_API_KEY": OPENAI_KEY, "OPENAI_BASE_URL": f"{url(openai)}/v1"}
+    if bfl is not None:
+        env |= {"BFL_API_KEY": BFL_KEY, "BFL_BASE_URL": url(bfl)}
+    return env | ctx.gateway_env
+
+
+def start_gateway(
+    procs: Processes,
+    ctx: Context,
+    name: str,
+    openai: Server | None = None,
+    bfl: Server | None = None,
+    log_level: str = "INFO",
+    wait: bool = True,
+    extra_env: dict[str, str] | None = None,
+    app_dir: Path = ROOT,
+) -> Server:
+    port = free_port()
+    cwd = ctx.out_dir / "tmp" / name  # its own folder: database file, stored images
+    cwd.mkdir(parents=True, exist_ok=True)
+    env = gateway_env(ctx, openai, bfl, log_level) | (extra_env or {})
+    server = procs.start(name, gateway_argv(port, app_dir), port, env=env, cwd=cwd)
+    if wait:
+        server.wait_ready("/healthz", START_TIMEOUT)
+    return server
+
+
+def start_passthrough(procs: Processes, name: str, upstream: Server) -> Server:
+    port = free_port()
+    argv = gateway_argv(port)
+    argv[3:6] = ["bench.passthrough:app", "--app-dir", str(ROOT)]
+    env = {"BENCH_UPSTREAM": f"{url(upstream)}/v1"}
+    server = procs.start(name, argv, port, env=env, cwd=ROOT)
+    server.wait_ready("/docs", START_TIMEOUT)
+    return server
+
+
+def url(server: Server) -> str:
+    return f"http://127.0.0.1:{server.port}"
+
+
+def direct_target(upstream: Server, label: str = "direct") -> Target:
+    headers = {"Authorization": f"Bearer {OPENAI_KEY}"}
+    return Target(label, f"{url(upstream)}/v1/images/generations", OPENAI_BODY, headers)
+
+
+def gateway_target(gateway: Server, label: str, body: bytes = OPENAI_BODY) -> Target:
+    headers = {"Authorization": f"Bearer {GATEWAY_KEY}"}
+    return Target(label, f"{url(gateway)}/v1/images/generations", body, headers)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 
 import orjson
 from fastapi import FastAPI, Request
@@ -61,31 +61,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        await http.start()
-        await fetcher.start()
-        await store.start()
-        await persistence.start()
-        await app.state.jobs.start()
-        retention = None
-        if settings.image_retention_hours > 0:
-            retention = asyncio.create_task(
-                run_retention(
-                    store,
-                    max_age_seconds=settings.image_retention_hours * 3600,
-                    interval=settings.image_cleanup_interval_seconds,
+        # Each part is closed (in reverse order) even when a later one fails to start.
+        async with AsyncExitStack() as stack:
+            for part in (http, fetcher, store, persistence, app.state.jobs):
+                await part.start()
+                stack.push_async_callback(part.close)
+            if settings.image_retention_hours > 0:
+                retention = asyncio.create_task(
+                    run_retention(
+                        store,
+                        max_age_seconds=settings.image_retention_hours * 3600,
+                        interval=settings.image_cleanup_interval_seconds,
+                    )
                 )
-            )
-        _announce(settings, providers)
-        try:
+                stack.callback(retention.cancel)
+            _announce(settings, providers)
             yield
-        finally:
-            if retention is not None:
-                retention.cancel()
-            await app.state.jobs.close()
-            await persistence.close()
-            await store.close()
-            await fetcher.close()
-            await http.close()
 
     app = FastAPI(
         title="image-gateway",

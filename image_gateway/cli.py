@@ -5,10 +5,16 @@
     image-gateway keys list [--json]
     image-gateway keys revoke ID
     image-gateway db upgrade
+    image-gateway worker [--concurrency N]
 
 It reads the same settings as the server (environment, `.env`) and uses the same database,
 migrating it first. `keys create` prints the new key once; nothing prints it again. A key
 revoked here stops working on running gateways within KEY_CACHE_SECONDS.
+
+`worker` runs job workers without HTTP until SIGTERM/SIGINT, then stops taking jobs and
+releases the leases of the ones it was running (another worker resumes them from their
+journals at once). It needs REDIS_URL: jobs reach a separate process through the Redis queue.
+Without Redis, jobs run inside the gateway processes (RUN_WORKERS=true, the default).
 Exit status: 0 done, 1 not found or database unreachable, 2 bad arguments or configuration.
 """
 
@@ -46,6 +52,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigurationError as exc:
         print(exc, file=sys.stderr)
         return 2
+    if args.group == "worker":
+        from .jobs.process import run_worker
+
+        return run_worker(settings, concurrency=args.concurrency)
     return asyncio.run(_run(args.command_fn, settings, args))
 
 
@@ -183,4 +193,15 @@ def _parser() -> argparse.ArgumentParser:
     db_actions = db.add_subparsers(dest="action", required=True)
     db_upgrade = db_actions.add_parser("upgrade", help="migrate to the newest schema")
     db_upgrade.set_defaults(command_fn=_db_upgrade)
+
+    worker = groups.add_parser("worker", help="run job workers (no HTTP) until SIGTERM/SIGINT")
+    worker.add_argument(
+        "--concurrency", type=_concurrency, help="jobs run at once (default: WORKER_CONCURRENCY)"
+    )
     return parser
+
+
+def _concurrency(value: str) -> int:
+    if not value.isdigit() or not 1 <= int(value) <= 10_000:
+        raise argparse.ArgumentTypeError("must be a whole number from 1 to 10000")
+    return int(value)

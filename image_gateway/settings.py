@@ -264,6 +264,27 @@ class Settings(BaseSettings):
 
     # --- end jobs ---
 
+    @field_validator(
+        "openai_api_key",
+        "bfl_api_key",
+        "image_url_secret",
+        "s3_secret_access_key",
+        "redis_url",
+        "admin_api_key",
+        "metrics_token",
+        "s3_bucket",
+        "s3_endpoint_url",
+        "s3_public_base_url",
+        "public_base_url",
+        mode="before",
+    )
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        """`OPENAI_API_KEY=` (as in a copied .env.example) means "not set", not an empty key."""
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
+
     @field_validator("gateway_api_keys", "bfl_trusted_hosts", mode="before")
     @classmethod
     def _commas(cls, value: object) -> object:

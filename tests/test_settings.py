@@ -68,3 +68,12 @@ def test_uvicorn_entry_point_refuses_bad_config_with_a_message() -> None:
     assert proc.returncode != 0
     assert "OPENAI_BASE_URL" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_empty_values_mean_unset(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("OPENAI_API_KEY", "BFL_API_KEY", "ADMIN_API_KEY", "REDIS_URL", "PUBLIC_BASE_URL"):
+        monkeypatch.setenv(name, "")
+    settings = load_settings()
+    assert settings.openai_api_key is None and settings.bfl_api_key is None
+    assert settings.admin_api_key is None and settings.redis_url is None
+    assert settings.public_base_url is None

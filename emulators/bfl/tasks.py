@@ -27,6 +27,7 @@ from .faults import FaultQueue
 
 MARKERS = ("[moderate-request]", "[moderate-content]", "[error]", "[never-ready]")
 MAX_WEBHOOK_URLS = 1000
+MAX_TRACKED_PROMPTS = 10_000  # the benchmark submits many: bound the per-prompt counter
 
 
 class SubmitRejected(Exception):
@@ -126,6 +127,8 @@ class EmulatorState:
                 "sample_requests_with_key": 0,
             }
             self.submits_by_endpoint: dict[str, int] = {}
+            # Accepted submits per prompt: lets a test prove each job was paid for once.
+            self.submits_by_prompt: dict[str, int] = {}
             self.polls_by_task: dict[str, int] = {}
             self.last_submit: dict[str, Any] | None = None
             self.webhook_urls: list[str] = []
@@ -168,6 +171,9 @@ class EmulatorState:
             self.credits -= plan.cost
             self.counters["submits"] += 1
             self.submits_by_endpoint[ep.path] = self.submits_by_endpoint.get(ep.path, 0) + 1
+            by_prompt = self.submits_by_prompt
+            if len(by_prompt) < MAX_TRACKED_PROMPTS or prompt in by_prompt:
+                by_prompt[prompt] = by_prompt.get(prompt, 0) + 1
             self.counters["max_active"] = max(self.counters["max_active"], self._active(now))
             if webhook_url is not None and len(self.webhook_urls) < MAX_WEBHOOK_URLS:
                 self.webhook_urls.append(str(webhook_url))
@@ -247,6 +253,7 @@ class EmulatorState:
             out = dict(self.counters)
             out.update(
                 submits_by_endpoint=dict(self.submits_by_endpoint),
+                submits_by_prompt=dict(self.submits_by_prompt),
                 polls_by_task=dict(self.polls_by_task),
                 active=self._active(now),
                 last_submit=self.last_submit,

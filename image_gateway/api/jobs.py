@@ -70,6 +70,12 @@ async def answer(
             "webhook_url needs an asynchronous request (header 'Prefer: respond-async')",
             param="webhook_url",
         )
+    if body.webhook_url and not body.webhook_secret:
+        # Signed with an empty secret, anyone could forge the gateway's deliveries.
+        raise InvalidRequest(
+            "webhook_url needs a webhook_secret (16-256 characters) to sign its deliveries",
+            param="webhook_secret",
+        )
     request_id = getattr(request.state, "request_id", None)
     if not respond_async and key is None:
         payload = await dispatcher.run(

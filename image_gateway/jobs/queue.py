@@ -11,6 +11,7 @@ so a queue only has to deliver job ids at least once:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -39,7 +40,10 @@ class MemoryJobQueue:
         self._queue: asyncio.Queue[str] = asyncio.Queue(max_size)
 
     async def enqueue(self, job_id: str) -> None:
-        await self._queue.put(job_id)
+        # Never block a request on a full queue: the id is only a wake-up, and the sweeper
+        # finds a queued job again after JOB_REQUEUE_AFTER_SECONDS.
+        with contextlib.suppress(asyncio.QueueFull):
+            self._queue.put_nowait(job_id)
 
     async def next(self, consumer: str, wait_seconds: float) -> Delivery | None:
         try:

@@ -3,6 +3,7 @@ set, else in-process), the API-side service and, when `RUN_WORKERS` is on, a wor
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 from ..dispatch import Dispatcher
@@ -14,6 +15,8 @@ from ..store.keys import KeyStore
 from .queue import JobQueue, MemoryJobQueue, RedisJobQueue
 from .service import JobService
 from .worker import JobWorker
+
+log = logging.getLogger("image_gateway.jobs")
 
 
 class Jobs:
@@ -59,6 +62,12 @@ class Jobs:
     async def start(self) -> None:
         if self.worker is not None:
             await self.worker.start()
+        elif isinstance(self.queue, MemoryJobQueue):
+            log.warning(
+                "RUN_WORKERS=false without REDIS_URL: jobs submitted here run only when the "
+                "workers of another gateway sharing this database sweep them up, after "
+                "JOB_REQUEUE_AFTER_SECONDS; set REDIS_URL to hand them to workers at once"
+            )
 
     async def close(self) -> None:
         if self.worker is not None:

@@ -20,13 +20,15 @@ from ..auth import Client
 from ..dispatch import Dispatcher, task_from
 from ..errors import InvalidRequest, NotFound, PermissionDenied
 from ..fetch.addresses import is_public
-from ..fetch.urls import Refused, parse_target
+from ..fetch.fetcher import BlockedAddress, GuardedResolver
+from ..fetch.urls import Refused, Target, parse_target
 from ..schemas import GenerationBody, InputImage
 from ..storage import ImageUrls
 from ..store.jobs import JobRow, JobStore, NewJob
 from .queue import JobQueue
 
 JOB_FIELDS_NOT_HASHED = ("webhook_secret",)
+WEBHOOK_RESOLVE_SECONDS = 3.0
 
 
 def owner_of(client: Client) -> str:
@@ -74,7 +76,7 @@ class JobService:
                 f"this key may not use {primary.label}", param="model", code="model_not_allowed"
             )
         if body.webhook_url is not None:
-            self.check_webhook_url(body.webhook_url)
+            await self.check_webhook_url(body.webhook_url)
         request = body.model_dump(mode="json", exclude_none=True)
         request_hash = _hash(request, images, mask)
         owner = owner_of(client)
@@ -107,17 +109,39 @@ class JobService:
             await self.queue.enqueue(job.id)
         return job, created
 
-    def check_webhook_url(self, url: str) -> None:
-        """Webhook targets must be public http(s) URLs (names are checked again, with every
-        resolved address, when the gateway connects)."""
+    async def check_webhook_url(self, url: str) -> None:
+        """Webhook targets must be public http(s) URLs. A name is resolved now, so a loopback
+        or private target is a 400 before any job exists; the delivery checks every resolved
+        address again when it connects (DNS rebinding)."""
         try:
             target = parse_target(url)
         except Refused as exc:
             raise InvalidRequest(f"webhook_url {exc}", param="webhook_url") from None
-        if target.authority in self.webhook_allow:
-            return
-        if target.ip is not None and not is_public(target.ip):
+        if not self.allows_webhook_target(target):
             raise InvalidRequest("webhook_url must be a public address", param="webhook_url")
+        if target.ip is not None or target.authority in self.webhook_allow:
+            return
+        resolver = GuardedResolver(self.webhook_allow)
+        try:
+            await asyncio.wait_for(
+                resolver.resolve(target.host, target.port), WEBHOOK_RESOLVE_SECONDS
+            )
+        except BlockedAddress:
+            raise InvalidRequest(
+                "webhook_url must be a public address", param="webhook_url"
+            ) from None
+        except (OSError, TimeoutError):
+            return  # not resolvable right now: the delivery resolves (and checks) it again
+
+    def allows_webhook_target(self, target: Target) -> bool:
+        """The checks that need no DNS, as for input image URLs: an address literal must be
+        public, a name fully qualified and not `localhost` (unless WEBHOOK_ALLOW_HOSTS)."""
+        if target.authority in self.webhook_allow:
+            return True
+        if target.ip is not None:
+            return is_public(target.ip)
+        host = target.host
+        return "." in host and host != "localhost" and not host.endswith(".localhost")
 
     async def get(self, job_id: str, client: Client) -> JobRow:
         job = await self.store.get(job_id, None if client.admin else owner_of(client))
@@ -158,7 +182,10 @@ class JobService:
             state = job["webhook"] or {}
             view["webhook"] = {"url": job["webhook_url"], **state}
         if with_result and job["result"]:
-            view["result"] = await self.render_result(job)
+            try:
+                view["result"] = await self.render_result(job)
+            except NotFound:  # its images outlived IMAGE_RETENTION_HOURS: the job is still here
+                view["result_expired"] = True
         return view
 
     async def render_result(self, job: JobRow) -> dict[str, Any]:

@@ -43,7 +43,7 @@ from ..settings import Settings
 from ..store.jobs import JobRow, JobStore
 from ..store.keys import KeyStore, utcnow
 from . import webhooks
-from .queue import JobQueue
+from .queue import JobQueue, MemoryJobQueue
 from .service import JobService
 
 log = logging.getLogger("image_gateway.jobs")
@@ -109,7 +109,7 @@ class JobWorker:
     async def start(self) -> None:
         self._session = aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(
-                resolver=GuardedResolver(frozenset(self.settings.webhook_allow_hosts)),
+                resolver=GuardedResolver(self.service.webhook_allow),
                 use_dns_cache=False,
                 force_close=True,
             ),
@@ -157,6 +157,9 @@ class JobWorker:
         """Run one job if this worker can claim it."""
         job = await self.store.claim(job_id, self.name, self.lease)
         if job is None:
+            return
+        if job["cancel_requested"]:  # canceled while its previous worker was gone: don't start
+            await self._finish_canceled(job.id)
             return
         work = asyncio.create_task(self._execute(job))
         beat = asyncio.create_task(self._heartbeat(job.id, work, queue_heartbeat))
@@ -272,11 +275,17 @@ class JobWorker:
 
     async def _sweep(self) -> None:
         retention = self.settings.job_retention_days
+        # An in-process queue starts empty: the queued jobs of a process that crashed or was
+        # restarted are taken at once, not after JOB_REQUEUE_AFTER_SECONDS.
+        requeue_after = 0.0 if isinstance(self.queue, MemoryJobQueue) else None
         while True:
             try:
                 ids = await self.store.claimable_ids(
                     queued_older_than=self.settings.job_requeue_after_seconds
+                    if requeue_after is None
+                    else requeue_after
                 )
+                requeue_after = None
                 for job_id in ids:
                     await self.queue.enqueue(job_id)
                 if retention > 0:
@@ -309,6 +318,8 @@ class JobWorker:
         state["attempts"] = int(state.get("attempts", 0)) + 1
         try:
             target = parse_target(job["webhook_url"])
+            if not self.service.allows_webhook_target(target):  # the allow list changed
+                raise Refused("is not a public address")
             assert self._session is not None
             async with self._session.post(
                 target.url, data=body, headers=headers, allow_redirects=False

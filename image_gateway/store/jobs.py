@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import and_, case, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .engine import Database
@@ -267,7 +267,13 @@ class JobStore:
             await conn.execute(
                 update(jobs)
                 .where(*where, jobs.c.status == "queued", jobs.c.lease_owner.is_(None))
-                .values(status="canceled", finished_at=now, updated_at=now)
+                .values(
+                    status="canceled",
+                    finished_at=now,
+                    updated_at=now,
+                    # Finished without a worker: its webhook is due now, like any other end.
+                    webhook_next_at=case((jobs.c.webhook_url.is_not(None), now), else_=None),
+                )
             )
             await conn.execute(
                 update(jobs)

@@ -105,7 +105,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.metrics = metrics = Metrics()  # one registry per app
     metrics.watch_pool(http.pool_stats)
     app.state.dispatcher = dispatcher = Dispatcher(
-        settings, providers, image_urls, persistence.controls, metrics=metrics
+        settings,
+        providers,
+        image_urls,
+        persistence.controls,
+        metrics=metrics,
+        # With Redis, provider concurrency (BFL's 24 tasks) is counted across all instances.
+        shared_slots=persistence.controls.limiter if persistence.shared_limits else None,
     )
     app.state.jobs = Jobs(
         settings,

@@ -30,6 +30,7 @@ from .pricing import PriceTable
 from .providers.base import Provider
 from .providers.journal import RunJournal
 from .resilience.breaker import STATE_VALUES
+from .resilience.limiter import SharedSlots
 from .resilience.routes import Route, RoutesFileError, load_routes
 from .resilience.runner import Candidate, Resilience, Trace, not_configured
 from .schemas import (
@@ -90,6 +91,7 @@ class Dispatcher:
         controls: RequestControls,
         *,
         metrics: Metrics | None = None,
+        shared_slots: SharedSlots | None = None,
     ) -> None:
         self.settings = settings
         self.providers = providers
@@ -98,7 +100,7 @@ class Dispatcher:
         self.metrics = metrics or Metrics()
         self.resolver = Resolver(settings, providers)
         self.resolver.routes = self._load_routes()
-        self.resilience = Resilience(settings, self.metrics)
+        self.resilience = Resilience(settings, self.metrics, shared_slots=shared_slots)
         for name in providers:
             self.resilience.breakers.get(name)  # every provider shows in igw_circuit_state
         self.metrics.watch(self._gauges)

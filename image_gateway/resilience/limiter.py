@@ -9,6 +9,11 @@ from `PROVIDER_CONCURRENCY`. One upstream call takes a slot in its model's pool 
 configured) and then in its provider's pool, so a Kontext [max] task counts against both the 6
 and the 24. A slot is held for the whole call (for BFL: submit, polls and the download).
 
+With Redis (`REDIS_URL`), a call also takes a lease in a pool shared by every instance
+(`SharedSlots`, the same lease sets the per-key concurrency limits use), so 24 means 24 across
+the deployment; a lease expires with its call's deadline, so a crashed instance frees its slots.
+The local pool still queues fairly inside each process.
+
 A full queue is refused at once (429 `provider_queue_full`, with Retry-After); a wait that
 reaches the deadline gives up (503 `provider_queue_timeout`). Both are ordinary provider
 failures to the dispatcher, so a fallback may still serve the request.
@@ -18,14 +23,25 @@ from __future__ import annotations
 
 import asyncio
 import math
+import secrets
 from collections import deque
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from typing import Protocol
 
 from ..errors import ProviderRateLimited, ProviderUnavailable
 from .policy import retry_after_header
 
 WaitObserver = Callable[[str, float], None]  # (pool name, seconds waited for a slot)
+SHARED_POLL_MAX = 0.5  # seconds between tries for a shared slot (doubling from 50 ms)
+
+
+class SharedSlots(Protocol):
+    """Leases counted across instances (ratelimit.RedisLimiter implements it)."""
+
+    async def acquire(self, key: str, limit: int, lease: str, ttl: float) -> bool: ...
+
+    async def release(self, key: str, lease: str) -> None: ...
 
 
 class Pool:
@@ -107,7 +123,10 @@ def parse_limits(spec: dict[str, int]) -> dict[str, int]:
 class Limits:
     """All pools, and which of them one call to (provider, model) must pass."""
 
-    def __init__(self, limits: dict[str, int], max_queue: int) -> None:
+    def __init__(
+        self, limits: dict[str, int], max_queue: int, shared: SharedSlots | None = None
+    ) -> None:
+        self.shared = shared
         self.pools: dict[str, Pool] = {}
         for name, limit in parse_limits(limits).items():
             provider = name.split("/", 1)[0]
@@ -138,17 +157,45 @@ class Limits:
             return
         loop = asyncio.get_running_loop()
         taken: list[Pool] = []
+        shared: list[Pool] = []
+        lease = secrets.token_hex(8)
         started = got = loop.time()
         try:
             for pool in pools:
                 await pool.acquire(deadline - loop.time())
                 taken.append(pool)
+            if self.shared is not None:
+                for pool in pools:
+                    await self._acquire_shared(pool, lease, deadline)
+                    shared.append(pool)
             got = loop.time()
             if observe is not None:
                 observe(pools[-1].name, got - started)
             yield
         finally:
             held = loop.time() - got
+            for pool in reversed(shared):
+                assert self.shared is not None
+                await self.shared.release(f"pool:{pool.name}", lease)
             for pool in reversed(taken):
                 pool.held(held)
                 pool.release()
+
+    async def _acquire_shared(self, pool: Pool, lease: str, deadline: float) -> None:
+        assert self.shared is not None
+        loop = asyncio.get_running_loop()
+        delay = 0.05
+        # The lease outlives the call by a margin only: a crashed instance's slots come back.
+        ttl = max(1.0, deadline - loop.time()) + 30.0
+        while not await self.shared.acquire(f"pool:{pool.name}", pool.limit, lease, ttl):
+            if loop.time() + delay >= deadline:
+                raise ProviderUnavailable(
+                    f"no {pool.provider} slot ({pool.name}: {pool.limit}, shared by every "
+                    "instance) freed up before the request's deadline",
+                    code="provider_queue_timeout",
+                    provider=pool.provider,
+                    retry_after=pool.advice(),
+                    headers=retry_after_header(pool.advice()),
+                )
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, SHARED_POLL_MAX)

@@ -35,7 +35,7 @@ from ..providers.base import ModelSpec, Provider
 from ..providers.journal import NO_JOURNAL, CallJournal, RunJournal
 from ..schemas import ImageTask, ProviderResult
 from .breaker import Breakers, CircuitBreaker
-from .limiter import Limits
+from .limiter import Limits, SharedSlots
 from .policy import RetryPolicy, decide, retry_after_header
 
 if TYPE_CHECKING:
@@ -90,6 +90,7 @@ class Resilience:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
         rng: random.Random | None = None,
+        shared_slots: SharedSlots | None = None,
     ) -> None:
         self.metrics = metrics
         self.deadline_seconds = settings.request_deadline_seconds
@@ -105,7 +106,9 @@ class Resilience:
             clock,
             listener=self._circuit_changed,
         )
-        self.limits = Limits(settings.provider_concurrency, settings.provider_queue_max)
+        self.limits = Limits(
+            settings.provider_concurrency, settings.provider_queue_max, shared_slots
+        )
         self.budget = RetryBudget(settings.retry_budget_ratio, settings.retry_budget_min)
         self.sleep = sleep  # injectable: tests record the waits instead of sleeping
         self.rng = rng or random.Random()  # noqa: S311 - jitter, not security

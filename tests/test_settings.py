@@ -77,3 +77,15 @@ def test_empty_values_mean_unset(monkeypatch: pytest.MonkeyPatch) -> None:
     assert settings.openai_api_key is None and settings.bfl_api_key is None
     assert settings.admin_api_key is None and settings.redis_url is None
     assert settings.public_base_url is None
+
+
+def test_env_example_lists_every_setting_and_loads_as_is() -> None:
+    from pathlib import Path
+
+    example = Path(__file__).resolve().parents[1] / ".env.example"
+    text = example.read_text()
+    missing = [name.upper() for name in Settings.model_fields if name.upper() not in text]
+    assert not missing
+    settings = Settings(_env_file=example)  # type: ignore[call-arg]
+    assert settings.openai_api_key is None and settings.bfl_api_key is None
+    assert settings.development_mode

@@ -47,6 +47,7 @@ from .queue import JobQueue, MemoryJobQueue
 from .service import JobService
 
 log = logging.getLogger("image_gateway.jobs")
+MAX_ATTEMPTS = 10  # claims of one job (restarts, crashes) before it fails for good
 
 
 class LeaseLost(Exception):
@@ -160,6 +161,16 @@ class JobWorker:
             return
         if job["cancel_requested"]:  # canceled while its previous worker was gone: don't start
             await self._finish_canceled(job.id)
+            return
+        if job["attempts"] > MAX_ATTEMPTS:  # it keeps killing its worker, or keeps crashing
+            error = GatewayError(
+                f"the job was started {MAX_ATTEMPTS} times without finishing; it is given up",
+                code="job_attempts_exhausted",
+            )
+            body = {"status": error.status_code, "body": error_body(error, job["request_id"])}
+            await self.store.finish(
+                job.id, self.name, "failed", error=body, webhook_due=self._hooked(job)
+            )
             return
         work = asyncio.create_task(self._execute(job))
         beat = asyncio.create_task(self._heartbeat(job.id, work, queue_heartbeat))

@@ -246,6 +246,7 @@ class JobStore:
             lease_owner=None,
             lease_expires_at=None,
             not_before=utcnow() + timedelta(seconds=delay_seconds),
+            attempts=jobs.c.attempts - 1,  # waiting for a rate limit is not a failed attempt
         )
 
     async def release_leases(self, worker: str) -> None:
@@ -294,8 +295,12 @@ class JobStore:
                     and_(jobs.c.status == "running", jobs.c.lease_expires_at < now),
                     and_(
                         jobs.c.status == "queued",
-                        jobs.c.updated_at < stale_queue,
-                        or_(jobs.c.not_before.is_(None), jobs.c.not_before <= now),
+                        or_(
+                            # put back (a key's rate limit) and now due
+                            and_(jobs.c.not_before.is_not(None), jobs.c.not_before <= now),
+                            # its wake-up may be lost
+                            and_(jobs.c.not_before.is_(None), jobs.c.updated_at < stale_queue),
+                        ),
                     ),
                 )
             )
@@ -309,7 +314,7 @@ class JobStore:
                 await conn.execute(
                     update(jobs)
                     .where(jobs.c.id.in_(ids), jobs.c.status == "queued")
-                    .values(updated_at=now)
+                    .values(updated_at=now, not_before=None)
                 )
         return ids
 

@@ -21,6 +21,8 @@ from typing import Any
 
 import orjson
 
+from .._faults import fault_fields, fault_list
+
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -45,56 +47,12 @@ class Fault:
     @classmethod
     def parse(cls, raw: Any, where: str = "fault") -> Fault:
         """Validate one fault object; raise ValueError naming the bad field."""
-        if not isinstance(raw, dict):
-            raise ValueError(f"{where}: expected an object")
-        unknown = set(raw) - set(cls.__dataclass_fields__)
-        if unknown:
-            raise ValueError(f"{where}: unknown keys {sorted(unknown)}")
-        fault = cls(body=raw.get("body"))
-        if raw.get("match") is not None:
-            if raw["match"] not in MATCH_KINDS:
-                raise ValueError(f"{where}.match: expected one of {list(MATCH_KINDS)}")
-            fault.match = raw["match"]
-        status = raw.get("status")
-        if status is not None:
-            if not _is_int(status) or not 200 <= status <= 599:
-                raise ValueError(f"{where}.status: expected an integer 200-599")
-            fault.status = status
-        headers = raw.get("headers") or {}
-        if not isinstance(headers, dict) or not all(
-            isinstance(v, (str, int, float)) for v in headers.values()
-        ):
-            raise ValueError(f"{where}.headers: expected an object of strings")
-        fault.headers = {str(k).lower(): str(v) for k, v in headers.items()}
-        if any(c in text for item in fault.headers.items() for text in item for c in "\r\n\0"):
-            raise ValueError(f"{where}.headers: control characters are not allowed")
-        for framing in ("content-length", "transfer-encoding"):
-            fault.headers.pop(framing, None)  # the server frames the body itself
-        delay = raw.get("delay", 0.0) or 0.0
-        if isinstance(delay, bool) or not isinstance(delay, (int, float)) or not 0 <= delay <= 3600:
-            raise ValueError(f"{where}.delay: expected seconds between 0 and 3600")
-        fault.delay = float(delay)
-        for flag in _FLAGS:
-            value = raw.get(flag, False)
-            if not isinstance(value, bool):
-                raise ValueError(f"{where}.{flag}: expected a boolean")
-            setattr(fault, flag, value)
-        times = raw.get("times", 1)
-        if not _is_int(times) or times < 1:
-            raise ValueError(f"{where}.times: expected an integer >= 1")
-        fault.times = times
-        return fault
+        return cls(**fault_fields(raw, where, matches=MATCH_KINDS, flags=_FLAGS))
 
 
 def parse_faults(payload: Any) -> list[Fault]:
     """Validate a `{"faults": [...]}` body."""
-    if not isinstance(payload, dict) or not isinstance(payload.get("faults"), list):
-        raise ValueError('expected {"faults": [ ... ]}')
-    return [Fault.parse(raw, f"faults[{i}]") for i, raw in enumerate(payload["faults"])]
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
+    return [Fault.parse(raw, f"faults[{i}]") for i, raw in enumerate(fault_list(payload))]
 
 
 class FaultQueue:

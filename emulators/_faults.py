@@ -1,0 +1,69 @@
+"""The fault object both emulators accept on `POST /_emulator/faults`, validated in one place.
+
+`{"match": <kind>|"any", "status": 200-599, "headers": {..}, "body": object|string,
+"delay": seconds, "times": n >= 1, <flags>: bool}`; every key optional. Each emulator names
+its own match kinds and boolean flags (`stall`, `reset`, and BFL's `accept_then_reset`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+BASE_FIELDS = ("match", "status", "headers", "body", "delay", "times")
+
+
+def fault_fields(
+    raw: Any, where: str, *, matches: tuple[str, ...], flags: tuple[str, ...]
+) -> dict[str, Any]:
+    """The validated keyword arguments of one fault; ValueError names the bad field."""
+    if not isinstance(raw, dict):
+        raise ValueError(f"{where}: expected an object")
+    unknown = set(raw) - set(BASE_FIELDS) - set(flags)
+    if unknown:
+        raise ValueError(f"{where}: unknown keys {sorted(unknown)}")
+    fields: dict[str, Any] = {"body": raw.get("body")}
+    if raw.get("match") is not None:
+        if raw["match"] not in matches:
+            raise ValueError(f"{where}.match: expected one of {list(matches)}")
+        fields["match"] = raw["match"]
+    status = raw.get("status")
+    if status is not None:
+        if not is_int(status) or not 200 <= status <= 599:
+            raise ValueError(f"{where}.status: expected an integer 200-599")
+        fields["status"] = status
+    headers = raw.get("headers") or {}
+    if not isinstance(headers, dict) or not all(
+        isinstance(v, (str, int, float)) for v in headers.values()
+    ):
+        raise ValueError(f"{where}.headers: expected an object of strings")
+    clean = {str(k).lower(): str(v) for k, v in headers.items()}
+    if any(c in text for item in clean.items() for text in item for c in "\r\n\0"):
+        raise ValueError(f"{where}.headers: control characters are not allowed")
+    for framing in ("content-length", "transfer-encoding"):
+        clean.pop(framing, None)  # the server frames the body itself
+    fields["headers"] = clean
+    delay = raw.get("delay", 0.0) or 0.0
+    if isinstance(delay, bool) or not isinstance(delay, (int, float)) or not 0 <= delay <= 3600:
+        raise ValueError(f"{where}.delay: expected seconds between 0 and 3600")
+    fields["delay"] = float(delay)
+    for flag in flags:
+        value = raw.get(flag, False)
+        if not isinstance(value, bool):
+            raise ValueError(f"{where}.{flag}: expected a boolean")
+        fields[flag] = value
+    times = raw.get("times", 1)
+    if not is_int(times) or times < 1:
+        raise ValueError(f"{where}.times: expected an integer >= 1")
+    fields["times"] = times
+    return fields
+
+
+def fault_list(payload: Any) -> list[Any]:
+    """The raw fault objects of a `{"faults": [...]}` body."""
+    if not isinstance(payload, dict) or not isinstance(payload.get("faults"), list):
+        raise ValueError('expected {"faults": [ ... ]}')
+    return list(payload["faults"])
+
+
+def is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)

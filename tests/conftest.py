@@ -20,6 +20,7 @@ import pytest
 from emulators._server import BackgroundServer, bind_socket, url_of
 from image_gateway.app import create_app
 from image_gateway.settings import Settings
+from tests.image_host import Listener
 
 OPENAI_TEST_KEY = "sk-test-canary-openai-7f3a9c2e1b"
 BFL_TEST_KEY = "bfl_test-canary-bfl-4d8e2a6c0f"
@@ -137,33 +138,12 @@ def bfl(bfl_emulator: Any) -> Any:
     return bfl_emulator
 
 
-class Canary:
-    """A loopback listener that only counts connections: nothing should ever reach it."""
+class Canary(Listener):
+    """A listener on 127.0.0.1 (an ephemeral port) that only counts connections: nothing
+    should ever reach it."""
 
     def __init__(self) -> None:
-        self.sock = bind_socket()
-        self.port = self.sock.getsockname()[1]
-        self.accepted = 0
-        self.sock.settimeout(0.2)
-        self._stop = False
-        import threading
-
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        while not self._stop:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                continue
-            self.accepted += 1
-            conn.close()
-
-    def close(self) -> None:
-        self._stop = True
-        self._thread.join(2)
-        self.sock.close()
+        super().__init__("127.0.0.1")
 
 
 @pytest.fixture

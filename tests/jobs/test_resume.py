@@ -37,6 +37,27 @@ def task_of(row: dict[str, Any]) -> dict[str, Any] | None:
     return call
 
 
+def after_dead_worker(
+    start_gateway: Callable[..., RunningGateway], bfl: Any, **row: Any
+) -> dict[str, Any]:
+    """Submit a job, leave it as a worker that died while running it would (lease expired,
+    plus `row`), start a worker on the same database, and return the job once finished."""
+    api_only = start_gateway(**bfl_settings(bfl), run_workers=False)
+    with api_only.client() as http:
+        job_id = submit(http, BFL_BODY)["id"]
+    write_row(
+        db_path(api_only),
+        job_id,
+        status="running",
+        lease_owner="worker-dead",
+        lease_expires_at="2020-01-01 00:00:00.000000",
+        **row,
+    )
+    start_gateway(**bfl_settings(bfl))  # a worker on the same database
+    with api_only.client() as http:
+        return wait_job(http, job_id)
+
+
 def test_a_restarted_gateway_polls_the_task_it_had_submitted(
     start_gateway: Callable[..., RunningGateway], slow_bfl: Any, tmp_path: Path
 ) -> None:
@@ -67,22 +88,13 @@ def test_a_restarted_gateway_polls_the_task_it_had_submitted(
 def test_a_job_left_submitting_fails_as_interrupted_and_is_never_resubmitted(
     start_gateway: Callable[..., RunningGateway], bfl: Any
 ) -> None:
-    api_only = start_gateway(**bfl_settings(bfl), run_workers=False)
-    with api_only.client() as http:
-        job_id = submit(http, BFL_BODY)["id"]
     # What a crash between "about to POST" and BFL's answer leaves behind.
-    write_row(
-        db_path(api_only),
-        job_id,
-        status="running",
+    job = after_dead_worker(
+        start_gateway,
+        bfl,
         attempts=1,
-        lease_owner="worker-dead",
-        lease_expires_at="2020-01-01 00:00:00.000000",
         journal={"candidate": 0, "calls": {"0": {"phase": "submitting"}}},
     )
-    start_gateway(**bfl_settings(bfl))  # a worker on the same database
-    with api_only.client() as http:
-        job = wait_job(http, job_id)
     assert job["status"] == "failed"
     error = job["error"]["error"]
     assert error["code"] == "interrupted" and error["provider"] == "bfl-flux"
@@ -185,21 +197,8 @@ def test_a_submission_that_timed_out_after_acceptance_is_not_sent_again(
 def test_a_job_that_keeps_crashing_its_workers_is_given_up(
     start_gateway: Callable[..., RunningGateway], bfl: Any
 ) -> None:
-    api_only = start_gateway(**bfl_settings(bfl), run_workers=False)
-    with api_only.client() as http:
-        job_id = submit(http, BFL_BODY)["id"]
     # Ten workers already claimed it and died (their leases expired).
-    write_row(
-        db_path(api_only),
-        job_id,
-        status="running",
-        attempts=10,
-        lease_owner="worker-dead",
-        lease_expires_at="2020-01-01 00:00:00.000000",
-    )
-    start_gateway(**bfl_settings(bfl))
-    with api_only.client() as http:
-        job = wait_job(http, job_id)
+    job = after_dead_worker(start_gateway, bfl, attempts=10)
     assert job["status"] == "failed"
     assert job["error"]["error"]["code"] == "job_attempts_exhausted"
     assert bfl.stats()["submits"] == 0

@@ -7,9 +7,24 @@ its own match kinds and boolean flags (`stall`, `reset`, and BFL's `accept_then_
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 BASE_FIELDS = ("match", "status", "headers", "body", "delay", "times")
+
+
+@dataclass
+class Fault:
+    """One queued fault (BFL's emulator adds `accept_then_reset`)."""
+
+    match: str = "any"
+    status: int | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    body: Any = None
+    delay: float = 0.0
+    stall: bool = False
+    reset: bool = False
+    times: int = 1
 
 
 def fault_fields(

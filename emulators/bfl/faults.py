@@ -15,12 +15,13 @@ import socket
 import struct
 import threading
 from collections.abc import Awaitable, Callable, MutableMapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 
 import orjson
 
+from .._faults import Fault as BaseFault
 from .._faults import fault_fields, fault_list
 
 Scope = MutableMapping[str, Any]
@@ -33,16 +34,8 @@ _FLAGS = ("stall", "reset", "accept_then_reset")
 
 
 @dataclass
-class Fault:
-    match: str = "any"
-    status: int | None = None
-    headers: dict[str, str] = field(default_factory=dict)
-    body: Any = None
-    delay: float = 0.0
-    stall: bool = False
-    reset: bool = False
+class Fault(BaseFault):
     accept_then_reset: bool = False
-    times: int = 1
 
     @classmethod
     def parse(cls, raw: Any, where: str = "fault") -> Fault:

@@ -16,30 +16,17 @@ from __future__ import annotations
 import asyncio
 import socket
 import struct
-from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
 from starlette.responses import Response
 from starlette.types import Receive, Send
 
-from .._faults import fault_fields, fault_list
+from .._faults import Fault, fault_fields, fault_list
 
 KINDS = ("generate", "edit", "variation", "file")
 MATCHES = (*KINDS, "any")
 REDACTED_HEADERS = {"authorization", "api-key", "x-api-key", "cookie", "proxy-authorization"}
-
-
-@dataclass
-class Fault:
-    match: str = "any"
-    status: int | None = None
-    headers: dict[str, str] = field(default_factory=dict)
-    body: Any = None
-    delay: float = 0.0
-    stall: bool = False
-    reset: bool = False
-    times: int = 1
 
 
 def parse_faults(payload: Any) -> list[Fault]:

@@ -88,15 +88,19 @@ class Pool:
                 except ValueError:
                     pass
             if isinstance(exc, TimeoutError):
-                raise ProviderUnavailable(
-                    f"no {self.provider} slot ({self.name}: {self.limit}) freed up before the "
-                    "request's deadline",
-                    code="provider_queue_timeout",
-                    provider=self.provider,
-                    retry_after=self.advice(),
-                    headers=retry_after_header(self.advice()),
-                ) from None
+                raise self.timed_out() from None
             raise
+
+    def timed_out(self, where: str = "") -> ProviderUnavailable:
+        """No slot freed up before the request's deadline (`where`: which count was full)."""
+        return ProviderUnavailable(
+            f"no {self.provider} slot ({self.name}: {self.limit}{where}) freed up before the "
+            "request's deadline",
+            code="provider_queue_timeout",
+            provider=self.provider,
+            retry_after=self.advice(),
+            headers=retry_after_header(self.advice()),
+        )
 
     def release(self) -> None:
         while self.waiters:
@@ -189,13 +193,6 @@ class Limits:
         ttl = max(1.0, deadline - loop.time()) + 30.0
         while not await self.shared.acquire(f"pool:{pool.name}", pool.limit, lease, ttl):
             if loop.time() + delay >= deadline:
-                raise ProviderUnavailable(
-                    f"no {pool.provider} slot ({pool.name}: {pool.limit}, shared by every "
-                    "instance) freed up before the request's deadline",
-                    code="provider_queue_timeout",
-                    provider=pool.provider,
-                    retry_after=pool.advice(),
-                    headers=retry_after_header(pool.advice()),
-                )
+                raise pool.timed_out(", shared by every instance")
             await asyncio.sleep(delay)
             delay = min(delay * 2, SHARED_POLL_MAX)

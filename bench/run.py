@@ -88,6 +88,12 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         help="extra gateway setting, e.g. UPSTREAM_MAX_CONNECTIONS=1024",
     )
     p.add_argument(
+        "--workers",
+        type=int,
+        help="overhead: also run a gateway with this many uvicorn worker processes "
+        "(`uvicorn --workers N`, one per core; 2; quick 1 = leave it out)",
+    )
+    p.add_argument(
         "--baseline",
         type=Path,
         metavar="DIR",
@@ -118,6 +124,7 @@ def context(args: argparse.Namespace) -> Context:
         gateway_env=env,
         cold_runs=args.cold_runs or (1 if quick else 3),
         baseline=args.baseline.resolve() if args.baseline else None,
+        workers=args.workers or (1 if quick else 2),
     )
 
 

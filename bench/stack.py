@@ -45,6 +45,7 @@ class Context:
     cold_runs: int = 3
     reference: bool = True  # run the 20-line pass-through (passthrough.py) as well
     baseline: Path | None = None  # another source tree, run side by side as "gateway (baseline)"
+    workers: int = 2  # overhead: also a gateway with this many uvicorn worker processes (1: none)
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -74,7 +75,8 @@ def start_bfl(procs: Processes, name: str, generation_seconds: float) -> Server:
     return server
 
 
-def gateway_argv(port: int, app_dir: Path = ROOT) -> list[str]:
+def gateway_argv(port: int, app_dir: Path = ROOT, workers: int = 1) -> list[str]:
+    extra = ["--workers", str(workers)] if workers > 1 else []
     return [
         sys.executable,
         "-m",
@@ -95,6 +97,7 @@ def gateway_argv(port: int, app_dir: Path = ROOT) -> list[str]:
         "warning",
         "--backlog",
         "4096",
+        *extra,
     ]
 
 
@@ -127,12 +130,13 @@ def start_gateway(
     wait: bool = True,
     extra_env: dict[str, str] | None = None,
     app_dir: Path = ROOT,
+    workers: int = 1,
 ) -> Server:
     port = free_port()
     cwd = ctx.out_dir / "tmp" / name  # its own folder: database file, stored images
     cwd.mkdir(parents=True, exist_ok=True)
     env = gateway_env(ctx, openai, bfl, log_level) | (extra_env or {})
-    server = procs.start(name, gateway_argv(port, app_dir), port, env=env, cwd=cwd)
+    server = procs.start(name, gateway_argv(port, app_dir, workers), port, env=env, cwd=cwd)
     if wait:
         server.wait_ready("/healthz", START_TIMEOUT)
     return server

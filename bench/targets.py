@@ -29,14 +29,25 @@ def _overhead(res: dict[str, Any]) -> list[dict[str, Any]]:
                 "added latency c=1: p99 < 2 ms", f"{added['p99_ms']:.2f} ms", added["p99_ms"] < 2.0
             )
         )
-    gw = _row(res["rows"], target="gateway", concurrency=64)
     direct = _row(res["rows"], target="direct", concurrency=64)
     proxy = _row(res["rows"], target="litellm", concurrency=64)
+    workers = dict.fromkeys(r["target"] for r in res["rows"] if r["target"].endswith("workers)"))
+    for label in ("gateway", *workers):
+        out += _throughput(label, _row(res["rows"], target=label, concurrency=64), direct, proxy)
+    return out
+
+
+def _throughput(
+    label: str, gw: dict[str, Any] | None, direct: dict[str, Any] | None, proxy: Any
+) -> list[dict[str, Any]]:
+    """The c=64 targets for one gateway row (`label` is named unless it is the plain one)."""
+    out = []
+    who = "" if label == "gateway" else f" [{label}]"
     if gw and direct and direct["rps"]:
         ratio = gw["rps"] / direct["rps"]
         out.append(
             _check(
-                "c=64: ≥ 0.5 × direct req/s",
+                f"c=64: ≥ 0.5 × direct req/s{who}",
                 f"{gw['rps']:,.0f} / {direct['rps']:,.0f} = {ratio:.2f} ×",
                 ratio >= 0.5,
             )
@@ -45,13 +56,13 @@ def _overhead(res: dict[str, Any]) -> list[dict[str, Any]]:
         ratio = gw["rps"] / proxy["rps"]
         out.append(
             _check(
-                "c=64: ≥ 10 × LiteLLM req/s",
+                f"c=64: ≥ 10 × LiteLLM req/s{who}",
                 f"{gw['rps']:,.0f} / {proxy['rps']:,.0f} = {ratio:.1f} ×",
                 ratio >= 10,
             )
         )
     if gw and gw["p99_ms"] is not None:
-        out.append(_check("c=64: p99 < 100 ms", f"{gw['p99_ms']:.1f} ms", gw["p99_ms"] < 100))
+        out.append(_check(f"c=64: p99 < 100 ms{who}", f"{gw['p99_ms']:.1f} ms", gw["p99_ms"] < 100))
     return out
 
 

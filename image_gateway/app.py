@@ -8,7 +8,6 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 
-import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
@@ -20,7 +19,9 @@ from .api import admin, catalog, files, health, images, usage
 from .api import jobs as jobs_api
 from .api.metrics import router as metrics_router
 from .dispatch import Dispatcher
-from .errors import GatewayError, InvalidRequest, NotFound, error_body
+from .error_responses import error_response, gateway_error_response, unexpected_error_response
+from .errors import GatewayError, InvalidRequest, NotFound
+from .fast_lane import FastLane, Gateway
 from .fetch import ImageFetcher
 from .http_client import UpstreamClient
 from .jobs.runtime import Jobs
@@ -78,7 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             _announce(settings, providers)
             yield
 
-    app = FastAPI(
+    app = Gateway(
         title="image-gateway",
         version=__version__,
         description="One API for image generation across OpenAI, Black Forest Labs and more.",
@@ -129,7 +130,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)
     if settings.metrics_enabled:
         app.add_middleware(MetricsMiddleware, metrics=metrics)
-    app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(RequestContextMiddleware, metrics=metrics)
+    app.lane = FastLane(
+        dispatcher,
+        metrics,
+        max_bytes=settings.max_request_bytes,
+        count=settings.metrics_enabled,
+    )
     return app
 
 
@@ -144,33 +151,16 @@ def _announce(settings: Settings, providers: dict) -> None:  # type: ignore[type
         )
 
 
-def _error_response(err: GatewayError, request: Request) -> Response:
-    request_id = getattr(request.state, "request_id", None)
-    request.app.state.metrics.error(err)
-    return Response(
-        orjson.dumps(error_body(err, request_id)),
-        status_code=err.status_code,
-        media_type="application/json",
-        headers=err.headers,
-    )
+def _request_id(request: Request) -> str | None:
+    return getattr(request.state, "request_id", None)
 
 
 def _install_error_handlers(app: FastAPI) -> None:
+    metrics: Metrics = app.state.metrics
+
     @app.exception_handler(GatewayError)
     async def gateway_error(request: Request, exc: GatewayError) -> Response:
-        if exc.status_code >= 500:
-            log.warning(
-                "upstream failure",
-                extra={
-                    "fields": {
-                        "request_id": getattr(request.state, "request_id", None),
-                        "error_code": exc.code,
-                        "provider": exc.provider,
-                        "error": exc.message,
-                    }
-                },
-            )
-        return _error_response(exc, request)
+        return gateway_error_response(exc, _request_id(request), metrics)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
@@ -178,9 +168,8 @@ def _install_error_handlers(app: FastAPI) -> None:
         loc = [str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path")]
         field = ".".join(loc) or None
         message = str(first.get("msg", "invalid request")).removeprefix("Value error, ")
-        return _error_response(
-            InvalidRequest(f"{field}: {message}" if field else message, param=field), request
-        )
+        err = InvalidRequest(f"{field}: {message}" if field else message, param=field)
+        return error_response(err, _request_id(request), metrics)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
@@ -190,14 +179,11 @@ def _install_error_handlers(app: FastAPI) -> None:
         else:
             err = InvalidRequest(str(exc.detail), code="http_error")
             err.status_code = exc.status_code
-        return _error_response(err, request)
+        return error_response(err, _request_id(request), metrics)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:
-        request_id = getattr(request.state, "request_id", None)
-        log.error("unhandled error", exc_info=exc, extra={"fields": {"request_id": request_id}})
-        err = GatewayError("internal error; the request id identifies it in the gateway's logs")
-        return _error_response(err, request)
+        return unexpected_error_response(exc, _request_id(request), metrics)
 
 
 def _register_schema(app: FastAPI, model: type[BaseModel]) -> None:

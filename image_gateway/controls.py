@@ -36,6 +36,7 @@ class Outcome:
     error_code: str | None = None
     latency_ms: float = 0.0
     usage: dict[str, Any] | None = None
+    cost_usd: float | None = None  # from prices.json; None when the model has no price
 
 
 class RequestControls(Protocol):

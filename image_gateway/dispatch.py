@@ -16,7 +16,6 @@ Besides OpenAI's `created` and `data`, a response says who served it: `provider`
 from __future__ import annotations
 
 import base64
-import secrets
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,6 +24,7 @@ from .auth import Client
 from .candidates import PROVIDER_ALIASES, Resolver, Target
 from .controls import Outcome, RequestControls
 from .errors import GatewayError, InvalidRequest
+from .ids import unique_id
 from .metrics import Metrics, gauge
 from .pricing import PriceTable
 from .providers.base import Provider
@@ -65,7 +65,7 @@ class Generation:
     def shell(self) -> dict[str, Any]:
         """The response without `data`: who served it, how, and the provider's echoes."""
         response: dict[str, Any] = {
-            "id": f"img_{secrets.token_hex(12)}",
+            "id": unique_id("img_"),
             "created": self.created,
             "provider": self.provider,
             "model": self.model,
@@ -184,9 +184,10 @@ class Dispatcher:
             if trace.tried is not None:
                 outcome.provider, outcome.model = trace.tried.provider.name, trace.tried.spec.id
             outcome.latency_ms = (time.perf_counter() - started) * 1000
+            outcome.cost_usd = self._price(outcome)
             await self.controls.settle(admission, outcome)
         served = trace.tried or primary
-        self._count(served, outcome)
+        self.metrics.served(served.provider.name, served.spec.id, outcome.images, outcome.cost_usd)
         return Generation(
             provider=served.provider.name,
             model=served.spec.id,
@@ -214,17 +215,16 @@ class Dispatcher:
             item["seed"] = image.seed
         return item
 
-    def _count(self, served: Candidate, outcome: Outcome) -> None:
-        cost = self.prices.cost(
+    def _price(self, outcome: Outcome) -> float | None:
+        return self.prices.cost(
             outcome.provider,
             outcome.model,
-            succeeded=True,
+            succeeded=outcome.status == "succeeded",
             images=outcome.images,
             size=outcome.size,
             quality=outcome.quality,
             usage=outcome.usage,
         )
-        self.metrics.served(served.provider.name, served.spec.id, outcome.images, cost)
 
     def _load_routes(self) -> dict[str, Route]:
         path = self.settings.routes_file

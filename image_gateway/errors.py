@@ -26,8 +26,8 @@ A `ProviderError` also says what the dispatcher may do with it (`image_gateway/r
 the request, so it is never re-sent) and `outage` (counts toward the provider's circuit
 breaker: 5xx, timeouts, connection failures; never 4xx, rate limits or moderation).
 
-Adapters raise these; `http_client` maps transport exceptions to them in one place; the handler
-in `app.py` renders them with `error_body()`. A message never contains a secret or a raw
+Adapters raise these; `http_client` maps transport exceptions to them in one place;
+`error_responses.py` renders them with `error_body()`. A message never contains a secret or a raw
 provider body (provider text is trimmed and scrubbed before it gets here).
 """
 

@@ -9,9 +9,9 @@
 An unlimited key (every `GATEWAY_API_KEYS` key, and stored keys without limits) costs two
 set lookups here: no database, no Redis.
 
-`settle()` runs exactly once afterwards and never raises: it prices the outcome, releases the
-concurrency slot, and records the ledger row — in the budget transaction for keys with a
-budget (so spend is exact), otherwise through the batched background writer.
+`settle()` runs exactly once afterwards and never raises: it releases the concurrency slot and
+records the ledger row with the cost the dispatcher priced — in the budget transaction for keys
+with a budget (so spend is exact), otherwise through the batched background writer.
 """
 
 from __future__ import annotations
@@ -160,15 +160,7 @@ class KeyControls:
             await self.limiter.release(*lease)
 
     def _ledger_row(self, admission: Admission, outcome: Outcome) -> dict[str, Any]:
-        cost = self.prices.cost(
-            outcome.provider,
-            outcome.model,
-            succeeded=outcome.status == "succeeded",
-            images=outcome.images,
-            size=outcome.size,
-            quality=outcome.quality,
-            usage=outcome.usage,
-        )
+        cost = outcome.cost_usd
         now = utcnow()
         client = admission.client
         return {

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import logging
 import re
-import secrets
 import time
 from typing import Any
 
 import orjson
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from .error_responses import unexpected_error_response
 from .errors import PayloadTooLarge, error_body
+from .ids import unique_id
+from .metrics import Metrics
 
 REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 access_log = logging.getLogger("image_gateway.access")
@@ -19,47 +22,72 @@ access_log = logging.getLogger("image_gateway.access")
 
 class RequestContextMiddleware:
     """Gives every request an id (the client's `X-Request-ID` when it is sane), returns it as a
-    response header, and writes one access-log line per request."""
+    response header, answers an unexpected exception with a clean 500 (that carries the id as
+    well), and writes one access-log line per request."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
         self.app = app
+        self.metrics = metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = _client_request_id(scope) or f"req_{secrets.token_hex(12)}"
-        scope.setdefault("state", {})["request_id"] = request_id
+        request_id = assign_request_id(scope)
         started = time.perf_counter()
         status = 500
+        answering = False
 
         async def send_with_id(message: Message) -> None:
-            nonlocal status
+            nonlocal status, answering
             if message["type"] == "http.response.start":
-                status = message["status"]
-                message.setdefault("headers", []).append((b"x-request-id", request_id.encode()))
+                status, answering = message["status"], True
+                add_request_id(message, request_id)
             await send(message)
 
         try:
             await self.app(scope, receive, send_with_id)
+        except Exception as exc:
+            if answering:  # too late for an error answer: the server closes the connection
+                raise
+            response = unexpected_error_response(exc, request_id, self.metrics)
+            await response(scope, receive, send_with_id)
         finally:
-            if access_log.isEnabledFor(logging.INFO):
-                state = scope.get("state", {})
-                access_log.info(
-                    "request",
-                    extra={
-                        "fields": {
-                            "request_id": request_id,
-                            "method": scope["method"],
-                            "path": scope["path"],
-                            "status": status,
-                            "latency_ms": round((time.perf_counter() - started) * 1000, 2),
-                            "client": state.get("client_name"),
-                            "provider": state.get("provider"),
-                            "model": state.get("model"),
-                        }
-                    },
-                )
+            log_access(scope, status, started)
+
+
+def assign_request_id(scope: Scope) -> str:
+    """The request's id (the client's `X-Request-ID` when it is sane), kept in its state."""
+    request_id = _client_request_id(scope) or unique_id("req_")
+    scope.setdefault("state", {})["request_id"] = request_id
+    return request_id
+
+
+def add_request_id(start: Message, request_id: str) -> None:
+    """Echo the id on an `http.response.start` message."""
+    start.setdefault("headers", []).append((b"x-request-id", request_id.encode()))
+
+
+def log_access(scope: Scope, status: int, started: float) -> None:
+    """The request's one access-log line (at INFO)."""
+    if not access_log.isEnabledFor(logging.INFO):
+        return
+    state = scope.get("state", {})
+    access_log.info(
+        "request",
+        extra={
+            "fields": {
+                "request_id": state.get("request_id"),
+                "method": scope["method"],
+                "path": scope["path"],
+                "status": status,
+                "latency_ms": round((time.perf_counter() - started) * 1000, 2),
+                "client": state.get("client_name"),
+                "provider": state.get("provider"),
+                "model": state.get("model"),
+            }
+        },
+    )
 
 
 def _client_request_id(scope: Scope) -> str | None:
@@ -82,9 +110,8 @@ class BodyLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = _content_length(scope)
-        if declared is not None and declared > self.max_bytes:
-            await _send_413(scope, send, self.max_bytes)
+        if declared_too_large(scope, self.max_bytes):
+            await send_413(scope, send, self.max_bytes)
             return
         received = 0
 
@@ -98,6 +125,30 @@ class BodyLimitMiddleware:
             return message
 
         await self.app(scope, limited_receive, send)
+
+
+async def read_body(scope: Scope, receive: Receive, max_bytes: int) -> bytes:
+    """The whole request body, refused with `PayloadTooLarge` as soon as it crosses
+    `max_bytes` (for handlers that read it themselves, without the middleware around them);
+    `ClientDisconnect` if the client goes away first."""
+    chunks: list[bytes] = []
+    received = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnect()
+        chunk = message.get("body", b"")
+        received += len(chunk)
+        if received > max_bytes:
+            raise PayloadTooLarge(_too_large_message(max_bytes))
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+def declared_too_large(scope: Scope, max_bytes: int) -> bool:
+    declared = _content_length(scope)
+    return declared is not None and declared > max_bytes
 
 
 def _content_length(scope: Scope) -> int | None:
@@ -114,7 +165,7 @@ def _too_large_message(limit: int) -> str:
     return f"request body is larger than {limit} bytes"
 
 
-async def _send_413(scope: Scope, send: Send, limit: int) -> None:
+async def send_413(scope: Scope, send: Send, limit: int) -> None:
     request_id = scope.get("state", {}).get("request_id")
     body = orjson.dumps(error_body(PayloadTooLarge(_too_large_message(limit)), request_id))
     headers: list[Any] = [

@@ -21,14 +21,19 @@ from .common import added_latency, answers_ok, interleaved, medians, server_metr
 
 
 def start_gateways(procs: Processes, ctx: Context, upstream: Server) -> list[tuple[Target, Server]]:
-    """`gateway` at the first log level, `gateway (LOG_LEVEL=X)` for the others, and
-    `gateway (baseline)` from `--baseline` at the first log level."""
+    """`gateway` at the first log level, `gateway (LOG_LEVEL=X)` for the others,
+    `gateway (N workers)` (`--workers`) and `gateway (baseline)` from `--baseline`, both at the
+    first log level."""
     first = ctx.log_levels[0]
     out = []
     for level in ctx.log_levels:
         label = "gateway" if level == first else f"gateway (LOG_LEVEL={level})"
         gw = start_gateway(procs, ctx, f"overhead-gateway-{level.lower()}", upstream, None, level)
         out.append((gateway_target(gw, label), gw))
+    if ctx.workers > 1:
+        name = f"overhead-gateway-{ctx.workers}-workers"
+        gw = start_gateway(procs, ctx, name, upstream, None, first, workers=ctx.workers)
+        out.append((gateway_target(gw, f"gateway ({ctx.workers} workers)"), gw))
     if ctx.baseline is not None:
         name = "overhead-gateway-baseline"
         gw = start_gateway(procs, ctx, name, upstream, None, first, app_dir=ctx.baseline)

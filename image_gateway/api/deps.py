@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request
+from starlette.types import Scope
 
 from ..auth import DEVELOPMENT, Authenticator, Client
 from ..dispatch import Dispatcher
@@ -29,15 +30,17 @@ async def get_fetcher(request: Request) -> ImageFetcher:
 
 
 async def authenticate(request: Request) -> Client:
-    # Headers are read directly (not as FastAPI `Header()` parameters): same values, without
-    # per-request parameter analysis on the hot path.
+    # Headers are read from the scope (not as FastAPI `Header()` parameters, nor through
+    # Starlette's `Headers`): same values, without per-request work on the hot path.
     authenticator: Authenticator = request.app.state.authenticator
-    headers = request.headers
-    client = await authenticator.authenticate(
-        headers.get("x-api-key"),
-        headers.get("authorization"),
-        request.client.host if request.client else None,
-    )
+    x_api_key = authorization = None
+    for name, value in request.scope["headers"]:  # one pass; the first of a repeated header
+        if name == b"x-api-key" and x_api_key is None:
+            x_api_key = value.decode("latin-1")
+        elif name == b"authorization" and authorization is None:
+            authorization = value.decode("latin-1")
+    peer = request.scope.get("client")
+    client = await authenticator.authenticate(x_api_key, authorization, peer[0] if peer else None)
     request.state.client_name = client.name
     return client
 
@@ -56,8 +59,36 @@ async def require_admin(request: Request) -> Client:
 
 async def public_base_url(request: Request) -> str:
     """Where clients reach this gateway: `PUBLIC_BASE_URL`, else the request's own base URL."""
-    configured = request.app.state.settings.public_base_url
-    return configured or str(request.base_url).rstrip("/")
+    configured: str | None = request.app.state.settings.public_base_url
+    if configured:
+        return configured
+    scope = request.scope
+    # Building a URL costs more than the rest of the route's own work; a gateway is reached
+    # under few names, so the answers are remembered (a bounded number of them).
+    key = (
+        scope["scheme"],
+        scope.get("server"),
+        scope.get("root_path"),
+        scope.get("app_root_path"),
+        _host_header(scope),
+    )
+    found = _BASE_URLS.get(key)
+    if found is None:
+        found = str(request.base_url).rstrip("/")
+        if len(_BASE_URLS) < _BASE_URLS_MAX:
+            _BASE_URLS[key] = found
+    return found
+
+
+_BASE_URLS: dict[tuple[object, ...], str] = {}
+_BASE_URLS_MAX = 256
+
+
+def _host_header(scope: Scope) -> bytes | None:
+    for name, value in scope["headers"]:
+        if name == b"host":
+            return bytes(value)
+    return None
 
 
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]

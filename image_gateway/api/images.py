@@ -10,6 +10,8 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
+from ..auth import Client
+from ..dispatch import Dispatcher
 from ..errors import InvalidRequest
 from ..fetch import ImageFetcher, load_all
 from ..schemas import GenerationBody, ImagesResponse, InputImage
@@ -49,11 +51,16 @@ async def create_image(
     request: Request, client: ClientDep, dispatcher: DispatcherDep, base_url: BaseUrlDep
 ) -> Response:
     """Generate images. Takes the unified body or the OpenAI Images body."""
-    try:
-        raw = orjson.loads(await request.body())
-    except orjson.JSONDecodeError:
-        raise InvalidRequest("the body is not valid JSON (or is nested too deeply)") from None
-    body = _validate(raw)
+    return await generate(
+        request, await request.body(), client=client, dispatcher=dispatcher, base_url=base_url
+    )
+
+
+async def generate(
+    request: Request, raw_body: bytes, *, client: Client, dispatcher: Dispatcher, base_url: str
+) -> Response:
+    """`create_image`'s work, also called by the fast lane (`image_gateway/fast_lane.py`)."""
+    body = _validate(_parse_json(raw_body))
     return await answer(
         request, body, client=client, dispatcher=dispatcher, public_base_url=base_url
     )
@@ -168,8 +175,12 @@ async def edit_image(
 
 
 async def _json_body(request: Request) -> Any:
+    return _parse_json(await request.body())
+
+
+def _parse_json(raw_body: bytes) -> Any:
     try:
-        return orjson.loads(await request.body())
+        return orjson.loads(raw_body)
     except orjson.JSONDecodeError:
         raise InvalidRequest("the body is not valid JSON (or is nested too deeply)") from None
 

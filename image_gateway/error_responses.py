@@ -1,0 +1,52 @@
+"""Errors as HTTP responses: the one place a `GatewayError` (or an unexpected exception)
+becomes a status, headers and an OpenAI-style JSON body. The app's exception handlers and the
+fast lane (`fast_lane.py`) both answer through here."""
+
+from __future__ import annotations
+
+import logging
+
+import orjson
+from fastapi.responses import Response
+
+from .errors import GatewayError, error_body
+from .metrics import Metrics
+
+log = logging.getLogger("image_gateway")
+
+INTERNAL_ERROR = "internal error; the request id identifies it in the gateway's logs"
+
+
+def error_response(err: GatewayError, request_id: str | None, metrics: Metrics) -> Response:
+    metrics.error(err)
+    return Response(
+        orjson.dumps(error_body(err, request_id)),
+        status_code=err.status_code,
+        media_type="application/json",
+        headers=err.headers,
+    )
+
+
+def gateway_error_response(err: GatewayError, request_id: str | None, metrics: Metrics) -> Response:
+    """A raised `GatewayError`: 5xx ones (the provider or the gateway failed) are logged."""
+    if err.status_code >= 500:
+        log.warning(
+            "upstream failure",
+            extra={
+                "fields": {
+                    "request_id": request_id,
+                    "error_code": err.code,
+                    "provider": err.provider,
+                    "error": err.message,
+                }
+            },
+        )
+    return error_response(err, request_id, metrics)
+
+
+def unexpected_error_response(
+    exc: BaseException, request_id: str | None, metrics: Metrics
+) -> Response:
+    """A bug: logged with its traceback, answered with a 500 that shows none of it."""
+    log.error("unhandled error", exc_info=exc, extra={"fields": {"request_id": request_id}})
+    return error_response(GatewayError(INTERNAL_ERROR), request_id, metrics)

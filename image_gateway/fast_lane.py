@@ -1,0 +1,112 @@
+"""The fast lane: `POST /v1/images/generations`, the route every generation takes, straight from
+the ASGI server to its handler.
+
+Starlette's middleware stack, routing and FastAPI's dependency solving took about 40 % of a
+proxied request's CPU (py-spy, bench/RESULTS.md). The lane skips that machinery, not what it
+does: in the same order as the routed request, it gives the request its id (echoed as
+`X-Request-ID`), refuses a body over MAX_REQUEST_BYTES, authenticates, reads and validates the
+body, answers through the routed handler's own `generate()`, renders errors through
+`error_responses`, and counts and logs the request as the middleware does. Everything else
+(other routes and methods, an app mounted under a `root_path`) goes through FastAPI as usual.
+The route stays registered there too, so it is documented and served the same way.
+"""
+
+from __future__ import annotations
+
+import time
+
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
+from starlette.requests import ClientDisconnect
+from starlette.types import Message, Receive, Scope, Send
+
+from .api.deps import authenticate, public_base_url
+from .api.images import generate
+from .dispatch import Dispatcher
+from .error_responses import gateway_error_response, unexpected_error_response
+from .errors import GatewayError
+from .metrics import Metrics
+from .middleware import (
+    add_request_id,
+    assign_request_id,
+    declared_too_large,
+    log_access,
+    read_body,
+    send_413,
+)
+
+ROUTE = "/v1/images/generations"
+CLIENT_CLOSED = 499  # logged when the client left before its body arrived (nginx's code)
+
+
+class FastLane:
+    def __init__(
+        self, dispatcher: Dispatcher, metrics: Metrics, *, max_bytes: int, count: bool
+    ) -> None:
+        self.dispatcher = dispatcher
+        self.metrics = metrics
+        self.max_bytes = max_bytes
+        self.count = count  # METRICS_ENABLED
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request_id = assign_request_id(scope)
+        started = time.perf_counter()
+        status = 500  # as in the middleware: an answer that never started is logged as a 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                add_request_id(message, request_id)
+            await send(message)
+
+        try:
+            if declared_too_large(scope, self.max_bytes):
+                await send_413(scope, send_with_id, self.max_bytes)
+                return
+            try:
+                response = await self._answer(scope, receive)
+            except GatewayError as err:
+                response = gateway_error_response(err, request_id, self.metrics)
+            except ClientDisconnect:
+                status = CLIENT_CLOSED
+                return
+            except Exception as exc:
+                response = unexpected_error_response(exc, request_id, self.metrics)
+            await response(scope, receive, send_with_id)
+        finally:
+            if self.count:
+                self.metrics.observe_request(ROUTE, status, time.perf_counter() - started)
+            log_access(scope, status, started)
+
+    async def _answer(self, scope: Scope, receive: Receive) -> Response:
+        request = Request(scope, receive)
+        client = await authenticate(request)
+        raw_body = await read_body(scope, receive, self.max_bytes)
+        return await generate(
+            request,
+            raw_body,
+            client=client,
+            dispatcher=self.dispatcher,
+            base_url=await public_base_url(request),
+        )
+
+
+class Gateway(FastAPI):
+    """FastAPI with the fast lane in front of its own stack (`lane` is set by `create_app`)."""
+
+    lane: FastLane | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        lane = self.lane
+        if (
+            lane is not None
+            and scope["type"] == "http"
+            and scope["path"] == ROUTE
+            and scope["method"] == "POST"
+            and not scope.get("root_path")
+        ):
+            scope["app"] = self
+            await lane(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)

@@ -165,7 +165,7 @@ class KeyControls:
         client = admission.client
         return {
             "created_at": now,
-            "day": now.strftime("%Y-%m-%d"),
+            "day": now.date().isoformat(),
             "request_id": admission.request_id,
             "key_id": client.key_id,
             "key_name": client.name,

@@ -122,28 +122,31 @@ class Metrics:
         )
         self._models = Bounded()
         self._codes = Bounded()
-        self._request_children: dict[tuple[str, int], tuple[Any, Any]] = {}
+        self._children: dict[tuple[Any, ...], Any] = {}
 
     # --- request path -----------------------------------------------------------------------
 
+    def _child(self, metric: Any, *values: str) -> Any:
+        """`metric.labels(*values)`, remembered: prometheus_client takes a lock and checks the
+        labels on every such call. Bounded like the label values it is keyed by."""
+        key = (metric, *values)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = metric.labels(*values)
+        return child
+
     def observe_request(self, route: str, status: int, seconds: float) -> None:
-        children = self._request_children.get((route, status))
-        if children is None:
-            children = (
-                self.requests.labels(route, str(status)),
-                self.request_seconds.labels(route),
-            )
-            self._request_children[(route, status)] = children
-        children[0].inc()
-        children[1].observe(seconds)
+        self._child(self.requests, route, str(status)).inc()
+        self._child(self.request_seconds, route).observe(seconds)
 
     def error(self, err: GatewayError) -> None:
-        self.errors.labels(err.error_type, self._codes(err.code)).inc()
+        self._child(self.errors, err.error_type, self._codes(err.code)).inc()
 
     def provider_call(self, provider: str, model: str, outcome: str | None, started: float) -> None:
-        self.provider_seconds.labels(provider, self._models(model), self._codes(outcome)).observe(
-            time.perf_counter() - started
+        child = self._child(
+            self.provider_seconds, provider, self._models(model), self._codes(outcome)
         )
+        child.observe(time.perf_counter() - started)
 
     def retried(self, provider: str, reason: str) -> None:
         self.retries.labels(provider, self._codes(reason)).inc()
@@ -162,9 +165,9 @@ class Metrics:
 
     def served(self, provider: str, model: str, images: int, cost_usd: float | None) -> None:
         model = self._models(model)
-        self.images.labels(provider, model).inc(images)
+        self._child(self.images, provider, model).inc(images)
         if cost_usd:
-            self.cost.labels(provider, model).inc(cost_usd)
+            self._child(self.cost, provider, model).inc(cost_usd)
 
     # --- scrape time ------------------------------------------------------------------------
 

@@ -16,6 +16,7 @@ Besides OpenAI's `created` and `data`, a response says who served it: `provider`
 from __future__ import annotations
 
 import base64
+import logging
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -45,6 +46,8 @@ from .settings import ConfigurationError, Settings
 from .storage import ImageUrls
 
 __all__ = ["PROVIDER_ALIASES", "Dispatcher", "Generation"]
+
+log = logging.getLogger("image_gateway.dispatch")
 
 
 @dataclass(slots=True)
@@ -216,15 +219,21 @@ class Dispatcher:
         return item
 
     def _price(self, outcome: Outcome) -> float | None:
-        return self.prices.cost(
-            outcome.provider,
-            outcome.model,
-            succeeded=outcome.status == "succeeded",
-            images=outcome.images,
-            size=outcome.size,
-            quality=outcome.quality,
-            usage=outcome.usage,
-        )
+        """The outcome's cost, for the ledger and the metrics; never raises (settlement must
+        follow whatever happens here)."""
+        try:
+            return self.prices.cost(
+                outcome.provider,
+                outcome.model,
+                succeeded=outcome.status == "succeeded",
+                images=outcome.images,
+                size=outcome.size,
+                quality=outcome.quality,
+                usage=outcome.usage,
+            )
+        except Exception:
+            log.exception("pricing an outcome failed; recorded without a cost")
+            return None
 
     def _load_routes(self) -> dict[str, Route]:
         path = self.settings.routes_file

@@ -9,7 +9,10 @@ RUN pip install -r requirements.txt
 
 COPY pyproject.toml main.py ./
 COPY image_gateway ./image_gateway
+# Bytecode at build time: with PYTHONDONTWRITEBYTECODE (and a user who cannot write here) every
+# start would otherwise compile the gateway's modules from source, ~60 ms of each cold start.
 RUN pip install --no-deps . \
+    && python -m compileall -q main.py image_gateway \
     && useradd --system --uid 10001 gateway \
     && mkdir -p /app/data && chown gateway /app/data
 USER gateway

@@ -8,7 +8,8 @@ in between check and connect. Address literals (including `127.1`-style forms) a
 before any request. Redirects are followed by hand, each hop parsed and checked again. The body
 is streamed under a byte cap (`Content-Length` first), sniffed at its first bytes, and the
 whole exchange — every hop, connect and read — runs under one deadline, which also stops a
-server that drips one byte per second.
+server that drips one byte per second. aiohttp is imported with the first download (a gateway
+that is never sent an image URL does without it: ~0.1 s of start-up and ~8 MB).
 """
 
 from __future__ import annotations
@@ -16,17 +17,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urljoin
-
-import aiohttp
-from aiohttp.abc import AbstractResolver, ResolveResult
-from yarl import URL
 
 from ..errors import InvalidRequest
 from ..schemas import InputImage
 from .addresses import is_public, parse_ip
 from .images import SNIFF_BYTES, check_image, decode_inline, sniff
 from .urls import Refused, Target, host_port, is_url, parse_target
+
+if TYPE_CHECKING:
+    import aiohttp
+    from aiohttp.abc import AbstractResolver, ResolveResult
 
 log = logging.getLogger("image_gateway.fetch")
 
@@ -43,8 +45,11 @@ class BlockedAddress(OSError):
     so aiohttp wraps it in `ClientConnectorDNSError` and we can tell it apart)."""
 
 
-class GuardedResolver(AbstractResolver):
-    """Resolve, then allow the answer only when every address is public (or allowed)."""
+class GuardedResolver:
+    """Resolve, then allow the answer only when every address is public (or allowed).
+
+    An aiohttp resolver (`AbstractResolver`'s `resolve` and `close`, duck-typed so that this
+    module does not import aiohttp); `session()` hands it to a connector."""
 
     def __init__(self, allow: frozenset[str]) -> None:
         self.allow = allow
@@ -63,9 +68,14 @@ class GuardedResolver(AbstractResolver):
                 raise BlockedAddress("the image host resolved to an unusable address")
             if not (name_allowed or is_public(ip) or host_port(str(ip), port) in self.allow):
                 raise BlockedAddress("the image host resolves to a non-public address")
-            result = ResolveResult(
-                hostname=host, host=str(ip), port=port, family=fam, proto=proto, flags=0
-            )
+            result: ResolveResult = {
+                "hostname": host,
+                "host": str(ip),
+                "port": port,
+                "family": fam,
+                "proto": proto,
+                "flags": 0,
+            }
             if result not in results:
                 results.append(result)
         if not results:
@@ -74,6 +84,24 @@ class GuardedResolver(AbstractResolver):
 
     async def close(self) -> None:
         return None
+
+    def session(self, timeout: aiohttp.ClientTimeout, **options: Any) -> aiohttp.ClientSession:
+        """An aiohttp session whose every connection goes through this resolver: no DNS cache,
+        no idle sockets, no proxy from the environment, no cookies."""
+        import aiohttp
+
+        connector = aiohttp.TCPConnector(
+            resolver=cast("AbstractResolver", self),
+            use_dns_cache=False,  # every connection resolves (and is checked) afresh
+            force_close=True,  # no idle sockets to hosts chosen by clients
+        )
+        return aiohttp.ClientSession(
+            connector=connector,
+            trust_env=False,  # never a proxy from the environment
+            cookie_jar=aiohttp.DummyCookieJar(),
+            timeout=timeout,
+            **options,
+        )
 
 
 class ImageFetcher:
@@ -96,22 +124,6 @@ class ImageFetcher:
         self._session: aiohttp.ClientSession | None = None
 
     async def start(self) -> None:
-        connector = aiohttp.TCPConnector(
-            resolver=GuardedResolver(self.allow),
-            use_dns_cache=False,  # every connection resolves (and is checked) afresh
-            force_close=True,  # no idle sockets to hosts chosen by clients
-            limit=100,
-        )
-        self._session = aiohttp.ClientSession(
-            connector=connector,
-            timeout=aiohttp.ClientTimeout(
-                total=None, sock_connect=self.timeout, sock_read=self.timeout
-            ),
-            trust_env=False,  # never a proxy from the environment
-            cookie_jar=aiohttp.DummyCookieJar(),
-            auto_decompress=False,  # the byte cap counts what arrives; encodings are refused
-            skip_auto_headers=("User-Agent", "Accept-Encoding"),
-        )
         if self.allow:
             log.warning(
                 "FETCH_ALLOW_HOSTS is set: input images may be fetched from these non-public "
@@ -153,18 +165,31 @@ class ImageFetcher:
         except TimeoutError:
             raise Refused(f"could not be downloaded within {self.timeout:g} s") from None
 
+    def _open(self) -> aiohttp.ClientSession:
+        import aiohttp
+
+        if self._session is None:  # the first download
+            self._session = GuardedResolver(self.allow).session(
+                timeout=aiohttp.ClientTimeout(
+                    total=None, sock_connect=self.timeout, sock_read=self.timeout
+                ),
+                auto_decompress=False,  # the byte cap counts what arrives; encodings are refused
+                skip_auto_headers=("User-Agent", "Accept-Encoding"),
+            )
+        return self._session
+
     async def _follow(self, target: Target) -> bytes:
-        if self._session is None:
-            raise RuntimeError("ImageFetcher.start() was not awaited")
+        import aiohttp
+        from yarl import URL
+
+        session = self._open()
         for hop in range(self.max_redirects + 1):
             self._check_literal(target)
             request_url = URL(target.url)
             if (request_url.host, request_url.port) != (target.host, target.port):
                 raise Refused("has a host that cannot be parsed unambiguously")
             try:
-                async with self._session.get(
-                    request_url, headers=HEADERS, allow_redirects=False
-                ) as resp:
+                async with session.get(request_url, headers=HEADERS, allow_redirects=False) as resp:
                     if resp.status in REDIRECT_STATUSES:
                         target = self._redirect(target, resp.headers.get("Location"), hop)
                         continue

@@ -5,7 +5,8 @@ The pixel limit is checked from the file header (`dimensions()`, a few dozen byt
 decoding), so a decompression bomb — a tiny PNG that declares 20000x20000 — is refused before
 Pillow sees it; Pillow then opens and `verify()`s what is left (headers and chunk checksums,
 still without decoding pixels). Inline images (`data:` URLs, raw base64) are measured by their
-encoded length before anything is decoded.
+encoded length before anything is decoded. Pillow is imported with the first image checked, so
+a gateway that never receives one does not load it.
 """
 
 from __future__ import annotations
@@ -15,8 +16,6 @@ import binascii
 import io
 import re
 import struct
-
-from PIL import Image, UnidentifiedImageError
 
 from ..providers.common import sniff_image_type
 from .urls import Refused
@@ -93,6 +92,8 @@ def _jpeg_dimensions(data: bytes) -> tuple[int, int] | None:
 
 def check_image(data: bytes, *, max_bytes: int, max_pixels: int) -> str:
     """The image's MIME type, or `Refused`. CPU-bound for large files: call it off the loop."""
+    from PIL import Image, UnidentifiedImageError
+
     if len(data) > max_bytes:
         raise Refused(f"is larger than {max_bytes} bytes")
     mime = sniff(data)

@@ -22,9 +22,8 @@ import logging
 import secrets
 import time
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import aiohttp
 import orjson
 
 from ..auth import Client
@@ -45,6 +44,9 @@ from ..store.keys import KeyStore, utcnow
 from . import webhooks
 from .queue import JobQueue, MemoryJobQueue
 from .service import JobService
+
+if TYPE_CHECKING:
+    import aiohttp
 
 log = logging.getLogger("image_gateway.jobs")
 MAX_ATTEMPTS = 10  # claims of one job (restarts, crashes) before it fails for good
@@ -108,16 +110,6 @@ class JobWorker:
         self._session: aiohttp.ClientSession | None = None
 
     async def start(self) -> None:
-        self._session = aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(
-                resolver=GuardedResolver(self.service.webhook_allow),
-                use_dns_cache=False,
-                force_close=True,
-            ),
-            timeout=aiohttp.ClientTimeout(total=self.settings.webhook_timeout_seconds),
-            trust_env=False,
-            cookie_jar=aiohttp.DummyCookieJar(),
-        )
         loops = [self._consume() for _ in range(self.settings.worker_concurrency)]
         for loop in [*loops, self._sweep(), self._deliver_webhooks()]:
             self._tasks.append(asyncio.create_task(loop))
@@ -320,7 +312,17 @@ class JobWorker:
                 log.warning("webhook delivery loop failed", extra={"fields": {}})
             await asyncio.sleep(0.5)
 
+    def _webhook_session(self) -> aiohttp.ClientSession:
+        import aiohttp  # with the first webhook: a gateway without any does not load it
+
+        if self._session is None:
+            timeout = aiohttp.ClientTimeout(total=self.settings.webhook_timeout_seconds)
+            self._session = GuardedResolver(self.service.webhook_allow).session(timeout)
+        return self._session
+
     async def _deliver(self, job: JobRow) -> None:
+        import aiohttp
+
         state = dict(job["webhook"] or {"attempts": 0, "delivered": False})
         fresh = await self.store.get(job.id)
         body = orjson.dumps(await self.service.view(fresh or job))
@@ -331,8 +333,7 @@ class JobWorker:
             target = parse_target(job["webhook_url"])
             if not self.service.allows_webhook_target(target):  # the allow list changed
                 raise Refused("is not a public address")
-            assert self._session is not None
-            async with self._session.post(
+            async with self._webhook_session().post(
                 target.url, data=body, headers=headers, allow_redirects=False
             ) as resp:
                 state["last_status"] = resp.status

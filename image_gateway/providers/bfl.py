@@ -122,33 +122,42 @@ class BFLProvider(Provider):
         key = self.settings.bfl_api_key.get_secret_value()
         submitted = Submitted.from_state(journal.state)
         if submitted is None:
-            body = to_vendor(task, spec)
-            if task.mask is not None:
-                body["mask"] = await asyncio.to_thread(openai_mask_to_bfl, task.mask.data)
-
-            async def submit() -> Submitted:
-                resp = await self.http.request(
-                    "POST",
-                    f"{self.settings.bfl_base_url}/v1/{spec.extra['path']}",
-                    provider=self.name,
-                    headers={"x-key": key},
-                    json=body,
-                )
-                return parse_submit(resp, [key])
-
-            submitted = await submit_once(journal, self.name, submit)
-            await journal.save(submitted.state())
+            submitted = await self._submit(task, spec, key, journal)
         result = await self._poll(submitted, key)
         image = await self._download(result)
         usage = None if submitted.cost_credits is None else {"cost_credits": submitted.cost_credits}
         return ProviderResult(images=[image], usage=usage)
 
+    # Submission and each poll run in frames of their own: a generation waits in `_poll` for
+    # seconds to minutes, thousands at once, and must not hold the request body (input images
+    # as base64) or the last poll's answer (headers, body) all that time.
+
+    async def _submit(
+        self, task: ImageTask, spec: ModelSpec, key: str, journal: CallJournal
+    ) -> Submitted:
+        body = to_vendor(task, spec)
+        if task.mask is not None:
+            body["mask"] = await asyncio.to_thread(openai_mask_to_bfl, task.mask.data)
+
+        async def submit() -> Submitted:
+            resp = await self.http.request(
+                "POST",
+                f"{self.settings.bfl_base_url}/v1/{spec.extra['path']}",
+                provider=self.name,
+                headers={"x-key": key},
+                json=body,
+            )
+            return parse_submit(resp, [key])
+
+        submitted = await submit_once(journal, self.name, submit)
+        await journal.save(submitted.state())
+        return submitted
+
     async def _poll(self, submitted: Submitted, key: str) -> dict[str, Any]:
         url = submitted.polling_url
         if url is None or not self.trusted(url):
             url = f"{self.settings.bfl_base_url}/v1/get_result?id={quote(submitted.task_id)}"
-        started = time.monotonic()
-        deadline = started + self.settings.bfl_poll_timeout_seconds
+        deadline = time.monotonic() + self.settings.bfl_poll_timeout_seconds
         interval = self.settings.bfl_poll_initial_seconds
         not_found = 0
         while True:
@@ -161,17 +170,7 @@ class BFLProvider(Provider):
                     provider=self.name,
                 )
             interval = min(interval * 1.5, self.settings.bfl_poll_max_interval_seconds)
-            try:
-                resp = await self.http.request(
-                    "GET",
-                    url,
-                    provider=self.name,
-                    headers={"x-key": key},
-                    deadline=deadline - time.monotonic(),
-                )
-            except (UpstreamError, UpstreamTimeout):
-                continue  # a poll is free: try again until the deadline
-            outcome = parse_poll(resp, submitted.task_id, [key])
+            outcome, hint = await self._poll_once(url, submitted.task_id, key, deadline)
             if isinstance(outcome, dict):
                 return outcome
             if outcome == NOT_FOUND:
@@ -182,13 +181,26 @@ class BFLProvider(Provider):
                         provider=self.name,
                         code="task_not_found",
                     )
-                continue
-            if outcome == PENDING:
-                hint = retry_after_seconds(resp.headers)
-                if hint is not None:
-                    interval = max(
-                        interval, min(hint, self.settings.bfl_poll_max_interval_seconds * 5)
-                    )
+            elif hint is not None:
+                interval = max(interval, min(hint, self.settings.bfl_poll_max_interval_seconds * 5))
+
+    async def _poll_once(
+        self, url: str, task_id: str, key: str, deadline: float
+    ) -> tuple[str | dict[str, Any], float | None]:
+        """PENDING, NOT_FOUND or the result (see `parse_poll`), and a pending answer's
+        Retry-After in seconds."""
+        try:
+            resp = await self.http.request(
+                "GET",
+                url,
+                provider=self.name,
+                headers={"x-key": key},
+                deadline=deadline - time.monotonic(),
+            )
+        except (UpstreamError, UpstreamTimeout):
+            return PENDING, None  # a poll is free: try again until the deadline
+        outcome = parse_poll(resp, task_id, [key])
+        return outcome, retry_after_seconds(resp.headers) if outcome == PENDING else None
 
     async def _download(self, result: dict[str, Any]) -> GeneratedImage:
         sample = result.get("sample")

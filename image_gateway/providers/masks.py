@@ -6,12 +6,12 @@ from __future__ import annotations
 import base64
 import io
 
-from PIL import Image
-
 from ..errors import InvalidRequest
 
 
 def openai_mask_to_bfl(data: bytes) -> str:
+    from PIL import Image  # only edits with a mask need Pillow here
+
     try:
         with Image.open(io.BytesIO(data)) as mask:
             if mask.mode in ("RGBA", "LA") or "transparency" in mask.info:

@@ -4,12 +4,15 @@ PostgreSQL), URL handling, and the key/usage/budget stores' SQL behaving the sam
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import inspect
+from alembic import command
+from sqlalchemy import Connection, inspect, text
 
 from image_gateway.auth import hash_key
 from image_gateway.errors import BudgetExceeded
@@ -17,7 +20,13 @@ from image_gateway.keys import NewKey
 from image_gateway.store.budget import BudgetStore
 from image_gateway.store.engine import Database
 from image_gateway.store.keys import KeyStore, utcnow
-from image_gateway.store.migrate import current_revision, head_revision, upgrade
+from image_gateway.store.migrate import (
+    HEAD,
+    alembic_config,
+    current_revision,
+    head_revision,
+    upgrade,
+)
 from image_gateway.store.urls import normalize_database_url, redact_database_url
 from image_gateway.store.usage import UsageQuery, UsageStore
 from tests.admin_helpers import ADMIN_TEST_KEY, create_key
@@ -84,6 +93,100 @@ def test_concurrent_migrations_apply_once(database_url: str) -> None:
                 await db.close()
 
     asyncio.run(run())
+
+
+def test_head_is_the_newest_migration() -> None:
+    assert HEAD == head_revision()
+
+
+def _schema(conn: Connection) -> dict[str, Any]:
+    """Everything a migration can define, per table, as the database reports it."""
+    insp = inspect(conn)
+
+    def norm(items: list[Any]) -> list[str]:
+        return sorted(repr(sorted(item.items())) for item in items)
+
+    schema: dict[str, Any] = {}
+    for table in sorted(insp.get_table_names()):
+        columns = [{**c, "type": repr(c["type"])} for c in insp.get_columns(table)]
+        schema[table] = {
+            "columns": norm(columns),
+            "primary_key": insp.get_pk_constraint(table),
+            "foreign_keys": norm(insp.get_foreign_keys(table)),
+            "indexes": norm(insp.get_indexes(table)),
+            "unique": norm(insp.get_unique_constraints(table)),
+        }
+    schema["versions"] = conn.execute(text("SELECT version_num FROM alembic_version")).all()
+    return schema
+
+
+def _alembic_upgrade(connection: Connection, revision: str) -> None:
+    config = alembic_config()
+    config.attributes["connection"] = connection
+    command.upgrade(config, revision)
+
+
+def test_a_new_database_gets_the_schema_the_migrations_build(
+    database_url: str, tmp_path: Path, fresh_postgres: Callable[[], str]
+) -> None:
+    """`upgrade()` builds an empty database from tables.py and stamps it; the migrations must
+    arrive at the very same schema (columns, types, defaults, keys, indexes, constraints)."""
+    if database_url.startswith("sqlite"):
+        other_url = f"sqlite+aiosqlite:///{tmp_path}/migrated.db"
+    else:
+        other_url = fresh_postgres()
+
+    async def run() -> None:
+        built, migrated = Database(database_url), Database(other_url)
+        try:
+            await upgrade(built)
+            migrated.prepare()
+            async with migrated.write() as conn:
+                await conn.run_sync(_alembic_upgrade, "head")
+            async with built.read() as a, migrated.read() as b:
+                assert await a.run_sync(_schema) == await b.run_sync(_schema)
+        finally:
+            await built.close()
+            await migrated.close()
+
+    asyncio.run(run())
+
+
+def test_an_older_database_is_migrated_with_alembic(database_url: str) -> None:
+    async def run() -> None:
+        db = Database(database_url)
+        try:
+            db.prepare()
+            async with db.write() as conn:
+                await conn.run_sync(_alembic_upgrade, "0001")
+            assert await current_revision(db) == "0001"
+            await upgrade(db)
+            assert await current_revision(db) == HEAD
+            async with db.read() as conn:
+                tables = await conn.run_sync(lambda c: set(inspect(c).get_table_names()))
+            assert "jobs" in tables
+        finally:
+            await db.close()
+
+    asyncio.run(run())
+
+
+def test_start_up_imports_alembic_only_to_apply_a_revision(tmp_path: Path) -> None:
+    """Alembic costs ~0.1 s and ~12 MB: neither a new database nor one at head needs it."""
+    code = (
+        "import asyncio, sys\n"
+        "from image_gateway.store.engine import Database\n"
+        "from image_gateway.store.migrate import upgrade\n"
+        "async def main():\n"
+        f"    db = Database('sqlite+aiosqlite:///{tmp_path}/gateway.db')\n"
+        "    await upgrade(db)\n"
+        "    await upgrade(db)\n"
+        "    await db.close()\n"
+        "asyncio.run(main())\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('alembic', 'mako')))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
 
 
 def test_stores_on_each_database(database_url: str) -> None:

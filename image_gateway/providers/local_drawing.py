@@ -1,0 +1,94 @@
+"""The `local` provider's drawing (Pillow): a gradient, shapes and a label saying what it is,
+deterministic for a prompt and seed; for edits, blended into the input image."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import random
+
+from PIL import Image, ImageDraw
+
+from ..errors import InvalidRequest
+from ..schemas import MIME_BY_FORMAT, GeneratedImage, ImageTask
+
+
+def base_seed(task: ImageTask) -> int:
+    if task.seed is not None:
+        return task.seed
+    digest = hashlib.sha256(task.prompt.encode("utf-8", "surrogatepass")).digest()
+    return int.from_bytes(digest[:4], "big")
+
+
+def render_all(task: ImageTask, default_format: str, size: tuple[int, int]) -> list[GeneratedImage]:
+    fmt = task.output_format or default_format
+    seed0 = base_seed(task)
+    transparent = task.background == "transparent" and fmt in ("png", "webp")
+    out = []
+    for i in range(task.n):
+        seed = (seed0 + i) % 2**32
+        picture = draw(task.prompt, seed, size, transparent)
+        if task.images:
+            picture = blend_into(picture, task)
+        out.append(
+            GeneratedImage(
+                encode(picture, fmt, task.output_compression), MIME_BY_FORMAT[fmt], seed=seed
+            )
+        )
+    return out
+
+
+def draw(prompt: str, seed: int, size: tuple[int, int], transparent: bool) -> Image.Image:
+    rng = random.Random(seed)  # noqa: S311 - deterministic art, not security
+    width, height = size
+    top = tuple(rng.randrange(256) for _ in range(3))
+    bottom = tuple(rng.randrange(256) for _ in range(3))
+    gradient = Image.linear_gradient("L").resize(size)
+    image = Image.composite(
+        Image.new("RGB", size, bottom), Image.new("RGB", size, top), gradient
+    ).convert("RGBA")
+    if transparent:
+        image.putalpha(0)
+    layer = ImageDraw.Draw(image, "RGBA")
+    for _ in range(6 + rng.randrange(6)):
+        x0, y0 = rng.randrange(width), rng.randrange(height)
+        radius = rng.randrange(max(4, min(size) // 16), max(8, min(size) // 3))
+        fill = (*(rng.randrange(256) for _ in range(3)), 170)
+        box = (x0 - radius, y0 - radius, x0 + radius, y0 + radius)
+        if rng.random() < 0.5:
+            layer.ellipse(box, fill=fill)
+        else:
+            layer.rectangle(box, fill=fill)
+    label = f"local renderer - not an AI model\nseed {seed}\n{prompt[:60]}"
+    layer.multiline_text(
+        (8, 8), label, fill=(255, 255, 255, 255), stroke_width=1, stroke_fill=(0, 0, 0, 255)
+    )
+    return image
+
+
+def blend_into(picture: Image.Image, task: ImageTask) -> Image.Image:
+    try:
+        with Image.open(io.BytesIO(task.images[0].data)) as source:
+            base = source.convert("RGBA").resize(picture.size)
+        mask = None
+        if task.mask is not None:
+            with Image.open(io.BytesIO(task.mask.data)) as mask_image:
+                # OpenAI convention: fully transparent mask pixels mark the region to edit.
+                alpha = mask_image.convert("RGBA").getchannel("A").resize(picture.size)
+                mask = alpha.point(lambda a: 255 if a == 0 else 0)
+    except (OSError, ValueError):
+        raise InvalidRequest("an input image could not be decoded", param="image") from None
+    if mask is None:
+        return Image.blend(base, picture, 0.5)
+    return Image.composite(picture, base, mask)
+
+
+def encode(image: Image.Image, fmt: str, compression: int | None) -> bytes:
+    buffer = io.BytesIO()
+    if fmt == "jpeg":
+        image.convert("RGB").save(buffer, "JPEG", quality=compression or 90)
+    elif fmt == "webp":
+        image.save(buffer, "WEBP", quality=compression or 90)
+    else:
+        image.save(buffer, "PNG", compress_level=1)
+    return buffer.getvalue()

@@ -38,17 +38,21 @@ def _overhead(res: dict[str, Any]) -> list[str]:
                 _num(r["p99_ms"], 2),
                 _num(a.get("p50_ms"), 2),
                 _num(a.get("p99_ms"), 2),
+                _num(r.get("cpu_us_per_req"), 0),
                 _num(r["errors"]),
             ]
         )
-    head = ["target", "c", "req/s", "p50 ms", "p99 ms", "added p50 ms", "added p99 ms", "errors"]
+    head = ["target", "c", "req/s", "p50 ms", "p99 ms", "added p50 ms", "added p99 ms"]
+    head += ["server CPU µs/req", "errors"]
     out = [
         "## 1. Overhead",
         "",
         f"Upstream payload `{res['payload']}`; load generator `{res['loadgen']}`; medians of "
         f"{res['rounds']} interleaved rounds of {res['duration_s']:g} s per cell; gateway log "
         f"levels {', '.join(res['log_levels'])} (the first is the plain `gateway` row). "
-        "Added latency = (target − direct), paired per round.",
+        "Added latency = (target − direct), paired per round. Server CPU µs/req: CPU time of "
+        "the process(es) serving the target (for direct: the upstream) over the requests of "
+        "the cell; it hardly moves with other load, unlike req/s.",
         "",
         *_table(head, rows),
         "",

@@ -11,7 +11,7 @@ from ..procs import Server, http_status
 from ..stack import Context
 from ..stats import median
 
-ROW_FIELDS = ("rps", "p50_ms", "p90_ms", "p99_ms", "mean_ms", "mb_per_s")
+ROW_FIELDS = ("rps", "p50_ms", "p90_ms", "p99_ms", "mean_ms", "mb_per_s", "cpu_us_per_req")
 
 
 def answers_ok(target: Target, timeout: float = 60.0) -> int | None:
@@ -22,10 +22,18 @@ def answers_ok(target: Target, timeout: float = 60.0) -> int | None:
 
 
 def interleaved(
-    ctx: Context, targets: list[Target], concurrencies: list[int], duration: float
+    ctx: Context,
+    targets: list[Target],
+    concurrencies: list[int],
+    duration: float,
+    servers: dict[str, Server] | None = None,
 ) -> dict[str, dict[int, list[dict[str, Any]]]]:
     """Every (target, concurrency) cell once per round; the target order rotates each round so
-    that no target always runs first (right after another one heated the machine)."""
+    that no target always runs first (right after another one heated the machine).
+
+    With `servers` (target label -> the process that serves it), each cell also records that
+    process's CPU time per request (`cpu_us_per_req`): unlike req/s, it hardly moves when
+    something else loads the machine, so it compares versions of the gateway reliably."""
     runs: dict[str, dict[int, list[dict[str, Any]]]] = {
         t.label: {c: [] for c in concurrencies} for t in targets
     }
@@ -36,7 +44,12 @@ def interleaved(
         for concurrency in concurrencies:
             shift = round_no % len(targets)
             for target in targets[shift:] + targets[:shift]:
+                server = (servers or {}).get(target.label)
+                cpu_before = server.cpu_seconds() if server is not None else 0.0
                 result = _run(ctx, target, concurrency, duration)
+                if server is not None and result.get("requests"):
+                    spent = server.cpu_seconds() - cpu_before
+                    result["cpu_us_per_req"] = spent * 1e6 / result["requests"]
                 result["round"] = round_no
                 runs[target.label][concurrency].append(result)
                 print(

@@ -60,7 +60,8 @@ def run(ctx: Context) -> dict[str, Any]:
                 ctx.note(f"LiteLLM skipped: a test request answered {status}, not 200")
             else:
                 raise RuntimeError(f"{target.label} answered {status} to a test request")
-        runs = interleaved(ctx, checked, ctx.concurrency, ctx.duration)
+        servers = {target.label: server for target, server in pairs}
+        runs = interleaved(ctx, checked, ctx.concurrency, ctx.duration, servers)
         metrics = server_metrics([server for _, server in pairs])
     rows = []
     for target in checked:

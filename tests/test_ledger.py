@@ -51,7 +51,11 @@ def test_rows_are_batched_and_flushed_on_close(tmp_path: Path) -> None:
         writer.start()
         for i in range(120):
             writer.submit(_row(i))
-        await asyncio.sleep(0.1)  # full batches go at once, without waiting 30 s
+        # Full batches go at once, without waiting the 30 s flush interval (a slow disk may
+        # take a while for the two commits, hence a bounded wait rather than a fixed sleep).
+        async with asyncio.timeout(10):
+            while len(batches) < 2:
+                await asyncio.sleep(0.01)
         assert batches[:2] == [50, 50]
         await writer.close()  # the rest is flushed, not lost
         assert sum(batches) == 120 and writer.written == 120 and writer.dropped == 0

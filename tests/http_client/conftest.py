@@ -121,6 +121,14 @@ async def client() -> AsyncIterator[UpstreamClient]:
     await c.close()
 
 
+async def until(probe: Callable[[], bool], timeout: float = 5.0) -> None:
+    """Wait, bounded, for a state the loop reaches by itself (an EOF handled, a connection
+    closed): a fixed sleep would flake when the machine is busy."""
+    async with asyncio.timeout(timeout):
+        while not probe():
+            await asyncio.sleep(0.005)
+
+
 def reply(body: bytes = b"{}", status: str = "200 OK", headers: tuple[str, ...] = ()) -> Handler:
     """A handler answering every request with one Content-Length response."""
     raw = "".join(f"{h}\r\n" for h in headers).encode()

@@ -11,7 +11,7 @@ import pytest
 
 from image_gateway.errors import UpstreamError, UpstreamTimeout
 from image_gateway.http_client import UpstreamClient
-from tests.http_client.conftest import Received, raw_reply, reset
+from tests.http_client.conftest import Received, raw_reply, reset, until
 
 JSON = {"prompt": "a fox"}
 
@@ -169,8 +169,7 @@ async def test_a_malformed_response_is_an_upstream_error(
         assert "malformed" in err.message
     else:  # bytes after a complete response: the response stands, the connection does not
         assert resp.body == b"ok"
-        await asyncio.sleep(0.05)
-    assert quick.pool_stats() == {"in_use": 0, "idle": 0}
+    await until(lambda: quick.pool_stats() == {"in_use": 0, "idle": 0})
 
 
 async def test_messages_never_carry_the_url_or_headers(quick: UpstreamClient) -> None:

@@ -12,7 +12,7 @@ import pytest
 from image_gateway import http_pool
 from image_gateway.errors import UpstreamError, UpstreamTimeout
 from image_gateway.http_client import UpstreamClient
-from tests.http_client.conftest import Received, reply
+from tests.http_client.conftest import Received, reply, until
 
 
 @pytest.fixture
@@ -52,8 +52,7 @@ async def test_waiting_for_a_connection_counts_within_the_deadline(
 ) -> None:
     server = await script(slow(0.5))
     first = asyncio.ensure_future(single.request("GET", server.url, provider="p"))
-    await asyncio.sleep(0.05)
-    assert single.pool_stats() == {"in_use": 1, "idle": 0}
+    await until(lambda: single.pool_stats() == {"in_use": 1, "idle": 0})
     with pytest.raises(UpstreamTimeout):
         await single.request("GET", server.url, provider="p", deadline=0.1)
     assert (await first).body == b"ok"
@@ -67,8 +66,7 @@ async def test_a_full_pool_closes_an_idle_connection_of_another_origin(
     assert (await single.request("GET", a.url, provider="p")).body == b"a"
     assert (await single.request("GET", b.url, provider="p")).body == b"b"
     assert single.pool_stats() == {"in_use": 0, "idle": 1}
-    await asyncio.sleep(0.05)
-    assert a.open_connections == 0 and b.open_connections == 1
+    await until(lambda: a.open_connections == 0 and b.open_connections == 1)
 
 
 async def test_idle_connections_expire(
@@ -78,8 +76,7 @@ async def test_idle_connections_expire(
     server = await script(reply())
     await client.request("GET", server.url, provider="p")
     assert client.pool_stats()["idle"] == 1
-    await asyncio.sleep(0.3)
-    assert client.pool_stats()["idle"] == 0 and server.open_connections == 0
+    await until(lambda: client.pool_stats()["idle"] == 0 and server.open_connections == 0)
 
 
 async def test_a_pooled_connection_the_server_closed_is_not_used(
@@ -96,8 +93,8 @@ async def test_a_pooled_connection_the_server_closed_is_not_used(
     server = await script(answer_then_hang_up)
     for _ in range(3):
         assert (await client.request("POST", server.url, provider="p", json={})).body == b"ok"
-        await asyncio.sleep(0.1)
-        assert client.pool_stats() == {"in_use": 0, "idle": 0}  # dropped when the EOF came
+        # dropped when the EOF came
+        await until(lambda: client.pool_stats() == {"in_use": 0, "idle": 0})
     assert server.connections == 3 and len(server.requests) == 3
 
 
@@ -127,8 +124,7 @@ async def test_an_abandoned_exchange_closes_its_connection(script, client: Upstr
     with pytest.raises(asyncio.CancelledError):
         await call
     assert client.pool_stats() == {"in_use": 0, "idle": 0}
-    await asyncio.sleep(0.05)
-    assert server.open_connections == 0
+    await until(lambda: server.open_connections == 0)
 
 
 async def test_close_closes_every_connection(script) -> None:
@@ -139,12 +135,10 @@ async def test_close_closes_every_connection(script) -> None:
     idle, busy = await script(reply()), await script(slow(5))
     await client.request("GET", idle.url, provider="p")
     call = asyncio.ensure_future(client.request("POST", busy.url, provider="p", json={}))
-    await asyncio.sleep(0.05)
-    assert client.pool_stats() == {"in_use": 1, "idle": 1}
+    await until(lambda: client.pool_stats() == {"in_use": 1, "idle": 1})
     await client.close()
     with pytest.raises(UpstreamError) as caught:
         await call
     assert caught.value.billed_unknown
-    await asyncio.sleep(0.05)
-    assert idle.open_connections == 0 and busy.open_connections == 0
+    await until(lambda: idle.open_connections == 0 and busy.open_connections == 0)
     assert not client.started and client.pool_stats() == {"in_use": 0, "idle": 0}

@@ -26,7 +26,7 @@ from .fetch import ImageFetcher
 from .http_client import UpstreamClient
 from .jobs.runtime import Jobs
 from .logs import configure_logging
-from .metrics import Metrics, MetricsMiddleware
+from .metrics import Metrics
 from .middleware import BodyLimitMiddleware, RequestContextMiddleware
 from .persistence import Persistence
 from .providers.registry import PROVIDER_CLASSES
@@ -128,9 +128,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     _install_error_handlers(app)
     _register_schema(app, GenerationBody)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)
-    if settings.metrics_enabled:
-        app.add_middleware(MetricsMiddleware, metrics=metrics)
-    app.add_middleware(RequestContextMiddleware, metrics=metrics)
+    app.add_middleware(RequestContextMiddleware, metrics=metrics, count=settings.metrics_enabled)
     app.lane = FastLane(
         dispatcher,
         metrics,

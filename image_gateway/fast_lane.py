@@ -18,7 +18,7 @@ import time
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from starlette.requests import ClientDisconnect
-from starlette.types import Message, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
 from .api.deps import authenticate, public_base_url
 from .api.images import generate
@@ -27,10 +27,10 @@ from .error_responses import gateway_error_response, unexpected_error_response
 from .errors import GatewayError
 from .metrics import Metrics
 from .middleware import (
-    add_request_id,
+    Answer,
     assign_request_id,
     declared_too_large,
-    log_access,
+    finished,
     read_body,
     send_413,
 )
@@ -49,35 +49,26 @@ class FastLane:
         self.count = count  # METRICS_ENABLED
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        request_id = assign_request_id(scope)
         started = time.perf_counter()
-        status = 500  # as in the middleware: an answer that never started is logged as a 500
-
-        async def send_with_id(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                add_request_id(message, request_id)
-            await send(message)
-
+        answer = Answer(send, assign_request_id(scope))
+        status: int | None = None  # None: the one the answer started with
         try:
             if declared_too_large(scope, self.max_bytes):
-                await send_413(scope, send_with_id, self.max_bytes)
+                await send_413(scope, answer, self.max_bytes)
                 return
             try:
                 response = await self._answer(scope, receive)
             except GatewayError as err:
-                response = gateway_error_response(err, request_id, self.metrics)
+                response = gateway_error_response(err, answer.request_id, self.metrics)
             except ClientDisconnect:
                 status = CLIENT_CLOSED
                 return
             except Exception as exc:
-                response = unexpected_error_response(exc, request_id, self.metrics)
-            await response(scope, receive, send_with_id)
+                response = unexpected_error_response(exc, answer.request_id, self.metrics)
+            await response(scope, receive, answer)
         finally:
-            if self.count:
-                self.metrics.observe_request(ROUTE, status, time.perf_counter() - started)
-            log_access(scope, status, started)
+            metrics = self.metrics if self.count else None
+            finished(scope, status or answer.status, started, metrics, ROUTE)
 
     async def _answer(self, scope: Scope, receive: Receive) -> Response:
         request = Request(scope, receive)

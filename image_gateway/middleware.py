@@ -1,4 +1,4 @@
-"""Pure-ASGI middleware: request context (id, timing, access log) and the request body limit."""
+"""Pure-ASGI middleware: request context (id, metrics, timing, access log) and the body limit."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from .error_responses import unexpected_error_response
 from .errors import PayloadTooLarge, error_body
 from .ids import unique_id
-from .metrics import Metrics
+from .metrics import Metrics, route_label
 
 REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 access_log = logging.getLogger("image_gateway.access")
@@ -23,37 +23,59 @@ access_log = logging.getLogger("image_gateway.access")
 class RequestContextMiddleware:
     """Gives every request an id (the client's `X-Request-ID` when it is sane), returns it as a
     response header, answers an unexpected exception with a clean 500 (that carries the id as
-    well), and writes one access-log line per request."""
+    well), counts and times the request by route template (with `count`, METRICS_ENABLED), and
+    writes one access-log line per request."""
 
-    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+    def __init__(self, app: ASGIApp, metrics: Metrics, count: bool) -> None:
         self.app = app
         self.metrics = metrics
+        self.count = count
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = assign_request_id(scope)
         started = time.perf_counter()
-        status = 500
-        answering = False
-
-        async def send_with_id(message: Message) -> None:
-            nonlocal status, answering
-            if message["type"] == "http.response.start":
-                status, answering = message["status"], True
-                add_request_id(message, request_id)
-            await send(message)
-
+        answer = Answer(send, assign_request_id(scope))
         try:
-            await self.app(scope, receive, send_with_id)
+            await self.app(scope, receive, answer)
         except Exception as exc:
-            if answering:  # too late for an error answer: the server closes the connection
+            if answer.started:  # too late for an error answer: the server closes the connection
                 raise
-            response = unexpected_error_response(exc, request_id, self.metrics)
-            await response(scope, receive, send_with_id)
+            response = unexpected_error_response(exc, answer.request_id, self.metrics)
+            await response(scope, receive, answer)
         finally:
-            log_access(scope, status, started)
+            finished(scope, answer.status, started, self.metrics if self.count else None)
+
+
+class Answer:
+    """The `send` a request's handler gets: echoes the request id on `http.response.start` and
+    remembers the status (500 until an answer starts: a request that ends without one is
+    recorded as a 500)."""
+
+    __slots__ = ("request_id", "send", "started", "status")
+
+    def __init__(self, send: Send, request_id: str) -> None:
+        self.send = send
+        self.request_id = request_id
+        self.status = 500
+        self.started = False
+
+    async def __call__(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.status, self.started = message["status"], True
+            add_request_id(message, self.request_id)
+        await self.send(message)
+
+
+def finished(
+    scope: Scope, status: int, started: float, metrics: Metrics | None, route: str | None = None
+) -> None:
+    """A request is over: count and time it by route template (`route`, else the one the
+    router matched) when `metrics` is given, and write its access-log line."""
+    if metrics is not None:
+        metrics.observe_request(route or route_label(scope), status, time.perf_counter() - started)
+    log_access(scope, status, started)
 
 
 def assign_request_id(scope: Scope) -> str:

@@ -12,9 +12,9 @@ import re
 import secrets
 from collections.abc import Mapping
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from .api.validation import invalid_request_from
+from .api.validation import validate_object
 from .auth import SCOPES, hash_key
 from .errors import InvalidRequest
 from .providers.base import Provider
@@ -59,12 +59,7 @@ class NewKey(BaseModel):
 
 
 def parse_new_key(raw: object) -> NewKey:
-    if not isinstance(raw, dict):
-        raise InvalidRequest("the body must be a JSON object")
-    try:
-        return NewKey.model_validate(raw)
-    except ValidationError as exc:
-        raise invalid_request_from(exc) from None
+    return validate_object(NewKey, raw)
 
 
 def check_catalogue(new: NewKey, providers: Mapping[str, Provider]) -> NewKey:

@@ -7,7 +7,6 @@ from typing import Any
 import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
 from ..auth import Client
@@ -17,7 +16,7 @@ from ..fetch import ImageFetcher, load_all
 from ..schemas import GenerationBody, ImagesResponse, InputImage
 from .deps import BaseUrlDep, ClientDep, DispatcherDep, FetcherDep
 from .jobs import answer
-from .validation import invalid_request_from
+from .validation import validate_object
 
 router = APIRouter(prefix="/v1/images", tags=["images"])
 
@@ -27,12 +26,7 @@ MAX_FIELD_BYTES = 1024 * 1024
 
 
 def _validate(raw: Any) -> GenerationBody:
-    if not isinstance(raw, dict):
-        raise InvalidRequest("the body must be a JSON object")
-    try:
-        return GenerationBody.model_validate(raw)
-    except ValidationError as exc:
-        raise invalid_request_from(exc) from None
+    return validate_object(GenerationBody, raw)
 
 
 @router.post(

@@ -2,9 +2,23 @@
 
 from __future__ import annotations
 
-from pydantic import ValidationError
+from typing import TypeVar
+
+from pydantic import BaseModel, ValidationError
 
 from ..errors import InvalidRequest
+
+Model = TypeVar("Model", bound=BaseModel)
+
+
+def validate_object(model: type[Model], raw: object) -> Model:
+    """A parsed JSON body as `model`: 400 when it is not an object or does not validate."""
+    if not isinstance(raw, dict):
+        raise InvalidRequest("the body must be a JSON object")
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        raise invalid_request_from(exc) from None
 
 
 def invalid_request_from(exc: ValidationError) -> InvalidRequest:

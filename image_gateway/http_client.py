@@ -29,6 +29,7 @@ import secrets
 import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -93,21 +94,19 @@ class UpstreamClient:
         max_response_bytes: int,
         ssl_context: ssl.SSLContext | None = None,  # None: the system's CAs (tests pass theirs)
     ) -> None:
-        self._connect_timeout = connect_timeout
-        self._read_timeout = read_timeout
-        self._max_connections = max_connections
-        self._max_response_bytes = max_response_bytes
-        self._ssl_context = ssl_context
+        # The pool needs the running event loop: it is made in `start()`, from these settings.
+        self._new_pool = partial(
+            Pool,
+            connect_timeout=connect_timeout,
+            read_timeout=read_timeout,
+            max_connections=max_connections,
+            max_response_bytes=max_response_bytes,
+            ssl_context=ssl_context,
+        )
         self._pool: Pool | None = None
 
     async def start(self) -> None:
-        self._pool = Pool(
-            connect_timeout=self._connect_timeout,
-            read_timeout=self._read_timeout,
-            max_connections=self._max_connections,
-            max_response_bytes=self._max_response_bytes,
-            ssl_context=self._ssl_context,
-        )
+        self._pool = self._new_pool()
 
     @property
     def started(self) -> bool:

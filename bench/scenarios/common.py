@@ -21,6 +21,21 @@ def answers_ok(target: Target, timeout: float = 60.0) -> int | None:
     return http_status("POST", parts.port or 80, parts.path, target.body, headers, timeout=timeout)
 
 
+def answering(ctx: Context, targets: list[Target], where: str = "") -> list[Target]:
+    """The targets that answer a test request with 200. LiteLLM may fail to (it is skipped,
+    with a note); any other target stops the run."""
+    checked = []
+    for target in targets:
+        status = answers_ok(target)
+        if status == 200:
+            checked.append(target)
+        elif target.label == "litellm":
+            ctx.note(f"LiteLLM skipped{where}: a test request answered {status}, not 200")
+        else:
+            raise RuntimeError(f"{target.label} answered {status} to a test request")
+    return checked
+
+
 def interleaved(
     ctx: Context,
     targets: list[Target],

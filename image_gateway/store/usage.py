@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, func, insert, select
+from sqlalchemy.engine import Dialect
 
 from .engine import Database
 from .keys import MICROS
@@ -38,11 +40,16 @@ class UsageQuery:
 class UsageStore:
     def __init__(self, db: Database) -> None:
         self.db = db
+        self._bulk: _BulkInsert | None = None
 
     async def insert_many(self, rows: list[dict[str, Any]]) -> None:
+        """Insert ledger rows (dicts of the table's columns but `id`) in one transaction."""
         if rows:
             async with self.db.write() as conn:
-                await conn.execute(insert(usage), rows)
+                bulk = self._bulk
+                if bulk is None or bulk.dialect is not conn.dialect:
+                    bulk = self._bulk = _BulkInsert(conn.dialect)
+                await conn.exec_driver_sql(bulk.sql, [bulk.params(row) for row in rows])
 
     async def aggregate(self, q: UsageQuery) -> tuple[list[dict[str, Any]], dict[str, Any], bool]:
         """(rows, totals, truncated) for the query; every filter is a bound parameter."""
@@ -118,3 +125,34 @@ def _shape(row: dict[str, Any]) -> dict[str, Any]:
 
 
 _MEASURE_NAMES = {"requests", "succeeded", "images", "cost_micros", "unpriced"}
+
+
+class _BulkInsert:
+    """The ledger's INSERT, compiled once for a dialect, and each row's driver parameters.
+
+    The driver's own executemany takes the rows: SQLAlchemy's per-row parameter handling for
+    `execute(insert(usage), rows)` cost as much CPU again as SQLite's insert itself (48 against
+    22 µs a row, with the table's indexes), on the event loop's thread. Each column's bind
+    processor (SQLite's DATETIME to text, for one) still applies, as SQLAlchemy would apply it.
+    """
+
+    def __init__(self, dialect: Dialect) -> None:
+        self.dialect = dialect
+        columns = [c for c in usage.columns if c.name != "id"]
+        compiled = insert(usage).compile(dialect=dialect, column_keys=[c.name for c in columns])
+        self.sql = str(compiled)
+        names = list(compiled.positiontup or ()) if compiled.positional else []
+        by_name = {c.name: c for c in columns}
+        self.names = names or [c.name for c in columns]
+        self.convert: list[tuple[int, Callable[[Any], Any]]] = []
+        for index, name in enumerate(self.names):
+            process = dialect.type_descriptor(by_name[name].type).bind_processor(dialect)
+            if process is not None:
+                self.convert.append((index, process))
+        self.positional = bool(names)
+
+    def params(self, row: dict[str, Any]) -> tuple[Any, ...] | dict[str, Any]:
+        values = [row[name] for name in self.names]
+        for index, process in self.convert:
+            values[index] = process(values[index])
+        return tuple(values) if self.positional else dict(zip(self.names, values, strict=True))

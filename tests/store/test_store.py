@@ -17,6 +17,7 @@ from sqlalchemy import Connection, inspect, text
 from image_gateway.auth import hash_key
 from image_gateway.errors import BudgetExceeded
 from image_gateway.keys import NewKey
+from image_gateway.store import tables
 from image_gateway.store.budget import BudgetStore
 from image_gateway.store.engine import Database
 from image_gateway.store.keys import KeyStore, utcnow
@@ -249,6 +250,68 @@ def test_stores_on_each_database(database_url: str) -> None:
             assert revoked is not None and revoked.revoked_at is not None
             assert await keys.find_client(hash_key(text)) is None
             assert await keys.revoke("key_0000000000000000") is None
+        finally:
+            await db.close()
+
+    asyncio.run(run())
+
+
+def test_bulk_ledger_rows_read_back_as_sqlalchemy_writes_them(database_url: str) -> None:
+    """`insert_many` hands rows to the driver's executemany itself; every column, the
+    timestamp's text form on SQLite included, must equal a row SQLAlchemy inserted."""
+
+    async def run() -> None:
+        db = Database(database_url)
+        db.prepare()
+        try:
+            await upgrade(db)
+            created = utcnow()  # microseconds, and none: both text forms on SQLite
+            rows: list[dict[str, Any]] = [
+                {
+                    "created_at": created.replace(microsecond=micro),
+                    "day": created.strftime("%Y-%m-%d"),
+                    "request_id": f"req_{micro}",
+                    "key_id": None,
+                    "key_name": "env-1",
+                    "user_id": "o'brien; --",
+                    "provider": "openai",
+                    "model": "gpt-image-1",
+                    "status": "failed",
+                    "error_code": "timeout",
+                    "images": 0,
+                    "size": "1024x1024",
+                    "quality": None,
+                    "latency_ms": 0.25,
+                    "cost_micros": None,
+                }
+                for micro in (0, 123_456)
+            ]
+            usage = UsageStore(db)
+            await usage.insert_many(rows)
+            async with db.write() as conn:
+                await conn.execute(
+                    tables.usage.insert(),
+                    [{**r, "request_id": r["request_id"] + "-orm"} for r in rows],
+                )
+            async with db.read() as conn:
+                raw = (
+                    (await conn.execute(text("SELECT * FROM usage ORDER BY request_id")))
+                    .mappings()
+                    .all()
+                )
+                typed = (
+                    (await conn.execute(tables.usage.select().order_by(tables.usage.c.request_id)))
+                    .mappings()
+                    .all()
+                )
+            bulk, orm = [dict(r) for r in raw[0::2]], [dict(r) for r in raw[1::2]]
+            for ours, theirs in zip(bulk, orm, strict=True):
+                ours.pop("id"), theirs.pop("id")
+                theirs["request_id"] = theirs["request_id"].removesuffix("-orm")
+                assert ours == theirs
+            assert [r["created_at"] for r in typed[0::2]] == [r["created_at"] for r in rows]
+            _, totals, _ = await usage.aggregate(UsageQuery())
+            assert totals["requests"] == 4 and totals["unpriced_requests"] == 4
         finally:
             await db.close()
 

@@ -89,18 +89,18 @@ class KeyChecker:
     """The `GATEWAY_API_KEYS` part on its own (synchronous, no I/O)."""
 
     def __init__(self, keys: list[str]) -> None:
-        self._hashes = [(f"key-{i + 1}", _digest(key)) for i, key in enumerate(keys)]
+        self._hashes = [(Client(f"key-{i + 1}"), _digest(key)) for i, key in enumerate(keys)]
 
     @property
     def development_mode(self) -> bool:
         return not self._hashes
 
-    def match(self, digest: bytes) -> str | None:
+    def match(self, digest: bytes) -> Client | None:
         # Every configured hash is compared, so the time taken does not tell which one matched.
         found = None
-        for name, expected in self._hashes:
+        for client, expected in self._hashes:
             if hmac.compare_digest(digest, expected) and found is None:
-                found = name
+                found = client
         return found
 
     def authenticate(
@@ -113,10 +113,10 @@ class KeyChecker:
             raise _development_refusal()
         if not presented or len(presented) > MAX_KEY_CHARS:
             raise invalid_key()
-        name = self.match(_digest(presented))
-        if name is None:
+        client = self.match(_digest(presented))
+        if client is None:
             raise invalid_key()
-        return Client(name)
+        return client
 
 
 class Authenticator:
@@ -166,9 +166,9 @@ class Authenticator:
         self._cache.clear()
 
     async def _identify(self, digest: bytes) -> Client | None:
-        name = self.env.match(digest)
-        if name is not None:
-            return Client(name)
+        client = self.env.match(digest)
+        if client is not None:
+            return client
         if self._admin is not None and hmac.compare_digest(digest, self._admin):
             return ADMIN
         if self._lookup is None:

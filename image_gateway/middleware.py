@@ -14,6 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from .error_responses import unexpected_error_response
 from .errors import PayloadTooLarge, error_body
 from .ids import unique_id
+from .logs import log_fields
 from .metrics import Metrics, route_label
 
 REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
@@ -95,19 +96,19 @@ def log_access(scope: Scope, status: int, started: float) -> None:
     if not access_log.isEnabledFor(logging.INFO):
         return
     state = scope.get("state", {})
-    access_log.info(
+    log_fields(
+        access_log,
+        logging.INFO,
         "request",
-        extra={
-            "fields": {
-                "request_id": state.get("request_id"),
-                "method": scope["method"],
-                "path": scope["path"],
-                "status": status,
-                "latency_ms": round((time.perf_counter() - started) * 1000, 2),
-                "client": state.get("client_name"),
-                "provider": state.get("provider"),
-                "model": state.get("model"),
-            }
+        {
+            "request_id": state.get("request_id"),
+            "method": scope["method"],
+            "path": scope["path"],
+            "status": status,
+            "latency_ms": round((time.perf_counter() - started) * 1000, 2),
+            "client": state.get("client_name"),
+            "provider": state.get("provider"),
+            "model": state.get("model"),
         },
     )
 

@@ -41,7 +41,7 @@ async def authenticate(request: Request) -> Client:
             authorization = value.decode("latin-1")
     peer = request.scope.get("client")
     client = await authenticator.authenticate(x_api_key, authorization, peer[0] if peer else None)
-    request.state.client_name = client.name
+    request.scope.setdefault("state", {})["client_name"] = client.name  # = request.state
     return client
 
 

@@ -59,8 +59,8 @@ async def answer(
     mask: InputImage | None = None,
 ) -> Response:
     """The image routes' answer: synchronous, asynchronous (a job), or idempotent."""
-    respond_async = "respond-async" in request.headers.get("prefer", "").lower()
-    key = request.headers.get("idempotency-key")
+    prefer, key = _answer_headers(request.scope["headers"])
+    respond_async = "respond-async" in prefer.lower()
     if key is not None and not IDEMPOTENCY_KEY_RE.match(key):
         raise InvalidRequest(
             "Idempotency-Key must be 1-256 printable ASCII characters", param="Idempotency-Key"
@@ -76,7 +76,8 @@ async def answer(
             "webhook_url needs a webhook_secret (16-256 characters) to sign its deliveries",
             param="webhook_secret",
         )
-    request_id = getattr(request.state, "request_id", None)
+    state = request.scope.setdefault("state", {})  # what `request.state` reads and writes
+    request_id = state.get("request_id")
     if not respond_async and key is None:
         payload = await dispatcher.run(
             body,
@@ -86,7 +87,7 @@ async def answer(
             images=images,
             mask=mask,
         )
-        request.state.provider, request.state.model = payload["provider"], payload["model"]
+        state["provider"], state["model"] = payload["provider"], payload["model"]
         return _json(payload)
     service = _service(request)
     try:
@@ -111,6 +112,19 @@ async def answer(
     location = f"/v1/jobs/{job.id}"
     headers = {"Location": location, "Preference-Applied": "respond-async"}
     return _json(await service.view(job, with_result=False), 202, headers)
+
+
+def _answer_headers(headers: list[tuple[bytes, bytes]]) -> tuple[str, str | None]:
+    """`Prefer` (joined, as Starlette's `Headers` would not: every value counts) and the
+    first `Idempotency-Key`, in one pass over the raw headers (every generation reads them)."""
+    prefer: list[str] = []
+    key = None
+    for name, value in headers:
+        if name == b"prefer":
+            prefer.append(value.decode("latin-1"))
+        elif name == b"idempotency-key" and key is None:
+            key = value.decode("latin-1")
+    return ", ".join(prefer), key
 
 
 async def _finished(service: JobService, job: JobRow) -> Response:

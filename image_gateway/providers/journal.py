@@ -54,6 +54,8 @@ async def submit_once(journal: CallJournal, provider: str, submit: Callable[[], 
             billed_unknown=True,
             outage=False,
         )
+    if journal is NO_JOURNAL:  # a synchronous request: nothing is kept
+        return await submit()
     await journal.save({"phase": SUBMITTING})
     try:
         return await submit()

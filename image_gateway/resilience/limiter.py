@@ -162,7 +162,7 @@ class Limits:
         loop = asyncio.get_running_loop()
         taken: list[Pool] = []
         shared: list[Pool] = []
-        lease = secrets.token_hex(8)
+        lease = "" if self.shared is None else secrets.token_hex(8)  # a system call: when used
         started = got = loop.time()
         try:
             for pool in pools:

@@ -8,6 +8,7 @@ uses ordinary transactions; callers that need a row lock say `FOR UPDATE`.
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -79,8 +80,8 @@ def _install_sqlite_hooks(engine: AsyncEngine, timeout_seconds: float) -> None:
         # pysqlite's implicit transactions cannot do BEGIN IMMEDIATE; we emit BEGIN ourselves.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA busy_timeout={busy_ms:d}")
+        _use_wal(cursor, timeout_seconds)
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
@@ -89,3 +90,22 @@ def _install_sqlite_hooks(engine: AsyncEngine, timeout_seconds: float) -> None:
     def _on_begin(conn: Any) -> None:
         mode = conn.get_execution_options().get("sqlite_begin", "deferred")
         conn.exec_driver_sql(_BEGIN[mode])
+
+
+def _use_wal(cursor: Any, timeout_seconds: float) -> None:
+    """Put the database in WAL mode. The mode is kept in the file, so only the first connection
+    to a new file changes it; that change takes a lock SQLite does not wait for (the busy
+    timeout does not apply), so a connection opened at the same moment (instances starting
+    together) gets "database is locked" at once. It tries again, briefly, within the timeout."""
+    cursor.execute("PRAGMA journal_mode")
+    if str(cursor.fetchone()[0]).lower() == "wal":
+        return
+    deadline = time.monotonic() + timeout_seconds
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except Exception as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+        time.sleep(0.02)  # a new file, at start-up only: no request is waiting on this loop

@@ -31,6 +31,7 @@ from .settings import Settings
 PROVIDER_ALIASES = {"bfl": "bfl-flux", "flux": "bfl-flux", "black-forest-labs": "bfl-flux"}
 
 Target = tuple[Provider, ModelSpec]
+MAX_REMEMBERED = 1024  # resolved (provider, model) names
 
 
 @dataclass(slots=True)
@@ -49,6 +50,7 @@ class Resolver:
         self.settings = settings
         self.providers = providers
         self.routes = routes or {}
+        self._resolved: dict[tuple[str | None, str | None], Target] = {}
 
     def provider(self, name: str) -> Provider:
         found = self.providers.get(PROVIDER_ALIASES.get(name, name))
@@ -62,7 +64,20 @@ class Resolver:
 
     def resolve(self, provider_name: str | None, model: str | None) -> Target:
         """Provider from `provider`, or from `model` as `provider/model`, or from a bare model id
-        that one provider owns; otherwise the default provider and its default model."""
+        that one provider owns; otherwise the default provider and its default model.
+
+        Answers depend on nothing but the two names (providers and settings are fixed once the
+        app is made), so they are remembered; a bounded number, as model ids are open-ended."""
+        key = (provider_name, model)
+        found = self._resolved.get(key)
+        if found is None:
+            found = self._resolve(provider_name, model)
+            if len(self._resolved) >= MAX_REMEMBERED:
+                self._resolved.clear()
+            self._resolved[key] = found
+        return found
+
+    def _resolve(self, provider_name: str | None, model: str | None) -> Target:
         provider: Provider | None = None
         if provider_name:
             provider = self.provider(provider_name)

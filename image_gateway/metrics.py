@@ -25,11 +25,17 @@ Gauges are read at scrape time, so the request path only ever does `inc()`/`obse
 from __future__ import annotations
 
 import time
+from bisect import bisect_left
 from collections.abc import Callable, Iterable
-from typing import Any
+from itertools import accumulate
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client import CollectorRegistry
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 from prometheus_client.registry import Collector
 from starlette.types import Scope
@@ -65,109 +71,85 @@ class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=False)
         r = self.registry
-        self.requests = Counter(
-            "igw_http_requests", "HTTP requests", ["route", "status"], registry=r
-        )
-        self.request_seconds = Histogram(
+        self.requests = Counters("igw_http_requests", "HTTP requests", ("route", "status"), r)
+        self.request_seconds = Histograms(
             "igw_http_request_duration_seconds",
             "HTTP request latency",
-            ["route"],
-            buckets=LATENCY_BUCKETS,
-            registry=r,
+            ("route",),
+            LATENCY_BUCKETS,
+            r,
         )
-        self.errors = Counter("igw_errors", "Error responses", ["type", "code"], registry=r)
-        self.provider_seconds = Histogram(
+        self.errors = Counters("igw_errors", "Error responses", ("type", "code"), r)
+        self.provider_seconds = Histograms(
             "igw_provider_call_duration_seconds",
             "One upstream provider call (generate), by outcome ('ok' or the error code)",
-            ["provider", "model", "outcome"],
-            buckets=PROVIDER_BUCKETS,
-            registry=r,
+            ("provider", "model", "outcome"),
+            PROVIDER_BUCKETS,
+            r,
         )
-        self.retries = Counter(
-            "igw_provider_retries",
-            "Retries of an upstream call",
-            ["provider", "reason"],
-            registry=r,
+        self.retries = Counters(
+            "igw_provider_retries", "Retries of an upstream call", ("provider", "reason"), r
         )
-        self.fallbacks = Counter(
+        self.fallbacks = Counters(
             "igw_fallbacks",
             "Moves from one candidate to the next",
-            ["from_provider", "to_provider", "reason"],
-            registry=r,
+            ("from_provider", "to_provider", "reason"),
+            r,
         )
-        self.circuit_transitions = Counter(
-            "igw_circuit_transitions",
-            "Circuit breaker state changes",
-            ["provider", "state"],
-            registry=r,
+        self.circuit_transitions = Counters(
+            "igw_circuit_transitions", "Circuit breaker state changes", ("provider", "state"), r
         )
-        self.queue_wait = Histogram(
+        self.queue_wait = Histograms(
             "igw_provider_queue_wait_seconds",
             "Wait for a provider concurrency slot",
-            ["pool"],
-            buckets=WAIT_BUCKETS,
-            registry=r,
+            ("pool",),
+            WAIT_BUCKETS,
+            r,
         )
-        self.quota = Counter(
+        self.quota = Counters(
             "igw_provider_quota_exhausted",
             "Provider answers saying the account is out of credits or quota",
-            ["provider"],
-            registry=r,
+            ("provider",),
+            r,
         )
-        self.images = Counter(
-            "igw_images_generated", "Images returned", ["provider", "model"], registry=r
-        )
-        self.cost = Counter(
-            "igw_cost_usd", "Cost of generations", ["provider", "model"], registry=r
-        )
+        self.images = Counters("igw_images_generated", "Images returned", ("provider", "model"), r)
+        self.cost = Counters("igw_cost_usd", "Cost of generations", ("provider", "model"), r)
         self._models = Bounded()
         self._codes = Bounded()
-        self._children: dict[tuple[Any, ...], Any] = {}
 
     # --- request path -----------------------------------------------------------------------
 
-    def _child(self, metric: Any, *values: str) -> Any:
-        """`metric.labels(*values)`, remembered: prometheus_client takes a lock and checks the
-        labels on every such call. Bounded like the label values it is keyed by."""
-        key = (metric, *values)
-        child = self._children.get(key)
-        if child is None:
-            child = self._children[key] = metric.labels(*values)
-        return child
-
     def observe_request(self, route: str, status: int, seconds: float) -> None:
-        self._child(self.requests, route, str(status)).inc()
-        self._child(self.request_seconds, route).observe(seconds)
+        self.requests.inc((route, str(status)))
+        self.request_seconds.observe((route,), seconds)
 
     def error(self, err: GatewayError) -> None:
-        self._child(self.errors, err.error_type, self._codes(err.code)).inc()
+        self.errors.inc((err.error_type, self._codes(err.code)))
 
     def provider_call(self, provider: str, model: str, outcome: str | None, started: float) -> None:
-        child = self._child(
-            self.provider_seconds, provider, self._models(model), self._codes(outcome)
-        )
-        child.observe(time.perf_counter() - started)
+        labels = (provider, self._models(model), self._codes(outcome))
+        self.provider_seconds.observe(labels, time.perf_counter() - started)
 
     def retried(self, provider: str, reason: str) -> None:
-        self.retries.labels(provider, self._codes(reason)).inc()
+        self.retries.inc((provider, self._codes(reason)))
 
     def fell_back(self, from_provider: str, to_provider: str, reason: str) -> None:
-        self.fallbacks.labels(from_provider, to_provider, self._codes(reason)).inc()
+        self.fallbacks.inc((from_provider, to_provider, self._codes(reason)))
 
     def circuit_moved(self, provider: str, state: str) -> None:
-        self.circuit_transitions.labels(provider, state).inc()
+        self.circuit_transitions.inc((provider, state))
 
     def queue_waited(self, pool: str, seconds: float) -> None:
-        self.queue_wait.labels(pool).observe(seconds)
+        self.queue_wait.observe((pool,), seconds)
 
     def quota_exhausted(self, provider: str) -> None:
-        self.quota.labels(provider).inc()
+        self.quota.inc((provider,))
 
     def served(self, provider: str, model: str, images: int, cost_usd: float | None) -> None:
-        model = self._models(model)
-        self._child(self.images, provider, model).inc(images)
+        labels = (provider, self._models(model))
+        self.images.inc(labels, images)
         if cost_usd:
-            self._child(self.cost, provider, model).inc(cost_usd)
+            self.cost.inc(labels, cost_usd)
 
     # --- scrape time ------------------------------------------------------------------------
 
@@ -185,6 +167,64 @@ class Metrics:
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
+
+
+class Counters(Collector):
+    """A counter per label values (`name_total` in the exposition).
+
+    Plain floats: every update comes from the event loop's thread, so prometheus_client's lock,
+    checks and child lookup on each update are not needed (they were ~5 % of a generation's
+    CPU, five updates a request). Label values must come from bounded sets (`Bounded`).
+    """
+
+    def __init__(
+        self, name: str, doc: str, labels: tuple[str, ...], registry: CollectorRegistry
+    ) -> None:
+        self.name, self.doc, self.labels = name, doc, labels
+        self.values: dict[tuple[str, ...], float] = {}
+        registry.register(self)
+
+    def inc(self, labels: tuple[str, ...], amount: float = 1.0) -> None:
+        self.values[labels] = self.values.get(labels, 0.0) + amount
+
+    def collect(self) -> Iterable[Metric]:
+        family = CounterMetricFamily(self.name, self.doc, labels=self.labels)
+        for labels, total in list(self.values.items()):
+            family.add_metric(labels, total)
+        yield family
+
+
+class Histograms(Collector):
+    """A histogram per label values (`_bucket`, `_count`, `_sum`), kept like `Counters`."""
+
+    def __init__(
+        self,
+        name: str,
+        doc: str,
+        labels: tuple[str, ...],
+        buckets: tuple[float, ...],
+        registry: CollectorRegistry,
+    ) -> None:
+        self.name, self.doc, self.labels = name, doc, labels
+        self.bounds = tuple(sorted(buckets))
+        self.upper = [str(float(b)) for b in self.bounds] + ["+Inf"]  # as prometheus_client
+        # per label values: a count per bucket (not cumulative; the last is +Inf), then the sum
+        self.values: dict[tuple[str, ...], list[float]] = {}
+        registry.register(self)
+
+    def observe(self, labels: tuple[str, ...], amount: float) -> None:
+        counts = self.values.get(labels)
+        if counts is None:
+            counts = self.values[labels] = [0.0] * (len(self.bounds) + 2)
+        counts[bisect_left(self.bounds, amount)] += 1  # le: the first bound >= amount
+        counts[-1] += amount
+
+    def collect(self) -> Iterable[Metric]:
+        family = HistogramMetricFamily(self.name, self.doc, labels=self.labels)
+        for labels, counts in list(self.values.items()):
+            cumulative = accumulate(counts[:-1])
+            family.add_metric(labels, list(zip(self.upper, cumulative, strict=True)), counts[-1])
+        yield family
 
 
 class _Gauges(Collector):

@@ -6,8 +6,9 @@ import re
 from typing import Any
 
 import httpx
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 
-from image_gateway.metrics import Bounded, Metrics
+from image_gateway.metrics import Bounded, Counters, Histograms, Metrics
 from tests.conftest import BFL_TEST_KEY, CANARIES, GATEWAY_TEST_KEY, RunningGateway
 
 TOKEN = "metrics-token-0123456789"
@@ -115,3 +116,28 @@ def test_open_ended_label_values_are_capped() -> None:
         metrics.provider_call("openai", f"gpt-image-{i}", "ok", 0.0)
     text = metrics.render().decode()
     assert len(re.findall(r"^igw_provider_call_duration_seconds_count", text, re.M)) <= 201
+
+
+def test_our_collectors_expose_what_prometheus_client_would() -> None:
+    """`Counters`/`Histograms` (lock-free, for the request path) against prometheus_client's own
+    Counter/Histogram given the same updates: the same exposition, bucket edges included,
+    but for the `_created` series we do not keep."""
+    ours, theirs = CollectorRegistry(auto_describe=False), CollectorRegistry(auto_describe=False)
+    buckets = (0.001, 0.01, 0.5, 1, 60)
+    counter = Counters("igw_x", "Things", ("a", "b"), ours)
+    histogram = Histograms("igw_x_seconds", "Time", ("a",), buckets, ours)
+    their_counter = Counter("igw_x", "Things", ["a", "b"], registry=theirs)
+    their_histogram = Histogram("igw_x_seconds", "Time", ["a"], buckets=buckets, registry=theirs)
+    for a, b, amount in [("p", "q", 1), ("p", "q", 2.5), ('r"\n', "s", 1)]:
+        counter.inc((a, b), amount)
+        their_counter.labels(a, b).inc(amount)
+    for a, seconds in [("p", 0.001), ("p", 0.0011), ("p", 0.5), ("p", 61), ("q", 0), ("q", 1)]:
+        histogram.observe((a,), seconds)
+        their_histogram.labels(a).observe(seconds)
+
+    def lines(registry: CollectorRegistry) -> list[str]:
+        text = generate_latest(registry).decode()
+        return sorted(line for line in text.splitlines() if "_created" not in line)
+
+    assert lines(ours) == lines(theirs)
+    assert 'igw_x_seconds_bucket{a="p",le="0.001"} 1.0' in lines(ours)  # le is inclusive

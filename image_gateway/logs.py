@@ -54,7 +54,8 @@ class JsonLinesHandler(logging.StreamHandler[TextIO]):
 def log_fields(logger: logging.Logger, level: int, msg: str, fields: dict[str, Any]) -> None:
     """`logger.log(level, msg, extra={"fields": fields})`, the same line, but cheaper when our
     handler is the only one the record would reach (no filters): written straight to it,
-    without building a `LogRecord` and walking the handler chain (~2.5 × less CPU)."""
+    without building a `LogRecord` and walking the handler chain (an access-log line: ~14 µs
+    through logging, ~10 here, of which the write itself is ~3)."""
     if not logger.isEnabledFor(level):
         return
     handler = _sole_handler(logger, level)
@@ -94,8 +95,8 @@ def _sole_handler(logger: logging.Logger, level: int) -> JsonLinesHandler | None
 
 def configure_logging(level: str) -> None:
     # Our records carry none of the caller's file, line, thread or process, so skip finding
-    # them (the logging HOWTO's "Optimization" settings): every request writes an access-log
-    # line, and this takes ~3 of its ~17 µs.
+    # them (the logging HOWTO's "Optimization" settings): a record through logging costs ~3 µs
+    # less (~17 -> ~14 µs for an access-log line).
     logging._srcfile = None
     logging.logThreads = False
     logging.logProcesses = False

@@ -115,8 +115,8 @@ async def answer(
 
 
 def _answer_headers(headers: list[tuple[bytes, bytes]]) -> tuple[str, str | None]:
-    """`Prefer` (joined, as Starlette's `Headers` would not: every value counts) and the
-    first `Idempotency-Key`, in one pass over the raw headers (every generation reads them)."""
+    """Every `Prefer` header, joined (Starlette's `Headers.get` reads only the first), and the
+    first `Idempotency-Key`: one pass over the raw headers, which every generation reads."""
     prefer: list[str] = []
     key = None
     for name, value in headers:

@@ -113,12 +113,19 @@ def log_access(scope: Scope, status: int, started: float) -> None:
     )
 
 
-def _client_request_id(scope: Scope) -> str | None:
-    for name, value in scope["headers"]:
-        if name == b"x-request-id":
-            text = value.decode("latin-1")
-            return text if REQUEST_ID_RE.match(text) else None
+def header(scope: Scope, name: bytes) -> str | None:
+    """The first value of header `name` (lower case, as ASGI gives names) in the request, as
+    text (latin-1, as Starlette's `Headers` decodes it)."""
+    for key, value in scope["headers"]:
+        if key == name:
+            text: str = value.decode("latin-1")
+            return text
     return None
+
+
+def _client_request_id(scope: Scope) -> str | None:
+    text = header(scope, b"x-request-id")
+    return text if text is not None and REQUEST_ID_RE.match(text) else None
 
 
 class BodyLimitMiddleware:
@@ -175,13 +182,11 @@ def declared_too_large(scope: Scope, max_bytes: int) -> bool:
 
 
 def _content_length(scope: Scope) -> int | None:
-    for name, value in scope["headers"]:
-        if name == b"content-length":
-            try:
-                return int(value)
-            except ValueError:
-                return None
-    return None
+    value = header(scope, b"content-length")
+    try:
+        return None if value is None else int(value)
+    except ValueError:
+        return None
 
 
 def _too_large_message(limit: int) -> str:

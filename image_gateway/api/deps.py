@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request
-from starlette.types import Scope
 
 from ..auth import DEVELOPMENT, Authenticator, Client
 from ..dispatch import Dispatcher
 from ..errors import AuthenticationFailed, PermissionDenied
 from ..fetch import ImageFetcher
+from ..middleware import header
 from ..settings import Settings
 
 
@@ -33,12 +33,8 @@ async def authenticate(request: Request) -> Client:
     # Headers are read from the scope (not as FastAPI `Header()` parameters, nor through
     # Starlette's `Headers`): same values, without per-request work on the hot path.
     authenticator: Authenticator = request.app.state.authenticator
-    x_api_key = authorization = None
-    for name, value in request.scope["headers"]:  # one pass; the first of a repeated header
-        if name == b"x-api-key" and x_api_key is None:
-            x_api_key = value.decode("latin-1")
-        elif name == b"authorization" and authorization is None:
-            authorization = value.decode("latin-1")
+    x_api_key = header(request.scope, b"x-api-key")  # the first of a repeated header
+    authorization = header(request.scope, b"authorization")
     peer = request.scope.get("client")
     client = await authenticator.authenticate(x_api_key, authorization, peer[0] if peer else None)
     request.scope.setdefault("state", {})["client_name"] = client.name  # = request.state
@@ -70,7 +66,7 @@ async def public_base_url(request: Request) -> str:
         scope.get("server"),
         scope.get("root_path"),
         scope.get("app_root_path"),
-        _host_header(scope),
+        header(scope, b"host"),
     )
     found = _BASE_URLS.get(key)
     if found is None:
@@ -82,13 +78,6 @@ async def public_base_url(request: Request) -> str:
 
 _BASE_URLS: dict[tuple[object, ...], str] = {}
 _BASE_URLS_MAX = 256
-
-
-def _host_header(scope: Scope) -> bytes | None:
-    for name, value in scope["headers"]:
-        if name == b"host":
-            return bytes(value)
-    return None
 
 
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]

@@ -23,10 +23,12 @@ from typing import Annotated, Any
 import orjson
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response, StreamingResponse
+from starlette.types import Scope
 
 from ..auth import Client
 from ..errors import Conflict, InvalidRequest
 from ..jobs.service import JobService, owner_of
+from ..middleware import header
 from ..schemas import GenerationBody, InputImage
 from ..store.jobs import IdempotencyConflict, JobRow
 from .deps import ClientDep
@@ -59,7 +61,7 @@ async def answer(
     mask: InputImage | None = None,
 ) -> Response:
     """The image routes' answer: synchronous, asynchronous (a job), or idempotent."""
-    prefer, key = _answer_headers(request.scope["headers"])
+    prefer, key = _answer_headers(request.scope)
     respond_async = "respond-async" in prefer.lower()
     if key is not None and not IDEMPOTENCY_KEY_RE.match(key):
         raise InvalidRequest(
@@ -114,17 +116,11 @@ async def answer(
     return _json(await service.view(job, with_result=False), 202, headers)
 
 
-def _answer_headers(headers: list[tuple[bytes, bytes]]) -> tuple[str, str | None]:
+def _answer_headers(scope: Scope) -> tuple[str, str | None]:
     """Every `Prefer` header, joined (Starlette's `Headers.get` reads only the first), and the
-    first `Idempotency-Key`: one pass over the raw headers, which every generation reads."""
-    prefer: list[str] = []
-    key = None
-    for name, value in headers:
-        if name == b"prefer":
-            prefer.append(value.decode("latin-1"))
-        elif name == b"idempotency-key" and key is None:
-            key = value.decode("latin-1")
-    return ", ".join(prefer), key
+    first `Idempotency-Key`, from the raw headers (without building Starlette's `Headers`)."""
+    prefer = ", ".join(v.decode("latin-1") for n, v in scope["headers"] if n == b"prefer")
+    return prefer, header(scope, b"idempotency-key")
 
 
 async def _finished(service: JobService, job: JobRow) -> Response:

@@ -17,18 +17,23 @@ import orjson
 
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        entry = {
-            "ts": round(time.time(), 3),
-            "level": record.levelname.lower(),
-            "logger": record.name,
-            "msg": record.getMessage(),
-        }
-        fields = getattr(record, "fields", None)
-        if isinstance(fields, dict):
-            entry.update(fields)
+        entry = _entry(record.levelname, record.name, record.getMessage(), record.__dict__)
         if record.exc_info:
             entry["exc"] = self.formatException(record.exc_info)
-        return orjson.dumps(entry, default=str).decode()
+        return _json_line(entry)
+
+
+def _entry(level: str, logger: str, msg: str, extra: dict[str, Any]) -> dict[str, Any]:
+    """A line's object: time, level, logger, message, then the record's `fields`."""
+    entry = {"ts": round(time.time(), 3), "level": level.lower(), "logger": logger, "msg": msg}
+    fields = extra.get("fields")
+    if isinstance(fields, dict):
+        entry.update(fields)
+    return entry
+
+
+def _json_line(entry: dict[str, Any]) -> str:
+    return orjson.dumps(entry, default=str).decode()
 
 
 class JsonLinesHandler(logging.StreamHandler[TextIO]):
@@ -40,7 +45,7 @@ class JsonLinesHandler(logging.StreamHandler[TextIO]):
 
     def write_entry(self, entry: dict[str, Any]) -> None:
         """One line, as `emit()` writes a formatted record (errors are swallowed likewise)."""
-        line = orjson.dumps(entry, default=str).decode() + self.terminator
+        line = _json_line(entry) + self.terminator
         self.acquire()
         try:
             self.stream.write(line)
@@ -62,14 +67,7 @@ def log_fields(logger: logging.Logger, level: int, msg: str, fields: dict[str, A
     if handler is None:
         logger.log(level, msg, extra={"fields": fields})
         return
-    entry = {
-        "ts": round(time.time(), 3),
-        "level": logging.getLevelName(level).lower(),
-        "logger": logger.name,
-        "msg": msg,
-    }
-    entry.update(fields)
-    handler.write_entry(entry)
+    handler.write_entry(_entry(logging.getLevelName(level), logger.name, msg, {"fields": fields}))
 
 
 def _sole_handler(logger: logging.Logger, level: int) -> JsonLinesHandler | None:

@@ -15,6 +15,7 @@ DALLE2_SIZES = ("256x256", "512x512", "1024x1024")
 DALLE3_SIZES = ("1024x1024", "1792x1024", "1024x1792")
 GPT_SIZES = ("1024x1024", "1024x1536", "1536x1024", "auto")
 GPT_QUALITIES = ("low", "medium", "high", "auto")
+FIDELITIES = ("high", "low")
 
 # gpt-image-2 flexible sizes (REFERENCE §1.3, openclaw PR #118476).
 FLEX_STEP = 16
@@ -34,7 +35,9 @@ class ModelSpec:
     n_max: int
     sizes: tuple[str, ...] | None  # None: any WxH within the gpt-image-2 bounds, or "auto"
     qualities: tuple[str, ...]
-    input_fidelity: bool = False
+    # Edits' input_fidelity values (openai-python 3.57.0 `image_edit_params.py`: high and low on
+    # gpt-image-1.5, only low on gpt-image-1-mini, "for gpt-image-2, omit this parameter").
+    input_fidelity: tuple[str, ...] = ()
 
     @property
     def gpt(self) -> bool:
@@ -44,9 +47,9 @@ class ModelSpec:
 _DALLE2 = ModelSpec("dall-e-2", "dall-e-2", 1000, 10, DALLE2_SIZES, ("standard",))
 _DALLE3 = ModelSpec("dall-e-3", "dall-e-3", 4000, 1, DALLE3_SIZES, ("standard", "hd"))
 _GPT1 = ModelSpec(
-    "gpt-image-1", "gpt-image", 32000, 10, GPT_SIZES, GPT_QUALITIES, input_fidelity=True
+    "gpt-image-1", "gpt-image", 32000, 10, GPT_SIZES, GPT_QUALITIES, input_fidelity=FIDELITIES
 )
-_GPT2 = ModelSpec("gpt-image-2", "gpt-image", 32000, 10, None, GPT_QUALITIES, input_fidelity=True)
+_GPT2 = ModelSpec("gpt-image-2", "gpt-image", 32000, 10, None, GPT_QUALITIES)
 
 CATALOGUE: dict[str, ModelSpec] = {
     s.name: s
@@ -54,7 +57,7 @@ CATALOGUE: dict[str, ModelSpec] = {
         _DALLE2,
         _DALLE3,
         _GPT1,
-        replace(_GPT1, name="gpt-image-1-mini", input_fidelity=False),
+        replace(_GPT1, name="gpt-image-1-mini", input_fidelity=("low",)),
         replace(_GPT1, name="gpt-image-1.5"),
         _GPT2,
         replace(_GPT2, name="gpt-image-2-2026-04-21"),

@@ -6,7 +6,11 @@ Per-model rules follow REFERENCE §1.3–§1.5. Decisions where the reference is
 - JSON `null` counts as "not sent".
 - A parameter the endpoint knows but the model does not take (`response_format`/`style` on GPT
   image models, GPT-only fields on DALL·E) is `Unknown parameter` / `unknown_parameter`, as the
-  real API answers for `response_format` on gpt-image-1. `stream: false` is tolerated on DALL·E.
+  real API answers for `response_format` on gpt-image-1. The streaming fields' documented
+  defaults (`stream: false`, `partial_images: 0`, what the SDK sends) are tolerated on DALL·E.
+- `input_fidelity` (edits) per the SDK docstring: high/low on gpt-image-1 and -1.5, only low on
+  gpt-image-1-mini, none on gpt-image-2 (`unsupported_parameter`; `unsupported_value` for a
+  value the model lacks). `safety_identifier` is a string every model takes.
 - `output_compression` below 100 with png is refused (100, the default, is accepted).
 - GPT `quality: auto` is reported as `medium`; `size: auto` (or none) renders 1024x1024 for
   generations and the first input's size for GPT edits; dall-e-2 edits default to 1024x1024.
@@ -36,6 +40,7 @@ GPT_ONLY = (
 _COMMON = (
     *("prompt", "model", "n", "size", "quality", "response_format", "output_format"),
     *("output_compression", "background", "stream", "partial_images", "user"),
+    "safety_identifier",
 )
 GENERATION_FIELDS = frozenset((*_COMMON, "style", "moderation"))
 EDIT_FIELDS = frozenset((*_COMMON, "image", "image[]", "mask", "input_fidelity"))
@@ -144,7 +149,14 @@ def edit_job(values: dict[str, Any], images: list[Upload], mask: Upload | None) 
                 "input_fidelity",
                 "unsupported_parameter",
             )
-        fields.string("input_fidelity", ("high", "low"))
+        fidelity = fields.string("input_fidelity", ("high", "low"))
+        if fidelity not in spec.input_fidelity:
+            raise E.bad_request(
+                f"Unsupported value: 'input_fidelity' does not support '{fidelity}' with this "
+                f"model. Supported values are: {E.quoted_list(spec.input_fidelity)}.",
+                "input_fidelity",
+                "unsupported_value",
+            )
     first = inputs[0]
     default = (first.width, first.height) if spec.gpt else (1024, 1024)
     width, height = _parse_size(fields, spec, default)
@@ -172,7 +184,7 @@ def _reject_unknown(fields: Fields, known: frozenset[str]) -> None:
 def _model(fields: Fields, known: frozenset[str]) -> ModelSpec:
     _reject_unknown(fields, known)
     model = fields.string("model")
-    gpt_only = [name for name in GPT_ONLY if name in fields and not _is_false(fields, name)]
+    gpt_only = [name for name in GPT_ONLY if name in fields and not _is_default(fields, name)]
     if model is None:
         model = "gpt-image-1" if gpt_only else "dall-e-2"
     spec = lookup(model)
@@ -184,9 +196,13 @@ def _model(fields: Fields, known: frozenset[str]) -> ModelSpec:
     return spec
 
 
-def _is_false(fields: Fields, name: str) -> bool:
-    """`stream: false` is the default everywhere, so DALL·E requests may carry it."""
-    return name == "stream" and fields.values[name] in (False, "false", "False", "0")
+def _is_default(fields: Fields, name: str) -> bool:
+    """`stream: false` and `partial_images: 0` are the defaults everywhere (the SDK sends them),
+    so DALL·E requests may carry them."""
+    value = fields.values[name]
+    if name == "stream":
+        return value in (False, "false", "False", "0")
+    return name == "partial_images" and value in (0, "0") and not isinstance(value, bool)
 
 
 def _prompt(fields: Fields, spec: ModelSpec) -> str:
@@ -228,6 +244,7 @@ def _finish(
         fields.string("style", ("vivid", "natural"))
         job.response_format = fields.string("response_format", ("url", "b64_json")) or "url"
         fields.string("user")
+        fields.string("safety_identifier")
         return job
     job.quality = "medium" if quality == "auto" else quality
     job.output_format = fields.string("output_format", ("png", "jpeg", "webp")) or "png"
@@ -249,6 +266,7 @@ def _finish(
     job.stream = fields.boolean("stream")
     job.partial_images = fields.integer("partial_images", 0, 3) or 0
     fields.string("user")
+    fields.string("safety_identifier")
     return job
 
 

@@ -205,6 +205,68 @@ def test_dall_e_2_b64_and_default_model(http: httpx.Client) -> None:
     assert error_of(generate(http, model="dall-e-3", stream=True))["param"] == "stream"
 
 
+# What openai-python 3.57.0 documents as each field's default, as the SDK sends it explicitly.
+SDK_DEFAULTS: dict[str, dict[str, Any]] = {
+    "gpt-image-1": {
+        "quality": "auto",
+        "size": "auto",
+        "background": "auto",
+        "moderation": "auto",
+        "output_format": "png",
+        "output_compression": 100,
+    },
+    "dall-e-3": {"quality": "standard", "style": "vivid", "response_format": "url"},
+    "dall-e-2": {"quality": "standard", "response_format": "url"},
+}
+
+
+@pytest.mark.parametrize("model", list(SDK_DEFAULTS))
+def test_sdk_explicit_defaults_and_nulls_are_accepted(
+    sdk: openai.OpenAI, http: httpx.Client, model: str
+) -> None:
+    """As the real API: the SDK's `stream=False`, `partial_images=0`, `n=1` and each documented
+    default are what leaving the field out means, on every model; so is JSON null."""
+    defaults = SDK_DEFAULTS[model]
+    result = sdk.images.generate(
+        model=model,
+        prompt="p",
+        n=1,
+        stream=False,
+        partial_images=0,
+        user="u1",
+        safety_identifier="user-hash",
+        **defaults,
+    )
+    assert result.data is not None and len(result.data) == 1
+    sent = stats(http)["last_request"]["json"]
+    assert sent["stream"] is False and sent["partial_images"] == 0
+    nulls = generate(http, model=model, **dict.fromkeys([*defaults, "n", "stream", "user"]))
+    assert nulls.status_code == 200, nulls.text
+
+
+@pytest.mark.parametrize(
+    ("model", "fidelity"), [("gpt-image-1.5", "high"), ("gpt-image-1-mini", "low")]
+)
+def test_sdk_edit_explicit_defaults_are_accepted(
+    sdk: openai.OpenAI, http: httpx.Client, model: str, fidelity: str
+) -> None:
+    result = sdk.images.edit(
+        model=model,
+        image=("a.png", png(64, 64), "image/png"),
+        prompt="p",
+        stream=False,
+        partial_images=0,
+        input_fidelity=fidelity,
+        quality="auto",
+        background="auto",
+        output_compression=100,
+        size="auto",
+    )
+    assert result.data is not None and decode(result.data[0].b64_json).size == (64, 64)
+    values = stats(http)["last_request"]["form_values"]
+    assert values["stream"] == "false" and values["partial_images"] == "0"
+
+
 G1, D2, D3 = "gpt-image-1", "dall-e-2", "dall-e-3"
 TOO_HIGH, TOO_LOW, BAD = "integer_above_max_value", "integer_below_min_value", "invalid_value"
 TOO_LONG, UNKNOWN = "string_above_max_length", "unknown_parameter"
@@ -391,6 +453,8 @@ def test_edit_validation(http: httpx.Client, sdk: openai.OpenAI) -> None:
         ([("image", junk)], {"model": G1}, "image", "invalid_image_file"),
         ([("image", good), ("mask", small_mask)], {"model": G1}, "mask", BAD),
         ([("image", good)], {"model": "gpt-image-1-mini", "input_fidelity": "high"},
+         "input_fidelity", "unsupported_value"),
+        ([("image", good)], {"model": "gpt-image-2", "input_fidelity": "low"},
          "input_fidelity", "unsupported_parameter"),
         ([("image", good)], {"model": D3}, "model", BAD),
         ([("image", good)], {"model": G1, "n": "many"}, "n", "invalid_type"),

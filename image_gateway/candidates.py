@@ -8,6 +8,8 @@ Fallbacks (`fallbacks`, at most 5 entries) follow, each a model id, `provider/mo
 or a provider name (meaning its default model). The rules:
 - Each candidate receives the common fields. `provider_params` go only to candidates of the
   primary's provider: another provider's parameters mean nothing to it, so they are dropped.
+- Each candidate's task drops the OpenAI defaults its model cannot honour ("not given"; see
+  `providers/capabilities.py`), then is validated.
 - Every candidate is validated before anything is called or spent. A fallback the client named
   that cannot take the request is a 400 naming `fallbacks[i]`: the list is the client's own.
   A route's model that cannot take it is skipped (a route is shared and generic); when none
@@ -22,7 +24,8 @@ from dataclasses import dataclass, replace
 
 from .auth import Client
 from .errors import CallerError, InvalidRequest, NotFound
-from .providers.base import ModelSpec, Provider
+from .providers.base import Provider
+from .providers.capabilities import ModelSpec, drop_defaults
 from .resilience.routes import Route
 from .resilience.runner import Candidate
 from .schemas import GenerationBody, ImageTask
@@ -179,6 +182,9 @@ class _Builder:
             task = replace(
                 self.template, provider=provider.name, model=spec.id, params=dict(params)
             )
+            # The one place OpenAI's defaults are applied: per candidate, as what a model cannot
+            # honour differs (`quality: "auto"` goes to GPT image models, not to FLUX).
+            drop_defaults(task, spec)
             try:
                 provider.validate(task, spec)
             except CallerError as exc:

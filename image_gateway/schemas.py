@@ -4,6 +4,11 @@
 `provider_params`, `aspect_ratio`, `seed`, `negative_prompt`) and the OpenAI Images fields.
 Unknown fields are refused at every depth we own (`extra="forbid"`); `provider_params` is
 checked by the chosen adapter against the fields that provider accepts.
+
+JSON `null` in any field we know means "not given". OpenAI's documented defaults
+(`OPENAI_DEFAULTS`) mean "not given" too where the model cannot honour them: per model in
+`providers/capabilities.py`, and here for what no model of the gateway offers (streaming,
+partial images, GIF and SVG output), whose other values are a 400 naming the field.
 """
 
 from __future__ import annotations
@@ -13,7 +18,16 @@ import re
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    JsonValue,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
 from .errors import InvalidRequest
 
@@ -26,7 +40,52 @@ ASPECT_RE = re.compile(r"^([1-9][0-9]{0,2}):([1-9][0-9]{0,2})$")
 MAX_FALLBACKS = 5
 
 # Common fields a client may also put inside `provider_params`.
-LIFTED_PARAMS = ("model", "aspect_ratio", "seed", "output_format", "size")
+LIFTED_PARAMS = (
+    "model",
+    "aspect_ratio",
+    "seed",
+    "output_format",
+    "size",
+    "input_fidelity",
+    "safety_identifier",
+)
+
+# OpenAI's documented default of each optional Images API field that has one: sending it means
+# what leaving the field out means. Source: openai-python 3.57.0, the field docstrings of
+# `types/image_generate_params.py` and `types/image_edit_params.py` ("auto (default value)",
+# "defaults to 100", "Defaults to `low` on supported models", "Defaults to `false`", "Defaults
+# to 9 when omitted", ...); `quality: "standard"` and `style: "vivid"` are the DALL·E defaults
+# older clients still send (`standard` "the only option for dall-e-2"; vivid, dall-e-3's
+# default, shared/providers/REFERENCE.md §1.3). `n` (1) and `response_format` are honoured by
+# every model, so they need no entry. Applied per model by `providers/capabilities.
+# drop_defaults` (a default the chosen model cannot honour is dropped; one it can is sent on)
+# and, for the fields no model here offers (NOT_OFFERED), by `GenerationBody`.
+OPENAI_DEFAULTS: dict[str, tuple[object, ...]] = {
+    "size": ("auto",),
+    "quality": ("auto", "standard"),
+    "style": ("vivid",),
+    "background": ("auto",),
+    "moderation": ("auto",),
+    "output_format": ("png",),
+    "output_compression": (100,),
+    "input_fidelity": ("low",),
+    "stream": (False,),
+    "partial_images": (0,),
+    "frame_count": (9,),
+    "frame_duration_ms": (200,),
+}
+
+# OpenAI Images fields that no model of the gateway offers yet: their default (or null) is
+# accepted as "not given", anything else is this 400 (`unsupported_parameter`).
+NOT_OFFERED = {
+    "stream": "streaming is not supported yet; send false or leave it out",
+    "partial_images": "partial images need streaming, which is not supported yet; "
+    "send 0 or leave it out",
+    "frame_count": "GIF output is not supported, and frame_count applies only to it",
+    "frame_duration_ms": "GIF output is not supported, and frame_duration_ms applies only to it",
+    "complexity": "complexity is not supported by the models of this gateway",
+    "svg": "SVG output is not supported",
+}
 
 MIME_BY_FORMAT: dict[str, str] = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp"}
 FORMAT_BY_MIME: dict[str, str] = {v: k for k, v in MIME_BY_FORMAT.items()}
@@ -51,8 +110,21 @@ class GenerationBody(BaseModel):
     output_compression: int | None = Field(None, ge=0, le=100)
     background: Literal["transparent", "opaque", "auto"] | None = None
     moderation: Literal["low", "auto"] | None = None
+    input_fidelity: Literal["high", "low"] | None = Field(
+        None, description="edits: how closely the input images' features are kept"
+    )
     negative_prompt: str | None = Field(None, max_length=10_000)
     user: str | None = Field(None, max_length=256)
+    safety_identifier: str | None = Field(
+        None, max_length=256, description="a stable end-user id, sent on to OpenAI"
+    )
+    # Accepted with their default (or null) only: see NOT_OFFERED.
+    stream: bool | None = Field(None, description="false or null: streaming is not offered yet")
+    partial_images: int | None = Field(None, ge=0, le=3, description="0 or null")
+    frame_count: int | None = Field(None, description="9 (OpenAI's default) or null")
+    frame_duration_ms: int | None = Field(None, description="200 (OpenAI's default) or null")
+    complexity: Literal["low", "medium", "high"] | None = Field(None, description="null only")
+    svg: dict[str, JsonValue] | None = Field(None, description="null only")
     user_id: str | None = Field(None, max_length=256)
     provider_params: dict[str, JsonValue] = Field(default_factory=dict)
     webhook_url: str | None = Field(
@@ -73,10 +145,16 @@ class GenerationBody(BaseModel):
 
     @model_validator(mode="before")
     @classmethod
-    def _lift_common_params(cls, data: Any) -> Any:
-        """`provider_params` may carry common fields (the seed request sends `model` and
-        `aspect_ratio` there): lift them to the top level, where they are validated."""
-        if not isinstance(data, dict) or not isinstance(data.get("provider_params"), dict):
+    def _normalize(cls, data: Any) -> Any:
+        """JSON null means "not given" for every field we know (an unknown name stays refused,
+        null or not). `provider_params` may carry common fields (the seed request sends
+        `model` and `aspect_ratio` there): lift them to the top level, where they are
+        validated."""
+        if not isinstance(data, dict):
+            return data
+        known = cls.model_fields
+        data = {k: v for k, v in data.items() if v is not None or k not in known}
+        if not isinstance(data.get("provider_params"), dict):
             return data
         params = dict(data["provider_params"])
         lifted = dict(data)
@@ -84,6 +162,8 @@ class GenerationBody(BaseModel):
             if name not in params:
                 continue
             value = params.pop(name)
+            if value is None:
+                continue
             if lifted.get(name) is not None and lifted[name] != value:
                 raise ValueError(
                     f"{name} is given twice with different values (top level and provider_params)"
@@ -91,6 +171,15 @@ class GenerationBody(BaseModel):
             lifted[name] = value
         lifted["provider_params"] = params
         return lifted
+
+    @field_validator(*NOT_OFFERED)
+    @classmethod
+    def _not_offered(cls, value: Any, info: ValidationInfo) -> None:
+        name = info.field_name
+        assert name is not None
+        if value is None or value in OPENAI_DEFAULTS.get(name, ()):
+            return None
+        raise PydanticCustomError("unsupported_parameter", NOT_OFFERED[name])
 
     @field_validator("size")
     @classmethod
@@ -154,8 +243,10 @@ class ImageTask:
     output_compression: int | None = None
     background: str | None = None
     moderation: str | None = None
+    input_fidelity: str | None = None
     negative_prompt: str | None = None
     user: str | None = None
+    safety_identifier: str | None = None
     params: dict[str, Any] = field(default_factory=dict)
     images: list[InputImage] = field(default_factory=list)
     mask: InputImage | None = None
@@ -223,7 +314,8 @@ class ModelList(BaseModel):
 
 
 def parse_size(value: str | None) -> tuple[int, int] | None:
-    if value is None or value == "auto":
+    """`(width, height)`, or None for "the model's default" (not given, or `auto`)."""
+    if value is None or value in OPENAI_DEFAULTS["size"]:
         return None
     match = SIZE_RE.match(value)
     if not match:

@@ -142,3 +142,97 @@ def test_named_routes_are_listed_as_models(start_gateway, tmp_path) -> None:
             "/v1/images/generations", json={"model": "offline", "prompt": "p", "size": "64x64"}
         )
     assert resp.status_code == 200 and resp.json()["route"] == "offline"
+
+
+# --- `local` declares what the drawing honours and refuses the rest, like every model ----------
+
+
+@pytest.mark.parametrize(
+    ("extra", "param", "code"),
+    [
+        ({"quality": "high"}, "quality", "unsupported_parameter"),
+        ({"style": "natural"}, "style", "unsupported_parameter"),
+        ({"moderation": "low"}, "moderation", "unsupported_parameter"),
+        ({"negative_prompt": "no fog"}, "negative_prompt", "unsupported_parameter"),
+        ({"input_fidelity": "high"}, "input_fidelity", "unsupported_parameter"),
+        ({"background": "transparent", "output_format": "jpeg"}, "background", "invalid_value"),
+        ({"output_compression": 50}, "output_compression", "invalid_value"),  # png
+    ],
+)
+def test_local_refuses_what_it_does_not_honour(
+    gateway: RunningGateway, extra: dict, param: str, code: str
+) -> None:
+    for endpoint in ("generations", "edits"):
+        with gateway.client() as http:
+            if endpoint == "generations":
+                resp = http.post(
+                    "/v1/images/generations", json={"prompt": "p", "size": "64x64", **extra}
+                )
+            else:
+                resp = http.post(
+                    "/v1/images/edits",
+                    data={"prompt": "p", "model": "local-art", **extra},
+                    files={"image": ("a.png", png_bytes((64, 64)), "image/png")},
+                )
+        assert resp.status_code == 400, (endpoint, resp.text)
+        error = resp.json()["error"]
+        assert (error["param"], error["code"]) == (param, code), endpoint
+        assert "local-art" in error["message"] or param in ("background", "output_compression")
+
+
+def test_local_accepts_openai_defaults_it_lacks_as_not_given(gateway: RunningGateway) -> None:
+    defaults = {"quality": "auto", "style": "vivid", "moderation": "auto", "background": "auto"}
+    with gateway.client() as http:
+        resp = http.post("/v1/images/generations", json={"prompt": "p", "seed": 5, **defaults})
+        plain = http.post("/v1/images/generations", json={"prompt": "p", "seed": 5})
+    assert resp.status_code == 200, resp.text
+    assert resp.json()["data"][0]["b64_json"] == plain.json()["data"][0]["b64_json"]
+
+
+def png_bytes(size: tuple[int, int]) -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", size, (9, 99, 199)).save(buf, "PNG")
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("fmt", ["jpeg", "webp"])
+def test_local_output_compression_is_the_encoder_quality(gateway: RunningGateway, fmt: str) -> None:
+    sizes = {}
+    with gateway.client() as http:
+        for compression in (0, 50, 100):
+            resp = http.post(
+                "/v1/images/generations",
+                json={
+                    "prompt": "p",
+                    "seed": 1,
+                    "size": "256x256",
+                    "output_format": fmt,
+                    "output_compression": compression,
+                },
+            )
+            assert resp.status_code == 200, resp.text
+            sizes[compression] = len(base64.b64decode(resp.json()["data"][0]["b64_json"]))
+    assert sizes[0] < sizes[50] < sizes[100]  # 0 is honoured too, not taken for "not given"
+
+
+@pytest.mark.parametrize("fmt", ["png", "webp"])
+@pytest.mark.parametrize("background", ["opaque", "auto", None])
+def test_local_opaque_background(gateway: RunningGateway, fmt: str, background: str | None) -> None:
+    """Opaque (asked for, or the default) means every pixel: the drawing's translucent shapes
+    are blended in, not written with their alpha."""
+    body = {"prompt": "p", "size": "96x96", "background": background, "output_format": fmt}
+    with gateway.client() as http:
+        resp = http.post("/v1/images/generations", json=body)
+    image = decode(resp.json()["data"][0])
+    assert image.convert("RGBA").getchannel("A").getextrema() == (255, 255)
+
+
+def test_providers_lists_what_local_honours(gateway: RunningGateway) -> None:
+    with gateway.client() as http:
+        providers = {p["id"]: p for p in http.get("/v1/providers").json()["data"]}
+    (card,) = providers["local"]["models"]
+    assert card["quality"] == card["style"] == card["moderation"] == card["input_fidelity"] == []
+    assert card["background"] == ["transparent", "opaque"]
+    assert card["seed"] and card["output_compression"] and not card["negative_prompt"]
+    assert card["aspect_ratio"] and card["edits"]
+    assert card["output_formats"] == ["png", "jpeg", "webp"]

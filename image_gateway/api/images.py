@@ -232,11 +232,6 @@ def _json_edit(raw: Any) -> tuple[dict[str, Any], list[tuple[str, str]]]:
     mask = fields.pop("mask", None)
     if mask is not None:
         refs.append(("mask.image_url", _image_url(mask, "mask")))
-    if "input_fidelity" in fields:
-        params = fields.get("provider_params")
-        params = dict(params) if isinstance(params, dict) else {}
-        params["input_fidelity"] = fields.pop("input_fidelity")
-        fields["provider_params"] = params
     return fields, refs
 
 
@@ -249,8 +244,14 @@ def _image_url(item: Any, field: str) -> str:
 
 
 def _form_to_body(fields: dict[str, Any]) -> dict[str, Any]:
-    """Form fields are strings: decode `provider_params` and move OpenAI's `input_fidelity`."""
-    raw: dict[str, Any] = dict(fields)
+    """Form fields are strings (the body model reads `"false"`, `"0"`, `"100"` as JSON's values):
+    decode `provider_params`, and gather the SDK's `svg[model]`-style fields into `svg`."""
+    raw: dict[str, Any] = {}
+    for name, value in fields.items():
+        if name.startswith("svg["):
+            raw.setdefault("svg", {})[name] = value
+        else:
+            raw[name] = value
     params: dict[str, Any] = {}
     if "provider_params" in raw:
         try:
@@ -261,7 +262,5 @@ def _form_to_body(fields: dict[str, Any]) -> dict[str, Any]:
             ) from None
         if not isinstance(params, dict):
             raise InvalidRequest("provider_params must be a JSON object", param="provider_params")
-    if "input_fidelity" in raw:
-        params["input_fidelity"] = raw.pop("input_fidelity")
     raw["provider_params"] = params
     return raw

@@ -36,4 +36,6 @@ def invalid_request_from(exc: ValidationError) -> InvalidRequest:
             f"{field} is required", param=field, code="missing_required_parameter"
         )
     message = err["msg"].removeprefix("Value error, ")
-    return InvalidRequest(f"{field}: {message}" if field else message, param=field)
+    # A field the gateway knows but does not offer (schemas.NOT_OFFERED): OpenAI's own code.
+    code = "unsupported_parameter" if err["type"] == "unsupported_parameter" else None
+    return InvalidRequest(f"{field}: {message}" if field else message, param=field, code=code)

@@ -1,6 +1,7 @@
-"""The interface every provider adapter implements, and the model catalogue types.
+"""The interface every provider adapter implements.
 
-An adapter declares its name, its models and what each accepts (`ModelSpec`), validates a
+An adapter declares its name, its models and what each accepts (`ModelSpec`, in
+`capabilities.py`, which also holds the one check of the common fields), validates a
 task against a model before any money is spent (`validate`, pure), loads what the task refers
 to once per request (`prepare`: input images named by URL, through the SSRF-guarded fetcher),
 and performs one upstream call (`generate`, producing up to `ModelSpec.images_per_call`
@@ -12,7 +13,6 @@ here: a generation costs money.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from ..errors import InvalidRequest
@@ -20,44 +20,8 @@ from ..fetch import ImageFetcher
 from ..http_client import UpstreamClient
 from ..schemas import ImageTask, ProviderResult
 from ..settings import Settings
+from .capabilities import ModelSpec, check_fields
 from .journal import NO_JOURNAL, CallJournal
-
-
-@dataclass(frozen=True)
-class ModelSpec:
-    id: str
-    description: str
-    size_rule: str  # human-readable summary shown in /v1/providers
-    sizes: tuple[str, ...] = ()  # the closed set of "WxH" accepted, when there is one
-    aspect_ratios: bool = False  # takes `aspect_ratio` (natively or translated)
-    images_per_call: int = 1  # how many images one upstream call returns; n is fanned out beyond
-    max_n: int = 10
-    edits: bool = False
-    edit_only: bool = False  # needs an input image (fill, expand)
-    max_input_images: int = 0
-    params: tuple[str, ...] = ()  # provider_params this model accepts
-    qualities: tuple[str, ...] = ()
-    output_formats: tuple[str, ...] = ("png", "jpeg", "webp")
-    default_output_format: str = "png"
-    default_response_format: str = "b64_json"
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    def card(self) -> dict[str, Any]:
-        card: dict[str, Any] = {
-            "id": self.id,
-            "description": self.description,
-            "sizes": list(self.sizes) or self.size_rule,
-            "aspect_ratio": self.aspect_ratios,
-            "n": {"max": self.max_n, "per_upstream_call": self.images_per_call},
-            "edits": self.edits,
-            "output_formats": list(self.output_formats),
-            "provider_params": list(self.params),
-        }
-        if self.qualities:
-            card["quality"] = list(self.qualities)
-        if self.edit_only:
-            card["requires_input_image"] = True
-        return card
 
 
 class Provider(ABC):
@@ -103,18 +67,6 @@ class Provider(ABC):
                 f"supported: {', '.join(spec.sizes)}",
                 param="size",
             )
-        if spec.qualities and task.quality is not None and task.quality not in spec.qualities:
-            raise InvalidRequest(
-                f"quality {task.quality!r} is not supported by {spec.id}; "
-                f"supported: {', '.join(spec.qualities)}",
-                param="quality",
-            )
-        if task.output_format is not None and task.output_format not in spec.output_formats:
-            raise InvalidRequest(
-                f"output_format {task.output_format!r} is not supported by {spec.id}; "
-                f"supported: {', '.join(spec.output_formats)}",
-                param="output_format",
-            )
         if task.is_edit and not spec.edits:
             raise InvalidRequest(f"{spec.id} does not support edits", param="model")
         if spec.edit_only and not task.is_edit:
@@ -125,6 +77,7 @@ class Provider(ABC):
             raise InvalidRequest(
                 f"{spec.id} takes at most {spec.max_input_images} input images", param="image"
             )
+        check_fields(task, spec)
 
     async def prepare(self, task: ImageTask, spec: ModelSpec) -> None:
         """Once per request, after `validate` and before anything is spent or fanned out:

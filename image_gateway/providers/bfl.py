@@ -26,8 +26,9 @@ from ..errors import (
 from ..fetch import check_image_value, resolve_image_params
 from ..http_client import UpstreamResponse
 from ..schemas import GeneratedImage, ImageTask, ProviderResult
-from .base import ModelSpec, Provider
+from .base import Provider
 from .bfl_models import IMAGE_PARAMS, MODELS, REQUIRED_PARAMS
+from .capabilities import ModelSpec
 from .common import provider_message, retry_after_header, retry_after_seconds, sniff_image_type
 from .journal import NO_JOURNAL, CallJournal, submit_once
 from .masks import openai_mask_to_bfl
@@ -35,14 +36,6 @@ from .sizing import aspect_of, dims_for_aspect, fit_within, ratio_value
 
 PENDING = "pending"
 NOT_FOUND = "not_found"
-UNSUPPORTED_FIELDS = (
-    "negative_prompt",
-    "quality",
-    "style",
-    "background",
-    "moderation",
-    "output_compression",
-)
 MODERATED = ("Request Moderated", "Content Moderated")
 FAILED = ("Error", "Failed")
 NOT_FOUND_GRACE = 3  # "Task not found" right after submit is tolerated this many polls
@@ -89,9 +82,6 @@ class BFLProvider(Provider):
 
     def validate(self, task: ImageTask, spec: ModelSpec) -> None:
         super().validate(task, spec)
-        for name in UNSUPPORTED_FIELDS:
-            if getattr(task, name) is not None:
-                raise InvalidRequest(f"{name} is not supported by {spec.id}", param=name)
         if task.aspect_ratio is not None and not 9 / 21 <= ratio_value(task.aspect_ratio) <= 21 / 9:
             raise InvalidRequest("aspect_ratio must be between 21:9 and 9:21", param="aspect_ratio")
         for name in REQUIRED_PARAMS.get(spec.id, ()):

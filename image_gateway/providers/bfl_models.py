@@ -6,13 +6,15 @@
   "aspect" aspect_ratio string between 21:9 and 9:21 (Ultra, Kontext)
   "none"   the output size follows the input image (Fill, Expand)
 `webhook_url`/`webhook_secret` are not offered: the gateway never asks BFL to call out.
+Every endpoint takes `seed` and `output_format`; none takes quality, style, background,
+moderation, negative_prompt or output_compression (so none is declared).
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
 
-from .base import ModelSpec
+from .capabilities import ModelSpec
 
 FORMATS = ("jpeg", "png", "webp")
 _REFS4 = ("input_image", "input_image_2", "input_image_3", "input_image_4")
@@ -22,6 +24,7 @@ _COMMON = ("safety_tolerance",)
 _PRO11 = ModelSpec(
     id="flux-pro-1.1",
     description="FLUX1.1 [pro]",
+    seed=True,
     size_rule="width/height 256-1440 in multiples of 32 (sizes are fitted); default 1024x768",
     aspect_ratios=True,
     output_formats=FORMATS,
@@ -32,6 +35,7 @@ _PRO11 = ModelSpec(
 _ULTRA = ModelSpec(
     id="flux-pro-1.1-ultra",
     description="FLUX1.1 [pro] Ultra (up to 4 MP; raw mode)",
+    seed=True,
     size_rule="aspect_ratio between 21:9 and 9:21 (a size is turned into its aspect ratio)",
     aspect_ratios=True,
     output_formats=FORMATS,
@@ -49,6 +53,7 @@ _ULTRA = ModelSpec(
 _FILL = ModelSpec(
     id="flux-pro-1.0-fill",
     description="FLUX.1 Fill [pro]: inpainting with a mask",
+    seed=True,
     size_rule="follows the input image",
     edits=True,
     edit_only=True,
@@ -61,6 +66,7 @@ _FILL = ModelSpec(
 _KONTEXT = ModelSpec(
     id="flux-kontext-pro",
     description="FLUX.1 Kontext [pro]: generation and editing with up to 4 reference images",
+    seed=True,
     size_rule="aspect_ratio between 21:9 and 9:21 (a size is turned into its aspect ratio)",
     aspect_ratios=True,
     edits=True,
@@ -73,6 +79,7 @@ _KONTEXT = ModelSpec(
 _FLUX2 = ModelSpec(
     id="flux-2-pro",
     description="FLUX.2 [pro]: generation and editing with up to 8 reference images",
+    seed=True,
     size_rule="width/height multiples of 16, at least 64, at most 4 MP (sizes are fitted)",
     aspect_ratios=True,
     edits=True,

@@ -1,8 +1,11 @@
 """`local`: the built-in offline provider. Not an AI model.
 
 Draws a deterministic picture from the prompt and seed with Pillow (gradient, shapes, a label
-saying what it is), honouring size, aspect ratio, n, output format and transparency, so the
-gateway serves real images with no key and no network. Edits blend the drawing into the input.
+saying what it is), so the gateway serves real images with no key and no network. Edits blend
+the drawing into the input (and honour a mask). It declares what the drawing really honours —
+size, aspect ratio, n, seed, output format, output compression (JPEG/WebP quality) and
+background (transparent with PNG/WebP, or opaque) — and, like every model, refuses the rest
+(quality, style, moderation, negative_prompt, input_fidelity) with a 400 naming the field.
 The drawing (Pillow) lives in `local_drawing.py`, imported with the first image, so a gateway
 that never draws does not pay Pillow's ~4 MB and ~15 ms at start-up.
 """
@@ -14,7 +17,8 @@ import io
 
 from ..errors import InvalidRequest
 from ..schemas import ImageTask, ProviderResult
-from .base import ModelSpec, Provider
+from .base import Provider
+from .capabilities import ModelSpec
 from .journal import NO_JOURNAL, CallJournal
 from .sizing import dims_for_aspect
 
@@ -30,6 +34,10 @@ MODELS = {
         images_per_call=10,
         edits=True,
         max_input_images=16,
+        seed=True,
+        backgrounds=("transparent", "opaque"),
+        output_compression=True,
+        output_formats=("png", "jpeg", "webp"),
         default_output_format="png",
     ),
 }

@@ -44,11 +44,12 @@ def draw(prompt: str, seed: int, size: tuple[int, int], transparent: bool) -> Im
     top = tuple(rng.randrange(256) for _ in range(3))
     bottom = tuple(rng.randrange(256) for _ in range(3))
     gradient = Image.linear_gradient("L").resize(size)
-    image = Image.composite(
-        Image.new("RGB", size, bottom), Image.new("RGB", size, top), gradient
-    ).convert("RGBA")
+    image = Image.composite(Image.new("RGB", size, bottom), Image.new("RGB", size, top), gradient)
     if transparent:
+        image = image.convert("RGBA")
         image.putalpha(0)
+    # On an RGB image the translucent shapes blend in, so an opaque picture stays opaque; on
+    # the transparent one they are written as they are (semi-transparent shapes).
     layer = ImageDraw.Draw(image, "RGBA")
     for _ in range(6 + rng.randrange(6)):
         x0, y0 = rng.randrange(width), rng.randrange(height)
@@ -78,17 +79,20 @@ def blend_into(picture: Image.Image, task: ImageTask) -> Image.Image:
                 mask = alpha.point(lambda a: 255 if a == 0 else 0)
     except (OSError, ValueError):
         raise InvalidRequest("an input image could not be decoded", param="image") from None
+    picture = picture.convert("RGBA")
     if mask is None:
         return Image.blend(base, picture, 0.5)
     return Image.composite(picture, base, mask)
 
 
 def encode(image: Image.Image, fmt: str, compression: int | None) -> bytes:
+    """`compression` (0-100, JPEG/WebP only) is Pillow's `quality`; 90 when not given."""
+    quality = 90 if compression is None else compression
     buffer = io.BytesIO()
     if fmt == "jpeg":
-        image.convert("RGB").save(buffer, "JPEG", quality=compression or 90)
+        image.convert("RGB").save(buffer, "JPEG", quality=quality)
     elif fmt == "webp":
-        image.save(buffer, "WEBP", quality=compression or 90)
+        image.save(buffer, "WEBP", quality=quality)
     else:
         image.save(buffer, "PNG", compress_level=1)
     return buffer.getvalue()

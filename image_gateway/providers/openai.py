@@ -18,7 +18,8 @@ from ..errors import (
 )
 from ..http_client import FormPart, UpstreamResponse
 from ..schemas import GeneratedImage, ImageTask, ProviderResult
-from .base import ModelSpec, Provider
+from .base import Provider
+from .capabilities import ModelSpec
 from .common import (
     decode_b64_image,
     provider_message,
@@ -30,7 +31,17 @@ from .journal import NO_JOURNAL, CallJournal, submit_once
 from .openai_models import MODELS, passthrough_spec
 from .sizing import dims_for_aspect, ratio_value
 
-GPT_ONLY_FIELDS = ("output_compression", "background", "moderation")
+# Task fields sent as they are (validation left only what the model honours). DALL·E has no
+# `output_format` parameter: it makes PNGs, the only format its specs declare.
+SENT_FIELDS = (
+    "quality",
+    "style",
+    "output_compression",
+    "background",
+    "moderation",
+    "user",
+    "safety_identifier",
+)
 # `error.code`s that mean the account cannot pay: retrying will not help (a plain 429 will).
 QUOTA_CODES = ("insufficient_quota", "billing_hard_limit_reached", "credit_balance_exhausted")
 ECHOED_FIELDS = ("background", "output_format", "quality", "size")
@@ -55,47 +66,18 @@ class OpenAIProvider(Provider):
         return self.model(model_id) is not None
 
     def validate(self, task: ImageTask, spec: ModelSpec) -> None:
+        """The common checks (what each model declares, `openai_models.py`), then what only
+        OpenAI has: per-model prompt lengths and gpt-image-2's flexible sizes."""
         if task.aspect_ratio is not None and task.size is None:
             task.size = size_for_aspect(task.aspect_ratio, spec)
         super().validate(task, spec)
-        gpt = spec.extra["family"] == "gpt"
         if len(task.prompt) > spec.extra["max_prompt"]:
             raise InvalidRequest(
                 f"prompt is longer than {spec.extra['max_prompt']} characters for {spec.id}",
                 param="prompt",
             )
-        for name in ("seed", "negative_prompt"):
-            if getattr(task, name) is not None:
-                raise InvalidRequest(f"{name} is not supported by openai", param=name)
-        if task.style is not None and (
-            not spec.extra.get("style") or task.style not in ("vivid", "natural")
-        ):
-            raise InvalidRequest(
-                "style must be vivid or natural, and only for dall-e-3", param="style"
-            )
-        if not gpt:
-            for name in GPT_ONLY_FIELDS:
-                if getattr(task, name) is not None:
-                    raise InvalidRequest(
-                        f"{name} is only supported by GPT image models", param=name
-                    )
-        if task.output_compression is not None and task.output_format not in ("jpeg", "webp"):
-            raise InvalidRequest(
-                "output_compression needs output_format jpeg or webp", param="output_compression"
-            )
-        if task.background == "transparent" and task.output_format == "jpeg":
-            raise InvalidRequest("a transparent background needs png or webp", param="background")
         if spec.extra.get("flexible_size") and task.size is not None:
             check_flexible_size(task.size)
-        if "input_fidelity" in task.params:
-            if not task.is_edit:
-                raise InvalidRequest(
-                    "input_fidelity applies to edits only", param="provider_params.input_fidelity"
-                )
-            if task.params["input_fidelity"] not in ("high", "low"):
-                raise InvalidRequest(
-                    "input_fidelity must be high or low", param="provider_params.input_fidelity"
-                )
 
     async def generate(
         self, task: ImageTask, spec: ModelSpec, journal: CallJournal = NO_JOURNAL
@@ -180,20 +162,17 @@ def to_vendor(task: ImageTask, spec: ModelSpec) -> dict[str, Any]:
     body: dict[str, Any] = {"model": spec.id, "prompt": task.prompt, "n": task.n}
     if task.size is not None:
         body["size"] = f"{task.size[0]}x{task.size[1]}"
-    for name in (
-        "quality",
-        "style",
-        "output_format",
-        "output_compression",
-        "background",
-        "moderation",
-        "user",
-    ):
+    for name in SENT_FIELDS:
         value = getattr(task, name)
         if value is not None:
             body[name] = value
-    if spec.extra["family"] == "dall-e":
+    if spec.extra["family"] == "gpt":
+        if task.output_format is not None:
+            body["output_format"] = task.output_format
+    else:
         body["response_format"] = "b64_json"
+    if task.is_edit and task.input_fidelity is not None:
+        body["input_fidelity"] = task.input_fidelity
     body.update(task.params)
     return body
 

@@ -1,14 +1,18 @@
-"""OpenAI image models and what each accepts (shared/providers/REFERENCE.md §1.2-§1.4)."""
+"""OpenAI image models and what each accepts (shared/providers/REFERENCE.md §1.2-§1.4;
+`input_fidelity` per model from openai-python 3.57.0 `types/image_edit_params.py`: high and
+low on gpt-image-1.5, only low on gpt-image-1-mini, omitted for gpt-image-2)."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 
-from .base import ModelSpec
+from .capabilities import ModelSpec
 
 GPT_SIZES = ("1024x1024", "1536x1024", "1024x1536")
 GPT_QUALITIES = ("low", "medium", "high", "auto")
-GPT_PARAMS = ("input_fidelity", "safety_identifier")
+GPT_BACKGROUNDS = ("transparent", "opaque", "auto")
+GPT_MODERATIONS = ("low", "auto")
+FIDELITIES = ("high", "low")
 
 _GPT_BASE = ModelSpec(
     id="gpt-image-1",
@@ -19,10 +23,13 @@ _GPT_BASE = ModelSpec(
     images_per_call=10,
     edits=True,
     max_input_images=16,
-    params=GPT_PARAMS,
     qualities=GPT_QUALITIES,
+    backgrounds=GPT_BACKGROUNDS,
+    moderations=GPT_MODERATIONS,
+    input_fidelities=FIDELITIES,
+    output_compression=True,
     default_output_format="png",
-    extra={"family": "gpt", "max_prompt": 32_000, "input_fidelity": True},
+    extra={"family": "gpt", "max_prompt": 32_000},
 )
 
 _GPT_FLEX = replace(
@@ -33,17 +40,13 @@ _GPT_FLEX = replace(
         "655,360 to 8,294,400 pixels; or auto"
     ),
     sizes=(),
+    input_fidelities=(),
     extra={**_GPT_BASE.extra, "flexible_size": True},
 )
 
 MODELS: dict[str, ModelSpec] = {
     "gpt-image-1": _GPT_BASE,
-    "gpt-image-1-mini": replace(
-        _GPT_BASE,
-        id="gpt-image-1-mini",
-        params=("safety_identifier",),
-        extra={**_GPT_BASE.extra, "input_fidelity": False},
-    ),
+    "gpt-image-1-mini": replace(_GPT_BASE, id="gpt-image-1-mini", input_fidelities=("low",)),
     "gpt-image-1.5": replace(_GPT_BASE, id="gpt-image-1.5"),
     "gpt-image-2": _GPT_FLEX,
     "gpt-image-2-2026-04-21": replace(_GPT_FLEX, id="gpt-image-2-2026-04-21"),
@@ -56,9 +59,10 @@ MODELS: dict[str, ModelSpec] = {
         aspect_ratios=True,
         images_per_call=1,
         qualities=("standard", "hd"),
+        styles=("vivid", "natural"),
         output_formats=("png",),
         default_response_format="url",
-        extra={"family": "dall-e", "max_prompt": 4_000, "style": True},
+        extra={"family": "dall-e", "max_prompt": 4_000},
     ),
     "dall-e-2": ModelSpec(
         id="dall-e-2",

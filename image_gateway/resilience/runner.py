@@ -31,7 +31,8 @@ from ..errors import (
     ProviderUnavailable,
     UpstreamTimeout,
 )
-from ..providers.base import ModelSpec, Provider
+from ..providers.base import Provider
+from ..providers.capabilities import ModelSpec
 from ..providers.journal import NO_JOURNAL, CallJournal, RunJournal
 from ..schemas import ImageTask, ProviderResult
 from .breaker import Breakers, CircuitBreaker

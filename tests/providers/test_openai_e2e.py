@@ -118,7 +118,7 @@ def test_model_validation_happens_before_any_upstream_call(
     for kwargs in (
         {"model": "dall-e-3", "n": 1, "size": "512x512"},
         {"model": "gpt-image-1", "size": "1792x1024"},
-        {"model": "gpt-image-1", "style": "vivid"},
+        {"model": "gpt-image-1", "style": "natural"},
         {"model": "dall-e-2", "quality": "hd"},
     ):
         with pytest.raises(openai.BadRequestError):

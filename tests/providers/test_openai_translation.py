@@ -68,7 +68,7 @@ def test_dalle_is_asked_for_base64() -> None:
     [
         ("gpt-image-1", {"size": (1792, 1024)}, "size"),
         ("gpt-image-1", {"quality": "hd"}, "quality"),
-        ("gpt-image-1", {"style": "vivid"}, "style"),
+        ("gpt-image-1", {"style": "natural"}, "style"),
         ("gpt-image-1", {"seed": 1}, "seed"),
         ("gpt-image-1", {"negative_prompt": "x"}, "negative_prompt"),
         ("gpt-image-1", {"output_compression": 50, "output_format": "png"}, "output_compression"),
@@ -87,10 +87,18 @@ def test_dalle_is_asked_for_base64() -> None:
         ("gpt-image-2", {"size": (512, 512)}, "size"),
         (
             "gpt-image-1-mini",
-            {"params": {"input_fidelity": "high"}, "images": [InputImage(PNG, "image/png")]},
-            "provider_params.input_fidelity",
+            {"input_fidelity": "high", "images": [InputImage(PNG, "image/png")]},
+            "input_fidelity",
         ),
-        ("gpt-image-1", {"params": {"input_fidelity": "high"}}, "provider_params.input_fidelity"),
+        (
+            "gpt-image-2",
+            {"input_fidelity": "low", "images": [InputImage(PNG, "image/png")]},
+            "input_fidelity",
+        ),
+        ("gpt-image-1", {"input_fidelity": "high"}, "input_fidelity"),
+        ("gpt-image-1", {"moderation": "low", "style": "natural"}, "style"),
+        ("dall-e-2", {"moderation": "auto"}, "moderation"),
+        ("dall-e-2", {"output_compression": 100}, "output_compression"),
     ],
 )
 def test_validation_per_model(
@@ -104,8 +112,11 @@ def test_validation_per_model(
 def test_valid_requests_pass(provider: OpenAIProvider) -> None:
     provider.validate(task(size=(2048, 1152)), MODELS["gpt-image-2"])
     provider.validate(task(quality="hd", style="vivid", size=(1792, 1024)), MODELS["dall-e-3"])
-    edit = task(images=[InputImage(PNG, "image/png")], params={"input_fidelity": "high"})
+    edit = task(images=[InputImage(PNG, "image/png")], input_fidelity="high")
     provider.validate(edit, MODELS["gpt-image-1"])
+    assert to_vendor(edit, MODELS["gpt-image-1"])["input_fidelity"] == "high"
+    mini = task(images=[InputImage(PNG, "image/png")], input_fidelity="low")
+    provider.validate(mini, MODELS["gpt-image-1-mini"])
 
 
 def test_aspect_ratio_picks_the_closest_supported_size(provider: OpenAIProvider) -> None:

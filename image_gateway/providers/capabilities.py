@@ -1,0 +1,157 @@
+"""What a model declares it honours (`ModelSpec`), and the one check of the common fields
+against those declarations, used by every provider.
+
+Two steps, in this order, for every candidate (`candidates.Resolver`), before anything is spent:
+1. `drop_defaults`: a field sent with OpenAI's documented default (`schemas.OPENAI_DEFAULTS`,
+   e.g. `quality: "auto"`, `style: "vivid"`, `output_compression: 100`) that the model cannot
+   honour as given means "not given" and is cleared. The official SDKs and many clients send
+   defaults explicitly; a model without the feature then behaves as if it had been left out.
+2. `check_fields` (from `Provider.validate`): any value still set that the model cannot honour
+   is an `InvalidRequest` (400) naming the field: `unsupported_parameter` when the model lacks
+   the feature, `invalid_value` when it lacks that value.
+
+A field a model does not declare is refused, never silently dropped: `/v1/providers` shows the
+same declarations (`ModelSpec.card`), so what it lists is what is accepted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import InvalidRequest
+from ..schemas import OPENAI_DEFAULTS, ImageTask
+
+COMPRESSED_FORMATS = ("jpeg", "webp")  # output_compression applies to these
+TRANSPARENT_FORMATS = ("png", "webp")  # background: transparent needs one of these
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """One model and what it accepts. Every common field is declared here, so one check
+    (`check_fields`) serves every provider; an empty tuple or False means "not offered"."""
+
+    id: str
+    description: str
+    size_rule: str  # human-readable summary shown in /v1/providers
+    sizes: tuple[str, ...] = ()  # the closed set of "WxH" accepted, when there is one
+    aspect_ratios: bool = False  # takes `aspect_ratio` (natively or translated)
+    images_per_call: int = 1  # how many images one upstream call returns; n is fanned out beyond
+    max_n: int = 10
+    edits: bool = False
+    edit_only: bool = False  # needs an input image (fill, expand)
+    max_input_images: int = 0
+    params: tuple[str, ...] = ()  # provider_params this model accepts
+    qualities: tuple[str, ...] = ()
+    styles: tuple[str, ...] = ()
+    backgrounds: tuple[str, ...] = ()  # "transparent" only with TRANSPARENT_FORMATS
+    moderations: tuple[str, ...] = ()
+    input_fidelities: tuple[str, ...] = ()  # edits only
+    seed: bool = False
+    negative_prompt: bool = False
+    output_compression: bool = False  # 0-100, with COMPRESSED_FORMATS only
+    output_formats: tuple[str, ...] = ("png", "jpeg", "webp")
+    default_output_format: str = "png"
+    default_response_format: str = "b64_json"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def card(self) -> dict[str, Any]:
+        """This model in `/v1/providers`: every declaration, so a client can see what a
+        request to it may carry."""
+        card: dict[str, Any] = {
+            "id": self.id,
+            "description": self.description,
+            "sizes": list(self.sizes) or self.size_rule,
+            "aspect_ratio": self.aspect_ratios,
+            "n": {"max": self.max_n, "per_upstream_call": self.images_per_call},
+            "edits": self.edits,
+            "output_formats": list(self.output_formats),
+            "quality": list(self.qualities),
+            "style": list(self.styles),
+            "background": list(self.backgrounds),
+            "moderation": list(self.moderations),
+            "input_fidelity": list(self.input_fidelities),
+            "seed": self.seed,
+            "negative_prompt": self.negative_prompt,
+            "output_compression": self.output_compression,
+            "provider_params": list(self.params),
+        }
+        if self.edit_only:
+            card["requires_input_image"] = True
+        return card
+
+
+# The fields `check_fields` looks at, in order: output_format first, as output_compression and
+# background depend on the format the model will produce.
+CHOICES = ("output_format", "quality", "style", "background", "moderation", "input_fidelity")
+FLAGS = ("output_compression", "seed", "negative_prompt", "aspect_ratio")
+
+
+def output_format(task: ImageTask, spec: ModelSpec) -> str:
+    """The format the model will produce for this task."""
+    return task.output_format or spec.default_output_format
+
+
+def refusal(task: ImageTask, spec: ModelSpec, name: str) -> InvalidRequest | None:
+    """Why `spec` cannot honour the task's field `name` as given; None when it can (or when
+    the field is not set)."""
+    value = getattr(task, name)
+    if value is None:
+        return None
+    if name in FLAGS:
+        offered = spec.aspect_ratios if name == "aspect_ratio" else getattr(spec, name)
+        if not offered:
+            return _unsupported(name, spec)
+        if name == "output_compression" and output_format(task, spec) not in COMPRESSED_FORMATS:
+            return InvalidRequest("output_compression needs output_format jpeg or webp", param=name)
+        return None
+    offered_values: tuple[str, ...] = getattr(spec, _DECLARATION[name])
+    if not offered_values:
+        return _unsupported(name, spec)
+    if value not in offered_values:
+        return InvalidRequest(
+            f"{name} {value!r} is not supported by {spec.id}; "
+            f"supported: {', '.join(offered_values)}",
+            param=name,
+        )
+    if name == "background" and value == "transparent":
+        if output_format(task, spec) not in TRANSPARENT_FORMATS:
+            return InvalidRequest(
+                "a transparent background needs output_format png or webp", param=name
+            )
+    if name == "input_fidelity" and not task.is_edit:
+        return InvalidRequest("input_fidelity applies to edits only", param=name)
+    return None
+
+
+def drop_defaults(task: ImageTask, spec: ModelSpec) -> None:
+    """Clear each field sent with an OpenAI documented default that `spec` cannot honour as
+    given: to this model it means "not given". Values it can honour stay (and are sent)."""
+    for name in CHOICES + FLAGS:
+        defaults = OPENAI_DEFAULTS.get(name, ())
+        if getattr(task, name) in defaults and refusal(task, spec, name) is not None:
+            setattr(task, name, None)
+
+
+def check_fields(task: ImageTask, spec: ModelSpec) -> None:
+    """Refuse the first common field the model cannot honour (400 naming it)."""
+    for name in CHOICES + FLAGS:
+        problem = refusal(task, spec, name)
+        if problem is not None:
+            raise problem
+
+
+_DECLARATION = {
+    "output_format": "output_formats",
+    "quality": "qualities",
+    "style": "styles",
+    "background": "backgrounds",
+    "moderation": "moderations",
+    "input_fidelity": "input_fidelities",
+}
+
+
+def _unsupported(name: str, spec: ModelSpec) -> InvalidRequest:
+    return InvalidRequest(
+        f"{name} is not supported by {spec.id}", param=name, code="unsupported_parameter"
+    )

@@ -1,6 +1,8 @@
 """Errors as HTTP responses: the one place a `GatewayError` (or an unexpected exception)
 becomes a status, headers and an OpenAI-style JSON body. The app's exception handlers and the
-fast lane (`fast_lane.py`) both answer through here."""
+fast lane (`fast_lane.py`) both answer through here; the body limit's early 413
+(`middleware.send_413`) and a job's stored error (`api/jobs.py`) use the same `error_body()`
+and `x-should-retry` (see `errors.py`)."""
 
 from __future__ import annotations
 
@@ -23,7 +25,7 @@ def error_response(err: GatewayError, request_id: str | None, metrics: Metrics) 
         orjson.dumps(error_body(err, request_id)),
         status_code=err.status_code,
         media_type="application/json",
-        headers=err.headers,
+        headers=err.response_headers(),
     )
 
 

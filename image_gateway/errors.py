@@ -20,6 +20,17 @@
         └── UpstreamTimeout         504 connect/read timeout, polling or request deadline
     ServiceUnavailable              503 the gateway's own store (keys, budgets) is unreachable
 
+Every answer says whether the client may send the same request again, in `x-should-retry`
+(`response_headers()`), which openai-python and openai-node obey before their own rule (retry
+408, 409, 429 and 5xx twice; openai-python `_base_client.SyncAPIClient._should_retry`). Only an
+answer given before any provider could charge for the request, for a condition that passes,
+says `true`: the key's rate limits (429), a provider's rate limit, a full provider queue or one
+that did not free a slot in time, an open circuit (all with `Retry-After`), a store briefly
+unreachable, and a provider failure marked `retryable` (nothing was accepted upstream). Every
+other answer says `false`: a request a retry cannot fix (4xx, 503 `provider_not_configured`,
+bad provider credentials, a bug) and any failure that may have been paid (`billed_unknown`),
+whose message also says the outcome is unknown and may have been charged.
+
 A `ProviderError` also says what the dispatcher may do with it (`image_gateway/resilience/`):
 `retryable` (the same call may be sent again: nothing was accepted upstream), `retry_after`
 (the provider's hint, seconds), `billed_unknown` (the provider may have accepted — and charged —
@@ -33,13 +44,23 @@ provider body (provider text is trimmed and scrubbed before it gets here).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Self
+
+UNKNOWN_OUTCOME = (
+    "The outcome is unknown: the provider may have generated, and charged for, this request; "
+    "sending it again may be charged again."
+)
 
 
 class GatewayError(Exception):
     status_code = 500
     error_type = "server_error"
     default_code: str | None = None
+    # The same request may be sent again and may then succeed, without paying twice (see the
+    # module docstring); False for every type whose retry cannot help or could pay twice.
+    retry_safe = False
+    # A provider may have charged for this request although it failed (set on `ProviderError`s).
+    billed_unknown = False
 
     def __init__(
         self,
@@ -56,6 +77,15 @@ class GatewayError(Exception):
         self.param = param
         self.provider = provider
         self.headers = headers or {}
+
+    @property
+    def should_retry(self) -> bool:
+        """What `x-should-retry` tells the client: may it send this request again?"""
+        return self.retry_safe and not self.billed_unknown
+
+    def response_headers(self) -> dict[str, str]:
+        """The answer's headers: the error's own (`Retry-After`) and `x-should-retry`."""
+        return {**self.headers, "x-should-retry": "true" if self.should_retry else "false"}
 
 
 class CallerError(GatewayError):
@@ -108,11 +138,13 @@ class RateLimited(CallerError):
     status_code = 429
     error_type = "rate_limit_error"
     default_code = "rate_limit_exceeded"
+    retry_safe = True  # refused before any provider call; Retry-After says when
 
 
 class ServiceUnavailable(GatewayError):
     status_code = 503
     default_code = "service_unavailable"
+    retry_safe = True  # the key or budget store, before any provider call
 
 
 class ProviderError(GatewayError):
@@ -139,6 +171,17 @@ class ProviderError(GatewayError):
         self.billed_unknown = billed_unknown
         self.outage = self.outage_default if outage is None else outage
 
+    @property
+    def should_retry(self) -> bool:
+        return (self.retry_safe or self.retryable) and not self.billed_unknown
+
+    def after_acceptance(self) -> Self:
+        """Mark a failure that came after the provider accepted the call (an OpenAI 200 that
+        cannot be used, a BFL task that failed, got lost or never finished): it may have been
+        charged, so neither the dispatcher nor the client sends it again. Returns itself."""
+        self.retryable, self.billed_unknown = False, True
+        return self
+
 
 class ProviderNotConfigured(ProviderError):
     status_code = 503
@@ -149,6 +192,7 @@ class ProviderRateLimited(ProviderError):
     status_code = 429
     error_type = "rate_limit_error"
     default_code = "provider_rate_limited"
+    retry_safe = True  # the provider refused before taking the request; or our queue is full
 
 
 class ProviderQuotaExhausted(ProviderError):
@@ -159,6 +203,7 @@ class ProviderQuotaExhausted(ProviderError):
 class ProviderUnavailable(ProviderError):
     status_code = 503
     default_code = "provider_unavailable"
+    retry_safe = True  # an open circuit or a full queue: nothing was sent
 
 
 class UpstreamError(ProviderError):
@@ -173,8 +218,10 @@ class UpstreamTimeout(ProviderError):
 
 
 def error_body(err: GatewayError, request_id: str | None) -> dict[str, Any]:
+    """The OpenAI-style error object; a failure that may have been paid says so."""
+    message = f"{err.message}. {UNKNOWN_OUTCOME}" if err.billed_unknown else err.message
     body: dict[str, Any] = {
-        "message": err.message,
+        "message": message,
         "type": err.error_type,
         "code": err.code,
         "param": err.param,

@@ -195,11 +195,13 @@ def _too_large_message(limit: int) -> str:
 
 async def send_413(scope: Scope, send: Send, limit: int) -> None:
     request_id = scope.get("state", {}).get("request_id")
-    body = orjson.dumps(error_body(PayloadTooLarge(_too_large_message(limit)), request_id))
+    err = PayloadTooLarge(_too_large_message(limit))
+    body = orjson.dumps(error_body(err, request_id))
     headers: list[Any] = [
         (b"content-type", b"application/json"),
         (b"content-length", str(len(body)).encode()),
         (b"connection", b"close"),
+        *((k.lower().encode(), v.encode()) for k, v in err.response_headers().items()),
     ]
     await send({"type": "http.response.start", "status": 413, "headers": headers})
     await send({"type": "http.response.body", "body": body})

@@ -44,6 +44,7 @@ def test_requests_per_minute_gives_429_with_retry_after(start_gateway: Any) -> N
     assert resp.status_code == 429
     assert resp.json()["error"]["code"] == "rate_limit_exceeded"
     assert 1 <= int(resp.headers["retry-after"]) <= 60
+    assert resp.headers["x-should-retry"] == "true"
     with gw.client(key=other) as http:  # limits are per key
         assert http.post("/v1/images/generations", json=GENERATE).status_code == 200
 
@@ -60,6 +61,7 @@ def test_concurrency_limit_gives_429(start_gateway: Any, bfl: Any) -> None:
     refused = [r for r in responses if r.status_code == 429]
     assert all(r.json()["error"]["code"] == "concurrency_limit_exceeded" for r in refused)
     assert all(r.headers["retry-after"] == "1" for r in refused)
+    assert all(r.headers["x-should-retry"] == "true" for r in refused)
     assert bfl.stats()["submits"] == 1
     # The slot is released when the request settles, success or failure.
     with gw.client(key=key) as http:
@@ -81,6 +83,7 @@ def test_rpm_is_shared_by_two_gateways_through_redis(start_gateway: Any, redis_p
             codes.append(resp.status_code)
             if resp.status_code == 429:
                 assert 1 <= int(resp.headers["retry-after"]) <= 60
+    assert resp.headers["x-should-retry"] == "true"
     assert codes == [200, 200, 200, 200, 429, 429]
 
 

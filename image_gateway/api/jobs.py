@@ -123,12 +123,18 @@ def _answer_headers(scope: Scope) -> tuple[str, str | None]:
     return prefer, header(scope, b"idempotency-key")
 
 
+# A failed or canceled job is what its Idempotency-Key answers until the key expires: sending the
+# request again returns the same answer, so no retry can fix it (and the SDKs retry 409 and 5xx).
+FINAL = {"x-should-retry": "false"}
+
+
 async def _finished(service: JobService, job: JobRow) -> Response:
-    """A finished job as a synchronous request would have been answered."""
+    """A finished job as a synchronous request would have been answered (a failure with its
+    stored status and body, which says when the outcome is unknown; `x-should-retry: false`)."""
     if job.status == "succeeded":
         return _json(await service.render_result(job))
     if job["error"]:
-        return _json(job["error"]["body"], int(job["error"]["status"]))
+        return _json(job["error"]["body"], int(job["error"]["status"]), FINAL)
     return _json(
         {
             "error": {
@@ -139,6 +145,7 @@ async def _finished(service: JobService, job: JobRow) -> Response:
             }
         },
         409,
+        FINAL,
     )
 
 

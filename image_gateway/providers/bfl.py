@@ -18,6 +18,7 @@ from urllib.parse import quote, urlsplit
 from ..errors import (
     ContentPolicyViolation,
     InvalidRequest,
+    ProviderError,
     ProviderQuotaExhausted,
     ProviderRateLimited,
     UpstreamError,
@@ -113,8 +114,14 @@ class BFLProvider(Provider):
         submitted = Submitted.from_state(journal.state)
         if submitted is None:
             submitted = await self._submit(task, spec, key, journal)
-        result = await self._poll(submitted, key)
-        image = await self._download(result)
+        try:
+            result = await self._poll(submitted, key)
+            image = await self._download(result)
+        except ProviderError as exc:
+            # BFL charges when it accepts a task (the submit answer carries its `cost`): a task
+            # that failed, got lost or never finished may have been paid for.
+            exc.after_acceptance()
+            raise
         usage = None if submitted.cost_credits is None else {"cost_credits": submitted.cost_credits}
         return ProviderResult(images=[image], usage=usage)
 

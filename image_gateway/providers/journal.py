@@ -47,8 +47,8 @@ async def submit_once(journal: CallJournal, provider: str, submit: Callable[[], 
     """Run a paid submission at most once across restarts (see the module docstring)."""
     if journal.state is not None and journal.state.get("phase") == SUBMITTING:
         raise UpstreamError(
-            f"{provider} may have accepted this call before the gateway restarted; it is not "
-            "sent again (it could be charged twice)",
+            f"{provider} may have accepted this call before the gateway restarted, so it is not "
+            "sent again",
             code="interrupted",
             provider=provider,
             billed_unknown=True,
@@ -60,7 +60,7 @@ async def submit_once(journal: CallJournal, provider: str, submit: Callable[[], 
     try:
         return await submit()
     except GatewayError as exc:
-        if not getattr(exc, "billed_unknown", False):
+        if not exc.billed_unknown:
             await journal.save(None)  # refused before acceptance: a later try may submit
         raise
 

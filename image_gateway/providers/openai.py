@@ -12,6 +12,7 @@ from ..errors import (
     ContentPolicyViolation,
     InvalidRequest,
     NotFound,
+    ProviderError,
     ProviderQuotaExhausted,
     ProviderRateLimited,
     UpstreamError,
@@ -110,12 +111,17 @@ class OpenAIProvider(Provider):
             return resp
 
         resp = await submit_once(journal, self.name, submit)
-        payload = resp.json(self.name)
-        result = from_vendor(payload, self.name)
-        for item, image in zip(payload.get("data") or [], result.images, strict=False):
-            if image.data == b"" and item.get("url"):
-                image.data = await self._download(item["url"])
-                image.content_type = sniff_image_type(image.data) or image.content_type
+        try:
+            payload = resp.json(self.name)
+            result = from_vendor(payload, self.name)
+            for item, image in zip(payload.get("data") or [], result.images, strict=False):
+                if image.data == b"" and item.get("url"):
+                    image.data = await self._download(item["url"])
+                    image.content_type = sniff_image_type(image.data) or image.content_type
+        except ProviderError as exc:
+            # A 200 is a generation OpenAI bills, whether or not its answer can be used.
+            exc.after_acceptance()
+            raise
         return result
 
     async def _download(self, url: str) -> bytes:

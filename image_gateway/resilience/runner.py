@@ -10,6 +10,11 @@ For each candidate in order (the primary, then fallbacks):
   a caller error (invalid input, moderation) ends the request at once — never a fallback;
   any other failure moves on to the next candidate.
 The deadline covers everything: queue waits, every try, every backoff.
+
+When the request fails after any of its calls may have been charged — an unknown outcome
+(`billed_unknown`), or a fanned-out sibling that succeeded — the failure it answers with is
+marked `billed_unknown` too, whichever call failed last: the client is told not to send it again
+(`x-should-retry: false`, see `errors.py`).
 """
 
 from __future__ import annotations
@@ -67,6 +72,7 @@ class Trace:
     tried: Candidate | None = None  # the candidate that served, or the last one tried
     index: int = 0  # its position in the candidate list (0 = the primary)
     journal: RunJournal | None = None  # a job's journal: resumable, never pays twice
+    charged: bool = False  # a call succeeded or may have been paid (an unknown outcome)
 
 
 class RetryBudget:
@@ -150,6 +156,8 @@ class Resilience:
                         break
                 finally:
                     breaker.finish(permit)
+            if failure is not None and trace.charged:
+                failure.after_acceptance()
             raise failure or skipped or ProviderUnavailable("no provider can serve this request")
         finally:
             self.budget.active -= 1
@@ -215,9 +223,11 @@ class Resilience:
                         raise
                     self.metrics.provider_call(provider.name, spec.id, "ok", started)
                     breaker.record_success()
+                    trace.charged = True
                     return result
             except ProviderError as exc:
                 error = exc
+                trace.charged = trace.charged or exc.billed_unknown
             finally:
                 if is_retry:
                     self.budget.retrying -= 1

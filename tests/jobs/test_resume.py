@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from image_gateway.errors import UNKNOWN_OUTCOME
 from tests.conftest import RunningGateway
 from tests.jobs.support import (
     BFL_BODY,
@@ -98,7 +99,7 @@ def test_a_job_left_submitting_fails_as_interrupted_and_is_never_resubmitted(
     assert job["status"] == "failed"
     error = job["error"]["error"]
     assert error["code"] == "interrupted" and error["provider"] == "bfl-flux"
-    assert "not sent again" in error["message"]
+    assert "not sent again" in error["message"] and UNKNOWN_OUTCOME in error["message"]
     assert bfl.stats()["submits"] == 0
 
 
@@ -188,6 +189,7 @@ def test_a_submission_that_timed_out_after_acceptance_is_not_sent_again(
         job = wait_job(http, submit(http, BFL_BODY)["id"])
     assert job["status"] == "failed"
     assert job["error"]["error"]["code"] == "upstream_timeout", job["error"]
+    assert UNKNOWN_OUTCOME in job["error"]["error"]["message"]
     assert task_of(job_row(db_path(gw), job["id"])) == {"phase": "submitting"}
     # One POST reached BFL (the delayed one); a second would have been counted as a submit.
     stats = bfl.stats()

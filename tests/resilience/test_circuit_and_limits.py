@@ -111,6 +111,7 @@ def test_a_full_queue_is_a_fast_429_with_retry_after(fault_gateway: Any, bfl: An
     refused = next(r for r in responses if r.status_code == 429)
     assert refused.json()["error"]["code"] == "provider_queue_full"
     assert int(refused.headers["retry-after"]) >= 1
+    assert refused.headers["x-should-retry"] == "true"  # nothing was sent: safe to repeat
     stats = bfl.stats()
     assert stats["max_active"] <= 2 and stats["rejected_429"] == 0
     assert stats["submits"] == codes.count(200)
@@ -144,8 +145,10 @@ def test_a_queue_wait_is_bounded_by_the_deadline(fault_gateway: Any, bfl: Any) -
     gw.keep(first)
     gw.keep(second)
     assert first.status_code == 504
+    assert first.headers["x-should-retry"] == "false"  # its task was accepted (and charged)
     # the queued request gave up at its deadline, which also leaves no time for a fallback
     assert second.status_code == 503
     assert second.json()["error"]["code"] == "provider_queue_timeout"
     assert int(second.headers["retry-after"]) >= 1
+    assert second.headers["x-should-retry"] == "true"  # it never reached the provider
     assert bfl.stats()["submits"] == 1

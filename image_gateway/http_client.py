@@ -2,8 +2,13 @@
 
 `UpstreamClient` is created once per process (in the app lifespan) with pool limits and
 timeouts; adapters call `request()` and get an `UpstreamResponse` with the body fully read
-under a byte cap. Transport failures become gateway errors here and nowhere else, with
-messages that never carry URLs, headers or keys (`first_send`: a POST, see `request()`):
+under a byte cap. Every call gets the connect timeout (UPSTREAM_CONNECT_TIMEOUT_SECONDS) and a
+read timeout — the longest silence allowed while waiting for the answer: the client's
+(UPSTREAM_READ_TIMEOUT_SECONDS) for short calls such as polls and downloads, or the call's own
+(`read_timeout`) where the provider works while it is silent, as an OpenAI generation does.
+
+Transport failures become gateway errors here and nowhere else, with messages that never carry
+URLs, headers or keys (`first_send`: a POST, see `request()`):
 
     refused, DNS failure, TLS failure        UpstreamError    retryable=first_send
     no connection within connect_timeout     UpstreamTimeout  retryable=first_send
@@ -133,8 +138,10 @@ class UpstreamClient:
         json: Any = None,
         form: list[FormPart] | None = None,
         deadline: float | None = None,
+        read_timeout: float | None = None,
     ) -> UpstreamResponse:
-        """Send one request; `deadline` (seconds) bounds the whole exchange, body included.
+        """Send one request; `deadline` (seconds) bounds the whole exchange, body included, and
+        `read_timeout` (seconds; None: the client's) the silence while waiting for the answer.
 
         No redirect is followed (a 3xx is returned as is) and no proxy is taken from the
         environment: a proxy is a base URL in our settings.
@@ -153,14 +160,14 @@ class UpstreamClient:
                 f"request to {provider} is not valid HTTP", provider=provider
             ) from None
         try:
-            head = method == "HEAD"
+            exchange = self._pool.exchange(
+                origin, payload, head=method == "HEAD", read_timeout=read_timeout
+            )
             if deadline is None:
-                status, resp_headers, body = await self._pool.exchange(origin, payload, head=head)
+                status, resp_headers, body = await exchange
             else:
                 async with asyncio.timeout(deadline):
-                    status, resp_headers, body = await self._pool.exchange(
-                        origin, payload, head=head
-                    )
+                    status, resp_headers, body = await exchange
             return UpstreamResponse(status, resp_headers, body)
         except ConnectTimeout:
             raise UpstreamTimeout(

@@ -3,9 +3,10 @@
 `Connection.exchange()` writes one request and collects its response under the byte cap
 (`max_response_bytes` counts wire bytes and, for gzip/deflate, decompressed bytes, so a
 decompression bomb stops at the cap), failing it when the peer stays silent longer than the
-read timeout (sending our body counts as activity). The framing is httptools' (Content-Length,
-chunked); a body without either ends with the connection. After a complete response that allows
-keep-alive the connection is `reusable()`; a failed or abandoned exchange closes it.
+exchange's read timeout (sending our body counts as activity). The framing is httptools'
+(Content-Length, chunked); a body without either ends with the connection. After a complete
+response that allows keep-alive the connection is `reusable()`; a failed or abandoned exchange
+closes it.
 
 Failures are `PoolError`s; `http_client` maps them to gateway errors.
 """
@@ -127,8 +128,11 @@ class Connection(asyncio.Protocol):
             and not t.get_write_buffer_size()  # the server answered before reading all of ours
         )
 
-    async def exchange(self, payload: bytes, *, head: bool = False) -> Response:
-        """Write one request and read its response (`head`: a HEAD, whose response has no body)."""
+    async def exchange(
+        self, payload: bytes, *, read_timeout: float, head: bool = False
+    ) -> Response:
+        """Write one request and read its response (`head`: a HEAD, whose response has no body),
+        failing with `ReadTimeout` after `read_timeout` seconds of silence."""
         assert self.transport is not None
         loop = self._loop
         waiter: asyncio.Future[Response] = loop.create_future()
@@ -139,8 +143,12 @@ class Connection(asyncio.Protocol):
         self._encoding, self._decoder, self._until_eof = b"", None, False
         self._head = head
         self._last_io = now = loop.time()
+        self._read_timeout = read_timeout
+        due = now + read_timeout
+        if self._timer is not None and self._timer.when() > due:  # armed for a longer wait
+            self._cancel_timer()
         if self._timer is None:  # else the armed one will look at `_last_io` when it fires
-            self._timer = loop.call_at(now + self._read_timeout, self._check_silence)
+            self._timer = loop.call_at(due, self._check_silence)
         self.transport.write(payload)
         try:
             return await waiter

@@ -61,11 +61,20 @@ class Pool:
     def stats(self) -> dict[str, float]:
         return {"in_use": len(self._busy) + self._connecting, "idle": self._idle_count}
 
-    async def exchange(self, origin: Origin, payload: bytes, *, head: bool = False) -> Response:
-        """Send `payload` (a whole request) to `origin` and read the response."""
+    async def exchange(
+        self,
+        origin: Origin,
+        payload: bytes,
+        *,
+        head: bool = False,
+        read_timeout: float | None = None,
+    ) -> Response:
+        """Send `payload` (a whole request) to `origin` and read the response, failing after
+        `read_timeout` seconds of silence (None: the pool's `read_timeout`)."""
+        timeout = self.read_timeout if read_timeout is None else read_timeout
         conn = self._take_idle(origin) or await self._acquire(origin)
         try:
-            response = await conn.exchange(payload, head=head)
+            response = await conn.exchange(payload, head=head, read_timeout=timeout)
         except BaseException:
             self._release(conn, reuse=False)
             raise

@@ -63,9 +63,11 @@ class Settings(BaseSettings):
     default_provider: str = "local"
     local_default_model: str = "local-art"
 
-    # Upstream HTTP: every provider call goes through one client with these limits.
+    # Upstream HTTP: every provider call goes through one client with these limits. The read
+    # timeout (longest silence) is for short calls — BFL polls, result downloads; a submission
+    # the provider may charge for waits as long as the request's deadline allows.
     upstream_connect_timeout_seconds: float = Field(10.0, gt=0, le=300)
-    upstream_read_timeout_seconds: float = Field(120.0, gt=0, le=3600)
+    upstream_read_timeout_seconds: float = Field(30.0, gt=0, le=3600)
     upstream_max_connections: int = Field(512, ge=1, le=100_000)
     upstream_max_response_bytes: int = Field(64 * 1024 * 1024, ge=1024)
 
@@ -114,7 +116,7 @@ class Settings(BaseSettings):
     ledger_flush_seconds: float = Field(1.0, gt=0, le=60)
     ledger_queue_max: int = Field(10_000, ge=1, le=1_000_000)
     # Concurrency slots and budget reservations of a crashed instance expire after this long;
-    # keep it above the longest request (BFL polling, upstream read timeout).
+    # keep it above the longest request (REQUEST_DEADLINE_SECONDS).
     limit_lease_seconds: float = Field(900.0, ge=10, le=86_400)
 
     @field_validator("database_url")

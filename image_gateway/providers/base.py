@@ -45,6 +45,14 @@ class Provider(ABC):
     def catalogue(self) -> dict[str, ModelSpec]: ...
 
     @property
+    def submit_read_timeout(self) -> float:
+        """The read timeout (seconds) of a call the provider may charge for (a submission): the
+        request's deadline, which the dispatcher enforces around `generate`. A generation can be
+        silent for minutes; cutting it sooner would not stop the provider working (or charging),
+        only leave the outcome unknown. Polls and downloads keep the client's short one."""
+        return self.settings.request_deadline_seconds
+
+    @property
     def default_model(self) -> str:
         return str(getattr(self.settings, self.default_model_setting))
 

@@ -143,6 +143,7 @@ class BFLProvider(Provider):
                 provider=self.name,
                 headers={"x-key": key},
                 json=body,
+                read_timeout=self.submit_read_timeout,
             )
             return parse_submit(resp, [key])
 

@@ -97,6 +97,7 @@ class OpenAIProvider(Provider):
                     provider=self.name,
                     headers=headers,
                     form=to_form(body, task),
+                    read_timeout=self.submit_read_timeout,
                 )
             else:
                 resp = await self.http.request(
@@ -105,6 +106,7 @@ class OpenAIProvider(Provider):
                     provider=self.name,
                     headers=headers,
                     json=body,
+                    read_timeout=self.submit_read_timeout,
                 )
             if resp.status != 200:
                 raise error_from(resp, [key])

@@ -11,7 +11,7 @@ import pytest
 
 from image_gateway.errors import UpstreamError, UpstreamTimeout
 from image_gateway.http_client import UpstreamClient
-from tests.http_client.conftest import Received, raw_reply, reset, until
+from tests.http_client.conftest import Handler, Received, raw_reply, reset, until
 
 JSON = {"prompt": "a fox"}
 
@@ -185,3 +185,43 @@ async def test_a_request_before_start_is_a_programming_error() -> None:
     with pytest.raises(RuntimeError):
         await c.request("GET", "http://127.0.0.1:1/", provider="p")
     assert not c.started and c.pool_stats() == {"in_use": 0, "idle": 0}
+
+
+def answer_after(*delays: float | None) -> Handler:
+    """Answers the n-th request on a connection after `delays[n]` seconds (None: never)."""
+    seen: dict[int, int] = {}  # requests so far per connection
+
+    async def handler(req: Received, r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
+        seen[req.connection] = seen.get(req.connection, 0) + 1
+        delay = delays[min(len(delays), seen[req.connection]) - 1]
+        if delay is None:
+            await asyncio.sleep(30)
+            return
+        await asyncio.sleep(delay)
+        w.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}")
+        await w.drain()
+
+    return handler
+
+
+async def test_a_call_may_wait_longer_than_the_clients_read_timeout(
+    script, quick: UpstreamClient
+) -> None:
+    # A long wait first, then a short one on the same connection: the timer armed for the
+    # first must not let the second stay silent for as long.
+    server = await script(answer_after(0.6, None))
+    resp = await quick.request("POST", server.url, provider="p", json=JSON, read_timeout=2)
+    assert resp.status == 200
+    started = time.monotonic()
+    with pytest.raises(UpstreamTimeout, match="did not answer in time"):
+        await quick.request("GET", server.url, provider="p")
+    assert time.monotonic() - started < 1.0 and server.connections == 1
+
+
+async def test_a_long_read_timeout_outlasts_a_timer_armed_for_a_short_one(
+    script, quick: UpstreamClient
+) -> None:
+    server = await script(answer_after(0.0, 0.6))
+    assert (await quick.request("GET", server.url, provider="p")).status == 200
+    resp = await quick.request("POST", server.url, provider="p", json=JSON, read_timeout=2)
+    assert resp.status == 200 and server.connections == 1

@@ -176,19 +176,20 @@ def test_a_job_canceled_while_its_worker_was_gone_is_not_resumed(
 def test_a_submission_that_timed_out_after_acceptance_is_not_sent_again(
     start_gateway: Callable[..., RunningGateway], bfl: Any
 ) -> None:
-    # BFL answers the submission after the gateway stopped waiting: whether it took (and
-    # charged) the task is unknown to the gateway.
-    bfl.add_faults([{"match": "submit", "delay": 0.6}])
+    # BFL answers the submission after the job's deadline: whether it took (and charged) the
+    # task is unknown to the gateway. (A submission outlives the short read timeout.)
+    bfl.add_faults([{"match": "submit", "delay": 0.8}])
     gw = start_gateway(
         **bfl_settings(bfl),
-        upstream_read_timeout_seconds=0.2,
+        upstream_read_timeout_seconds=0.1,
+        request_deadline_seconds=0.4,
         retry_max_attempts=3,
         retry_base_seconds=0.01,
     )
     with gw.client() as http:
         job = wait_job(http, submit(http, BFL_BODY)["id"])
     assert job["status"] == "failed"
-    assert job["error"]["error"]["code"] == "upstream_timeout", job["error"]
+    assert job["error"]["error"]["code"] == "deadline_exceeded", job["error"]
     assert UNKNOWN_OUTCOME in job["error"]["error"]["message"]
     assert task_of(job_row(db_path(gw), job["id"])) == {"phase": "submitting"}
     # One POST reached BFL (the delayed one); a second would have been counted as a submit.

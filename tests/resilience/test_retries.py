@@ -197,14 +197,15 @@ def test_connection_refused_before_sending_is_retried(
     assert len(waits) == 2  # three tries, none of which reached a server
 
 
-def test_a_hang_past_the_read_timeout_is_not_retried(
+def test_a_hang_past_the_deadline_is_not_retried(
     fault_gateway: Any, openai_emu: OpenAIEmulatorHandle
 ) -> None:
-    gw: FaultGateway = fault_gateway(upstream_read_timeout_seconds=0.3)
+    gw: FaultGateway = fault_gateway(request_deadline_seconds=0.5)
     openai_emu.add_faults([{"match": "generate", "stall": True}])
     started = time.monotonic()
     resp = gw.post(GPT)
     assert resp.status_code == 504 and time.monotonic() - started < 2
+    assert resp.json()["error"]["code"] == "deadline_exceeded"
     assert generations(openai_emu) == 1
 
 

@@ -143,9 +143,9 @@ def _announce(settings: Settings, providers: dict) -> None:  # type: ignore[type
     log.info("image-gateway started", extra={"fields": {"providers_configured": configured}})
     if settings.development_mode:
         log.warning(
-            "DEVELOPMENT MODE: GATEWAY_API_KEYS is empty, so requests are served WITHOUT a key "
-            "to loopback clients only and every other client gets 401. Set GATEWAY_API_KEYS "
-            "before exposing this gateway."
+            "DEVELOPMENT MODE: GATEWAY_API_KEYS is empty, so requests that send no key are "
+            "served to loopback clients only and every other client gets 401 (a key that is "
+            "sent must be valid). Set GATEWAY_API_KEYS before exposing this gateway."
         )
 
 

@@ -1,7 +1,8 @@
 """Client authentication: `GATEWAY_API_KEYS`, the admin key, stored keys, development mode.
 
-Keys arrive as `X-API-Key: <key>` or `Authorization: Bearer <key>`. `Authenticator` checks a
-presented key in this order, hashing it once (SHA-256):
+Keys arrive as `X-API-Key: <key>` or `Authorization: Bearer <key>` (`X-API-Key` wins when both
+carry one; an empty value carries none). `Authenticator` checks a presented key in this order,
+hashing it once (SHA-256):
 
 1. `GATEWAY_API_KEYS` — compared in constant time with every configured key's hash; these are
    unrestricted clients named `key-1`, `key-2`, ... No database is touched.
@@ -11,8 +12,10 @@ presented key in this order, hashing it once (SHA-256):
    `KEY_CACHE_SECONDS`, so a key revoked on another instance keeps working here for at most
    that long; revoking through this instance's admin API clears the cache at once.
 
-With no `GATEWAY_API_KEYS` the gateway is in development mode: a loopback client whose key
-matches nothing above is served as `development`; every other client is refused.
+A presented key that matches none of them is a 401 in every mode, as is a credential of
+another `Authorization` scheme. With no `GATEWAY_API_KEYS` the gateway is in development mode:
+a request that presents no key at all is served as `development` when it comes from a loopback
+address, and refused (401) from anywhere else.
 """
 
 from __future__ import annotations
@@ -77,50 +80,24 @@ StoredKeyLookup = Callable[[str], Awaitable[Client | None]]
 
 
 def presented_key(x_api_key: str | None, authorization: str | None) -> str | None:
-    if x_api_key is not None:
+    """The key a request presents: `X-API-Key`, else the token of `Authorization: Bearer`.
+
+    None when it presents none (both headers absent or empty, or `Bearer` without a token);
+    "" for a credential that cannot be a gateway key (another `Authorization` scheme), which
+    matches nothing and so is a 401 like a wrong key."""
+    if x_api_key is not None and x_api_key.strip():
         return x_api_key
-    if authorization is not None:
-        scheme, _, value = authorization.partition(" ")
-        return value.strip() if scheme.lower() == "bearer" else None
-    return None
-
-
-class KeyChecker:
-    """The `GATEWAY_API_KEYS` part on its own (synchronous, no I/O)."""
-
-    def __init__(self, keys: list[str]) -> None:
-        self._hashes = [(Client(f"key-{i + 1}"), _digest(key)) for i, key in enumerate(keys)]
-
-    @property
-    def development_mode(self) -> bool:
-        return not self._hashes
-
-    def match(self, digest: bytes) -> Client | None:
-        # Every configured hash is compared, so the time taken does not tell which one matched.
-        found = None
-        for client, expected in self._hashes:
-            if hmac.compare_digest(digest, expected) and found is None:
-                found = client
-        return found
-
-    def authenticate(
-        self, x_api_key: str | None, authorization: str | None, client_host: str | None
-    ) -> Client:
-        presented = presented_key(x_api_key, authorization)
-        if self.development_mode:
-            if _is_loopback(client_host):
-                return DEVELOPMENT
-            raise _development_refusal()
-        if not presented or len(presented) > MAX_KEY_CHARS:
-            raise invalid_key()
-        client = self.match(_digest(presented))
-        if client is None:
-            raise invalid_key()
-        return client
+    if authorization is None or not authorization.strip():
+        return None
+    scheme, _, value = authorization.strip().partition(" ")
+    if scheme.lower() != "bearer":
+        return ""
+    return value.strip() or None
 
 
 class Authenticator:
-    """Env keys, then the admin key, then stored keys (cached); development mode last."""
+    """Env keys, then the admin key, then stored keys (cached); development mode only for a
+    request that presents no key."""
 
     def __init__(
         self,
@@ -131,7 +108,7 @@ class Authenticator:
         cache_seconds: float = 5.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.env = KeyChecker(env_keys)
+        self._env = [(Client(f"key-{i + 1}"), _digest(key)) for i, key in enumerate(env_keys)]
         self._admin = _digest(admin_key) if admin_key else None
         self._lookup = lookup
         self._cache_seconds = cache_seconds
@@ -140,7 +117,8 @@ class Authenticator:
 
     @property
     def development_mode(self) -> bool:
-        return self.env.development_mode
+        """No `GATEWAY_API_KEYS`: loopback requests without a key are served."""
+        return not self._env
 
     @property
     def admin_configured(self) -> bool:
@@ -149,24 +127,39 @@ class Authenticator:
     async def authenticate(
         self, x_api_key: str | None, authorization: str | None, client_host: str | None
     ) -> Client:
+        """The client a request's key identifies (`client_host`: the peer's IP address).
+
+        AuthenticationFailed (401) for a key that matches nothing, in every mode, and for no
+        key unless in development mode from loopback; ServiceUnavailable (503) when a stored
+        key cannot be looked up."""
         presented = presented_key(x_api_key, authorization)
-        client = None
-        if presented and len(presented) <= MAX_KEY_CHARS:
-            client = await self._identify(_digest(presented))
-        if client is not None:
-            return client
-        if self.development_mode:
+        if presented is None:
+            if not self.development_mode:
+                raise invalid_key()
             if _is_loopback(client_host):
                 return DEVELOPMENT
             raise _development_refusal()
-        raise invalid_key()
+        client = None
+        if presented and len(presented) <= MAX_KEY_CHARS:
+            client = await self._identify(_digest(presented))
+        if client is None:
+            raise invalid_key()
+        return client
+
+    def _match_env(self, digest: bytes) -> Client | None:
+        # Every configured hash is compared, so the time taken does not tell which one matched.
+        found = None
+        for client, expected in self._env:
+            if hmac.compare_digest(digest, expected) and found is None:
+                found = client
+        return found
 
     def forget(self) -> None:
         """Drop every cached stored-key answer (after a revocation on this instance)."""
         self._cache.clear()
 
     async def _identify(self, digest: bytes) -> Client | None:
-        client = self.env.match(digest)
+        client = self._match_env(digest)
         if client is not None:
             return client
         if self._admin is not None and hmac.compare_digest(digest, self._admin):

@@ -1,12 +1,15 @@
-"""Client authentication over real sockets, and the key checker's rules."""
+"""Client authentication over real sockets: every way a key is presented, in production and
+in development mode (no GATEWAY_API_KEYS), stored keys before and after revocation."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
+
 import pytest
 
-from image_gateway.auth import KeyChecker
-from image_gateway.errors import AuthenticationFailed
-from tests.conftest import GATEWAY_TEST_KEY, RunningGateway
+from tests.admin_helpers import ADMIN_TEST_KEY, create_key, revoke_key
+from tests.conftest import GATEWAY_TEST_KEY, LogCapture, RunningGateway
 
 BAD_KEYS = [
     None,
@@ -74,24 +77,125 @@ def test_routes_without_a_key(gateway: RunningGateway) -> None:
             assert resp.status_code == 401, (method, path)
 
 
-def test_development_mode_serves_loopback_only() -> None:
-    checker = KeyChecker([])
-    assert checker.development_mode
-    assert checker.authenticate(None, None, "127.0.0.1").name == "development"
-    assert checker.authenticate(None, None, "::1").name == "development"
-    for host in ("10.0.0.5", "192.168.1.2", "8.8.8.8", None, "not-an-ip"):
-        with pytest.raises(AuthenticationFailed):
-            checker.authenticate(None, None, host)
+GENERATE = {"prompt": "p", "size": "64x64"}
+# uvicorn takes the client address from X-Forwarded-For when the peer is 127.0.0.1 (its
+# FORWARDED_ALLOW_IPS default): how a remote client arrives through a reverse proxy on the host.
+REMOTE = {"X-Forwarded-For": "203.0.113.9"}
 
 
-def test_development_mode_end_to_end(start_gateway) -> None:
-    gw = start_gateway(gateway_api_keys=[])
+@pytest.fixture
+def dev_gateway(start_gateway: Callable[..., RunningGateway]) -> RunningGateway:
+    """Development mode (no GATEWAY_API_KEYS), with the admin API for stored keys."""
+    return start_gateway(gateway_api_keys=[], admin_api_key=ADMIN_TEST_KEY)
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"X-API-Key": ""},
+        {"Authorization": ""},
+        {"Authorization": "Bearer"},
+        {"X-API-Key": "", "Authorization": "Bearer"},
+    ],
+    ids=["none", "empty-x-api-key", "empty-auth", "bearer-no-token", "both"],
+)
+def test_development_mode_serves_requests_without_a_key_from_loopback(
+    dev_gateway: RunningGateway, headers: dict[str, str]
+) -> None:
+    with dev_gateway.client(key=None) as http:
+        resp = http.post("/v1/images/generations", json=GENERATE, headers=headers)
+        assert resp.status_code == 200, resp.text
+        remote = http.post("/v1/images/generations", json=GENERATE, headers={**headers, **REMOTE})
+    assert remote.status_code == 401
+    assert "development mode" in remote.json()["error"]["message"]
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"X-API-Key": "wrong-key-entirely"},
+        {"Authorization": "Bearer wrong-key-entirely"},
+        {"Authorization": "bearer  wrong-key-entirely"},
+        {"Authorization": "Basic d3Jvbmc6a2V5"},
+        {"Authorization": "Token wrong-key-entirely"},
+        {"X-API-Key": "x" * 10_000},
+        {"X-API-Key": "wrong-key-entirely", "Authorization": f"Bearer {ADMIN_TEST_KEY}"},
+        {"X-API-Key": "' OR '1'='1"},
+    ],
+    ids=["x-api-key", "bearer", "bearer-spaces", "basic", "token", "oversized", "x-wins", "sql"],
+)
+def test_development_mode_refuses_a_wrong_key_from_anywhere(
+    dev_gateway: RunningGateway, headers: dict[str, str]
+) -> None:
+    """A presented key is checked in every mode: only a request with no key is development."""
+    with dev_gateway.client(key=None) as http:
+        for extra in ({}, REMOTE):
+            resp = http.post("/v1/images/generations", json=GENERATE, headers={**headers, **extra})
+            assert resp.status_code == 401, resp.text
+            assert resp.json()["error"]["code"] == "invalid_api_key"
+            for path in ("/v1/models", "/v1/jobs", "/v1/usage"):
+                assert http.get(path, headers={**headers, **extra}).status_code == 401, path
+
+
+def test_development_mode_honours_stored_keys_until_they_are_revoked(
+    dev_gateway: RunningGateway, gateway_logs: LogCapture
+) -> None:
+    created = create_key(dev_gateway, name="tester", scopes=["usage"])
+    presented = ({"X-API-Key": created["key"]}, {"Authorization": f"Bearer {created['key']}"})
+    for present in presented:
+        with dev_gateway.client(key=None) as http:
+            # The stored key's own scopes apply, from loopback and from afar alike.
+            for extra in ({}, REMOTE):
+                resp = http.post(
+                    "/v1/images/generations", json=GENERATE, headers={**present, **extra}
+                )
+                assert resp.status_code == 403, resp.text
+                assert resp.json()["error"]["code"] == "missing_scope"
+                assert http.get("/v1/usage", headers={**present, **extra}).status_code == 200
+    revoke_key(dev_gateway, created["id"])
+    with dev_gateway.client(key=None) as http:
+        for present in presented:
+            resp = http.post("/v1/images/generations", json=GENERATE, headers=present)
+            assert resp.status_code == 401, resp.text
+            assert http.get("/v1/models", headers=present).status_code == 401
+    with dev_gateway.client(key=ADMIN_TEST_KEY) as admin:  # the admin key itself works too
+        assert admin.get("/v1/admin/keys").status_code == 200
+    clients = {json.loads(line).get("client") for line in gateway_logs.lines}
+    assert "tester" in clients
+
+
+def test_keys_are_named_not_echoed(
+    start_gateway: Callable[..., RunningGateway], gateway_logs: LogCapture
+) -> None:
+    gw = start_gateway(gateway_api_keys=["first-key-123", "second-key-456"])
     with gw.client(key=None) as http:
-        resp = http.post("/v1/images/generations", json={"prompt": "p", "size": "64x64"})
-    assert resp.status_code == 200
+        assert http.get("/v1/models", headers={"X-API-Key": "second-key-456"}).status_code == 200
+        bearer = {"Authorization": "Bearer first-key-123"}
+        assert http.get("/v1/models", headers=bearer).status_code == 200
+        # With GATEWAY_API_KEYS set, a request without a key is refused, from loopback too.
+        assert http.get("/v1/models").status_code == 401
+    lines = [json.loads(line) for line in gateway_logs.lines if '"request"' in line]
+    assert [line["client"] for line in lines[:2]] == ["key-2", "key-1"]
+    text = "\n".join(gateway_logs.lines)
+    assert "first-key-123" not in text and "second-key-456" not in text
 
 
-def test_keys_are_named_not_echoed() -> None:
-    checker = KeyChecker(["first-key-123", "second-key-456"])
-    assert checker.authenticate("second-key-456", None, "8.8.8.8").name == "key-2"
-    assert checker.authenticate(None, "Bearer first-key-123", "8.8.8.8").name == "key-1"
+def test_the_openai_sdk_with_a_wrong_key_gets_401_in_development_mode(
+    dev_gateway: RunningGateway,
+) -> None:
+    import openai
+
+    with openai.OpenAI(
+        base_url=dev_gateway.url + "/v1", api_key="sk-not-a-gateway-key", max_retries=0
+    ) as client:
+        with pytest.raises(openai.AuthenticationError) as caught:
+            client.images.generate(model="local/local-art", prompt="a fox", size="256x256")
+    assert caught.value.status_code == 401
+    assert caught.value.code == "invalid_api_key"
+    created = create_key(dev_gateway, name="sdk")
+    with openai.OpenAI(
+        base_url=dev_gateway.url + "/v1", api_key=created["key"], max_retries=0
+    ) as client:
+        result = client.images.generate(model="local/local-art", prompt="a fox", size="256x256")
+    assert result.data and result.data[0].b64_json

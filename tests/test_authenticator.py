@@ -97,16 +97,21 @@ def test_store_down_is_503_not_401() -> None:
     asyncio.run(run())
 
 
-def test_development_mode_honours_stored_keys() -> None:
+def test_development_mode_honours_stored_keys_and_refuses_wrong_ones() -> None:
     lookups, now = Lookups(), [0.0]
     auth = _auth(lookups, now, env=[])
 
     async def run() -> None:
         assert (await auth.authenticate(STORED, None, "127.0.0.1")).name == "stored"
         assert (await auth.authenticate(STORED, None, "8.8.8.8")).name == "stored"
-        assert (await auth.authenticate("sk-anything", None, "127.0.0.1")).name == "development"
         assert (await auth.authenticate(None, None, "::1")).name == "development"
-        with pytest.raises(AuthenticationFailed):
-            await auth.authenticate("sk-anything", None, "8.8.8.8")
+        assert (await auth.authenticate("", "Bearer", "127.0.0.1")).name == "development"
+        for host in ("127.0.0.1", "::1", "8.8.8.8"):
+            for x_api_key, authorization in (("sk-anything", None), (None, "Bearer sk-any")):
+                with pytest.raises(AuthenticationFailed):
+                    await auth.authenticate(x_api_key, authorization, host)
+        for host in ("10.0.0.5", "192.168.1.2", "8.8.8.8", None, "not-an-ip"):
+            with pytest.raises(AuthenticationFailed):
+                await auth.authenticate(None, None, host)
 
     asyncio.run(run())

@@ -3,13 +3,20 @@
 Messages and fields are serialised by orjson, so a CR/LF in a prompt or header can never split
 a record into two lines. `log_fields()` writes such a line without a `LogRecord` when our
 handler is the only place it would go (the access log: a line for every request).
+
+The server's own access log (uvicorn's `uvicorn.access`, on unless `--no-access-log`) writes
+each request's target with its query string; `configure_logging()` gives it a `QueryRedaction`
+filter, so a key a client put in a URL (`?api_key=...`) never reaches a log however the server
+is started. Our access line carries the path only.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import sys
 import time
+from collections.abc import Mapping
 from typing import Any, TextIO
 
 import orjson
@@ -91,6 +98,52 @@ def _sole_handler(logger: logging.Logger, level: int) -> JsonLinesHandler | None
     return found
 
 
+# Loggers of ASGI servers that write the request target (path and query) of every request.
+SERVER_ACCESS_LOGGERS = ("uvicorn.access",)
+REDACTED = "[redacted]"
+_QUERY = re.compile(r"\?(\S*)")  # to the end of the target: quotes, `#` and all
+_PARAM_NAME = re.compile(r"[A-Za-z0-9_.\-\[\]]{1,32}")
+
+
+def redact_query(text: str) -> str:
+    """`text` with the value of every URL query parameter in it replaced by `[redacted]`:
+    `GET /v1/models?api_key=sk-1&limit=2` -> `GET /v1/models?api_key=[redacted]&limit=[redacted]`.
+    A parameter's name stays when it looks like one (up to 32 letters, digits, `_.-[]`);
+    anything else in a query (a bare token, an odd name) is redacted whole."""
+    if "?" not in text:
+        return text
+    return _QUERY.sub(_redact_parameters, text)
+
+
+def _redact_parameters(match: re.Match[str]) -> str:
+    pieces = []
+    for piece in match.group(1).split("&"):
+        name, equals, _ = piece.partition("=")
+        if not piece:
+            pieces.append("")
+        elif equals and _PARAM_NAME.fullmatch(name):
+            pieces.append(f"{name}={REDACTED}")
+        else:
+            pieces.append(REDACTED)
+    return "?" + "&".join(pieces)
+
+
+class QueryRedaction(logging.Filter):
+    """Redacts URL query values (`redact_query`) in a record's message and arguments. On a
+    server's access logger: uvicorn logs `'%s - "%s %s HTTP/%s" %d'` with the target (path and
+    query string, verbatim) as an argument."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple):
+            record.args = tuple(redact_query(a) if isinstance(a, str) else a for a in args)
+        elif isinstance(args, Mapping):
+            record.args = {k: redact_query(v) if isinstance(v, str) else v for k, v in args.items()}
+        if isinstance(record.msg, str):
+            record.msg = redact_query(record.msg)
+        return True
+
+
 def configure_logging(level: str) -> None:
     # Our records carry none of the caller's file, line, thread or process, so skip finding
     # them (the logging HOWTO's "Optimization" settings): a record through logging costs ~3 µs
@@ -104,3 +157,9 @@ def configure_logging(level: str) -> None:
     if not any(isinstance(h, JsonLinesHandler) for h in logger.handlers):
         logger.addHandler(JsonLinesHandler(sys.stderr))
         logger.propagate = False
+    # Installed here, by the app itself, rather than by a server option: the README's manual
+    # `uvicorn main:app --reload` has uvicorn's access log on.
+    for name in SERVER_ACCESS_LOGGERS:
+        server_access = logging.getLogger(name)
+        if not any(isinstance(f, QueryRedaction) for f in server_access.filters):
+            server_access.addFilter(QueryRedaction())

@@ -1,17 +1,41 @@
 """`log_fields()`: the line it writes straight to our handler is the line logging would write,
-and any other handler or filter on the way sends the record through logging instead."""
+and any other handler or filter on the way sends the record through logging instead. No key
+reaches a log: query values are redacted in uvicorn's access log (a real `uvicorn main:app`
+process, with and without `--reload`), and gateway keys, provider keys and webhook secrets
+appear in no line it writes."""
 
 from __future__ import annotations
 
 import io
 import json
 import logging
+import sys
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
-from image_gateway.logs import JsonLinesHandler, _sole_handler, log_fields
-from tests.conftest import LogCapture
+from image_gateway.logs import (
+    JsonLinesHandler,
+    QueryRedaction,
+    _sole_handler,
+    configure_logging,
+    log_fields,
+    redact_query,
+)
+from tests.admin_helpers import ADMIN_TEST_KEY
+from tests.conftest import (
+    BFL_TEST_KEY,
+    GATEWAY_TEST_KEY,
+    OPENAI_TEST_KEY,
+    LogCapture,
+    OpenAIEmulatorHandle,
+)
+from tests.jobs.processes import REPO, START_TIMEOUT, Process, free_port
+from tests.jobs.support import ASYNC, eventually
+from tests.jobs.test_webhooks_delivery import Receiver
 
 FIELDS = {"request_id": "req_1", "status": 200, "path": "/v1/x\r\ny", "cost": 0.25, "n": None}
 
@@ -68,3 +92,180 @@ def test_another_handler_or_a_filter_gets_the_record_through_logging(loggers: An
     child.addFilter(lambda record: False)
     log_fields(child, logging.INFO, "request", FIELDS)
     assert len(lines(stream)) == 1  # the filter dropped it, as it would have through logging
+
+
+@pytest.mark.parametrize(
+    ("text", "redacted"),
+    [
+        ("/v1/models", "/v1/models"),
+        ("/v1/models?api_key=sk-1&limit=2", "/v1/models?api_key=[redacted]&limit=[redacted]"),
+        ("/x?key=a&key=b", "/x?key=[redacted]&key=[redacted]"),
+        ("/x?igw_0123456789abcdefghijklmnopqrstuvwxyzABCDEFG", "/x?[redacted]"),
+        ("/x?%61pi_key=k&=v&&flag", "/x?[redacted]&[redacted]&&[redacted]"),
+        ('/x?api_key="quoted#frag', "/x?api_key=[redacted]"),
+        ("/x?a=1?b=2", "/x?a=[redacted]"),
+        ("GET /x?token=abc HTTP/1.1", "GET /x?token=[redacted] HTTP/1.1"),
+    ],
+)
+def test_redact_query(text: str, redacted: str) -> None:
+    assert redact_query(text) == redacted
+
+
+def test_the_app_puts_the_filter_on_uvicorns_access_logger_once() -> None:
+    access = logging.getLogger("uvicorn.access")
+    configure_logging("INFO")
+    configure_logging("INFO")
+    assert sum(isinstance(f, QueryRedaction) for f in access.filters) == 1
+    record = logging.LogRecord(
+        "uvicorn.access",
+        logging.INFO,
+        __file__,
+        1,
+        '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:5", "GET", f"/v1/models?api_key={GATEWAY_TEST_KEY}", "1.1", 200),
+        None,
+    )
+    assert access.filter(record)
+    assert record.getMessage() == '127.0.0.1:5 - "GET /v1/models?api_key=[redacted] HTTP/1.1" 200'
+
+
+WEBHOOK_SECRET = "whsec_canary-webhook-9e4c1a7b3f"
+WRONG_KEY = "igw-wrong-canary-0d6b2f8a4c"
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    r = Receiver()
+    yield r
+    r.close()
+
+
+def fragments(secret: str, start: int = 0, length: int = 8) -> set[str]:
+    return {secret[i : i + length] for i in range(start, len(secret) - length + 1)}
+
+
+@pytest.mark.parametrize("reload", [False, True], ids=["uvicorn", "uvicorn-reload"])
+def test_no_key_reaches_uvicorns_access_log_or_ours(
+    tmp_path: Path,
+    openai_emu: OpenAIEmulatorHandle,
+    bfl: Any,
+    receiver: Receiver,
+    reload: bool,
+) -> None:
+    """The README's manual path, `uvicorn main:app [--reload]` (uvicorn's access log on), as
+    a process: keys sent in the URL (any parameter name, or bare) and in headers, provider keys
+    used upstream and echoed back by a failing provider, a webhook secret — none of them, nor
+    any 8-character piece, is in anything the process writes."""
+    settings = {
+        "gateway_api_keys": GATEWAY_TEST_KEY,
+        "admin_api_key": ADMIN_TEST_KEY,
+        "openai_api_key": OPENAI_TEST_KEY,
+        "openai_base_url": openai_emu.base_url,
+        "bfl_api_key": BFL_TEST_KEY,
+        "bfl_base_url": bfl.base_url,
+        "bfl_poll_initial_seconds": 0.05,
+        "database_url": f"sqlite+aiosqlite:///{tmp_path}/gateway.db",
+        "image_store_dir": tmp_path / "images",
+        "webhook_allow_hosts": receiver.authority,
+        "retry_max_attempts": 1,
+        "log_level": "DEBUG",
+    }
+    port = free_port()
+    argv = [sys.executable, "-m", "uvicorn", "main:app", "--app-dir", str(REPO)]
+    argv += ["--host", "127.0.0.1", "--port", str(port)] + (["--reload"] if reload else [])
+    server = Process("gateway", argv, settings, tmp_path)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        server.wait_for(lambda: _healthy(url), "/healthz answer", START_TIMEOUT)
+        statuses = _requests_with_keys_everywhere(url, openai_emu, receiver)
+    finally:
+        server.stop()
+    output = server.err.read_text() + server.out.read_text()
+    access = [line for line in output.splitlines() if ' HTTP/1.1" ' in line]
+    # uvicorn's access log was on: each request has its line, with the names of the parameters.
+    assert len(access) >= len(statuses), output[-3000:]
+    assert '"GET /v1/models?api_key=[redacted]&limit=[redacted] HTTP/1.1" 200' in output
+    assert '"POST /v1/images/generations?token=[redacted] HTTP/1.1" 200' in output
+    assert '"GET /healthz?[redacted] HTTP/1.1" 200' in output
+    assert '"GET /v1/models?api_key=[redacted] HTTP/1.1" 401' in output
+    ours = [json.loads(line) for line in output.splitlines() if '"image_gateway.access"' in line]
+    assert {entry["path"] for entry in ours} >= {"/v1/models", "/v1/images/generations"}
+    assert all("?" not in entry["path"] for entry in ours)
+    for secret in (GATEWAY_TEST_KEY, ADMIN_TEST_KEY, OPENAI_TEST_KEY, BFL_TEST_KEY):
+        leaked = [piece for piece in fragments(secret) if piece in output]
+        assert not leaked, (secret, leaked[:3])
+    for secret in (WEBHOOK_SECRET, WRONG_KEY):
+        leaked = [piece for piece in fragments(secret) if piece in output]
+        assert not leaked, (secret, leaked[:3])
+    stored = statuses["stored_key"]
+    leaked = [piece for piece in fragments(stored, start=8) if piece in output]  # past its prefix
+    assert not leaked, leaked[:3]
+
+
+def _healthy(url: str) -> bool:
+    try:
+        return httpx.get(f"{url}/healthz", timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def _requests_with_keys_everywhere(
+    url: str, openai_emu: OpenAIEmulatorHandle, receiver: Receiver
+) -> dict[str, Any]:
+    """Requests that put keys in the URL (and headers); their statuses by name."""
+    echo = {"error": {"message": f"bad {OPENAI_TEST_KEY}", "type": "x", "code": None}}
+    openai_emu.add_faults([{"match": "generate", "status": 500, "body": echo}])
+    got: dict[str, Any] = {}
+    key = {"X-API-Key": GATEWAY_TEST_KEY}
+    with httpx.Client(base_url=url, headers=key, timeout=30) as http:
+        models = f"/v1/models?api_key={GATEWAY_TEST_KEY}&limit=3"
+        got["models"] = http.get(models).status_code
+        got["bare"] = http.get(f"/healthz?{GATEWAY_TEST_KEY}").status_code
+        got["providers"] = http.get(
+            "/v1/providers", params={"openai": OPENAI_TEST_KEY, "bfl": BFL_TEST_KEY}
+        ).status_code
+        body = {"model": "gpt-image-1", "prompt": "a fox", "size": "1024x1024"}
+        got["openai_fails"] = http.post(
+            f"/v1/images/generations?token={GATEWAY_TEST_KEY}", json=body
+        ).status_code
+        got["openai"] = http.post(
+            f"/v1/images/generations?token={GATEWAY_TEST_KEY}", json=body
+        ).status_code
+        flux = {"model": "flux-dev", "prompt": "a fox", "size": "512x512"}
+        got["bfl"] = http.post(f"/v1/images/generations?key={BFL_TEST_KEY}", json=flux).status_code
+        hooked = {**flux, "webhook_url": receiver.url, "webhook_secret": WEBHOOK_SECRET}
+        job = http.post(
+            f"/v1/images/generations?access_token={GATEWAY_TEST_KEY}", json=hooked, headers=ASYNC
+        )
+        got["async"] = job.status_code
+        job_id = job.json()["id"]
+        eventually(lambda: receiver.deliveries, timeout=30)
+        got["job"] = http.get(f"/v1/jobs/{job_id}?api_key={GATEWAY_TEST_KEY}").json()["status"]
+        got["jobs"] = http.get(f"/v1/jobs?x={GATEWAY_TEST_KEY}&status=succeeded").status_code
+        admin = {"X-API-Key": ADMIN_TEST_KEY}
+        created = http.post(
+            f"/v1/admin/keys?admin_key={ADMIN_TEST_KEY}", json={"name": "n"}, headers=admin
+        )
+        got["stored_key"] = created.json()["key"]
+        stored = {"Authorization": f"Bearer {got['stored_key']}"}
+        got["stored"] = http.get(
+            f"/v1/models?api_key={got['stored_key']}", headers=stored
+        ).status_code
+        got["wrong"] = http.get(
+            f"/v1/models?api_key={WRONG_KEY}", headers={"X-API-Key": WRONG_KEY}
+        ).status_code
+    assert got == {
+        **got,
+        "models": 200,
+        "bare": 200,
+        "providers": 200,
+        "openai_fails": 502,
+        "openai": 200,
+        "bfl": 200,
+        "async": 202,
+        "job": "succeeded",
+        "jobs": 200,
+        "stored": 200,
+        "wrong": 401,
+    }, got
+    return got

@@ -1,12 +1,16 @@
 """Dispatch: one request from body to response — candidates, admission, the resilient run,
 settlement, storage and the response's shape.
 
-The dispatcher builds the task from the body, asks `candidates.Resolver` for the validated,
-ordered candidates (primary, then fallbacks), lets each candidate's provider prepare once
-(input images by URL), then calls `controls.admit()` once before any upstream call and
-`controls.settle()` exactly once afterwards with the provider and model that actually served.
-Everything that repeats or redirects upstream calls lives in `resilience/` (the runner);
-adapters never retry.
+The dispatcher's `preflight()` is every refusal a request can get before a provider is called,
+in this order, for a synchronous request and a job (`Prefer: respond-async`) alike: the prompt's
+length and the mask (400), the validated, ordered candidates from `candidates.Resolver` (400,
+404), a provider that is not configured (503), then `controls.admit()` (403 scope and
+allow-lists, 429 rate and concurrency, 402 budget). A synchronous request runs it in
+`generate()`; a job runs it before its 202 and keeps the admission until it ends (see
+`controls.py`). `generate()` then lets each candidate's provider prepare once (input images by
+URL), runs them, and calls `controls.settle()` exactly once with the provider and model that
+actually served. Everything that repeats or redirects upstream calls lives in `resilience/`
+(the runner); adapters never retry.
 
 Besides OpenAI's `created` and `data`, a response says who served it: `provider`, `model`,
 `attempts` (upstream calls made, counting fan-out, retries and fallbacks), `fallback_from`
@@ -22,8 +26,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .auth import Client
-from .candidates import PROVIDER_ALIASES, Resolver, Target
-from .controls import Outcome, RequestControls
+from .candidates import PROVIDER_ALIASES, Plan, Resolver, Target
+from .controls import Admission, Outcome, RequestControls
 from .errors import GatewayError, InvalidRequest
 from .ids import unique_id
 from .metrics import Metrics, gauge
@@ -85,6 +89,15 @@ class Generation:
         return response
 
 
+@dataclass(slots=True)
+class Admitted:
+    """A request that passed the pre-flight: its candidates, and the admission to settle (or
+    release) exactly once."""
+
+    plan: Plan
+    admission: Admission
+
+
 class Dispatcher:
     def __init__(
         self,
@@ -140,6 +153,51 @@ class Dispatcher:
         ]
         return response
 
+    def check(
+        self,
+        body: GenerationBody,
+        client: Client,
+        images: list[InputImage] | None = None,
+        mask: InputImage | None = None,
+    ) -> Plan:
+        """The pre-flight's refusals that need no I/O: prompt length and mask (400), the
+        candidates (400 for a value a model cannot take, 404 for an unknown model or provider),
+        and 503 `provider_not_configured` when no candidate's provider has a key."""
+        if len(body.prompt) > self.settings.max_prompt_chars:
+            raise InvalidRequest(
+                f"prompt is longer than {self.settings.max_prompt_chars} characters", param="prompt"
+            )
+        if mask is not None and not images:
+            raise InvalidRequest("a mask needs an image", param="mask")
+        plan = self.resolver.plan(body, task_from(body, images or [], mask), client)
+        if not any(c.provider.configured for c in plan.candidates):
+            raise not_configured(plan.candidates[0].provider)
+        return plan
+
+    async def preflight(
+        self,
+        body: GenerationBody,
+        *,
+        client: Client,
+        request_id: str | None,
+        images: list[InputImage] | None = None,
+        mask: InputImage | None = None,
+    ) -> Admitted:
+        """Every refusal a request gets before any provider is called: `check()`, then the
+        key's controls (`admit()`: 403 scope and allow-lists, 429 rate and concurrency, 402
+        budget). The same for a synchronous request and a job; the caller owns the admission
+        (`generate()` settles it, `controls.release()` gives it back)."""
+        plan = self.check(body, client, images, mask)
+        # Admission before anything is fetched: a key that may not make this request must not
+        # make the gateway fetch anything on its behalf either.
+        admission = await self.controls.admit(
+            client,
+            plan.candidates[0].task,
+            user_id=body.user_id or body.user,
+            request_id=request_id,
+        )
+        return Admitted(plan, admission)
+
     async def generate(
         self,
         body: GenerationBody,
@@ -149,24 +207,26 @@ class Dispatcher:
         images: list[InputImage] | None = None,
         mask: InputImage | None = None,
         journal: RunJournal | None = None,
+        admission: Admission | None = None,
     ) -> Generation:
-        """Admit, run the candidates, settle: the images and who made them."""
-        if len(body.prompt) > self.settings.max_prompt_chars:
-            raise InvalidRequest(
-                f"prompt is longer than {self.settings.max_prompt_chars} characters", param="prompt"
+        """Pre-flight, run the candidates, settle: the images and who made them.
+
+        With `admission` (a job, admitted when it was submitted) the request is not admitted
+        again; `check()` runs again (the configuration may have changed while it waited) and a
+        refusal there releases the admission. Either way the admission ends here."""
+        if admission is None:
+            admitted = await self.preflight(
+                body, client=client, request_id=request_id, images=images, mask=mask
             )
-        if mask is not None and not images:
-            raise InvalidRequest("a mask needs an image", param="mask")
-        plan = self.resolver.plan(body, task_from(body, images or [], mask), client)
+        else:
+            try:
+                admitted = Admitted(self.check(body, client, images, mask), admission)
+            except BaseException:
+                await self.controls.release(admission)
+                raise
+        plan, admission = admitted.plan, admitted.admission
         candidates = plan.candidates
         primary = candidates[0]
-        if not any(c.provider.configured for c in candidates):
-            raise not_configured(primary.provider)
-        # Admission first: a key that may not make this request must not make the gateway
-        # fetch anything on its behalf either.
-        admission = await self.controls.admit(
-            client, primary.task, user_id=body.user_id or body.user, request_id=request_id
-        )
         trace = Trace(request_id, journal=journal)
         outcome = Outcome(
             primary.provider.name, primary.spec.id, "failed", size=body.size, quality=body.quality

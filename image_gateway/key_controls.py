@@ -11,7 +11,15 @@ set lookups here: no database, no Redis.
 
 `settle()` runs exactly once afterwards and never raises: it releases the concurrency slot and
 records the ledger row with the cost the dispatcher priced — in the budget transaction for keys
-with a budget (so spend is exact), otherwise through the batched background writer.
+with a budget (so spend is exact), otherwise through the batched background writer. `release()`
+ends an admission that called no provider (a job canceled while queued): the slot and the
+reservation are given back and nothing is recorded. `renew()` (a job's worker, as it starts)
+holds both for another LIMIT_LEASE_SECONDS from now, re-taking one that expired while the job
+waited without checking the limit or the budget again: the job was admitted when it was
+submitted, and its client was told so.
+
+What an admission holds is JSON (`Admission.data`: `lease` = [limit key, lease id],
+`reservation`, `estimate` in USD), kept in a job's row between submission and its end.
 """
 
 from __future__ import annotations
@@ -134,6 +142,41 @@ class KeyControls:
             log.exception("settling a request failed")
         finally:
             await self._release(admission)
+
+    async def release(self, admission: Admission) -> None:
+        reservation = admission.data.pop("reservation", None)
+        try:
+            if reservation is not None:
+                await self.budgets.release(reservation)
+        except Exception as exc:
+            # The reservation expires on its own.
+            log.warning(
+                "releasing a budget reservation failed; it will expire",
+                extra={"fields": {"request_id": admission.request_id, "error": type(exc).__name__}},
+            )
+        finally:
+            await self._release(admission)
+
+    async def renew(self, admission: Admission) -> None:
+        lease = admission.data.get("lease")
+        reservation = admission.data.get("reservation")
+        try:
+            if lease is not None:
+                limit_key, lease_id = lease
+                await self.limiter.renew(limit_key, lease_id, self.lease_seconds)
+            if reservation is not None and admission.client.key_id is not None:
+                estimate = admission.data.get("estimate")
+                await self.budgets.renew(
+                    reservation,
+                    admission.client.key_id,
+                    None if estimate is None else to_micros(estimate),
+                )
+        except Exception as exc:
+            # What it holds is most likely still there (it expires after LIMIT_LEASE_SECONDS).
+            log.warning(
+                "renewing an admission failed",
+                extra={"fields": {"request_id": admission.request_id, "error": type(exc).__name__}},
+            )
 
     async def _reserve(self, key_id: str, estimate: float | None) -> str:
         try:

@@ -6,9 +6,10 @@ differ): the window is a sorted set of admission times; concurrency is a sorted 
 scored by their expiry, so slots held by a crashed instance free themselves.
 
 A limiter answers `hit()` with None (admitted) or the seconds until a request would be, and
-`acquire()` with whether a concurrency slot was taken. When Redis cannot be reached the
-request is admitted and a warning logged (fail open): the monthly budget, which guards money,
-lives in the database and does not fail open.
+`acquire()` with whether a concurrency slot was taken; `renew()` keeps a slot taken earlier (a
+queued job's) for another `ttl` from now, and takes it back if it expired, whatever the count.
+When Redis cannot be reached the request is admitted and a warning logged (fail open): the
+monthly budget, which guards money, lives in the database and does not fail open.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ class Limiter(Protocol):
     async def acquire(self, key: str, limit: int, lease: str, ttl: float) -> bool: ...
 
     async def release(self, key: str, lease: str) -> None: ...
+
+    async def renew(self, key: str, lease: str, ttl: float) -> None: ...
 
     async def close(self) -> None: ...
 
@@ -62,6 +65,9 @@ class LocalLimiter:
             return False
         leases[lease] = now + ttl
         return True
+
+    async def renew(self, key: str, lease: str, ttl: float) -> None:
+        self._leases.setdefault(key, {})[lease] = self._clock() + ttl
 
     async def release(self, key: str, lease: str) -> None:
         leases = self._leases.get(key)
@@ -103,6 +109,15 @@ end
 return 0
 """
 
+# KEYS[1] lease set; ARGV: ttl ms, lease. Sets the lease's expiry to now + ttl (adding it if gone).
+_RENEW = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[1]), ARGV[2])
+redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[1]))
+return 1
+"""
+
 
 class RedisLimiter:
     def __init__(self, url: str, *, prefix: str, timeout_seconds: float) -> None:
@@ -117,6 +132,7 @@ class RedisLimiter:
         self._prefix = prefix
         self._hit = self._redis.register_script(_HIT)
         self._acquire = self._redis.register_script(_ACQUIRE)
+        self._renew = self._redis.register_script(_RENEW)
         self._instance = secrets.token_hex(6)
         self._seq = 0
         self._last_warning = 0.0
@@ -146,6 +162,12 @@ class RedisLimiter:
             self._warn(exc)
             return True
         return bool(int(taken))
+
+    async def renew(self, key: str, lease: str, ttl: float) -> None:
+        try:
+            await self._renew(keys=[f"{self._prefix}conc:{key}"], args=[int(ttl * 1000), lease])
+        except Exception as exc:
+            self._warn(exc)
 
     async def release(self, key: str, lease: str) -> None:
         try:

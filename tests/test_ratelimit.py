@@ -175,3 +175,46 @@ def test_redis_leases_of_a_crashed_instance_expire(redis_prefix: str) -> None:
             await alive.close()
 
     asyncio.run(run())
+
+
+def test_local_renew_keeps_a_slot_and_takes_back_an_expired_one() -> None:
+    now = [0.0]
+    limiter = LocalLimiter(clock=lambda: now[0])
+
+    async def run() -> None:
+        assert await limiter.acquire("k", 1, "job", ttl=5)
+        now[0] += 4
+        await limiter.renew("k", "job", ttl=5)  # held until 9 now, not 5
+        now[0] += 4
+        assert not await limiter.acquire("k", 1, "other", ttl=5)
+        now[0] += 2  # expired (a queued job waited too long) and taken by another request
+        assert await limiter.acquire("k", 1, "other", ttl=5)
+        await limiter.renew("k", "job", ttl=5)  # taken back, whatever the count: it was admitted
+        await limiter.release("k", "other")
+        assert not await limiter.acquire("k", 1, "third", ttl=5)
+        await limiter.release("k", "job")
+        assert await limiter.acquire("k", 1, "third", ttl=5)
+
+    asyncio.run(run())
+
+
+def test_redis_renew_keeps_a_slot_and_takes_back_an_expired_one(redis_prefix: str) -> None:
+    async def run() -> None:
+        limiter = RedisLimiter(REDIS_URL, prefix=redis_prefix, timeout_seconds=2)
+        try:
+            assert await limiter.acquire("k", 1, "job", ttl=0.3)
+            await asyncio.sleep(0.2)
+            await limiter.renew("k", "job", ttl=0.5)
+            await asyncio.sleep(0.2)  # past the first expiry, within the renewed one
+            assert not await limiter.acquire("k", 1, "other", ttl=5)
+            await asyncio.sleep(0.4)  # expired now
+            assert await limiter.acquire("k", 1, "other", ttl=5)
+            await limiter.renew("k", "job", ttl=5)
+            await limiter.release("k", "other")
+            assert not await limiter.acquire("k", 1, "third", ttl=5)
+            await limiter.release("k", "job")
+            assert await limiter.acquire("k", 1, "third", ttl=5)
+        finally:
+            await limiter.close()
+
+    asyncio.run(run())

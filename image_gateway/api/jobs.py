@@ -187,9 +187,7 @@ async def cancel_job(job_id: str, request: Request, client: ClientDep) -> Respon
     """A queued job is canceled at once; a running one as soon as its worker notices (its
     provider may already have charged for it)."""
     service = _service(request)
-    await service.get(job_id, client)  # 404 for another key's job
-    job = await service.store.request_cancel(job_id, None if client.admin else owner_of(client))
-    assert job is not None
+    job = await service.cancel(job_id, client)  # 404 for another key's job
     return _json(await service.view(job, with_result=False))
 
 

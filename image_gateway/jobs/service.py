@@ -1,6 +1,13 @@
 """Jobs as the API sees them: submit (idempotently), read, list, cancel, wait, and the JSON a
 job is shown as. Running them is the worker's (`worker.py`).
 
+A job is admitted when it is submitted, by the dispatcher's `preflight()` — the very checks a
+synchronous request gets, so every refusal is the same status and code before the 202 and no
+job exists — and keeps that admission (its concurrency slot and budget reservation) in its row
+until it ends: the worker settles it, or a cancel while queued releases it. A replay of an
+accepted request (same Idempotency-Key and body) returns its job before any check: it costs
+nothing, so nothing refuses it.
+
 A job's result is kept as stored image ids, never bytes: `GET /v1/jobs/{id}` renders it in the
 shape of the synchronous response (`b64_json` read back from the image store, or `url`).
 """
@@ -17,8 +24,9 @@ from typing import Any
 import orjson
 
 from ..auth import Client
-from ..dispatch import Dispatcher, task_from
-from ..errors import InvalidRequest, NotFound, PermissionDenied
+from ..controls import Admission
+from ..dispatch import Dispatcher
+from ..errors import InvalidRequest, NotFound
 from ..fetch.addresses import is_public
 from ..fetch.fetcher import BlockedAddress, GuardedResolver
 from ..fetch.urls import Refused, Target, parse_target
@@ -64,19 +72,10 @@ class JobService:
         mask: InputImage | None,
         idempotency_key: str | None,
     ) -> tuple[JobRow, bool]:
-        """Validate now (a bad request is a 400 at once, not a failed job), store the inputs,
-        create the job and wake a worker. Returns the job and whether it is new."""
-        plan = self.dispatcher.resolver.plan(body, task_from(body, images, mask), client)
-        primary = plan.candidates[0]
-        scope = "edit" if images else "generate"
-        if client.admin or scope not in client.policy.scopes:
-            raise PermissionDenied(f"this key lacks the {scope!r} scope", code="missing_scope")
-        if not client.policy.allows(primary.provider.name, primary.spec.id):
-            raise PermissionDenied(
-                f"this key may not use {primary.label}", param="model", code="model_not_allowed"
-            )
-        if body.webhook_url is not None:
-            await self.check_webhook_url(body.webhook_url)
+        """Replay (an Idempotency-Key already used for this body), or check and admit now (a
+        refusal is the synchronous request's, at once, not a failed job), store the inputs,
+        create the job with its admission and wake a worker. Returns the job and whether it is
+        new."""
         request = body.model_dump(mode="json", exclude_none=True)
         request_hash = _hash(request, images, mask)
         owner = owner_of(client)
@@ -84,30 +83,60 @@ class JobService:
             existing = await self.store.create_probe(owner, idempotency_key, request_hash)
             if existing is not None:
                 return existing, False
-        store = self.image_urls.store
-        inputs: dict[str, Any] | None = None
-        if images:
-            inputs = {"images": [await store.put(i.data, i.content_type) for i in images]}
-            if mask is not None:
-                inputs["mask"] = await store.put(mask.data, mask.content_type)
-        job, created = await self.store.create(
-            NewJob(
-                owner=owner,
-                user_id=body.user_id or body.user,
-                kind=scope,
-                request=request,
-                inputs=inputs,
-                public_base_url=public_base_url,
-                webhook_url=body.webhook_url,
-                webhook_secret=body.webhook_secret,
-                idempotency_key=idempotency_key,
-                request_hash=request_hash,
-                request_id=request_id,
-            )
+        if body.webhook_url is not None:
+            await self.check_webhook_url(body.webhook_url)
+        admitted = await self.dispatcher.preflight(
+            body, client=client, request_id=request_id, images=images, mask=mask
         )
+        admission = admitted.admission
+        created = False
+        try:
+            store = self.image_urls.store
+            inputs: dict[str, Any] | None = None
+            if images:
+                inputs = {"images": [await store.put(i.data, i.content_type) for i in images]}
+                if mask is not None:
+                    inputs["mask"] = await store.put(mask.data, mask.content_type)
+            job, created = await self.store.create(
+                NewJob(
+                    owner=owner,
+                    user_id=body.user_id or body.user,
+                    kind="edit" if images else "generate",
+                    request=request,
+                    inputs=inputs,
+                    public_base_url=public_base_url,
+                    webhook_url=body.webhook_url,
+                    webhook_secret=body.webhook_secret,
+                    idempotency_key=idempotency_key,
+                    request_hash=request_hash,
+                    request_id=request_id,
+                    admission=held(admission),
+                )
+            )
+        finally:
+            if not created:  # refused, failed, or a concurrent request with the key made it
+                await self.dispatcher.controls.release(admission)
         if created:
             await self.queue.enqueue(job.id)
         return job, created
+
+    async def cancel(self, job_id: str, client: Client) -> JobRow:
+        """Cancel a queued job at once (giving back what its admission holds); ask the worker
+        of a running one to stop. 404 for another key's job."""
+        await self.get(job_id, client)
+        owner = None if client.admin else owner_of(client)
+        job, canceled_queued = await self.store.request_cancel(job_id, owner)
+        assert job is not None
+        if canceled_queued:
+            await self.release(job)
+        return job
+
+    async def release(self, job: JobRow) -> None:
+        """Give back what the job's admission holds: it ends without calling a provider."""
+        # Releasing needs only what the admission holds, not the key (which may be revoked).
+        admission = restored(job, Client(job["owner"]))
+        if admission is not None:
+            await self.dispatcher.controls.release(admission)
 
     async def check_webhook_url(self, url: str) -> None:
         """Webhook targets must be public http(s) URLs. A name is resolved now, so a loopback
@@ -212,6 +241,27 @@ class JobService:
             data.append(item)
         response["data"] = data
         return response
+
+
+def held(admission: Admission) -> dict[str, Any]:
+    """An admission as a job row keeps it (JSON)."""
+    return {"provider": admission.provider, "model": admission.model, "data": admission.data}
+
+
+def restored(job: JobRow, client: Client) -> Admission | None:
+    """The admission a job was submitted with, for `client` (the key as it is now); None for
+    a job queued by a version that admitted jobs only when they ran."""
+    kept = job["admission"]
+    if not kept:
+        return None
+    return Admission(
+        client,
+        kept["provider"],
+        kept["model"],
+        job["user_id"],
+        job["request_id"],
+        dict(kept["data"]),
+    )
 
 
 def _hash(request: dict[str, Any], images: list[InputImage], mask: InputImage | None) -> str:

@@ -5,6 +5,9 @@ crashes.
   in the store (skipping it if finished or leased elsewhere) and run it through the same
   dispatcher as synchronous requests, with a journal that records each provider handle before
   anything else happens (`providers/journal.py`): a resumed job polls, it never pays twice.
+- A job was admitted when it was submitted (`service.py`): the worker renews that admission as
+  it starts the job, and it ends exactly once — settled by the dispatcher after a provider was
+  tried, released when the job ends without one (revoked key, lost inputs, canceled, given up).
 - A heartbeat extends the lease, notices a cancel request, and stops the run if the lease was
   lost to another worker.
 - A sweeper re-enqueues jobs whose lease expired (their worker died) and queued jobs whose
@@ -27,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from ..auth import Client
+from ..controls import Admission
 from ..errors import (
     AuthenticationFailed,
     GatewayError,
@@ -43,7 +47,7 @@ from ..store.jobs import JobRow, JobStore
 from ..store.keys import KeyStore, utcnow
 from . import webhooks
 from .queue import JobQueue, MemoryJobQueue
-from .service import JobService
+from .service import JobService, restored
 
 if TYPE_CHECKING:
     import aiohttp
@@ -152,6 +156,7 @@ class JobWorker:
         if job is None:
             return
         if job["cancel_requested"]:  # canceled while its previous worker was gone: don't start
+            await self.service.release(job)
             await self._finish_canceled(job.id)
             return
         if job["attempts"] > MAX_ATTEMPTS:  # it keeps killing its worker, or keeps crashing
@@ -160,6 +165,7 @@ class JobWorker:
                 code="job_attempts_exhausted",
             )
             body = {"status": error.status_code, "body": error_body(error, job["request_id"])}
+            await self.service.release(job)
             await self.store.finish(
                 job.id, self.name, "failed", error=body, webhook_due=self._hooked(job)
             )
@@ -207,9 +213,15 @@ class JobWorker:
     async def _execute(self, job: JobRow) -> None:
         request_id = job["request_id"]
         try:
-            client = await self._client(job["owner"])
-            body = GenerationBody.model_validate(job["request"])
-            images, mask = await self._inputs(job)
+            try:
+                client = await self._client(job["owner"])
+                body = GenerationBody.model_validate(job["request"])
+                images, mask = await self._inputs(job)
+                admission = await self._admission(job, client)
+            except BaseException:
+                await self.service.release(job)  # it ends here, before any provider
+                raise
+            # From here the dispatcher ends the admission (settled, or released if refused).
             generation = await self.service.dispatcher.generate(
                 body,
                 client=client,
@@ -217,8 +229,11 @@ class JobWorker:
                 images=images,
                 mask=mask,
                 journal=JobJournal(self.store, job.id, self.name, job["journal"]),
+                admission=admission,
             )
-        except RateLimited as exc:  # the key's own limits: run it later instead of failing
+        except RateLimited as exc:
+            # Only a job queued before jobs were admitted at submission is admitted here; its
+            # key's own limits put it back to run later instead of failing it.
             wait = float(exc.headers.get("Retry-After", "1") or 1)
             await self.store.put_back(job.id, self.name, wait)
             return
@@ -246,6 +261,14 @@ class JobWorker:
         await self.store.finish(
             job.id, self.name, "succeeded", result=result, webhook_due=self._hooked(job)
         )
+
+    async def _admission(self, job: JobRow, client: Client) -> Admission | None:
+        """The admission the job was submitted with, renewed: its slot and reservation may
+        have expired while it waited, or been settled by a worker that stopped mid-run."""
+        admission = restored(job, client)
+        if admission is not None:
+            await self.service.dispatcher.controls.renew(admission)
+        return admission
 
     @staticmethod
     def _hooked(job: JobRow) -> bool:

@@ -5,8 +5,9 @@ UPDATE`; SQLite `BEGIN IMMEDIATE`), so concurrent requests see each other's rese
 a budget that covers one request, exactly one of N simultaneous requests gets through. The
 check is `spent this month + live reservations + estimate <= budget`, all read in that same
 transaction. `settle` releases the reservation, adds the real cost to the month's spend and
-writes the ledger row — again in one transaction. Reservations expire (`limit_lease_seconds`)
-so an instance that dies mid-request cannot hold budget forever.
+writes the ledger row — again in one transaction; `release` drops a reservation that was never
+used. Reservations expire (`limit_lease_seconds`) so an instance that dies mid-request cannot
+hold budget forever; `renew` holds one (a queued job's) for another such period from now.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ class BudgetStore:
         BudgetExceeded. An unknown estimate needs at least one micro-dollar left."""
         now = utcnow()
         month = month_of(now)
-        need = max(estimate_micros or 0, 1 if estimate_micros is None else 0)
+        need = _held(estimate_micros)
         async with self.db.write() as conn:
             query = select(
                 api_keys.c.monthly_budget_micros,
@@ -76,6 +77,30 @@ class BudgetStore:
             )
         return reservation_id
 
+    async def renew(self, reservation_id: str, key_id: str, estimate_micros: int | None) -> None:
+        """Hold a reservation `reserve` made for another period from now; one that expired (and
+        was deleted) is put back as it was, without checking the budget again."""
+        expires = utcnow() + timedelta(seconds=self.reservation_seconds)
+        async with self.db.write() as conn:
+            await conn.execute(
+                delete(budget_reservations).where(budget_reservations.c.id == reservation_id)
+            )
+            await conn.execute(
+                insert(budget_reservations).values(
+                    id=reservation_id,
+                    key_id=key_id,
+                    amount_micros=_held(estimate_micros),
+                    expires_at=expires,
+                )
+            )
+
+    async def release(self, reservation_id: str) -> None:
+        """Drop a reservation that no request used (nothing is charged or recorded)."""
+        async with self.db.write() as conn:
+            await conn.execute(
+                delete(budget_reservations).where(budget_reservations.c.id == reservation_id)
+            )
+
     async def settle(
         self, reservation_id: str, key_id: str, cost_micros: int, ledger_row: dict[str, Any]
     ) -> None:
@@ -99,6 +124,11 @@ class BudgetStore:
                     )
                 )
             await conn.execute(insert(usage).values(**ledger_row))
+
+
+def _held(estimate_micros: int | None) -> int:
+    """What a reservation holds: the estimate, or one micro-dollar when it is unknown."""
+    return max(estimate_micros or 0, 1 if estimate_micros is None else 0)
 
 
 def _refusal(budget: int, spent: int, held: int, estimate: int | None) -> str:

@@ -61,6 +61,7 @@ class NewJob:
     idempotency_key: str | None
     request_hash: str | None
     request_id: str | None
+    admission: dict[str, Any] | None = None  # what the job's admission holds, until it ends
 
 
 def new_job_id() -> str:
@@ -91,6 +92,7 @@ class JobStore:
             "idempotency_key": new.idempotency_key,
             "request_hash": new.request_hash,
             "request_id": new.request_id,
+            "admission": new.admission,
             "cancel_requested": 0,
             "attempts": 0,
             "created_at": now,
@@ -258,14 +260,15 @@ class JobStore:
                 .values(lease_expires_at=utcnow(), updated_at=utcnow())
             )
 
-    async def request_cancel(self, job_id: str, owner: str | None) -> JobRow | None:
-        """Cancel a queued job at once; ask the worker of a running job to stop."""
+    async def request_cancel(self, job_id: str, owner: str | None) -> tuple[JobRow | None, bool]:
+        """Cancel a queued job at once; ask the worker of a running job to stop. Returns the
+        job and whether this call canceled it while queued (exactly one call does)."""
         now = utcnow()
         where = [jobs.c.id == job_id]
         if owner is not None:
             where.append(jobs.c.owner == owner)
         async with self.db.write() as conn:
-            await conn.execute(
+            queued = await conn.execute(
                 update(jobs)
                 .where(*where, jobs.c.status == "queued", jobs.c.lease_owner.is_(None))
                 .values(
@@ -281,7 +284,7 @@ class JobStore:
                 .where(*where, jobs.c.status == "running")
                 .values(cancel_requested=1, updated_at=now)
             )
-        return await self.get(job_id, owner)
+        return await self.get(job_id, owner), queued.rowcount == 1
 
     async def claimable_ids(self, *, queued_older_than: float, limit: int = 500) -> list[str]:
         """Jobs nobody is running: leases that expired (a dead worker), and queued jobs whose

@@ -124,6 +124,9 @@ jobs = Table(
     Column("updated_at", DateTime, nullable=False),
     Column("started_at", DateTime, nullable=True),
     Column("finished_at", DateTime, nullable=True),
+    # What the admission taken at submission holds (slot, budget reservation) until the job
+    # ends; null for jobs queued before 0003, which are admitted when they run.
+    Column("admission", JSON, nullable=True),
     Index(None, "owner", "created_at"),
     Index(None, "status", "lease_expires_at"),
     Index(None, "owner", "idempotency_key", unique=True),

@@ -172,14 +172,16 @@ def test_bad_requests_are_refused_before_any_job(
         assert anonymous.get("/v1/jobs").status_code == 401
 
 
-def test_list_pages_newest_first_and_filters(start_gateway: Callable[..., RunningGateway]) -> None:
-    gw = start_gateway(**FAST)
+def test_list_pages_newest_first_and_filters(
+    start_gateway: Callable[..., RunningGateway], bfl: Any
+) -> None:
+    gw = start_gateway(**bfl_settings(bfl))
     with gw.client() as http:
         ids = []
         for i in range(5):
             user = "alice" if i % 2 == 0 else "bob"
             ids.append(submit(http, {**LOCAL_BODY, "user_id": user, "seed": i})["id"])
-        failing = {**LOCAL_BODY, "provider": "bfl-flux", "user_id": "bob"}  # no BFL key here
+        failing = {**BFL_BODY, "prompt": "a fox [error]", "user_id": "bob"}  # fails upstream
         ids.append(submit(http, failing)["id"])
         for job_id in ids:
             wait_job(http, job_id)

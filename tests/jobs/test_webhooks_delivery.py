@@ -19,8 +19,10 @@ from image_gateway.jobs.webhooks import RETRY_SCHEDULE, verify
 from tests.conftest import Canary, RunningGateway
 from tests.jobs.support import (
     ASYNC,
+    BFL_BODY,
     FAST,
     LOCAL_BODY,
+    bfl_settings,
     eventually,
     submit,
 )
@@ -142,16 +144,16 @@ def test_failed_delivery_is_retried_with_backoff(
 
 
 def test_a_failed_job_is_posted_with_its_error(
-    start_gateway: Callable[..., RunningGateway], receiver: Receiver
+    start_gateway: Callable[..., RunningGateway], receiver: Receiver, bfl: Any
 ) -> None:
-    gw = start_gateway(**FAST, webhook_allow_hosts=[receiver.authority])
+    gw = start_gateway(**bfl_settings(bfl), webhook_allow_hosts=[receiver.authority])
     with gw.client() as http:
-        # No BFL key on this gateway: the job fails when it runs.
-        job = submit(http, hooked(receiver, provider="bfl-flux"))
+        # BFL accepts the task, then reports an error: the job fails when it runs.
+        job = submit(http, hooked(receiver, **{**BFL_BODY, "prompt": "a fox [error]"}))
         delivery = eventually(receiver.first)
     assert verify(SECRET, delivery.body, delivery.headers)
     assert delivery.job["status"] == "failed" and delivery.job["id"] == job["id"]
-    assert delivery.job["error"]["error"]["code"] == "provider_not_configured"
+    assert delivery.job["error"]["error"]["code"] == "generation_failed"
 
 
 def test_a_canceled_queued_job_is_posted_too(

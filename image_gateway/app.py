@@ -15,7 +15,8 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from . import __version__
-from .api import admin, catalog, files, health, images, usage
+from .announce import announce_urls
+from .api import admin, catalog, docs, files, health, images, usage
 from .api import jobs as jobs_api
 from .api.metrics import router as metrics_router
 from .dispatch import Dispatcher
@@ -77,6 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 )
                 stack.callback(retention.cancel)
             _announce(settings, providers)
+            stack.enter_context(announce_urls(settings.public_base_url))
             yield
 
     app = Gateway(
@@ -84,6 +86,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         description="One API for image generation across OpenAI, Black Forest Labs and more.",
         lifespan=lifespan,
+        # Served from the package by api/docs.py (FastAPI's own pages load their assets from a
+        # CDN, and are blank without internet access).
+        docs_url=None,
+        redoc_url=None,
         # Our own logs and metrics cover requests; FastAPI's OpenTelemetry hooks would add work
         # to the hot path and could export exception text outside our redaction.
         telemetry={
@@ -125,6 +131,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     routers += [admin.router]
     for router in (*routers, health.router, metrics_router):
         app.include_router(router)
+    docs.install(app)
     _install_error_handlers(app)
     _register_schema(app, GenerationBody)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)

@@ -59,7 +59,7 @@ def test_routes_without_a_key(gateway: RunningGateway) -> None:
         "/healthz",
         "/readyz",
         "/docs",
-        "/docs/oauth2-redirect",
+        "/",
         "/redoc",
         "/openapi.json",
         "/v1/images/files/{image_id}",

@@ -11,12 +11,11 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
-from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from . import __version__
 from .announce import announce_urls
-from .api import admin, catalog, docs, files, health, images, usage
+from .api import admin, catalog, docs, files, health, images, openapi, usage
 from .api import jobs as jobs_api
 from .api.metrics import router as metrics_router
 from .dispatch import Dispatcher
@@ -133,7 +132,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router)
     docs.install(app)
     _install_error_handlers(app)
-    _register_schema(app, GenerationBody)
+    openapi.install(app, GenerationBody)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)
     app.add_middleware(RequestContextMiddleware, metrics=metrics, count=settings.metrics_enabled)
     app.lane = FastLane(
@@ -189,20 +188,3 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:
         return unexpected_error_response(exc, _request_id(request), metrics)
-
-
-def _register_schema(app: FastAPI, model: type[BaseModel]) -> None:
-    """Publish a request model the routes parse themselves (for speed) in the OpenAPI schema."""
-    original = app.openapi
-
-    def openapi() -> dict:  # type: ignore[type-arg]
-        if app.openapi_schema is None:
-            schema = original()
-            defs = schema.setdefault("components", {}).setdefault("schemas", {})
-            model_schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
-            defs.update(model_schema.pop("$defs", {}))
-            defs[model.__name__] = model_schema
-            app.openapi_schema = schema
-        return app.openapi_schema
-
-    app.openapi = openapi  # type: ignore[method-assign]

@@ -53,6 +53,8 @@ UNKNOWN_OUTCOME = (
 
 
 class GatewayError(Exception):
+    """The base of every gateway error; raised as such only for a bug (500, no details)."""
+
     status_code = 500
     error_type = "server_error"
     default_code: str | None = None
@@ -89,52 +91,72 @@ class GatewayError(Exception):
 
 
 class CallerError(GatewayError):
+    """The request is wrong; never retried, never a fallback."""
+
     status_code = 400
     error_type = "invalid_request_error"
 
 
 class InvalidRequest(CallerError):
+    """A bad or unknown field (named in `param`), or a value the model does not accept."""
+
     default_code = "invalid_value"
 
 
 class ContentPolicyViolation(CallerError):
+    """The provider's moderation refused the prompt or the result."""
+
     default_code = "content_policy_violation"
 
 
 class AuthenticationFailed(CallerError):
+    """No key, or a key that is wrong or revoked."""
+
     status_code = 401
     error_type = "authentication_error"
     default_code = "invalid_api_key"
 
 
 class NotFound(CallerError):
+    """No such model, provider, route, image, job or key."""
+
     status_code = 404
     default_code = "not_found"
 
 
 class PayloadTooLarge(CallerError):
+    """The body is over MAX_REQUEST_BYTES."""
+
     status_code = 413
     default_code = "payload_too_large"
 
 
 class BudgetExceeded(CallerError):
+    """The key's monthly budget is spent."""
+
     status_code = 402
     error_type = "insufficient_quota"
     default_code = "budget_exceeded"
 
 
 class Conflict(CallerError):
+    """An Idempotency-Key used again with a different request."""
+
     status_code = 409
     default_code = "idempotency_key_reused"
 
 
 class PermissionDenied(CallerError):
+    """The key may not do this: scope, provider or model allow-list, admin-only."""
+
     status_code = 403
     error_type = "permission_error"
     default_code = "permission_denied"
 
 
 class RateLimited(CallerError):
+    """The key's own rate or concurrency limit; see Retry-After."""
+
     status_code = 429
     error_type = "rate_limit_error"
     default_code = "rate_limit_exceeded"
@@ -142,12 +164,16 @@ class RateLimited(CallerError):
 
 
 class ServiceUnavailable(GatewayError):
+    """The gateway's own store (keys, budgets) is unreachable."""
+
     status_code = 503
     default_code = "service_unavailable"
     retry_safe = True  # the key or budget store, before any provider call
 
 
 class ProviderError(GatewayError):
+    """The provider failed or cannot be used."""
+
     status_code = 502
     error_type = "provider_error"
     outage_default = False
@@ -184,11 +210,15 @@ class ProviderError(GatewayError):
 
 
 class ProviderNotConfigured(ProviderError):
+    """No key is configured for that provider."""
+
     status_code = 503
     default_code = "provider_not_configured"
 
 
 class ProviderRateLimited(ProviderError):
+    """The provider's rate or concurrency limit; see Retry-After."""
+
     status_code = 429
     error_type = "rate_limit_error"
     default_code = "provider_rate_limited"
@@ -196,22 +226,30 @@ class ProviderRateLimited(ProviderError):
 
 
 class ProviderQuotaExhausted(ProviderError):
+    """The provider account is out of credits or quota."""
+
     status_code = 402
     default_code = "provider_quota_exhausted"
 
 
 class ProviderUnavailable(ProviderError):
+    """The gateway's own provider limits: circuit open, queue full or no slot in time."""
+
     status_code = 503
     default_code = "provider_unavailable"
     retry_safe = True  # an open circuit or a full queue: nothing was sent
 
 
 class UpstreamError(ProviderError):
+    """The provider failed: bad status, malformed answer, connection failure."""
+
     default_code = "upstream_error"
     outage_default = True
 
 
 class UpstreamTimeout(ProviderError):
+    """The provider timed out, or the request's deadline passed."""
+
     status_code = 504
     default_code = "upstream_timeout"
     outage_default = True

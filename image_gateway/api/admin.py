@@ -17,6 +17,7 @@ from ..errors import InvalidRequest, NotFound
 from ..keys import KEY_ID_RE, NewKey, check_catalogue, parse_new_key
 from ..store.keys import KeyStore, StoredKey
 from .deps import AdminDep, DispatcherDep
+from .openapi import error_responses
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"])
 
@@ -49,7 +50,24 @@ async def _existing(request: Request, key_id: str) -> StoredKey:
     openapi_extra={
         "requestBody": {
             "required": True,
-            "content": {"application/json": {"schema": NewKey.model_json_schema()}},
+            "content": {
+                "application/json": {
+                    "schema": NewKey.model_json_schema(),
+                    "examples": {
+                        "limited": {
+                            "summary": "A key for one app: local and OpenAI, 60 requests/min",
+                            "value": {
+                                "name": "mobile-app",
+                                "scopes": ["generate", "edit"],
+                                "allowed_providers": ["local", "openai"],
+                                "requests_per_minute": 60,
+                                "max_concurrent": 4,
+                                "monthly_budget_usd": 25,
+                            },
+                        }
+                    },
+                }
+            },
         }
     },
 )
@@ -71,12 +89,12 @@ async def list_keys(request: Request, admin: AdminDep) -> Response:
     return _json({"object": "list", "data": [k.public() for k in keys]})
 
 
-@router.get("/keys/{key_id}")
+@router.get("/keys/{key_id}", responses=error_responses(NotFound))
 async def get_key(request: Request, key_id: str, admin: AdminDep) -> Response:
     return _json((await _existing(request, key_id)).public())
 
 
-@router.post("/keys/{key_id}/revoke")
+@router.post("/keys/{key_id}/revoke", responses=error_responses(NotFound))
 async def revoke_key(request: Request, key_id: str, admin: AdminDep) -> Response:
     """Revoke a key: refused at once on this instance, within KEY_CACHE_SECONDS elsewhere."""
     await _existing(request, key_id)

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from ..errors import NotFound
+from .openapi import error_responses
 
 router = APIRouter(prefix="/v1/images/files", tags=["images"])
 
@@ -16,7 +17,10 @@ router = APIRouter(prefix="/v1/images/files", tags=["images"])
 @router.get(
     "/{image_id}",
     response_class=Response,
-    responses={200: {"content": {"image/png": {}, "image/jpeg": {}, "image/webp": {}}}},
+    responses={
+        200: {"content": {"image/png": {}, "image/jpeg": {}, "image/webp": {}}},
+        **error_responses(NotFound),
+    },
 )
 async def get_image(
     image_id: str,

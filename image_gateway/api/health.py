@@ -15,7 +15,12 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz")
+@router.get(
+    "/readyz",
+    responses={
+        503: {"description": "Not ready: a check failed (the same body, `checks` says which)."}
+    },
+)
 async def readyz(request: Request) -> JSONResponse:
     state = request.app.state
     checks: dict[str, Any] = {

@@ -15,7 +15,8 @@ from ..errors import InvalidRequest
 from ..fetch import ImageFetcher, load_all
 from ..schemas import GenerationBody, ImagesResponse, InputImage
 from .deps import BaseUrlDep, ClientDep, DispatcherDep, FetcherDep
-from .jobs import answer
+from .jobs import ACCEPTED_RESPONSE, ANSWER_HEADERS, answer
+from .openapi import answered_errors, error_responses
 from .validation import validate_object
 
 router = APIRouter(prefix="/v1/images", tags=["images"])
@@ -23,6 +24,61 @@ router = APIRouter(prefix="/v1/images", tags=["images"])
 MAX_FORM_FILES = 17  # 16 images and a mask
 MAX_FORM_FIELDS = 64
 MAX_FIELD_BYTES = 1024 * 1024
+
+# A generation or an edit can meet every error the gateway has (validation, keys, limits,
+# budgets, providers), and may be answered as a job.
+RESPONSES: dict[int | str, dict[str, Any]] = {
+    202: ACCEPTED_RESPONSE,
+    **error_responses(*answered_errors()),
+}
+
+# What Swagger UI's "Try it out" sends (the first one by default) and ReDoc shows. Each is sent
+# to a running gateway by tests/test_openapi.py: the offline ones answer 200 with no provider
+# key configured (development mode), the others 200 with their provider configured.
+GENERATION_EXAMPLES: dict[str, dict[str, Any]] = {
+    "offline": {
+        "summary": "Offline: the built-in local renderer (no provider key needed)",
+        "value": {"model": "local/local-art", "prompt": "a lighthouse at dusk", "size": "512x512"},
+    },
+    "fallbacks": {
+        "summary": "OpenAI's body; falls back to local when OpenAI fails or has no key",
+        "value": {
+            "model": "gpt-image-1",
+            "prompt": "a red fox in the snow",
+            "size": "1024x1024",
+            "n": 1,
+            "fallbacks": ["local"],
+        },
+    },
+    "flux": {
+        "summary": "FLUX with a provider-specific field (needs BFL_API_KEY)",
+        "value": {
+            "model": "bfl-flux/flux-pro-1.1",
+            "prompt": "a lighthouse at dusk, oil painting",
+            "aspect_ratio": "16:9",
+            "seed": 42,
+            "user_id": "user-123",
+            "provider_params": {"prompt_upsampling": False},
+        },
+    },
+}
+
+# A 64x64 PNG as a data: URL: an edit that needs no file upload and no network.
+EXAMPLE_IMAGE = (
+    "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAEAAAABACAIAAAAlC+aJAAAAUUlEQVR42u3PMQ0AMAgA"
+    "MJgaNKEOqVPBQdI6aFZPXPbiOAEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAYF9"
+    "H+niAaLk9zXDAAAAAElFTkSuQmCC"
+)
+EDIT_EXAMPLES: dict[str, dict[str, Any]] = {
+    "offline": {
+        "summary": "Offline: local blends its drawing into the input image",
+        "value": {
+            "model": "local/local-art",
+            "prompt": "make it night",
+            "images": [{"image_url": EXAMPLE_IMAGE}],
+        },
+    },
+}
 
 
 def _validate(raw: Any) -> GenerationBody:
@@ -32,13 +88,18 @@ def _validate(raw: Any) -> GenerationBody:
 @router.post(
     "/generations",
     response_model=ImagesResponse,
+    responses=RESPONSES,
     openapi_extra={
+        "parameters": ANSWER_HEADERS,
         "requestBody": {
             "required": True,
             "content": {
-                "application/json": {"schema": {"$ref": "#/components/schemas/GenerationBody"}}
+                "application/json": {
+                    "schema": {"$ref": "#/components/schemas/GenerationBody"},
+                    "examples": GENERATION_EXAMPLES,
+                }
             },
-        }
+        },
     },
 )
 async def create_image(
@@ -63,10 +124,35 @@ async def generate(
 @router.post(
     "/edits",
     response_model=ImagesResponse,
+    responses=RESPONSES,
     openapi_extra={
+        "parameters": ANSWER_HEADERS,
         "requestBody": {
             "required": True,
             "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["images", "prompt"],
+                        "properties": {
+                            "images": {
+                                "type": "array",
+                                "items": {
+                                    "type": "object",
+                                    "properties": {"image_url": {"type": "string"}},
+                                },
+                            },
+                            "mask": {
+                                "type": "object",
+                                "properties": {"image_url": {"type": "string"}},
+                            },
+                            "prompt": {"type": "string"},
+                            "model": {"type": "string"},
+                            "provider_params": {"type": "object"},
+                        },
+                    },
+                    "examples": EDIT_EXAMPLES,
+                },
                 "multipart/form-data": {
                     "schema": {
                         "type": "object",
@@ -99,30 +185,8 @@ async def generate(
                         },
                     }
                 },
-                "application/json": {
-                    "schema": {
-                        "type": "object",
-                        "required": ["images", "prompt"],
-                        "properties": {
-                            "images": {
-                                "type": "array",
-                                "items": {
-                                    "type": "object",
-                                    "properties": {"image_url": {"type": "string"}},
-                                },
-                            },
-                            "mask": {
-                                "type": "object",
-                                "properties": {"image_url": {"type": "string"}},
-                            },
-                            "prompt": {"type": "string"},
-                            "model": {"type": "string"},
-                            "provider_params": {"type": "object"},
-                        },
-                    }
-                },
             },
-        }
+        },
     },
 )
 async def edit_image(

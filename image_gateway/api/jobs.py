@@ -26,16 +26,49 @@ from fastapi.responses import Response, StreamingResponse
 from starlette.types import Scope
 
 from ..auth import Client
-from ..errors import Conflict, InvalidRequest
+from ..errors import Conflict, InvalidRequest, NotFound
 from ..jobs.service import JobService, owner_of
 from ..middleware import header
 from ..schemas import GenerationBody, InputImage
 from ..store.jobs import IdempotencyConflict, JobRow
 from .deps import ClientDep
+from .openapi import error_responses
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 
 IDEMPOTENCY_KEY_RE = re.compile(r"^[\x21-\x7e]{1,256}$")
+# The request headers `answer()` reads, as OpenAPI parameters of the image routes. No examples:
+# Swagger UI would fill them in, and every "Try it out" would become a job or a replay.
+ANSWER_HEADERS: list[dict[str, Any]] = [
+    {
+        "name": "Prefer",
+        "in": "header",
+        "required": False,
+        "schema": {"type": "string"},
+        "description": "`respond-async` (RFC 7240): answer at once with `202` and the job "
+        "(`Location: /v1/jobs/{id}`) instead of waiting for the images; needed for "
+        "`webhook_url`.",
+    },
+    {
+        "name": "Idempotency-Key",
+        "in": "header",
+        "required": False,
+        "schema": {"type": "string", "pattern": IDEMPOTENCY_KEY_RE.pattern, "maxLength": 256},
+        "description": "1-256 printable ASCII characters. The same key with the same request "
+        "within IDEMPOTENCY_TTL_HOURS gets the first request's job or result instead of "
+        "generating (and paying) again; with a different request it is a `409`.",
+    },
+]
+ACCEPTED_RESPONSE: dict[str, Any] = {
+    "description": "Accepted as a job: `Prefer: respond-async`, or a request with an "
+    "`Idempotency-Key` that did not finish in time. The body is the job, as `GET /v1/jobs/{id}` "
+    "shows it.",
+    "headers": {
+        "Location": {"schema": {"type": "string"}, "description": "`/v1/jobs/{id}`"},
+        "Preference-Applied": {"schema": {"type": "string"}, "description": "`respond-async`"},
+    },
+    "content": {"application/json": {"schema": {"type": "object"}}},
+}
 STATUSES = ("queued", "running", "succeeded", "failed", "canceled")
 SSE_KEEPALIVE_SECONDS = 15.0
 SSE_MAX_SECONDS = 15 * 60.0  # then the stream ends; EventSource reconnects by itself
@@ -176,13 +209,13 @@ async def list_jobs(
     return _json({"object": "list", "data": data, "has_more": more, "next_cursor": cursor})
 
 
-@router.get("/{job_id}")
+@router.get("/{job_id}", responses=error_responses(NotFound))
 async def get_job(job_id: str, request: Request, client: ClientDep) -> Response:
     service = _service(request)
     return _json(await service.view(await service.get(job_id, client)))
 
 
-@router.post("/{job_id}/cancel")
+@router.post("/{job_id}/cancel", responses=error_responses(NotFound))
 async def cancel_job(job_id: str, request: Request, client: ClientDep) -> Response:
     """A queued job is canceled at once; a running one as soon as its worker notices (its
     provider may already have charged for it)."""
@@ -191,7 +224,11 @@ async def cancel_job(job_id: str, request: Request, client: ClientDep) -> Respon
     return _json(await service.view(job, with_result=False))
 
 
-@router.get("/{job_id}/events", response_class=StreamingResponse)
+@router.get(
+    "/{job_id}/events",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/event-stream": {}}}, **error_responses(NotFound)},
+)
 async def job_events(job_id: str, request: Request, client: ClientDep) -> StreamingResponse:
     """Server-Sent Events: `status` on every change, then `result` (the whole job) at the end."""
     service = _service(request)

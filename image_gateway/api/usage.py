@@ -16,6 +16,7 @@ from ..errors import InvalidRequest, PermissionDenied
 from ..keys import KEY_ID_RE
 from ..store.usage import GROUPS, UsageQuery, UsageStore
 from .deps import ClientDep
+from .openapi import error_responses
 
 router = APIRouter(prefix="/v1", tags=["usage"])
 
@@ -23,7 +24,7 @@ _PROVIDER_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 _MODEL_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,199}$")
 
 
-@router.get("/usage")
+@router.get("/usage", responses=error_responses(PermissionDenied))
 async def get_usage(
     request: Request,
     client: ClientDep,

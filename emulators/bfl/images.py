@@ -10,6 +10,8 @@ from collections import OrderedDict
 
 from PIL import Image, UnidentifiedImageError
 
+from .._label import stamp
+
 PIL_FORMATS = {"jpeg": "JPEG", "png": "PNG", "webp": "WEBP"}
 CONTENT_TYPES = {"jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
 
@@ -62,9 +64,10 @@ def _decode_size(value: str) -> tuple[int, int] | None:
 
 
 def encode_image(width: int, height: int, fmt: str) -> bytes:
-    """A real image of the requested size and format (a simple two-tone pattern)."""
+    """A real image of the requested size and format: a two-tone pattern saying "BFL emulator"."""
     img = Image.new("RGB", (width, height), (40, 90, 160))
     img.paste((230, 180, 60), (0, 0, max(1, width // 2), max(1, height // 2)))
+    stamp(img, "BFL emulator", f"not a real image - {width}x{height} {fmt}")
     buf = io.BytesIO()
     if fmt == "jpeg":
         img.save(buf, "JPEG", quality=85)

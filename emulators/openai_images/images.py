@@ -1,7 +1,8 @@
 """Output images, input-image inspection and token usage.
 
 Outputs are real encoded images of the requested size and format (a flat colour with a centred
-block), cached by their parameters in a small LRU so the hot path only looks bytes up.
+block, and "OpenAI emulator" written across it), cached by their parameters in a small LRU so
+the hot path only looks bytes up.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from PIL import Image
+
+from .._label import stamp
 
 PIL_FORMATS = {"png": "PNG", "jpeg": "JPEG", "webp": "WEBP"}
 _PALETTE = [((32, 96, 160), (240, 200, 64)), ((96, 96, 96), (200, 200, 200))]
@@ -36,6 +39,7 @@ def render(
         "RGBA" if transparent else "RGB", (width, height), (0, 0, 0, 0) if transparent else back
     )
     img.paste(front, (width // 4, height // 4, width - width // 4, height - height // 4))
+    stamp(img, "OpenAI emulator", f"not a real image - {width}x{height} {fmt}")
     buf = io.BytesIO()
     options: dict[str, Any] = (
         {"compress_level": 1} if fmt == "png" else {"quality": max(1, compression)}

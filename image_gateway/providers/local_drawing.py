@@ -7,7 +7,7 @@ import hashlib
 import io
 import random
 
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFont
 
 from ..errors import InvalidRequest
 from ..schemas import MIME_BY_FORMAT, GeneratedImage, ImageTask
@@ -60,11 +60,34 @@ def draw(prompt: str, seed: int, size: tuple[int, int], transparent: bool) -> Im
             layer.ellipse(box, fill=fill)
         else:
             layer.rectangle(box, fill=fill)
-    label = f"local renderer - not an AI model\nseed {seed}\n{prompt[:60]}"
-    layer.multiline_text(
-        (8, 8), label, fill=(255, 255, 255, 255), stroke_width=1, stroke_fill=(0, 0, 0, 255)
-    )
+    shown = prompt if len(prompt) <= 60 else prompt[:59] + "…"
+    label(layer, size, "local renderer - not an AI model", f"seed {seed}: {shown}")
     return image
+
+
+def label(layer: ImageDraw.ImageDraw, size: tuple[int, int], title: str, detail: str) -> None:
+    """Say what the picture is, readable at a glance: white text on a dark band across the
+    top, sized to the image (Pillow's built-in scalable font, so no system fonts needed)."""
+    width, height = size
+    title_font = _font_fitting(title, width * 0.92, height / 9)
+    detail_font = _font_fitting(detail, width * 0.92, title_font.size * 0.55)
+    margin = max(2, round(title_font.size / 3))
+    title_h = layer.textbbox((0, 0), title, font=title_font)[3]
+    detail_h = layer.textbbox((0, 0), detail, font=detail_font)[3]
+    bottom = margin * 3 + title_h + detail_h
+    layer.rectangle((0, 0, width, bottom), fill=(0, 0, 0, 185))
+    white = (255, 255, 255, 255)
+    layer.text((margin, margin), title, font=title_font, fill=white)
+    layer.text((margin, margin * 2 + title_h), detail, font=detail_font, fill=(*white[:3], 225))
+
+
+def _font_fitting(text: str, width: float, largest: float) -> ImageFont.FreeTypeFont:
+    """The built-in font at the largest size (at most `largest`) that fits `text` in `width`."""
+    reference = ImageFont.load_default(size=100)
+    length = max(1.0, reference.getlength(text))
+    font = ImageFont.load_default(size=max(6, min(largest, 100 * width / length)))
+    assert isinstance(font, ImageFont.FreeTypeFont)  # Pillow's wheels include FreeType
+    return font
 
 
 def blend_into(picture: Image.Image, task: ImageTask) -> Image.Image:

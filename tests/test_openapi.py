@@ -47,6 +47,11 @@ def check_answer(
     if response.status_code >= 400:
         assert response.headers["content-type"] == "application/json", where
         ErrorResponse.model_validate(response.json())  # the documented error body
+        documented_headers = operation["responses"][str(response.status_code)]["headers"]
+        for name in response.headers:
+            if name.lower() in ("x-should-retry", "retry-after"):
+                assert name.lower() in {h.lower() for h in documented_headers}, (where, name)
+        assert response.headers["x-should-retry"] in ("true", "false"), where
 
 
 @pytest.fixture
@@ -73,6 +78,9 @@ def test_every_operation_documents_its_errors_with_the_error_model_and_never_422
                 schema = response["content"]["application/json"]["schema"]
                 assert schema == {"$ref": "#/components/schemas/ErrorResponse"}, where
                 assert response["description"], where
+                assert "x-should-retry" in response["headers"], where
+                if int(status) == 429:
+                    assert "Retry-After" in response["headers"], where
         if operation.get("security"):
             assert {401, 503} <= statuses, where
         names = {p["name"] for p in operation.get("parameters", []) if p["in"] == "query"}

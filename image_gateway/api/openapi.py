@@ -2,8 +2,9 @@
 code rather than kept beside it:
 
 - **Errors.** Every error an operation can answer is documented with the one error body,
-  `ErrorResponse` (the shape `errors.error_body` writes). Statuses and their descriptions come
-  from the error classes in `errors.py` (`status_code`, `error_type`, `default_code`, docstring):
+  `ErrorResponse` (the shape `errors.error_body` writes), and its headers (`x-should-retry`,
+  `Retry-After`). Statuses and their descriptions come from the error classes in `errors.py`
+  (`status_code`, `error_type`, `default_code`, `retry_safe`, docstring):
   those a route declares (`responses=error_responses(NotFound, …)`), plus those that follow
   from what it depends on — a key (`deps.authenticate`): 401, and 503 when the key store is
   unreachable; the admin key (`deps.require_admin`): 403; query parameters or a body: 400 (our
@@ -103,8 +104,27 @@ def describe(status: int, classes: list[type[GatewayError]]) -> str:
     lines = [f"{HTTPStatus(status).phrase}."]
     for cls in classes:
         summary = (cls.__doc__ or cls.__name__).strip().splitlines()[0]
-        lines.append(f"- `{cls.default_code}` ({cls.error_type}): {summary}")
+        safe = ", may be retried" if cls.retry_safe else ""
+        lines.append(f"- `{cls.default_code}` ({cls.error_type}{safe}): {summary}")
     return "\n".join(lines)
+
+
+def error_headers(classes: list[type[GatewayError]]) -> dict[str, Any]:
+    """What `GatewayError.response_headers()` adds: `x-should-retry` on every error answer,
+    and `Retry-After` where a type that may be retried can say when."""
+    headers: dict[str, Any] = {
+        "x-should-retry": {
+            "description": "`true` when the same request may be sent again (nothing was paid "
+            "and the condition passes), else `false`; the OpenAI SDKs obey it",
+            "schema": {"type": "string", "enum": ["true", "false"]},
+        }
+    }
+    if any(cls.retry_safe for cls in classes):
+        headers["Retry-After"] = {
+            "description": "seconds to wait before sending the request again, when known",
+            "schema": {"type": "integer"},
+        }
+    return headers
 
 
 def error_responses(*classes: type[GatewayError]) -> dict[int | str, dict[str, Any]]:
@@ -113,7 +133,11 @@ def error_responses(*classes: type[GatewayError]) -> dict[int | str, dict[str, A
     for cls in classes:
         by_status.setdefault(cls.status_code, []).append(cls)
     return {
-        status: {"model": ErrorResponse, "description": describe(status, found)}
+        status: {
+            "model": ErrorResponse,
+            "description": describe(status, found),
+            "headers": error_headers(found),
+        }
         for status, found in sorted(by_status.items())
     }
 
@@ -168,6 +192,7 @@ def _complete(operation: dict[str, Any], route: APIRoute) -> None:
         if str(status) not in responses:
             responses[str(status)] = {
                 "description": response["description"],
+                "headers": response["headers"],
                 "content": {"application/json": {"schema": ERROR_REF}},
             }
     operation["responses"] = dict(sorted(responses.items()))

@@ -1,8 +1,14 @@
 """The fault object both emulators accept on `POST /_emulator/faults`, validated in one place.
 
 `{"match": <kind>|"any", "status": 200-599, "headers": {..}, "body": object|string,
-"delay": seconds, "times": n >= 1, <flags>: bool}`; every key optional. Each emulator names
-its own match kinds and boolean flags (`stall`, `reset`, and BFL's `accept_then_reset`).
+"delay": seconds, "times": n >= 1, "image": <fake>, <flags>: bool}`; every key optional. Each
+emulator names its own match kinds and boolean flags (`stall`, `reset`, BFL's
+`accept_then_reset`, OpenAI's `as_url`).
+
+`image` (one of `FAKE_IMAGES`) keeps the answer otherwise normal — status 200, an image
+content type — but puts that content where the image bytes belong (OpenAI: every `b64_json`
+and `/_files/` download; BFL: the `sample` download): what a misbehaving provider, or an error
+page a proxy slipped in, hands back as "the image".
 """
 
 from __future__ import annotations
@@ -10,7 +16,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-BASE_FIELDS = ("match", "status", "headers", "body", "delay", "times")
+BASE_FIELDS = ("match", "status", "headers", "body", "delay", "times", "image")
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+FAKE_IMAGES: dict[str, bytes] = {
+    "html": b"<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head>"
+    b"<body><script>alert(document.domain)</script></body></html>",
+    "svg": b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(document.domain)</script></svg>',
+    "json": b'{"error": {"message": "upstream proxy error"}}',
+    "garbage": bytes(range(256)) * 4,
+    "empty": b"",
+    "truncated": PNG_SIGNATURE + b"\x00\x00\x00\x0dIHD",  # a PNG cut inside its header
+}
 
 
 @dataclass
@@ -25,6 +41,11 @@ class Fault:
     stall: bool = False
     reset: bool = False
     times: int = 1
+    image: str | None = None  # a FAKE_IMAGES name: the answer's image bytes become that
+
+    @property
+    def fake_image(self) -> bytes | None:
+        return None if self.image is None else FAKE_IMAGES[self.image]
 
 
 def fault_fields(
@@ -66,6 +87,11 @@ def fault_fields(
         if not isinstance(value, bool):
             raise ValueError(f"{where}.{flag}: expected a boolean")
         fields[flag] = value
+    image = raw.get("image")
+    if image is not None:
+        if image not in FAKE_IMAGES:
+            raise ValueError(f"{where}.image: expected one of {list(FAKE_IMAGES)}")
+        fields["image"] = image
     times = raw.get("times", 1)
     if not is_int(times) or times < 1:
         raise ValueError(f"{where}.times: expected an integer >= 1")

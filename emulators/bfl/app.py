@@ -81,7 +81,8 @@ class BFLApp:
             if await self.apply_fault(fault, kind, scope, receive, send):
                 return
         if on_poll:
-            await self.poll_listener(scope, receive, send)
+            fake = fault.fake_image if fault is not None else None
+            await self.poll_listener(scope, receive, send, fake)
         else:
             await self.submit_app(scope, receive, send)
 
@@ -122,14 +123,21 @@ class BFLApp:
             return True
         return False
 
-    async def poll_listener(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def poll_listener(
+        self, scope: Scope, receive: Receive, send: Send, fake_image: bytes | None = None
+    ) -> None:
+        """Polls and sample downloads; `fake_image` (a fault's `image`) replaces the bytes of a
+        sample that would have been served."""
         path, method = scope["path"], scope["method"]
         if path.startswith("/delivery/") and method in ("GET", "HEAD"):
             headers = dict(scope["headers"])
             if b"x-key" in headers:
                 self.state.count("sample_requests_with_key")
             query = scope["query_string"]
-            if await serve_sample(path, query, self.state.signer, self.render_cache, send):
+            served = await serve_sample(
+                path, query, self.state.signer, self.render_cache, send, fake_image
+            )
+            if served:
                 self.state.count("samples")
             return
         if path != "/v1/get_result":

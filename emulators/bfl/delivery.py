@@ -56,9 +56,15 @@ async def _forbidden(send: Send, detail: str) -> None:
 
 
 async def serve_sample(
-    path: str, query: bytes, signer: Signer, cache: RenderCache, send: Send
+    path: str,
+    query: bytes,
+    signer: Signer,
+    cache: RenderCache,
+    send: Send,
+    fake_image: bytes | None = None,
 ) -> bool:
-    """Answer a delivery download. Returns True when an image was served."""
+    """Answer a delivery download. Returns True when an image was served (`fake_image`, when
+    given, in its place, under the image's content type)."""
     name = path[len("/delivery/") :]
     _, _, ext = name.rpartition(".")
     params = {k: v[0] for k, v in parse_qs(query.decode("latin-1")).items()}
@@ -80,7 +86,7 @@ async def serve_sample(
     if not (0 < w <= MAX_SIDE and 0 < h <= MAX_SIDE):
         await _forbidden(send, "Signed size out of range.")
         return False
-    data = cache.get(w, h, ext)
+    data = fake_image if fake_image is not None else cache.get(w, h, ext)
     if data is None:
         data = await asyncio.to_thread(cache.render, w, h, ext)
     headers = [

@@ -2,8 +2,10 @@
 
 A fault: `{"match": "submit"|"poll"|"sample"|"credits"|"any", "status": int, "headers": {..},
 "body": <object → JSON | string → raw bytes>, "delay": s, "stall": bool, "reset": bool,
-"accept_then_reset": bool, "times": n >= 1 (default 1)}`, every key optional (`match` defaults
-to "any"); the same contract as the OpenAI emulator, plus `accept_then_reset` and BFL's kinds.
+"accept_then_reset": bool, "image": "html"|"svg"|"json"|"garbage"|"empty"|"truncated",
+"times": n >= 1 (default 1)}`, every key optional (`match` defaults to "any"); the same contract
+as the OpenAI emulator, plus `accept_then_reset` and BFL's kinds. `image` on a `sample`
+download serves that fake (`emulators/_faults.py`) with status 200 and the image's content type.
 Faults form a FIFO queue; a request consumes one use of the first fault matching its kind ("any"
 matches every non-control request).
 """

@@ -7,6 +7,7 @@ A plain ASGI callable rather than a framework app: the fault injector needs uvic
 from __future__ import annotations
 
 import asyncio
+import base64
 import hmac
 import os
 import time
@@ -22,9 +23,17 @@ from starlette.responses import Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
 from . import errors as E
-from .faults import FaultQueue, Stats, abort_connection, fault_response, hold_open, parse_faults
+from .faults import (
+    Fault,
+    FaultQueue,
+    Stats,
+    abort_connection,
+    fault_response,
+    hold_open,
+    parse_faults,
+)
 from .files import BlobError, FileStore
-from .images import ImageCache, usage
+from .images import ImageCache, Rendered, usage
 from .params import (
     EDIT_FIELDS,
     MODERATION_MARKER,
@@ -116,6 +125,7 @@ class EmulatorApp:
         try:
             extra_headers: dict[str, str] = {}
             fault = self.faults.take(kind)
+            switches: Fault | None = None  # a fault that shapes the normal answer
             if fault is not None:
                 if fault.delay:
                     await asyncio.sleep(fault.delay)
@@ -128,20 +138,27 @@ class EmulatorApp:
                 if fault.status is not None:
                     await fault_response(fault, rid)(scope, receive, send)
                     return
-                extra_headers = fault.headers
+                extra_headers, switches = fault.headers, fault
             request = Request(scope, receive)
             if kind == "file":
-                response = self._file(request, rid)
+                response = self._file(request, rid, switches)
             else:
                 if self.latency:
                     await asyncio.sleep(self.latency)
-                response = await self._api(kind, request, record, rid)
+                response = await self._api(kind, request, record, rid, switches)
             response.headers.update(extra_headers)
             await response(scope, receive, send)
         finally:
             self.stats.end()
 
-    async def _api(self, kind: str, request: Request, record: dict[str, Any], rid: str) -> Response:
+    async def _api(
+        self,
+        kind: str,
+        request: Request,
+        record: dict[str, Any],
+        rid: str,
+        switches: Fault | None = None,
+    ) -> Response:
         try:
             self._authenticate(request, record)
             if kind == "generate":
@@ -161,7 +178,7 @@ class EmulatorApp:
                 return StreamingResponse(
                     self._events(job), media_type="text/event-stream", headers=headers
                 )
-            return await self._result(job, request, rid)
+            return await self._result(job, request, rid, switches)
         except E.APIError as exc:
             return _error(exc, rid)
 
@@ -227,23 +244,34 @@ class EmulatorApp:
         finally:
             await form.close()
 
-    async def _result(self, job: Job, request: Request, rid: str) -> Response:
+    async def _result(
+        self, job: Job, request: Request, rid: str, switches: Fault | None = None
+    ) -> Response:
         body: dict[str, Any] = {"created": int(self.clock())}
+        as_url = switches is not None and switches.as_url
+        fake = switches.fake_image if switches is not None else None
+        base = f"{request.url.scheme}://{request.url.netloc}"
         if job.spec.gpt:
             image = await self.images.get(
                 job.width, job.height, job.output_format, job.transparent, job.compression
             )
-            body["data"] = [{"b64_json": image.b64}] * job.n
+            if fake is not None:
+                image = Rendered(fake, base64.b64encode(fake).decode("ascii"))
+            body["data"] = [
+                {"url": base + self.files.put(image.data)} if as_url else {"b64_json": image.b64}
+                for _ in range(job.n)
+            ]
             body.update(_gpt_fields(job))
             body["usage"] = usage(job.prompt, job.quality, job.width, job.height, job.n, job.inputs)
         else:
             image = await self.images.get(job.width, job.height)
+            if fake is not None:
+                image = Rendered(fake, base64.b64encode(fake).decode("ascii"))
             items: list[dict[str, Any]] = []
-            base = f"{request.url.scheme}://{request.url.netloc}"
             for _ in range(job.n):
                 item = (
                     {"url": base + self.files.put(image.data)}
-                    if job.response_format == "url"
+                    if job.response_format == "url" or as_url
                     else {"b64_json": image.b64}
                 )
                 if job.spec.family == "dall-e-3":
@@ -295,7 +323,7 @@ class EmulatorApp:
             )
         yield b"data: [DONE]\n\n"
 
-    def _file(self, request: Request, rid: str) -> Response:
+    def _file(self, request: Request, rid: str, switches: Fault | None = None) -> Response:
         name = request.url.path[len(FILE_PREFIX) :]
         result = self.files.get(
             name, request.query_params.get("se", ""), request.query_params.get("sig", "")
@@ -305,6 +333,8 @@ class EmulatorApp:
             return Response(
                 result.xml(), result.status, headers=headers, media_type="application/xml"
             )
+        if switches is not None and switches.fake_image is not None:
+            result = switches.fake_image  # still claimed to be a PNG
         return Response(result, media_type="image/png", headers={"x-request-id": rid})
 
     async def _control(self, method: str, path: str, request: Request, rid: str) -> Response:

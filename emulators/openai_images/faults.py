@@ -1,14 +1,18 @@
 """Fault queue and counters behind `/_emulator/*` (the contract shared with the BFL emulator).
 
 A fault: `{"match": "generate"|"edit"|"variation"|"file"|"any", "status": int, "headers": {...},
-"body": object|string, "delay": seconds, "stall": bool, "reset": bool, "times": int}`; every key
-is optional (`match` defaults to "any", `times` to 1). Faults form a FIFO queue; a request takes
+"body": object|string, "delay": seconds, "stall": bool, "reset": bool, "as_url": bool,
+"image": "html"|"svg"|"json"|"garbage"|"empty"|"truncated", "times": int}`; every key is
+optional (`match` defaults to "any", `times` to 1). Faults form a FIFO queue; a request takes
 one use of the head-most fault that matches its endpoint (control routes never match).
 
 Applied before auth and validation: sleep `delay`; then `reset` (TCP RST, no response) or `stall`
 (no answer until the client disconnects or the emulator stops) or `status` (+`headers`, `body`;
 default body: an OpenAI error envelope for >= 400); with no `status`, the normal answer follows,
 carrying the fault's `headers`. `content-length`/`transfer-encoding` headers are ignored.
+`as_url` answers every image as a `url` on this emulator's `/_files/` (as OpenAI-compatible
+servers that ignore `response_format` do); `image` replaces the image bytes of the normal answer
+(each `b64_json`, or a `/_files/` download) with a fake (`emulators/_faults.py`).
 """
 
 from __future__ import annotations
@@ -16,23 +20,33 @@ from __future__ import annotations
 import asyncio
 import socket
 import struct
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
 from starlette.responses import Response
 from starlette.types import Receive, Send
 
-from .._faults import Fault, fault_fields, fault_list
+from .._faults import Fault as BaseFault
+from .._faults import fault_fields, fault_list
 
 KINDS = ("generate", "edit", "variation", "file")
 MATCHES = (*KINDS, "any")
 REDACTED_HEADERS = {"authorization", "api-key", "x-api-key", "cookie", "proxy-authorization"}
 
 
+FLAGS = ("stall", "reset", "as_url")
+
+
+@dataclass
+class Fault(BaseFault):
+    as_url: bool = False  # answer images as URLs on /_files/, whatever `response_format` says
+
+
 def parse_faults(payload: Any) -> list[Fault]:
     """Validate a `{"faults": [...]}` body; raise ValueError naming the bad field."""
     return [
-        Fault(**fault_fields(raw, f"faults[{i}]", matches=MATCHES, flags=("stall", "reset")))
+        Fault(**fault_fields(raw, f"faults[{i}]", matches=MATCHES, flags=FLAGS))
         for i, raw in enumerate(fault_list(payload))
     ]
 

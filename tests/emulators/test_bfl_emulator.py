@@ -15,6 +15,7 @@ import httpx
 import pytest
 from PIL import Image
 
+from emulators._faults import FAKE_IMAGES
 from emulators._server import bind_socket
 from emulators.bfl import ENDPOINTS, BFLEmulator, add_cli_arguments
 
@@ -523,6 +524,17 @@ def test_fault_matches_only_its_kind(emu: BFLEmulator, client: httpx.Client) -> 
     failed = client.get(url)
     assert failed.status_code == 500 and failed.json() == {"detail": "Internal Server Error"}
     assert client.get(url).json()["status"] == "Pending"
+
+
+@pytest.mark.parametrize("fake", sorted(FAKE_IMAGES))
+def test_fault_image_replaces_the_sample(emu: BFLEmulator, client: httpx.Client, fake: str) -> None:
+    add_faults(emu, {"match": "sample", "image": fake})
+    result = run_to_end(client, emu, "flux-dev", {"prompt": "x", "output_format": "png"})
+    sample = httpx.get(result["result"]["sample"])
+    assert sample.status_code == 200 and sample.headers["content-type"] == "image/png"
+    assert sample.content == FAKE_IMAGES[fake]
+    again = httpx.get(result["result"]["sample"])
+    assert again.content.startswith(b"\x89PNG\r\n\x1a\n") and again.content != FAKE_IMAGES[fake]
 
 
 def test_fault_malformed_body(emu: BFLEmulator, client: httpx.Client) -> None:

@@ -19,6 +19,7 @@ import orjson
 import pytest
 from PIL import Image
 
+from emulators._faults import FAKE_IMAGES
 from emulators.openai_images import MODERATION_MARKER, OpenAIEmulator, add_cli_arguments
 
 KEY = "sk-emulator"
@@ -611,6 +612,42 @@ def test_fault_raw_bodies(http: httpx.Client, sdk: openai.OpenAI) -> None:
     with pytest.raises(openai.InternalServerError) as caught:
         sdk.images.generate(model="gpt-image-1", prompt="x")
     assert caught.value.response.headers["content-type"].startswith("text/html")
+
+
+@pytest.mark.parametrize("fake", sorted(FAKE_IMAGES))
+def test_fault_image_replaces_the_image_bytes(http: httpx.Client, fake: str) -> None:
+    add_faults(http, {"match": "generate", "image": fake})
+    response = generate(http, model="gpt-image-1", n=2)
+    assert response.status_code == 200  # an otherwise normal answer, usage and all
+    body = response.json()
+    assert [base64.b64decode(item["b64_json"]) for item in body["data"]] == [FAKE_IMAGES[fake]] * 2
+    assert body["usage"]["total_tokens"] > 0
+    assert (
+        generate(http, model="gpt-image-1").json()["data"][0]["b64_json"]
+        != body["data"][0]["b64_json"]
+    )  # used once
+
+
+def test_fault_as_url_and_a_fake_download(http: httpx.Client) -> None:
+    add_faults(http, {"match": "generate", "as_url": True, "times": 2})
+    add_faults(http, {"match": "file", "image": "html"})
+    downloads = []
+    for _ in range(2):  # gpt-image-1 answers only b64_json, unless told otherwise
+        item = generate(http, model="gpt-image-1").json()["data"][0]
+        assert set(item) == {"url"} and "/_files/" in item["url"]
+        page = http.get(item["url"])
+        assert page.status_code == 200 and page.headers["content-type"] == "image/png"
+        downloads.append(page.content)
+    assert downloads[0] == FAKE_IMAGES["html"]  # the file fault is used by the first download
+    assert Image.open(io.BytesIO(downloads[1])).format == "PNG"
+    assert stats(http)["requests"]["file"] == 2 and stats(http)["faults_pending"] == 0
+
+
+def test_fault_image_must_be_a_known_fake(http: httpx.Client) -> None:
+    response = http.post("/_emulator/faults", json={"faults": [{"image": "bmp"}]})
+    assert response.status_code == 400 and "image" in response.json()["error"]["message"]
+    bad_flag = http.post("/_emulator/faults", json={"faults": [{"as_url": "yes"}]})
+    assert bad_flag.status_code == 400
 
 
 def test_fault_delay_then_normal_answer(http: httpx.Client) -> None:

@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from .auth import Client
-from .errors import CallerError, InvalidRequest, NotFound
+from .errors import CallerError, GatewayError, InvalidRequest, NotFound
 from .providers.base import Provider
 from .providers.capabilities import ModelSpec, drop_defaults
 from .resilience.routes import Route
@@ -145,17 +145,23 @@ class Resolver:
             primary = [self.resolve(body.provider, body.model)]
         owner = primary[0][0].name  # the provider `provider_params` were written for
         build = _Builder(template, owner, client)
-        build.group(primary, strict=route is None, where=None)
-        for index, entry in enumerate(body.fallbacks):
-            where = f"fallbacks[{index}]"
-            fallback = self.routes.get(entry)
-            try:
-                targets = (
-                    [self.target(t) for t in fallback.targets] if fallback else [self.target(entry)]
-                )
-            except NotFound as exc:
-                raise NotFound(f"{where}: {exc.message}", param=where, code=exc.code) from None
-            build.group(targets, strict=fallback is None, where=where)
+        try:
+            build.group(primary, strict=route is None, where=None)
+            for index, entry in enumerate(body.fallbacks):
+                where = f"fallbacks[{index}]"
+                fallback = self.routes.get(entry)
+                try:
+                    targets = (
+                        [self.target(t) for t in fallback.targets]
+                        if fallback
+                        else [self.target(entry)]
+                    )
+                except NotFound as exc:
+                    raise NotFound(f"{where}: {exc.message}", param=where, code=exc.code) from None
+                build.group(targets, strict=fallback is None, where=where)
+        except GatewayError as exc:
+            exc.attribute(owner, primary[0][1].id)  # the access log names what was asked for
+            raise
         return Plan(build.candidates, route.name if route is not None else None)
 
 

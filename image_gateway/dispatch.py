@@ -15,6 +15,11 @@ actually served. Everything that repeats or redirects upstream calls lives in `r
 Besides OpenAI's `created` and `data`, a response says who served it: `provider`, `model`,
 `attempts` (upstream calls made, counting fan-out, retries and fallbacks), `fallback_from`
 (`provider/model` of the primary, when a fallback served) and `route` (when `model` named one).
+Each `data[i]` carries the image's own `size` ("WxH", read from its header when the runner
+checked it: what was made, which a provider may have fitted from what was asked).
+
+A request that fails after its provider and model are known carries them out on the error
+(`GatewayError.attribution`), for the access log line.
 """
 
 from __future__ import annotations
@@ -171,7 +176,9 @@ class Dispatcher:
             raise InvalidRequest("a mask needs an image", param="mask")
         plan = self.resolver.plan(body, task_from(body, images or [], mask), client)
         if not any(c.provider.configured for c in plan.candidates):
-            raise not_configured(plan.candidates[0].provider)
+            error = not_configured(plan.candidates[0].provider)
+            error.attribute(plan.candidates[0].provider.name, plan.candidates[0].spec.id)
+            raise error
         return plan
 
     async def preflight(
@@ -188,14 +195,19 @@ class Dispatcher:
         budget). The same for a synchronous request and a job; the caller owns the admission
         (`generate()` settles it, `controls.release()` gives it back)."""
         plan = self.check(body, client, images, mask)
+        primary = plan.candidates[0]
         # Admission before anything is fetched: a key that may not make this request must not
         # make the gateway fetch anything on its behalf either.
-        admission = await self.controls.admit(
-            client,
-            plan.candidates[0].task,
-            user_id=body.user_id or body.user,
-            request_id=request_id,
-        )
+        try:
+            admission = await self.controls.admit(
+                client,
+                primary.task,
+                user_id=body.user_id or body.user,
+                request_id=request_id,
+            )
+        except GatewayError as exc:
+            exc.attribute(primary.provider.name, primary.spec.id)
+            raise
         return Admitted(plan, admission)
 
     async def generate(
@@ -242,6 +254,8 @@ class Dispatcher:
             )
         except GatewayError as exc:
             outcome.error_code = exc.code
+            failed = trace.tried or primary  # with fallbacks, the one that failed last
+            exc.attribute(failed.provider.name, failed.spec.id)
             raise
         finally:
             if trace.tried is not None:
@@ -276,6 +290,8 @@ class Dispatcher:
             item["revised_prompt"] = image.revised_prompt
         if image.seed is not None:
             item["seed"] = image.seed
+        if image.size is not None:
+            item["size"] = image.size
         return item
 
     def _price(self, outcome: Outcome) -> float | None:

@@ -32,13 +32,15 @@ def error_response(err: GatewayError, request_id: str | None, metrics: Metrics) 
 def gateway_error_response(err: GatewayError, request_id: str | None, metrics: Metrics) -> Response:
     """A raised `GatewayError`: 5xx ones (the provider or the gateway failed) are logged."""
     if err.status_code >= 500:
+        provider, model = err.attribution or (err.provider, None)
         log.warning(
             "upstream failure",
             extra={
                 "fields": {
                     "request_id": request_id,
                     "error_code": err.code,
-                    "provider": err.provider,
+                    "provider": provider,
+                    "model": model,
                     "error": err.message,
                 }
             },

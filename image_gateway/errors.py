@@ -37,6 +37,10 @@ A `ProviderError` also says what the dispatcher may do with it (`image_gateway/r
 the request, so it is never re-sent) and `outage` (counts toward the provider's circuit
 breaker: 5xx, timeouts, connection failures; never 4xx, rate limits or moderation).
 
+Any error may carry `attribution`, the (provider, model) the failed request was for once the
+dispatcher knew it (the one tried last, else the primary): the access log line and the job
+log line show it; the error body does not change.
+
 Adapters raise these; `http_client` maps transport exceptions to them in one place;
 `error_responses.py` renders them with `error_body()`. A message never contains a secret or a raw
 provider body (provider text is trimmed and scrubbed before it gets here).
@@ -79,6 +83,13 @@ class GatewayError(Exception):
         self.param = param
         self.provider = provider
         self.headers = headers or {}
+        self.attribution: tuple[str, str] | None = None
+
+    def attribute(self, provider: str, model: str) -> None:
+        """Record the (provider, model) the request was for, unless an inner layer, which knew
+        more precisely, already did."""
+        if self.attribution is None:
+            self.attribution = (provider, model)
 
     @property
     def should_retry(self) -> bool:

@@ -259,10 +259,11 @@ class ImageTask:
 @dataclass(slots=True)
 class GeneratedImage:
     data: bytes
-    content_type: str
+    content_type: str  # set from the bytes' magic when the output is checked
     seed: int | None = None
     revised_prompt: str | None = None
     b64: str | None = None  # the provider's own (validated) base64 of `data`, sent on as is
+    size: str | None = None  # "WxH" from the image's header, set when the output is checked
 
 
 @dataclass(slots=True)
@@ -277,6 +278,11 @@ class ImageData(BaseModel):
     url: str | None = None
     revised_prompt: str | None = None
     seed: int | None = None
+    size: str | None = Field(
+        None,
+        description='"WxH" of this image as made, read from its header (a provider may fit the '
+        'requested size: FLUX makes 1920x1088 for "1920x1080")',
+    )
 
 
 class ImagesResponse(BaseModel):

@@ -1,5 +1,13 @@
 """`GET /v1/images/files/{image_id}`: stored images. The unguessable id is the credential;
-with `IMAGE_URL_TTL_SECONDS` set, the link's signature and expiry are checked too."""
+with `IMAGE_URL_TTL_SECONDS` set, the link's signature and expiry are checked too.
+
+An image is served as what its bytes are (PNG, JPEG or WebP by their magic, whatever the id's
+extension says), never sniffed by the browser (`X-Content-Type-Options: nosniff`) and under a
+Content-Security-Policy that lets nothing run or load even if it were opened as a document.
+Every provider output is checked before it is stored (`providers/common.check_images`); bytes
+that are still no image we know (stored before that check existed, or put in the store by hand)
+are sent as an `application/octet-stream` attachment, never as a page of our origin.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +17,14 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from ..errors import NotFound
+from ..image_format import sniff_image_type
 from .openapi import error_responses
 
 router = APIRouter(prefix="/v1/images/files", tags=["images"])
+
+# An image needs none of it; `sandbox` also makes the document an opaque origin if a browser
+# were ever talked into rendering it as one.
+CONTENT_SECURITY_POLICY = "default-src 'none'; sandbox"
 
 
 @router.get(
@@ -33,11 +46,13 @@ async def get_image(
     stored = await request.app.state.store.get(image_id)
     if stored is None:
         raise NotFound("no such image, or the link has expired", param="image_id")
-    return Response(
-        stored.data,
-        media_type=stored.content_type,
-        headers={
-            "Cache-Control": "private, max-age=31536000, immutable",
-            "X-Content-Type-Options": "nosniff",
-        },
-    )
+    headers = {
+        "Cache-Control": "private, max-age=31536000, immutable",
+        "X-Content-Type-Options": "nosniff",
+        "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    }
+    media_type = sniff_image_type(stored.data)
+    if media_type is None:
+        media_type = "application/octet-stream"
+        headers["Content-Disposition"] = "attachment"
+    return Response(stored.data, media_type=media_type, headers=headers)

@@ -26,7 +26,7 @@ from fastapi.responses import Response, StreamingResponse
 from starlette.types import Scope
 
 from ..auth import Client
-from ..errors import Conflict, InvalidRequest, NotFound
+from ..errors import Conflict, GatewayError, InvalidRequest, NotFound
 from ..jobs.service import JobService, owner_of
 from ..middleware import header
 from ..schemas import GenerationBody, InputImage
@@ -114,19 +114,23 @@ async def answer(
     state = request.scope.setdefault("state", {})  # what `request.state` reads and writes
     request_id = state.get("request_id")
     if not respond_async and key is None:
-        payload = await dispatcher.run(
-            body,
-            client=client,
-            public_base_url=public_base_url,
-            request_id=request_id,
-            images=images,
-            mask=mask,
-        )
-        state["provider"], state["model"] = payload["provider"], payload["model"]
+        try:
+            payload = await dispatcher.run(
+                body,
+                client=client,
+                public_base_url=public_base_url,
+                request_id=request_id,
+                images=images,
+                mask=mask,
+            )
+        except GatewayError as exc:
+            _attribute(state, exc.attribution)
+            raise
+        _attribute(state, (payload["provider"], payload["model"]))
         return _json(payload)
     service = _service(request)
     try:
-        job, _created = await service.submit(
+        submission = await service.submit(
             body,
             client=client,
             public_base_url=public_base_url,
@@ -139,14 +143,39 @@ async def answer(
         raise Conflict(
             "this Idempotency-Key was used with a different request", param="Idempotency-Key"
         ) from None
+    except GatewayError as exc:
+        _attribute(state, exc.attribution)
+        raise
+    job = submission.job
+    _attribute(state, submission.target)  # the primary: what the job will try first
     if not respond_async:
         wait = request.app.state.settings.request_deadline_seconds + 30
         finished = await service.wait(job.id, wait)
         if finished is not None:
+            _attribute(state, served_by(finished), replace=True)
             return await _finished(service, finished)
     location = f"/v1/jobs/{job.id}"
     headers = {"Location": location, "Preference-Applied": "respond-async"}
     return _json(await service.view(job, with_result=False), 202, headers)
+
+
+def _attribute(
+    state: dict[str, Any], target: tuple[str, str] | None, *, replace: bool = False
+) -> None:
+    """The provider and model the access log line names (`middleware.log_access`)."""
+    if target is not None and (replace or state.get("provider") is None):
+        state["provider"], state["model"] = target
+
+
+def served_by(job: JobRow) -> tuple[str, str] | None:
+    """Who served a finished job, or the (provider, model) its failure is attributed to."""
+    if job["result"]:
+        shell = job["result"]["shell"]
+        return shell["provider"], shell["model"]
+    error = job["error"] or {}
+    if error.get("provider") and error.get("model"):
+        return error["provider"], error["model"]
+    return None
 
 
 def _answer_headers(scope: Scope) -> tuple[str, str | None]:

@@ -15,9 +15,8 @@ import base64
 import binascii
 import io
 import re
-import struct
 
-from ..providers.common import sniff_image_type
+from ..image_format import dimensions, sniff_image_type
 from .urls import Refused
 
 # Pillow warns above this many pixels (and refuses at twice it); the setting stays below.
@@ -27,8 +26,6 @@ FORMAT_OF_MIME = {"image/png": "PNG", "image/jpeg": "JPEG", "image/webp": "WEBP"
 KINDS = "a PNG, JPEG or WebP image"
 
 _DATA_URL = re.compile(r"^data:image/[a-z0-9.+\-]{1,32};base64,", re.IGNORECASE)
-# JPEG start-of-frame markers carry the dimensions (not DHT C4, JPG C8, DAC CC).
-_SOF = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
 
 
 def sniff(data: bytes) -> str:
@@ -36,58 +33,6 @@ def sniff(data: bytes) -> str:
     if mime is None:
         raise Refused(f"is not {KINDS}")
     return mime
-
-
-def dimensions(data: bytes, mime: str) -> tuple[int, int] | None:
-    """(width, height) read from the header alone; None when the header is unreadable."""
-    try:
-        if mime == "image/png":
-            if data[12:16] != b"IHDR":
-                return None
-            width, height = struct.unpack(">II", data[16:24])
-            return int(width), int(height)
-        if mime == "image/webp":
-            return _webp_dimensions(data)
-        return _jpeg_dimensions(data)
-    except (struct.error, IndexError):
-        return None
-
-
-def _webp_dimensions(data: bytes) -> tuple[int, int] | None:
-    chunk = data[12:16]
-    if chunk == b"VP8X":
-        width = int.from_bytes(data[24:27], "little") + 1
-        height = int.from_bytes(data[27:30], "little") + 1
-        return width, height
-    if chunk == b"VP8L" and data[20] == 0x2F:
-        bits = int.from_bytes(data[21:25], "little")
-        return (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1
-    if chunk == b"VP8 " and data[23:26] == b"\x9d\x01\x2a":
-        width, height = struct.unpack("<HH", data[26:30])
-        return int(width) & 0x3FFF, int(height) & 0x3FFF
-    return None
-
-
-def _jpeg_dimensions(data: bytes) -> tuple[int, int] | None:
-    pos = 2
-    while pos + 4 <= len(data):
-        if data[pos] != 0xFF:
-            return None
-        marker = data[pos + 1]
-        if marker == 0xFF:  # fill byte
-            pos += 1
-            continue
-        if marker in (0x01, *range(0xD0, 0xD8)):  # markers without a length
-            pos += 2
-            continue
-        (length,) = struct.unpack(">H", data[pos + 2 : pos + 4])
-        if marker in _SOF:
-            height, width = struct.unpack(">HH", data[pos + 5 : pos + 9])
-            return int(width), int(height)
-        if marker in (0xD9, 0xDA) or length < 2:  # end of image / start of scan: no frame header
-            return None
-        pos += 2 + length
-    return None
 
 
 def check_image(data: bytes, *, max_bytes: int, max_pixels: int) -> str:

@@ -19,7 +19,7 @@ import base64
 import hashlib
 import time
 from datetime import UTC
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
@@ -37,6 +37,12 @@ from .queue import JobQueue
 
 JOB_FIELDS_NOT_HASHED = ("webhook_secret",)
 WEBHOOK_RESOLVE_SECONDS = 3.0
+
+
+class Submission(NamedTuple):
+    job: JobRow
+    created: bool  # False: an Idempotency-Key found the job of an earlier request
+    target: tuple[str, str] | None  # the (provider, model) the job tries first
 
 
 def owner_of(client: Client) -> str:
@@ -71,24 +77,26 @@ class JobService:
         images: list[InputImage],
         mask: InputImage | None,
         idempotency_key: str | None,
-    ) -> tuple[JobRow, bool]:
+    ) -> Submission:
         """Replay (an Idempotency-Key already used for this body), or check and admit now (a
         refusal is the synchronous request's, at once, not a failed job), store the inputs,
-        create the job with its admission and wake a worker. Returns the job and whether it is
-        new."""
+        create the job with its admission and wake a worker. Returns the job, whether it is
+        new, and the (provider, model) it tries first (None for a replay, which is not
+        planned again)."""
         request = body.model_dump(mode="json", exclude_none=True)
         request_hash = _hash(request, images, mask)
         owner = owner_of(client)
         if idempotency_key is not None:
             existing = await self.store.create_probe(owner, idempotency_key, request_hash)
             if existing is not None:
-                return existing, False
+                return Submission(existing, False, None)
         if body.webhook_url is not None:
             await self.check_webhook_url(body.webhook_url)
         admitted = await self.dispatcher.preflight(
             body, client=client, request_id=request_id, images=images, mask=mask
         )
         admission = admitted.admission
+        primary = admitted.plan.candidates[0]
         created = False
         try:
             store = self.image_urls.store
@@ -118,7 +126,7 @@ class JobService:
                 await self.dispatcher.controls.release(admission)
         if created:
             await self.queue.enqueue(job.id)
-        return job, created
+        return Submission(job, created, (primary.provider.name, primary.spec.id))
 
     async def cancel(self, job_id: str, client: Client) -> JobRow:
         """Cancel a queued job at once (giving back what its admission holds); ask the worker
@@ -235,7 +243,7 @@ class JobService:
                         "this job's images are no longer stored (retention)", code="image_expired"
                     )
                 item["b64_json"] = base64.b64encode(got.data).decode("ascii")
-            for name in ("revised_prompt", "seed"):
+            for name in ("revised_prompt", "seed", "size"):
                 if image.get(name) is not None:
                     item[name] = image[name]
             data.append(item)

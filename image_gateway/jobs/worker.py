@@ -238,10 +238,13 @@ class JobWorker:
             await self.store.put_back(job.id, self.name, wait)
             return
         except GatewayError as exc:
-            error = {"status": exc.status_code, "body": error_body(exc, request_id)}
+            error: dict[str, Any] = {"status": exc.status_code, "body": error_body(exc, request_id)}
+            if exc.attribution is not None:  # who it failed at, for logs (not shown in the job)
+                error["provider"], error["model"] = exc.attribution
             await self.store.finish(
                 job.id, self.name, "failed", error=error, webhook_due=self._hooked(job)
             )
+            self._log_finished(job, "failed", exc.attribution, exc.code)
             return
         store = self.service.image_urls.store
         stored = []
@@ -251,6 +254,7 @@ class JobWorker:
                     "image_id": await store.put(image.data, image.content_type),
                     "seed": image.seed,
                     "revised_prompt": image.revised_prompt,
+                    "size": image.size,
                 }
             )
         result = {
@@ -260,6 +264,28 @@ class JobWorker:
         }
         await self.store.finish(
             job.id, self.name, "succeeded", result=result, webhook_due=self._hooked(job)
+        )
+        self._log_finished(job, "succeeded", (generation.provider, generation.model), None)
+
+    def _log_finished(
+        self, job: JobRow, status: str, target: tuple[str, str] | None, error_code: str | None
+    ) -> None:
+        """A job's own line, as a synchronous request's access line: who served it, or who it
+        failed at (the provider tried last, else the primary), with the request id."""
+        provider, model = target if target is not None else (None, None)
+        log.info(
+            "job finished",
+            extra={
+                "fields": {
+                    "job_id": job.id,
+                    "request_id": job["request_id"],
+                    "status": status,
+                    "provider": provider,
+                    "model": model,
+                    "error_code": error_code,
+                    "worker": self.name,
+                }
+            },
         )
 
     async def _admission(self, job: JobRow, client: Client) -> Admission | None:

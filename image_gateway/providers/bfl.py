@@ -26,11 +26,12 @@ from ..errors import (
 )
 from ..fetch import check_image_value, resolve_image_params
 from ..http_client import UpstreamResponse
+from ..image_format import sniff_image_type
 from ..schemas import GeneratedImage, ImageTask, ProviderResult
 from .base import Provider
 from .bfl_models import IMAGE_PARAMS, MODELS, REQUIRED_PARAMS
 from .capabilities import ModelSpec
-from .common import provider_message, retry_after_header, retry_after_seconds, sniff_image_type
+from .common import provider_message, retry_after_header, retry_after_seconds
 from .journal import NO_JOURNAL, CallJournal, submit_once
 from .masks import openai_mask_to_bfl
 from .sizing import aspect_of, dims_for_aspect, fit_within, ratio_value
@@ -205,12 +206,13 @@ class BFLProvider(Provider):
         if not isinstance(sample, str) or not self.trusted(sample):
             raise UpstreamError("bfl-flux returned no usable result image", provider=self.name)
         resp = await self.http.request("GET", sample, provider=self.name)
-        mime = sniff_image_type(resp.body)
-        if resp.status != 200 or mime is None:
+        if resp.status != 200:
             raise UpstreamError(
                 f"bfl-flux result image could not be downloaded (HTTP {resp.status})",
                 provider=self.name,
             )
+        # What the bytes are is checked for every provider alike (`common.check_images`).
+        mime = sniff_image_type(resp.body) or "application/octet-stream"
         seed = result.get("seed")
         return GeneratedImage(resp.body, mime, seed=seed if isinstance(seed, int) else None)
 

@@ -9,8 +9,10 @@ import time
 from collections.abc import Mapping
 
 from ..errors import UpstreamError
+from ..image_format import describe, what_it_looks_like
 from ..resilience.policy import parse_retry_after
 from ..resilience.policy import retry_after_header as policy_retry_after_header
+from ..schemas import GeneratedImage
 
 _KEYLIKE = re.compile(r"(sk-|bfl_|Bearer\s+)[A-Za-z0-9_\-\.]{3,}", re.IGNORECASE)
 # `x-key: ...`, `api_key=...`, `"authorization": "..."`: whatever follows a credential's name.
@@ -70,11 +72,23 @@ def decode_b64_image(value: object, provider: str) -> bytes:
         ) from None
 
 
-def sniff_image_type(data: bytes) -> str | None:
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if data.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "image/webp"
-    return None
+def check_images(images: list[GeneratedImage], provider: str) -> None:
+    """Vouch for a provider's output before it is answered or stored: each image must be a PNG,
+    JPEG or WebP whose header gives its dimensions (its first bytes; nothing is decoded). Sets
+    each image's `content_type` (from its magic, whatever the provider claimed) and `size`.
+
+    Anything else — an HTML error page, SVG, JSON, a file cut short — is an `UpstreamError`
+    (502, `invalid_image_output`) that says the provider has probably charged for it: the call
+    succeeded as far as the provider is concerned, so it is never re-sent (`billed_unknown`)."""
+    for index, image in enumerate(images):
+        info = describe(image.data)
+        if info is None:
+            raise UpstreamError(
+                f"{provider} answered with something that is not an image "
+                f"(image {index}: {what_it_looks_like(image.data)}); nothing was kept or "
+                "returned, but the provider has probably charged for it",
+                code="invalid_image_output",
+                provider=provider,
+                billed_unknown=True,
+            )
+        image.content_type, image.size = info.mime, info.size

@@ -18,6 +18,7 @@ from ..errors import (
     UpstreamError,
 )
 from ..http_client import FormPart, UpstreamResponse
+from ..image_format import sniff_image_type
 from ..schemas import GeneratedImage, ImageTask, ProviderResult
 from .base import Provider
 from .capabilities import ModelSpec
@@ -26,7 +27,6 @@ from .common import (
     provider_message,
     retry_after_header,
     retry_after_seconds,
-    sniff_image_type,
 )
 from .journal import NO_JOURNAL, CallJournal, submit_once
 from .openai_models import MODELS, passthrough_spec
@@ -118,8 +118,7 @@ class OpenAIProvider(Provider):
             result = from_vendor(payload, self.name)
             for item, image in zip(payload.get("data") or [], result.images, strict=False):
                 if image.data == b"" and item.get("url"):
-                    image.data = await self._download(item["url"])
-                    image.content_type = sniff_image_type(image.data) or image.content_type
+                    image.data = await self._download(item["url"])  # checked like every output
         except ProviderError as exc:
             # A 200 is a generation OpenAI bills, whether or not its answer can be used.
             exc.after_acceptance()

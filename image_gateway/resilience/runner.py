@@ -38,6 +38,7 @@ from ..errors import (
 )
 from ..providers.base import Provider
 from ..providers.capabilities import ModelSpec
+from ..providers.common import check_images
 from ..providers.journal import NO_JOURNAL, CallJournal, RunJournal
 from ..schemas import ImageTask, ProviderResult
 from .breaker import Breakers, CircuitBreaker
@@ -309,11 +310,15 @@ class Resilience:
 async def _generate(
     provider: Provider, task: ImageTask, spec: ModelSpec, deadline: float, journal: CallJournal
 ) -> ProviderResult:
+    """One provider call, under the deadline; its images are checked here, for every provider,
+    before anything answers them or stores them."""
     try:
         async with asyncio.timeout_at(deadline):
-            return await provider.generate(task, spec, journal)
+            result = await provider.generate(task, spec, journal)
     except TimeoutError:
         raise _deadline_error(provider.name) from None
+    check_images(result.images, provider.name)
+    return result
 
 
 def not_configured(provider: Provider) -> ProviderNotConfigured:

@@ -12,6 +12,7 @@ import secrets
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
+from ..image_format import sniff_image_type
 from ..schemas import FORMAT_BY_MIME, MIME_BY_FORMAT
 
 IMAGE_ID_RE = re.compile(r"^[A-Za-z0-9_-]{32}\.(png|jpeg|webp)$")
@@ -23,8 +24,12 @@ class StoredImage:
     content_type: str
 
 
-def new_image_id(content_type: str) -> str:
-    return f"{secrets.token_urlsafe(24)}.{FORMAT_BY_MIME.get(content_type, 'png')}"
+def new_image_id(data: bytes, content_type: str) -> tuple[str, str]:
+    """A new id and the content type to store `data` under: the type its magic bytes say
+    (whatever the caller claims; the claim only for bytes that are no image we know, which
+    `api/files.py` then serves as an attachment), with the format as the id's extension."""
+    content_type = sniff_image_type(data) or content_type
+    return f"{secrets.token_urlsafe(24)}.{FORMAT_BY_MIME.get(content_type, 'png')}", content_type
 
 
 def content_type_of(image_id: str) -> str:

@@ -15,7 +15,7 @@ class LocalImageStore(ImageStore):
         self.root = root.resolve()
 
     async def put(self, data: bytes, content_type: str) -> str:
-        image_id = new_image_id(content_type)
+        image_id, _ = new_image_id(data, content_type)
         await asyncio.to_thread(self._write, image_id, data)
         return image_id
 

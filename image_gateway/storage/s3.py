@@ -66,7 +66,9 @@ class S3ImageStore(ImageStore):
         return f"{self.prefix}{image_id}"
 
     async def put(self, data: bytes, content_type: str) -> str:
-        image_id = new_image_id(content_type)
+        image_id, content_type = new_image_id(data, content_type)
+        # A public bucket or presigned link serves the object with this type; S3 cannot add
+        # `nosniff` or a CSP itself (a CDN in front of the bucket can: README).
         await self._client.put_object(
             Bucket=self.bucket, Key=self._key(image_id), Body=data, ContentType=content_type
         )

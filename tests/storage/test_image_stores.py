@@ -64,6 +64,19 @@ async def test_put_get_roundtrip(store: ImageStore) -> None:
     assert await store.writable()
 
 
+async def test_an_image_is_stored_as_what_its_bytes_are(store: ImageStore) -> None:
+    """The caller's claim does not decide the type a store keeps (and a public bucket or a
+    presigned link serves): the magic bytes do."""
+    jpeg = b"\xff\xd8\xff\xe0" + b"jfif"
+    image_id = await store.put(jpeg, "image/png")
+    assert image_id.endswith(".jpeg")
+    stored = await store.get(image_id)
+    assert stored is not None and stored.content_type == "image/jpeg"
+    if isinstance(store, S3ImageStore):
+        head = await store._client.head_object(Bucket=store.bucket, Key=store._key(image_id))
+        assert head["ContentType"] == "image/jpeg"
+
+
 @pytest.mark.parametrize(
     "bad",
     ["../../etc/passwd", "x.png", "a" * 32 + ".exe", "../" + "a" * 29 + ".png", "a" * 32 + ".png"],

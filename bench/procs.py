@@ -65,6 +65,7 @@ class Server:
     log_path: Path
     started_at: float  # time.monotonic() just before the process was spawned
     pids_seen: set[int] = field(default_factory=set)
+    poll_port: int | None = None  # the BFL emulator's polling/delivery listener
 
     @property
     def pid(self) -> int:

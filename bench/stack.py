@@ -71,6 +71,7 @@ def start_bfl(procs: Processes, name: str, generation_seconds: float) -> Server:
     argv += ["--poll-port", str(poll_port), "--generation-seconds", str(generation_seconds)]
     argv += ["--concurrency-limit", "0"]
     server = procs.start(name, argv, port, cwd=ROOT)
+    server.poll_port = poll_port
     server.wait_ready("/_emulator/stats", START_TIMEOUT)
     return server
 
@@ -116,7 +117,12 @@ def gateway_env(
     if openai is not None:
         env |= {"OPENAI_API_KEY": OPENAI_KEY, "OPENAI_BASE_URL": f"{url(openai)}/v1"}
     if bfl is not None:
-        env |= {"BFL_API_KEY": BFL_KEY, "BFL_BASE_URL": url(bfl)}
+        env |= {
+            "BFL_API_KEY": BFL_KEY,
+            "BFL_BASE_URL": url(bfl),
+            # Its polling and delivery listener: another port, so trusted explicitly.
+            "BFL_TRUSTED_HOSTS": f"http://127.0.0.1:{bfl.poll_port}",
+        }
     return env | ctx.gateway_env
 
 

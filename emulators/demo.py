@@ -90,6 +90,8 @@ def gateway_environment(
         "OPENAI_BASE_URL": openai.base_url,
         "OPENAI_API_KEY": OPENAI_KEY,
         "BFL_BASE_URL": bfl.base_url,
+        # Polling and result downloads come from another port: an origin trusted explicitly.
+        "BFL_TRUSTED_HOSTS": bfl.poll_base_url,
         "BFL_API_KEY": BFL_KEY,
         "DATABASE_URL": f"sqlite+aiosqlite:///{data / 'gateway.db'}",
         "IMAGE_STORE_DIR": str(data / "images"),

@@ -36,7 +36,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import orjson
 
@@ -50,8 +50,8 @@ from .http_connection import (
     ReadTimeout,
 )
 from .http_pool import Pool
+from .origins import DEFAULT_PORTS, split_url
 
-_PORTS = {"http": 80, "https": 443}
 _FRAMING = frozenset({"host", "content-length", "transfer-encoding", "connection"})
 _DEFAULTS = {
     "user-agent": "User-Agent: image-gateway\r\n",
@@ -232,22 +232,18 @@ def _target(url: str) -> tuple[Origin, str, str]:
 
 
 def _parse_url(url: str) -> tuple[Origin, str, str]:
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    host = parts.hostname
-    if scheme not in _PORTS or not host or parts.username is not None:
-        raise ValueError("not an absolute http(s) URL without credentials")
-    default = _PORTS[scheme]
-    port = parts.port or default
-    if not host.isascii():
-        host = host.encode("idna").decode("ascii")
+    # The same parse as the trust check of server-given URLs (`origins.TrustedOrigins`): what
+    # was checked is where the request goes.
+    origin, parts = split_url(url)
+    scheme, host, port = origin
+    default = DEFAULT_PORTS[scheme]
     path = quote(parts.path or "/", safe="/%!$&'()*+,;=:@-._~")
     if parts.query:
         path += "?" + quote(parts.query, safe="/?%!$&'()*+,;=:@-._~")
     host_header = f"[{host}]" if ":" in host else host
     if port != default:
         host_header += f":{port}"
-    return (scheme, host, port), path, host_header
+    return origin, path, host_header
 
 
 def _head(

@@ -51,8 +51,9 @@ class Settings(BaseSettings):
     bfl_api_key: SecretStr | None = None
     bfl_base_url: str = "https://api.bfl.ai"
     bfl_default_model: str = "flux-pro-1.1"
-    # Hosts (suffix match) that may receive `x-key` when BFL hands back a polling URL, and that
-    # result samples may be downloaded from. The BFL base URL's own host is always trusted.
+    # Origins besides BFL_BASE_URL's own that may receive `x-key` (a returned `polling_url`)
+    # and serve result samples: `scheme://host[:port]`, or a bare host suffix meaning https on
+    # port 443 for that host and its subdomains (image_gateway/origins.py).
     bfl_trusted_hosts: CommaList = Field(
         default_factory=lambda: ["bfl.ai", "bfl.ml", "bfldeliveryprod.blob.core.windows.net"]
     )
@@ -319,8 +320,10 @@ class Settings(BaseSettings):
 
     @field_validator("bfl_trusted_hosts")
     @classmethod
-    def _hosts_lower(cls, value: list[str]) -> list[str]:
-        return [host.lower().lstrip(".") for host in value]
+    def _trusted_origins(cls, value: list[str]) -> list[str]:
+        from .origins import parse_entry
+
+        return [str(parse_entry(entry)) for entry in value]
 
     @field_validator("default_provider")
     @classmethod

@@ -25,6 +25,7 @@ def _gateway(start_gateway: Any, bfl: Any, **overrides: Any) -> RunningGateway:
         admin_api_key=ADMIN_TEST_KEY,
         bfl_api_key=BFL_TEST_KEY,
         bfl_base_url=bfl.base_url,
+        bfl_trusted_hosts=bfl.poll_base_url,
         **overrides,
     )
     return gw

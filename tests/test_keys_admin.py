@@ -163,7 +163,10 @@ def test_provider_aliases_are_canonical(gw: RunningGateway) -> None:
 
 def test_allowed_providers_and_models(start_gateway: Any, bfl: Any) -> None:
     gw = start_gateway(
-        admin_api_key=ADMIN_TEST_KEY, bfl_api_key=BFL_TEST_KEY, bfl_base_url=bfl.base_url
+        admin_api_key=ADMIN_TEST_KEY,
+        bfl_api_key=BFL_TEST_KEY,
+        bfl_base_url=bfl.base_url,
+        bfl_trusted_hosts=bfl.poll_base_url,
     )
     only_openai = create_key(gw, allowed_providers=["openai"])["key"]
     with gw.client(key=only_openai) as http:

@@ -62,7 +62,9 @@ def test_request_series_move_with_traffic(gateway: RunningGateway) -> None:
 
 
 def test_cost_and_images_of_a_bfl_generation(start_gateway: Any, bfl: Any) -> None:
-    gw = start_gateway(bfl_api_key=BFL_TEST_KEY, bfl_base_url=bfl.base_url)
+    gw = start_gateway(
+        bfl_api_key=BFL_TEST_KEY, bfl_base_url=bfl.base_url, bfl_trusted_hosts=bfl.poll_base_url
+    )
     with gw.client() as http:
         resp = http.post(
             "/v1/images/generations", json={"model": "flux-dev", "prompt": "p", "n": 2}

@@ -51,7 +51,10 @@ def test_requests_per_minute_gives_429_with_retry_after(start_gateway: Any) -> N
 
 def test_concurrency_limit_gives_429(start_gateway: Any, bfl: Any) -> None:
     gw = start_gateway(
-        admin_api_key=ADMIN_TEST_KEY, bfl_api_key=BFL_TEST_KEY, bfl_base_url=bfl.base_url
+        admin_api_key=ADMIN_TEST_KEY,
+        bfl_api_key=BFL_TEST_KEY,
+        bfl_base_url=bfl.base_url,
+        bfl_trusted_hosts=bfl.poll_base_url,
     )
     key = create_key(gw, max_concurrent=1)["key"]
     body = {"prompt": "a fox", "model": "flux-dev", "size": "256x256"}
@@ -96,6 +99,7 @@ def test_concurrency_is_shared_by_two_gateways_through_redis(
         "redis_key_prefix": redis_prefix,
         "bfl_api_key": BFL_TEST_KEY,
         "bfl_base_url": bfl.base_url,
+        "bfl_trusted_hosts": bfl.poll_base_url,
     }
     a = start_gateway(**shared)
     b = start_gateway(**shared)

@@ -141,7 +141,7 @@ class ImageFetcher:
         locally, never fetched. Any problem is a 400 naming `field`."""
         try:
             if value[:5].lower() != "data:" and is_url(value):
-                data = await self._download(value)
+                data = await self.download(value)
             else:
                 data = decode_inline(value, max_bytes=self.max_bytes, allow_raw=allow_raw_base64)
         except Refused as exc:
@@ -158,7 +158,10 @@ class ImageFetcher:
         except Refused as exc:
             raise _invalid(field, exc) from None
 
-    async def _download(self, url: str) -> bytes:
+    async def download(self, url: str) -> bytes:
+        """The bytes at an http(s) URL, behind the guard (public addresses, every redirect
+        checked, the byte cap, the deadline, image magic at the first bytes); `Refused` says
+        why not. Also for a provider's output image named by a URL off its own origin."""
         try:
             async with asyncio.timeout(self.timeout):
                 return await self._follow(parse_target(url))

@@ -1,8 +1,10 @@
 """`bfl-flux`: Black Forest Labs' FLUX API — submit, poll `polling_url`, download `sample`.
 
 `to_vendor()` / `parse_submit()` / `parse_poll()` are pure; `generate()` is the I/O path.
-`x-key` is only ever sent to the configured BFL host or a trusted BFL domain; the returned
-`polling_url` is used verbatim when trusted, otherwise the gateway polls its own base URL.
+`x-key` is only ever sent to BFL_BASE_URL's origin or a BFL_TRUSTED_HOSTS one (scheme, host
+and port: `origins.TrustedOrigins`); the returned `polling_url` is used verbatim when trusted,
+otherwise the gateway polls its own base URL. Samples are downloaded (without the key) only from
+such origins too.
 The signed `sample` URL expires after 10 minutes, so it is downloaded as soon as it is Ready.
 """
 
@@ -10,10 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import logging
 import time
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 from ..errors import (
     ContentPolicyViolation,
@@ -24,10 +27,12 @@ from ..errors import (
     UpstreamError,
     UpstreamTimeout,
 )
-from ..fetch import check_image_value, resolve_image_params
-from ..http_client import UpstreamResponse
+from ..fetch import ImageFetcher, check_image_value, resolve_image_params
+from ..http_client import UpstreamClient, UpstreamResponse
 from ..image_format import sniff_image_type
+from ..origins import TrustedOrigins, origin_text
 from ..schemas import GeneratedImage, ImageTask, ProviderResult
+from ..settings import Settings
 from .base import Provider
 from .bfl_models import IMAGE_PARAMS, MODELS, REQUIRED_PARAMS
 from .capabilities import ModelSpec
@@ -35,6 +40,8 @@ from .common import provider_message, retry_after_header, retry_after_seconds
 from .journal import NO_JOURNAL, CallJournal, submit_once
 from .masks import openai_mask_to_bfl
 from .sizing import aspect_of, dims_for_aspect, fit_within, ratio_value
+
+log = logging.getLogger("image_gateway.providers.bfl")
 
 PENDING = "pending"
 NOT_FOUND = "not_found"
@@ -74,6 +81,12 @@ class BFLProvider(Provider):
     name = "bfl-flux"
     label = "Black Forest Labs FLUX API"
     default_model_setting = "bfl_default_model"
+
+    def __init__(
+        self, settings: Settings, http: UpstreamClient, fetcher: ImageFetcher | None = None
+    ) -> None:
+        super().__init__(settings, http, fetcher)
+        self.origins = TrustedOrigins(settings.bfl_base_url, settings.bfl_trusted_hosts)
 
     @property
     def configured(self) -> bool:
@@ -155,6 +168,11 @@ class BFLProvider(Provider):
     async def _poll(self, submitted: Submitted, key: str) -> dict[str, Any]:
         url = submitted.polling_url
         if url is None or not self.trusted(url):
+            if url is not None:
+                log.warning(
+                    "untrusted polling_url ignored; polling BFL_BASE_URL instead",
+                    extra={"fields": {"provider": self.name, "origin": origin_text(url)}},
+                )
             url = f"{self.settings.bfl_base_url}/v1/get_result?id={quote(submitted.task_id)}"
         deadline = time.monotonic() + self.settings.bfl_poll_timeout_seconds
         interval = self.settings.bfl_poll_initial_seconds
@@ -203,8 +221,14 @@ class BFLProvider(Provider):
 
     async def _download(self, result: dict[str, Any]) -> GeneratedImage:
         sample = result.get("sample")
-        if not isinstance(sample, str) or not self.trusted(sample):
+        if not isinstance(sample, str):
             raise UpstreamError("bfl-flux returned no usable result image", provider=self.name)
+        if not self.trusted(sample):
+            raise UpstreamError(
+                f"bfl-flux returned its result image on an untrusted origin "
+                f"({origin_text(sample)}; see BFL_TRUSTED_HOSTS)",
+                provider=self.name,
+            )
         resp = await self.http.request("GET", sample, provider=self.name)
         if resp.status != 200:
             raise UpstreamError(
@@ -217,22 +241,9 @@ class BFLProvider(Provider):
         return GeneratedImage(resp.body, mime, seed=seed if isinstance(seed, int) else None)
 
     def trusted(self, url: str) -> bool:
-        """May this URL receive our traffic (and, for polling, `x-key`)? Same scheme rules as
-        the base URL, and a host equal to the base host or within a trusted BFL domain."""
-        base = urlsplit(self.settings.bfl_base_url)
-        try:
-            parts = urlsplit(url)
-            parts.port  # noqa: B018 - raises ValueError on a malformed port
-        except ValueError:
-            return False
-        if parts.scheme not in ("https", base.scheme) or parts.username or parts.password:
-            return False
-        host = (parts.hostname or "").rstrip(".")
-        if not host:
-            return False
-        if host == base.hostname:
-            return True
-        return any(host == s or host.endswith("." + s) for s in self.settings.bfl_trusted_hosts)
+        """May this URL receive `x-key` (a polling URL) or our download (a sample)? Only when
+        its scheme, host and port are BFL_BASE_URL's or a BFL_TRUSTED_HOSTS origin's."""
+        return self.origins.allows(url)
 
 
 def to_vendor(task: ImageTask, spec: ModelSpec) -> dict[str, Any]:

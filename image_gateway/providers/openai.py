@@ -17,9 +17,13 @@ from ..errors import (
     ProviderRateLimited,
     UpstreamError,
 )
-from ..http_client import FormPart, UpstreamResponse
+from ..fetch import ImageFetcher
+from ..fetch.urls import Refused
+from ..http_client import FormPart, UpstreamClient, UpstreamResponse
 from ..image_format import sniff_image_type
+from ..origins import TrustedOrigins, origin_text
 from ..schemas import GeneratedImage, ImageTask, ProviderResult
+from ..settings import Settings
 from .base import Provider
 from .capabilities import ModelSpec
 from .common import (
@@ -52,6 +56,12 @@ class OpenAIProvider(Provider):
     name = "openai"
     label = "OpenAI Images API"
     default_model_setting = "openai_default_model"
+
+    def __init__(
+        self, settings: Settings, http: UpstreamClient, fetcher: ImageFetcher | None = None
+    ) -> None:
+        super().__init__(settings, http, fetcher)
+        self.origins = TrustedOrigins(settings.openai_base_url)
 
     @property
     def configured(self) -> bool:
@@ -126,12 +136,31 @@ class OpenAIProvider(Provider):
         return result
 
     async def _download(self, url: str) -> bytes:
+        """An image answered by URL (compatible servers that ignore `response_format`), never
+        with the key: on OPENAI_BASE_URL's own origin like an API call (the endpoint may be a
+        private one), anywhere else only from a public address, through the input-image
+        fetcher's SSRF guard."""
+        if not self.origins.allows(url):
+            return await self._fetch_foreign(url)
         resp = await self.http.request("GET", url, provider=self.name)
         if resp.status != 200:
             raise UpstreamError(
                 f"openai image download failed (HTTP {resp.status})", provider=self.name
             )
         return resp.body
+
+    async def _fetch_foreign(self, url: str) -> bytes:
+        if self.fetcher is None:
+            raise UpstreamError(
+                f"openai returned an image URL on another origin ({origin_text(url)})",
+                provider=self.name,
+            )
+        try:
+            return await self.fetcher.download(url)
+        except Refused as exc:
+            raise UpstreamError(
+                f"openai image download refused: its URL {exc}", provider=self.name
+            ) from None
 
 
 def size_for_aspect(ratio: str, spec: ModelSpec) -> tuple[int, int]:

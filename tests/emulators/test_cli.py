@@ -120,6 +120,7 @@ def test_the_demo_serves_generations_through_the_emulators_with_the_key_it_print
     assert key, out
     assert f"docs http://127.0.0.1:{port}/docs" in out
     assert "OPENAI_API_KEY=sk-emulator" in out and "BFL_API_KEY=bfl-emulator" in out
+    assert "BFL_TRUSTED_HOSTS=http://127.0.0.1:" in out  # the polling port, trusted explicitly
     headers = {"X-API-Key": key.group(1)}
     with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers=headers, timeout=60) as http:
         assert http.get("/v1/images/generations").status_code == 405

@@ -33,7 +33,13 @@ BFL_BODY: dict[str, Any] = {"provider": "bfl-flux", "prompt": "a fox", "size": "
 
 
 def bfl_settings(emulator: Any, **overrides: Any) -> dict[str, Any]:
-    return {**FAST, "bfl_api_key": BFL_TEST_KEY, "bfl_base_url": emulator.base_url, **overrides}
+    return {
+        **FAST,
+        "bfl_api_key": BFL_TEST_KEY,
+        "bfl_base_url": emulator.base_url,
+        "bfl_trusted_hosts": emulator.poll_base_url,
+        **overrides,
+    }
 
 
 def submit(

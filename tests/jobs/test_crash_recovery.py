@@ -53,6 +53,7 @@ def test_jobs_survive_kill_9_and_are_submitted_once(
         "image_store_dir": tmp_path / "images",
         "bfl_api_key": BFL_TEST_KEY,
         "bfl_base_url": slow_bfl.base_url,
+        "bfl_trusted_hosts": slow_bfl.poll_base_url,
         "job_lease_seconds": 2,
         "job_sweep_seconds": 0.3,
         "worker_concurrency": 2,  # so three jobs are still queued (never sent) at the kill

@@ -58,6 +58,7 @@ def cluster_settings(
         "image_store_dir": tmp_path / "images",  # one host here; S3 across hosts
         "bfl_api_key": BFL_TEST_KEY,
         "bfl_base_url": slow_bfl.base_url,
+        "bfl_trusted_hosts": slow_bfl.poll_base_url,
         "job_lease_seconds": 2,
         "job_sweep_seconds": 0.3,
         "bfl_poll_initial_seconds": 0.1,

@@ -24,7 +24,9 @@ SEED_BODY = {
 
 @pytest.fixture
 def gw(start_gateway, bfl) -> RunningGateway:
-    return start_gateway(bfl_api_key=BFL_TEST_KEY, bfl_base_url=bfl.base_url)
+    return start_gateway(
+        bfl_api_key=BFL_TEST_KEY, bfl_base_url=bfl.base_url, bfl_trusted_hosts=bfl.poll_base_url
+    )
 
 
 def generate(gw: RunningGateway, body: dict[str, Any]) -> Any:
@@ -88,7 +90,11 @@ def test_url_response_outlives_the_signed_sample(start_gateway) -> None:
     from emulators.bfl import BFLEmulator
 
     with BFLEmulator(api_key=BFL_TEST_KEY, generation_seconds=0.05, sample_ttl=0.5) as short:
-        gw = start_gateway(bfl_api_key=BFL_TEST_KEY, bfl_base_url=short.base_url)
+        gw = start_gateway(
+            bfl_api_key=BFL_TEST_KEY,
+            bfl_base_url=short.base_url,
+            bfl_trusted_hosts=short.poll_base_url,
+        )
         resp = generate(gw, {"model": "flux-dev", "prompt": "p", "response_format": "url"})
         assert resp.status_code == 200, resp.text
         time.sleep(1.0)  # the provider's signed URL is dead now; ours is not
@@ -155,7 +161,10 @@ def test_task_error_is_a_502(gw: RunningGateway) -> None:
 
 def test_never_ready_hits_the_polling_deadline(start_gateway, bfl: Any) -> None:
     gw = start_gateway(
-        bfl_api_key=BFL_TEST_KEY, bfl_base_url=bfl.base_url, bfl_poll_timeout_seconds=0.6
+        bfl_api_key=BFL_TEST_KEY,
+        bfl_base_url=bfl.base_url,
+        bfl_trusted_hosts=bfl.poll_base_url,
+        bfl_poll_timeout_seconds=0.6,
     )
     started = time.monotonic()
     resp = generate(gw, {"model": "flux-dev", "prompt": "[never-ready]"})
@@ -222,7 +231,10 @@ def test_accepted_then_reset_is_never_resubmitted(gw: RunningGateway, bfl: Any) 
 
 def test_failed_polls_are_retried_until_ready(start_gateway, bfl: Any) -> None:
     gw = start_gateway(
-        bfl_api_key=BFL_TEST_KEY, bfl_base_url=bfl.base_url, upstream_read_timeout_seconds=0.3
+        bfl_api_key=BFL_TEST_KEY,
+        bfl_base_url=bfl.base_url,
+        bfl_trusted_hosts=bfl.poll_base_url,
+        upstream_read_timeout_seconds=0.3,
     )
     bfl.add_faults(
         [
@@ -267,14 +279,20 @@ def test_untrusted_sample_host_is_refused(gw: RunningGateway, bfl: Any, canary: 
 
 
 def test_expired_sample_is_a_502_not_a_hang(start_gateway, bfl: Any) -> None:
-    gw = start_gateway(bfl_api_key=BFL_TEST_KEY, bfl_base_url=bfl.base_url)
+    gw = start_gateway(
+        bfl_api_key=BFL_TEST_KEY, bfl_base_url=bfl.base_url, bfl_trusted_hosts=bfl.poll_base_url
+    )
     bfl.add_faults([{"match": "sample", "status": 403, "body": "<Error>expired</Error>"}])
     resp = generate(gw, {"model": "flux-dev", "prompt": "p"})
     assert resp.status_code == 502
 
 
 def test_wrong_provider_key_is_a_502_without_the_key(start_gateway, bfl: Any) -> None:
-    gw = start_gateway(bfl_api_key="bfl_wrong-key-value-123", bfl_base_url=bfl.base_url)
+    gw = start_gateway(
+        bfl_api_key="bfl_wrong-key-value-123",
+        bfl_base_url=bfl.base_url,
+        bfl_trusted_hosts=bfl.poll_base_url,
+    )
     resp = generate(gw, {"model": "flux-dev", "prompt": "p"})
     assert resp.status_code == 502 and resp.json()["error"]["code"] == "provider_auth_failed"
     assert "bfl_wrong-key-value-123" not in resp.text

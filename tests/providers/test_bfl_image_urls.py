@@ -23,7 +23,9 @@ KONTEXT = "flux-kontext-pro"
 @pytest.fixture
 def guarded(start_gateway: Any, bfl: Any) -> RunningGateway:
     """The gateway with production fetch defaults: nothing non-public is allowed."""
-    return start_gateway(bfl_api_key=BFL_TEST_KEY, bfl_base_url=bfl.base_url)
+    return start_gateway(
+        bfl_api_key=BFL_TEST_KEY, bfl_base_url=bfl.base_url, bfl_trusted_hosts=bfl.poll_base_url
+    )
 
 
 @pytest.fixture
@@ -32,6 +34,7 @@ def allowing(start_gateway: Any, bfl: Any, image_host: Any) -> RunningGateway:
     return start_gateway(
         bfl_api_key=BFL_TEST_KEY,
         bfl_base_url=bfl.base_url,
+        bfl_trusted_hosts=bfl.poll_base_url,
         fetch_allow_hosts=[f"127.0.0.1:{image_host.port}"],
         fetch_timeout_seconds=1.0,
     )
@@ -279,6 +282,7 @@ def test_redirect_chains_are_capped(
     ten = start_gateway(
         bfl_api_key=BFL_TEST_KEY,
         bfl_base_url=bfl.base_url,
+        bfl_trusted_hosts=bfl.poll_base_url,
         fetch_allow_hosts=[f"127.0.0.1:{image_host.port}"],
         fetch_max_redirects=10,
     )

@@ -126,6 +126,7 @@ def fault_gateway(
             "openai_base_url": openai_emu.base_url,
             "bfl_api_key": BFL_TEST_KEY,
             "bfl_base_url": bfl.base_url,
+            "bfl_trusted_hosts": bfl.poll_base_url,
             "retry_max_attempts": 3,
             "retry_base_seconds": 0.01,
             "retry_max_backoff_seconds": 0.05,

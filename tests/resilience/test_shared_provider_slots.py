@@ -15,6 +15,7 @@ def test_two_instances_share_one_provider_limit(start_gateway: Any, redis_prefix
         shared = {
             "bfl_api_key": BFL_TEST_KEY,
             "bfl_base_url": bfl.base_url,
+            "bfl_trusted_hosts": bfl.poll_base_url,
             "redis_url": REDIS_URL,
             "redis_key_prefix": redis_prefix,
             "provider_concurrency": "bfl-flux=2",

@@ -66,7 +66,9 @@ def test_openai_emulator_images_say_emulator(
 def test_bfl_emulator_images_say_emulator(
     start_gateway: Callable[..., RunningGateway], bfl: Any
 ) -> None:
-    gateway = start_gateway(bfl_api_key=BFL_TEST_KEY, bfl_base_url=bfl.base_url)
+    gateway = start_gateway(
+        bfl_api_key=BFL_TEST_KEY, bfl_base_url=bfl.base_url, bfl_trusted_hosts=bfl.poll_base_url
+    )
     image = generate(gateway, model="flux-pro-1.1", aspect_ratio="16:9", output_format="png")
     rows, band = text_rows(image, 0.3, 0.7)
     assert rows >= image.size[1] / 10, rows

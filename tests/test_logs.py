@@ -163,6 +163,7 @@ def test_no_key_reaches_uvicorns_access_log_or_ours(
         "openai_base_url": openai_emu.base_url,
         "bfl_api_key": BFL_TEST_KEY,
         "bfl_base_url": bfl.base_url,
+        "bfl_trusted_hosts": bfl.poll_base_url,
         "bfl_poll_initial_seconds": 0.05,
         "database_url": f"sqlite+aiosqlite:///{tmp_path}/gateway.db",
         "image_store_dir": tmp_path / "images",

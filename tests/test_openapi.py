@@ -249,6 +249,7 @@ def test_documented_examples_succeed_with_their_providers(
         openai_base_url=openai_emu.base_url,
         bfl_api_key=BFL_TEST_KEY,
         bfl_base_url=bfl.base_url,
+        bfl_trusted_hosts=bfl.poll_base_url,
     )
     with httpx.Client(base_url=gw.url, timeout=60) as http:
         spec = http.get("/openapi.json").json()

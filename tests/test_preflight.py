@@ -206,7 +206,11 @@ def test_sync_and_async_get_the_same_refusal_before_any_job(
         **refusal.settings,
     }
     if refusal.bfl:
-        settings.update(bfl_api_key=BFL_TEST_KEY, bfl_base_url=bfl.base_url)
+        settings.update(
+            bfl_api_key=BFL_TEST_KEY,
+            bfl_base_url=bfl.base_url,
+            bfl_trusted_hosts=bfl.poll_base_url,
+        )
     gw = start_gateway(**settings)
     setups = Setups(gw, bfl)
     answers: dict[str, tuple[int, str, str | None, bool]] = {}

@@ -39,6 +39,7 @@ def wired(
         openai_base_url=openai_emu.base_url,
         bfl_api_key=BFL_TEST_KEY,
         bfl_base_url=bfl.base_url,
+        bfl_trusted_hosts=bfl.poll_base_url,
     )
 
 

@@ -92,7 +92,7 @@ def gateway_argv(port: int, app_dir: Path = ROOT, workers: int = 1) -> list[str]
         "--loop",
         "uvloop",
         "--http",
-        "httptools",
+        "image_gateway.server:HttpToolsProtocol",
         "--no-access-log",
         "--log-level",
         "warning",

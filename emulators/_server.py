@@ -29,11 +29,20 @@ def bind_socket(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
 
 
 class BackgroundServer:
-    """One uvicorn server in a daemon thread, listening on one or more pre-bound sockets."""
+    """One uvicorn server in a daemon thread, listening on one or more pre-bound sockets;
+    `options` go to `uvicorn.Config` (the gateway's tests pass its `http` protocol)."""
 
-    def __init__(self, app: Any, sockets: list[socket.socket], log_level: str = "warning") -> None:
+    def __init__(
+        self,
+        app: Any,
+        sockets: list[socket.socket],
+        log_level: str = "warning",
+        **options: Any,
+    ) -> None:
         self.sockets = sockets
-        config = uvicorn.Config(app, log_level=log_level, lifespan="on", access_log=False)
+        config = uvicorn.Config(
+            app, log_level=log_level, lifespan="on", access_log=False, **options
+        )
         self.server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._run, daemon=True)
 

@@ -133,12 +133,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     docs.install(app)
     _install_error_handlers(app)
     openapi.install(app, GenerationBody)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_bytes=settings.max_request_bytes,
+        timeout=settings.client_body_timeout_seconds,
+    )
     app.add_middleware(RequestContextMiddleware, metrics=metrics, count=settings.metrics_enabled)
     app.lane = FastLane(
         dispatcher,
         metrics,
         max_bytes=settings.max_request_bytes,
+        body_timeout=settings.client_body_timeout_seconds,
         count=settings.metrics_enabled,
     )
     return app

@@ -19,8 +19,11 @@ log = logging.getLogger("image_gateway")
 INTERNAL_ERROR = "internal error; the request id identifies it in the gateway's logs"
 
 
-def error_response(err: GatewayError, request_id: str | None, metrics: Metrics) -> Response:
-    metrics.error(err)
+def error_response(err: GatewayError, request_id: str | None, metrics: Metrics | None) -> Response:
+    """`err` as its response; counted in `metrics` (none: answered outside the app, by the
+    server's header timeout in `server.py`)."""
+    if metrics is not None:
+        metrics.error(err)
     return Response(
         orjson.dumps(error_body(err, request_id)),
         status_code=err.status_code,

@@ -8,6 +8,7 @@
     │   ├── BudgetExceeded          402 budget_exceeded: the key's monthly budget is spent
     │   ├── PermissionDenied        403 the key may not do this (scope, provider, model, admin)
     │   ├── NotFound                404 unknown model, provider, route, image or job
+    │   ├── RequestTimeout          408 the client did not send its request in time
     │   ├── Conflict                409 an Idempotency-Key reused with a different request
     │   ├── PayloadTooLarge         413
     │   └── RateLimited             429 the key's own rate/concurrency limit (with Retry-After)
@@ -140,6 +141,11 @@ class PayloadTooLarge(CallerError):
 
     status_code = 413
     default_code = "payload_too_large"
+
+
+class RequestTimeout(CallerError):
+    status_code = 408
+    default_code = "request_timeout"
 
 
 class BudgetExceeded(CallerError):

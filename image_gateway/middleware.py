@@ -1,7 +1,9 @@
-"""Pure-ASGI middleware: request context (id, metrics, timing, access log) and the body limit."""
+"""Pure-ASGI middleware: request context (id, metrics, timing, access log) and the body limits
+(size and time)."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import time
@@ -12,7 +14,7 @@ from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .error_responses import unexpected_error_response
-from .errors import PayloadTooLarge, error_body
+from .errors import PayloadTooLarge, RequestTimeout, error_body
 from .ids import unique_id
 from .logs import log_fields
 from .metrics import Metrics, route_label
@@ -129,12 +131,17 @@ def _client_request_id(scope: Scope) -> str | None:
 
 
 class BodyLimitMiddleware:
-    """Refuses bodies over `max_bytes` with 413: at once from `Content-Length`, or as soon as a
-    chunked body crosses the limit — never after reading the whole thing."""
+    """Bounds request bodies in size and time. Over `max_bytes`: 413 at once from
+    `Content-Length`, or as soon as a chunked body crosses the limit — never after reading the
+    whole thing. Not complete `timeout` seconds after the request's headers arrived (a client
+    dripping its body): 408 `request_timeout` with `Connection: close`. The time is counted
+    only while the handler waits for body bytes; a handler that does not read the body is
+    not bound by it (the server's header timeout then covers the unread rest: `server.py`)."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, timeout: float) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.timeout = timeout
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -143,28 +150,50 @@ class BodyLimitMiddleware:
         if declared_too_large(scope, self.max_bytes):
             await send_413(scope, send, self.max_bytes)
             return
+        deadline = asyncio.get_running_loop().time() + self.timeout
         received = 0
+        complete = False
 
         async def limited_receive() -> Message:
-            nonlocal received
-            message = await receive()
+            nonlocal received, complete
+            if complete:  # after the body: only `http.disconnect` is left, whenever it comes
+                return await receive()
+            message = await receive_by(receive, deadline, self.timeout)
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
                     raise PayloadTooLarge(_too_large_message(self.max_bytes))
+                complete = not message.get("more_body", False)
             return message
 
         await self.app(scope, limited_receive, send)
 
 
-async def read_body(scope: Scope, receive: Receive, max_bytes: int) -> bytes:
+async def receive_by(receive: Receive, deadline: float, seconds: float) -> Message:
+    """The next request message, or `RequestTimeout` (408, `Connection: close`: the rest of
+    the body must not be read as a next request) when the loop's clock passes `deadline`
+    (`seconds` after the request began, for the message)."""
+    try:
+        async with asyncio.timeout_at(deadline):
+            return await receive()
+    except TimeoutError:
+        raise RequestTimeout(
+            f"the request body did not arrive within {seconds:g} seconds",
+            headers={"Connection": "close"},
+        ) from None
+
+
+async def read_body(
+    scope: Scope, receive: Receive, max_bytes: int, deadline: float, seconds: float
+) -> bytes:
     """The whole request body, refused with `PayloadTooLarge` as soon as it crosses
-    `max_bytes` (for handlers that read it themselves, without the middleware around them);
-    `ClientDisconnect` if the client goes away first."""
+    `max_bytes` and with `RequestTimeout` when it is not complete by `deadline` (the loop's
+    clock, `seconds` after the request began) — for handlers that read it themselves, without
+    the middleware around them; `ClientDisconnect` if the client goes away first."""
     chunks: list[bytes] = []
     received = 0
     while True:
-        message = await receive()
+        message = await receive_by(receive, deadline, seconds)
         if message["type"] == "http.disconnect":
             raise ClientDisconnect()
         chunk = message.get("body", b"")

@@ -75,6 +75,11 @@ class Settings(BaseSettings):
     # Incoming requests.
     max_request_bytes: int = Field(64 * 1024 * 1024, ge=1024)
     max_prompt_chars: int = Field(32_000, ge=1)
+    # A client has this long to send a request's line and headers (from connecting, or from
+    # the request's first byte on a kept-alive connection): `image_gateway/server.py`.
+    client_header_timeout_seconds: float = Field(10.0, gt=0, le=600)
+    # ... and this long from then to send its whole body (`middleware.BodyLimitMiddleware`).
+    client_body_timeout_seconds: float = Field(120.0, gt=0, le=3600)
 
     # Stored images (what `response_format: url` serves): a local folder or an S3 bucket.
     image_store: Literal["local", "s3"] = "local"

@@ -19,6 +19,7 @@ import pytest
 
 from emulators._server import BackgroundServer, bind_socket, url_of
 from image_gateway.app import create_app
+from image_gateway.server import protocol_class
 from image_gateway.settings import Settings
 from tests.image_host import Listener
 
@@ -64,7 +65,9 @@ def start_gateway(tmp_path: Path) -> Iterator[Callable[..., RunningGateway]]:
     def start(**overrides: Any) -> RunningGateway:
         settings = make_settings(tmp_path, **overrides)
         sock = bind_socket()
-        server = BackgroundServer(create_app(settings), [sock])
+        # Served as `make run` and the Dockerfile serve it: with the header timeout.
+        http = protocol_class(settings.client_header_timeout_seconds)
+        server = BackgroundServer(create_app(settings), [sock], http=http)
         server.start()
         gw = RunningGateway(url_of(sock), settings, server)
         running.append(gw)

@@ -17,6 +17,7 @@ import pytest
 from emulators._server import BackgroundServer, bind_socket, url_of
 from image_gateway.app import create_app
 from image_gateway.fast_lane import Gateway
+from image_gateway.server import protocol_class
 from tests.conftest import GATEWAY_TEST_KEY, LogCapture, make_settings
 from tests.jobs.support import eventually
 
@@ -55,7 +56,8 @@ def pair(tmp_path: Path) -> Iterator[Callable[..., tuple[Server, Server]]]:
             if name == "routed":
                 app.lane = None
             sock = bind_socket()
-            background = BackgroundServer(app, [sock])
+            http = protocol_class(app.state.settings.client_header_timeout_seconds)
+            background = BackgroundServer(app, [sock], http=http)
             background.start()
             servers.append(Server(app, background, url_of(sock)))
         started.extend(servers)

@@ -96,6 +96,7 @@ class Gateway(Process):
         self.url = f"http://127.0.0.1:{self.port}"
         argv = [sys.executable, "-m", "uvicorn", "main:app", "--app-dir", str(REPO)]
         argv += ["--host", "127.0.0.1", "--port", str(self.port), "--no-access-log"]
+        argv += ["--http", "image_gateway.server:HttpProtocol"]  # as `make run` serves it
         super().__init__(name, argv, settings, folder)
 
     def ready(self) -> Gateway:

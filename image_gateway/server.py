@@ -1,0 +1,143 @@
+"""The HTTP server seam: uvicorn's protocols with the one bound uvicorn lacks, on the time a
+client takes to send a request's line and headers.
+
+uvicorn 0.54 times out only idle kept-alive connections (`timeout_keep_alive`, and every byte
+received cancels that timer); nothing bounds a connection that sends nothing, or a request
+whose head arrives one byte every few seconds, and ASGI middleware only runs once the head is
+complete (uvicorn's `--timeout-request-start` proposal, PR #1685, was closed unmerged). These
+subclasses of uvicorn's httptools and h11 protocols close a connection whose request head is not
+complete CLIENT_HEADER_TIMEOUT_SECONDS after it opened or, on a kept-alive connection, after
+the next request's first byte: with a 408 JSON error (`Connection: close`) when part of a
+request arrived, silently when nothing did. The body is bounded in the ASGI layer
+(`middleware.BodyLimitMiddleware` and the fast lane, CLIENT_BODY_TIMEOUT_SECONDS).
+
+They are uvicorn's `--http` (`make run`, the Dockerfile and the tests use them):
+
+    uvicorn main:app --http image_gateway.server:HttpProtocol
+
+`HttpProtocol` is the httptools one when httptools is installed, else the h11 one (as uvicorn's
+`auto`); `HttpToolsProtocol` and `H11Protocol` name one. Named that way, the timeout comes from
+the settings (environment, `.env`); `protocol_class()` binds a value for in-process servers.
+Each connection marks the server's lifespan state with `SERVED_BY`, so the app can warn when it
+is served without them (`fast_lane.Gateway`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import http
+import logging
+from functools import cache
+from typing import Any, ClassVar, cast
+
+from uvicorn.protocols.http import h11_impl, httptools_impl
+
+from .error_responses import error_response
+from .errors import RequestTimeout
+
+SERVED_BY = "image_gateway.server"  # key in the lifespan state, copied into every request scope
+log = logging.getLogger("image_gateway.server")
+
+
+class HeaderTimeout(asyncio.Protocol):
+    """The bound, over either uvicorn protocol (`cycle` is the request in progress, created
+    when a head is complete; its `response_complete` ends it)."""
+
+    header_timeout: ClassVar[float | None] = None  # None: CLIENT_HEADER_TIMEOUT_SECONDS
+
+    # uvicorn's protocol attributes this class relies on.
+    loop: asyncio.AbstractEventLoop
+    cycle: Any
+    app_state: dict[str, Any]
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.app_state[SERVED_BY] = True
+        self._head_timer: asyncio.TimerHandle | None = None
+        self._head_bytes = 0
+        # A TCP transport (uvloop's does not register as an asyncio.WriteTransport).
+        self._head_transport = cast(asyncio.Transport, transport)
+        super().connection_made(transport)
+        self._arm()  # from the connection's first moment: sending nothing is no way to wait
+
+    def data_received(self, data: bytes) -> None:
+        if self._head_timer is None and (self.cycle is None or self.cycle.response_complete):
+            self._arm()  # the first byte of the next request on a kept-alive connection
+        self._head_bytes += len(data)
+        cycle = self.cycle
+        super().data_received(data)
+        if self.cycle is not cycle:  # a head was complete: its request is the app's now
+            self._disarm()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)
+
+    def _arm(self) -> None:
+        seconds = self.header_timeout
+        if seconds is None:
+            seconds = _settings_header_timeout()
+        self._head_bytes = 0
+        self._head_timer = self.loop.call_later(seconds, self._head_expired, seconds)
+
+    def _disarm(self) -> None:
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+            self._head_timer = None
+
+    def _head_expired(self, seconds: float) -> None:
+        self._head_timer = None
+        transport = self._head_transport
+        if transport.is_closing():
+            return
+        if self._head_bytes:
+            transport.write(_timeout_response(seconds))
+        log.info(
+            "request head not received in time; connection closed",
+            extra={"fields": {"received_bytes": self._head_bytes, "timeout_s": seconds}},
+        )
+        transport.close()
+
+
+class HttpToolsProtocol(HeaderTimeout, httptools_impl.HttpToolsProtocol):
+    """uvicorn's httptools protocol with the header timeout."""
+
+
+class H11Protocol(HeaderTimeout, h11_impl.H11Protocol):
+    """uvicorn's h11 protocol with the header timeout."""
+
+
+HttpProtocol: type[HeaderTimeout]
+try:
+    import httptools  # noqa: F401 - only whether it is there
+except ImportError:  # pragma: no cover - the requirements include it
+    HttpProtocol = H11Protocol
+else:
+    HttpProtocol = HttpToolsProtocol
+
+
+def protocol_class(
+    header_timeout: float, base: type[HeaderTimeout] = HttpProtocol
+) -> type[HeaderTimeout]:
+    """`base` with this header timeout (seconds), for a server in this process (uvicorn's
+    `Config(http=...)`); a server in a new process names `HttpProtocol` instead."""
+    return type(base.__name__, (base,), {"header_timeout": header_timeout})
+
+
+@cache
+def _settings_header_timeout() -> float:
+    from .settings import load_settings
+
+    return load_settings().client_header_timeout_seconds
+
+
+def _timeout_response(seconds: float) -> bytes:
+    """The 408 as bytes on the wire, rendered like every other error (`error_responses`)."""
+    err = RequestTimeout(
+        f"the request line and headers did not arrive within {seconds:g} seconds",
+        headers={"Connection": "close"},
+    )
+    response = error_response(err, None, None)
+    status = response.status_code
+    lines = [f"HTTP/1.1 {status} {http.HTTPStatus(status).phrase}\r\n".encode()]
+    lines += [name + b": " + value + b"\r\n" for name, value in response.raw_headers]
+    return b"".join([*lines, b"\r\n", response.body])

@@ -24,6 +24,7 @@ A request that fails after its provider and model are known carries them out on 
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import logging
 import time
@@ -146,11 +147,18 @@ class Dispatcher:
         request_id: str | None = None,
         images: list[InputImage] | None = None,
         mask: InputImage | None = None,
+        journal: RunJournal | None = None,
     ) -> dict[str, Any]:
         """A synchronous request: generate, then answer with the images themselves."""
         generation = await self.generate(
-            body, client=client, request_id=request_id, images=images, mask=mask
+            body, client=client, request_id=request_id, images=images, mask=mask, journal=journal
         )
+        return await self.respond(generation, body, public_base_url)
+
+    async def respond(
+        self, generation: Generation, body: GenerationBody, public_base_url: str
+    ) -> dict[str, Any]:
+        """The synchronous answer to `body`: who served it, and the images themselves."""
         response_format = body.response_format or generation.default_response_format
         response = generation.shell()
         response["data"] = [
@@ -256,6 +264,9 @@ class Dispatcher:
             outcome.error_code = exc.code
             failed = trace.tried or primary  # with fallbacks, the one that failed last
             exc.attribute(failed.provider.name, failed.spec.id)
+            raise
+        except asyncio.CancelledError:  # stopped from outside; the journal says why, if known
+            outcome.error_code = journal.stopped if journal is not None else None
             raise
         finally:
             if trace.tried is not None:

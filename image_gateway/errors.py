@@ -11,7 +11,9 @@
     │   ├── RequestTimeout          408 the client did not send its request in time
     │   ├── Conflict                409 an Idempotency-Key reused with a different request
     │   ├── PayloadTooLarge         413
-    │   └── RateLimited             429 the key's own rate/concurrency limit (with Retry-After)
+    │   ├── RateLimited             429 the key's own rate/concurrency limit (with Retry-After)
+    │   └── ClientClosedRequest     499 the client left: no new paid call starts for it (never
+    │                                   sent: nobody is listening; recorded in ledger and logs)
     └── ProviderError               the provider failed or cannot be used (5xx/429/402)
         ├── ProviderNotConfigured   503 no key configured for the provider
         ├── ProviderRateLimited     429 (carries the provider's Retry-After)
@@ -146,6 +148,11 @@ class PayloadTooLarge(CallerError):
 class RequestTimeout(CallerError):
     status_code = 408
     default_code = "request_timeout"
+
+
+class ClientClosedRequest(CallerError):
+    status_code = 499  # nginx's code for a client that closed the connection first
+    default_code = "client_closed_request"
 
 
 class BudgetExceeded(CallerError):

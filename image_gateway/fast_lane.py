@@ -7,9 +7,10 @@ does: in the same order as the routed request, it gives the request its id (echo
 `X-Request-ID`), refuses a body over MAX_REQUEST_BYTES or not received within
 CLIENT_BODY_TIMEOUT_SECONDS, authenticates, reads and validates the body, answers through the
 routed handler's own `generate()`, renders errors through `error_responses`, and counts and
-logs the request as the middleware does. Everything else (other routes and methods, an app
-mounted under a `root_path`) goes through FastAPI as usual. The route stays registered there
-too, so it is documented and served the same way.
+logs the request as the middleware does (a client that left before its answer as 499).
+Everything else (other routes and methods, an app mounted under a `root_path`) goes through
+FastAPI as usual. The route stays registered there too, so it is documented and served the
+same way.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from .error_responses import gateway_error_response, unexpected_error_response
 from .errors import GatewayError
 from .metrics import Metrics
 from .middleware import (
+    CLIENT_CLOSED,
     Answer,
     assign_request_id,
     declared_too_large,
@@ -40,7 +42,6 @@ from .middleware import (
 from .server import SERVED_BY
 
 ROUTE = "/v1/images/generations"
-CLIENT_CLOSED = 499  # logged when the client left before its body arrived (nginx's code)
 log = logging.getLogger("image_gateway")
 
 

@@ -20,6 +20,7 @@ from .logs import log_fields
 from .metrics import Metrics, route_label
 
 REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
+CLIENT_CLOSED = 499  # recorded when the client left before its answer (nginx's code)
 access_log = logging.getLogger("image_gateway.access")
 
 
@@ -27,7 +28,9 @@ class RequestContextMiddleware:
     """Gives every request an id (the client's `X-Request-ID` when it is sane), returns it as a
     response header, answers an unexpected exception with a clean 500 (that carries the id as
     well), counts and times the request by route template (with `count`, METRICS_ENABLED), and
-    writes one access-log line per request."""
+    writes one access-log line per request. A client that left before its answer
+    (`ClientDisconnect`, from reading the body or from `api/jobs.answer`) is recorded as 499,
+    without an answer or a traceback."""
 
     def __init__(self, app: ASGIApp, metrics: Metrics, count: bool) -> None:
         self.app = app
@@ -40,15 +43,19 @@ class RequestContextMiddleware:
             return
         started = time.perf_counter()
         answer = Answer(send, assign_request_id(scope))
+        status: int | None = None  # None: the one the answer started with
         try:
             await self.app(scope, receive, answer)
+        except ClientDisconnect:
+            status = CLIENT_CLOSED  # nobody to answer; not a fault of ours
         except Exception as exc:
             if answer.started:  # too late for an error answer: the server closes the connection
                 raise
             response = unexpected_error_response(exc, answer.request_id, self.metrics)
             await response(scope, receive, answer)
         finally:
-            finished(scope, answer.status, started, self.metrics if self.count else None)
+            metrics = self.metrics if self.count else None
+            finished(scope, status or answer.status, started, metrics)
 
 
 class Answer:
@@ -113,6 +120,13 @@ def log_access(scope: Scope, status: int, started: float) -> None:
             "model": state.get("model"),
         },
     )
+
+
+async def disconnected(receive: Receive) -> None:
+    """Return once the client has gone (`http.disconnect`); for a handler that has read its
+    body and waits for something else (any body left is discarded)."""
+    while (await receive())["type"] != "http.disconnect":
+        pass
 
 
 def header(scope: Scope, name: bytes) -> str | None:

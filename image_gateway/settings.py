@@ -80,6 +80,9 @@ class Settings(BaseSettings):
     client_header_timeout_seconds: float = Field(10.0, gt=0, le=600)
     # ... and this long from then to send its whole body (`middleware.BodyLimitMiddleware`).
     client_body_timeout_seconds: float = Field(120.0, gt=0, le=3600)
+    # A stopping gateway gives calls that departed clients left running in the background this
+    # long to finish, then stops them (`jobs/departed.py`).
+    shutdown_grace_seconds: float = Field(10.0, ge=0, le=3600)
 
     # Stored images (what `response_format: url` serves): a local folder or an S3 bucket.
     image_store: Literal["local", "s3"] = "local"

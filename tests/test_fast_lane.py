@@ -148,7 +148,7 @@ def test_unexpected_error_is_a_clean_500_on_both(
         async def broken(*args: Any, **kwargs: Any) -> Any:
             raise RuntimeError("a bug with a secret sk-live-should-not-leak")
 
-        monkeypatch.setattr(server.app.state.dispatcher, "run", broken)
+        monkeypatch.setattr(server.app.state.dispatcher, "generate", broken)
     answers = [shape(s.post({"prompt": "p"}, headers=AUTH)) for s in (lane, routed)]
     assert answers[0] == answers[1]
     status, body, _ = answers[0]

@@ -8,6 +8,12 @@ image routes answer `Prefer: respond-async` and `Idempotency-Key`.
   instead of generating again; the same key with a different body is a 409. A synchronous
   request with a key runs as a job and waits for it, so a retry after a dropped connection
   gets the same images.
+
+A synchronous request watches its connection while it waits: when the client leaves, a
+generation none of whose provider calls was sent is cancelled, one whose call was sent or
+accepted finishes in the background (`jobs/departed.py`), and the request ends as a 499
+(`ClientDisconnect`) without an answer. A departed client waiting on an idempotent job only
+stops waiting: the job goes on, and a retry with the same key gets it.
 """
 
 from __future__ import annotations
@@ -23,12 +29,16 @@ from typing import Annotated, Any
 import orjson
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response, StreamingResponse
-from starlette.types import Scope
+from starlette.requests import ClientDisconnect
+from starlette.types import Receive, Scope
 
 from ..auth import Client
-from ..errors import Conflict, GatewayError, InvalidRequest, NotFound
+from ..errors import ClientClosedRequest, Conflict, GatewayError, InvalidRequest, NotFound
+from ..jobs.departed import SyncRun
+from ..jobs.runtime import Jobs
 from ..jobs.service import JobService, owner_of
-from ..middleware import header
+from ..middleware import disconnected, header
+from ..providers.journal import RequestJournal
 from ..schemas import GenerationBody, InputImage
 from ..store.jobs import IdempotencyConflict, JobRow
 from .deps import ClientDep
@@ -114,15 +124,21 @@ async def answer(
     state = request.scope.setdefault("state", {})  # what `request.state` reads and writes
     request_id = state.get("request_id")
     if not respond_async and key is None:
-        try:
-            payload = await dispatcher.run(
+        journal = RequestJournal()
+        work = asyncio.create_task(
+            dispatcher.generate(
                 body,
                 client=client,
-                public_base_url=public_base_url,
                 request_id=request_id,
                 images=images,
                 mask=mask,
+                journal=journal,
             )
+        )
+        kind = "edit" if images else "generate"
+        run = SyncRun(work, journal, body, client, kind, request_id, public_base_url)
+        try:
+            payload = await _generate_now(request, run, dispatcher)
         except GatewayError as exc:
             _attribute(state, exc.attribution)
             raise
@@ -150,7 +166,11 @@ async def answer(
     _attribute(state, submission.target)  # the primary: what the job will try first
     if not respond_async:
         wait = request.app.state.settings.request_deadline_seconds + 30
-        finished = await service.wait(job.id, wait)
+        waiting = asyncio.create_task(service.wait(job.id, wait))
+        if await _client_left_first(waiting, request.receive):
+            waiting.cancel()  # only the waiting: the job goes on
+            raise ClientDisconnect()
+        finished = waiting.result()
         if finished is not None:
             _attribute(state, served_by(finished), replace=True)
             return await _finished(service, finished)
@@ -176,6 +196,55 @@ def served_by(job: JobRow) -> tuple[str, str] | None:
     if error.get("provider") and error.get("model"):
         return error["provider"], error["model"]
     return None
+
+
+async def _generate_now(request: Request, run: SyncRun, dispatcher: Any) -> dict[str, Any]:
+    """The synchronous answer of a running generation, unless its client leaves first
+    (`ClientDisconnect`; the generation is then cancelled or adopted, see `_let_go`)."""
+    try:
+        left = await _client_left_first(run.work, request.receive)
+    except asyncio.CancelledError:  # the server stops this request: as if its client left
+        _let_go(request, run)
+        raise
+    if left:
+        _let_go(request, run)
+        raise ClientDisconnect()
+    payload: dict[str, Any] = await dispatcher.respond(
+        run.work.result(), run.body, run.public_base_url
+    )
+    return payload
+
+
+async def _client_left_first(work: asyncio.Task[Any], receive: Receive) -> bool:
+    """Wait for `work`; True if the client disconnected first (`work` is then still running).
+    One future woken by either (`asyncio.wait` costs twice as much: this is every request)."""
+    loop = asyncio.get_running_loop()
+    first = loop.create_future()
+
+    def wake(_: object) -> None:
+        if not first.done():
+            first.set_result(None)
+
+    watch = loop.create_task(disconnected(receive))
+    work.add_done_callback(wake)
+    watch.add_done_callback(wake)
+    try:
+        await first
+    finally:
+        work.remove_done_callback(wake)
+        watch.cancel()
+    return not work.done()
+
+
+def _let_go(request: Request, run: SyncRun) -> None:
+    """The client is gone: finish what the provider may charge for, cancel the rest."""
+    if run.journal.committed:
+        jobs: Jobs = request.app.state.jobs
+        jobs.departed.adopt(run)
+        return
+    run.journal.closed = True
+    run.journal.stopped = ClientClosedRequest.default_code  # its ledger row says so
+    run.work.cancel()
 
 
 def _answer_headers(scope: Scope) -> tuple[str, str | None]:

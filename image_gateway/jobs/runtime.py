@@ -1,5 +1,6 @@
 """Wires the job system from settings: the store, the queue (Redis Streams when `REDIS_URL` is
-set, else in-process), the API-side service and, when `RUN_WORKERS` is on, a worker."""
+set, else in-process), the API-side service, the calls departed clients left behind and, when
+`RUN_WORKERS` is on, a worker."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from ..storage import ImageUrls
 from ..store.engine import Database
 from ..store.jobs import JobStore
 from ..store.keys import KeyStore
+from .departed import DepartedCalls
 from .queue import JobQueue, MemoryJobQueue, RedisJobQueue
 from .service import JobService
 from .worker import JobWorker
@@ -52,6 +54,9 @@ class Jobs:
             image_urls=image_urls,
             webhook_allow_hosts=settings.webhook_allow_hosts,
         )
+        self.departed = DepartedCalls(
+            store=self.store, service=self.service, grace=settings.shutdown_grace_seconds
+        )
         run = settings.run_workers if run_workers is None else run_workers
         self.worker = (
             JobWorker(settings, store=self.store, queue=self.queue, service=self.service, keys=keys)
@@ -70,6 +75,7 @@ class Jobs:
             )
 
     async def close(self) -> None:
+        await self.departed.close()
         if self.worker is not None:
             await self.worker.stop()
         await self.queue.close()

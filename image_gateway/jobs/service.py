@@ -25,7 +25,7 @@ import orjson
 
 from ..auth import Client
 from ..controls import Admission
-from ..dispatch import Dispatcher
+from ..dispatch import Dispatcher, Generation
 from ..errors import InvalidRequest, NotFound
 from ..fetch.addresses import is_public
 from ..fetch.fetcher import BlockedAddress, GuardedResolver
@@ -224,6 +224,26 @@ class JobService:
             except NotFound:  # its images outlived IMAGE_RETENTION_HOURS: the job is still here
                 view["result_expired"] = True
         return view
+
+    async def store_result(self, generation: Generation, body: GenerationBody) -> dict[str, Any]:
+        """A finished generation as a job's `result`: its images written to the image store
+        (kept under IMAGE_RETENTION_HOURS), the response without `data`, the format to render."""
+        store = self.image_urls.store
+        stored = []
+        for image in generation.images:
+            stored.append(
+                {
+                    "image_id": await store.put(image.data, image.content_type),
+                    "seed": image.seed,
+                    "revised_prompt": image.revised_prompt,
+                    "size": image.size,
+                }
+            )
+        return {
+            "shell": generation.shell(),
+            "images": stored,
+            "response_format": body.response_format or generation.default_response_format,
+        }
 
     async def render_result(self, job: JobRow) -> dict[str, Any]:
         stored = job["result"]

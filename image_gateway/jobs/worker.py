@@ -63,6 +63,9 @@ class LeaseLost(Exception):
 class JobJournal:
     """`RunJournal` backed by the job row (written only while this worker holds the lease)."""
 
+    closed = False  # a job has no client connection to lose
+    stopped: str | None = None
+
     def __init__(self, store: JobStore, job_id: str, worker: str, saved: Any) -> None:
         self.store, self.job_id, self.worker = store, job_id, worker
         self.data: dict[str, Any] = saved if isinstance(saved, dict) else {}
@@ -246,22 +249,7 @@ class JobWorker:
             )
             self._log_finished(job, "failed", exc.attribution, exc.code)
             return
-        store = self.service.image_urls.store
-        stored = []
-        for image in generation.images:
-            stored.append(
-                {
-                    "image_id": await store.put(image.data, image.content_type),
-                    "seed": image.seed,
-                    "revised_prompt": image.revised_prompt,
-                    "size": image.size,
-                }
-            )
-        result = {
-            "shell": generation.shell(),
-            "images": stored,
-            "response_format": body.response_format or generation.default_response_format,
-        }
+        result = await self.service.store_result(generation, body)
         await self.store.finish(
             job.id, self.name, "succeeded", result=result, webhook_due=self._hooked(job)
         )

@@ -1,10 +1,18 @@
-"""Call journals: what a paid upstream call has reached, kept so a restart never pays twice.
+"""Call journals: what a paid upstream call has reached, kept so a restart never pays twice,
+and so a client's departure stops only what has not been paid for.
 
 A job's worker hands each upstream call a `CallJournal` backed by the job's row. Before a paid
 submission an adapter records `{"phase": "submitting"}`; once the provider has accepted it, the
 provider's handle (BFL: task id and polling URL). After a crash, the resumed call finds that
 state: with a handle it only polls; with "submitting" and no handle the outcome is unknown, so
-it fails instead of submitting again. Requests served synchronously use `NO_JOURNAL`.
+it fails instead of submitting again.
+
+A synchronous request keeps the same states in memory (`RequestJournal`): when its client
+leaves, a request none of whose calls reached "submitting" is cancelled (nothing was sent),
+and one with such a call is left to finish in the background (`jobs/departed.py`) while the
+journal is `closed`: no new paid submission starts for it (`submit_once` refuses with
+`ClientClosedRequest`), and the runner neither retries nor falls back. `NO_JOURNAL` keeps
+nothing (direct calls).
 """
 
 from __future__ import annotations
@@ -12,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol, TypeVar
 
-from ..errors import GatewayError, UpstreamError
+from ..errors import ClientClosedRequest, GatewayError, UpstreamError
 
 T = TypeVar("T")
 Saver = Callable[[dict[str, Any] | None], Awaitable[None]]
@@ -32,6 +40,11 @@ class CallJournal:
     async def progress(self, value: float) -> None:
         """Best-effort progress (0..1) for watchers; the default journal ignores it."""
 
+    @property
+    def closed(self) -> bool:
+        """True once no new paid submission may start (its requester left)."""
+        return False
+
 
 class _NoJournal(CallJournal):
     """For synchronous requests: nothing to resume, so nothing is kept (it is shared)."""
@@ -44,7 +57,13 @@ NO_JOURNAL: CallJournal = _NoJournal()
 
 
 async def submit_once(journal: CallJournal, provider: str, submit: Callable[[], Awaitable[T]]) -> T:
-    """Run a paid submission at most once across restarts (see the module docstring)."""
+    """Run a paid submission at most once across restarts, and never once its requester left
+    (see the module docstring)."""
+    if journal.closed:
+        raise ClientClosedRequest(
+            f"the client left before this {provider} call was sent; it was not sent",
+            provider=provider,
+        )
     if journal.state is not None and journal.state.get("phase") == SUBMITTING:
         raise UpstreamError(
             f"{provider} may have accepted this call before the gateway restarted, so it is not "
@@ -66,12 +85,53 @@ async def submit_once(journal: CallJournal, provider: str, submit: Callable[[], 
 
 
 class RunJournal(Protocol):
-    """A job's journal across its candidates (primary, fallbacks) and fanned-out calls."""
+    """A run's journal across its candidates (primary, fallbacks) and fanned-out calls."""
 
     resume_from: int  # the candidate index a resumed run starts at (earlier ones failed)
+    # Once true, nothing new is sent upstream for this run (no retry, no fallback, no
+    # submission of a call still waiting): its requester left.
+    closed: bool
+    # Set by whoever cancels the run: the error code its ledger row records.
+    stopped: str | None
 
     async def entering(self, index: int) -> None:
         """Persist that candidate `index` is about to be called."""
 
     def call(self, index: int, part: int) -> CallJournal:
         """The journal of upstream call `part` of candidate `index`."""
+
+
+class RequestJournal:
+    """The `RunJournal` of a synchronous request: call states in memory (nothing survives the
+    process; nothing needs to, the client is waiting), `closed` when the client leaves."""
+
+    resume_from = 0
+
+    def __init__(self) -> None:
+        self.closed = False
+        self.stopped: str | None = None
+        self._calls: dict[tuple[int, int], _RequestCall] = {}
+
+    async def entering(self, index: int) -> None:
+        return None
+
+    def call(self, index: int, part: int) -> CallJournal:
+        journal = self._calls.get((index, part))
+        if journal is None:  # a retry of this call sees what the last try reached
+            journal = self._calls[index, part] = _RequestCall(self)
+        return journal
+
+    @property
+    def committed(self) -> bool:
+        """Has any call been sent (outcome unknown) or accepted: may the provider charge?"""
+        return any(call.state is not None for call in self._calls.values())
+
+
+class _RequestCall(CallJournal):
+    def __init__(self, run: RequestJournal) -> None:
+        super().__init__()
+        self._run = run
+
+    @property
+    def closed(self) -> bool:
+        return self._run.closed

@@ -15,6 +15,10 @@ When the request fails after any of its calls may have been charged — an unkno
 (`billed_unknown`), or a fanned-out sibling that succeeded — the failure it answers with is
 marked `billed_unknown` too, whichever call failed last: the client is told not to send it again
 (`x-should-retry: false`, see `errors.py`).
+
+Once the run's journal is `closed` (a synchronous client left, `providers/journal.py`), nothing
+new is sent: no retry, no fallback; calls already accepted finish, and a fanned-out request
+keeps the images of those that succeeded.
 """
 
 from __future__ import annotations
@@ -135,6 +139,8 @@ class Resilience:
                     continue  # failed before a restart: a resumed job goes on from where it was
                 name = candidate.provider.name
                 if index > first:
+                    if _closed(trace):
+                        break  # its client left: nothing new is sent for it
                     self._fallback(candidates[index - 1], candidate, failure or skipped, trace)
                 if not candidate.provider.configured:
                     skipped = skipped or not_configured(candidate.provider)
@@ -183,11 +189,11 @@ class Resilience:
             return_exceptions=True,
         )
         failures = [o for o in outcomes if isinstance(o, BaseException)]
-        if failures:
+        results = [o for o in outcomes if isinstance(o, ProviderResult)]
+        if failures and not (results and _closed(trace)):  # a departed client's: keep the paid
             # The caller's own error (moderation, invalid input) wins: it must end the request
             # rather than let a sibling's provider failure lead to a fallback.
             raise next((f for f in failures if not isinstance(f, ProviderError)), failures[0])
-        results = [o for o in outcomes if isinstance(o, ProviderResult)]
         return ProviderResult(
             images=[img for r in results for img in r.images],
             usage=merge_usage([r.usage for r in results]),
@@ -239,6 +245,8 @@ class Resilience:
             decision = decide(self.policy, error, attempt, deadline - loop.time(), self.rng)
             if decision.retry and not self.budget.allow():
                 decision = replace(decision, retry=False, reason="retry_budget")
+            if decision.retry and _closed(trace):
+                decision = replace(decision, retry=False, reason="client_closed")
             if not decision.retry:
                 raise _final(error, decision.advise_after)
             self.budget.retrying += 1
@@ -305,6 +313,10 @@ class Resilience:
         self.metrics.circuit_moved(provider, new)
         level = logging.WARNING if new != "closed" else logging.INFO
         log.log(level, "circuit " + new, extra={"fields": {"provider": provider, "from": old}})
+
+
+def _closed(trace: Trace) -> bool:
+    return trace.journal is not None and trace.journal.closed
 
 
 async def _generate(

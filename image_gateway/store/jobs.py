@@ -117,6 +117,44 @@ class JobStore:
             return job, True
         raise IdempotencyConflict("concurrent use of the same Idempotency-Key")
 
+    async def record(
+        self,
+        new: NewJob,
+        status: str,
+        *,
+        started_at: datetime,
+        result: dict[str, Any] | None = None,
+        error: dict[str, Any] | None = None,
+    ) -> JobRow:
+        """Insert a job that has already run to `status` (a terminal one) outside any worker:
+        a synchronous request finished after its client left (`jobs/departed.py`). Never
+        claimable, never delivered to a webhook."""
+        assert status in TERMINAL
+        now = utcnow()
+        values = {
+            "id": new_job_id(),
+            "owner": new.owner,
+            "user_id": new.user_id,
+            "status": status,
+            "kind": new.kind,
+            "request": new.request,
+            "inputs": new.inputs,
+            "public_base_url": new.public_base_url,
+            "request_id": new.request_id,
+            "result": result,
+            "error": error,
+            "progress": 1.0 if status == "succeeded" else None,
+            "cancel_requested": 0,
+            "attempts": 1,
+            "created_at": started_at,
+            "started_at": started_at,
+            "updated_at": now,
+            "finished_at": now,
+        }
+        async with self.db.write() as conn:
+            await conn.execute(jobs.insert().values(**values))
+        return JobRow(values)
+
     async def create_probe(self, owner: str, key: str, request_hash: str) -> JobRow | None:
         """The job an earlier request with this Idempotency-Key made (within the TTL), so the
         caller can skip storing inputs; IdempotencyConflict when its request differs."""

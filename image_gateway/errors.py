@@ -148,6 +148,7 @@ class PayloadTooLarge(CallerError):
 class RequestTimeout(CallerError):
     status_code = 408
     default_code = "request_timeout"
+    retry_safe = True  # refused before any provider was called; a faster send may succeed
 
 
 class ClientClosedRequest(CallerError):

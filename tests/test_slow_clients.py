@@ -144,6 +144,7 @@ def assert_408(raw: bytes, what: str) -> None:
     assert status == 408, raw[:300]
     assert headers["connection"] == "close"
     assert headers["content-type"] == "application/json"
+    assert headers["x-should-retry"] == "true"  # nothing was sent anywhere: a retry is safe
     assert body["error"]["code"] == "request_timeout", body
     assert body["error"]["type"] == "invalid_request_error"
     assert what in body["error"]["message"]

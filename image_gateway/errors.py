@@ -146,12 +146,18 @@ class PayloadTooLarge(CallerError):
 
 
 class RequestTimeout(CallerError):
+    """The request's headers or body did not arrive in time (CLIENT_HEADER_TIMEOUT_SECONDS,
+    CLIENT_BODY_TIMEOUT_SECONDS); the connection is closed."""
+
     status_code = 408
     default_code = "request_timeout"
     retry_safe = True  # refused before any provider was called; a faster send may succeed
 
 
 class ClientClosedRequest(CallerError):
+    """The client left first: no new paid call starts for it. Never sent (nobody is listening);
+    its code is what the ledger row records."""
+
     status_code = 499  # nginx's code for a client that closed the connection first
     default_code = "client_closed_request"
 

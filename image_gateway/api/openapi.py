@@ -9,7 +9,7 @@ code rather than kept beside it:
   from what it depends on — a key (`deps.authenticate`): 401, and 503 when the key store is
   unreachable; the admin key (`deps.require_admin`): 403; query parameters or a body: 400 (our
   validation answers 400, so FastAPI's 422, which this API never sends, is removed); a body:
-  413 (`MAX_REQUEST_BYTES`).
+  413 (`MAX_REQUEST_BYTES`) and 408 (`CLIENT_BODY_TIMEOUT_SECONDS`).
 - **Keys.** The security schemes `X-API-Key` and `Authorization: Bearer`, on every operation that
   authenticates, so Swagger UI offers "Authorize" and sends the key.
 - **Request models** the routes parse themselves for speed (`GenerationBody`) as components.
@@ -28,10 +28,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..errors import (
     AuthenticationFailed,
+    ClientClosedRequest,
     GatewayError,
     InvalidRequest,
     PayloadTooLarge,
     PermissionDenied,
+    RequestTimeout,
     ServiceUnavailable,
 )
 from .deps import authenticate, require_admin
@@ -68,8 +70,13 @@ def error_classes() -> list[type[GatewayError]]:
 
 
 def answered_errors() -> list[type[GatewayError]]:
-    """The classes that name a specific error (a `default_code`): what a request can get."""
-    return [cls for cls in error_classes() if cls.default_code is not None]
+    """The classes that name a specific error (a `default_code`): what a request can get —
+    all but `ClientClosedRequest` (499), which is recorded when the client is gone, never sent."""
+    return [
+        cls
+        for cls in error_classes()
+        if cls.default_code is not None and cls is not ClientClosedRequest
+    ]
 
 
 ERROR_TYPES: tuple[str, ...] = tuple(sorted({cls.error_type for cls in error_classes()}))
@@ -187,7 +194,7 @@ def _complete(operation: dict[str, Any], route: APIRoute) -> None:
     if admin:
         derived.append(PermissionDenied)
     if body:
-        derived.append(PayloadTooLarge)
+        derived += [PayloadTooLarge, RequestTimeout]
     for status, response in error_responses(*derived).items():
         if str(status) not in responses:
             responses[str(status)] = {

@@ -2,10 +2,11 @@
 the one-command demo (`python -m emulators demo`, `make demo`): the emulators plus a gateway
 wired to them, with the keys and URLs it uses printed.
 
-The demo starts the gateway the way a person would — `uvicorn main:app` in a child process,
-configured only through environment variables (printed, so the wiring can be copied) — and
-does not import it: the emulators stay independent of the gateway's code. The gateway's
-database and images go to a temporary folder that is removed at the end.
+The demo starts the gateway the way `make run` does — `uvicorn main:app` with the gateway's
+HTTP protocol (`--http image_gateway.server:HttpProtocol`) in a child process, configured only
+through environment variables (printed, so the wiring can be copied) — and does not import it:
+the emulators stay independent of the gateway's code. The gateway's database and images go to
+a temporary folder that is removed at the end.
 
 Ctrl+C (or SIGTERM) stops everything and exits 0; a port in use is a one-line error, exit 1.
 """
@@ -107,6 +108,7 @@ def run_demo(args: argparse.Namespace) -> None:
         wiring = gateway_environment(openai, bfl, key, Path(data))
         command = [sys.executable, "-m", "uvicorn", "main:app", "--app-dir", str(REPO)]
         command += ["--host", args.host, "--port", str(args.port), "--no-access-log"]
+        command += ["--http", "image_gateway.server:HttpProtocol"]  # as `make run` serves it
         # Its own process group: Ctrl+C reaches only us, and we pass one SIGINT on, so the
         # gateway shuts down gracefully once (a second SIGINT would make uvicorn force it).
         gateway = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
@@ -163,7 +165,7 @@ image-gateway demo: a gateway wired to the provider emulators (nothing leaves th
   OpenAI emulator  {openai.base_url}    key {OPENAI_KEY}
   BFL emulator     {bfl.base_url}    polling {bfl.poll_base_url}    key {BFL_KEY}
 
-The gateway runs as: {shown} uvicorn main:app
+The gateway runs as: {shown} uvicorn main:app --http image_gateway.server:HttpProtocol
 
 Try it:
   export KEY={key}

@@ -132,3 +132,4 @@ def test_the_demo_serves_generations_through_the_emulators_with_the_key_it_print
     status, err = cli.interrupt()
     assert status == 0
     assert "Traceback" not in err
+    assert "does not bound the time" not in err  # served with the header timeout

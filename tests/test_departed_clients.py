@@ -53,9 +53,18 @@ def bfl(slow_bfl: BFLEmulator) -> Iterator[BFLEmulator]:
     slow_bfl.state.generation_seconds = GEN
 
 
+def wired(bfl: BFLEmulator) -> dict[str, Any]:
+    """Gateway settings for the emulator: its key, its URL, and its polling listener trusted."""
+    return {
+        "bfl_api_key": BFL_TEST_KEY,
+        "bfl_base_url": bfl.base_url,
+        "bfl_trusted_hosts": bfl.poll_base_url,
+    }
+
+
 @pytest.fixture
 def gw(start_gateway: Callable[..., RunningGateway], bfl: BFLEmulator) -> RunningGateway:
-    return start_gateway(bfl_api_key=BFL_TEST_KEY, bfl_base_url=bfl.base_url)
+    return start_gateway(**wired(bfl))
 
 
 def wait_until(check: Callable[[], bool], what: str, timeout: float = 10.0) -> float:
@@ -157,9 +166,7 @@ def assert_departed_quietly(gw: RunningGateway, logs: LogCapture, route: str = R
 def test_leaving_while_queued_for_a_provider_slot_submits_nothing(
     start_gateway: Callable[..., RunningGateway], bfl: BFLEmulator, gateway_logs: LogCapture
 ) -> None:
-    gw = start_gateway(
-        bfl_api_key=BFL_TEST_KEY, bfl_base_url=bfl.base_url, provider_concurrency="bfl-flux=1"
-    )
+    gw = start_gateway(**wired(bfl), provider_concurrency="bfl-flux=1")
     first: list[httpx.Response] = []
 
     def hold() -> None:
@@ -195,8 +202,7 @@ def test_leaving_while_an_input_image_is_fetched_submits_nothing(
     gateway_logs: LogCapture,
 ) -> None:
     gw = start_gateway(
-        bfl_api_key=BFL_TEST_KEY,
-        bfl_base_url=bfl.base_url,
+        **wired(bfl),
         fetch_allow_hosts=[f"127.0.0.1:{image_host.port}"],
     )
     departing = Departing.generate(
@@ -252,9 +258,7 @@ def test_an_accepted_call_finishes_in_the_background_and_is_kept(
 def test_a_fanned_out_request_keeps_what_was_accepted_and_sends_nothing_more(
     start_gateway: Callable[..., RunningGateway], bfl: BFLEmulator
 ) -> None:
-    gw = start_gateway(
-        bfl_api_key=BFL_TEST_KEY, bfl_base_url=bfl.base_url, provider_concurrency="bfl-flux=1"
-    )
+    gw = start_gateway(**wired(bfl), provider_concurrency="bfl-flux=1")
     departing = Departing.generate(gw, model="flux-dev", prompt="two images, one slot", n=2)
     wait_until(lambda: bfl.stats()["submits"] == 1, "the first part's submission")
     departing.leave()
@@ -352,9 +356,7 @@ def test_shutdown_stops_departed_calls_after_the_grace_period(
     start_gateway: Callable[..., RunningGateway], bfl: BFLEmulator, tmp_path: Path
 ) -> None:
     bfl.state.generation_seconds = 120.0  # far past the grace period
-    gw = start_gateway(
-        bfl_api_key=BFL_TEST_KEY, bfl_base_url=bfl.base_url, shutdown_grace_seconds=1.0
-    )
+    gw = start_gateway(**wired(bfl), shutdown_grace_seconds=1.0)
     departing = [
         Departing.generate(gw, model="flux-dev", prompt=f"abandoned {i}") for i in range(3)
     ]
@@ -384,9 +386,7 @@ def test_shutdown_stops_departed_calls_after_the_grace_period(
 def test_shutdown_lets_a_departed_call_finish_within_the_grace_period(
     start_gateway: Callable[..., RunningGateway], bfl: BFLEmulator
 ) -> None:
-    gw = start_gateway(
-        bfl_api_key=BFL_TEST_KEY, bfl_base_url=bfl.base_url, shutdown_grace_seconds=20.0
-    )
+    gw = start_gateway(**wired(bfl), shutdown_grace_seconds=20.0)
     departing = Departing.generate(gw, model="flux-dev", prompt="finishes during shutdown")
     wait_until(lambda: bfl.stats()["submits"] == 1, "the submission")
     departing.leave()

@@ -20,6 +20,7 @@ class BFLEmulator:
     `base_url` (submit API, no `/v1` suffix, like `https://api.bfl.ai`) and `poll_base_url`
     (where `polling_url` and the signed `result.sample` URLs point; a different port and,
     with `poll_host="localhost"`, a different host name). A limit of None disables it.
+    `report_cost=False` answers submissions without `cost` (BFL's answers of 2024-25).
     """
 
     def __init__(
@@ -36,6 +37,7 @@ class BFLEmulator:
         poll_host: str | None = None,
         task_retention: float = 3600.0,
         max_tasks: int = 20000,
+        report_cost: bool = True,
     ) -> None:
         self.host, self.port = host, port
         self.poll_port, self.poll_host = poll_port, poll_host or host
@@ -48,6 +50,7 @@ class BFLEmulator:
             credits,
             task_retention=task_retention,
             max_tasks=max_tasks,
+            report_cost=report_cost,
         )
         self._server: BackgroundServer | None = None
         self.base_url = ""

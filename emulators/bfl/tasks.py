@@ -93,8 +93,12 @@ class EmulatorState:
         credits: float,
         task_retention: float = 3600.0,
         max_tasks: int = 20000,
+        report_cost: bool = True,
     ) -> None:
         self.api_key = api_key
+        # False: answer submissions as BFL did in 2024-25, `{id, polling_url}` only (REFERENCE
+        # §2.4), without `cost`, `input_mp`, `output_mp`.
+        self.report_cost = report_cost
         self.generation_seconds = generation_seconds
         self.sample_ttl = sample_ttl
         self.limits = {"default": concurrency_limit, "kontext-max": kontext_max_limit}
@@ -178,13 +182,13 @@ class EmulatorState:
             if webhook_url is not None and len(self.webhook_urls) < MAX_WEBHOOK_URLS:
                 self.webhook_urls.append(str(webhook_url))
             self._prune(now)
-        return {
+        answer: dict[str, Any] = {
             "id": task.id,
             "polling_url": f"{self.poll_base_url}/v1/get_result?id={task.id}",
-            "cost": plan.cost,
-            "input_mp": plan.input_mp,
-            "output_mp": plan.output_mp,
         }
+        if self.report_cost:
+            answer.update(cost=plan.cost, input_mp=plan.input_mp, output_mp=plan.output_mp)
+        return answer
 
     def _prune(self, now: float) -> None:
         tasks = self.tasks

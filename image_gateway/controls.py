@@ -3,7 +3,8 @@
 The dispatcher's pre-flight calls `admit()` before any upstream call — it may refuse (rate
 limit, budget, a provider or model the key may not use) — and every admission ends exactly once:
 `settle()` after a provider was tried, with what actually happened (which provider and model
-served, images, cost), success or failure; or `release()` when nothing was tried (a job
+served, images, cost, and the rows of earlier candidates that may have been charged:
+`Outcome.earlier`), success or failure; or `release()` when nothing was tried (a job
 canceled while queued, a refusal found later). A job is admitted when it is submitted and keeps
 its admission (`Admission.data`, JSON) in its row until it ends; its worker calls `renew()` when
 it starts running it, since what the admission holds expires (LIMIT_LEASE_SECONDS) so that a
@@ -34,16 +35,26 @@ class Admission:
 
 @dataclass(slots=True)
 class Outcome:
+    """One usage-ledger row (see `accounting.py` for how a request becomes its rows)."""
+
     provider: str  # the one that served (after fallbacks), or the last one tried
     model: str
-    status: str  # "succeeded" | "failed"
+    # "succeeded"; "unknown": a call may have been charged without an answer
+    # (`ProviderError.billed_unknown`); "failed"
+    status: str
     images: int = 0
-    size: str | None = None
+    size: str | None = None  # what was made ("WxH"), else asked for; None if unknown
     quality: str | None = None
     error_code: str | None = None
     latency_ms: float = 0.0
     usage: dict[str, Any] | None = None
-    cost_usd: float | None = None  # from prices.json; None when the model has no price
+    cost_usd: float | None = None  # spent or possibly spent; None when the model has no price
+    # Rows of earlier candidates (a fallback chain) that cost, or may have cost, money.
+    earlier: list[Outcome] = field(default_factory=list)
+
+    def rows(self) -> list[Outcome]:
+        """Every row of the request: earlier candidates first, this one last."""
+        return [*self.earlier, self]
 
 
 class RequestControls(Protocol):

@@ -12,11 +12,13 @@ URL), runs them, and calls `controls.settle()` exactly once with the provider an
 actually served. Everything that repeats or redirects upstream calls lives in `resilience/`
 (the runner); adapters never retry.
 
-Besides OpenAI's `created` and `data`, a response says who served it: `provider`, `model`,
-`attempts` (upstream calls made, counting fan-out, retries and fallbacks), `fallback_from`
-(`provider/model` of the primary, when a fallback served) and `route` (when `model` named one).
-Each `data[i]` carries the image's own `size` ("WxH", read from its header when the runner
-checked it: what was made, which a provider may have fitted from what was asked).
+Besides OpenAI's `created`, `data` and `usage` (its token object, only ever that), a response
+says who served it: `provider`, `model`, `attempts` (upstream calls made, counting fan-out,
+retries and fallbacks), `fallback_from` (`provider/model` of the primary, when a fallback
+served), `route` (when `model` named one) and `cost` (`schemas.Cost`: USD, its basis, and the
+provider's own credits where it gave them). Each `data[i]` carries the image's own `size`
+("WxH", read from its header when the runner checked it: what was made, which a provider may
+have fitted from what was asked).
 
 A request that fails after its provider and model are known carries them out on the error
 (`GatewayError.attribution`), for the access log line.
@@ -31,13 +33,14 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from .accounting import account
 from .auth import Client
 from .candidates import PROVIDER_ALIASES, Plan, Resolver, Target
 from .controls import Admission, Outcome, RequestControls
 from .errors import GatewayError, InvalidRequest
 from .ids import unique_id
 from .metrics import Metrics, gauge
-from .pricing import PriceTable
+from .pricing import UNPRICED, Priced, PriceTable
 from .providers.base import Provider
 from .providers.journal import RunJournal
 from .resilience.breaker import STATE_VALUES
@@ -50,6 +53,7 @@ from .schemas import (
     GenerationBody,
     ImageTask,
     InputImage,
+    ProviderResult,
     parse_size,
 )
 from .settings import ConfigurationError, Settings
@@ -70,9 +74,10 @@ class Generation:
     fallback_from: str | None
     route: str | None
     images: list[GeneratedImage]
-    usage: dict[str, Any] | None
+    usage: dict[str, Any] | None  # OpenAI's token object, or None
     extra: dict[str, Any]
     default_response_format: str
+    cost: dict[str, Any] | None = None  # `schemas.Cost`: what the images cost, as recorded
     created: int = field(default_factory=lambda: int(time.time()))
 
     def shell(self) -> dict[str, Any]:
@@ -92,6 +97,8 @@ class Generation:
         response.update(self.extra)
         if self.usage:
             response["usage"] = self.usage
+        if self.cost is not None:
+            response["cost"] = self.cost
         return response
 
 
@@ -248,18 +255,13 @@ class Dispatcher:
         candidates = plan.candidates
         primary = candidates[0]
         trace = Trace(request_id, journal=journal)
-        outcome = Outcome(
-            primary.provider.name, primary.spec.id, "failed", size=body.size, quality=body.quality
-        )
+        outcome = Outcome(primary.provider.name, primary.spec.id, "failed")
+        result: ProviderResult | None = None
+        priced: Priced | None = None
         started = time.perf_counter()
         try:
             await _prepare(candidates)
             result = await self.resilience.run(candidates, trace)
-            outcome.status, outcome.images, outcome.usage = (
-                "succeeded",
-                len(result.images),
-                result.usage,
-            )
         except GatewayError as exc:
             outcome.error_code = exc.code
             failed = trace.tried or primary  # with fallbacks, the one that failed last
@@ -269,13 +271,11 @@ class Dispatcher:
             outcome.error_code = journal.stopped if journal is not None else None
             raise
         finally:
-            if trace.tried is not None:
-                outcome.provider, outcome.model = trace.tried.provider.name, trace.tried.spec.id
             outcome.latency_ms = (time.perf_counter() - started) * 1000
-            outcome.cost_usd = self._price(outcome)
+            priced = self._account(outcome, primary, trace, result)
             await self.controls.settle(admission, outcome)
+        assert result is not None  # the run returned (it raises otherwise)
         served = trace.tried or primary
-        self.metrics.served(served.provider.name, served.spec.id, outcome.images, outcome.cost_usd)
         return Generation(
             provider=served.provider.name,
             model=served.spec.id,
@@ -286,6 +286,7 @@ class Dispatcher:
             usage=result.usage,
             extra=result.extra,
             default_response_format=primary.spec.default_response_format,
+            cost=(priced or UNPRICED).view(),
         )
 
     async def _render(
@@ -305,22 +306,22 @@ class Dispatcher:
             item["size"] = image.size
         return item
 
-    def _price(self, outcome: Outcome) -> float | None:
-        """The outcome's cost, for the ledger and the metrics; never raises (settlement must
-        follow whatever happens here)."""
+    def _account(
+        self, outcome: Outcome, primary: Candidate, trace: Trace, result: ProviderResult | None
+    ) -> Priced | None:
+        """Fill the ledger rows (`accounting.account`) and count them in the metrics; never
+        raises (settlement must follow whatever happens here)."""
         try:
-            return self.prices.cost(
-                outcome.provider,
-                outcome.model,
-                succeeded=outcome.status == "succeeded",
-                images=outcome.images,
-                size=outcome.size,
-                quality=outcome.quality,
-                usage=outcome.usage,
-            )
+            priced = account(self.prices, outcome, primary, trace, result)
         except Exception:
             log.exception("pricing an outcome failed; recorded without a cost")
+            outcome.cost_usd = None
             return None
+        for row in outcome.rows():
+            self.metrics.spent(row.provider, row.model, row.cost_usd, row.status == "unknown")
+        if result is not None:
+            self.metrics.served(outcome.provider, outcome.model, outcome.images)
+        return priced
 
     def _load_routes(self) -> dict[str, Route]:
         path = self.settings.routes_file

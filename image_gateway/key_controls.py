@@ -10,9 +10,11 @@ An unlimited key (every `GATEWAY_API_KEYS` key, and stored keys without limits) 
 set lookups here: no database, no Redis.
 
 `settle()` runs exactly once afterwards and never raises: it releases the concurrency slot and
-records the ledger row with the cost the dispatcher priced — in the budget transaction for keys
-with a budget (so spend is exact), otherwise through the batched background writer. `release()`
-ends an admission that called no provider (a job canceled while queued): the slot and the
+records the ledger rows with the cost the dispatcher priced — in the budget transaction for keys
+with a budget (so spend is exact), otherwise through the batched background writer. A budget is
+charged what the rows cost, the estimate of calls whose outcome is unknown included: they may
+have been charged, and a budget is a ceiling on what the key may be charged. `release()` ends
+an admission that called no provider (a job canceled while queued): the slot and the
 reservation are given back and nothing is recorded. `renew()` (a job's worker, as it starts)
 holds both for another LIMIT_LEASE_SECONDS from now, re-taking one that expired while the job
 waited without checking the limit or the budget again: the job was admitted when it was
@@ -114,18 +116,22 @@ class KeyControls:
 
     async def settle(self, admission: Admission, outcome: Outcome) -> None:
         try:
-            row = self._ledger_row(admission, outcome)
+            rows = [self._ledger_row(admission, o) for o in outcome.rows()]
             reservation = admission.data.get("reservation")
             if reservation is None:
-                self.ledger.submit(row)
+                for row in rows:
+                    self.ledger.submit(row)
                 return
-            cost = row["cost_micros"]
-            if cost is None and outcome.status == "succeeded":
-                # No price known: charge the reservation's estimate rather than nothing.
+            cost = sum(row["cost_micros"] or 0 for row in rows)
+            if not cost and any(
+                row["cost_micros"] is None and row["status"] != "failed" for row in rows
+            ):
+                # No price known for what was (or may have been) made: charge the
+                # reservation's estimate rather than nothing.
                 estimate = admission.data.get("estimate")
-                cost = None if estimate is None else to_micros(estimate)
+                cost = 0 if estimate is None else to_micros(estimate)
             try:
-                await self.budgets.settle(reservation, str(admission.client.key_id), cost or 0, row)
+                await self.budgets.settle(reservation, str(admission.client.key_id), cost, rows)
             except Exception as exc:
                 # The reservation expires on its own; keep the row through the writer.
                 log.warning(
@@ -137,7 +143,8 @@ class KeyControls:
                         }
                     },
                 )
-                self.ledger.submit(row)
+                for row in rows:
+                    self.ledger.submit(row)
         except Exception:
             log.exception("settling a request failed")
         finally:

@@ -14,7 +14,10 @@ Series (counters end in `_total` in the exposition):
     igw_provider_queue_depth{pool} / _in_flight{pool} / _limit{pool}
     igw_provider_quota_exhausted_total{provider}        the alert hook for out-of-credit accounts
     igw_images_generated_total{provider,model}          images returned to clients
-    igw_cost_usd_total{provider,model}                  what they cost (pricing.py)
+    igw_cost_usd_total{provider,model}                  what requests cost or may have cost
+    igw_outcome_unknown_total{provider,model}           requests (ledger rows) whose calls may
+                                                        have been charged without an answer
+    igw_outcome_unknown_cost_usd_total{provider,model}  their estimated cost (within igw_cost)
     igw_upstream_connections{state}                     the upstream pool: in_use / idle
 
 Labels come from closed sets (routes, providers, catalogue models, error codes); anything
@@ -113,7 +116,24 @@ class Metrics:
             r,
         )
         self.images = Counters("igw_images_generated", "Images returned", ("provider", "model"), r)
-        self.cost = Counters("igw_cost_usd", "Cost of generations", ("provider", "model"), r)
+        self.cost = Counters(
+            "igw_cost_usd",
+            "Cost of generations, outcome-unknown estimates included",
+            ("provider", "model"),
+            r,
+        )
+        self.unknown = Counters(
+            "igw_outcome_unknown",
+            "Requests whose provider calls may have been charged without an answer",
+            ("provider", "model"),
+            r,
+        )
+        self.unknown_cost = Counters(
+            "igw_outcome_unknown_cost_usd",
+            "Estimated cost of those calls (part of igw_cost_usd)",
+            ("provider", "model"),
+            r,
+        )
         self._models = Bounded()
         self._codes = Bounded()
 
@@ -145,9 +165,17 @@ class Metrics:
     def quota_exhausted(self, provider: str) -> None:
         self.quota.inc((provider,))
 
-    def served(self, provider: str, model: str, images: int, cost_usd: float | None) -> None:
+    def served(self, provider: str, model: str, images: int) -> None:
+        self.images.inc((provider, self._models(model)), images)
+
+    def spent(self, provider: str, model: str, cost_usd: float | None, unknown: bool) -> None:
+        """A usage-ledger row's cost; `unknown`: it is an estimate for calls whose outcome is
+        unknown (they may have been charged), counted in both series."""
         labels = (provider, self._models(model))
-        self.images.inc(labels, images)
+        if unknown:
+            self.unknown.inc(labels)
+            if cost_usd:
+                self.unknown_cost.inc(labels, cost_usd)
         if cost_usd:
             self.cost.inc(labels, cost_usd)
 

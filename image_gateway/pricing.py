@@ -1,29 +1,49 @@
 """What a generation cost in USD, from the provider's own figures or the price table.
 
-Order of evidence, best first:
-1. BFL's `cost` on submit (credits; the adapter reports it as `usage.cost_credits`, summed
-   across fanned-out calls; 1 credit = $0.01).
-2. OpenAI GPT-image `usage` tokens, priced with the model's token prices.
-3. `prices.json`: per image (by quality and size where it varies), or per megapixel (FLUX.2).
-   An `auto`/unknown quality or size is priced at the most expensive matching entry (an upper
-   bound); a size the table does not list is scaled from its 1024x1024 price by pixel count.
-A model without a price yields None (recorded as "unpriced"), never an error. Failed requests
-cost 0 unless the provider reported a cost. `estimate()` is the upper bound held against a
-budget before the call.
+Order of evidence, best first (`Priced.basis` names the one used):
+1. "provider": the provider's own charge in its answer (`Charge`: BFL's `cost` on submit, in
+   credits of $0.01, summed across fanned-out calls).
+2. "tokens": OpenAI GPT-image `usage` tokens at the model's token prices.
+3. "price_table": `prices.json`'s price of what was made: per image by quality and size, or
+   per megapixel (FLUX.2: first MP + each extra output MP + 1 MP per input image). The caller
+   passes the size and quality the provider reports it made, else the request's, else the
+   model's documented defaults (`ModelSpec.default_size` / `default_quality`).
+4. "estimate": the same table when the size or quality made is unknown (`auto` left to the
+   model, an answer that does not say): the most expensive matching entry, an upper bound; a
+   size the table does not list is scaled from its 1024x1024 price by pixel count.
+A model without a price yields `usd=None` ("unpriced"), never an error. `estimate()` is the
+upper bound held against a budget before the call.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeGuard
 
-from .schemas import ImageTask
+from .schemas import Charge, ImageTask
 
 PRICES_FILE = Path(__file__).with_name("prices.json")
-BFL_CREDIT_USD = 0.01
 MEGAPIXEL = 2**20  # BFL bills megapixels of 2**20 pixels (1024x1024 = exactly 1 MP)
 BASE_PIXELS = 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Priced:
+    usd: float | None
+    basis: str  # "provider" | "tokens" | "price_table" | "estimate" | "unpriced"
+    credits: float | None = None
+
+    def view(self) -> dict[str, Any]:
+        """The response's `cost` object (`schemas.Cost`)."""
+        out: dict[str, Any] = {"usd": self.usd, "basis": self.basis}
+        if self.credits is not None:
+            out["credits"] = self.credits
+        return out
+
+
+UNPRICED = Priced(None, "unpriced")
 
 
 class PriceTable:
@@ -39,30 +59,33 @@ class PriceTable:
         found = models.get(model, models.get("*"))
         return found if isinstance(found, dict) else None
 
-    def cost(
+    def price(
         self,
         provider: str,
         model: str,
         *,
-        succeeded: bool,
         images: int,
         size: str | None,
         quality: str | None,
-        usage: dict[str, Any] | None,
-    ) -> float | None:
-        credits = (usage or {}).get("cost_credits")
-        if isinstance(credits, int | float) and not isinstance(credits, bool):
-            return round(max(0.0, float(credits)) * BFL_CREDIT_USD, 6)
-        if not succeeded:
-            return 0.0
+        usage: dict[str, Any] | None = None,
+        charge: Charge | None = None,
+        inputs: int = 0,
+    ) -> Priced:
+        """What `images` images of `size` ("WxH", None = unknown) and `quality` (None =
+        unknown) cost, given what the provider's answer said (`usage` tokens, `charge`)."""
+        if charge is not None:
+            return Priced(round(max(0.0, charge.usd), 6), "provider", charge.credits)
         entry = self.entry(provider, model)
         if entry is None:
-            return None
+            return UNPRICED
         tokens = _token_cost(entry.get("tokens_usd_per_million"), usage)
         if tokens is not None:
-            return round(tokens, 6)
-        per_image = _per_image(entry, size, quality, inputs=0)
-        return None if per_image is None else round(per_image * images, 6)
+            return Priced(round(tokens, 6), "tokens")
+        found = _per_image(entry, size, quality, inputs=inputs)
+        if found is None:
+            return UNPRICED
+        per_image, exact = found
+        return Priced(round(per_image * images, 6), "price_table" if exact else "estimate")
 
     def estimate(self, task: ImageTask) -> float | None:
         """An upper bound for what the task will cost (held against a budget)."""
@@ -70,8 +93,8 @@ class PriceTable:
         if entry is None:
             return None
         size = f"{task.size[0]}x{task.size[1]}" if task.size else None
-        per_image = _per_image(entry, size, task.quality, inputs=len(task.images))
-        return None if per_image is None else round(per_image * task.n, 6)
+        found = _per_image(entry, size, task.quality, inputs=len(task.images))
+        return None if found is None else round(found[0] * task.n, 6)
 
 
 def _token_cost(prices: Any, usage: dict[str, Any] | None) -> float | None:
@@ -104,32 +127,40 @@ def _token_cost(prices: Any, usage: dict[str, Any] | None) -> float | None:
 
 def _per_image(
     entry: dict[str, Any], size: str | None, quality: str | None, *, inputs: int
-) -> float | None:
+) -> tuple[float, bool] | None:
+    """The price of one image and whether it is exact (False: an upper bound or a guess,
+    because the size or quality that decides it is unknown)."""
     pixels = _pixels(size)
     if "first_mp" in entry:
         megapixels = pixels / MEGAPIXEL if pixels else 1.0
         extra = max(0.0, megapixels - 1.0) + inputs
-        return float(entry["first_mp"]) + extra * float(entry["extra_mp"])
+        # Each input image counts as 1 MP: its real size is not measured here.
+        exact = bool(pixels) and not inputs
+        return float(entry["first_mp"]) + extra * float(entry["extra_mp"]), exact
     if "per_mp" in entry:
-        return float(entry["per_mp"]) * (pixels / MEGAPIXEL if pixels else 1.0)
+        return float(entry["per_mp"]) * (pixels / MEGAPIXEL if pixels else 1.0), bool(pixels)
     table = entry.get("per_image")
     if _number(table):
-        return float(table)
+        return float(table), True
     if not isinstance(table, dict) or not table:
         return None
+    exact = True
     if all(isinstance(v, dict) for v in table.values()):
-        row = table.get(quality or "") or max(table.values(), key=lambda r: max(r.values()))
+        row = table.get(quality or "")
+        if row is None:
+            row, exact = max(table.values(), key=lambda r: max(r.values())), False
     else:
         row = table
-    return _by_size(row, size, pixels)
+    price, exact_size = _by_size(row, size, pixels)
+    return price, exact and exact_size
 
 
-def _by_size(row: dict[str, float], size: str | None, pixels: int) -> float:
+def _by_size(row: dict[str, float], size: str | None, pixels: int) -> tuple[float, bool]:
     if size is not None and size in row:
-        return float(row[size])
+        return float(row[size]), True
     if pixels and "1024x1024" in row:
-        return float(row["1024x1024"]) * pixels / BASE_PIXELS
-    return float(max(row.values()))
+        return float(row["1024x1024"]) * pixels / BASE_PIXELS, True
+    return float(max(row.values())), False
 
 
 def _pixels(size: str | None) -> int:

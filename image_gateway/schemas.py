@@ -266,10 +266,19 @@ class GeneratedImage:
     size: str | None = None  # "WxH" from the image's header, set when the output is checked
 
 
+@dataclass(frozen=True, slots=True)
+class Charge:
+    """What a provider says a call cost, in its own answer (BFL's `cost` on submit)."""
+
+    usd: float
+    credits: float | None = None  # in the provider's own unit, when it bills in credits
+
+
 @dataclass(slots=True)
 class ProviderResult:
     images: list[GeneratedImage]
-    usage: dict[str, Any] | None = None
+    usage: dict[str, Any] | None = None  # OpenAI's token `usage` object, checked (token_usage)
+    charge: Charge | None = None
     extra: dict[str, Any] = field(default_factory=dict)  # provider fields echoed in the response
 
 
@@ -285,8 +294,43 @@ class ImageData(BaseModel):
     )
 
 
+class InputTokensDetails(BaseModel):
+    image_tokens: int
+    text_tokens: int
+
+
+class OutputTokensDetails(BaseModel):
+    image_tokens: int
+    text_tokens: int
+
+
+class TokenUsage(BaseModel):
+    """OpenAI's `usage` of GPT image models (openai-python `types/images_response.py`)."""
+
+    input_tokens: int
+    input_tokens_details: InputTokensDetails
+    output_tokens: int
+    total_tokens: int
+    output_tokens_details: OutputTokensDetails | None = None
+
+
+class Cost(BaseModel):
+    """What the images of an answer cost, as the gateway recorded it in the usage ledger."""
+
+    usd: float | None = Field(description="US dollars; null when the model has no known price")
+    basis: Literal["provider", "tokens", "price_table", "estimate", "unpriced"] = Field(
+        description="provider: the provider's own charge in its answer (BFL `cost` credits); "
+        "tokens: the provider's token counts at prices.json's token prices; price_table: "
+        "prices.json's price of the size and quality made; estimate: prices.json, with the "
+        "size or quality made unknown (the most expensive candidate); unpriced: no price"
+    )
+    credits: float | None = Field(
+        None, description="the provider's own figure in its unit (BFL credits), when it gave one"
+    )
+
+
 class ImagesResponse(BaseModel):
-    """OpenAI `ImagesResponse` plus which provider and model served it."""
+    """OpenAI `ImagesResponse` plus which provider and model served it and what it cost."""
 
     id: str
     created: int
@@ -297,7 +341,10 @@ class ImagesResponse(BaseModel):
     size: str | None = None
     quality: str | None = None
     background: str | None = None
-    usage: dict[str, Any] | None = None
+    usage: TokenUsage | None = Field(
+        None, description="OpenAI's token usage, when the provider reported tokens (GPT image)"
+    )
+    cost: Cost | None = None
     attempts: int | None = Field(
         None, description="upstream calls made: fan-out, retries and fallbacks included"
     )
@@ -317,6 +364,18 @@ class ModelCard(BaseModel):
 class ModelList(BaseModel):
     object: Literal["list"] = "list"
     data: list[ModelCard]
+
+
+def token_usage(value: Any) -> dict[str, Any] | None:
+    """`value` if it has the shape of OpenAI's token `usage` object (so the SDK's
+    `response.usage.total_tokens` is an int), else None."""
+    if not isinstance(value, dict):
+        return None
+    try:
+        TokenUsage.model_validate(value, strict=True)
+    except ValueError:
+        return None
+    return value
 
 
 def parse_size(value: str | None) -> tuple[int, int] | None:

@@ -69,7 +69,7 @@ def test_cost_and_images_of_a_bfl_generation(start_gateway: Any, bfl: Any) -> No
         resp = http.post(
             "/v1/images/generations", json={"model": "flux-dev", "prompt": "p", "n": 2}
         )
-    assert resp.status_code == 200 and resp.json()["usage"]["cost_credits"] == 5.0
+    assert resp.status_code == 200 and resp.json()["cost"]["credits"] == 5.0
     text = scrape(gw).text
     labels = '{model="flux-dev",provider="bfl-flux"}'
     assert value(text, f"igw_images_generated_total{labels}") == 2

@@ -1,30 +1,30 @@
 """Prices: the data file covers every catalogued model with a source, and each way of pricing
-(provider cost field, tokens, per image, per megapixel, unknown) gives the right USD."""
+(the provider's own charge, tokens, per image, per megapixel, unknown) gives the right USD and
+says which it used."""
 
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
-from image_gateway.pricing import PRICES_FILE, PriceTable
+from image_gateway.pricing import PRICES_FILE, Priced, PriceTable
 from image_gateway.providers.bfl_models import MODELS as BFL_MODELS
 from image_gateway.providers.openai_models import MODELS as OPENAI_MODELS
-from image_gateway.schemas import ImageTask, InputImage
+from image_gateway.schemas import Charge, ImageTask, InputImage
 
 TABLE = PriceTable.load()
 
 
-def _cost(provider: str, model: str, **kw: object) -> float | None:
-    args: dict[str, object] = {
-        "succeeded": True,
-        "images": 1,
-        "size": None,
-        "quality": None,
-        "usage": None,
-    }
+def _priced(provider: str, model: str, **kw: Any) -> Priced:
+    args: dict[str, Any] = {"images": 1, "size": None, "quality": None}
     args.update(kw)
-    return TABLE.cost(provider, model, **args)  # type: ignore[arg-type]
+    return TABLE.price(provider, model, **args)
+
+
+def _cost(provider: str, model: str, **kw: Any) -> float | None:
+    return _priced(provider, model, **kw).usd
 
 
 def test_every_entry_has_a_source_and_date() -> None:
@@ -46,11 +46,12 @@ def test_every_catalogued_model_has_a_price(provider: str, models: dict[str, obj
     assert missing in ([], ["chatgpt-image-latest"]), missing
 
 
-def test_bfl_cost_field_wins() -> None:
-    assert _cost("bfl-flux", "flux-dev", usage={"cost_credits": 5.0}, images=2) == 0.05
+def test_the_providers_own_charge_wins() -> None:
+    charge = Charge(0.05, credits=5.0)
+    assert _priced("bfl-flux", "flux-dev", charge=charge, images=2) == Priced(0.05, "provider", 5.0)
     # ...even over a table price that disagrees, and for models the table lacks.
-    assert _cost("bfl-flux", "flux-pro-1.1", usage={"cost_credits": 3.5}) == 0.035
-    assert _cost("bfl-flux", "flux-new", usage={"cost_credits": 1}) == 0.01
+    assert _cost("bfl-flux", "flux-pro-1.1", charge=Charge(0.035, 3.5)) == 0.035
+    assert _cost("bfl-flux", "flux-new", charge=Charge(0.01, 1.0)) == 0.01
 
 
 def test_openai_tokens() -> None:
@@ -69,30 +70,34 @@ def test_openai_tokens() -> None:
 
 
 def test_per_image_table() -> None:
-    assert _cost("openai", "gpt-image-1", quality="low", size="1024x1024") == 0.011
+    assert _priced("openai", "gpt-image-1", quality="low", size="1024x1024") == Priced(
+        0.011, "price_table"
+    )
     assert _cost("openai", "gpt-image-1", quality="high", size="1536x1024", images=2) == 0.5
-    # auto quality and size: the most expensive entry (an upper bound).
-    assert _cost("openai", "gpt-image-1", quality="auto") == 0.25
+    # auto quality and size: the most expensive entry (an upper bound), said to be an estimate.
+    assert _priced("openai", "gpt-image-1", quality="auto") == Priced(0.25, "estimate")
+    assert _priced("openai", "gpt-image-1", quality="low").basis == "estimate"
     # gpt-image-1.5 has no input token prices: per image even when tokens are reported.
     assert _cost("openai", "gpt-image-1.5", quality="medium", size="1024x1024") == 0.034
     assert _cost("openai", "dall-e-3", quality="hd", size="1792x1024") == 0.12
-    assert _cost("openai", "dall-e-2", size="512x512") == 0.018
+    assert _cost("openai", "dall-e-2", quality="standard", size="512x512") == 0.018
     # A flexible size the table does not list scales with pixels.
     assert _cost("openai", "gpt-image-2", quality="low", size="2048x2048") == pytest.approx(0.024)
-    assert _cost("bfl-flux", "flux-kontext-max", images=3) == pytest.approx(0.24)
+    assert _priced("bfl-flux", "flux-kontext-max", images=3) == Priced(0.24, "price_table")
 
 
 def test_flux2_megapixels() -> None:
     assert _cost("bfl-flux", "flux-2-pro", size="1024x1024") == pytest.approx(0.03)
     assert _cost("bfl-flux", "flux-2-pro", size="2048x1024") == pytest.approx(0.045)
     assert _cost("bfl-flux", "flux-2-klein-4b") == pytest.approx(0.014)
+    assert _priced("bfl-flux", "flux-2-pro").basis == "estimate"  # size unknown: 1 MP assumed
+    assert _priced("bfl-flux", "flux-2-pro", size="1024x1024", inputs=1).basis == "estimate"
 
 
-def test_local_free_unknown_none_failed_zero() -> None:
-    assert _cost("local", "local-art", images=4) == 0.0
-    assert _cost("openai", "gpt-image-9") is None
+def test_local_free_unknown_none() -> None:
+    assert _priced("local", "local-art", images=4) == Priced(0.0, "price_table")
+    assert _priced("openai", "gpt-image-9") == Priced(None, "unpriced")
     assert _cost("nowhere", "x") is None
-    assert _cost("openai", "gpt-image-1", succeeded=False, quality="high") == 0.0
 
 
 def test_estimates_are_upper_bounds() -> None:

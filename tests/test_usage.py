@@ -91,7 +91,9 @@ def test_ledger_costs_grouping_and_isolation(gw: RunningGateway) -> None:
         + tokens["input_tokens_details"]["image_tokens"] * 10
         + tokens["output_tokens"] * 40
     ) / 1_000_000
-    bfl_cost = bfl["usage"]["cost_credits"] * 0.01
+    assert bfl["cost"]["basis"] == "provider" and "usage" not in bfl
+    bfl_cost = bfl["cost"]["credits"] * 0.01
+    assert bfl["cost"]["usd"] == pytest.approx(bfl_cost)
     assert bfl_cost == pytest.approx(0.05)  # FLUX.1 [dev]: 2.5 credits per image, two images
 
     by_model = _usage(gw, alice["key"], group_by="provider,model")
@@ -118,8 +120,10 @@ def test_ledger_costs_grouping_and_isolation(gw: RunningGateway) -> None:
             "requests": 3,
             "succeeded": 3,
             "failed": 0,
+            "outcome_unknown": 0,
             "images": 4,
             "cost_usd": pytest.approx(openai_cost + bfl_cost, abs=1e-6),
+            "outcome_unknown_cost_usd": 0.0,
             "unpriced_requests": 0,
         }
     ]
@@ -137,8 +141,10 @@ def test_ledger_costs_grouping_and_isolation(gw: RunningGateway) -> None:
             "requests": 1,
             "succeeded": 1,
             "failed": 0,
+            "outcome_unknown": 0,
             "images": 1,
             "cost_usd": 0.0,
+            "outcome_unknown_cost_usd": 0.0,
             "unpriced_requests": 0,
         }
     ]

@@ -30,7 +30,7 @@ from ..errors import InvalidRequest, NotFound
 from ..fetch.addresses import is_public
 from ..fetch.fetcher import BlockedAddress, GuardedResolver
 from ..fetch.urls import Refused, Target, parse_target
-from ..schemas import GenerationBody, InputImage
+from ..schemas import GenerationBody, InputImage, token_usage
 from ..storage import ImageUrls
 from ..store.jobs import JobRow, JobStore, NewJob
 from .queue import JobQueue
@@ -248,6 +248,10 @@ class JobService:
     async def render_result(self, job: JobRow) -> dict[str, Any]:
         stored = job["result"]
         response = dict(stored["shell"])
+        if token_usage(response.get("usage")) is None:
+            # A result stored before `usage` was only ever OpenAI's token object (BFL credits
+            # went there): the same answer a synchronous request gets now.
+            response.pop("usage", None)
         response_format = job["request"].get("response_format") or stored["response_format"]
         data = []
         for image in stored["images"]:

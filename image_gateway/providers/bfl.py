@@ -31,7 +31,7 @@ from ..fetch import ImageFetcher, check_image_value, resolve_image_params
 from ..http_client import UpstreamClient, UpstreamResponse
 from ..image_format import sniff_image_type
 from ..origins import TrustedOrigins, origin_text
-from ..schemas import GeneratedImage, ImageTask, ProviderResult
+from ..schemas import Charge, GeneratedImage, ImageTask, ProviderResult
 from ..settings import Settings
 from .base import Provider
 from .bfl_models import IMAGE_PARAMS, MODELS, REQUIRED_PARAMS
@@ -48,6 +48,7 @@ NOT_FOUND = "not_found"
 MODERATED = ("Request Moderated", "Content Moderated")
 FAILED = ("Error", "Failed")
 NOT_FOUND_GRACE = 3  # "Task not found" right after submit is tolerated this many polls
+BFL_CREDIT_USD = 0.01  # BFL's pricing page: 1 credit = $0.01
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +64,12 @@ class Submitted:
             "polling_url": self.polling_url,
             "cost_credits": self.cost_credits,
         }
+
+    def charge(self) -> Charge | None:
+        """BFL's own figure for the task (its `cost` on submit, in credits)."""
+        if self.cost_credits is None:
+            return None
+        return Charge(self.cost_credits * BFL_CREDIT_USD, credits=self.cost_credits)
 
     @classmethod
     def from_state(cls, state: dict[str, Any] | None) -> Submitted | None:
@@ -136,8 +143,7 @@ class BFLProvider(Provider):
             # that failed, got lost or never finished may have been paid for.
             exc.after_acceptance()
             raise
-        usage = None if submitted.cost_credits is None else {"cost_credits": submitted.cost_credits}
-        return ProviderResult(images=[image], usage=usage)
+        return ProviderResult(images=[image], charge=submitted.charge())
 
     # Submission and each poll run in frames of their own: a generation waits in `_poll` for
     # seconds to minutes, thousands at once, and must not hold the request body (input images

@@ -30,6 +30,7 @@ _PRO11 = ModelSpec(
     output_formats=FORMATS,
     default_output_format="jpeg",
     params=(*_COMMON, "width", "height", "image_prompt", "prompt_upsampling"),
+    default_size="1024x768",  # BFL's OpenAPI: width 1024, height 768
     extra={"size_mode": "wh32", "path": "flux-pro-1.1"},
 )
 _ULTRA = ModelSpec(
@@ -87,6 +88,7 @@ _FLUX2 = ModelSpec(
     output_formats=FORMATS,
     default_output_format="jpeg",
     params=_COMMON + _REFS8 + ("width", "height"),
+    default_size="1024x1024",  # width/height 0 = unspecified: 1 MP (BFL's 1 MP T2I prices)
     extra={"size_mode": "wh16", "path": "flux-2-pro", "refs": _REFS8},
 )
 _KLEIN = replace(

@@ -53,6 +53,10 @@ class ModelSpec:
     output_formats: tuple[str, ...] = ("png", "jpeg", "webp")
     default_output_format: str = "png"
     default_response_format: str = "b64_json"
+    # What the provider makes when a request leaves size/quality out (its documented default),
+    # so the gateway prices what was made; None when the model decides per request (`auto`).
+    default_size: str | None = None
+    default_quality: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     def card(self) -> dict[str, Any]:

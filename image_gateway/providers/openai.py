@@ -22,7 +22,7 @@ from ..fetch.urls import Refused
 from ..http_client import FormPart, UpstreamClient, UpstreamResponse
 from ..image_format import sniff_image_type
 from ..origins import TrustedOrigins, origin_text
-from ..schemas import GeneratedImage, ImageTask, ProviderResult
+from ..schemas import GeneratedImage, ImageTask, ProviderResult, token_usage
 from ..settings import Settings
 from .base import Provider
 from .capabilities import ModelSpec
@@ -243,8 +243,9 @@ def from_vendor(payload: Any, provider: str) -> ProviderResult:
             GeneratedImage(data, mime, revised_prompt=item.get("revised_prompt"), b64=b64)
         )
     extra = {k: payload[k] for k in ECHOED_FIELDS if isinstance(payload.get(k), str)}
-    usage = payload.get("usage") if isinstance(payload.get("usage"), dict) else None
-    return ProviderResult(images=images, usage=usage, extra=extra)
+    # Only OpenAI's token object goes on as `usage`: a compatible server's own shape would
+    # leave the SDK's integer fields None (cost comes from tokens, else the echoed size/quality).
+    return ProviderResult(images=images, usage=token_usage(payload.get("usage")), extra=extra)
 
 
 def error_from(resp: UpstreamResponse, secrets: list[str]) -> Exception:

@@ -1,6 +1,10 @@
 """OpenAI image models and what each accepts (shared/providers/REFERENCE.md §1.2-§1.4;
 `input_fidelity` per model from openai-python 3.57.0 `types/image_edit_params.py`: high and
-low on gpt-image-1.5, only low on gpt-image-1-mini, omitted for gpt-image-2)."""
+low on gpt-image-1.5, only low on gpt-image-1-mini, omitted for gpt-image-2).
+
+Defaults for omitted fields (REFERENCE §1.3): DALL·E makes a standard 1024x1024 image; GPT
+image models default to `auto` size and quality and say what they made in their answer.
+"""
 
 from __future__ import annotations
 
@@ -62,6 +66,8 @@ MODELS: dict[str, ModelSpec] = {
         styles=("vivid", "natural"),
         output_formats=("png",),
         default_response_format="url",
+        default_size="1024x1024",
+        default_quality="standard",
         extra={"family": "dall-e", "max_prompt": 4_000},
     ),
     "dall-e-2": ModelSpec(
@@ -76,6 +82,8 @@ MODELS: dict[str, ModelSpec] = {
         qualities=("standard",),
         output_formats=("png",),
         default_response_format="url",
+        default_size="1024x1024",
+        default_quality="standard",
         extra={"family": "dall-e", "max_prompt": 1_000},
     ),
 }

@@ -28,7 +28,7 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from ..errors import (
@@ -44,7 +44,7 @@ from ..providers.base import Provider
 from ..providers.capabilities import ModelSpec
 from ..providers.common import check_images
 from ..providers.journal import NO_JOURNAL, CallJournal, RunJournal
-from ..schemas import ImageTask, ProviderResult
+from ..schemas import Charge, ImageTask, ProviderResult
 from .breaker import Breakers, CircuitBreaker
 from .limiter import Limits, SharedSlots
 from .policy import RetryPolicy, decide, retry_after_header
@@ -69,6 +69,19 @@ class Candidate:
 
 
 @dataclass(slots=True)
+class Spent:
+    """An upstream call that cost, or may have cost, money without its images reaching the
+    client: a fanned-out call whose sibling failed (`result`), or a call whose outcome is
+    unknown (`result` None: `ProviderError.billed_unknown`)."""
+
+    index: int  # the candidate's position in the candidate list
+    candidate: Candidate
+    task: ImageTask  # the call's own task (its part of `n`)
+    result: ProviderResult | None
+    error_code: str | None = None
+
+
+@dataclass(slots=True)
 class Trace:
     """What happened to one request, for the response, the ledger, metrics and logs."""
 
@@ -78,6 +91,7 @@ class Trace:
     index: int = 0  # its position in the candidate list (0 = the primary)
     journal: RunJournal | None = None  # a job's journal: resumable, never pays twice
     charged: bool = False  # a call succeeded or may have been paid (an unknown outcome)
+    spent: list[Spent] = field(default_factory=list)  # for the ledger (`accounting.py`)
 
 
 class RetryBudget:
@@ -191,12 +205,18 @@ class Resilience:
         failures = [o for o in outcomes if isinstance(o, BaseException)]
         results = [o for o in outcomes if isinstance(o, ProviderResult)]
         if failures and not (results and _closed(trace)):  # a departed client's: keep the paid
+            trace.spent += [
+                Spent(trace.index, candidate, part, outcome)
+                for part, outcome in zip(parts, outcomes, strict=True)
+                if isinstance(outcome, ProviderResult)
+            ]
             # The caller's own error (moderation, invalid input) wins: it must end the request
             # rather than let a sibling's provider failure lead to a fallback.
             raise next((f for f in failures if not isinstance(f, ProviderError)), failures[0])
         return ProviderResult(
             images=[img for r in results for img in r.images],
             usage=merge_usage([r.usage for r in results]),
+            charge=merge_charges([r.charge for r in results]),
             extra=results[0].extra,
         )
 
@@ -248,6 +268,8 @@ class Resilience:
             if decision.retry and _closed(trace):
                 decision = replace(decision, retry=False, reason="client_closed")
             if not decision.retry:
+                if error.billed_unknown:
+                    trace.spent.append(Spent(trace.index, candidate, task, None, error.code))
                 raise _final(error, decision.advise_after)
             self.budget.retrying += 1
             self.metrics.retried(provider.name, decision.reason)
@@ -389,3 +411,14 @@ def merge_usage(usages: list[dict[str, Any] | None]) -> dict[str, Any] | None:
             elif isinstance(value, int | float):
                 total[key] = total.get(key, 0) + value
     return total
+
+
+def merge_charges(charges: list[Charge | None]) -> Charge | None:
+    """The provider's own figures summed across fanned-out calls; None unless every call
+    reported one (a partial sum would understate the cost)."""
+    if not charges or any(c is None for c in charges):
+        return None
+    known = [c for c in charges if c is not None]
+    credits = [c.credits for c in known]
+    total_credits = None if any(c is None for c in credits) else sum(c for c in credits if c)
+    return Charge(sum(c.usd for c in known), credits=total_credits)

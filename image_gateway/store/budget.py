@@ -102,9 +102,9 @@ class BudgetStore:
             )
 
     async def settle(
-        self, reservation_id: str, key_id: str, cost_micros: int, ledger_row: dict[str, Any]
+        self, reservation_id: str, key_id: str, cost_micros: int, ledger_rows: list[dict[str, Any]]
     ) -> None:
-        """Release the reservation, charge the cost to this month, write the ledger row."""
+        """Release the reservation, charge the cost to this month, write the ledger rows."""
         month = month_of(utcnow())
         async with self.db.write() as conn:
             await conn.execute(
@@ -123,7 +123,7 @@ class BudgetStore:
                         spend_month=month,
                     )
                 )
-            await conn.execute(insert(usage).values(**ledger_row))
+            await conn.execute(insert(usage), ledger_rows)
 
 
 def _held(estimate_micros: int | None) -> int:

@@ -98,33 +98,52 @@ def _filters(q: UsageQuery) -> list[ColumnElement[bool]]:
 
 def _measures() -> list[Any]:
     succeeded = case((usage.c.status == "succeeded", 1), else_=0)
+    is_unknown = usage.c.status == "unknown"
+    unknown = case((is_unknown, 1), else_=0)
+    unknown_cost = case((is_unknown, usage.c.cost_micros), else_=0)
     unpriced = case((usage.c.cost_micros.is_(None), 1), else_=0)
     return [
         func.count().label("requests"),
         func.coalesce(func.sum(succeeded), 0).label("succeeded"),
+        func.coalesce(func.sum(unknown), 0).label("unknown"),
         func.coalesce(func.sum(usage.c.images), 0).label("images"),
         func.coalesce(func.sum(usage.c.cost_micros), 0).label("cost_micros"),
+        func.coalesce(func.sum(unknown_cost), 0).label("unknown_cost_micros"),
         func.coalesce(func.sum(unpriced), 0).label("unpriced"),
     ]
 
 
 def _shape(row: dict[str, Any]) -> dict[str, Any]:
+    """A group's (or the totals') measures. `cost_usd` is everything spent or possibly spent —
+    what budgets count; `outcome_unknown_cost_usd` is the part estimated for rows whose calls
+    may have been charged without an answer (`outcome_unknown` of them)."""
     # str(): SQLAlchemy names columns with a str subclass, which orjson refuses as a key.
     out = {str(k): v for k, v in row.items() if k not in _MEASURE_NAMES}
     requests = int(row["requests"])
     succeeded = int(row["succeeded"])
+    unknown = int(row["unknown"])
     out.update(
         requests=requests,
         succeeded=succeeded,
-        failed=requests - succeeded,
+        failed=requests - succeeded - unknown,
+        outcome_unknown=unknown,
         images=int(row["images"]),
         cost_usd=round(int(row["cost_micros"]) / MICROS, 6),
+        outcome_unknown_cost_usd=round(int(row["unknown_cost_micros"] or 0) / MICROS, 6),
         unpriced_requests=int(row["unpriced"]),
     )
     return out
 
 
-_MEASURE_NAMES = {"requests", "succeeded", "images", "cost_micros", "unpriced"}
+_MEASURE_NAMES = {
+    "requests",
+    "succeeded",
+    "unknown",
+    "images",
+    "cost_micros",
+    "unknown_cost_micros",
+    "unpriced",
+}
 
 
 class _BulkInsert:

@@ -40,9 +40,10 @@ def task_of(row: dict[str, Any]) -> dict[str, Any] | None:
 
 def after_dead_worker(
     start_gateway: Callable[..., RunningGateway], bfl: Any, **row: Any
-) -> dict[str, Any]:
+) -> tuple[dict[str, Any], RunningGateway]:
     """Submit a job, leave it as a worker that died while running it would (lease expired,
-    plus `row`), start a worker on the same database, and return the job once finished."""
+    plus `row`), start a worker on the same database, and return the job once finished (and
+    the gateway it was submitted to)."""
     api_only = start_gateway(**bfl_settings(bfl), run_workers=False)
     with api_only.client() as http:
         job_id = submit(http, BFL_BODY)["id"]
@@ -56,7 +57,14 @@ def after_dead_worker(
     )
     start_gateway(**bfl_settings(bfl))  # a worker on the same database
     with api_only.client() as http:
-        return wait_job(http, job_id)
+        return wait_job(http, job_id), api_only
+
+
+def usage_of(gw: RunningGateway) -> dict[str, Any]:
+    """The ledger's totals for the gateway's client key, over HTTP."""
+    with gw.client() as http:
+        totals: dict[str, Any] = http.get("/v1/usage").json()["totals"]
+    return totals
 
 
 def test_a_restarted_gateway_polls_the_task_it_had_submitted(
@@ -90,7 +98,7 @@ def test_a_job_left_submitting_fails_as_interrupted_and_is_never_resubmitted(
     start_gateway: Callable[..., RunningGateway], bfl: Any
 ) -> None:
     # What a crash between "about to POST" and BFL's answer leaves behind.
-    job = after_dead_worker(
+    job, gw = after_dead_worker(
         start_gateway,
         bfl,
         attempts=1,
@@ -101,6 +109,10 @@ def test_a_job_left_submitting_fails_as_interrupted_and_is_never_resubmitted(
     assert error["code"] == "interrupted" and error["provider"] == "bfl-flux"
     assert "not sent again" in error["message"] and UNKNOWN_OUTCOME in error["message"]
     assert bfl.stats()["submits"] == 0
+    # The submission BFL may have accepted (and charged) stays in the ledger, as an estimate.
+    totals = eventually(lambda: usage_of(gw)["outcome_unknown"] and usage_of(gw))
+    assert (totals["requests"], totals["failed"]) == (1, 0)
+    assert totals["outcome_unknown_cost_usd"] == totals["cost_usd"] == 0.04  # FLUX1.1 [pro]
 
 
 def test_a_job_that_never_reached_the_provider_is_submitted_once(
@@ -201,7 +213,7 @@ def test_a_job_that_keeps_crashing_its_workers_is_given_up(
     start_gateway: Callable[..., RunningGateway], bfl: Any
 ) -> None:
     # Ten workers already claimed it and died (their leases expired).
-    job = after_dead_worker(start_gateway, bfl, attempts=10)
+    job, _ = after_dead_worker(start_gateway, bfl, attempts=10)
     assert job["status"] == "failed"
     assert job["error"]["error"]["code"] == "job_attempts_exhausted"
     assert bfl.stats()["submits"] == 0

@@ -83,7 +83,9 @@ def test_bare_flux2_id_fans_out_n_with_consecutive_seeds(gw: RunningGateway, bfl
     assert all(image_of(d).format == "WEBP" for d in data)
     stats = bfl.stats()
     assert stats["submits"] == 3 and stats["submits_by_endpoint"] == {"/v1/flux-2-pro": 3}
-    assert resp.json()["usage"]["cost_credits"] > 0
+    cost = resp.json()["cost"]
+    assert cost["basis"] == "provider" and cost["credits"] == 9.0  # 3 x 3 credits (<= 1 MP)
+    assert cost["usd"] == pytest.approx(0.09) and "usage" not in resp.json()
 
 
 def test_url_response_outlives_the_signed_sample(start_gateway) -> None:

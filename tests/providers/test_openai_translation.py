@@ -134,18 +134,37 @@ def test_new_gpt_ids_pass_through() -> None:
     assert passthrough_spec("flux-dev") is None
 
 
+USAGE = {
+    "input_tokens": 12,
+    "input_tokens_details": {"text_tokens": 12, "image_tokens": 0},
+    "output_tokens": 272,
+    "total_tokens": 284,
+}
+
+
 def test_from_vendor_reads_images_usage_and_echoes() -> None:
     payload = {
         "created": 1,
         "data": [{"b64_json": base64.b64encode(PNG).decode()}],
-        "usage": {"total_tokens": 5},
+        "usage": USAGE,
         "size": "1024x1024",
         "quality": "low",
     }
     result = from_vendor(payload, "openai")
     assert result.images[0].data == PNG and result.images[0].content_type == "image/png"
-    assert result.usage == {"total_tokens": 5}
+    assert result.usage == USAGE
     assert result.extra == {"size": "1024x1024", "quality": "low"}
+    # A compatible server's usage of another shape is not passed on as OpenAI's: the SDK
+    # would hold None in its integer fields.
+    for odd in (
+        {"total_tokens": 5},
+        {"cost_credits": 4.0},
+        {**USAGE, "output_tokens": "1056"},
+        {**USAGE, "input_tokens": True},
+        {**USAGE, "input_tokens_details": None},
+        [USAGE],
+    ):
+        assert from_vendor({**payload, "usage": odd}, "openai").usage is None
     for bad in ({}, {"data": []}, {"data": [{}]}, {"data": [{"b64_json": "!!"}]}, []):
         with pytest.raises(UpstreamError):
             from_vendor(bad, "openai")

@@ -227,11 +227,11 @@ def test_stores_on_each_database(database_url: str) -> None:
                 "latency_ms": 12.5,
                 "cost_micros": 25_000,
             }
-            await budgets.settle(first, stored.id, 25_000, row)
+            await budgets.settle(first, stored.id, 25_000, [row])
             second = await budgets.reserve(stored.id, 25_000)  # 25k + 25k <= 50k
             with pytest.raises(BudgetExceeded):
                 await budgets.reserve(stored.id, 1)
-            await budgets.settle(second, stored.id, 0, {**row, "request_id": "req_2"})
+            await budgets.settle(second, stored.id, 0, [{**row, "request_id": "req_2"}])
             refreshed = await keys.get(stored.id)
             assert refreshed is not None and refreshed.spend_micros == 25_000
 

@@ -9,9 +9,11 @@
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import sqlite3
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import openai
@@ -55,8 +57,21 @@ def gw(start_gateway: Any, openai_emu: OpenAIEmulatorHandle, bfl: Any) -> Runnin
     return gateway
 
 
-def sdk(gw: RunningGateway, key: str = GATEWAY_TEST_KEY) -> openai.OpenAI:
-    return openai.OpenAI(base_url=gw.url + "/v1", api_key=key, max_retries=0)
+SDK = Callable[..., openai.OpenAI]
+
+
+@pytest.fixture
+def sdk() -> Iterator[SDK]:
+    """The official client for a gateway (and a key), closed after the test."""
+    clients: list[openai.OpenAI] = []
+
+    def make(gw: RunningGateway, key: str = GATEWAY_TEST_KEY) -> openai.OpenAI:
+        clients.append(openai.OpenAI(base_url=gw.url + "/v1", api_key=key, max_retries=0))
+        return clients[-1]
+
+    yield make
+    for client in clients:
+        client.close()
 
 
 def png(size: tuple[int, int] = (512, 512)) -> bytes:
@@ -86,7 +101,7 @@ SHAPES = ["local-art", "gpt-image-1", "gpt-image-1.5", "dall-e-3", "flux-dev", "
 
 @pytest.mark.parametrize("model", SHAPES)
 def test_usage_is_openai_token_usage_or_absent_and_cost_is_our_own_field(
-    gw: RunningGateway, model: str
+    gw: RunningGateway, sdk: SDK, model: str
 ) -> None:
     n = 1 if model == "dall-e-3" else 2
     raw = sdk(gw).images.with_raw_response.generate(model=model, prompt="a fox", n=n)
@@ -111,8 +126,22 @@ def test_usage_is_openai_token_usage_or_absent_and_cost_is_our_own_field(
         assert (edited.model_extra or {})["cost"]["usd"] > 0
 
 
+def test_a_compatible_servers_usage_of_another_shape_is_not_passed_on(
+    gw: RunningGateway, sdk: SDK, openai_emu: OpenAIEmulatorHandle
+) -> None:
+    image = base64.b64encode(png((64, 64))).decode()
+    for usage in ({"total_tokens": 5}, {"cost_credits": 4.0}, {"input_tokens": "12"}):
+        body = {"created": 1, "data": [{"b64_json": image}], "usage": usage}
+        openai_emu.add_faults([{"match": "generate", "status": 200, "body": body}])
+        raw = sdk(gw).images.with_raw_response.generate(model="gpt-image-1", prompt="a fox")
+        assert raw.parse().usage is None and "usage" not in raw.http_response.json()
+        # Neither tokens nor the size and quality made: the table's upper bound, said so.
+        cost = (raw.parse().model_extra or {})["cost"]
+        assert cost == {"usd": 0.25, "basis": "estimate"}
+
+
 @pytest.mark.parametrize("model", ["gpt-image-1", "flux-dev"])
-def test_a_job_result_is_the_synchronous_answer(gw: RunningGateway, model: str) -> None:
+def test_a_job_result_is_the_synchronous_answer(gw: RunningGateway, sdk: SDK, model: str) -> None:
     sync = sdk(gw).images.generate(model=model, prompt="a fox")
     with gw.client() as http:
         job = wait_job(http, submit(http, {"model": model, "prompt": "a fox"})["id"])
@@ -199,7 +228,7 @@ def test_a_request_without_size_and_quality_is_recorded_at_the_price_of_what_was
         assert expected == pytest.approx(medium, rel=0.25) and expected < 0.1
 
 
-def test_the_readme_example_is_recorded_at_the_medium_price(gw: RunningGateway) -> None:
+def test_the_readme_example_is_recorded_at_the_medium_price(gw: RunningGateway, sdk: SDK) -> None:
     created = create_key(gw, name="reader", monthly_budget_usd=0.25)
     result = sdk(gw, created["key"]).images.generate(model="gpt-image-1.5", prompt="a fox")
     assert (result.quality, result.size) == ("medium", "1024x1024")

@@ -31,11 +31,11 @@ CASES: dict[str, tuple[str, dict[str, Any], list[dict[str, Any]], dict[str, Any]
         502,
         0.2,
     ),
-    "openai silent past the read timeout": (
+    "openai silent until the request deadline": (
         "openai",
         {"model": "dall-e-3", "prompt": "a fox"},
         [{"match": "generate", "stall": True}],
-        {"upstream_read_timeout_seconds": 0.3},
+        {"request_deadline_seconds": 0.5},
         504,
         0.04,
     ),

@@ -89,6 +89,7 @@ def _gateway(start_gateway: Any, openai_emu: Any, bfl: Any, **overrides: Any) ->
         openai_base_url=openai_emu.base_url,
         bfl_api_key=BFL_TEST_KEY,
         bfl_base_url=bfl.base_url,
+        bfl_trusted_hosts=bfl.poll_base_url,
         **overrides,
     )
     return gw

@@ -53,6 +53,7 @@ def gw(start_gateway: Any, openai_emu: OpenAIEmulatorHandle, bfl: Any) -> Runnin
         openai_base_url=openai_emu.base_url,
         bfl_api_key=BFL_TEST_KEY,
         bfl_base_url=bfl.base_url,
+        bfl_trusted_hosts=bfl.poll_base_url,
     )
     return gateway
 
@@ -129,15 +130,16 @@ def test_usage_is_openai_token_usage_or_absent_and_cost_is_our_own_field(
 def test_a_compatible_servers_usage_of_another_shape_is_not_passed_on(
     gw: RunningGateway, sdk: SDK, openai_emu: OpenAIEmulatorHandle
 ) -> None:
-    image = base64.b64encode(png((64, 64))).decode()
+    image = base64.b64encode(png((1024, 1024))).decode()
     for usage in ({"total_tokens": 5}, {"cost_credits": 4.0}, {"input_tokens": "12"}):
         body = {"created": 1, "data": [{"b64_json": image}], "usage": usage}
         openai_emu.add_faults([{"match": "generate", "status": 200, "body": body}])
         raw = sdk(gw).images.with_raw_response.generate(model="gpt-image-1", prompt="a fox")
         assert raw.parse().usage is None and "usage" not in raw.http_response.json()
-        # Neither tokens nor the size and quality made: the table's upper bound, said so.
+        # No tokens, no quality made: the table's upper bound for the size read from the
+        # image (high 1024x1024), said to be an estimate.
         cost = (raw.parse().model_extra or {})["cost"]
-        assert cost == {"usd": 0.25, "basis": "estimate"}
+        assert cost == {"usd": 0.167, "basis": "estimate"}
 
 
 @pytest.mark.parametrize("model", ["gpt-image-1", "flux-dev"])
@@ -256,7 +258,10 @@ def test_a_bfl_answer_without_cost_is_priced_from_the_table(
 
     with BFLEmulator(api_key=BFL_TEST_KEY, generation_seconds=0.05, report_cost=False) as old:
         gw = start_gateway(
-            admin_api_key=ADMIN_TEST_KEY, bfl_api_key=BFL_TEST_KEY, bfl_base_url=old.base_url
+            admin_api_key=ADMIN_TEST_KEY,
+            bfl_api_key=BFL_TEST_KEY,
+            bfl_base_url=old.base_url,
+            bfl_trusted_hosts=old.poll_base_url,
         )
         body = {"model": model, "prompt": "a fox", **({"size": size} if size else {})}
         with gw.client() as http:

@@ -155,7 +155,8 @@ def _announce(settings: Settings, providers: dict) -> None:  # type: ignore[type
     if settings.development_mode:
         log.warning(
             "DEVELOPMENT MODE: GATEWAY_API_KEYS is empty, so requests that send no key are "
-            "served to loopback clients only and every other client gets 401 (a key that is "
+            "served to clients connecting straight from loopback only (not through a proxy, "
+            "which sends forwarding headers) and every other client gets 401 (a key that is "
             "sent must be valid). Set GATEWAY_API_KEYS before exposing this gateway."
         )
 

@@ -124,7 +124,7 @@ class ContentPolicyViolation(CallerError):
 
 
 class AuthenticationFailed(CallerError):
-    """No key, or a key that is wrong or revoked."""
+    """No key, a key that is wrong or revoked, or a key put in the URL (`api_key_in_url`)."""
 
     status_code = 401
     error_type = "authentication_error"

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from ..auth import DEVELOPMENT, Authenticator, Client
+from ..auth import DEVELOPMENT, Authenticator, Client, credentials
 from ..dispatch import Dispatcher
 from ..errors import AuthenticationFailed, PermissionDenied
 from ..fetch import ImageFetcher
@@ -33,10 +33,7 @@ async def authenticate(request: Request) -> Client:
     # Headers are read from the scope (not as FastAPI `Header()` parameters, nor through
     # Starlette's `Headers`): same values, without per-request work on the hot path.
     authenticator: Authenticator = request.app.state.authenticator
-    x_api_key = header(request.scope, b"x-api-key")  # the first of a repeated header
-    authorization = header(request.scope, b"authorization")
-    peer = request.scope.get("client")
-    client = await authenticator.authenticate(x_api_key, authorization, peer[0] if peer else None)
+    client = await authenticator.authenticate(credentials(request.scope))
     request.scope.setdefault("state", {})["client_name"] = client.name  # = request.state
     return client
 

@@ -45,8 +45,11 @@ KEY_SCHEMES: dict[str, dict[str, Any]] = {
         "type": "apiKey",
         "in": "header",
         "name": "X-API-Key",
-        "description": "A gateway key (GATEWAY_API_KEYS, or one stored with the admin API). In "
-        "development mode (no GATEWAY_API_KEYS) loopback clients need none.",
+        "description": "A gateway key (GATEWAY_API_KEYS, or one stored with the admin API); "
+        "`api-key: <key>` (the AzureOpenAI SDK's header) is read the same way. Keys are read "
+        "from headers only: a key-like query parameter is a 401 `api_key_in_url`. In "
+        "development mode (no GATEWAY_API_KEYS) clients connecting straight from loopback (no "
+        "proxy's forwarding headers) need none.",
     },
     "HTTPBearer": {
         "type": "http",

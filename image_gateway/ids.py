@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import random
 
+REQUEST_ID_PREFIX = "req_"  # a request's id when its client gave none (X-Request-ID)
 _generator = random.Random()  # noqa: S311 - unique, not secret (see above)
 os.register_at_fork(after_in_child=_generator.seed)
 

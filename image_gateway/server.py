@@ -11,6 +11,12 @@ the next request's first byte: with a 408 JSON error (`Connection: close`) when 
 request arrived, silently when nothing did. The body is bounded in the ASGI layer
 (`middleware.BodyLimitMiddleware` and the fast lane, CLIENT_BODY_TIMEOUT_SECONDS).
 
+They also answer a request uvicorn cannot parse (a malformed request line or header, a NUL or
+a space in the URL, a header without a colon) with our JSON error, 400 `invalid_http_request`
+with `x-should-retry: false`, where uvicorn answers `text/plain` "Invalid HTTP request
+received.". Both answers, made before the app sees a request, carry a request id of their own
+(`X-Request-ID` and the body's `request_id`; the request's own headers were not read).
+
 They are uvicorn's `--http` (`make run`, the Dockerfile and the tests use them):
 
     uvicorn main:app --http image_gateway.server:HttpProtocol
@@ -33,7 +39,8 @@ from typing import Any, ClassVar, cast
 from uvicorn.protocols.http import h11_impl, httptools_impl
 
 from .error_responses import error_response
-from .errors import RequestTimeout
+from .errors import GatewayError, InvalidRequest, RequestTimeout
+from .ids import REQUEST_ID_PREFIX, unique_id
 
 SERVED_BY = "image_gateway.server"  # key in the lifespan state, copied into every request scope
 log = logging.getLogger("image_gateway.server")
@@ -49,6 +56,7 @@ class HeaderTimeout(asyncio.Protocol):
     loop: asyncio.AbstractEventLoop
     cycle: Any
     app_state: dict[str, Any]
+    server_state: Any  # uvicorn's ServerState: `default_headers` (Server, Date)
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.app_state[SERVED_BY] = True
@@ -89,13 +97,43 @@ class HeaderTimeout(asyncio.Protocol):
         transport = self._head_transport
         if transport.is_closing():
             return
+        request_id = None
         if self._head_bytes:
-            transport.write(_timeout_response(seconds))
+            err = RequestTimeout(
+                f"the request line and headers did not arrive within {seconds:g} seconds",
+                headers={"Connection": "close"},
+            )
+            request_id, answer = _raw_answer(err, self.server_state.default_headers)
+            transport.write(answer)
         log.info(
             "request head not received in time; connection closed",
-            extra={"fields": {"received_bytes": self._head_bytes, "timeout_s": seconds}},
+            extra={
+                "fields": {
+                    "request_id": request_id,
+                    "received_bytes": self._head_bytes,
+                    "timeout_s": seconds,
+                }
+            },
         )
         transport.close()
+
+    def send_400_response(self, msg: str) -> None:
+        """uvicorn's answer to a request its parser refused (both protocols call it, then
+        stop reading): ours instead, then the connection is closed."""
+        self._disarm()
+        err = InvalidRequest(
+            "the request is not valid HTTP/1.1 (a malformed request line or header, or a "
+            "character a URL or header may not contain); it was not processed",
+            code="invalid_http_request",
+            headers={"Connection": "close"},
+        )
+        request_id, answer = _raw_answer(err, self.server_state.default_headers)
+        self._head_transport.write(answer)
+        self._head_transport.close()
+        log.info(
+            "malformed request refused; connection closed",
+            extra={"fields": {"request_id": request_id, "status": err.status_code}},
+        )
 
 
 class HttpToolsProtocol(HeaderTimeout, httptools_impl.HttpToolsProtocol):
@@ -130,14 +168,13 @@ def _settings_header_timeout() -> float:
     return load_settings().client_header_timeout_seconds
 
 
-def _timeout_response(seconds: float) -> bytes:
-    """The 408 as bytes on the wire, rendered like every other error (`error_responses`)."""
-    err = RequestTimeout(
-        f"the request line and headers did not arrive within {seconds:g} seconds",
-        headers={"Connection": "close"},
-    )
-    response = error_response(err, None, None)
+def _raw_answer(err: GatewayError, default_headers: list[tuple[bytes, bytes]]) -> tuple[str, bytes]:
+    """A new request id, and `err` as bytes on the wire with it, rendered like every other
+    error (`error_responses`), after the server's default headers (Server, Date)."""
+    request_id = unique_id(REQUEST_ID_PREFIX)
+    response = error_response(err, request_id, None)
     status = response.status_code
+    headers = [*default_headers, *response.raw_headers, (b"x-request-id", request_id.encode())]
     lines = [f"HTTP/1.1 {status} {http.HTTPStatus(status).phrase}\r\n".encode()]
-    lines += [name + b": " + value + b"\r\n" for name, value in response.raw_headers]
-    return b"".join([*lines, b"\r\n", response.body])
+    lines += [name + b": " + value + b"\r\n" for name, value in headers]
+    return request_id, b"".join([*lines, b"\r\n", response.body])

@@ -11,6 +11,7 @@ command, `make run`; plain `uvicorn main:app` says with a warning that it lacks 
 from __future__ import annotations
 
 import json
+import re
 import shlex
 import socket
 import subprocess
@@ -148,6 +149,9 @@ def assert_408(raw: bytes, what: str) -> None:
     assert body["error"]["code"] == "request_timeout", body
     assert body["error"]["type"] == "invalid_request_error"
     assert what in body["error"]["message"]
+    # Findable in the logs like any answer, though no request reached the app (the head case).
+    assert re.fullmatch(r"req_[0-9a-f]{24}", headers["x-request-id"])
+    assert body["error"]["request_id"] == headers["x-request-id"]
 
 
 def serves(gw: RunningGateway) -> None:

@@ -6,8 +6,10 @@ handler is the only place it would go (the access log: a line for every request)
 
 The server's own access log (uvicorn's `uvicorn.access`, on unless `--no-access-log`) writes
 each request's target with its query string; `configure_logging()` gives it a `QueryRedaction`
-filter, so a key a client put in a URL (`?api_key=...`) never reaches a log however the server
-is started. Our access line carries the path only.
+filter, so a key a client put in a URL (`?api_key=...`, `;api_key=...`, or `%3Fapi_key=...`
+inside the path) never reaches a log however the server is started. Our access line carries the
+path only, through the same redaction, and no path at all for a route that does not exist
+(`middleware.log_access`).
 """
 
 from __future__ import annotations
@@ -101,45 +103,77 @@ def _sole_handler(logger: logging.Logger, level: int) -> JsonLinesHandler | None
 # Loggers of ASGI servers that write the request target (path and query) of every request.
 SERVER_ACCESS_LOGGERS = ("uvicorn.access",)
 REDACTED = "[redacted]"
-_QUERY = re.compile(r"\?(\S*)")  # to the end of the target: quotes, `#` and all
+# `%`, `&`, `;`, `=` and `?` percent-encoded: a server that quotes the path it logs (uvicorn)
+# turns a `?` that was `%3F` on the wire, and so is part of the path, into `%3F` again.
+_ENCODED_DELIMITER = re.compile(r"%(?:25|26|3[BbDdFf])")
+_MAX_DECODINGS = 4  # `%253F` is `%3F` is `?`; a client can nest encodings only so deep here
+_PARAMETERS = re.compile(r"[?;]\S*")  # from the first `?` or `;` to the end of the target
+_PATH_SEPARATOR = re.compile(r"([;&])")
+_QUERY_SEPARATOR = re.compile(r"(&)")
 _PARAM_NAME = re.compile(r"[A-Za-z0-9_.\-\[\]]{1,32}")
 
 
 def redact_query(text: str) -> str:
-    """`text` with the value of every URL query parameter in it replaced by `[redacted]`:
-    `GET /v1/models?api_key=sk-1&limit=2` -> `GET /v1/models?api_key=[redacted]&limit=[redacted]`.
-    A parameter's name stays when it looks like one (up to 32 letters, digits, `_.-[]`);
-    anything else in a query (a bare token, an odd name) is redacted whole."""
-    if "?" not in text:
+    """`text` with the value of every URL parameter in it replaced by `[redacted]`: the query
+    (`GET /v1/models?api_key=sk-1&limit=2` -> `GET /v1/models?api_key=[redacted]&limit=[redacted]`)
+    and path parameters (`/v1/models;api_key=sk-1` -> `/v1/models;api_key=[redacted]`), also
+    when their `?`, `;`, `=` or `&` were percent-encoded (`/v1/models%3Fapi_key%3Dsk-1`, a key
+    that arrived inside the path: it is shown decoded). A parameter's name stays when it looks
+    like one (up to 32 letters, digits, `_.-[]`); anything else (a bare token, an odd name) is
+    redacted whole. The one redaction of URLs for every log (`QueryRedaction`, the access
+    line in `middleware.log_access`)."""
+    if "%" in text:
+        text = _decode_delimiters(text)
+    if "?" not in text and ";" not in text:
         return text
-    return _QUERY.sub(_redact_parameters, text)
+    return _PARAMETERS.sub(_redact_parameters, text)
+
+
+def _decode_delimiters(text: str) -> str:
+    for _ in range(_MAX_DECODINGS):
+        decoded = _ENCODED_DELIMITER.sub(lambda m: chr(int(m.group()[1:], 16)), text)
+        if decoded == text:
+            break
+        text = decoded
+    return text
 
 
 def _redact_parameters(match: re.Match[str]) -> str:
-    pieces = []
-    for piece in match.group(1).split("&"):
+    # Path parameters (`;a=1;b=2`) end at the query's `?`; in the query only `&` separates (a
+    # later `?` or `;` is part of a value).
+    path_part, question, query = match.group().partition("?")
+    pieces = _redact_pieces(_PATH_SEPARATOR.split(path_part))
+    if question:
+        pieces += ["?", *_redact_pieces(_QUERY_SEPARATOR.split(query))]
+    return "".join(pieces)
+
+
+def _redact_pieces(pieces: list[str]) -> list[str]:
+    redacted = []
+    for piece in pieces:
+        if not piece or piece in ";&":
+            redacted.append(piece)
+            continue
         name, equals, _ = piece.partition("=")
-        if not piece:
-            pieces.append("")
-        elif equals and _PARAM_NAME.fullmatch(name):
-            pieces.append(f"{name}={REDACTED}")
-        else:
-            pieces.append(REDACTED)
-    return "?" + "&".join(pieces)
+        redacted.append(
+            f"{name}={REDACTED}" if equals and _PARAM_NAME.fullmatch(name) else REDACTED
+        )
+    return redacted
 
 
 class QueryRedaction(logging.Filter):
-    """Redacts URL query values (`redact_query`) in a record's message and arguments. On a
-    server's access logger: uvicorn logs `'%s - "%s %s HTTP/%s" %d'` with the target (path and
-    query string, verbatim) as an argument."""
+    """Redacts URL parameter values (`redact_query`) in a record's arguments, or in its message
+    when it has none (a message with arguments is a format string, left as it is). On a
+    server's access logger: uvicorn logs `'%s - "%s %s HTTP/%s" %d'` with the target (its path
+    quoted, and the query string verbatim) as an argument."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         args = record.args
-        if isinstance(args, tuple):
+        if isinstance(args, tuple) and args:
             record.args = tuple(redact_query(a) if isinstance(a, str) else a for a in args)
-        elif isinstance(args, Mapping):
+        elif isinstance(args, Mapping) and args:
             record.args = {k: redact_query(v) if isinstance(v, str) else v for k, v in args.items()}
-        if isinstance(record.msg, str):
+        elif isinstance(record.msg, str):
             record.msg = redact_query(record.msg)
         return True
 

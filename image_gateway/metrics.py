@@ -271,8 +271,11 @@ def gauge(name: str, doc: str, label: str, values: dict[str, float]) -> GaugeMet
     return family
 
 
+UNMATCHED = "unmatched"  # the route label of a request no route matched
+
+
 def route_label(scope: Scope) -> str:
     """The matched route's template (`/v1/images/files/{image_id}`), never the raw path."""
     route = scope.get("route")
     path = getattr(route, "path", None)
-    return path if isinstance(path, str) else "unmatched"
+    return path if isinstance(path, str) else UNMATCHED

@@ -15,9 +15,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .error_responses import unexpected_error_response
 from .errors import PayloadTooLarge, RequestTimeout, error_body
-from .ids import unique_id
-from .logs import log_fields
-from .metrics import Metrics, route_label
+from .ids import REQUEST_ID_PREFIX, unique_id
+from .logs import log_fields, redact_query
+from .metrics import UNMATCHED, Metrics, route_label
 
 REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 CLIENT_CLOSED = 499  # recorded when the client left before its answer (nginx's code)
@@ -85,12 +85,12 @@ def finished(
     router matched) when `metrics` is given, and write its access-log line."""
     if metrics is not None:
         metrics.observe_request(route or route_label(scope), status, time.perf_counter() - started)
-    log_access(scope, status, started)
+    log_access(scope, status, started, route)
 
 
 def assign_request_id(scope: Scope) -> str:
     """The request's id (the client's `X-Request-ID` when it is sane), kept in its state."""
-    request_id = _client_request_id(scope) or unique_id("req_")
+    request_id = _client_request_id(scope) or unique_id(REQUEST_ID_PREFIX)
     scope.setdefault("state", {})["request_id"] = request_id
     return request_id
 
@@ -100,11 +100,23 @@ def add_request_id(start: Message, request_id: str) -> None:
     start.setdefault("headers", []).append((b"x-request-id", request_id.encode()))
 
 
-def log_access(scope: Scope, status: int, started: float) -> None:
-    """The request's one access-log line (at INFO)."""
+def log_access(scope: Scope, status: int, started: float, route: str | None = None) -> None:
+    """The request's one access-log line (at INFO). Its `path` is the request's, with every
+    URL parameter value redacted (`logs.redact_query`: a key pasted as `;api_key=...` or
+    `%3Fapi_key=...` arrives inside the path), for an answer below 400, whose path named a
+    real route and real ids. For an error it is the matched route's template (`route`, else
+    the router's: `/v1/jobs/{job_id}`), or null when no route matched: such a path is whatever
+    a client typed or pasted, a key included."""
     if not access_log.isEnabledFor(logging.INFO):
         return
     state = scope.get("state", {})
+    path: str | None
+    if status < 400:
+        path = redact_query(scope["path"])
+    else:
+        path = route or route_label(scope)
+        if path == UNMATCHED:
+            path = None
     log_fields(
         access_log,
         logging.INFO,
@@ -112,7 +124,7 @@ def log_access(scope: Scope, status: int, started: float) -> None:
         {
             "request_id": state.get("request_id"),
             "method": scope["method"],
-            "path": scope["path"],
+            "path": path,
             "status": status,
             "latency_ms": round((time.perf_counter() - started) * 1000, 2),
             "client": state.get("client_name"),

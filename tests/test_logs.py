@@ -32,6 +32,7 @@ from tests.conftest import (
     OPENAI_TEST_KEY,
     LogCapture,
     OpenAIEmulatorHandle,
+    RunningGateway,
 )
 from tests.jobs.processes import REPO, START_TIMEOUT, Process, free_port
 from tests.jobs.support import ASYNC, eventually
@@ -104,7 +105,24 @@ def test_another_handler_or_a_filter_gets_the_record_through_logging(loggers: An
         ("/x?%61pi_key=k&=v&&flag", "/x?[redacted]&[redacted]&&[redacted]"),
         ('/x?api_key="quoted#frag', "/x?api_key=[redacted]"),
         ("/x?a=1?b=2", "/x?a=[redacted]"),
+        ("/x?a=1;b=2", "/x?a=[redacted]"),
         ("GET /x?token=abc HTTP/1.1", "GET /x?token=[redacted] HTTP/1.1"),
+        # Path parameters, and a query that arrived inside the path (`%3F` on the wire):
+        ("/v1/models;api_key=sk-1", "/v1/models;api_key=[redacted]"),
+        (
+            "/v1/models;a=1;b=2?c=3&d",
+            "/v1/models;a=[redacted];b=[redacted]?c=[redacted]&[redacted]",
+        ),
+        ("/v1/models;sk-1/rest", "/v1/models;[redacted]"),
+        ("/v1/models?api_key=sk-1", "/v1/models?api_key=[redacted]"),
+        # ... as uvicorn logs it (the path quoted), any case, encoded twice:
+        ("/v1/models%3Fapi_key%3Dsk-1%26x%3D2", "/v1/models?api_key=[redacted]&x=[redacted]"),
+        ("/v1/models%3fapi_key%3dsk-1", "/v1/models?api_key=[redacted]"),
+        ("/v1/models%3Bapi_key%3Dsk-1", "/v1/models;api_key=[redacted]"),
+        ("/v1/models%253Fapi_key%253Dsk-1", "/v1/models?api_key=[redacted]"),
+        ("/v1/models%25253Fsk-1", "/v1/models?[redacted]"),
+        ("a; b", "a; b"),  # a lone `;` hides nothing
+        ("/v1/a%20b%0A", "/v1/a%20b%0A"),  # other escapes stay escaped: no line is split
     ],
 )
 def test_redact_query(text: str, redacted: str) -> None:
@@ -127,6 +145,43 @@ def test_the_app_puts_the_filter_on_uvicorns_access_logger_once() -> None:
     )
     assert access.filter(record)
     assert record.getMessage() == '127.0.0.1:5 - "GET /v1/models?api_key=[redacted] HTTP/1.1" 200'
+
+
+PASTED = "igw-pasted-canary-6a2d8f0c4e"
+
+
+def test_the_access_line_logs_no_path_a_client_made_up(
+    gateway: RunningGateway, gateway_logs: LogCapture
+) -> None:
+    """Our access line: a served request's path (parameters redacted); for an error the
+    route's template, or nothing when no route matched, since such a path is whatever the
+    client typed — a key pasted into it included."""
+    requests = [
+        ("/v1/models?limit=1", GATEWAY_TEST_KEY, 200, "/v1/models"),
+        (f"/v1/jobs/{PASTED}", GATEWAY_TEST_KEY, 404, "/v1/jobs/{job_id}"),
+        (f"/v1/jobs/{PASTED}", None, 401, "/v1/jobs/{job_id}"),
+        (f"/v1/{PASTED}", GATEWAY_TEST_KEY, 404, None),
+        (f"/v1/models;api_key={PASTED}", GATEWAY_TEST_KEY, 404, None),
+        (f"/v1/models%3Fapi_key={PASTED}", GATEWAY_TEST_KEY, 404, None),
+        (f"/v1/images/files/{PASTED}", None, 404, "/v1/images/files/{image_id}"),
+    ]
+    for path, key, status, logged in requests:
+        with gateway.client(key=key) as http:
+            resp = http.get(path)
+        assert resp.status_code == status, (path, resp.text)
+        request_id = resp.headers["x-request-id"]
+
+        def access_lines(request_id: str = request_id) -> list[dict[str, Any]]:
+            return [
+                json.loads(line)
+                for line in gateway_logs.lines
+                if '"image_gateway.access"' in line and request_id in line
+            ]
+
+        [line] = eventually(access_lines)  # written once the answer is sent
+        assert (line["status"], line["path"]) == (status, logged), path
+    leaked = [piece for piece in fragments(PASTED) if piece in "\n".join(gateway_logs.lines)]
+    assert not leaked, leaked[:3]
 
 
 WEBHOOK_SECRET = "whsec_canary-webhook-9e4c1a7b3f"
@@ -185,13 +240,16 @@ def test_no_key_reaches_uvicorns_access_log_or_ours(
     access = [line for line in output.splitlines() if ' HTTP/1.1" ' in line]
     # uvicorn's access log was on: each request has its line, with the names of the parameters.
     assert len(access) >= len(statuses), output[-3000:]
-    assert '"GET /v1/models?api_key=[redacted]&limit=[redacted] HTTP/1.1" 200' in output
-    assert '"POST /v1/images/generations?token=[redacted] HTTP/1.1" 200' in output
+    assert '"GET /v1/models?limit=[redacted]&note=[redacted] HTTP/1.1" 200' in output
+    assert '"POST /v1/images/generations?q=[redacted] HTTP/1.1" 200' in output
     assert '"GET /healthz?[redacted] HTTP/1.1" 200' in output
-    assert '"GET /v1/models?api_key=[redacted] HTTP/1.1" 401' in output
+    assert '"GET /v1/models?api_key=[redacted]&limit=[redacted] HTTP/1.1" 401' in output
+    assert '"GET /v1/models?api_key=[redacted] HTTP/1.1" 404' in output  # from `%3F`
+    assert '"GET /v1/models;api_key=[redacted] HTTP/1.1" 404' in output
     ours = [json.loads(line) for line in output.splitlines() if '"image_gateway.access"' in line]
-    assert {entry["path"] for entry in ours} >= {"/v1/models", "/v1/images/generations"}
-    assert all("?" not in entry["path"] for entry in ours)
+    assert len(ours) >= len(statuses)
+    assert {entry["path"] for entry in ours} >= {"/v1/models", "/v1/images/generations", None}
+    assert all("?" not in (entry["path"] or "") for entry in ours)
     for secret in (GATEWAY_TEST_KEY, ADMIN_TEST_KEY, OPENAI_TEST_KEY, BFL_TEST_KEY):
         leaked = [piece for piece in fragments(secret) if piece in output]
         assert not leaked, (secret, leaked[:3])
@@ -213,48 +271,69 @@ def _healthy(url: str) -> bool:
 def _requests_with_keys_everywhere(
     url: str, openai_emu: OpenAIEmulatorHandle, receiver: Receiver
 ) -> dict[str, Any]:
-    """Requests that put keys in the URL (and headers); their statuses by name."""
+    """Requests that put keys in the URL (and headers); their statuses by name. Those whose
+    query has a key-like parameter are refused (401); other parameters, whatever their values,
+    are served; a key inside the path finds no route (404)."""
     echo = {"error": {"message": f"bad {OPENAI_TEST_KEY}", "type": "x", "code": None}}
     openai_emu.add_faults([{"match": "generate", "status": 500, "body": echo}])
     got: dict[str, Any] = {}
     key = {"X-API-Key": GATEWAY_TEST_KEY}
     with httpx.Client(base_url=url, headers=key, timeout=30) as http:
-        models = f"/v1/models?api_key={GATEWAY_TEST_KEY}&limit=3"
-        got["models"] = http.get(models).status_code
+        got["models"] = http.get(f"/v1/models?limit=3&note={GATEWAY_TEST_KEY}").status_code
         got["bare"] = http.get(f"/healthz?{GATEWAY_TEST_KEY}").status_code
         got["providers"] = http.get(
             "/v1/providers", params={"openai": OPENAI_TEST_KEY, "bfl": BFL_TEST_KEY}
         ).status_code
         body = {"model": "gpt-image-1", "prompt": "a fox", "size": "1024x1024"}
         got["openai_fails"] = http.post(
-            f"/v1/images/generations?token={GATEWAY_TEST_KEY}", json=body
+            f"/v1/images/generations?q={GATEWAY_TEST_KEY}", json=body
         ).status_code
         got["openai"] = http.post(
-            f"/v1/images/generations?token={GATEWAY_TEST_KEY}", json=body
+            f"/v1/images/generations?q={GATEWAY_TEST_KEY}", json=body
         ).status_code
         flux = {"model": "flux-dev", "prompt": "a fox", "size": "512x512"}
-        got["bfl"] = http.post(f"/v1/images/generations?key={BFL_TEST_KEY}", json=flux).status_code
+        got["bfl"] = http.post(f"/v1/images/generations?n={BFL_TEST_KEY}", json=flux).status_code
         hooked = {**flux, "webhook_url": receiver.url, "webhook_secret": WEBHOOK_SECRET}
         job = http.post(
-            f"/v1/images/generations?access_token={GATEWAY_TEST_KEY}", json=hooked, headers=ASYNC
+            f"/v1/images/generations?ref={GATEWAY_TEST_KEY}", json=hooked, headers=ASYNC
         )
         got["async"] = job.status_code
         job_id = job.json()["id"]
         eventually(lambda: receiver.deliveries, timeout=30)
-        got["job"] = http.get(f"/v1/jobs/{job_id}?api_key={GATEWAY_TEST_KEY}").json()["status"]
+        got["job"] = http.get(f"/v1/jobs/{job_id}?x={GATEWAY_TEST_KEY}").json()["status"]
         got["jobs"] = http.get(f"/v1/jobs?x={GATEWAY_TEST_KEY}&status=succeeded").status_code
         admin = {"X-API-Key": ADMIN_TEST_KEY}
         created = http.post(
-            f"/v1/admin/keys?admin_key={ADMIN_TEST_KEY}", json={"name": "n"}, headers=admin
+            f"/v1/admin/keys?note={ADMIN_TEST_KEY}", json={"name": "n"}, headers=admin
         )
         got["stored_key"] = created.json()["key"]
         stored = {"Authorization": f"Bearer {got['stored_key']}"}
-        got["stored"] = http.get(
-            f"/v1/models?api_key={got['stored_key']}", headers=stored
-        ).status_code
+        got["stored"] = http.get(f"/v1/models?ref={got['stored_key']}", headers=stored).status_code
         got["wrong"] = http.get(
-            f"/v1/models?api_key={WRONG_KEY}", headers={"X-API-Key": WRONG_KEY}
+            f"/v1/models?x={WRONG_KEY}", headers={"X-API-Key": WRONG_KEY}
         ).status_code
+        # Key-like parameter names: refused before anything else, with a valid header key too.
+        for name, secret, path in (
+            ("api_key", GATEWAY_TEST_KEY, "/v1/models?api_key={}&limit=3"),
+            ("token", GATEWAY_TEST_KEY, "/v1/images/generations?token={}"),
+            ("key", BFL_TEST_KEY, "/v1/images/generations?key={}"),
+            ("access_token", GATEWAY_TEST_KEY, "/v1/jobs?access_token={}"),
+            ("admin_key", ADMIN_TEST_KEY, "/v1/admin/keys?admin_key={}"),
+        ):
+            method = "POST" if "generations" in path else "GET"
+            got[name] = http.request(method, path.format(secret), json=flux).status_code
+        # Inside the path: `%3F` and `%253F` (a `?` in the path), `;` (a path parameter).
+        for i, path in enumerate(
+            (
+                f"/v1/models%3Fapi_key={GATEWAY_TEST_KEY}",
+                f"/v1/models%3Fapi_key%3D{ADMIN_TEST_KEY}",
+                f"/v1/models%253Fapi_key%253D{GATEWAY_TEST_KEY}",
+                f"/v1/models;api_key={got['stored_key']}",
+                f"/v1/models;{OPENAI_TEST_KEY}",
+            )
+        ):
+            got[f"in_path_{i}"] = http.get(path).status_code
+    refused = ("api_key", "token", "key", "access_token", "admin_key")
     assert got == {
         **got,
         "models": 200,
@@ -268,5 +347,7 @@ def _requests_with_keys_everywhere(
         "jobs": 200,
         "stored": 200,
         "wrong": 401,
+        **dict.fromkeys(refused, 401),
+        **{f"in_path_{i}": 404 for i in range(5)},
     }, got
     return got

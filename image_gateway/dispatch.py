@@ -255,6 +255,8 @@ class Dispatcher:
         candidates = plan.candidates
         primary = candidates[0]
         trace = Trace(request_id, journal=journal)
+        if journal is not None:
+            journal.target = (primary.provider.name, primary.spec.id)
         outcome = Outcome(primary.provider.name, primary.spec.id, "failed")
         result: ProviderResult | None = None
         priced: Priced | None = None

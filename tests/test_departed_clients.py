@@ -151,11 +151,23 @@ def kept_job(gw: RunningGateway, request_id: str) -> dict[str, Any]:
     return found
 
 
-def assert_departed_quietly(gw: RunningGateway, logs: LogCapture, route: str = ROUTE) -> None:
-    """The request ended as 499 in metrics and the access log; nothing was logged as an error."""
+def assert_departed_quietly(
+    gw: RunningGateway,
+    logs: LogCapture,
+    route: str = ROUTE,
+    *,
+    request_id: str | None = None,
+    made_by: tuple[str, str] | None = None,
+) -> None:
+    """The request ended as 499 in metrics and the access log; nothing was logged as an error.
+    With `request_id`, its access line names `made_by` (provider, model), or none if None."""
     assert metric(gw, f'igw_http_requests_total{{route="{route}",status="499"}}') >= 1
     access = [json.loads(line) for line in logs.lines if '"image_gateway.access"' in line]
     assert any(line["status"] == 499 for line in access), access
+    if request_id is not None:
+        [line] = [line for line in access if line["request_id"] == request_id]
+        assert line["status"] == 499 and line["path"] == route, line
+        assert (line["provider"], line["model"]) == (made_by or (None, None)), line
     errors = [line for line in logs.lines if '"level":"error"' in line]
     assert not errors, errors
 
@@ -192,7 +204,9 @@ def test_leaving_while_queued_for_a_provider_slot_submits_nothing(
     )
     assert not row["cost_micros"]
     assert jobs(gw) == []  # nothing to keep
-    assert_departed_quietly(gw, gateway_logs)
+    # The pre-flight had chosen the model: the line names it though nothing was sent.
+    made_by = ("bfl-flux", "flux-dev")
+    assert_departed_quietly(gw, gateway_logs, request_id=queued.request_id, made_by=made_by)
 
 
 def test_leaving_while_an_input_image_is_fetched_submits_nothing(
@@ -216,7 +230,8 @@ def test_leaving_while_an_input_image_is_fetched_submits_nothing(
     row = ledger_row(gw, departing.request_id)
     assert (row["status"], row["error_code"]) == ("failed", "client_closed_request")
     assert bfl.stats()["submits"] == 0
-    assert_departed_quietly(gw, gateway_logs)
+    made_by = ("bfl-flux", "flux-kontext-pro")
+    assert_departed_quietly(gw, gateway_logs, request_id=departing.request_id, made_by=made_by)
 
 
 # --- the provider accepted: finished in the background, its cost and images kept --------------
@@ -226,10 +241,11 @@ def test_leaving_while_an_input_image_is_fetched_submits_nothing(
 def test_an_accepted_call_finishes_in_the_background_and_is_kept(
     gw: RunningGateway, bfl: BFLEmulator, gateway_logs: LogCapture, route: str
 ) -> None:
+    model = {"generations": "flux-pro-1.1", "edits": "flux-kontext-pro"}[route]
     if route == "generations":
-        departing = Departing.generate(gw, model="flux-dev", prompt="leaves after acceptance")
+        departing = Departing.generate(gw, model=model, prompt="leaves after acceptance")
     else:
-        fields = {"model": "flux-kontext-pro", "prompt": "leaves after acceptance"}
+        fields = {"model": model, "prompt": "leaves after acceptance"}
         body, content_type = multipart(fields, {"image": make_image("PNG")})
         departing = Departing(gw, "/v1/images/edits", body, content_type)
     wait_until(lambda: bfl.stats()["submits"] == 1, "the submission")
@@ -249,10 +265,17 @@ def test_an_accepted_call_finishes_in_the_background_and_is_kept(
     job = kept_job(gw, departing.request_id)
     kind = {"generations": "generate", "edits": "edit"}[route]
     assert (job["status"], job["kind"]) == ("succeeded", kind)
-    assert job["result"]["provider"] == "bfl-flux"
+    assert (job["result"]["provider"], job["result"]["model"]) == ("bfl-flux", model)
     image = Image.open(io.BytesIO(base64.b64decode(job["result"]["data"][0]["b64_json"])))
     assert image.size[0] > 0
-    assert_departed_quietly(gw, gateway_logs, f"/v1/images/{route}")
+    # The access line, written when the client left, names the call the job finished.
+    assert_departed_quietly(
+        gw,
+        gateway_logs,
+        f"/v1/images/{route}",
+        request_id=departing.request_id,
+        made_by=("bfl-flux", model),
+    )
 
 
 def test_a_fanned_out_request_keeps_what_was_accepted_and_sends_nothing_more(
@@ -284,11 +307,12 @@ def test_an_openai_call_in_flight_finishes_and_is_kept(
     job = kept_job(gw, departing.request_id)
     assert job["status"] == "succeeded" and job["result"]["data"][0]["b64_json"]
     assert openai_emu.stats()["requests"]["generate"] == 1
-    assert_departed_quietly(gw, gateway_logs)
+    made_by = ("openai", "gpt-image-1")
+    assert_departed_quietly(gw, gateway_logs, request_id=departing.request_id, made_by=made_by)
 
 
 def test_leaving_an_idempotent_request_leaves_its_job_running(
-    gw: RunningGateway, bfl: BFLEmulator
+    gw: RunningGateway, bfl: BFLEmulator, gateway_logs: LogCapture
 ) -> None:
     body = {"model": "flux-dev", "prompt": "idempotent and departing"}
     key = {"Idempotency-Key": "departing-once"}
@@ -307,6 +331,8 @@ def test_leaving_an_idempotent_request_leaves_its_job_running(
     assert retried.status_code == 200, retried.text
     assert retried.json()["data"][0]["b64_json"]
     assert bfl.stats()["submits_by_prompt"][body["prompt"]] == 1
+    made_by = ("bfl-flux", "flux-dev")
+    assert_departed_quietly(gw, gateway_logs, request_id=departing.request_id, made_by=made_by)
 
 
 # --- leaving while the body is sent: 499 on every route, never a 500 with a traceback ---------

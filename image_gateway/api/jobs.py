@@ -142,6 +142,9 @@ async def answer(
         except GatewayError as exc:
             _attribute(state, exc.attribution)
             raise
+        except (ClientDisconnect, asyncio.CancelledError):
+            _attribute(state, journal.target)  # what it was made with when its client left
+            raise
         _attribute(state, (payload["provider"], payload["model"]))
         return _json(payload)
     service = _service(request)

@@ -65,6 +65,7 @@ class JobJournal:
 
     closed = False  # a job has no client connection to lose
     stopped: str | None = None
+    target: tuple[str, str] | None = None
 
     def __init__(self, store: JobStore, job_id: str, worker: str, saved: Any) -> None:
         self.store, self.job_id, self.worker = store, job_id, worker

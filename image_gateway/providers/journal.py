@@ -93,6 +93,9 @@ class RunJournal(Protocol):
     closed: bool
     # Set by whoever cancels the run: the error code its ledger row records.
     stopped: str | None
+    # The (provider, model) the run is for: its primary once planned, then the candidate being
+    # called (the dispatcher and the runner set it); what a departed client's access line names.
+    target: tuple[str, str] | None
 
     async def entering(self, index: int) -> None:
         """Persist that candidate `index` is about to be called."""
@@ -110,6 +113,7 @@ class RequestJournal:
     def __init__(self) -> None:
         self.closed = False
         self.stopped: str | None = None
+        self.target: tuple[str, str] | None = None
         self._calls: dict[tuple[int, int], _RequestCall] = {}
 
     async def entering(self, index: int) -> None:

@@ -168,6 +168,7 @@ class Resilience:
                     continue
                 trace.tried, trace.index = candidate, index
                 if trace.journal is not None:
+                    trace.journal.target = (name, candidate.spec.id)
                     await trace.journal.entering(index)
                 try:
                     return await self._candidate(candidate, deadline, breaker, trace)

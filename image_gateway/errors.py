@@ -233,9 +233,10 @@ class ProviderError(GatewayError):
         return (self.retry_safe or self.retryable) and not self.billed_unknown
 
     def after_acceptance(self) -> Self:
-        """Mark a failure that came after the provider accepted the call (an OpenAI 200 that
-        cannot be used, a BFL task that failed, got lost or never finished): it may have been
-        charged, so neither the dispatcher nor the client sends it again. Returns itself."""
+        """Mark a failure that came after the provider accepted the call (a 2xx answer to a
+        submission that cannot be used, a BFL task that failed, got lost or never finished): it
+        may have been charged, so neither the dispatcher nor the client sends it again. Returns
+        itself."""
         self.retryable, self.billed_unknown = False, True
         return self
 

@@ -14,7 +14,7 @@ URLs, headers or keys (`first_send`: a POST, see `request()`):
     no connection within connect_timeout     UpstreamTimeout  retryable=first_send
     silent > read_timeout, or past deadline  UpstreamTimeout  billed_unknown=first_send
     reset, early EOF, malformed response     UpstreamError    billed_unknown=first_send
-    body over max_response_bytes             UpstreamError    (neither)
+    body over max_response_bytes             UpstreamError    billed_unknown=first_send, if 2xx
     URL or header that is not valid HTTP     UpstreamError    (neither: nothing was sent)
 
 The transport is our own small HTTP/1.1 client: `http_pool` (keep-alive connections per
@@ -151,7 +151,9 @@ class UpstreamClient:
         # Whether the request may be sent again: only when it never left (no connection), and
         # only for a POST — the adapters' GETs (polls, downloads) follow a submission the
         # provider already accepted, so re-running the adapter call would pay twice. After the
-        # request was sent the outcome is unknown (`billed_unknown`): never re-sent.
+        # request was sent the outcome is unknown (`billed_unknown`): never re-sent. So is a
+        # 2xx answer to it that cannot be read whole (the provider accepted, and may charge);
+        # one read whole is the adapter's to judge (`ProviderError.after_acceptance`).
         first_send = method == "POST"
         try:
             origin, payload = _encode(method, url, headers, json, form)
@@ -183,8 +185,12 @@ class UpstreamClient:
             raise UpstreamError(
                 f"could not connect to {provider}", provider=provider, retryable=first_send
             ) from None
-        except BodyTooLarge:
-            raise UpstreamError(f"{provider} response is too large", provider=provider) from None
+        except BodyTooLarge as exc:
+            raise UpstreamError(
+                f"{provider} response is too large",
+                provider=provider,
+                billed_unknown=first_send and 200 <= exc.status < 300,
+            ) from None
         except PoolError as exc:
             raise UpstreamError(
                 f"connection to {provider} failed ({exc})",

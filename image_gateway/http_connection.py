@@ -43,7 +43,12 @@ class ReadTimeout(PoolError):
 
 
 class BodyTooLarge(PoolError):
-    """The response (as declared, on the wire or decompressed) exceeds the byte cap."""
+    """The response (as declared, on the wire or decompressed) exceeds the byte cap; `status`
+    is the answer's HTTP status (a 2xx to a submission may have been charged)."""
+
+    def __init__(self, reason: str, status: int) -> None:
+        super().__init__(reason)
+        self.status = status
 
 
 class Headers(Mapping[str, str]):
@@ -232,8 +237,8 @@ class Connection(asyncio.Protocol):
             self._finish()
             return
         if length is not None and length > self._max_bytes:
-            self._fail(BodyTooLarge("declared"))
-            raise BodyTooLarge("declared")
+            self._fail(BodyTooLarge("declared", status))
+            raise BodyTooLarge("declared", status)
         self._until_eof = length is None and not chunked and status not in (204, 304)
 
     def on_body(self, body: bytes) -> None:
@@ -244,8 +249,9 @@ class Connection(asyncio.Protocol):
             body = self._decompress(body)
         self._size += len(body)
         if self._wire > self._max_bytes or self._size > self._max_bytes:
-            self._fail(BodyTooLarge("body"))
-            raise BodyTooLarge("body")
+            status = self._parser.get_status_code()
+            self._fail(BodyTooLarge("body", status))
+            raise BodyTooLarge("body", status)
         self._chunks.append(body)
 
     def on_message_complete(self) -> None:

@@ -9,10 +9,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import openai
 import pytest
 
+from image_gateway.errors import UNKNOWN_OUTCOME
 from tests.admin_helpers import ADMIN_TEST_KEY, create_key
-from tests.conftest import BFL_TEST_KEY, OPENAI_TEST_KEY, OpenAIEmulatorHandle, RunningGateway
+from tests.conftest import (
+    BFL_TEST_KEY,
+    GATEWAY_TEST_KEY,
+    OPENAI_TEST_KEY,
+    OpenAIEmulatorHandle,
+    RunningGateway,
+)
 from tests.services import fresh_postgres, postgres_databases
 from tests.usage_helpers import ledger_rows, metric, usage_totals, wait_rows
 
@@ -225,3 +233,75 @@ def test_usage_reads_the_new_measures_from_both_databases(
     assert (totals["succeeded"], totals["outcome_unknown"]) == (1, 1)
     assert totals["outcome_unknown_cost_usd"] == pytest.approx(0.02)
     assert usage_totals(gw, group_by="day")["data"][0]["outcome_unknown"] == 1
+
+
+# A submission the provider answered with a 2xx we cannot use: accepted (and for BFL, billed on
+# acceptance), so the call may have been charged. (provider, request, fault, status, estimate)
+UNUSABLE_ACCEPTANCES: dict[str, tuple[str, dict[str, Any], dict[str, Any], float]] = {
+    "bfl 200, not JSON": (
+        "bfl-flux",
+        {"model": "flux-dev", "prompt": "a fox"},
+        {"match": "submit", "status": 200, "body": "<html>accepted</html>"},
+        0.025,
+    ),
+    "bfl 200, no task id": (
+        "bfl-flux",
+        {"model": "flux-pro-1.1", "prompt": "a fox"},
+        {"match": "submit", "status": 200, "body": {"foo": 1}},
+        0.04,
+    ),
+    "bfl 202, not JSON": (
+        "bfl-flux",
+        {"model": "flux-dev", "prompt": "a fox"},
+        {"match": "submit", "status": 202, "body": "queued"},
+        0.025,
+    ),
+    "openai 200, no images": (
+        "openai",
+        {"model": "dall-e-3", "prompt": "a fox"},
+        {"match": "generate", "status": 200, "body": {"foo": 1}},
+        0.04,
+    ),
+    "openai 201, not JSON": (
+        "openai",
+        {"model": "dall-e-2", "prompt": "a fox"},
+        {"match": "generate", "status": 201, "body": "created"},
+        0.02,
+    ),
+}
+
+
+def _submissions(provider: str, openai_emu: OpenAIEmulatorHandle, bfl: Any) -> int:
+    """POSTs that reached the provider's emulator: accepted submits, and the faulted one."""
+    if provider == "openai":
+        return int(openai_emu.stats()["requests"]["generate"])
+    stats = bfl.stats()
+    return int(stats["submits"] + stats["faults_triggered"])
+
+
+@pytest.mark.parametrize("case", list(UNUSABLE_ACCEPTANCES))
+def test_an_accepted_submission_we_cannot_use_is_an_unknown_outcome_never_sent_again(
+    start_gateway: Any, openai_emu: OpenAIEmulatorHandle, bfl: Any, case: str
+) -> None:
+    provider, body, fault, estimate = UNUSABLE_ACCEPTANCES[case]
+    gw = _gateway(start_gateway, openai_emu, bfl)
+    _fault(provider, openai_emu, bfl, [fault])
+    sent: list[Any] = []
+    with openai.OpenAI(
+        base_url=gw.url + "/v1",
+        api_key=GATEWAY_TEST_KEY,
+        http_client=openai.DefaultHttpxClient(event_hooks={"request": [sent.append]}),
+    ) as sdk:
+        assert sdk.max_retries == 2  # the SDK's default: it would retry a 502 twice
+        with pytest.raises(openai.APIStatusError) as caught:
+            sdk.images.generate(**body)
+    err = caught.value
+    assert err.status_code == 502 and err.response.headers["x-should-retry"] == "false"
+    assert UNKNOWN_OUTCOME in err.response.json()["error"]["message"]
+    assert len(sent) == 1 and _submissions(provider, openai_emu, bfl) == 1
+
+    totals = wait_rows(gw, 1)["totals"]
+    assert (totals["requests"], totals["failed"], totals["outcome_unknown"]) == (1, 0, 1)
+    assert totals["outcome_unknown_cost_usd"] == pytest.approx(estimate)
+    (row,) = ledger_rows(gw)
+    assert (row["provider"], row["model"], row["status"]) == (provider, body["model"], "unknown")

@@ -286,14 +286,21 @@ def to_vendor(task: ImageTask, spec: ModelSpec) -> dict[str, Any]:
 
 
 def parse_submit(resp: UpstreamResponse, secrets: list[str]) -> Submitted:
-    if resp.status != 200:
+    """The task BFL accepted. Any 2xx answers the submission as accepted — and charged (BFL
+    bills on acceptance): one we cannot use (not JSON, no task id) is a failure that may have
+    been paid (`billed_unknown`), never sent again."""
+    if not 200 <= resp.status < 300:
         raise error_from(resp, secrets)
-    payload = resp.json("bfl-flux")
-    task_id = payload.get("id") if isinstance(payload, dict) else None
-    if not isinstance(task_id, str) or not task_id:
-        raise UpstreamError(
-            "bfl-flux accepted the request but returned no task id", provider="bfl-flux"
-        )
+    try:
+        payload = resp.json("bfl-flux")
+        task_id = payload.get("id") if isinstance(payload, dict) else None
+        if not isinstance(task_id, str) or not task_id:
+            raise UpstreamError(
+                "bfl-flux accepted the request but returned no task id", provider="bfl-flux"
+            )
+    except UpstreamError as exc:
+        exc.after_acceptance()
+        raise
     polling_url = payload.get("polling_url")
     cost = payload.get("cost")
     return Submitted(

@@ -118,7 +118,7 @@ class OpenAIProvider(Provider):
                     json=body,
                     read_timeout=self.submit_read_timeout,
                 )
-            if resp.status != 200:
+            if not 200 <= resp.status < 300:
                 raise error_from(resp, [key])
             return resp
 
@@ -130,7 +130,7 @@ class OpenAIProvider(Provider):
                 if image.data == b"" and item.get("url"):
                     image.data = await self._download(item["url"])  # checked like every output
         except ProviderError as exc:
-            # A 200 is a generation OpenAI bills, whether or not its answer can be used.
+            # A 2xx is a generation OpenAI bills, whether or not its answer can be used.
             exc.after_acceptance()
             raise
         return result

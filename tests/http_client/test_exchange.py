@@ -161,6 +161,31 @@ async def test_bodies_over_the_cap_are_refused(
     assert client.pool_stats() == {"in_use": 0, "idle": 0}
 
 
+@pytest.mark.parametrize(
+    ("method", "status", "billed"),
+    [("POST", "200 OK", True), ("POST", "202 Accepted", True), ("POST", "500 Oops", False),
+     ("GET", "200 OK", False)],
+)  # fmt: skip
+@pytest.mark.parametrize("framing", ["declared", "on the wire"])
+async def test_a_2xx_answer_to_a_submission_too_large_to_read_may_have_been_charged(
+    script, client: UpstreamClient, method: str, status: str, billed: bool, framing: str
+) -> None:
+    """The provider accepted a POST (2xx) whose answer we refuse to read whole: it may have
+    made, and charged for, the images. A refusal (5xx) or a GET (a poll or download: nothing
+    new is paid for) is not."""
+    big = b"y" * (64 * 1024 + 1)
+    head = f"HTTP/1.1 {status}\r\n".encode()
+    if framing == "declared":
+        handler = reply(big, status=status)
+    else:  # no length: the body is cut off as it exceeds the cap
+        handler = raw_reply(head + b"Connection: close\r\n\r\n" + big, close=True)
+    server = await script(handler)
+    with pytest.raises(UpstreamError, match="too large") as caught:
+        body = {} if method == "POST" else None
+        await client.request(method, server.url, provider="p", json=body)
+    assert caught.value.billed_unknown is billed and not caught.value.retryable
+
+
 async def test_multipart_form(script, client: UpstreamClient) -> None:
     server = await script(reply())
     parts = [

@@ -105,10 +105,20 @@ def test_parse_submit() -> None:
     assert ok.task_id == "t1" and ok.polling_url and ok.cost_credits == 4.0
     old = parse_submit(response(200, b'{"id":"t2"}'), [])
     assert old.polling_url is None
-    with pytest.raises(UpstreamError):
-        parse_submit(response(200, b'{"polling_url":"x"}'), [])
-    with pytest.raises(UpstreamError):
-        parse_submit(response(200, b"<html>"), [])
+    assert parse_submit(response(201, b'{"id":"t3"}'), []).task_id == "t3"  # any 2xx accepts
+
+
+@pytest.mark.parametrize(
+    ("status", "body"),
+    [(200, b'{"polling_url":"x"}'), (200, b"<html>"), (200, b""), (200, b"[1]"),
+     (200, b'{"id":""}'), (200, b'{"id":7}'), (202, b"queued")],
+)  # fmt: skip
+def test_an_accepted_submission_we_cannot_use_may_have_been_charged(
+    status: int, body: bytes
+) -> None:
+    with pytest.raises(UpstreamError) as err:
+        parse_submit(response(status, body), [])
+    assert err.value.billed_unknown and not err.value.should_retry
 
 
 def test_submit_errors_map_to_gateway_errors() -> None:

@@ -71,6 +71,19 @@ def test_the_front_door_leads_to_the_docs(gateway: RunningGateway) -> None:
         assert missing.json()["error"]["code"] == "not_found"
 
 
+@pytest.mark.parametrize("path", ["/", "/healthz", "/readyz", "/docs", "/redoc"])
+def test_probes_and_the_front_door_answer_head(gateway: RunningGateway, path: str) -> None:
+    """Uptime monitors, load balancers and link checkers ask with HEAD: GET's status and
+    headers, no body (never 405)."""
+    with gateway.client(key=None) as http:
+        got = http.get(path, follow_redirects=False)
+        head = http.head(path, follow_redirects=False)
+    assert head.status_code == got.status_code < 400, path
+    assert head.content == b""
+    for name in ("content-type", "content-length", "location", "content-security-policy"):
+        assert head.headers.get(name) == got.headers.get(name), (path, name)
+
+
 def _ready_lines(stderr: list[str]) -> list[dict[str, object]]:
     found = []
     for line in stderr:

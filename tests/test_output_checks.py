@@ -213,3 +213,63 @@ def test_stored_bytes_that_are_no_image_are_an_inert_attachment(
     assert resp.headers["content-disposition"] == "attachment"
     assert resp.headers["x-content-type-options"] == "nosniff"
     assert resp.headers["content-security-policy"] == CSP
+
+
+SERVED_HEADERS = (
+    "content-type",
+    "content-length",
+    "x-content-type-options",
+    "content-security-policy",
+    "cache-control",
+    "content-disposition",
+)
+
+
+def served_url(gw: RunningGateway) -> str:
+    with gw.client() as http:
+        made = http.post(
+            "/v1/images/generations",
+            json={"prompt": "p", "size": "96x64", "response_format": "url"},
+        )
+    assert made.status_code == 200, made.text
+    return str(made.json()["data"][0]["url"])
+
+
+def assert_head_is_get_without_body(gw: RunningGateway, expected: dict[str, int]) -> None:
+    with httpx.Client(base_url=gw.url, timeout=30) as anonymous:  # the link is the credential
+        for url, status in expected.items():
+            got, head = anonymous.get(url), anonymous.head(url)
+            assert (got.status_code, head.status_code) == (status, status), url
+            assert head.content == b"" and len(got.content) > 0, url
+            assert head.headers["content-length"] == str(len(got.content)), url
+            for name in SERVED_HEADERS:
+                assert head.headers.get(name) == got.headers.get(name), (url, name)
+
+
+def test_head_answers_as_get_does_without_the_body(start_gateway: Any) -> None:
+    """`HEAD` (`curl -I`, link checkers, CDNs) gets GET's status and headers (type, length,
+    nosniff, CSP, caching) and no body: for a stored image, bytes that are no image, an unknown
+    id; with signed links, for a signed, an unsigned and an expired link."""
+    gw = start_gateway()
+    put_by_hand(gw, "C" * 32 + ".png", FAKE_IMAGES["html"])
+    url = served_url(gw)
+    assert_head_is_get_without_body(
+        gw,
+        {
+            url: 200,
+            "/v1/images/files/" + "C" * 32 + ".png": 200,  # an inert attachment
+            "/v1/images/files/img_not_there": 404,
+        },
+    )
+    with httpx.Client() as http:
+        head = http.head(url)
+    assert head.headers["content-type"] == "image/png"
+    assert head.headers["content-security-policy"] == CSP
+    assert head.headers["cache-control"] == "private, max-age=31536000, immutable"
+
+    signing = start_gateway(image_url_ttl_seconds=60, image_url_secret="h" * 32)
+    signed = served_url(signing)
+    path = httpx.URL(signed).path
+    assert_head_is_get_without_body(
+        signing, {signed: 200, path: 404, f"{path}?expires=1&sig=00": 404}
+    )

@@ -57,13 +57,17 @@ def _root(request: Request) -> str:
     return str(request.scope.get("root_path", "")).rstrip("/")
 
 
+# Each page answers HEAD as GET (uptime monitors and link checkers ask with it; FastAPI adds no
+# HEAD to a GET route, and the assets' StaticFiles answers it already).
 @router.get("/")
+@router.head("/")
 async def front_door(request: Request) -> RedirectResponse:
     """Someone opening the gateway's address in a browser lands on the interactive docs."""
     return RedirectResponse(_root(request) + DOCS_PATH, status_code=307)
 
 
 @router.get(DOCS_PATH)
+@router.head(DOCS_PATH)
 async def swagger_ui(request: Request) -> HTMLResponse:
     root = _root(request)
     page = get_swagger_ui_html(
@@ -78,6 +82,7 @@ async def swagger_ui(request: Request) -> HTMLResponse:
 
 
 @router.get(REDOC_PATH)
+@router.head(REDOC_PATH)
 async def redoc(request: Request) -> HTMLResponse:
     root = _root(request)
     page = get_redoc_html(

@@ -1,5 +1,6 @@
-"""`GET /v1/images/files/{image_id}`: stored images. The unguessable id is the credential;
-with `IMAGE_URL_TTL_SECONDS` set, the link's signature and expiry are checked too.
+"""`GET /v1/images/files/{image_id}` (and `HEAD`: the same headers, no body): stored images.
+The unguessable id is the credential; with `IMAGE_URL_TTL_SECONDS` set, the link's signature and
+expiry are checked too.
 
 An image is served as what its bytes are (PNG, JPEG or WebP by their magic, whatever the id's
 extension says), never sniffed by the browser (`X-Content-Type-Options: nosniff`) and under a
@@ -11,7 +12,7 @@ are sent as an `application/octet-stream` attachment, never as a page of our ori
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
@@ -27,14 +28,20 @@ router = APIRouter(prefix="/v1/images/files", tags=["images"])
 CONTENT_SECURITY_POLICY = "default-src 'none'; sandbox"
 
 
-@router.get(
-    "/{image_id}",
-    response_class=Response,
-    responses={
+# HEAD answers as GET does, headers only (Content-Length included): Starlette adds HEAD to a
+# plain route's GET, FastAPI does not. Two routes (one per method) so that each operation in
+# /openapi.json has its own id; uvicorn sends no body for HEAD.
+ROUTE: dict[str, Any] = {
+    "response_class": Response,
+    "responses": {
         200: {"content": {"image/png": {}, "image/jpeg": {}, "image/webp": {}}},
         **error_responses(NotFound),
     },
-)
+}
+
+
+@router.get("/{image_id}", **ROUTE)
+@router.head("/{image_id}", **ROUTE)
 async def get_image(
     image_id: str,
     request: Request,

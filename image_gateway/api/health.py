@@ -1,4 +1,5 @@
-"""Liveness and readiness probes (no key needed, nothing secret in them)."""
+"""Liveness and readiness probes (no key needed, nothing secret in them), by GET or HEAD (probes
+that only read the status; FastAPI adds no HEAD to a GET route, so each is named)."""
 
 from __future__ import annotations
 
@@ -11,16 +12,18 @@ router = APIRouter(tags=["health"])
 
 
 @router.get("/healthz")
+@router.head("/healthz")
 async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get(
-    "/readyz",
-    responses={
-        503: {"description": "Not ready: a check failed (the same body, `checks` says which)."}
-    },
-)
+READY_RESPONSES: dict[int | str, dict[str, Any]] = {
+    503: {"description": "Not ready: a check failed (the same body, `checks` says which)."}
+}
+
+
+@router.get("/readyz", responses=READY_RESPONSES)
+@router.head("/readyz", responses=READY_RESPONSES)
 async def readyz(request: Request) -> JSONResponse:
     state = request.app.state
     checks: dict[str, Any] = {

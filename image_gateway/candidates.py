@@ -1,11 +1,13 @@
 """Which provider and model may serve a request, in order: the primary, then its fallbacks.
 
 The primary comes from `provider`, from `model` as `provider/model`, from a bare model id one
-provider owns, or from a route (an alias the operator defines in ROUTES_FILE, expanding to
-several models tried in order); otherwise the default provider and its default model.
+provider owns, from `model` as a provider name (or alias: `bfl`, `flux`), meaning that
+provider's default model, or from a route (an alias the operator defines in ROUTES_FILE,
+expanding to several models tried in order); otherwise the default provider and its default
+model.
 
-Fallbacks (`fallbacks`, at most 5 entries) follow, each a model id, `provider/model`, a route
-or a provider name (meaning its default model). The rules:
+Fallbacks (`fallbacks`, at most 5 entries) follow, each named as `model` may be: a model id,
+`provider/model`, a route or a provider name (its default model). The rules:
 - Each candidate receives the common fields. `provider_params` go only to candidates of the
   primary's provider: another provider's parameters mean nothing to it, so they are dropped.
 - Each candidate's task drops the OpenAI defaults its model cannot honour ("not given"; see
@@ -66,8 +68,9 @@ class Resolver:
         return found
 
     def resolve(self, provider_name: str | None, model: str | None) -> Target:
-        """Provider from `provider`, or from `model` as `provider/model`, or from a bare model id
-        that one provider owns; otherwise the default provider and its default model.
+        """Provider from `provider`, or from `model` as `provider/model`, as a provider name
+        (that provider's default model) or as a bare model id that one provider owns; otherwise
+        the default provider and its default model.
 
         Answers depend on nothing but the two names (providers and settings are fixed once the
         app is made), so they are remembered; a bounded number, as model ids are open-ended."""
@@ -92,6 +95,14 @@ class Resolver:
                     f"model {model!r} does not belong to provider {provider.name!r}", param="model"
                 )
             provider, model = named, rest
+        elif model and PROVIDER_ALIASES.get(model, model) in self.providers:
+            named = self.provider(model)  # a provider name: its default model
+            if provider is not None and named is not provider:
+                raise InvalidRequest(
+                    f"model {model!r} names another provider than {provider.name!r}",
+                    param="model",
+                )
+            provider, model = named, None
         if provider is None and model:
             owners = [p for p in self.providers.values() if p.owns(model)]
             if not owners:
@@ -115,10 +126,7 @@ class Resolver:
         return provider, spec
 
     def target(self, entry: str) -> Target:
-        """A route or fallback entry: a provider name (its default model) or a model id."""
-        name = PROVIDER_ALIASES.get(entry, entry)
-        if name in self.providers:
-            return self.resolve(name, None)
+        """A route or fallback entry, named as `model` may be (not a route: routes do not nest)."""
         return self.resolve(None, entry)
 
     def shadowed(self, name: str) -> str | None:

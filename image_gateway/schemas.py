@@ -98,7 +98,12 @@ class GenerationBody(BaseModel):
 
     prompt: str = Field(min_length=1)
     provider: str | None = Field(None, max_length=64)
-    model: str | None = Field(None, max_length=200)
+    model: str | None = Field(
+        None,
+        max_length=200,
+        description='a model id ("gpt-image-1"), "provider/model", a route, or a provider name '
+        '("local", "openai", "bfl-flux"): that provider\'s default model (GET /v1/providers)',
+    )
     n: int = Field(1, ge=1, le=10)
     size: str | None = Field(None, max_length=16, description='"WxH" (e.g. "1024x768") or "auto"')
     aspect_ratio: str | None = Field(None, max_length=9, description='"W:H", e.g. "16:9"')

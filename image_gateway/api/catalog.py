@@ -15,7 +15,9 @@ router = APIRouter(prefix="/v1", tags=["catalog"])
 @router.get("/models", response_model=ModelList)
 async def list_models(client: ClientDep, dispatcher: DispatcherDep) -> ModelList:
     """Models of the configured providers, as `provider/model` ids, and the operator's named
-    routes (ROUTES_FILE), usable as a model too."""
+    routes (ROUTES_FILE), usable as a model too. `model` also takes a bare model id and a
+    provider name, meaning that provider's default model (`default_model` in
+    `GET /v1/providers`); neither is listed again here."""
     cards = [
         ModelCard(id=f"{provider.name}/{model_id}", owned_by=provider.name)
         for provider in dispatcher.providers.values()

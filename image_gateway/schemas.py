@@ -5,16 +5,20 @@
 Unknown fields are refused at every depth we own (`extra="forbid"`); `provider_params` is
 checked by the chosen adapter against the fields that provider accepts.
 
-JSON `null` in any field we know means "not given". OpenAI's documented defaults
-(`OPENAI_DEFAULTS`) mean "not given" too where the model cannot honour them: per model in
-`providers/capabilities.py`, and here for what no model of the gateway offers (streaming,
-partial images, GIF and SVG output), whose other values are a 400 naming the field.
+JSON `null` in any field we know means "not given" (`given`). In a form (multipart or
+URL-encoded edits) every value is text: `form_value` says which texts mean null — an empty
+value, and the text "null" (what JavaScript's `FormData.append(name, null)` sends) wherever
+a valid value can never be that text. OpenAI's documented defaults (`OPENAI_DEFAULTS`) mean
+"not given" too where the model cannot honour them: per model in `providers/capabilities.py`,
+and here for what no model of the gateway offers (streaming, partial images, GIF and SVG
+output), whose other values are a 400 naming the field.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
@@ -87,8 +91,29 @@ NOT_OFFERED = {
     "svg": "SVG output is not supported",
 }
 
+# Fields whose value is free text, where the text "null" is a value like any other (a prompt
+# may say "null"); every other field's valid values never are that text (see `form_value`).
+FREE_TEXT_FIELDS = frozenset({"prompt", "negative_prompt", "user", "user_id", "safety_identifier"})
+
 MIME_BY_FORMAT: dict[str, str] = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp"}
 FORMAT_BY_MIME: dict[str, str] = {v: k for k, v in MIME_BY_FORMAT.items()}
+
+
+def given(data: dict[str, Any], known: Collection[str]) -> dict[str, Any]:
+    """`data` without what is not given: JSON null in a field we know. An unknown name stays,
+    null or not, to be refused by name."""
+    return {k: v for k, v in data.items() if v is not None or k not in known}
+
+
+def form_value(name: str, text: str) -> str | None:
+    """A form field's text as the body's value: None (JSON null: "not given") for an empty
+    value — browsers send empty inputs — and for the text "null" in every field but the free
+    text ones (`FREE_TEXT_FIELDS`): enums, numbers, booleans, sizes, ids, URLs and JSON can
+    never be validly "null". Everything else is left for the body model to read as its type
+    (`"false"`, `"0"`, `"100"`)."""
+    if text == "" or (text == "null" and name not in FREE_TEXT_FIELDS):
+        return None
+    return text
 
 
 class GenerationBody(BaseModel):
@@ -157,8 +182,7 @@ class GenerationBody(BaseModel):
         validated."""
         if not isinstance(data, dict):
             return data
-        known = cls.model_fields
-        data = {k: v for k, v in data.items() if v is not None or k not in known}
+        data = given(data, cls.model_fields)
         if not isinstance(data.get("provider_params"), dict):
             return data
         params = dict(data["provider_params"])

@@ -13,7 +13,7 @@ import openai
 import pytest
 from PIL import Image
 
-from image_gateway.schemas import OPENAI_DEFAULTS, GenerationBody
+from image_gateway.schemas import FREE_TEXT_FIELDS, OPENAI_DEFAULTS, GenerationBody
 from tests.conftest import (
     BFL_TEST_KEY,
     GATEWAY_TEST_KEY,
@@ -445,3 +445,164 @@ def test_a_fallback_without_the_feature_treats_defaults_as_not_given(
 
 def test_the_defaults_table_names_every_field_the_body_knows() -> None:
     assert set(OPENAI_DEFAULTS) <= set(GenerationBody.model_fields)
+
+
+# --- forms: empty and "null" mean "not given" (schemas.form_value); free text keeps "null" ------
+
+# Every optional field whose valid values can never be the text "null", as a form sends it.
+TYPED_FORM_FIELDS = sorted(
+    set(OPTIONAL_FIELDS) - FREE_TEXT_FIELDS - {"model", "svg"} | {"svg[model]"}
+)
+
+
+@pytest.mark.parametrize("text", ["null", ""], ids=["null", "empty"])
+@pytest.mark.parametrize("model", ["gpt-image-1.5", "local-art"])
+def test_multipart_null_and_empty_typed_fields_are_not_given(
+    gw: RunningGateway, openai_emu: OpenAIEmulatorHandle, model: str, text: str
+) -> None:
+    """What `FormData.append(name, null)` sends ("null") and what a browser sends for an empty
+    input (""), in every typed field at once: each means "not given"."""
+    assert {"stream", "partial_images", "n", "size", "quality", "input_fidelity"} <= set(
+        TYPED_FORM_FIELDS
+    )
+    with gw.client() as http:
+        resp = http.post(
+            "/v1/images/edits",
+            data={"prompt": "p", "model": model, **dict.fromkeys(TYPED_FORM_FIELDS, text)},
+            files={"image": ("in.png", png(), "image/png")},
+        )
+    assert resp.status_code == 200, resp.text
+    assert resp.json()["model"] == model and len(resp.json()["data"]) == 1
+    assert decoded(resp.json()["data"][0]["b64_json"]).format == "PNG"
+    if model.startswith("gpt"):
+        sent = openai_sent(openai_emu)
+        assert "null" not in sent.values() and "" not in sent.values(), sent
+        assert set(sent) == {"model", "prompt", "n"}, sent
+
+
+@pytest.mark.parametrize("field", TYPED_FORM_FIELDS)
+def test_multipart_null_in_each_typed_field_alone(gw: RunningGateway, field: str) -> None:
+    with gw.client() as http:
+        resp = http.post(
+            "/v1/images/edits",
+            data={"prompt": "p", "model": "local-art", field: "null"},
+            files={"image": ("in.png", png(), "image/png")},
+        )
+    assert resp.status_code == 200, resp.text
+
+
+def test_multipart_free_text_keeps_the_text_null(
+    gw: RunningGateway, openai_emu: OpenAIEmulatorHandle
+) -> None:
+    with gw.client() as http:
+        resp = http.post(
+            "/v1/images/edits",
+            data={"prompt": "null", "model": "gpt-image-1.5", "user": "null", "n": "null"},
+            files={"image": ("in.png", png(), "image/png")},
+        )
+        assert resp.status_code == 200, resp.text
+        sent = openai_sent(openai_emu)
+        assert (sent["prompt"], sent["user"], sent["n"]) == ("null", "null", "1")
+        empty_prompt = http.post(
+            "/v1/images/edits",
+            data={"prompt": "", "model": "local-art", "user": ""},
+            files={"image": ("in.png", png(), "image/png")},
+        )
+    assert empty_prompt.status_code == 400 and empty_prompt.json()["error"]["param"] == "prompt"
+
+
+def test_multipart_model_null_is_the_default_provider(gw: RunningGateway) -> None:
+    with gw.client() as http:
+        resp = http.post(
+            "/v1/images/edits",
+            data={"prompt": "p", "model": "null", "provider": "", "fallbacks": "null"},
+            files={"image": ("in.png", png(), "image/png")},
+        )
+    assert resp.status_code == 200, resp.text
+    assert resp.json()["model"] == "local-art"  # DEFAULT_PROVIDER's default model
+
+
+@pytest.mark.parametrize("text", ["null", ""], ids=["null", "empty"])
+def test_multipart_mask_and_image_as_null_text_are_not_given(gw: RunningGateway, text: str) -> None:
+    image_url = "data:image/png;base64," + base64.b64encode(png()).decode()
+    with gw.client() as http:
+        resp = http.post(
+            "/v1/images/edits",
+            data={"prompt": "p", "model": "local-art", "mask": text, "image": text,
+                  "image_url": [image_url, text]},
+        )  # fmt: skip
+        assert resp.status_code == 200, resp.text
+        # A browser's empty file inputs (no file chosen): an empty part without a filename.
+        resp = http.post(
+            "/v1/images/edits",
+            data={"prompt": "p", "model": "local-art"},
+            files=[
+                ("image", ("in.png", png(), "image/png")),
+                ("mask", ("", b"", "application/octet-stream")),
+                ("image[]", ("", b"", "application/octet-stream")),
+            ],
+        )
+    assert resp.status_code == 200, resp.text
+
+
+@pytest.mark.parametrize(
+    ("field", "words"),
+    [("mask", "mask must be an uploaded image file"), ("image", "image_url")],
+)
+def test_multipart_text_where_a_file_belongs_says_what_is_wrong(
+    gw: RunningGateway, field: str, words: str
+) -> None:
+    with gw.client() as http:
+        resp = http.post(
+            "/v1/images/edits",
+            data={"prompt": "p", "model": "local-art", field: "https://example.com/m.png"},
+            files={"image[]": ("in.png", png(), "image/png")},
+        )
+    assert resp.status_code == 400, resp.text
+    error = resp.json()["error"]
+    assert error["param"] == field and words in error["message"], error
+    assert "Unrecognized" not in error["message"]
+
+
+def test_multipart_null_and_empty_provider_params(gw: RunningGateway) -> None:
+    with gw.client() as http:
+        for text in ("null", ""):
+            resp = http.post(
+                "/v1/images/edits",
+                data={"prompt": "p", "model": "local-art", "provider_params": text},
+                files={"image": ("in.png", png(), "image/png")},
+            )
+            assert resp.status_code == 200, (text, resp.text)
+        unknown = http.post(
+            "/v1/images/edits",
+            data={"prompt": "p", "model": "local-art", "api_base": "null"},
+            files={"image": ("in.png", png(), "image/png")},
+        )
+    assert unknown.status_code == 400 and unknown.json()["error"]["param"] == "api_base"
+
+
+def test_json_edit_null_file_id_beside_image_url_is_not_given(gw: RunningGateway) -> None:
+    image_url = "data:image/png;base64," + base64.b64encode(png()).decode()
+    with gw.client() as http:
+        for mask in (
+            {"image_url": image_url, "file_id": None},
+            {"image_url": None, "file_id": None},  # nothing given: no mask
+        ):
+            resp = http.post(
+                "/v1/images/edits",
+                json={
+                    "prompt": "p",
+                    "model": "local-art",
+                    "images": [{"image_url": image_url, "file_id": None}],
+                    "mask": mask,
+                },
+            )
+            assert resp.status_code == 200, (mask, resp.text)
+        for images, param in (
+            ([{"image_url": None, "file_id": None}], "images[0]"),
+            ([{"image_url": image_url, "file_id": "file-1"}], "images[0]"),
+        ):
+            resp = http.post(
+                "/v1/images/edits", json={"prompt": "p", "model": "local-art", "images": images}
+            )
+            assert resp.status_code == 400 and resp.json()["error"]["param"] == param, resp.text

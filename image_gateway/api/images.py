@@ -13,7 +13,7 @@ from ..auth import Client
 from ..dispatch import Dispatcher
 from ..errors import InvalidRequest
 from ..fetch import ImageFetcher, load_all
-from ..schemas import GenerationBody, ImagesResponse, InputImage
+from ..schemas import GenerationBody, ImagesResponse, InputImage, form_value, given
 from .deps import BaseUrlDep, ClientDep, DispatcherDep, FetcherDep
 from .jobs import ACCEPTED_RESPONSE, ANSWER_HEADERS, answer
 from .openapi import answered_errors, error_responses
@@ -24,6 +24,8 @@ router = APIRouter(prefix="/v1/images", tags=["images"])
 MAX_FORM_FILES = 17  # 16 images and a mask
 MAX_FORM_FIELDS = 64
 MAX_FIELD_BYTES = 1024 * 1024
+FILE_FIELDS = ("image", "image[]", "mask")
+IMAGE_REF_FIELDS = ("image_url", "file_id")  # of an image reference in a JSON edit
 
 # A generation or an edit can meet every error the gateway has (validation, keys, limits,
 # budgets, providers), and may be answered as a job.
@@ -157,6 +159,9 @@ async def generate(
                     "schema": {
                         "type": "object",
                         "required": ["prompt"],
+                        "description": "An empty value means not given, and so does the text "
+                        '"null" in every field but prompt, negative_prompt, user, user_id and '
+                        "safety_identifier (free text, where it is the text).",
                         "properties": {
                             "image": {"type": "string", "format": "binary"},
                             "image_url": {
@@ -255,11 +260,11 @@ async def _read_form(
         fields: dict[str, Any] = {}
         refs: list[tuple[str, str]] = []
         for name, value in form.multi_items():
+            if isinstance(value, UploadFile) and not value.filename and not value.size:
+                continue  # a browser's empty file input: not given
             if isinstance(value, UploadFile):
                 field = name.removesuffix("[]")
-                if name not in ("image", "image[]", "mask") or (
-                    name == "mask" and mask is not None
-                ):
+                if name not in FILE_FIELDS or (name == "mask" and mask is not None):
                     raise InvalidRequest(f"unexpected file field {name!r}", param=name)
                 data = await value.read()
                 # Type and pixel checks as for fetched images; MAX_REQUEST_BYTES bounds the size.
@@ -269,8 +274,12 @@ async def _read_form(
                     mask = upload
                 else:
                     images.append(upload)
+            elif name in FILE_FIELDS:  # text where a file belongs; empty or "null": not given
+                if form_value(name, value) is not None:
+                    raise InvalidRequest(_not_a_file(name), param=name.removesuffix("[]"))
             elif name in ("image_url", "image_url[]"):
-                refs.append(("image_url", value))
+                if form_value(name, value) is not None:
+                    refs.append(("image_url", value))
             elif name in fields:
                 raise InvalidRequest(f"field {name!r} is given more than once", param=name)
             else:
@@ -294,30 +303,47 @@ def _json_edit(raw: Any) -> tuple[dict[str, Any], list[tuple[str, str]]]:
     for index, item in enumerate(items):
         refs.append((f"images[{index}].image_url", _image_url(item, f"images[{index}]")))
     mask = fields.pop("mask", None)
+    if isinstance(mask, dict) and not given(mask, IMAGE_REF_FIELDS):
+        mask = None  # every field null: no mask, as `"mask": null`
     if mask is not None:
         refs.append(("mask.image_url", _image_url(mask, "mask")))
     return fields, refs
 
 
 def _image_url(item: Any, field: str) -> str:
-    if isinstance(item, dict) and set(item) == {"image_url"} and isinstance(item["image_url"], str):
-        return str(item["image_url"])
-    if isinstance(item, dict) and "file_id" in item:
-        raise InvalidRequest(f"{field}.file_id is not supported; use image_url", param=field)
+    """The URL of an image reference `{"image_url": ...}`; a null field is one not given."""
+    if isinstance(item, dict):
+        item = given(item, IMAGE_REF_FIELDS)
+        if set(item) == {"image_url"} and isinstance(item["image_url"], str):
+            return str(item["image_url"])
+        if "file_id" in item:
+            raise InvalidRequest(f"{field}.file_id is not supported; use image_url", param=field)
     raise InvalidRequest(f'{field} must be {{"image_url": "<http(s) or data: URL>"}}', param=field)
 
 
+def _not_a_file(name: str) -> str:
+    if name == "mask":
+        return (
+            "mask must be an uploaded image file (or, in a JSON edit, mask.image_url); "
+            "leave it out, empty or null for no mask"
+        )
+    return f"{name} must be an uploaded image file; send image URLs as image_url"
+
+
 def _form_to_body(fields: dict[str, Any]) -> dict[str, Any]:
-    """Form fields are strings (the body model reads `"false"`, `"0"`, `"100"` as JSON's values):
-    decode `provider_params`, and gather the SDK's `svg[model]`-style fields into `svg`."""
+    """Form fields are strings (the body model reads `"false"`, `"0"`, `"100"` as JSON's values;
+    `schemas.form_value` says which mean null): decode `provider_params`, and gather the SDK's
+    `svg[model]`-style fields into `svg`."""
     raw: dict[str, Any] = {}
-    for name, value in fields.items():
+    for name, text in fields.items():
+        value = form_value(name, text)
         if name.startswith("svg["):
-            raw.setdefault("svg", {})[name] = value
+            if value is not None:
+                raw.setdefault("svg", {})[name] = value
         else:
             raw[name] = value
     params: dict[str, Any] = {}
-    if "provider_params" in raw:
+    if raw.get("provider_params") is not None:
         try:
             params = orjson.loads(raw.pop("provider_params"))
         except orjson.JSONDecodeError:

@@ -130,7 +130,7 @@ def test_a_provider_name_as_model_is_a_model_everywhere(gw: RunningGateway, bfl:
         ({"model": "locale"}, 404, "model"),
     ],
 )
-def test_a_provider_name_that_contradicts_provider_is_refused(
+def test_a_model_name_that_contradicts_provider_or_names_nothing_is_refused(
     gw: RunningGateway,
     openai_emu: OpenAIEmulatorHandle,
     bfl: Any,

@@ -118,6 +118,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         metrics=metrics,
         # With Redis, provider concurrency (BFL's 24 tasks) is counted across all instances.
         shared_slots=persistence.controls.limiter if persistence.shared_limits else None,
+        fetcher=fetcher,
     )
     app.state.jobs = Jobs(
         settings,

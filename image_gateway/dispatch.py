@@ -5,10 +5,14 @@ The dispatcher's `preflight()` is every refusal a request can get before a provi
 in this order, for a synchronous request and a job (`Prefer: respond-async`) alike: the prompt's
 length and the mask (400), the validated, ordered candidates from `candidates.Resolver` (400,
 404), a provider that is not configured (503), then `controls.admit()` (403 scope and
-allow-lists, 429 rate and concurrency, 402 budget). A synchronous request runs it in
-`generate()`; a job runs it before its 202 and keeps the admission until it ends (see
-`controls.py`). `generate()` then lets each candidate's provider prepare once (input images by
-URL), runs them, and calls `controls.settle()` exactly once with the provider and model that
+allow-lists, 429 rate and concurrency, 402 budget), and only then what needs I/O: the edit's
+input images named by URL (`schemas.ImageRef`, fetched behind the SSRF guard) and each
+configured provider's `prepare` (BFL: `provider_params` images by URL, the mask's conversion),
+whose refusals are 400s too. A key that may not make a request never makes the gateway fetch
+anything on its behalf. A synchronous request runs it in `generate()`; a job runs it before its
+202 and keeps the admission until it ends (see `controls.py`), and keeps what was fetched
+(`Admitted`) so that it is not fetched again when the job runs. `generate()` then runs the
+candidates and calls `controls.settle()` exactly once with the provider and model that
 actually served. Everything that repeats or redirects upstream calls lives in `resilience/`
 (the runner); adapters never retry.
 
@@ -30,6 +34,7 @@ import asyncio
 import base64
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,6 +43,7 @@ from .auth import Client
 from .candidates import PROVIDER_ALIASES, Plan, Resolver, Target
 from .controls import Admission, Outcome, RequestControls
 from .errors import GatewayError, InvalidRequest
+from .fetch import ImageFetcher, load_all
 from .ids import unique_id
 from .metrics import Metrics, gauge
 from .pricing import UNPRICED, Priced, PriceTable
@@ -51,6 +57,7 @@ from .schemas import (
     FORMAT_BY_MIME,
     GeneratedImage,
     GenerationBody,
+    ImageRef,
     ImageTask,
     InputImage,
     ProviderResult,
@@ -104,11 +111,16 @@ class Generation:
 
 @dataclass(slots=True)
 class Admitted:
-    """A request that passed the pre-flight: its candidates, and the admission to settle (or
-    release) exactly once."""
+    """A request that passed the pre-flight: its candidates (prepared), the admission to settle
+    (or release) exactly once, and what was loaded for it — what a job keeps."""
 
     plan: Plan
     admission: Admission
+    images: list[InputImage] = field(default_factory=list)  # uploads first, then by URL
+    mask: InputImage | None = None
+    # `provider_params` values the providers' `prepare` replaced: an image named by URL (or
+    # data: URL) as the base64 of its checked bytes.
+    prepared: dict[str, str] = field(default_factory=dict)
 
 
 class Dispatcher:
@@ -121,9 +133,11 @@ class Dispatcher:
         *,
         metrics: Metrics | None = None,
         shared_slots: SharedSlots | None = None,
+        fetcher: ImageFetcher | None = None,
     ) -> None:
         self.settings = settings
         self.providers = providers
+        self.fetcher = fetcher  # loads the input images requests name by URL
         self.image_urls = image_urls
         self.controls = controls
         self.metrics = metrics or Metrics()
@@ -154,11 +168,18 @@ class Dispatcher:
         request_id: str | None = None,
         images: list[InputImage] | None = None,
         mask: InputImage | None = None,
+        refs: Sequence[ImageRef] = (),
         journal: RunJournal | None = None,
     ) -> dict[str, Any]:
         """A synchronous request: generate, then answer with the images themselves."""
         generation = await self.generate(
-            body, client=client, request_id=request_id, images=images, mask=mask, journal=journal
+            body,
+            client=client,
+            request_id=request_id,
+            images=images,
+            mask=mask,
+            refs=refs,
+            journal=journal,
         )
         return await self.respond(generation, body, public_base_url)
 
@@ -204,12 +225,16 @@ class Dispatcher:
         request_id: str | None,
         images: list[InputImage] | None = None,
         mask: InputImage | None = None,
+        refs: Sequence[ImageRef] = (),
     ) -> Admitted:
         """Every refusal a request gets before any provider is called: `check()`, then the
         key's controls (`admit()`: 403 scope and allow-lists, 429 rate and concurrency, 402
-        budget). The same for a synchronous request and a job; the caller owns the admission
-        (`generate()` settles it, `controls.release()` gives it back)."""
-        plan = self.check(body, client, images, mask)
+        budget), then loading what the request names by URL (`refs`, then each provider's
+        `prepare`: 400 naming the field). The same for a synchronous request and a job; the
+        caller owns the admission (`generate()` settles it, `controls.release()` gives it
+        back); a refusal after admission releases it here."""
+        images = list(images or [])
+        plan = self.check(body, client, *_standing_in(images, mask, refs))
         primary = plan.candidates[0]
         # Admission before anything is fetched: a key that may not make this request must not
         # make the gateway fetch anything on its behalf either.
@@ -223,7 +248,35 @@ class Dispatcher:
         except GatewayError as exc:
             exc.attribute(primary.provider.name, primary.spec.id)
             raise
-        return Admitted(plan, admission)
+        try:
+            if refs:
+                images, mask = await self._load(images, mask, refs)
+                # Validated again with the images themselves (a model may read their size).
+                plan = self.check(body, client, images, mask)
+            await _prepare(plan.candidates)
+        except BaseException as exc:
+            await self.controls.release(admission)
+            if isinstance(exc, GatewayError):
+                exc.attribute(primary.provider.name, primary.spec.id)
+            raise
+        return Admitted(plan, admission, images, mask, _prepared(body, plan))
+
+    async def _load(
+        self, images: list[InputImage], mask: InputImage | None, refs: Sequence[ImageRef]
+    ) -> tuple[list[InputImage], InputImage | None]:
+        """The input images: `images` (uploads), then those `refs` name, in their order."""
+        if self.fetcher is None:  # fail closed: never pass an unchecked image reference on
+            raise RuntimeError("input images by URL need the app's ImageFetcher")
+        loaded = await load_all(
+            self.fetcher, [(ref.field, ref.url) for ref in refs], allow_raw_base64=False
+        )
+        images = list(images)
+        for ref, image in zip(refs, loaded, strict=True):
+            if ref.is_mask:
+                mask = image
+            else:
+                images.append(image)
+        return images, mask
 
     async def generate(
         self,
@@ -233,21 +286,25 @@ class Dispatcher:
         request_id: str | None = None,
         images: list[InputImage] | None = None,
         mask: InputImage | None = None,
+        refs: Sequence[ImageRef] = (),
         journal: RunJournal | None = None,
         admission: Admission | None = None,
     ) -> Generation:
         """Pre-flight, run the candidates, settle: the images and who made them.
 
-        With `admission` (a job, admitted when it was submitted) the request is not admitted
-        again; `check()` runs again (the configuration may have changed while it waited) and a
-        refusal there releases the admission. Either way the admission ends here."""
+        With `admission` (a job, admitted when it was submitted, its inputs loaded then) the
+        request is not admitted again; `check()` and the providers' `prepare` run again (the
+        configuration may have changed while it waited; what was fetched comes from the job,
+        not the network) and a refusal there releases the admission. Either way the admission
+        ends here."""
         if admission is None:
             admitted = await self.preflight(
-                body, client=client, request_id=request_id, images=images, mask=mask
+                body, client=client, request_id=request_id, images=images, mask=mask, refs=refs
             )
         else:
             try:
                 admitted = Admitted(self.check(body, client, images, mask), admission)
+                await _prepare(admitted.plan.candidates)
             except BaseException:
                 await self.controls.release(admission)
                 raise
@@ -262,7 +319,6 @@ class Dispatcher:
         priced: Priced | None = None
         started = time.perf_counter()
         try:
-            await _prepare(candidates)
             result = await self.resilience.run(candidates, trace)
         except GatewayError as exc:
             outcome.error_code = exc.code
@@ -393,15 +449,41 @@ def task_from(body: GenerationBody, images: list[InputImage], mask: InputImage |
 
 
 async def _prepare(candidates: list[Candidate]) -> None:
-    """Let each configured provider load what its task refers to (input images by URL), once
-    per provider: candidates of one provider share the same `provider_params`."""
+    """Let each configured provider load what its task refers to (input images by URL, the
+    mask in its own form), once per provider: candidates of one provider share the same
+    `provider_params` and inputs."""
     done: dict[str, Candidate] = {}
     for candidate in candidates:
         if not candidate.provider.configured:
             continue
         first = done.get(candidate.provider.name)
-        if first is not None and candidate.task.params:
+        if first is not None:
             candidate.task.params = dict(first.task.params)
+            candidate.task.vendor = dict(first.task.vendor)
             continue
         await candidate.provider.prepare(candidate.task, candidate.spec)
-        done.setdefault(candidate.provider.name, candidate)
+        done[candidate.provider.name] = candidate
+
+
+def _standing_in(
+    images: list[InputImage], mask: InputImage | None, refs: Sequence[ImageRef]
+) -> tuple[list[InputImage], InputImage | None]:
+    """The inputs `check()` plans with before anything is fetched: a stand-in for each image
+    still named by URL (`InputImage.stand_in`: it counts, it has no bytes). `preflight()`
+    checks again with the loaded images after admission."""
+    if not refs:
+        return images, mask
+    images = [*images, *(InputImage.stand_in(ref.field) for ref in refs if not ref.is_mask)]
+    if mask is None and any(ref.is_mask for ref in refs):
+        mask = InputImage.stand_in("mask")
+    return images, mask
+
+
+def _prepared(body: GenerationBody, plan: Plan) -> dict[str, str]:
+    """The `provider_params` the providers' `prepare` replaced (image references loaded)."""
+    prepared: dict[str, str] = {}
+    for candidate in plan.candidates:
+        for name, value in candidate.task.params.items():
+            if isinstance(value, str) and body.provider_params.get(name) != value:
+                prepared[name] = value
+    return prepared

@@ -254,6 +254,33 @@ class InputImage:
     content_type: str
     filename: str = "image"
 
+    @classmethod
+    def stand_in(cls, field: str) -> InputImage:
+        """What validation sees for an image named by URL before it is fetched: it counts, but
+        has no bytes yet (`Dispatcher.preflight` validates again once it is loaded)."""
+        return cls(b"", "", field)
+
+    @property
+    def pending(self) -> bool:
+        return not self.content_type
+
+
+@dataclass(frozen=True, slots=True)
+class ImageRef:
+    """An input image a request names by URL (an edit's `image_url`: http(s) or `data:`). The
+    gateway loads it through the SSRF-guarded fetcher only once the request is admitted
+    (`Dispatcher.preflight`): a key that may not make the request never makes it fetch."""
+
+    field: str  # the request field, named in errors: "image_url", "images[0].image_url", ...
+    url: str
+
+    @property
+    def is_mask(self) -> bool:
+        return self.field == MASK_REF_FIELD
+
+
+MASK_REF_FIELD = "mask.image_url"
+
 
 @dataclass(slots=True)
 class ImageTask:
@@ -279,6 +306,9 @@ class ImageTask:
     params: dict[str, Any] = field(default_factory=dict)
     images: list[InputImage] = field(default_factory=list)
     mask: InputImage | None = None
+    # Fields of the provider's own request body that its `prepare` computed once per request
+    # (BFL: the mask in its black-and-white form), so every call of the request reuses them.
+    vendor: dict[str, Any] = field(default_factory=dict)
 
     @property
     def is_edit(self) -> bool:

@@ -1,13 +1,17 @@
 """Synchronous and asynchronous requests are refused alike: every refusal a request can get
 before a provider is called (configuration, validation, scopes, allow-lists, prompt length,
-masks, rate, concurrency, budget) has the same status, code and param whether the request is
+masks, rate, concurrency, budget, input images named by URL that are refused or are not images,
+a mask BFL's conversion cannot read) has the same status, code and param whether the request is
 synchronous, asynchronous (`Prefer: respond-async`, with a webhook) or carries an
 `Idempotency-Key` — and an asynchronous one gets it before any 202: no job is created, no
-webhook is attempted, no provider is called."""
+webhook is attempted, no provider is called.
+
+And a key that may not make a request never makes the gateway fetch the images it names."""
 
 from __future__ import annotations
 
 import io
+import struct
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -19,7 +23,8 @@ import pytest
 from PIL import Image
 
 from tests.admin_helpers import ADMIN_TEST_KEY, create_key
-from tests.conftest import BFL_TEST_KEY, GATEWAY_TEST_KEY, RunningGateway
+from tests.conftest import BFL_TEST_KEY, GATEWAY_TEST_KEY, Canary, RunningGateway
+from tests.image_host import PNG_SIGNATURE, _png_chunk
 from tests.jobs.support import ASYNC, FAST, eventually
 from tests.jobs.test_webhooks_delivery import Receiver
 
@@ -59,12 +64,25 @@ def _png() -> bytes:
     return out.getvalue()
 
 
+def _undecodable_png(side: int = 64) -> bytes:
+    """A PNG whose headers and checksums are sound (it passes the upload check, which decodes
+    no pixels) but whose pixel data is not deflate: only decoding it fails."""
+    ihdr = struct.pack(">IIBBBBB", side, side, 8, 6, 0, 0, 0)
+    idat = b"\x78\x9c" + b"not-deflate-data" * 4
+    return (
+        PNG_SIGNATURE
+        + _png_chunk(b"IHDR", ihdr)
+        + _png_chunk(b"IDAT", idat)
+        + _png_chunk(b"IEND", b"")
+    )
+
+
 class Setups:
     """What each case does before its refused request, run once per mode (keys are fresh per
     mode, so a limit one mode spent does not refuse the next)."""
 
-    def __init__(self, gw: RunningGateway, bfl: Any) -> None:
-        self.gw, self.bfl = gw, bfl
+    def __init__(self, gw: RunningGateway, bfl: Any, canary: Canary) -> None:
+        self.gw, self.bfl, self.canary = gw, bfl, canary
         self.holders: list[threading.Thread] = []
 
     def __call__(self, case: str) -> Call:
@@ -96,6 +114,25 @@ class Setups:
 
     def mask_without_image(self) -> Call:
         return Call(data={"prompt": "p"}, files={"mask": ("m.png", _png(), "image/png")})
+
+    def input_image_refused(self) -> Call:  # a loopback URL: the SSRF guard refuses it
+        params = {"image_prompt": f"http://127.0.0.1:{self.canary.port}/a.png"}
+        return Call(json={**FLUX_PRO, "provider_params": params})
+
+    def input_image_not_an_image(self) -> Call:
+        params = {"image_prompt": "data:image/png;base64,aGVsbG8gd29ybGQ="}
+        return Call(json={**FLUX_PRO, "provider_params": params})
+
+    def edit_image_url_refused(self) -> Call:
+        url = f"http://127.0.0.1:{self.canary.port}/a.png"
+        return Call(data={"prompt": "p", "model": "local-art", "image_url": url})
+
+    def mask_bfl_cannot_read(self) -> Call:
+        files = {
+            "image": ("i.png", _png(), "image/png"),
+            "mask": ("m.png", _undecodable_png(), "image/png"),
+        }
+        return Call(data={"prompt": "p", "model": "flux-pro-1.0-fill"}, files=files)
 
     def edit_without_scope(self) -> Call:
         key = create_key(self.gw, scopes=["generate"])["key"]
@@ -155,6 +192,10 @@ CASES = {
     "unknown-provider-param": Refusal(400, "unknown_parameter", "provider_params.no_such_param"),
     "unknown-fallback": Refusal(404, "model_not_found", "fallbacks[0]"),
     "mask-without-image": Refusal(400, "invalid_value", "image"),
+    "input-image-refused": Refusal(400, "invalid_image", "provider_params.image_prompt"),
+    "input-image-not-an-image": Refusal(400, "invalid_image", "provider_params.image_prompt"),
+    "edit-image-url-refused": Refusal(400, "invalid_image", "image_url"),
+    "mask-bfl-cannot-read": Refusal(400, "invalid_value", "mask"),
     "edit-without-scope": Refusal(403, "missing_scope"),
     "generate-without-scope": Refusal(403, "missing_scope"),
     "admin-key": Refusal(403, "admin_key_cannot_generate"),
@@ -195,7 +236,11 @@ def _send(gw: RunningGateway, call: Call, mode: str, receiver: Receiver, n: int)
 
 @pytest.mark.parametrize("case", list(CASES))
 def test_sync_and_async_get_the_same_refusal_before_any_job(
-    start_gateway: Callable[..., RunningGateway], bfl: Any, receiver: Receiver, case: str
+    start_gateway: Callable[..., RunningGateway],
+    bfl: Any,
+    receiver: Receiver,
+    canary: Canary,
+    case: str,
 ) -> None:
     refusal = CASES[case]
     settings: dict[str, Any] = {
@@ -212,7 +257,7 @@ def test_sync_and_async_get_the_same_refusal_before_any_job(
             bfl_trusted_hosts=bfl.poll_base_url,
         )
     gw = start_gateway(**settings)
-    setups = Setups(gw, bfl)
+    setups = Setups(gw, bfl, canary)
     answers: dict[str, tuple[int, str, str | None, bool]] = {}
     submits = 0
     for n, mode in enumerate(MODES):
@@ -239,3 +284,64 @@ def test_sync_and_async_get_the_same_refusal_before_any_job(
         assert admin.get("/v1/jobs").json()["data"] == []
     time.sleep(4 * FAST["job_sweep_seconds"])  # a webhook due would be delivered by now
     assert receiver.deliveries == []
+    assert canary.accepted == 0  # nothing was fetched from a refused address
+
+
+# (key settings, model, status): edits whose images are named by URL, refused at admission or
+# for configuration. The listener is allowed through FETCH_ALLOW_HOSTS, so a fetch would reach it.
+REFUSED_EDITS = {
+    "no-edit-scope": ({"scopes": ["generate"]}, "local-art", 403),
+    "provider-not-allowed": ({"allowed_providers": ["local"]}, "flux-kontext-pro", 403),
+    "model-not-allowed": ({"allowed_models": ["local/local-art"]}, "flux-kontext-pro", 403),
+    "budget-too-small": ({"monthly_budget_usd": 0.01}, "flux-kontext-pro", 402),
+    "not-configured": ({}, "gpt-image-1", 503),
+}
+
+
+@pytest.mark.parametrize("case", list(REFUSED_EDITS))
+def test_a_refused_edit_fetches_nothing(
+    start_gateway: Callable[..., RunningGateway], bfl: Any, canary: Canary, case: str
+) -> None:
+    limits, model, status = REFUSED_EDITS[case]
+    gw = start_gateway(
+        **FAST,
+        admin_api_key=ADMIN_TEST_KEY,
+        bfl_api_key=BFL_TEST_KEY,
+        bfl_base_url=bfl.base_url,
+        bfl_trusted_hosts=bfl.poll_base_url,
+        fetch_allow_hosts=[f"127.0.0.1:{canary.port}"],
+    )
+    key = create_key(gw, **limits)["key"] if limits else GATEWAY_TEST_KEY
+    url = f"http://127.0.0.1:{canary.port}/a.png"
+    mask = f"http://127.0.0.1:{canary.port}/m.png"
+    with gw.client(key=key) as http:
+        for headers in ({}, ASYNC, {"Idempotency-Key": f"refused-{case}"}):
+            multipart = http.post(
+                "/v1/images/edits",
+                data={"prompt": "p", "model": model, "image_url": [url, url]},
+                headers=headers,
+            )
+            body = {"prompt": "p", "model": model, "images": [{"image_url": url}]}
+            as_json = http.post(
+                "/v1/images/edits", json={**body, "mask": {"image_url": mask}}, headers=headers
+            )
+            for resp in (multipart, as_json):
+                assert resp.status_code == status, (headers, resp.text)
+    time.sleep(0.2)  # let the listener count anything that did arrive
+    assert canary.accepted == 0
+    assert bfl.stats()["submits"] == 0
+
+
+def test_an_admitted_edit_fetches_its_urls(
+    start_gateway: Callable[..., RunningGateway], canary: Canary
+) -> None:
+    """The control for the test above: the same listener counts the fetch of an admitted edit
+    (it answers nothing, so the edit is a 400 naming the field)."""
+    gw = start_gateway(**FAST, fetch_allow_hosts=[f"127.0.0.1:{canary.port}"])
+    url = f"http://127.0.0.1:{canary.port}/a.png"
+    with gw.client() as http:
+        resp = http.post(
+            "/v1/images/edits", data={"prompt": "p", "model": "local-art", "image_url": url}
+        )
+    assert resp.status_code == 400 and resp.json()["error"]["param"] == "image_url", resp.text
+    eventually(lambda: canary.accepted >= 1)

@@ -12,8 +12,16 @@ from starlette.datastructures import UploadFile
 from ..auth import Client
 from ..dispatch import Dispatcher
 from ..errors import InvalidRequest
-from ..fetch import ImageFetcher, load_all
-from ..schemas import GenerationBody, ImagesResponse, InputImage, form_value, given
+from ..fetch import ImageFetcher, check_image_value
+from ..schemas import (
+    MASK_REF_FIELD,
+    GenerationBody,
+    ImageRef,
+    ImagesResponse,
+    InputImage,
+    form_value,
+    given,
+)
 from .deps import BaseUrlDep, ClientDep, DispatcherDep, FetcherDep
 from .jobs import ACCEPTED_RESPONSE, ANSWER_HEADERS, answer
 from .openapi import answered_errors, error_responses
@@ -213,19 +221,15 @@ async def edit_image(
         images, mask = [], None
     else:
         raise InvalidRequest("edits take multipart/form-data or a JSON body")
-    if not images and not any(field != "mask.image_url" for field, _ in refs):
+    if not images and not any(field != MASK_REF_FIELD for field, _ in refs):
         raise InvalidRequest(
             "an image is required (field 'image', 'image[]' or 'image_url')", param="image"
         )
     if len(images) + len(refs) > MAX_FORM_FILES:
         raise InvalidRequest(f"at most {MAX_FORM_FILES - 1} images and a mask", param="image")
-    body = _validate(fields)  # every cheap check before any URL is fetched
-    loaded = await load_all(fetcher, refs, allow_raw_base64=False)
-    for (field, _), image in zip(refs, loaded, strict=True):
-        if field == "mask.image_url":
-            mask = image
-        else:
-            images.append(image)  # after uploaded files, in the order given
+    body = _validate(fields)
+    for field, url in refs:  # syntax and scheme; nothing is fetched before admission
+        check_image_value(url, field=field, max_bytes=fetcher.max_bytes, allow_raw_base64=False)
     return await answer(
         request,
         body,
@@ -234,6 +238,8 @@ async def edit_image(
         public_base_url=base_url,
         images=images,
         mask=mask,
+        # Fetched by the pre-flight once the key is admitted, after the uploaded files.
+        refs=[ImageRef(field, url) for field, url in refs],
     )
 
 
@@ -306,7 +312,7 @@ def _json_edit(raw: Any) -> tuple[dict[str, Any], list[tuple[str, str]]]:
     if isinstance(mask, dict) and not given(mask, IMAGE_REF_FIELDS):
         mask = None  # every field null: no mask, as `"mask": null`
     if mask is not None:
-        refs.append(("mask.image_url", _image_url(mask, "mask")))
+        refs.append((MASK_REF_FIELD, _image_url(mask, "mask")))
     return fields, refs
 
 

@@ -22,7 +22,7 @@ import asyncio
 import base64
 import re
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -39,7 +39,7 @@ from ..jobs.runtime import Jobs
 from ..jobs.service import JobService, owner_of
 from ..middleware import disconnected, header
 from ..providers.journal import RequestJournal
-from ..schemas import GenerationBody, InputImage
+from ..schemas import GenerationBody, ImageRef, InputImage
 from ..store.jobs import IdempotencyConflict, JobRow
 from .deps import ClientDep
 from .openapi import error_responses
@@ -102,8 +102,10 @@ async def answer(
     public_base_url: str,
     images: list[InputImage] | None = None,
     mask: InputImage | None = None,
+    refs: Sequence[ImageRef] = (),
 ) -> Response:
-    """The image routes' answer: synchronous, asynchronous (a job), or idempotent."""
+    """The image routes' answer: synchronous, asynchronous (a job), or idempotent. `refs`
+    (input images by URL) are fetched by the pre-flight, once the request is admitted."""
     prefer, key = _answer_headers(request.scope)
     respond_async = "respond-async" in prefer.lower()
     if key is not None and not IDEMPOTENCY_KEY_RE.match(key):
@@ -132,10 +134,11 @@ async def answer(
                 request_id=request_id,
                 images=images,
                 mask=mask,
+                refs=refs,
                 journal=journal,
             )
         )
-        kind = "edit" if images else "generate"
+        kind = "edit" if images or refs else "generate"
         run = SyncRun(work, journal, body, client, kind, request_id, public_base_url)
         try:
             payload = await _generate_now(request, run, dispatcher)
@@ -156,6 +159,7 @@ async def answer(
             request_id=request_id,
             images=images or [],
             mask=mask,
+            refs=refs,
             idempotency_key=key,
         )
     except IdempotencyConflict:

@@ -8,6 +8,11 @@ until it ends: the worker settles it, or a cancel while queued releases it. A re
 accepted request (same Idempotency-Key and body) returns its job before any check: it costs
 nothing, so nothing refuses it.
 
+What the pre-flight loaded for a job is kept in the image store, as an edit's uploads are:
+its input images (uploaded or fetched by URL), its mask, and the `provider_params` images a
+provider's `prepare` loaded (`inputs.params`, name → image id); the worker puts them back, so
+nothing is fetched twice and a URL is never fetched after the 202.
+
 A job's result is kept as stored image ids, never bytes: `GET /v1/jobs/{id}` renders it in the
 shape of the synchronous response (`b64_json` read back from the image store, or `url`).
 """
@@ -18,6 +23,7 @@ import asyncio
 import base64
 import hashlib
 import time
+from collections.abc import Sequence
 from datetime import UTC
 from typing import Any, NamedTuple
 
@@ -25,12 +31,13 @@ import orjson
 
 from ..auth import Client
 from ..controls import Admission
-from ..dispatch import Dispatcher, Generation
+from ..dispatch import Admitted, Dispatcher, Generation
 from ..errors import InvalidRequest, NotFound
 from ..fetch.addresses import is_public
 from ..fetch.fetcher import BlockedAddress, GuardedResolver
 from ..fetch.urls import Refused, Target, parse_target
-from ..schemas import GenerationBody, InputImage, token_usage
+from ..image_format import sniff_image_type
+from ..schemas import GenerationBody, ImageRef, InputImage, token_usage
 from ..storage import ImageUrls
 from ..store.jobs import JobRow, JobStore, NewJob
 from .queue import JobQueue
@@ -77,6 +84,7 @@ class JobService:
         images: list[InputImage],
         mask: InputImage | None,
         idempotency_key: str | None,
+        refs: Sequence[ImageRef] = (),
     ) -> Submission:
         """Replay (an Idempotency-Key already used for this body), or check and admit now (a
         refusal is the synchronous request's, at once, not a failed job), store the inputs,
@@ -84,7 +92,7 @@ class JobService:
         new, and the (provider, model) it tries first (None for a replay, which is not
         planned again)."""
         request = body.model_dump(mode="json", exclude_none=True)
-        request_hash = _hash(request, images, mask)
+        request_hash = _hash(request, images, mask, refs)
         owner = owner_of(client)
         if idempotency_key is not None:
             existing = await self.store.create_probe(owner, idempotency_key, request_hash)
@@ -93,23 +101,18 @@ class JobService:
         if body.webhook_url is not None:
             await self.check_webhook_url(body.webhook_url)
         admitted = await self.dispatcher.preflight(
-            body, client=client, request_id=request_id, images=images, mask=mask
+            body, client=client, request_id=request_id, images=images, mask=mask, refs=refs
         )
         admission = admitted.admission
         primary = admitted.plan.candidates[0]
         created = False
         try:
-            store = self.image_urls.store
-            inputs: dict[str, Any] | None = None
-            if images:
-                inputs = {"images": [await store.put(i.data, i.content_type) for i in images]}
-                if mask is not None:
-                    inputs["mask"] = await store.put(mask.data, mask.content_type)
+            inputs = await self._keep_inputs(admitted)
             job, created = await self.store.create(
                 NewJob(
                     owner=owner,
                     user_id=body.user_id or body.user,
-                    kind="edit" if images else "generate",
+                    kind="edit" if admitted.images else "generate",
                     request=request,
                     inputs=inputs,
                     public_base_url=public_base_url,
@@ -127,6 +130,22 @@ class JobService:
         if created:
             await self.queue.enqueue(job.id)
         return Submission(job, created, (primary.provider.name, primary.spec.id))
+
+    async def _keep_inputs(self, admitted: Admitted) -> dict[str, Any] | None:
+        """What the pre-flight loaded, in the image store (see the module docstring)."""
+        store = self.image_urls.store
+        inputs: dict[str, Any] = {}
+        if admitted.images:
+            inputs["images"] = [await store.put(i.data, i.content_type) for i in admitted.images]
+            if admitted.mask is not None:
+                inputs["mask"] = await store.put(admitted.mask.data, admitted.mask.content_type)
+        params = {}
+        for name, value in admitted.prepared.items():
+            data = base64.b64decode(value)
+            params[name] = await store.put(data, sniff_image_type(data) or "image/png")
+        if params:
+            inputs["params"] = params
+        return inputs or None
 
     async def cancel(self, job_id: str, client: Client) -> JobRow:
         """Cancel a queued job at once (giving back what its admission holds); ask the worker
@@ -296,13 +315,22 @@ def restored(job: JobRow, client: Client) -> Admission | None:
     )
 
 
-def _hash(request: dict[str, Any], images: list[InputImage], mask: InputImage | None) -> str:
-    """What makes two requests "the same" for Idempotency-Key: the body and the input bytes."""
+def _hash(
+    request: dict[str, Any],
+    images: list[InputImage],
+    mask: InputImage | None,
+    refs: Sequence[ImageRef] = (),
+) -> str:
+    """What makes two requests "the same" for Idempotency-Key: the body, the uploaded bytes and
+    the URLs of the images it names (a replay is recognised before anything is fetched)."""
     digest = hashlib.sha256()
     hashed = {k: v for k, v in request.items() if k not in JOB_FIELDS_NOT_HASHED}
     digest.update(orjson.dumps(hashed, option=orjson.OPT_SORT_KEYS))
     for item in [*images, *([mask] if mask else [])]:
         digest.update(hashlib.sha256(item.data).digest())
+    if refs:
+        named = [[ref.field, ref.url] for ref in refs]
+        digest.update(hashlib.sha256(orjson.dumps(named)).digest())
     return digest.hexdigest()
 
 

@@ -19,6 +19,7 @@ crashes.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import functools
 import logging
@@ -219,8 +220,12 @@ class JobWorker:
         try:
             try:
                 client = await self._client(job["owner"])
-                body = GenerationBody.model_validate(job["request"])
-                images, mask = await self._inputs(job)
+                images, mask, params = await self._inputs(job)
+                request = job["request"]
+                if params:  # loaded at submission: the provider gets them, not their URLs
+                    given = request.get("provider_params") or {}
+                    request = {**request, "provider_params": {**given, **params}}
+                body = GenerationBody.model_validate(request)
                 admission = await self._admission(job, client)
             except BaseException:
                 await self.service.release(job)  # it ends here, before any provider
@@ -300,7 +305,11 @@ class JobWorker:
             return stored.client()
         return Client(ident if kind == "env" else "development")
 
-    async def _inputs(self, job: JobRow) -> tuple[list[InputImage], InputImage | None]:
+    async def _inputs(
+        self, job: JobRow
+    ) -> tuple[list[InputImage], InputImage | None, dict[str, str]]:
+        """What the pre-flight loaded at submission (`service.py`): the input images, the mask,
+        and the `provider_params` images (base64 of their checked bytes)."""
         inputs = job["inputs"] or {}
         store = self.service.image_urls.store
 
@@ -312,7 +321,11 @@ class JobWorker:
 
         images = [await load(i) for i in inputs.get("images", [])]
         mask = await load(inputs["mask"]) if inputs.get("mask") else None
-        return images, mask
+        params = {
+            name: base64.b64encode((await load(image_id)).data).decode("ascii")
+            for name, image_id in (inputs.get("params") or {}).items()
+        }
+        return images, mask, params
 
     async def _sweep(self) -> None:
         retention = self.settings.job_retention_days

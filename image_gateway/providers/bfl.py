@@ -123,9 +123,16 @@ class BFLProvider(Provider):
                 )
 
     async def prepare(self, task: ImageTask, spec: ModelSpec) -> None:
+        """Input images named in `provider_params` (URL, data: URL or base64) become the base64
+        of their checked bytes, so BFL never fetches a client's URL; an OpenAI-style mask is
+        converted to BFL's black-and-white one (400 `mask` when it cannot be decoded). Part of
+        the pre-flight: both refusals come before any job exists or any call is sent."""
         task.params = await resolve_image_params(
             task.params, IMAGE_PARAMS, self.fetcher, prefix="provider_params."
         )
+        if task.mask is not None:
+            mask = await asyncio.to_thread(openai_mask_to_bfl, task.mask.data)
+            task.vendor = {**task.vendor, "mask": mask}  # this task's own: candidates share one
 
     async def generate(
         self, task: ImageTask, spec: ModelSpec, journal: CallJournal = NO_JOURNAL
@@ -153,8 +160,6 @@ class BFLProvider(Provider):
         self, task: ImageTask, spec: ModelSpec, key: str, journal: CallJournal
     ) -> Submitted:
         body = to_vendor(task, spec)
-        if task.mask is not None:
-            body["mask"] = await asyncio.to_thread(openai_mask_to_bfl, task.mask.data)
 
         async def submit() -> Submitted:
             resp = await self.http.request(
@@ -281,6 +286,7 @@ def to_vendor(task: ImageTask, spec: ModelSpec) -> dict[str, Any]:
             body[spec.extra["image_field"]] = images[0]
         else:
             body.update(zip(spec.extra["refs"], images, strict=False))
+    body.update(task.vendor)  # computed by `prepare`: the converted mask
     body.update(task.params)  # provider-specific fields win over translated common ones
     return body
 

@@ -57,6 +57,9 @@ class LocalProvider(Provider):
 
     def validate(self, task: ImageTask, spec: ModelSpec) -> None:
         super().validate(task, spec)
+        if task.size is None and task.aspect_ratio is None and task.images:
+            if task.images[0].pending:
+                return  # checked again once the image named by URL is loaded
         width, height = output_size(task)
         if not (MIN_SIDE <= width <= MAX_SIDE and MIN_SIDE <= height <= MAX_SIDE):
             raise InvalidRequest(

@@ -16,6 +16,7 @@ import pytest
 
 from tests.conftest import BFL_TEST_KEY, Canary, RunningGateway
 from tests.image_host import Listener, make_image
+from tests.jobs.support import submit, wait_job
 
 KONTEXT = "flux-kontext-pro"
 
@@ -346,3 +347,33 @@ def test_hostile_image_hosts_are_400_quickly(
     assert reason in error["message"], error
     assert elapsed < 3.0
     assert bfl.stats()["submits"] == 0
+
+
+# --- jobs: fetched by the pre-flight, before the 202, and kept ----------------------------------
+
+
+def test_a_job_fetches_its_input_images_once_before_its_202(
+    allowing: RunningGateway, bfl: Any, image_host: Any
+) -> None:
+    """A job's images named by URL (provider_params, an edit's image_url) are fetched by the
+    pre-flight before its 202 and kept with the job: the job runs on those bytes, and nothing
+    is fetched again when it runs."""
+    body = {
+        "model": KONTEXT,
+        "prompt": "make it night",
+        "provider_params": {"input_image": image_host.url("/png")},
+    }
+    with allowing.client() as http:
+        job = submit(http, body)
+        assert image_host.hits == ["/png"]  # already fetched when the 202 came
+        assert wait_job(http, job["id"])["status"] == "succeeded"
+        assert bfl.stats()["last_submit"]["json"]["input_image"] == b64(image_host.images["png"])
+        edit_job = submit(
+            http,
+            {"model": KONTEXT, "prompt": "p", "images": [{"image_url": image_host.url("/webp")}]},
+            path="/v1/images/edits",
+        )
+        assert sorted(image_host.hits) == ["/png", "/webp"]
+        assert wait_job(http, edit_job["id"])["status"] == "succeeded"
+        assert bfl.stats()["last_submit"]["json"]["input_image"] == b64(image_host.images["webp"])
+    assert sorted(image_host.hits) == ["/png", "/webp"]  # once each

@@ -10,9 +10,10 @@ result) into `controls.Outcome`s:
   cost, money, so the possible charge is booked to the provider that may have made it.
 A row is "succeeded" when it served the images, "unknown" when one of its calls may have been
 charged without an answer (`ProviderError.billed_unknown`: reset or read timeout after
-sending, a task accepted then lost, a job interrupted by a restart; its estimated cost is
-what was asked for, at table prices), else "failed". A row's cost is everything it spent or
-may have spent; budgets are charged the same.
+sending, a task accepted then lost, a job interrupted by a restart; or a call cancelled for
+good after it was sent: a departed client's call stopped at shutdown, a job canceled while it
+ran; its estimated cost is what was asked for, at table prices), else "failed". A row's cost
+is everything it spent or may have spent; budgets are charged the same.
 """
 
 from __future__ import annotations

@@ -25,6 +25,7 @@ import pytest
 from PIL import Image
 
 from emulators.bfl import BFLEmulator
+from tests.admin_helpers import ADMIN_TEST_KEY
 from tests.conftest import (
     BFL_TEST_KEY,
     GATEWAY_TEST_KEY,
@@ -34,6 +35,7 @@ from tests.conftest import (
     RunningGateway,
 )
 from tests.image_host import ImageHost, make_image
+from tests.usage_helpers import usage_totals
 
 GEN = 1.5  # seconds a BFL task takes
 ROUTE = "/v1/images/generations"
@@ -407,6 +409,19 @@ def test_shutdown_stops_departed_calls_after_the_grace_period(
     assert len(kept) == 3
     for status, error in kept:
         assert status == "failed" and json.loads(error)["body"]["error"]["code"] == "interrupted"
+    # BFL accepted the three tasks: the ledger keeps them as outcome-unknown calls at their
+    # estimated cost, as /v1/usage shows them after a restart on the same database.
+    restarted = start_gateway(
+        **wired(bfl),
+        admin_api_key=ADMIN_TEST_KEY,
+        database_url=gw.settings.database_url.get_secret_value(),
+    )
+    totals = usage_totals(restarted)["totals"]
+    assert (totals["requests"], totals["outcome_unknown"], totals["failed"]) == (3, 3, 0), totals
+    assert totals["cost_usd"] == totals["outcome_unknown_cost_usd"] > 0, totals
+    costs = {(rows[d.request_id]["status"], rows[d.request_id]["cost_micros"]) for d in departing}
+    [(status, micros)] = costs  # each one flux-dev image, at table price
+    assert status == "unknown" and micros > 0
 
 
 def test_shutdown_lets_a_departed_call_finish_within_the_grace_period(

@@ -55,6 +55,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("image_gateway.jobs")
 MAX_ATTEMPTS = 10  # claims of one job (restarts, crashes) before it fails for good
+JOB_CANCELED = "job_canceled"  # the ledger's error code of a job canceled while it ran
 
 
 class LeaseLost(Exception):
@@ -175,8 +176,9 @@ class JobWorker:
                 job.id, self.name, "failed", error=body, webhook_due=self._hooked(job)
             )
             return
-        work = asyncio.create_task(self._execute(job))
-        beat = asyncio.create_task(self._heartbeat(job.id, work, queue_heartbeat))
+        journal = JobJournal(self.store, job.id, self.name, job["journal"])
+        work = asyncio.create_task(self._execute(job, journal))
+        beat = asyncio.create_task(self._heartbeat(job.id, work, queue_heartbeat, journal))
         self._running.add(job.id)
         try:
             await work
@@ -193,7 +195,9 @@ class JobWorker:
             with contextlib.suppress(asyncio.CancelledError):
                 await beat
 
-    async def _heartbeat(self, job_id: str, work: asyncio.Task[None], queue_beat: Any) -> None:
+    async def _heartbeat(
+        self, job_id: str, work: asyncio.Task[None], queue_beat: Any, journal: JobJournal
+    ) -> None:
         while not work.done():
             await asyncio.sleep(self.lease / 3)
             try:
@@ -207,6 +211,8 @@ class JobWorker:
                 log.warning("job heartbeat failed", extra={"fields": {"job_id": job_id}})
                 continue
             if current is not None and current["cancel_requested"]:
+                # For good: a call already sent stays in the ledger as an unknown outcome.
+                journal.stopped = JOB_CANCELED
                 work.cancel()
                 return
 
@@ -215,7 +221,7 @@ class JobWorker:
         if job is not None and job["cancel_requested"] and job["lease_owner"] == self.name:
             await self.store.finish(job_id, self.name, "canceled", webhook_due=self._hooked(job))
 
-    async def _execute(self, job: JobRow) -> None:
+    async def _execute(self, job: JobRow, journal: JobJournal) -> None:
         request_id = job["request_id"]
         try:
             try:
@@ -237,7 +243,7 @@ class JobWorker:
                 request_id=request_id,
                 images=images,
                 mask=mask,
-                journal=JobJournal(self.store, job.id, self.name, job["journal"]),
+                journal=journal,
                 admission=admission,
             )
         except RateLimited as exc:

@@ -11,6 +11,9 @@ For each candidate in order (the primary, then fallbacks):
   any other failure moves on to the next candidate.
 The deadline covers everything: queue waits, every try, every backoff.
 
+A call cancelled for good after it was sent (a departed client's call stopped at shutdown, a
+job canceled while running) is an unknown outcome too (`_stopped`).
+
 When the request fails after any of its calls may have been charged — an unknown outcome
 (`billed_unknown`), or a fanned-out sibling that succeeded — the failure it answers with is
 marked `billed_unknown` too, whichever call failed last: the client is told not to send it again
@@ -249,6 +252,9 @@ class Resilience:
                     except GatewayError as exc:
                         self.metrics.provider_call(provider.name, spec.id, exc.code, started)
                         raise
+                    except asyncio.CancelledError:
+                        _stopped(trace, candidate, task, journal)
+                        raise
                     self.metrics.provider_call(provider.name, spec.id, "ok", started)
                     breaker.record_success()
                     trace.charged = True
@@ -340,6 +346,17 @@ class Resilience:
 
 def _closed(trace: Trace) -> bool:
     return trace.journal is not None and trace.journal.closed
+
+
+def _stopped(trace: Trace, candidate: Candidate, task: ImageTask, journal: CallJournal) -> None:
+    """A call cancelled for good (its run's journal says why: `stopped`) after it was sent or
+    accepted (its journal has a state) may still be charged: the ledger keeps it as an unknown
+    outcome at its estimated cost. A run stopped without a reason (a worker stopping; the job
+    resumes from its journal and settles what the call became) records nothing here."""
+    stopped = trace.journal.stopped if trace.journal is not None else None
+    if stopped is not None and journal.state is not None:
+        trace.spent.append(Spent(trace.index, candidate, task, None, stopped))
+        trace.charged = True
 
 
 async def _generate(

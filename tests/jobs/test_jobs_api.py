@@ -27,6 +27,7 @@ from tests.jobs.support import (
     submit,
     wait_job,
 )
+from tests.usage_helpers import ledger_rows, wait_rows
 
 __all__ = ["slow_bfl", "slow_bfl_emulator"]  # fixtures, imported for pytest
 
@@ -259,6 +260,24 @@ def test_cancel_a_queued_job_and_a_running_one(
         assert wait_job(http, later, timeout=10)["status"] == "succeeded"
         assert http.get(f"/v1/jobs/{queued}").json()["status"] == "canceled"
     assert slow_bfl.stats()["submits"] == 2  # the canceled running job and the last one
+
+
+def test_a_job_canceled_after_its_call_was_accepted_stays_in_the_ledger(
+    start_gateway: Callable[..., RunningGateway], slow_bfl: Any
+) -> None:
+    """Canceling a running job stops the gateway waiting, not BFL working (or charging): the
+    accepted task is an outcome-unknown call at its estimated cost in /v1/usage."""
+    gw = start_gateway(**bfl_settings(slow_bfl, admin_api_key=ADMIN_TEST_KEY))
+    with gw.client() as http:
+        running = submit(http, BFL_BODY)["id"]
+        eventually(lambda: slow_bfl.stats()["submits"] == 1)
+        assert http.post(f"/v1/jobs/{running}/cancel").status_code == 200
+        assert wait_job(http, running, timeout=3)["status"] == "canceled"
+    totals = wait_rows(gw, 1)["totals"]
+    assert (totals["requests"], totals["outcome_unknown"], totals["failed"]) == (1, 1, 0), totals
+    assert totals["cost_usd"] == totals["outcome_unknown_cost_usd"] > 0, totals
+    [row] = ledger_rows(gw)
+    assert (row["status"], row["error_code"]) == ("unknown", "job_canceled")
 
 
 def test_a_finished_job_cannot_be_canceled(start_gateway: Callable[..., RunningGateway]) -> None:

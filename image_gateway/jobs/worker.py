@@ -75,22 +75,27 @@ class JobJournal:
         self.data.setdefault("candidate", 0)
         self.data.setdefault("calls", {})
         self.resume_from = int(self.data["candidate"])
+        self._inherited = set(self.data["calls"])  # call states an earlier run left
         self._lock = asyncio.Lock()
 
     async def entering(self, index: int) -> None:
         if self.data["candidate"] != index:
             self.data["candidate"], self.data["calls"] = index, {}
+            self._inherited.clear()
             await self._persist()
 
     def call(self, index: int, part: int) -> CallJournal:
         async def save(state: dict[str, Any] | None) -> None:
+            self._inherited.discard(str(part))
             if state is None:
                 self.data["calls"].pop(str(part), None)
             else:
                 self.data["calls"][str(part)] = state
             await self._persist()
 
-        return CallJournal(self.data["calls"].get(str(part)), save)
+        return CallJournal(
+            self.data["calls"].get(str(part)), save, inherited=str(part) in self._inherited
+        )
 
     async def _persist(self) -> None:
         async with self._lock:

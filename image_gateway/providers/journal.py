@@ -5,7 +5,8 @@ A job's worker hands each upstream call a `CallJournal` backed by the job's row.
 submission an adapter records `{"phase": "submitting"}`; once the provider has accepted it, the
 provider's handle (BFL: task id and polling URL). After a crash, the resumed call finds that
 state: with a handle it only polls; with "submitting" and no handle the outcome is unknown, so
-it fails instead of submitting again.
+it fails instead of submitting again — and so does a second try of a call within one run, whose
+refusal says so rather than blaming a restart (`CallJournal.inherited`).
 
 A synchronous request keeps the same states in memory (`RequestJournal`): when its client
 leaves, a request none of whose calls reached "submitting" is cancelled (nothing was sent),
@@ -28,12 +29,22 @@ SUBMITTING = "submitting"
 
 
 class CallJournal:
-    def __init__(self, state: dict[str, Any] | None = None, saver: Saver | None = None) -> None:
+    def __init__(
+        self,
+        state: dict[str, Any] | None = None,
+        saver: Saver | None = None,
+        *,
+        inherited: bool | None = None,
+    ) -> None:
         self.state = state
         self._saver = saver
+        # Whether `state` was left by an earlier run of the job (the gateway restarted, or its
+        # worker stopped), not written by this one; by default, whether a state was given.
+        self.inherited = state is not None if inherited is None else inherited
 
     async def save(self, state: dict[str, Any] | None) -> None:
         self.state = state
+        self.inherited = False
         if self._saver is not None:
             await self._saver(state)
 
@@ -65,9 +76,12 @@ async def submit_once(journal: CallJournal, provider: str, submit: Callable[[], 
             provider=provider,
         )
     if journal.state is not None and journal.state.get("phase") == SUBMITTING:
+        if journal.inherited:
+            when = "before this job was resumed (the gateway restarted or its worker stopped)"
+        else:
+            when = "on an earlier try in this request"
         raise UpstreamError(
-            f"{provider} may have accepted this call before the gateway restarted, so it is not "
-            "sent again",
+            f"{provider} may have accepted this call {when}, so it is not sent again",
             code="interrupted",
             provider=provider,
             billed_unknown=True,

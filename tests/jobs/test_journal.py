@@ -13,7 +13,12 @@ import pytest
 
 from image_gateway.errors import InvalidRequest, UpstreamError
 from image_gateway.jobs.worker import JobJournal, LeaseLost
-from image_gateway.providers.journal import NO_JOURNAL, CallJournal, submit_once
+from image_gateway.providers.journal import (
+    NO_JOURNAL,
+    CallJournal,
+    RequestJournal,
+    submit_once,
+)
 from image_gateway.store.engine import Database
 from image_gateway.store.jobs import JobStore, NewJob
 from image_gateway.store.migrate import upgrade
@@ -76,6 +81,31 @@ async def test_a_refused_submission_clears_the_journal_an_unknown_one_keeps_it()
     assert journal.state == {"phase": "submitting"}  # maybe accepted: never sent again
 
 
+async def test_the_refusal_says_whether_a_restart_or_this_request_left_it_submitting() -> None:
+    """A state found in a journal an earlier run left blames the restart; a second try of a
+    call this request already sent (a synchronous request's journal) says so instead."""
+
+    async def never() -> str:
+        raise AssertionError("sent again")
+
+    async def cut_off() -> str:
+        raise UpstreamError("connection reset", billed_unknown=True)
+
+    resumed = CallJournal({"phase": "submitting"}, Saved())
+    with pytest.raises(UpstreamError) as caught:
+        await submit_once(resumed, "bfl-flux", never)
+    assert "before this job was resumed" in caught.value.message
+
+    request = RequestJournal().call(0, 0)
+    with pytest.raises(UpstreamError):
+        await submit_once(request, "openai", cut_off)
+    with pytest.raises(UpstreamError) as caught:
+        await submit_once(request, "openai", never)
+    assert caught.value.code == "interrupted" and caught.value.billed_unknown
+    assert "on an earlier try in this request" in caught.value.message
+    assert "restart" not in caught.value.message and "resumed" not in caught.value.message
+
+
 async def test_synchronous_requests_keep_no_journal() -> None:
     async def submit() -> int:
         return 1
@@ -134,6 +164,21 @@ async def test_job_journal_persists_each_call_while_leased(store: JobStore) -> N
     assert row is not None and row["journal"]["calls"] == {
         "1": {"phase": "submitted", "task_id": "t-1"}
     }
+
+
+async def test_a_job_journal_tells_what_an_earlier_run_left_from_what_this_run_wrote(
+    store: JobStore,
+) -> None:
+    job_id = await new_job(store)
+    assert await store.claim(job_id, "w1", 30) is not None
+    left = {"candidate": 0, "calls": {"0": {"phase": "submitting"}}}
+    journal = JobJournal(store, job_id, "w1", left)
+    assert journal.call(0, 0).inherited  # a dead worker's: the refusal blames the restart
+    assert not journal.call(0, 1).inherited
+    await journal.call(0, 1).save({"phase": "submitting"})
+    assert not journal.call(0, 1).inherited  # this run's own try
+    await journal.call(0, 0).save({"phase": "submitting"})
+    assert not journal.call(0, 0).inherited
 
 
 async def test_a_fallback_starts_a_fresh_set_of_calls(store: JobStore) -> None:

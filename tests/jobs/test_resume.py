@@ -108,6 +108,7 @@ def test_a_job_left_submitting_fails_as_interrupted_and_is_never_resubmitted(
     error = job["error"]["error"]
     assert error["code"] == "interrupted" and error["provider"] == "bfl-flux"
     assert "not sent again" in error["message"] and UNKNOWN_OUTCOME in error["message"]
+    assert "before this job was resumed" in error["message"]  # the state a dead worker left
     assert bfl.stats()["submits"] == 0
     # The submission BFL may have accepted (and charged) stays in the ledger, as an estimate.
     totals = eventually(lambda: usage_of(gw)["outcome_unknown"] and usage_of(gw))

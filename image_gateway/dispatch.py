@@ -226,16 +226,20 @@ class Dispatcher:
         images: list[InputImage] | None = None,
         mask: InputImage | None = None,
         refs: Sequence[ImageRef] = (),
+        journal: RunJournal | None = None,
     ) -> Admitted:
         """Every refusal a request gets before any provider is called: `check()`, then the
         key's controls (`admit()`: 403 scope and allow-lists, 429 rate and concurrency, 402
         budget), then loading what the request names by URL (`refs`, then each provider's
         `prepare`: 400 naming the field). The same for a synchronous request and a job; the
         caller owns the admission (`generate()` settles it, `controls.release()` gives it
-        back); a refusal after admission releases it here."""
+        back); a refusal after admission releases it here, and a synchronous request whose
+        client left while its images loaded (`journal.stopped`) is settled as that."""
         images = list(images or [])
         plan = self.check(body, client, *_standing_in(images, mask, refs))
         primary = plan.candidates[0]
+        if journal is not None:  # what a departed client's access line names
+            journal.target = (primary.provider.name, primary.spec.id)
         # Admission before anything is fetched: a key that may not make this request must not
         # make the gateway fetch anything on its behalf either.
         try:
@@ -248,12 +252,25 @@ class Dispatcher:
         except GatewayError as exc:
             exc.attribute(primary.provider.name, primary.spec.id)
             raise
+        started = time.perf_counter()
         try:
             if refs:
                 images, mask = await self._load(images, mask, refs)
                 # Validated again with the images themselves (a model may read their size).
                 plan = self.check(body, client, images, mask)
             await _prepare(plan.candidates)
+        except asyncio.CancelledError:
+            if journal is None or journal.stopped is None:
+                await self.controls.release(admission)
+                raise
+            # Its client left while its images were loading: recorded like any departure
+            # before a provider call (a row with the reason, costing nothing).
+            outcome = Outcome(primary.provider.name, primary.spec.id, "failed")
+            outcome.error_code = journal.stopped
+            outcome.latency_ms = (time.perf_counter() - started) * 1000
+            self._account(outcome, primary, Trace(request_id, journal=journal), None)
+            await self.controls.settle(admission, outcome)
+            raise
         except BaseException as exc:
             await self.controls.release(admission)
             if isinstance(exc, GatewayError):
@@ -299,7 +316,13 @@ class Dispatcher:
         ends here."""
         if admission is None:
             admitted = await self.preflight(
-                body, client=client, request_id=request_id, images=images, mask=mask, refs=refs
+                body,
+                client=client,
+                request_id=request_id,
+                images=images,
+                mask=mask,
+                refs=refs,
+                journal=journal,
             )
         else:
             try:

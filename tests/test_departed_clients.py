@@ -99,6 +99,7 @@ class Departing:
         self, gw: RunningGateway, path: str, body: bytes, content_type: str, extra: str = ""
     ) -> None:
         self.request_id = f"req-departs-{uuid.uuid4().hex[:12]}"
+        self.path = path
         head = (
             f"POST {path} HTTP/1.1\r\nHost: gw\r\nX-API-Key: {GATEWAY_TEST_KEY}\r\n"
             f"X-Request-ID: {self.request_id}\r\nContent-Type: {content_type}\r\n{extra}"
@@ -211,29 +212,34 @@ def test_leaving_while_queued_for_a_provider_slot_submits_nothing(
     assert_departed_quietly(gw, gateway_logs, request_id=queued.request_id, made_by=made_by)
 
 
+@pytest.mark.parametrize("named_in", ["provider_params", "edit"])
 def test_leaving_while_an_input_image_is_fetched_submits_nothing(
     start_gateway: Callable[..., RunningGateway],
     bfl: BFLEmulator,
     image_host: ImageHost,
     gateway_logs: LogCapture,
+    named_in: str,
 ) -> None:
     gw = start_gateway(
         **wired(bfl),
         fetch_allow_hosts=[f"127.0.0.1:{image_host.port}"],
     )
-    departing = Departing.generate(
-        gw,
-        model="flux-kontext-pro",
-        prompt="leaves while its input image drips in",
-        provider_params={"input_image": image_host.url("/drip")},
-    )
+    body: dict[str, Any] = {"model": "flux-kontext-pro", "prompt": "leaves while it drips in"}
+    if named_in == "edit":  # fetched by the pre-flight after admission, as the other
+        body["images"] = [{"image_url": image_host.url("/drip")}]
+        departing = Departing(gw, "/v1/images/edits", json.dumps(body).encode(), "application/json")
+    else:
+        body["provider_params"] = {"input_image": image_host.url("/drip")}
+        departing = Departing.generate(gw, **body)
     wait_until(lambda: "/drip" in image_host.hits, "the fetch")
     departing.leave()
     row = ledger_row(gw, departing.request_id)
     assert (row["status"], row["error_code"]) == ("failed", "client_closed_request")
     assert bfl.stats()["submits"] == 0
     made_by = ("bfl-flux", "flux-kontext-pro")
-    assert_departed_quietly(gw, gateway_logs, request_id=departing.request_id, made_by=made_by)
+    assert_departed_quietly(
+        gw, gateway_logs, departing.path, request_id=departing.request_id, made_by=made_by
+    )
 
 
 # --- the provider accepted: finished in the background, its cost and images kept --------------

@@ -40,6 +40,18 @@ class RunningGateway:
         return httpx.Client(base_url=self.url, headers=headers, timeout=30, **kwargs)
 
 
+def emulator_settings(openai_emu: Any, bfl: Any) -> dict[str, Any]:
+    """Settings that wire a gateway to both emulators: their keys, base URLs and BFL's polling
+    origin (a listener of its own, which BFL_TRUSTED_HOSTS must name)."""
+    return {
+        "openai_api_key": OPENAI_TEST_KEY,
+        "openai_base_url": openai_emu.base_url,
+        "bfl_api_key": BFL_TEST_KEY,
+        "bfl_base_url": bfl.base_url,
+        "bfl_trusted_hosts": bfl.poll_base_url,
+    }
+
+
 def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "gateway_api_keys": [GATEWAY_TEST_KEY],

@@ -27,6 +27,7 @@ from tests.conftest import (
     LogCapture,
     OpenAIEmulatorHandle,
     RunningGateway,
+    emulator_settings,
 )
 from tests.jobs.support import ASYNC, eventually, wait_job
 
@@ -60,11 +61,7 @@ def dims(item: dict[str, Any]) -> str:
 @pytest.fixture
 def gw(start_gateway: Any, openai_emu: OpenAIEmulatorHandle, bfl: Any) -> RunningGateway:
     return start_gateway(
-        openai_api_key=OPENAI_TEST_KEY,
-        openai_base_url=openai_emu.base_url,
-        bfl_api_key=BFL_TEST_KEY,
-        bfl_base_url=bfl.base_url,
-        bfl_trusted_hosts=bfl.poll_base_url,
+        **emulator_settings(openai_emu, bfl),
         request_deadline_seconds=4.0,  # a silent submission waits for the deadline
         bfl_poll_timeout_seconds=1.0,
     )

@@ -15,11 +15,10 @@ from PIL import Image
 
 from image_gateway.schemas import FREE_TEXT_FIELDS, OPENAI_DEFAULTS, GenerationBody
 from tests.conftest import (
-    BFL_TEST_KEY,
     GATEWAY_TEST_KEY,
-    OPENAI_TEST_KEY,
     OpenAIEmulatorHandle,
     RunningGateway,
+    emulator_settings,
 )
 from tests.jobs.support import submit, wait_job
 
@@ -59,11 +58,7 @@ GATEWAY_ONLY = ("stream", "partial_images", "frame_count", "frame_duration_ms")
 @pytest.fixture
 def gw(start_gateway: Any, openai_emu: OpenAIEmulatorHandle, bfl: Any) -> RunningGateway:
     return start_gateway(
-        openai_api_key=OPENAI_TEST_KEY,
-        openai_base_url=openai_emu.base_url,
-        bfl_api_key=BFL_TEST_KEY,
-        bfl_base_url=bfl.base_url,
-        bfl_trusted_hosts=bfl.poll_base_url,
+        **emulator_settings(openai_emu, bfl),
     )
 
 

@@ -19,7 +19,11 @@ from image_gateway.api.openapi import ErrorResponse, answered_errors, error_clas
 from image_gateway.errors import error_body
 from image_gateway.schemas import ImagesResponse
 from tests.admin_helpers import ADMIN_TEST_KEY
-from tests.conftest import BFL_TEST_KEY, GATEWAY_TEST_KEY, OPENAI_TEST_KEY, RunningGateway
+from tests.conftest import (
+    GATEWAY_TEST_KEY,
+    RunningGateway,
+    emulator_settings,
+)
 
 METHODS = ("get", "post", "put", "patch", "delete")
 IMAGE_ROUTES = ("/v1/images/generations", "/v1/images/edits")
@@ -245,11 +249,7 @@ def test_documented_examples_succeed_with_their_providers(
 ) -> None:
     gw = start_gateway(
         admin_api_key=ADMIN_TEST_KEY,
-        openai_api_key=OPENAI_TEST_KEY,
-        openai_base_url=openai_emu.base_url,
-        bfl_api_key=BFL_TEST_KEY,
-        bfl_base_url=bfl.base_url,
-        bfl_trusted_hosts=bfl.poll_base_url,
+        **emulator_settings(openai_emu, bfl),
     )
     with httpx.Client(base_url=gw.url, timeout=60) as http:
         spec = http.get("/openapi.json").json()

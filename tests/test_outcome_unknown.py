@@ -15,11 +15,10 @@ import pytest
 from image_gateway.errors import UNKNOWN_OUTCOME
 from tests.admin_helpers import ADMIN_TEST_KEY, create_key
 from tests.conftest import (
-    BFL_TEST_KEY,
     GATEWAY_TEST_KEY,
-    OPENAI_TEST_KEY,
     OpenAIEmulatorHandle,
     RunningGateway,
+    emulator_settings,
 )
 from tests.services import fresh_postgres, postgres_databases
 from tests.usage_helpers import ledger_rows, metric, usage_totals, wait_rows
@@ -93,11 +92,7 @@ CASES: dict[str, tuple[str, dict[str, Any], list[dict[str, Any]], dict[str, Any]
 def _gateway(start_gateway: Any, openai_emu: Any, bfl: Any, **overrides: Any) -> RunningGateway:
     gw: RunningGateway = start_gateway(
         admin_api_key=ADMIN_TEST_KEY,
-        openai_api_key=OPENAI_TEST_KEY,
-        openai_base_url=openai_emu.base_url,
-        bfl_api_key=BFL_TEST_KEY,
-        bfl_base_url=bfl.base_url,
-        bfl_trusted_hosts=bfl.poll_base_url,
+        **emulator_settings(openai_emu, bfl),
         **overrides,
     )
     return gw

@@ -15,7 +15,11 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import BFL_TEST_KEY, GATEWAY_TEST_KEY, OPENAI_TEST_KEY, RunningGateway
+from tests.conftest import (
+    GATEWAY_TEST_KEY,
+    RunningGateway,
+    emulator_settings,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 README_URL = "http://127.0.0.1:8000"
@@ -35,11 +39,7 @@ def wired(
     start_gateway: Callable[..., RunningGateway], bfl: Any, openai_emu: Any
 ) -> RunningGateway:
     return start_gateway(
-        openai_api_key=OPENAI_TEST_KEY,
-        openai_base_url=openai_emu.base_url,
-        bfl_api_key=BFL_TEST_KEY,
-        bfl_base_url=bfl.base_url,
-        bfl_trusted_hosts=bfl.poll_base_url,
+        **emulator_settings(openai_emu, bfl),
     )
 
 

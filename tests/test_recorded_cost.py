@@ -29,9 +29,9 @@ from tests.admin_helpers import ADMIN_TEST_KEY, create_key
 from tests.conftest import (
     BFL_TEST_KEY,
     GATEWAY_TEST_KEY,
-    OPENAI_TEST_KEY,
     OpenAIEmulatorHandle,
     RunningGateway,
+    emulator_settings,
 )
 from tests.jobs.support import submit, wait_job
 from tests.usage_helpers import ledger_rows, metric, usage_totals, wait_rows
@@ -49,11 +49,7 @@ FINETUNED = {"flux-pro-1.1-ultra-finetuned", "flux-pro-1.0-fill-finetuned"}
 def gw(start_gateway: Any, openai_emu: OpenAIEmulatorHandle, bfl: Any) -> RunningGateway:
     gateway: RunningGateway = start_gateway(
         admin_api_key=ADMIN_TEST_KEY,
-        openai_api_key=OPENAI_TEST_KEY,
-        openai_base_url=openai_emu.base_url,
-        bfl_api_key=BFL_TEST_KEY,
-        bfl_base_url=bfl.base_url,
-        bfl_trusted_hosts=bfl.poll_base_url,
+        **emulator_settings(openai_emu, bfl),
     )
     return gateway
 

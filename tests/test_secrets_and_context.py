@@ -13,6 +13,7 @@ from tests.conftest import (
     LogCapture,
     OpenAIEmulatorHandle,
     RunningGateway,
+    emulator_settings,
 )
 
 
@@ -24,11 +25,7 @@ def test_no_secret_in_any_response_or_log_across_failures(
     start_gateway, openai_emu: OpenAIEmulatorHandle, bfl: Any, gateway_logs: LogCapture
 ) -> None:
     gw = start_gateway(
-        openai_api_key=OPENAI_TEST_KEY,
-        openai_base_url=openai_emu.base_url,
-        bfl_api_key=BFL_TEST_KEY,
-        bfl_base_url=bfl.base_url,
-        bfl_trusted_hosts=bfl.poll_base_url,
+        **emulator_settings(openai_emu, bfl),
         upstream_read_timeout_seconds=0.5,
         request_deadline_seconds=1.0,  # ends the stalled generation (it waits up to the deadline)
         bfl_poll_timeout_seconds=0.5,

@@ -6,6 +6,7 @@ starts, which is what tests and the benchmark need to wire base URLs together.
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
 import time
@@ -62,6 +63,24 @@ class BackgroundServer:
         self._thread.join(timeout)
         for sock in self.sockets:
             sock.close()
+
+
+def serve_until_stopped(config: uvicorn.Config, sockets: list[socket.socket], ready: str) -> None:
+    """Serve in the foreground until Ctrl+C or SIGTERM, printing `ready` once the server
+    accepts connections (not before: a Ctrl+C that came before uvicorn had installed its signal
+    handlers would end with a traceback and a "never awaited" warning instead of quietly)."""
+    server = uvicorn.Server(config)
+
+    async def serve() -> None:
+        serving = asyncio.create_task(server.serve(sockets=sockets))
+        # uvicorn shows being ready only as a flag (`Server.started`), no event to await.
+        while not server.started and not serving.done():  # noqa: ASYNC110
+            await asyncio.sleep(0.01)
+        if server.started:
+            print(ready, flush=True)
+        await serving
+
+    asyncio.run(serve())
 
 
 def url_of(sock: socket.socket, host: str = "127.0.0.1") -> str:

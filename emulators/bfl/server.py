@@ -8,7 +8,7 @@ from typing import Any
 
 import uvicorn
 
-from .._server import BackgroundServer, bind_socket, url_of
+from .._server import BackgroundServer, bind_socket, serve_until_stopped, url_of
 from .app import BFLApp
 from .faults import parse_faults
 from .tasks import EmulatorState
@@ -136,12 +136,12 @@ def run_cli(args: argparse.Namespace) -> None:
         poll_host=args.poll_host,
     )
     submit_sock, poll_sock, app = emu.bind()
-    print(f"BFL emulator: submit {emu.base_url}  poll {emu.poll_base_url}", flush=True)
+    ready = f"BFL emulator: submit {emu.base_url}  poll {emu.poll_base_url}"
     config = uvicorn.Config(
         app, log_level="warning", lifespan="on", access_log=False, timeout_graceful_shutdown=2
     )
     try:
-        uvicorn.Server(config).run(sockets=[submit_sock, poll_sock])
+        serve_until_stopped(config, [submit_sock, poll_sock], ready)
     finally:
         emu.state.stopping.set()
         submit_sock.close()

@@ -7,7 +7,7 @@ from types import TracebackType
 
 import uvicorn
 
-from .._server import BackgroundServer, bind_socket, url_of
+from .._server import BackgroundServer, bind_socket, serve_until_stopped, url_of
 from .app import EmulatorApp
 
 DEFAULT_PORT = 9101
@@ -97,12 +97,12 @@ def add_cli_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_cli(args: argparse.Namespace) -> None:
-    """Serve until interrupted; print one line with the base URL once the socket is bound."""
+    """Serve until interrupted; print one line with the base URL once it serves."""
     app = EmulatorApp(api_key=args.api_key, latency=args.latency, url_ttl=args.url_ttl)
     sock = bind_socket(args.host, args.port)
-    print(f"OpenAI Images emulator: {url_of(sock, _client_host(args.host))}/v1", flush=True)
+    ready = f"OpenAI Images emulator: {url_of(sock, _client_host(args.host))}/v1"
     config = uvicorn.Config(app, log_level=args.log_level, lifespan="on", access_log=False)
     try:
-        uvicorn.Server(config).run(sockets=[sock])
+        serve_until_stopped(config, [sock], ready)
     finally:
         sock.close()

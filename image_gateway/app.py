@@ -186,9 +186,13 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         err: GatewayError
         if exc.status_code == 404:
-            err = NotFound(f"no route for {request.method} {request.url.path}")
+            # The path is not echoed: an unmatched path can hold anything a client pasted
+            # into it, a key included (the access log leaves it out for the same reason).
+            err = NotFound(f"no route for {request.method} at this path; the routes are at /docs")
         else:
-            err = InvalidRequest(str(exc.detail), code="http_error")
+            headers = dict(exc.headers or {})  # a 405's Allow (RFC 9110 §15.5.6)
+            allowed = f"; allowed: {headers['Allow']}" if "Allow" in headers else ""
+            err = InvalidRequest(f"{exc.detail}{allowed}", code="http_error", headers=headers)
             err.status_code = exc.status_code
         return error_response(err, _request_id(request), metrics)
 

@@ -170,3 +170,44 @@ def test_the_bound_address_becomes_a_url_a_browser_reaches(
 def test_other_uvicorn_records_are_not_read() -> None:
     record = logging.LogRecord("uvicorn.error", logging.INFO, "", 0, "Started %s", ("x",), None)
     assert bound_base_url(record) is None
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/v1/models;api_key=igw-test-canary-client-5b1f9d3e7a",
+        "/v1/models%3Fapi_key=igw-test-canary-client-5b1f9d3e7a",
+        "/igw-test-canary-client-5b1f9d3e7a",
+        "/docs/assets/igw-test-canary-client-5b1f9d3e7a",
+    ],
+)
+def test_an_unknown_path_is_not_echoed_back(gateway: RunningGateway, path: str) -> None:
+    """A key pasted into a path never comes back in the answer (client logs, APMs and proxies
+    record bodies)."""
+    with gateway.client() as http:
+        response = http.get(path)
+    assert response.status_code == 404
+    error = response.json()["error"]
+    assert error["type"] == "invalid_request_error" and error["code"] == "not_found"
+    assert "canary" not in response.text
+    assert response.headers["x-should-retry"] == "false"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("PUT", "/v1/images/generations", "POST"),
+        ("DELETE", "/v1/jobs/job_x", "GET"),
+    ],
+)
+def test_a_wrong_method_says_which_are_allowed(
+    gateway: RunningGateway, method: str, path: str, allowed: str
+) -> None:
+    """RFC 9110 §15.5.6: a 405 carries Allow; the JSON error names the allowed methods too."""
+    with gateway.client() as http:
+        response = http.request(method, path)
+    assert response.status_code == 405
+    assert allowed in response.headers["allow"].split(", ")
+    error = response.json()["error"]
+    assert error["code"] == "http_error" and allowed in error["message"]
+    assert response.headers["x-should-retry"] == "false"

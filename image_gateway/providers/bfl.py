@@ -36,7 +36,7 @@ from ..settings import Settings
 from .base import Provider
 from .bfl_models import IMAGE_PARAMS, MODELS, REQUIRED_PARAMS
 from .capabilities import ModelSpec
-from .common import provider_message, retry_after_header, retry_after_seconds
+from .common import provider_message, rejected, retry_after_header, retry_after_seconds
 from .journal import NO_JOURNAL, CallJournal, submit_once
 from .masks import openai_mask_to_bfl
 from .sizing import aspect_of, dims_for_aspect, fit_within, ratio_value
@@ -368,7 +368,7 @@ def error_from(resp: UpstreamResponse, secrets: list[str]) -> Exception:
                 provider="bfl-flux",
             )
         return InvalidRequest(
-            f"bfl-flux rejected the request: {provider_message(detail, secrets)}",
+            rejected("bfl-flux", resp.status, provider_message(detail, secrets)),
             provider="bfl-flux",
         )
     if resp.status in (401, 403):

@@ -41,6 +41,14 @@ def provider_message(text: object, secrets: list[str]) -> str:
     return message[:_MAX_MESSAGE]
 
 
+def rejected(provider: str, status: int, message: str) -> str:
+    """The message of a provider's refusal (a 400), with its own (safe) text when it gave one;
+    an answer that is no error JSON (an HTML page from a proxy, say) still says what happened."""
+    if message:
+        return f"{provider} rejected the request: {message}"
+    return f"{provider} rejected the request (HTTP {status}) without saying why"
+
+
 def _scrub_fragments(message: str, secret: str) -> str:
     if len(secret) < _FRAGMENT or len(message) < _FRAGMENT:
         return message

@@ -29,6 +29,7 @@ from .capabilities import ModelSpec
 from .common import (
     decode_b64_image,
     provider_message,
+    rejected,
     retry_after_header,
     retry_after_seconds,
 )
@@ -267,7 +268,7 @@ def error_from(resp: UpstreamResponse, secrets: list[str]) -> Exception:
         )
     if resp.status == 400:
         return InvalidRequest(
-            f"openai rejected the request: {message}", param=param, code=code, provider="openai"
+            rejected("openai", resp.status, message), param=param, code=code, provider="openai"
         )
     if resp.status in (401, 403):
         return UpstreamError(

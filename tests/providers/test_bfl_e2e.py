@@ -305,3 +305,14 @@ def test_unreachable_provider_is_a_502(start_gateway, canary: Canary) -> None:
     gw = start_gateway(bfl_api_key=BFL_TEST_KEY, bfl_base_url=f"http://127.0.0.1:{canary.port}")
     resp = generate(gw, {"model": "flux-dev", "prompt": "p"})
     assert resp.status_code == 502
+
+
+def test_a_refusal_without_error_json_still_says_what_happened(
+    gw: RunningGateway, bfl: Any
+) -> None:
+    """A 400 whose body is no error JSON (a proxy's HTML page) is no empty message."""
+    bfl.add_faults([{"match": "submit", "status": 400, "body": "<html>no</html>"}])
+    resp = generate(gw, {"model": "flux-dev", "prompt": "p"})
+    assert resp.status_code == 400, resp.text
+    message = resp.json()["error"]["message"]
+    assert message == "bfl-flux rejected the request (HTTP 400) without saying why"

@@ -198,3 +198,13 @@ def test_models_lists_configured_providers(gw: RunningGateway) -> None:
     assert flux["flux-2-pro"]["edits"] and flux["flux-pro-1.1"]["aspect_ratio"]
     dalle3: dict[str, Any] = {m["id"]: m for m in providers["openai"]["models"]}["dall-e-3"]
     assert dalle3["sizes"] == ["1024x1024", "1792x1024", "1024x1792"]
+
+
+def test_a_refusal_without_error_json_still_says_what_happened(
+    sdk: openai.OpenAI, openai_emu: OpenAIEmulatorHandle
+) -> None:
+    """A 400 whose body is no error JSON (a proxy's HTML page) is no empty message."""
+    openai_emu.add_faults([{"match": "generate", "status": 400, "body": "<html>no</html>"}])
+    with pytest.raises(openai.BadRequestError) as err:
+        sdk.images.generate(model="gpt-image-1", prompt="p")
+    assert err.value.message.endswith("openai rejected the request (HTTP 400) without saying why")

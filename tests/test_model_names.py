@@ -143,3 +143,30 @@ def test_a_model_name_that_contradicts_provider_or_names_nothing_is_refused(
     assert resp.status_code == status, resp.text
     assert resp.json()["error"]["param"] == param
     assert calls(openai_emu, bfl) == {"openai": 0, "bfl-flux": 0}
+
+
+@pytest.mark.parametrize(
+    ("name", "listed"),
+    [
+        ("gpt-image-1", "openai/gpt-image-1"),
+        ("openai/gpt-image-1", "openai/gpt-image-1"),
+        ("bfl-flux/flux-pro-1.1", "bfl-flux/flux-pro-1.1"),
+        ("flux-dev", "bfl-flux/flux-dev"),
+        ("local", "local/local-art"),
+    ],
+)
+def test_sdk_retrieves_a_model_as_the_list_names_it(
+    sdk: openai.OpenAI, name: str, listed: str
+) -> None:
+    """OpenAI's `GET /v1/models/{model}`: the card `GET /v1/models` lists for that name."""
+    card = sdk.models.retrieve(name)
+    assert card.id == listed
+    assert card.owned_by == listed.split("/")[0]
+    assert listed in {m.id for m in sdk.models.list()}
+
+
+@pytest.mark.parametrize("name", ["no-such-model", "openai/no-such-model", "nope/gpt-image-1"])
+def test_sdk_retrieving_an_unknown_model_is_a_404(sdk: openai.OpenAI, name: str) -> None:
+    with pytest.raises(openai.NotFoundError) as err:
+        sdk.models.retrieve(name)
+    assert err.value.response.headers["x-should-retry"] == "false"

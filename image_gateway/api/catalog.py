@@ -6,8 +6,10 @@ from typing import Any
 
 from fastapi import APIRouter
 
+from ..errors import NotFound
 from ..schemas import ModelCard, ModelList
 from .deps import ClientDep, DispatcherDep
+from .openapi import error_responses
 
 router = APIRouter(prefix="/v1", tags=["catalog"])
 
@@ -26,6 +28,28 @@ async def list_models(client: ClientDep, dispatcher: DispatcherDep) -> ModelList
     ]
     cards += [ModelCard(id=name, owned_by="route") for name in dispatcher.routes]
     return ModelList(data=cards)
+
+
+@router.get(
+    "/models/{model:path}",
+    response_model=ModelCard,
+    responses=error_responses(NotFound),
+)
+async def retrieve_model(model: str, client: ClientDep, dispatcher: DispatcherDep) -> ModelCard:
+    """One model as `GET /v1/models` lists it (OpenAI's `GET /v1/models/{model}`, the SDK's
+    `models.retrieve`). `model` is named as a request's `model` may be: `provider/model`, a bare
+    model id, a provider name (its default model) or a route. 404 `model_not_found` otherwise,
+    and for a model whose provider has no key (the list shows configured providers only)."""
+    if model in dispatcher.routes:
+        return ModelCard(id=model, owned_by="route")
+    provider, spec = dispatcher.resolve(None, model)
+    if not provider.configured:
+        raise NotFound(
+            f"model {model!r}: {provider.name} is not configured; see GET /v1/models",
+            param="model",
+            code="model_not_found",
+        )
+    return ModelCard(id=f"{provider.name}/{spec.id}", owned_by=provider.name)
 
 
 @router.get("/providers")

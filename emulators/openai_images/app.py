@@ -18,7 +18,7 @@ from typing import Any
 import orjson
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
@@ -148,6 +148,8 @@ class EmulatorApp:
                 response = await self._api(kind, request, record, rid, switches)
             response.headers.update(extra_headers)
             await response(scope, receive, send)
+        except ClientDisconnect:
+            return  # the caller left mid-body (a gateway stopping): nobody to answer
         finally:
             self.stats.end()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+import socket
 import subprocess
 import sys
 import threading
@@ -799,3 +800,26 @@ def test_cli_serves_and_prints_base_url() -> None:
         proc.wait(5)
         if proc.stdout is not None:
             proc.stdout.close()
+
+
+def test_a_caller_leaving_mid_body_is_no_error(
+    emu: OpenAIEmulator, http: httpx.Client, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A gateway that stops mid-upload leaves quietly: no 'Exception in ASGI application'."""
+    assert emu.url is not None
+    host, port = urlsplit(emu.url).hostname, urlsplit(emu.url).port
+    head = (
+        "POST /v1/images/generations HTTP/1.1\r\nHost: x\r\n"
+        f"Authorization: Bearer {KEY}\r\nContent-Type: application/json\r\n"
+        "Content-Length: 1000\r\n\r\n"
+    )
+    with caplog.at_level("WARNING"), socket.create_connection((host, port)) as sock:
+        sock.sendall(head.encode() + b'{"prompt": "a li')
+        time.sleep(0.2)
+    deadline = time.monotonic() + 5
+    while stats(http)["in_flight"]:  # the emulator noticed the caller left
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert generate(http).status_code == 200  # still serving
+    time.sleep(0.2)
+    assert not [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")]

@@ -13,6 +13,7 @@ crashed instance cannot hold it for ever. The implementation is `key_controls.Ke
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -59,9 +60,16 @@ class Outcome:
 
 class RequestControls(Protocol):
     async def admit(
-        self, client: Client, task: ImageTask, *, user_id: str | None, request_id: str | None
+        self,
+        client: Client,
+        task: ImageTask,
+        *,
+        user_id: str | None,
+        request_id: str | None,
+        fallbacks: Sequence[ImageTask] = (),
     ) -> Admission:
-        """Raise a GatewayError to refuse; return the admission to settle later."""
+        """Raise a GatewayError to refuse; return the admission to settle later. `task` is the
+        primary's; `fallbacks` the tasks of the other candidates that may be called."""
 
     async def settle(self, admission: Admission, outcome: Outcome) -> None:
         """End an admission after a provider was tried; records the outcome; never raises."""

@@ -229,12 +229,13 @@ class Dispatcher:
         journal: RunJournal | None = None,
     ) -> Admitted:
         """Every refusal a request gets before any provider is called: `check()`, then the
-        key's controls (`admit()`: 403 scope and allow-lists, 429 rate and concurrency, 402
-        budget), then loading what the request names by URL (`refs`, then each provider's
-        `prepare`: 400 naming the field). The same for a synchronous request and a job; the
-        caller owns the admission (`generate()` settles it, `controls.release()` gives it
-        back); a refusal after admission releases it here, and a synchronous request whose
-        client left while its images loaded (`journal.stopped`) is settled as that."""
+        key's controls (`admit()`: 403 scope, allow-lists and a candidate without a price for
+        a key with a budget, 429 rate and concurrency, 402 budget), then loading what the
+        request names by URL (`refs`, then each provider's `prepare`: 400 naming the field).
+        The same for a synchronous request and a job; the caller owns the admission
+        (`generate()` settles it, `controls.release()` gives it back); a refusal after
+        admission releases it here, and a synchronous request whose client left while its
+        images loaded (`journal.stopped`) is settled as that."""
         images = list(images or [])
         plan = self.check(body, client, *_standing_in(images, mask, refs))
         primary = plan.candidates[0]
@@ -248,6 +249,7 @@ class Dispatcher:
                 primary.task,
                 user_id=body.user_id or body.user,
                 request_id=request_id,
+                fallbacks=[c.task for c in plan.candidates[1:] if c.provider.configured],
             )
         except GatewayError as exc:
             exc.attribute(primary.provider.name, primary.spec.id)

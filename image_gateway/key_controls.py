@@ -3,6 +3,7 @@
 `admit()` runs before any upstream call and refuses, in this order:
   scope (`edit` for tasks with input images, else `generate`; the admin key never) -> 403
   provider/model not allowed for the key                                          -> 403
+  a key with a budget, and a candidate (primary or fallback) without a known price -> 403
   requests per minute                                          -> 429 + Retry-After
   concurrent generations                                       -> 429 + Retry-After
   monthly budget (atomic reservation of the estimated cost)    -> 402 budget_exceeded
@@ -28,6 +29,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Sequence
 from typing import Any
 
 from .auth import Client
@@ -60,7 +62,13 @@ class KeyControls:
         self.lease_seconds = lease_seconds
 
     async def admit(
-        self, client: Client, task: ImageTask, *, user_id: str | None, request_id: str | None
+        self,
+        client: Client,
+        task: ImageTask,
+        *,
+        user_id: str | None,
+        request_id: str | None,
+        fallbacks: Sequence[ImageTask] = (),
     ) -> Admission:
         policy = client.policy
         if client.admin:
@@ -78,6 +86,8 @@ class KeyControls:
                 param="model",
                 code="model_not_allowed",
             )
+        if policy.monthly_budget_usd is not None:
+            self._refuse_unpriced(task, fallbacks)
         admission = Admission(client, task.provider, task.model, user_id, request_id)
         if not policy.limited:
             return admission
@@ -113,6 +123,23 @@ class KeyControls:
                     await self._release(admission)
             admission.data["estimate"] = estimate
         return admission
+
+    def _refuse_unpriced(self, task: ImageTask, fallbacks: Sequence[ImageTask]) -> None:
+        """403 `unpriced_model` when the primary or any fallback has no price in the table: its
+        cost cannot be held against a budget, and a budget is a hard cap (checked before any
+        counting, so a refusal takes no rate-limit slot)."""
+        for index, candidate in enumerate([task, *fallbacks]):
+            if self.prices.estimate(candidate) is not None:
+                continue
+            which = "the model" if index == 0 else "a fallback"
+            raise PermissionDenied(
+                f"this key has a monthly budget, and {which} {candidate.provider}/"
+                f"{candidate.model} has no known price, so its cost cannot be held against the "
+                "budget; an operator can add its price to image_gateway/prices.json, or use a "
+                "key without a budget",
+                param="model" if index == 0 else "fallbacks",
+                code="unpriced_model",
+            )
 
     async def settle(self, admission: Admission, outcome: Outcome) -> None:
         try:

@@ -159,30 +159,6 @@ class Dispatcher:
     def resolve(self, provider_name: str | None, model: str | None) -> Target:
         return self.resolver.resolve(provider_name, model)
 
-    async def run(
-        self,
-        body: GenerationBody,
-        *,
-        client: Client,
-        public_base_url: str,
-        request_id: str | None = None,
-        images: list[InputImage] | None = None,
-        mask: InputImage | None = None,
-        refs: Sequence[ImageRef] = (),
-        journal: RunJournal | None = None,
-    ) -> dict[str, Any]:
-        """A synchronous request: generate, then answer with the images themselves."""
-        generation = await self.generate(
-            body,
-            client=client,
-            request_id=request_id,
-            images=images,
-            mask=mask,
-            refs=refs,
-            journal=journal,
-        )
-        return await self.respond(generation, body, public_base_url)
-
     async def respond(
         self, generation: Generation, body: GenerationBody, public_base_url: str
     ) -> dict[str, Any]:

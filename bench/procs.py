@@ -36,6 +36,26 @@ def free_port() -> int:
         return port
 
 
+def http_answer(
+    method: str,
+    port: int,
+    path: str,
+    body: bytes | None = None,
+    headers: dict[str, str] | None = None,
+    timeout: float = 2.0,
+) -> tuple[int | None, bytes]:
+    """Status and body of one request to 127.0.0.1:port; (None, b"") when nothing answered."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        conn.request(method, path, body=body, headers=headers or {})
+        resp = conn.getresponse()
+        return resp.status, resp.read()
+    except (OSError, http.client.HTTPException):
+        return None, b""
+    finally:
+        conn.close()
+
+
 def http_status(
     method: str,
     port: int,
@@ -45,16 +65,7 @@ def http_status(
     timeout: float = 2.0,
 ) -> int | None:
     """Status of one request to 127.0.0.1:port, or None when nothing answered."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
-    try:
-        conn.request(method, path, body=body, headers=headers or {})
-        resp = conn.getresponse()
-        resp.read()
-        return resp.status
-    except (OSError, http.client.HTTPException):
-        return None
-    finally:
-        conn.close()
+    return http_answer(method, port, path, body, headers, timeout)[0]
 
 
 @dataclass

@@ -2,37 +2,78 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import time
 from typing import Any
 from urllib.parse import urlsplit
 
+import orjson
+
 from ..load import LoadError, Target, run_closed
-from ..procs import Server, http_status
+from ..procs import Server, http_answer
 from ..stack import Context
 from ..stats import median
 
 ROW_FIELDS = ("rps", "p50_ms", "p90_ms", "p99_ms", "mean_ms", "mb_per_s", "cpu_us_per_req")
+# Peers, by target label: one that does not answer with an image is left out with a note; any
+# other target that does not stops the scenario.
+PEERS = {"litellm": "LiteLLM", "portkey": "Portkey"}
+# The first bytes of the image formats an OpenAI-style answer carries.
+IMAGE_SIGNATURES = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"RIFF")
+
+
+def answer(target: Target, timeout: float = 60.0) -> tuple[int | None, bytes]:
+    """Status and body of one request to the target (None: nothing answered)."""
+    parts = urlsplit(target.url)
+    headers = {"Content-Type": "application/json", **target.headers}
+    return http_answer("POST", parts.port or 80, parts.path, target.body, headers, timeout)
 
 
 def answers_ok(target: Target, timeout: float = 60.0) -> int | None:
     """Status of one request to the target (200 expected before any load is sent)."""
-    parts = urlsplit(target.url)
-    headers = {"Content-Type": "application/json", **target.headers}
-    return http_status("POST", parts.port or 80, parts.path, target.body, headers, timeout=timeout)
+    return answer(target, timeout)[0]
+
+
+def image_problem(status: int | None, body: bytes) -> str | None:
+    """What keeps an answer from being a generated image, or None when it is one: a 200 whose
+    JSON `data[0]` has a `b64_json` decoding to a PNG, JPEG or WebP, or a `url`. A proxy that
+    wraps an upstream error in a 200 (or answers for an unknown provider) fails here."""
+    excerpt = body[:300].decode("utf-8", "replace")
+    if status != 200:
+        return f"answered {status}, not 200: {excerpt}"
+    try:
+        first = orjson.loads(body)["data"][0]
+    except (orjson.JSONDecodeError, KeyError, IndexError, TypeError):
+        return f"answered 200 without data[0]: {excerpt}"
+    if not isinstance(first, dict):
+        return f"answered 200 with data[0] not an object: {excerpt}"
+    if isinstance(first.get("url"), str) and first["url"]:
+        return None
+    encoded = first.get("b64_json")
+    if not isinstance(encoded, str):
+        return f"answered 200 with neither b64_json nor url in data[0]: {excerpt}"
+    try:
+        image = base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError):
+        return "answered 200 with data[0].b64_json that is not base64"
+    if not image.startswith(IMAGE_SIGNATURES):
+        return "answered 200 with data[0].b64_json that is not a PNG, JPEG or WebP image"
+    return None
 
 
 def answering(ctx: Context, targets: list[Target], where: str = "") -> list[Target]:
-    """The targets that answer a test request with 200. LiteLLM may fail to (it is skipped,
-    with a note); any other target stops the run."""
+    """The targets whose answer to a test request is a generated image (`image_problem`). A peer
+    (`PEERS`) may fail to: it is skipped, with a note; any other target stops the run."""
     checked = []
     for target in targets:
-        status = answers_ok(target)
-        if status == 200:
+        problem = image_problem(*answer(target))
+        if problem is None:
             checked.append(target)
-        elif target.label == "litellm":
-            ctx.note(f"LiteLLM skipped{where}: a test request answered {status}, not 200")
+        elif target.label in PEERS:
+            ctx.note(f"{PEERS[target.label]} skipped{where}: a test request {problem}")
         else:
-            raise RuntimeError(f"{target.label} answered {status} to a test request")
+            raise RuntimeError(f"{target.label}: a test request {problem}")
     return checked
 
 

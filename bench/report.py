@@ -64,6 +64,7 @@ def _overhead(res: dict[str, Any]) -> list[str]:
 def _long(res: dict[str, Any]) -> list[str]:
     rows = [
         [
+            r.get("target", "gateway"),
             _num(r["concurrent"]),
             f"{r['success_rate'] * 100:.2f} %",
             _num(r["p50_s"], 2),
@@ -77,6 +78,7 @@ def _long(res: dict[str, Any]) -> list[str]:
         for r in res["rows"]
     ]
     head = [
+        "target",
         "N",
         "success",
         "p50 s",
@@ -105,18 +107,20 @@ def _large(res: dict[str, Any]) -> list[str]:
             _num(r["mb_per_s"], 0),
             _num(r["p50_ms"], 1),
             _num(r["p99_ms"], 1),
+            _num(r.get("cpu_us_per_req"), 0),
             _num(r["peak_rss_mb"]),
             _num(r["errors"]),
         ]
         for r in res["rows"]
     ]
+    head = ["target", "req/s", "MB/s", "p50 ms", "p99 ms", "server CPU µs/req", "peak RSS MB"]
     return [
         "## 3. Large images",
         "",
         f"One {res['image_bytes'] / 1e6:.1f} MB PNG per `b64_json` answer, concurrency 16, "
         f"medians of {res['rounds']} interleaved rounds of {res['duration_s']:g} s.",
         "",
-        *_table(["target", "req/s", "MB/s", "p50 ms", "p99 ms", "peak RSS MB", "errors"], rows),
+        *_table([*head, "errors"], rows),
     ]
 
 
@@ -127,7 +131,7 @@ def _cold(res: dict[str, Any]) -> list[str]:
             _num(r["start_to_first_answer_s"], 3),
             _num(r["import_s"], 3),
             _num(r["interpreter_s"], 3),
-            f"`{r['import_module']}`",
+            f"`{r['import_module']}`" if r["import_module"] else "–",
         ]
         for r in res["rows"]
     ]
@@ -135,7 +139,8 @@ def _cold(res: dict[str, Any]) -> list[str]:
     return [
         "## 4. Cold start",
         "",
-        f"Medians of {res['runs']} runs.",
+        f"Medians of {res['runs']} runs. Portkey (Node) has no import figure; its bare "
+        "interpreter is `node -e ''`.",
         "",
         *_table(head, rows),
     ]
@@ -151,7 +156,8 @@ def markdown(results: dict[str, Any]) -> str:
         "",
         f"- machine: {m['nproc']} cores, {m['cpu_model']}, {m['mem_gib']:.0f} GiB, "
         f"{m['kernel']}; Python {m['python']}",
-        f"- load generator: {m['wrk'] or 'python async client'}; LiteLLM {m['litellm'] or '–'}",
+        f"- load generator: {m['wrk'] or 'python async client'}; LiteLLM {m['litellm'] or '–'}; "
+        f"Portkey {m.get('portkey') or '–'} (Node {m.get('node') or '–'})",
         f"- command: `{results['command']}`",
         f"- started {results['started']}, took {results['elapsed_s']:.0f} s",
         "",

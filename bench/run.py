@@ -2,7 +2,7 @@
 
     python -m bench                         # everything, full length (about 15 minutes)
     python -m bench --quick                 # every scenario, shortened (about 2 minutes)
-    python -m bench --scenarios overhead,cold --no-litellm --loadgen python
+    python -m bench --scenarios overhead,cold --no-litellm --no-portkey --loadgen python
 
 All servers run on 127.0.0.1; every load run is bounded in time and count; every process the
 harness starts is stopped when it ends, also on errors and Ctrl-C.
@@ -22,7 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from . import litellm
+from . import litellm, portkey
 from .load import LoadError, choose
 from .report import write
 from .scenarios import cold, large, long, overhead
@@ -80,6 +80,12 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help="use bench/.venv-litellm only if it is already there",
     )
+    p.add_argument("--no-portkey", action="store_true", help="leave Portkey's gateway out")
+    p.add_argument(
+        "--no-portkey-install",
+        action="store_true",
+        help=f"use bench/.portkey only if {portkey.PACKAGE}@{portkey.VERSION} is already there",
+    )
     p.add_argument(
         "--gateway-env",
         action="append",
@@ -98,7 +104,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         type=Path,
         metavar="DIR",
         help="another source tree (main.py + image_gateway/) to run side by side as "
-        "'gateway (baseline)' in the overhead and large-images scenarios",
+        "'gateway (baseline)' in every scenario (issue 11's not-10%%-worse targets need it)",
     )
     return p.parse_args(argv)
 
@@ -114,6 +120,8 @@ def context(args: argparse.Namespace) -> Context:
         litellm=not args.no_litellm,
         reference=not args.no_reference,
         litellm_install=not args.no_litellm_install,
+        portkey=not args.no_portkey,
+        portkey_install=not args.no_portkey_install,
         duration=args.duration or (1.0 if quick else 5.0),
         rounds=args.rounds or (1 if quick else 3),
         concurrency=args.concurrency,
@@ -151,7 +159,15 @@ def machine(ctx: Context) -> dict[str, Any]:
         "kernel": platform.release(),
         "python": platform.python_version(),
         "wrk": wrk,
+    }
+
+
+def peers(ctx: Context) -> dict[str, Any]:
+    """The peers' versions, once the scenarios have installed them."""
+    return {
         "litellm": litellm.version() if ctx.litellm and litellm.MARKER.exists() else None,
+        "portkey": portkey.version() if ctx.portkey else None,
+        "node": portkey.node_version() if ctx.portkey else None,
     }
 
 
@@ -188,6 +204,7 @@ def main(argv: list[str] | None = None) -> int:
             traceback.print_exc()
             results["scenarios"][name] = {"scenario": name, "error": f"{type(exc).__name__}: {exc}"}
         print(f"   {name} took {time.monotonic() - t0:.0f} s", flush=True)
+    results["machine"] |= peers(ctx)
     results["elapsed_s"] = time.time() - started
     json_path, md_path = write(results, ctx.out_dir)
     print(md_path.read_text())

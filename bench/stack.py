@@ -1,4 +1,5 @@
-"""How each server of the benchmark is started: upstream emulators, the gateway, LiteLLM.
+"""How each server of the benchmark starts: upstream emulators, the gateway, the pass-through
+(the peers have modules of their own: `litellm.py`, `portkey.py`).
 
 The gateway runs the way an operator would run it in production: one uvicorn process with
 uvloop and httptools, uvicorn's own access log off (the gateway writes its own JSON access log at
@@ -34,6 +35,8 @@ class Context:
     loadgen: str = "wrk"
     litellm: bool = True
     litellm_install: bool = True
+    portkey: bool = True
+    portkey_install: bool = True
     duration: float = 5.0
     rounds: int = 3
     concurrency: list[int] = field(default_factory=lambda: [1, 16, 64])

@@ -1,24 +1,30 @@
 """Scenario 4, cold start: process spawn to the first answered image generation, and the import
-time of the app module, for the gateway and for LiteLLM (what serverless pays per cold start).
+time of the app module, for the gateway (and `--baseline`'s), Portkey's gateway and LiteLLM
+(what serverless pays per cold start).
 
-"Answered" means a 200 to the same generation request the other scenarios send, polled every
-10 ms from the moment the process is spawned. Import time is measured in a fresh interpreter.
+"Answered" means a 200 carrying an image (`common.image_problem`) to the same generation request
+the other scenarios send, polled every 10 ms from the moment the process is spawned. The gateway
+and the baseline start in turns (which goes first alternates), after one untimed import of each
+(the first start after a while reads its files from disk). Import time is measured in a fresh
+interpreter (Node has no counterpart: Portkey's row shows a bare `node -e ''` only).
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
-from .. import litellm
+from .. import litellm, portkey
 from ..load import Target
 from ..procs import Processes, Server
 from ..stack import ROOT, Context, gateway_env, gateway_target, start_gateway, start_upstream
 from ..stats import median
-from .common import answers_ok
+from .common import PEERS, answer, image_problem
 
 IMPORT_SNIPPET = (
     "import time; t = time.perf_counter(); import {module}; print(time.perf_counter() - t)"
@@ -26,12 +32,27 @@ IMPORT_SNIPPET = (
 
 
 def first_answer(server: Server, target: Target, timeout: float) -> float | None:
+    """Seconds from spawn to the first 200, None when none came in time. A 200 that is not an
+    image raises RuntimeError: the server answers, but not what the figure claims."""
     deadline = server.started_at + timeout
     while time.monotonic() < deadline and server.alive():
-        if answers_ok(target, timeout=10.0) == 200:
-            return time.monotonic() - server.started_at
+        status, body = answer(target, timeout=10.0)
+        if status == 200:
+            seconds = time.monotonic() - server.started_at
+            problem = image_problem(status, body)
+            if problem is not None:
+                raise RuntimeError(f"{target.label}: its first answer {problem}")
+            return seconds
         time.sleep(0.01)
     return None
+
+
+def peer_first_answer(ctx: Context, server: Server, target: Target, timeout: float) -> float | None:
+    try:
+        return first_answer(server, target, timeout)
+    except RuntimeError as exc:
+        ctx.note(f"{PEERS[target.label]} cold start not counted: {exc}")
+        return None
 
 
 def import_seconds(python: str, module: str, env: dict[str, str], cwd: str) -> float | None:
@@ -45,48 +66,80 @@ def import_seconds(python: str, module: str, env: dict[str, str], cwd: str) -> f
         return None
 
 
-def interpreter_seconds(python: str) -> float:
+def interpreter_seconds(argv: list[str]) -> float:
     started = time.perf_counter()
-    subprocess.run([python, "-c", "pass"], check=False, timeout=60)
+    subprocess.run(argv, check=False, timeout=60)
     return time.perf_counter() - started
 
 
-def run(ctx: Context) -> dict[str, Any]:
+def _gateways(ctx: Context, procs: Processes, upstream: Server, home: Path) -> list[dict[str, Any]]:
+    trees = [("gateway", "cold-gateway", ROOT)]
+    if ctx.baseline is not None:
+        trees.append(("gateway (baseline)", "cold-gateway-baseline", ctx.baseline))
+    envs = {
+        tree: {**os.environ, **gateway_env(ctx, upstream), "PYTHONPATH": str(tree)}
+        for *_, tree in trees
+    }
+    for *_, tree in trees:  # untimed: the first start after a while reads files from disk
+        import_seconds(sys.executable, "main", envs[tree], str(home))
+    starts: dict[str, list[float | None]] = {label: [] for label, _, _ in trees}
+    for i in range(ctx.cold_runs):
+        for label, name, tree in trees if i % 2 == 0 else trees[::-1]:
+            gw = start_gateway(procs, ctx, f"{name}-{i}", upstream, None, wait=False, app_dir=tree)
+            starts[label].append(first_answer(gw, gateway_target(gw, label), 60.0))
+            procs.stop(gw)
     rows = []
+    for label, _, tree in trees:
+        runs = range(ctx.cold_runs)
+        imports = [import_seconds(sys.executable, "main", envs[tree], str(home)) for _ in runs]
+        rows.append(
+            {
+                "server": label,
+                "start_to_first_answer_s": median(starts[label]),
+                "runs": starts[label],
+                "import_s": median(imports),
+                "import_module": "main (image_gateway.app + create_app)",
+                "interpreter_s": interpreter_seconds([sys.executable, "-c", "pass"]),
+            }
+        )
+    return rows
+
+
+def run(ctx: Context) -> dict[str, Any]:
     runs = ctx.cold_runs
     with Processes(ctx.log_dir) as procs:
         upstream = start_upstream(procs, "cold-upstream", "tiny")
-        starts: list[float | None] = []
-        for i in range(runs):
-            gw = start_gateway(procs, ctx, f"cold-gateway-{i}", upstream, None, wait=False)
-            starts.append(first_answer(gw, gateway_target(gw, "gateway"), 60.0))
-            procs.stop(gw)
-        env = {**os.environ, **gateway_env(ctx, upstream)}
         home = ctx.out_dir / "tmp" / "cold-import"
         home.mkdir(parents=True, exist_ok=True)
-        cwd = str(home)
-        env["PYTHONPATH"] = str(ROOT)
-        imports = [import_seconds(sys.executable, "main", env, cwd) for _ in range(runs)]
-        rows.append(
-            {
-                "server": "gateway",
-                "start_to_first_answer_s": median(starts),
-                "runs": starts,
-                "import_s": median(imports),
-                "import_module": "main (image_gateway.app + create_app)",
-                "interpreter_s": interpreter_seconds(sys.executable),
-            }
-        )
+        rows = _gateways(ctx, procs, upstream, home)
+        if ctx.portkey and portkey.ensure(ctx):
+            node_bin = shutil.which("node") or "node"
+            starts: list[float | None] = []
+            for i in range(runs):
+                node = portkey.start(procs, ctx, f"cold-portkey-{i}", wait=False)
+                target = portkey.target(node, upstream)
+                starts.append(peer_first_answer(ctx, node, target, 60.0))
+                procs.stop(node)
+            rows.append(
+                {
+                    "server": "portkey",
+                    "start_to_first_answer_s": median(starts),
+                    "runs": starts,
+                    "import_s": None,
+                    "import_module": None,
+                    "interpreter_s": interpreter_seconds([node_bin, "-e", ""]),
+                }
+            )
         if ctx.litellm and litellm.ensure(ctx):
             starts = []
             for i in range(runs):
                 proxy = litellm.start(procs, ctx, f"cold-litellm-{i}", upstream, wait=False)
-                starts.append(first_answer(proxy, litellm.target(proxy), 180.0))
+                starts.append(peer_first_answer(ctx, proxy, litellm.target(proxy), 180.0))
                 procs.stop(proxy)
             python = str(litellm.VENV / "bin" / "python")
             module = "litellm.proxy.proxy_server"
             env = {**os.environ, **litellm.ENV}
-            imports = [import_seconds(python, module, env, cwd) for _ in range(runs)]
+            imports = [import_seconds(python, module, env, str(home)) for _ in range(runs)]
             rows.append(
                 {
                     "server": "litellm",
@@ -94,7 +147,7 @@ def run(ctx: Context) -> dict[str, Any]:
                     "runs": starts,
                     "import_s": median(imports),
                     "import_module": module,
-                    "interpreter_s": interpreter_seconds(python),
+                    "interpreter_s": interpreter_seconds([python, "-c", "pass"]),
                 }
             )
     return {"scenario": "cold", "runs": runs, "rows": rows}

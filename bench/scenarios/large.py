@@ -1,11 +1,12 @@
 """Scenario 3, large images: `b64_json` answers carrying one ~4 MB (incompressible) PNG, at
-concurrency 16, directly, through the gateway and through LiteLLM, interleaved."""
+concurrency 16, directly, through the gateway (and `--baseline`'s), through Portkey's gateway
+and through LiteLLM, interleaved."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from .. import litellm
+from .. import litellm, portkey
 from ..load import Target
 from ..procs import Processes, Server
 from ..stack import Context, direct_target, gateway_target, start_gateway, start_upstream
@@ -19,26 +20,29 @@ def run(ctx: Context) -> dict[str, Any]:
     with Processes(ctx.log_dir) as procs:
         upstream = start_upstream(procs, "large-upstream", "large")
         gw = start_gateway(procs, ctx, "large-gateway", upstream, None, level)
-        servers: list[Server] = [upstream, gw]
-        targets: list[Target] = [direct_target(upstream), gateway_target(gw, "gateway")]
+        pairs: list[tuple[Target, Server]] = [
+            (direct_target(upstream), upstream),
+            (gateway_target(gw, "gateway"), gw),
+        ]
         if ctx.baseline is not None:
             base = start_gateway(
                 procs, ctx, "large-gateway-baseline", upstream, None, level, app_dir=ctx.baseline
             )
-            servers.append(base)
-            targets.append(gateway_target(base, "gateway (baseline)"))
+            pairs.append((gateway_target(base, "gateway (baseline)"), base))
+        if ctx.portkey and portkey.ensure(ctx):
+            node = portkey.start(procs, ctx, "large-portkey")
+            pairs.append((portkey.target(node, upstream), node))
         if ctx.litellm and litellm.ensure(ctx):
             proxy = litellm.start(procs, ctx, "large-litellm", upstream)
-            servers.append(proxy)
-            targets.append(litellm.target(proxy))
-        checked = answering(ctx, targets, " for large images")
-        runs = interleaved(ctx, checked, [CONCURRENCY], ctx.duration)
-        metrics = {m["name"]: m for m in server_metrics(servers)}
-    names = {t.label: s.name for t, s in zip(targets, servers, strict=True)}
+            pairs.append((litellm.target(proxy), proxy))
+        checked = answering(ctx, [target for target, _ in pairs], " for large images")
+        servers = {target.label: server for target, server in pairs}
+        runs = interleaved(ctx, checked, [CONCURRENCY], ctx.duration, servers)
+        metrics = {m["name"]: m for m in server_metrics(list(servers.values()))}
     rows = []
     for target in checked:
         row = medians(runs[target.label][CONCURRENCY])
-        server = metrics[names[target.label]]
+        server = metrics[servers[target.label].name]
         rows.append(
             {
                 "target": target.label,

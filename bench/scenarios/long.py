@@ -6,17 +6,19 @@ The gateway is configured like an operator whose BFL account allows N active tas
 queue the rest), and the emulator runs without a limit.
 
 A fresh gateway per N makes its peak RSS and CPU seconds that N's alone. Polls per job come from
-the BFL emulator's counters (`polls` / `submits`), reset before each N.
+the BFL emulator's counters (`polls` / `submits`), reset before each N. With `--baseline`, the
+baseline's gateway runs the same N right after (a row of its own, `gateway (baseline)`).
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from ..load import LoadError, run_burst
-from ..procs import Processes, http_json
-from ..stack import BFL_BODY, Context, gateway_target, start_bfl, start_gateway
-from .common import answers_ok, server_metrics
+from ..procs import Processes, Server, http_json
+from ..stack import BFL_BODY, ROOT, Context, gateway_target, start_bfl, start_gateway
+from .common import answer, image_problem, server_metrics
 
 
 def ramp_seconds(count: int) -> float:
@@ -38,62 +40,79 @@ def poll_settings(ctx: Context) -> str:
 
 
 def run(ctx: Context) -> dict[str, Any]:
+    trees = [("gateway", "long-gateway", ROOT)]
+    if ctx.baseline is not None:
+        trees.append(("gateway (baseline)", "long-gateway-baseline", ctx.baseline))
     rows = []
     with Processes(ctx.log_dir) as procs:
         bfl = start_bfl(procs, "long-upstream-bfl", ctx.generation_seconds)
         for count in ctx.long_counts:
-            print(f"    {count} concurrent generations of {ctx.generation_seconds:g} s", flush=True)
-            env = {"PROVIDER_CONCURRENCY": f"bfl-flux={count}"} | ctx.gateway_env
-            gw = start_gateway(procs, ctx, f"long-gateway-{count}", None, bfl, extra_env=env)
-            target = gateway_target(gw, "gateway", BFL_BODY)
-            status = answers_ok(target, timeout=ctx.generation_seconds * 3 + 30)
-            if status != 200:
-                raise RuntimeError(f"a test generation through the gateway answered {status}")
-            http_json(bfl.port, "/_emulator/reset", method="POST")
-            cpu_before, bfl_cpu_before = gw.cpu_seconds(), bfl.cpu_seconds()
-            ramp = ramp_seconds(count)
-            try:
-                result = run_burst(target, count, ramp, timeout=ctx.generation_seconds * 3 + 60)
-            except LoadError as exc:
-                ctx.note(f"long generations N={count}: load client failed: {exc}")
-                procs.stop(gw)
-                continue
-            stats = http_json(bfl.port, "/_emulator/stats")
-            metrics = server_metrics([gw])[0]
-            submits = stats.get("submits") or 0
-            polls = stats.get("polls") or 0
-            mean_s = (result.get("mean_ms") or 0) / 1000
-            per_job = polls / submits if submits else None
-            rows.append(
-                {
-                    "concurrent": count,
-                    "ok": result["ok"],
-                    "success_rate": result["ok"] / count,
-                    "statuses": result["statuses"],
-                    "ramp_s": ramp,
-                    "wall_s": result["duration_s"],
-                    "p50_s": result["p50_ms"] / 1000,
-                    "p99_s": result["p99_ms"] / 1000,
-                    "max_s": result["max_ms"] / 1000,
-                    "peak_rss_mb": metrics["peak_rss_mb"],
-                    "cpu_s": round(gw.cpu_seconds() - cpu_before, 2),
-                    "upstream_cpu_s": round(bfl.cpu_seconds() - bfl_cpu_before, 2),
-                    "submits": submits,
-                    "polls": polls,
-                    "polls_per_job": per_job,
-                    "polls_per_job_per_s": per_job / mean_s if per_job and mean_s else None,
-                    "max_active": stats.get("max_active"),
-                }
-            )
-            print(
-                f"    ok {result['ok']}/{count}  peak RSS {metrics['peak_rss_mb']} MB  "
-                f"cpu {rows[-1]['cpu_s']} s  polls/job {per_job}",
-                flush=True,
-            )
-            procs.stop(gw)
+            for label, name, tree in trees:
+                print(
+                    f"    {label}: {count} concurrent generations of {ctx.generation_seconds:g} s",
+                    flush=True,
+                )
+                row = _one(ctx, procs, bfl, count, label, f"{name}-{count}", tree)
+                if row is not None:
+                    rows.append(row)
     return {
         "scenario": "long",
         "generation_seconds": ctx.generation_seconds,
         "poll_settings": poll_settings(ctx),
         "rows": rows,
     }
+
+
+def _one(
+    ctx: Context, procs: Processes, bfl: Server, count: int, label: str, name: str, tree: Path
+) -> dict[str, Any] | None:
+    """One burst of `count` generations through a fresh gateway from `tree`; None when the load
+    client failed (noted)."""
+    env = {"PROVIDER_CONCURRENCY": f"bfl-flux={count}"} | ctx.gateway_env
+    gw = start_gateway(procs, ctx, name, None, bfl, extra_env=env, app_dir=tree)
+    target = gateway_target(gw, label, BFL_BODY)
+    problem = image_problem(*answer(target, timeout=ctx.generation_seconds * 3 + 30))
+    if problem is not None:
+        raise RuntimeError(f"{label}: a test generation {problem}")
+    http_json(bfl.port, "/_emulator/reset", method="POST")
+    cpu_before, bfl_cpu_before = gw.cpu_seconds(), bfl.cpu_seconds()
+    ramp = ramp_seconds(count)
+    try:
+        result = run_burst(target, count, ramp, timeout=ctx.generation_seconds * 3 + 60)
+    except LoadError as exc:
+        ctx.note(f"long generations {label} N={count}: load client failed: {exc}")
+        procs.stop(gw)
+        return None
+    stats = http_json(bfl.port, "/_emulator/stats")
+    metrics = server_metrics([gw])[0]
+    submits = stats.get("submits") or 0
+    polls = stats.get("polls") or 0
+    mean_s = (result.get("mean_ms") or 0) / 1000
+    per_job = polls / submits if submits else None
+    row = {
+        "target": label,
+        "concurrent": count,
+        "ok": result["ok"],
+        "success_rate": result["ok"] / count,
+        "statuses": result["statuses"],
+        "ramp_s": ramp,
+        "wall_s": result["duration_s"],
+        "p50_s": result["p50_ms"] / 1000,
+        "p99_s": result["p99_ms"] / 1000,
+        "max_s": result["max_ms"] / 1000,
+        "peak_rss_mb": metrics["peak_rss_mb"],
+        "cpu_s": round(gw.cpu_seconds() - cpu_before, 2),
+        "upstream_cpu_s": round(bfl.cpu_seconds() - bfl_cpu_before, 2),
+        "submits": submits,
+        "polls": polls,
+        "polls_per_job": per_job,
+        "polls_per_job_per_s": per_job / mean_s if per_job and mean_s else None,
+        "max_active": stats.get("max_active"),
+    }
+    print(
+        f"    ok {result['ok']}/{count}  peak RSS {metrics['peak_rss_mb']} MB  "
+        f"cpu {row['cpu_s']} s  polls/job {per_job}",
+        flush=True,
+    )
+    procs.stop(gw)
+    return row

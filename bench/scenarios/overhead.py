@@ -1,12 +1,13 @@
 """Scenario 1, overhead: the OpenAI emulator (zero think time) called directly, through the
 gateway (one process per compared LOG_LEVEL, plus an optional baseline source tree), through a
-20-line reference pass-through (`passthrough.py`) and through the LiteLLM proxy, interleaved."""
+20-line reference pass-through (`passthrough.py`), through Portkey's gateway and through the
+LiteLLM proxy, interleaved."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from .. import litellm
+from .. import litellm, portkey
 from ..load import Target
 from ..procs import Processes, Server
 from ..stack import (
@@ -48,6 +49,9 @@ def run(ctx: Context) -> dict[str, Any]:
         if ctx.reference:
             ref = start_passthrough(procs, "overhead-passthrough", upstream)
             pairs.append((gateway_target(ref, "reference pass-through"), ref))
+        if ctx.portkey and portkey.ensure(ctx):
+            node = portkey.start(procs, ctx, "overhead-portkey")
+            pairs.append((portkey.target(node, upstream), node))
         if ctx.litellm and litellm.ensure(ctx):
             proxy = litellm.start(procs, ctx, "overhead-litellm", upstream)
             pairs.append((litellm.target(proxy), proxy))

@@ -1,5 +1,7 @@
 """The benchmark harness runs end to end: quick overhead scenario, async load client, no wrk,
-no LiteLLM. It checks the harness, not the figures (those are bench/RESULTS.md's business)."""
+no LiteLLM, no Portkey (both need a package registry on first use; `test_portkey.py` runs
+Portkey where it is installed). It checks the harness, not the figures (those are
+bench/RESULTS.md's business)."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_quick_overhead_run_reports_direct_and_gateway(tmp_path: Path) -> None:
     argv = [sys.executable, "-m", "bench", "--quick", "--scenarios", "overhead"]
-    argv += ["--loadgen", "python", "--no-litellm", "--no-reference"]
+    argv += ["--loadgen", "python", "--no-litellm", "--no-portkey", "--no-reference"]
     argv += ["--concurrency", "1,4", "--duration", "0.5", "--out", str(tmp_path)]
     proc = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=90)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]

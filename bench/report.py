@@ -7,7 +7,7 @@ from typing import Any
 
 import orjson
 
-from .targets import evaluate
+from .targets import EARLIER, evaluate
 
 
 def _num(value: Any, digits: int = 1) -> str:
@@ -168,11 +168,14 @@ def markdown(results: dict[str, Any]) -> str:
             continue
         lines += [*SECTIONS[name](res), ""]
     checks = evaluate(results["scenarios"])
-    if checks:
-        lines += ["## Targets", ""]
+    for issue in dict.fromkeys(c["issue"] for c in checks):
+        mine = [c for c in checks if c["issue"] == issue]
+        lines += [f"## Targets ({issue})", ""]
+        if issue == EARLIER:
+            lines += ["Where issue 11 restates a figure, issue 11's is the one in force.", ""]
         lines += _table(
             ["target", "measured", "met"],
-            [[c["target"], c["measured"], "yes" if c["met"] else "**no**"] for c in checks],
+            [[c["target"], c["measured"], "yes" if c["met"] else "**no**"] for c in mine],
         )
         lines.append("")
     if results["notes"]:

@@ -1,16 +1,165 @@
-"""The issue's targets, checked against a run's results (only those the run measured)."""
+"""The issues' targets, checked against a run's results (only those the run measured).
+
+Each check is `{"issue", "target", "measured", "met"}`. Issue 11's (`ISSUE_11`) come first:
+
+- c=64: the gateway's req/s at least 1.5 × Portkey's and 15 × LiteLLM's, p99 under 150 ms
+  (for the plain gateway and the `--workers` one);
+- the gateway's server CPU per request at most 1.5 × the 20-line pass-through's, at every
+  concurrency of the overhead scenario;
+- c=1: added p50 (gateway − direct, paired per round) under 1 ms;
+- with `--baseline`: long generations (the largest N: job p50, peak RSS, CPU seconds; that all
+  succeed is the earlier issue's check), large images (req/s, CPU per request, peak RSS) and
+  cold start (first answer, import) no more than 10 % worse than the baseline's gateway, figure
+  by figure (`_not_worse`).
+
+The earlier issue's (`EARLIER`: the harness's first one) stay as it stated them, so a run still
+shows where the gateway stands against them; where issue 11 restates a figure, issue 11's is
+the one in force.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
+
+ISSUE_11 = "issue 11"
+EARLIER = "earlier issue"
+WORSE_BY = 0.10  # issue 11: at most 10 % worse than the baseline
 
 
 def _row(rows: list[dict[str, Any]], **match: Any) -> dict[str, Any] | None:
     return next((r for r in rows if all(r.get(k) == v for k, v in match.items())), None)
 
 
-def _check(target: str, measured: str, met: bool) -> dict[str, Any]:
-    return {"target": target, "measured": measured, "met": met}
+def _check(target: str, measured: str, met: bool, issue: str = EARLIER) -> dict[str, Any]:
+    return {"issue": issue, "target": target, "measured": measured, "met": met}
+
+
+def _gateway_labels(rows: list[dict[str, Any]]) -> list[str]:
+    """`gateway` and the `--workers` row(s), in the order the run has them."""
+    workers = dict.fromkeys(r["target"] for r in rows if r["target"].endswith("workers)"))
+    return ["gateway", *workers]
+
+
+def _ratio_at_least(
+    what: str, mine: dict[str, Any] | None, theirs: dict[str, Any] | None, factor: float
+) -> dict[str, Any] | None:
+    """`mine`'s req/s ≥ factor × `theirs`', as an issue-11 check; None when either is missing."""
+    if not (mine and theirs and theirs["rps"]):
+        return None
+    ratio = mine["rps"] / theirs["rps"]
+    return _check(
+        what,
+        f"{mine['rps']:,.0f} / {theirs['rps']:,.0f} = {ratio:.1f} ×",
+        ratio >= factor,
+        ISSUE_11,
+    )
+
+
+def _overhead_11(res: dict[str, Any]) -> list[dict[str, Any]]:
+    rows = res["rows"]
+    out: list[dict[str, Any] | None] = []
+    portkey = _row(rows, target="portkey", concurrency=64)
+    litellm = _row(rows, target="litellm", concurrency=64)
+    for label in _gateway_labels(rows):
+        gw = _row(rows, target=label, concurrency=64)
+        who = "" if label == "gateway" else f" [{label}]"
+        out.append(_ratio_at_least(f"c=64: ≥ 1.5 × Portkey req/s{who}", gw, portkey, 1.5))
+        out.append(_ratio_at_least(f"c=64: ≥ 15 × LiteLLM req/s{who}", gw, litellm, 15))
+        if gw and gw["p99_ms"] is not None:
+            p99 = gw["p99_ms"]
+            out.append(_check(f"c=64: p99 < 150 ms{who}", f"{p99:.1f} ms", p99 < 150, ISSUE_11))
+    for concurrency in sorted({r["concurrency"] for r in rows}):
+        gw = _row(rows, target="gateway", concurrency=concurrency)
+        ref = _row(rows, target="reference pass-through", concurrency=concurrency)
+        mine, theirs = (gw or {}).get("cpu_us_per_req"), (ref or {}).get("cpu_us_per_req")
+        if mine is not None and theirs:
+            out.append(
+                _check(
+                    f"c={concurrency}: CPU per request ≤ 1.5 × the 20-line pass-through's",
+                    f"{mine:,.0f} / {theirs:,.0f} µs = {mine / theirs:.2f} ×",
+                    mine <= 1.5 * theirs,
+                    ISSUE_11,
+                )
+            )
+    added = _row(res["added"], target="gateway", concurrency=1)
+    if added and added["p50_ms"] is not None:
+        p50 = added["p50_ms"]
+        out.append(_check("added latency c=1: p50 < 1 ms", f"{p50:.2f} ms", p50 < 1.0, ISSUE_11))
+    return [c for c in out if c is not None]
+
+
+def _not_worse(
+    what: str,
+    mine: float | None,
+    base: float | None,
+    unit: str,
+    higher_is_better: bool = False,
+    digits: int = 1,
+) -> dict[str, Any] | None:
+    """`mine` no more than 10 % worse than `base` (the same figure of `--baseline`'s gateway):
+    ≥ 0.9 × base when higher is better, else ≤ 1.1 × base. None when either is missing."""
+    if mine is None or base is None or base <= 0:
+        return None
+    change = (mine - base) / base * 100
+    met = mine >= base * (1 - WORSE_BY) if higher_is_better else mine <= base * (1 + WORSE_BY)
+    measured = f"{mine:,.{digits}f} vs {base:,.{digits}f} {unit} ({change:+.1f} %)"
+    return _check(f"{what}: ≤ 10 % worse than the baseline", measured, met, ISSUE_11)
+
+
+def _long_11(res: dict[str, Any]) -> list[dict[str, Any]]:
+    bases = [r for r in res["rows"] if r.get("target") == "gateway (baseline)"]
+    base = max(bases, key=lambda r: r["concurrent"], default=None)
+    if base is None:
+        return []
+    mine = _row(res["rows"], target="gateway", concurrent=base["concurrent"])
+    if mine is None:
+        return []
+    n = f"{base['concurrent']:,} long generations"
+    checks = [
+        _not_worse(f"{n}: job p50", mine["p50_s"], base["p50_s"], "s", digits=2),
+        _not_worse(f"{n}: peak RSS", mine["peak_rss_mb"], base["peak_rss_mb"], "MB", digits=0),
+        _not_worse(f"{n}: CPU seconds", mine["cpu_s"], base["cpu_s"], "s", digits=2),
+    ]
+    return [c for c in checks if c is not None]
+
+
+def _large_11(res: dict[str, Any]) -> list[dict[str, Any]]:
+    mine = _row(res["rows"], target="gateway")
+    base = _row(res["rows"], target="gateway (baseline)")
+    if mine is None or base is None:
+        return []
+    what = "large images"
+    checks = [
+        _not_worse(f"{what}: req/s", mine["rps"], base["rps"], "req/s", True),
+        _not_worse(
+            f"{what}: CPU per request",
+            mine.get("cpu_us_per_req"),
+            base.get("cpu_us_per_req"),
+            "µs",
+            digits=0,
+        ),
+        _not_worse(f"{what}: peak RSS", mine["peak_rss_mb"], base["peak_rss_mb"], "MB", digits=0),
+    ]
+    return [c for c in checks if c is not None]
+
+
+def _cold_11(res: dict[str, Any]) -> list[dict[str, Any]]:
+    mine = _row(res["rows"], server="gateway")
+    base = _row(res["rows"], server="gateway (baseline)")
+    if mine is None or base is None:
+        return []
+    checks = [
+        _not_worse(
+            "cold start to first answer",
+            mine["start_to_first_answer_s"],
+            base["start_to_first_answer_s"],
+            "s",
+            digits=2,
+        ),
+        _not_worse("import of the app module", mine["import_s"], base["import_s"], "s", digits=2),
+    ]
+    return [c for c in checks if c is not None]
 
 
 def _overhead(res: dict[str, Any]) -> list[dict[str, Any]]:
@@ -31,8 +180,7 @@ def _overhead(res: dict[str, Any]) -> list[dict[str, Any]]:
         )
     direct = _row(res["rows"], target="direct", concurrency=64)
     proxy = _row(res["rows"], target="litellm", concurrency=64)
-    workers = dict.fromkeys(r["target"] for r in res["rows"] if r["target"].endswith("workers)"))
-    for label in ("gateway", *workers):
+    for label in _gateway_labels(res["rows"]):
         out += _throughput(label, _row(res["rows"], target=label, concurrency=64), direct, proxy)
     return out
 
@@ -40,7 +188,7 @@ def _overhead(res: dict[str, Any]) -> list[dict[str, Any]]:
 def _throughput(
     label: str, gw: dict[str, Any] | None, direct: dict[str, Any] | None, proxy: Any
 ) -> list[dict[str, Any]]:
-    """The c=64 targets for one gateway row (`label` is named unless it is the plain one)."""
+    """The earlier issue's c=64 targets for one gateway row (`label` named unless plain)."""
     out = []
     who = "" if label == "gateway" else f" [{label}]"
     if gw and direct and direct["rps"]:
@@ -67,7 +215,8 @@ def _throughput(
 
 
 def _long(res: dict[str, Any]) -> list[dict[str, Any]]:
-    row = max(res["rows"], key=lambda r: r["concurrent"], default=None)
+    mine = [r for r in res["rows"] if r.get("target", "gateway") == "gateway"]
+    row = max(mine, key=lambda r: r["concurrent"], default=None)
     if row is None:
         return []
     n = f"{row['concurrent']:,}"
@@ -99,12 +248,22 @@ def _cold(res: dict[str, Any]) -> list[dict[str, Any]]:
     return [_check("cold start to first response < 1 s", f"{seconds:.2f} s", seconds < 1.0)]
 
 
-CHECKS = {"overhead": _overhead, "long": _long, "cold": _cold}
+Check = Callable[[dict[str, Any]], list[dict[str, Any]]]
+CHECKS: list[tuple[str, Check]] = [
+    ("overhead", _overhead_11),
+    ("long", _long_11),
+    ("large", _large_11),
+    ("cold", _cold_11),
+    ("overhead", _overhead),
+    ("long", _long),
+    ("cold", _cold),
+]
 
 
 def evaluate(scenarios: dict[str, Any]) -> list[dict[str, Any]]:
+    """Issue 11's checks first, then the earlier issue's, each in scenario order."""
     out: list[dict[str, Any]] = []
-    for name, check in CHECKS.items():
+    for name, check in CHECKS:
         res = scenarios.get(name)
         if res and "error" not in res:
             out += check(res)

@@ -41,3 +41,9 @@ def test_quick_overhead_run_reports_direct_and_gateway(tmp_path: Path) -> None:
     assert all(s["peak_rss_mb"] > 0 for s in overhead["servers"])
     report = (tmp_path / "results.md").read_text()
     assert "| gateway | 1 |" in report and "| direct | 4 |" in report
+    # Issue 11's targets are evaluated from the same figures and printed with them.
+    checks = {c["target"]: c for c in results["targets"] if c["issue"] == "issue 11"}
+    c1 = checks["added latency c=1: p50 < 1 ms"]
+    assert c1["measured"] == f"{added[1]['p50_ms']:.2f} ms"
+    assert c1["met"] == (added[1]["p50_ms"] < 1.0)
+    assert "## Targets (issue 11)" in report and "added latency c=1: p50 < 1 ms" in report

@@ -2,14 +2,11 @@
 dimensions read from the header alone — no pixel is decoded, no library is loaded.
 
 Both the input-image checks (`fetch/images.py`) and the check of every provider's output
-(`describe()`, on the hot path of every answer) use these. Measured with `timeit` on this project's
-2-core machine (2,000 runs each; `tests/test_image_format.py` checks the answers against
-Pillow's): for a 4.7 MB PNG, a 5 MB JPEG (a 60 KB EXIF block before its frame header) and a
-1.5 MB WebP, the header reader takes 0.4, 1.7 and 0.5 µs; Pillow's lazy `Image.open().size`
-(which decodes no pixel either) 11, 31 and 390 µs, after ~15 ms and ~4 MB to import Pillow.
-Decoding the base64 of such an image takes ~15 ms, so the check adds nothing measurable to the
-decode the OpenAI adapter already does (to validate the base64), and BFL and `local` hand over
-bytes.
+(`describe()`, on the hot path of every answer) use these. Reading a few header bytes is far
+cheaper than Pillow's lazy `Image.open().size` and spares importing Pillow, and small next to
+the base64 decode the OpenAI adapter already does (to validate the base64); BFL and `local`
+hand over bytes. `tests/test_image_format.py` checks the answers against Pillow's; the timings
+are in bench/RESULTS.md.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ size, aspect ratio, n, seed, output format, output compression (JPEG/WebP qualit
 background (transparent with PNG/WebP, or opaque) — and, like every model, refuses the rest
 (quality, style, moderation, negative_prompt, input_fidelity) with a 400 naming the field.
 The drawing (Pillow) lives in `local_drawing.py`, imported with the first image, so a gateway
-that never draws does not pay Pillow's ~4 MB and ~15 ms at start-up.
+that never draws does not pay for importing Pillow at start-up (bench/RESULTS.md).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Images in an S3-compatible bucket (AWS S3, Cloudflare R2, MinIO) through aiobotocore.
 
-aiobotocore is imported only when this backend is configured: botocore costs ~0.3 s of import
-time, which a serverless cold start should not pay for the default local store.
+aiobotocore is imported only when this backend is configured: botocore's import time is a
+cost a serverless cold start should not pay for the default local store.
 """
 
 from __future__ import annotations

@@ -4,8 +4,8 @@ Called at application start-up and by `image-gateway db upgrade`. Several instan
 at once are serialised: on PostgreSQL by a transaction-scoped advisory lock, on SQLite by the
 `BEGIN IMMEDIATE` write lock, so exactly one of them changes the schema.
 
-Alembic (with Mako and Pygments: ~0.1 s of start-up and ~12 MB of memory) is imported only when
-a revision has to be applied to an existing database. A database already at `HEAD` is
+Alembic (with Mako and Pygments, a cost in start-up time and memory) is imported only when a
+revision has to be applied to an existing database. A database already at `HEAD` is
 recognised from its `alembic_version` row, and a new, empty one is built from `tables.metadata`
 and stamped `HEAD` — Alembic's own recipe for a new database; tests/store/test_store.py checks
 that this schema is the one the migrations build.

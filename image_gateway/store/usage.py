@@ -150,8 +150,8 @@ class _BulkInsert:
     """The ledger's INSERT, compiled once for a dialect, and each row's driver parameters.
 
     The driver's own executemany takes the rows: SQLAlchemy's per-row parameter handling for
-    `execute(insert(usage), rows)` cost as much CPU again as SQLite's insert itself (48 against
-    22 µs a row, with the table's indexes), on the event loop's thread. Each column's bind
+    `execute(insert(usage), rows)` cost more CPU than SQLite's insert itself (bench/RESULTS.md,
+    round 3), on the event loop's thread. Each column's bind
     processor (SQLite's DATETIME to text, for one) still applies, as SQLAlchemy would apply it.
     """
 

@@ -22,7 +22,10 @@ def test_the_circuit_opens_skips_the_provider_and_a_probe_closes_it(
     fault_gateway: Any, openai_emu: OpenAIEmulatorHandle
 ) -> None:
     gw: FaultGateway = fault_gateway(
-        retry_max_attempts=1, circuit_failure_threshold=2, circuit_cooldown_seconds=0.5
+        # The cooldown must outlast the four requests made while open, also on a loaded machine.
+        retry_max_attempts=1,
+        circuit_failure_threshold=2,
+        circuit_cooldown_seconds=3,
     )
     openai_emu.add_faults([{"match": "generate", "status": 500, "times": 2}])
     assert gw.post(GPT).status_code == 502
@@ -37,7 +40,7 @@ def test_the_circuit_opens_skips_the_provider_and_a_probe_closes_it(
     assert served.status_code == 200 and served.json()["provider"] == "local"
     assert served.json()["attempts"] == 1
     assert generations(openai_emu) == 2
-    time.sleep(0.6)
+    time.sleep(3.1)
     probe = gw.post(GPT)  # half-open: this one is the probe, and it succeeds
     assert probe.status_code == 200 and probe.json()["provider"] == "openai"
     assert gw.post(GPT).status_code == 200

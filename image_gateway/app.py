@@ -76,6 +76,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     )
                 )
                 stack.callback(retention.cancel)
+            metrics: Metrics = app.state.metrics
+            if metrics.multiprocess_dir is not None:  # `--workers N`: README "Metrics and logs"
+                publishing = asyncio.create_task(metrics.publish_forever())
+                stack.callback(metrics.process_stopped)
+                stack.callback(publishing.cancel)
             _announce(settings, providers)
             stack.enter_context(announce_urls(settings.public_base_url))
             yield

@@ -45,7 +45,7 @@ from .controls import Admission, Outcome, RequestControls
 from .errors import GatewayError, InvalidRequest
 from .fetch import ImageFetcher, load_all
 from .ids import unique_id
-from .metrics import Metrics, gauge
+from .metrics import Metrics
 from .pricing import UNPRICED, Priced, PriceTable
 from .providers.base import Provider
 from .providers.journal import RunJournal
@@ -146,7 +146,7 @@ class Dispatcher:
         self.resilience = Resilience(settings, self.metrics, shared_slots=shared_slots)
         for name in providers:
             self.resilience.breakers.get(name)  # every provider shows in igw_circuit_state
-        self.metrics.watch(self._gauges)
+        self._watch(self.metrics)
         self.prices = PriceTable.load()
 
     @property
@@ -391,35 +391,16 @@ class Dispatcher:
         except RoutesFileError as exc:
             raise ConfigurationError(f"image-gateway: invalid configuration\n  {exc}") from None
 
-    def _gauges(self) -> list[Any]:
+    def _watch(self, metrics: Metrics) -> None:
+        """The breakers' states and the pools' queues and slots, read when scraped."""
         breakers = self.resilience.breakers.by_provider
         pools = self.resilience.limits.pools.values()
-        return [
-            gauge(
-                "igw_circuit_state",
-                "Circuit breaker state: 0 closed, 1 open, 2 half-open",
-                "provider",
-                {name: STATE_VALUES[b.state] for name, b in breakers.items()},
-            ),
-            gauge(
-                "igw_provider_queue_depth",
-                "Calls waiting for a slot",
-                "pool",
-                {p.name: p.queued for p in pools},
-            ),
-            gauge(
-                "igw_provider_in_flight",
-                "Calls holding a slot",
-                "pool",
-                {p.name: p.active for p in pools},
-            ),
-            gauge(
-                "igw_provider_pool_limit",
-                "Slots in the pool",
-                "pool",
-                {p.name: p.limit for p in pools},
-            ),
-        ]
+        metrics.watch(
+            metrics.circuit_state, lambda: {n: STATE_VALUES[b.state] for n, b in breakers.items()}
+        )
+        metrics.watch(metrics.queue_depth, lambda: {p.name: p.queued for p in pools})
+        metrics.watch(metrics.in_flight, lambda: {p.name: p.active for p in pools})
+        metrics.watch(metrics.pool_limit, lambda: {p.name: p.limit for p in pools})
 
 
 def task_from(body: GenerationBody, images: list[InputImage], mask: InputImage | None) -> ImageTask:

@@ -1,15 +1,28 @@
-"""`GET /metrics`: the series exist, move with traffic, stay bounded, and can be protected."""
+"""`GET /metrics`: the series exist under their names, move with traffic, stay bounded, can be
+protected, and add up over the workers of `uvicorn --workers N` (multiprocess mode)."""
 
 from __future__ import annotations
 
 import re
+import sys
+from pathlib import Path
 from typing import Any
 
 import httpx
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector
+from prometheus_client.parser import text_string_to_metric_families
 
-from image_gateway.metrics import Bounded, Counters, Histograms, Metrics
+from image_gateway.errors import InvalidRequest
+from image_gateway.metrics import (
+    LATENCY_BUCKETS,
+    PROVIDER_BUCKETS,
+    WAIT_BUCKETS,
+    Bounded,
+    Metrics,
+)
 from tests.conftest import BFL_TEST_KEY, CANARIES, GATEWAY_TEST_KEY, RunningGateway
+from tests.jobs.processes import REPO, START_TIMEOUT, Process, free_port
+from tests.jobs.support import eventually
 
 TOKEN = "metrics-token-0123456789"
 
@@ -120,26 +133,166 @@ def test_open_ended_label_values_are_capped() -> None:
     assert len(re.findall(r"^igw_provider_call_duration_seconds_count", text, re.M)) <= 201
 
 
-def test_our_collectors_expose_what_prometheus_client_would() -> None:
-    """`Counters`/`Histograms` (lock-free, for the request path) against prometheus_client's own
-    Counter/Histogram given the same updates: the same exposition, bucket edges included,
-    but for the `_created` series we do not keep."""
-    ours, theirs = CollectorRegistry(auto_describe=False), CollectorRegistry(auto_describe=False)
-    buckets = (0.001, 0.01, 0.5, 1, 60)
-    counter = Counters("igw_x", "Things", ("a", "b"), ours)
-    histogram = Histograms("igw_x_seconds", "Time", ("a",), buckets, ours)
-    their_counter = Counter("igw_x", "Things", ["a", "b"], registry=theirs)
-    their_histogram = Histogram("igw_x_seconds", "Time", ["a"], buckets=buckets, registry=theirs)
-    for a, b, amount in [("p", "q", 1), ("p", "q", 2.5), ('r"\n', "s", 1)]:
-        counter.inc((a, b), amount)
-        their_counter.labels(a, b).inc(amount)
-    for a, seconds in [("p", 0.001), ("p", 0.0011), ("p", 0.5), ("p", 61), ("q", 0), ("q", 1)]:
-        histogram.observe((a,), seconds)
-        their_histogram.labels(a).observe(seconds)
+# Every family the README lists: (type, label names, help text).
+FAMILIES = {
+    "igw_http_requests": ("counter", {"route", "status"}, "HTTP requests"),
+    "igw_http_request_duration_seconds": ("histogram", {"route"}, "HTTP request latency"),
+    "igw_errors": ("counter", {"type", "code"}, "Error responses"),
+    "igw_provider_call_duration_seconds": (
+        "histogram",
+        {"provider", "model", "outcome"},
+        "One upstream provider call (generate), by outcome ('ok' or the error code)",
+    ),
+    "igw_provider_retries": ("counter", {"provider", "reason"}, "Retries of an upstream call"),
+    "igw_fallbacks": (
+        "counter",
+        {"from_provider", "to_provider", "reason"},
+        "Moves from one candidate to the next",
+    ),
+    "igw_circuit_transitions": ("counter", {"provider", "state"}, "Circuit breaker state changes"),
+    "igw_circuit_state": (
+        "gauge",
+        {"provider"},
+        "Circuit breaker state: 0 closed, 1 open, 2 half-open",
+    ),
+    "igw_provider_queue_wait_seconds": (
+        "histogram",
+        {"pool"},
+        "Wait for a provider concurrency slot",
+    ),
+    "igw_provider_queue_depth": ("gauge", {"pool"}, "Calls waiting for a slot"),
+    "igw_provider_in_flight": ("gauge", {"pool"}, "Calls holding a slot"),
+    "igw_provider_pool_limit": ("gauge", {"pool"}, "Slots in the pool"),
+    "igw_provider_quota_exhausted": (
+        "counter",
+        {"provider"},
+        "Provider answers saying the account is out of credits or quota",
+    ),
+    "igw_images_generated": ("counter", {"provider", "model"}, "Images returned"),
+    "igw_cost_usd": (
+        "counter",
+        {"provider", "model"},
+        "Cost of generations, outcome-unknown estimates included",
+    ),
+    "igw_outcome_unknown": (
+        "counter",
+        {"provider", "model"},
+        "Requests whose provider calls may have been charged without an answer",
+    ),
+    "igw_outcome_unknown_cost_usd": (
+        "counter",
+        {"provider", "model"},
+        "Estimated cost of those calls (part of igw_cost_usd)",
+    ),
+    "igw_upstream_connections": ("gauge", {"state"}, "Upstream pool connections"),
+}
+BUCKETS = {
+    "igw_http_request_duration_seconds": LATENCY_BUCKETS,
+    "igw_provider_call_duration_seconds": PROVIDER_BUCKETS,
+    "igw_provider_queue_wait_seconds": WAIT_BUCKETS,
+}
 
-    def lines(registry: CollectorRegistry) -> list[str]:
-        text = generate_latest(registry).decode()
-        return sorted(line for line in text.splitlines() if "_created" not in line)
 
-    assert lines(ours) == lines(theirs)
-    assert 'igw_x_seconds_bucket{a="p",le="0.001"} 1.0' in lines(ours)  # le is inclusive
+def families(text: str) -> dict[str, Any]:
+    return {family.name: family for family in text_string_to_metric_families(text)}
+
+
+def test_every_series_keeps_its_name_labels_buckets_and_help(start_gateway: Any) -> None:
+    """After one of each update, the exposition has every family the README lists, with its
+    type, label names, help text and (histograms) bucket edges, and nothing else."""
+    gw = start_gateway()
+    metrics: Metrics = gw.server.server.config.app.state.metrics  # updated as a request would
+    metrics.error(InvalidRequest("x"))
+    metrics.provider_call("openai", "gpt-image-1", "ok", 0.0)
+    metrics.retried("openai", "rate_limited")
+    metrics.fell_back("openai", "bfl-flux", "server_error")
+    metrics.circuit_moved("openai", "open")
+    metrics.queue_waited("openai", 0.2)
+    metrics.quota_exhausted("openai")
+    metrics.served("openai", "gpt-image-1", 2)
+    metrics.spent("openai", "gpt-image-1", 0.5, True)
+    with gw.client() as http:
+        assert http.get("/healthz").status_code == 200
+    found = families(scrape(gw).text)
+    # prometheus_client's `_created` series (a counter's or histogram's start time) come as
+    # gauges of their own in the text format
+    created = {name for name in found if name.endswith("_created")}
+    assert set(found) - created == set(FAMILIES)
+    assert created == {f"{n}_created" for n, (kind, *_) in FAMILIES.items() if kind != "gauge"}
+    for name, (kind, labels, help_text) in FAMILIES.items():
+        family = found[name]
+        assert (family.type, family.documentation) == (kind, help_text), name
+        for sample in family.samples:
+            assert set(sample.labels) - {"le"} == labels, (name, sample)
+        if kind == "counter":
+            assert {s.name for s in family.samples} == {f"{name}_total"}
+        if name in BUCKETS:
+            edges = {s.labels["le"] for s in family.samples if s.name.endswith("_bucket")}
+            assert edges == {str(float(b)) for b in BUCKETS[name]} | {"+Inf"}, name
+
+
+def test_two_workers_add_up_in_multiprocess_mode(tmp_path: Path) -> None:
+    """`uvicorn main:app --workers 2` with PROMETHEUS_MULTIPROC_DIR: whichever worker answers a
+    scrape, it shows the requests both served; each worker's circuit gauges are its own series
+    (`pid`), and they leave the folder when the workers stop."""
+    folder = tmp_path / "prometheus"
+    folder.mkdir()
+    port = free_port()
+    argv = [sys.executable, "-m", "uvicorn", "main:app", "--app-dir", str(REPO), "--workers", "2"]
+    argv += ["--host", "127.0.0.1", "--port", str(port), "--no-access-log"]
+    argv += ["--http", "image_gateway.server:HttpProtocol"]  # as the README's command
+    settings = {
+        "database_url": f"sqlite+aiosqlite:///{tmp_path}/gateway.db",
+        "image_store_dir": tmp_path / "images",
+        "gateway_api_keys": GATEWAY_TEST_KEY,
+        "prometheus_multiproc_dir": folder,
+    }
+    server = Process("gateway", argv, settings, tmp_path)
+    url = f"http://127.0.0.1:{port}"
+    series = 'igw_http_requests_total{route="/v1/models",status="200"}'
+    key = {"X-API-Key": GATEWAY_TEST_KEY}
+
+    def served_by() -> dict[str, float]:
+        """The requests counted in each worker's own file (`counter_<pid>.db`)."""
+        counts = {}
+        for path in folder.glob("counter_*.db"):
+            merged = MultiProcessCollector.merge([str(path)])
+            counts[path.stem] = sum(
+                s.value
+                for family in merged
+                for s in family.samples
+                if s.name == "igw_http_requests_total" and s.labels.get("route") == "/v1/models"
+            )
+        return counts
+
+    def get(path: str) -> httpx.Response:  # a new connection each time, taken by either worker
+        return httpx.get(f"{url}{path}", headers=key, timeout=10)
+
+    try:
+        server.wait_for(lambda: _answers(url), "/healthz answer", START_TIMEOUT)
+        sent = 0
+        while sent < 400 and sum(1 for n in served_by().values() if n > 0) < 2:
+            assert get("/v1/models").status_code == 200
+            sent += 1
+        assert len([n for n in served_by().values() if n > 0]) == 2, served_by()
+        eventually(lambda: sum(served_by().values()) == sent)
+        for _ in range(6):  # scrapes answered by one worker or the other
+            assert value(get("/metrics").text, series) == sent
+        text = eventually(lambda: _circuits_of_two_workers(get("/metrics").text))
+        assert 'igw_provider_pool_limit{pool="bfl-flux/flux-kontext-max"} 6.0' in text
+    finally:
+        server.stop()
+    assert server.popen.returncode == 0, server.logs()
+    assert not list(folder.glob("gauge_live*")), sorted(p.name for p in folder.iterdir())
+
+
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(f"{url}/healthz", timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def _circuits_of_two_workers(text: str) -> str | None:
+    pids = set(re.findall(r'^igw_circuit_state\{pid="(\d+)",provider="openai"\} 0\.0$', text, re.M))
+    return text if len(pids) == 2 else None

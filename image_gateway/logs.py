@@ -1,8 +1,21 @@
-"""Structured logs: one JSON object per line, with fields passed as `extra={"fields": {...}}`.
+"""Structured logs through stdlib logging: one JSON object per line, formatted by
+python-json-logger (`JsonFormatter`, on orjson), with a record's fields passed as
+`extra={"fields": {...}}` (a namespace of our own, so that no field name can collide with a
+`LogRecord` attribute; any other `extra` attribute is a field as well).
+
+    {"ts": 1764489600.123, "level": "info", "logger": "image_gateway.access", "msg": "request",
+     "request_id": "req_...", ..., "exc": "Traceback ..."}
 
 Messages and fields are serialised by orjson, so a CR/LF in a prompt or header can never split
-a record into two lines. `log_fields()` writes such a line without a `LogRecord` when our
-handler is the only place it would go (the access log: a line for every request).
+a record into two lines.
+
+No process-wide change to logging: `configure_logging()` sets the level of our `image_gateway`
+logger (`LOG_LEVEL`) and gives it one `JsonLinesHandler` on stderr, which writes a record only
+while the root logger has no handlers, i.e. while nobody configured logging (`uvicorn main:app`,
+`make run`, the Docker image). An application that embeds the gateway and configures logging
+(handlers on the root logger, before or after `create_app`) gets our records by propagation,
+once, through its own handlers and formatters (`JsonFormatter` is there for them too); our
+handler then stays silent.
 
 The server's own access log (uvicorn's `uvicorn.access`, on unless `--no-access-log`) writes
 each request's target with its query string; `configure_logging()` gives it a `QueryRedaction`
@@ -17,86 +30,51 @@ from __future__ import annotations
 import logging
 import re
 import sys
-import time
 from collections.abc import Mapping
 from typing import Any, TextIO
 
-import orjson
+from pythonjsonlogger.core import RESERVED_ATTRS
+from pythonjsonlogger.orjson import OrjsonFormatter
+
+LOGGER = "image_gateway"  # the parent of every logger of ours
+# A record's attributes under the names our lines have always had.
+RENAMED = {"name": "logger", "message": "msg", "exc_info": "exc", "stack_info": "stack"}
 
 
-class JsonFormatter(logging.Formatter):
-    def format(self, record: logging.LogRecord) -> str:
-        entry = _entry(record.levelname, record.name, record.getMessage(), record.__dict__)
-        if record.exc_info:
-            entry["exc"] = self.formatException(record.exc_info)
-        return _json_line(entry)
+class JsonFormatter(OrjsonFormatter):
+    """A record as one JSON object: `ts` (Unix time, seconds, 3 decimals), `level` (lower
+    case), `logger`, `msg`, then its fields (`extra={"fields": {...}}` and any other `extra`
+    attribute), and `exc` (the traceback) when it carries an exception."""
 
+    def __init__(self) -> None:
+        super().__init__(
+            ["name", "message"],
+            reserved_attrs=[*RESERVED_ATTRS, "fields"],
+            rename_fields=RENAMED,
+        )
 
-def _entry(level: str, logger: str, msg: str, extra: dict[str, Any]) -> dict[str, Any]:
-    """A line's object: time, level, logger, message, then the record's `fields`."""
-    entry = {"ts": round(time.time(), 3), "level": level.lower(), "logger": logger, "msg": msg}
-    fields = extra.get("fields")
-    if isinstance(fields, dict):
-        entry.update(fields)
-    return entry
-
-
-def _json_line(entry: dict[str, Any]) -> str:
-    return orjson.dumps(entry, default=str).decode()
+    def add_fields(
+        self, log_data: dict[str, Any], record: logging.LogRecord, message_dict: dict[str, Any]
+    ) -> None:
+        log_data["ts"] = round(record.created, 3)
+        log_data["level"] = record.levelname.lower()
+        super().add_fields(log_data, record, message_dict)
+        fields = record.__dict__.get("fields")
+        if isinstance(fields, dict):
+            log_data.update(fields)
 
 
 class JsonLinesHandler(logging.StreamHandler[TextIO]):
-    """The gateway's handler: `JsonFormatter` lines on a stream (stderr)."""
+    """The gateway's handler: `JsonFormatter` lines on a stream (stderr), for the records of
+    our loggers while nobody configured logging (the root logger has no handlers: then no other
+    handler would write them, and Python would print only warnings, as plain text)."""
 
     def __init__(self, stream: TextIO) -> None:
         super().__init__(stream)
         self.setFormatter(JsonFormatter())
 
-    def write_entry(self, entry: dict[str, Any]) -> None:
-        """One line, as `emit()` writes a formatted record (errors are swallowed likewise)."""
-        line = _json_line(entry) + self.terminator
-        self.acquire()
-        try:
-            self.stream.write(line)
-            self.stream.flush()
-        except Exception:  # noqa: S110 - as logging does: a log line never fails a request
-            pass
-        finally:
-            self.release()
-
-
-def log_fields(logger: logging.Logger, level: int, msg: str, fields: dict[str, Any]) -> None:
-    """`logger.log(level, msg, extra={"fields": fields})`, the same line, but cheaper when our
-    handler is the only one the record would reach (no filters): written straight to it,
-    without building a `LogRecord` and walking the handler chain."""
-    if not logger.isEnabledFor(level):
-        return
-    handler = _sole_handler(logger, level)
-    if handler is None:
-        logger.log(level, msg, extra={"fields": fields})
-        return
-    handler.write_entry(_entry(logging.getLevelName(level), logger.name, msg, {"fields": fields}))
-
-
-def _sole_handler(logger: logging.Logger, level: int) -> JsonLinesHandler | None:
-    found: JsonLinesHandler | None = None
-    current: logging.Logger | None = logger
-    while current is not None:
-        if current.filters:
-            return None
-        for handler in current.handlers:
-            if (
-                found is not None
-                or not isinstance(handler, JsonLinesHandler)
-                or handler.filters
-                or level < handler.level
-            ):
-                return None
-            found = handler
-        if not current.propagate:
-            break
-        current = current.parent
-    return found
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not logging.root.handlers and bool(super().filter(record))
 
 
 # Loggers of ASGI servers that write the request target (path and query) of every request.
@@ -178,17 +156,13 @@ class QueryRedaction(logging.Filter):
 
 
 def configure_logging(level: str) -> None:
-    # Our records carry none of the caller's file, line, thread or process, so skip finding
-    # them (the logging HOWTO's "Optimization" settings): every record costs less.
-    logging._srcfile = None
-    logging.logThreads = False
-    logging.logProcesses = False
-    logging.logMultiprocessing = False
-    logger = logging.getLogger("image_gateway")
+    """Our loggers at `level` (`LOG_LEVEL`), with our handler (once, however many apps are
+    made), and the redaction filter on the server's access logger. Nothing else in logging is
+    changed: no root handler, no `propagate=False`, no module-wide setting."""
+    logger = logging.getLogger(LOGGER)
     logger.setLevel(level)
     if not any(isinstance(h, JsonLinesHandler) for h in logger.handlers):
         logger.addHandler(JsonLinesHandler(sys.stderr))
-        logger.propagate = False
     # Installed here, by the app itself, rather than by a server option: the README's manual
     # `uvicorn main:app --reload` has uvicorn's access log on.
     for name in SERVER_ACCESS_LOGGERS:

@@ -16,7 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from .error_responses import unexpected_error_response
 from .errors import PayloadTooLarge, RequestTimeout, error_body
 from .ids import REQUEST_ID_PREFIX, unique_id
-from .logs import log_fields, redact_query
+from .logs import redact_query
 from .metrics import UNMATCHED, Metrics, route_label
 
 REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
@@ -117,21 +117,17 @@ def log_access(scope: Scope, status: int, started: float, route: str | None = No
         path = route or route_label(scope)
         if path == UNMATCHED:
             path = None
-    log_fields(
-        access_log,
-        logging.INFO,
-        "request",
-        {
-            "request_id": state.get("request_id"),
-            "method": scope["method"],
-            "path": path,
-            "status": status,
-            "latency_ms": round((time.perf_counter() - started) * 1000, 2),
-            "client": state.get("client_name"),
-            "provider": state.get("provider"),
-            "model": state.get("model"),
-        },
-    )
+    fields = {
+        "request_id": state.get("request_id"),
+        "method": scope["method"],
+        "path": path,
+        "status": status,
+        "latency_ms": round((time.perf_counter() - started) * 1000, 2),
+        "client": state.get("client_name"),
+        "provider": state.get("provider"),
+        "model": state.get("model"),
+    }
+    access_log.info("request", extra={"fields": fields})
 
 
 async def disconnected(receive: Receive) -> None:

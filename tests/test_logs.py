@@ -1,8 +1,9 @@
-"""`log_fields()`: the line it writes straight to our handler is the line logging would write,
-and any other handler or filter on the way sends the record through logging instead. No key
-reaches a log: query values are redacted in uvicorn's access log (a real `uvicorn main:app`
-process, with and without `--reload`), and gateway keys, provider keys and webhook secrets
-appear in no line it writes."""
+"""Logs through stdlib logging, formatted by python-json-logger: the JSON line's shape, our
+handler on stderr only while nobody configured logging, an embedding application's root
+handlers getting each record once, and nothing changed in logging for the whole process. No
+key reaches a log: query values are redacted in uvicorn's access log (a real `uvicorn
+main:app` process, with and without `--reload`), and gateway keys, provider keys and webhook
+secrets appear in no line it writes."""
 
 from __future__ import annotations
 
@@ -18,11 +19,10 @@ import httpx
 import pytest
 
 from image_gateway.logs import (
+    JsonFormatter,
     JsonLinesHandler,
     QueryRedaction,
-    _sole_handler,
     configure_logging,
-    log_fields,
     redact_query,
 )
 from tests.admin_helpers import ADMIN_TEST_KEY
@@ -43,12 +43,15 @@ FIELDS = {"request_id": "req_1", "status": 200, "path": "/v1/x\r\ny", "cost": 0.
 
 @pytest.fixture
 def loggers() -> tuple[logging.Logger, logging.Logger, io.StringIO]:
-    """A parent with our handler (like `image_gateway`) and a child (like `.access`), made
-    outside logging's registry, so that no other handler (pytest's) is attached to them."""
+    """A parent with our handler's formatter (like `image_gateway`) and a child (like
+    `.access`), made outside logging's registry, so that no other handler (pytest's) is
+    attached to them."""
     stream = io.StringIO()
     parent = logging.Logger("igw_test_logs", logging.INFO)
     parent.propagate = False
-    parent.addHandler(JsonLinesHandler(stream))
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter())
+    parent.addHandler(handler)
     child = logging.Logger("igw_test_logs.access")
     child.parent = parent
     return parent, child, stream
@@ -58,41 +61,135 @@ def lines(stream: io.StringIO) -> list[dict[str, Any]]:
     return [json.loads(line) for line in stream.getvalue().splitlines()]
 
 
-def test_the_direct_line_is_the_logging_line(loggers: Any) -> None:
+def test_a_line_is_one_json_object_with_its_fields(loggers: Any) -> None:
     parent, child, stream = loggers
-    assert _sole_handler(child, logging.INFO) is parent.handlers[0]  # the direct path is taken
-    log_fields(child, logging.INFO, "request", FIELDS)
-    child.info("request", extra={"fields": FIELDS})
-    direct, logged = lines(stream)
-    assert abs(direct.pop("ts") - logged.pop("ts")) < 5
-    assert direct == logged
-    assert direct["logger"] == "igw_test_logs.access" and direct["level"] == "info"
-    assert direct["path"] == "/v1/x\r\ny" and len(stream.getvalue().splitlines()) == 2
+    child.info("request", extra={"fields": FIELDS, "other": "x"})
+    child.warning("two\nlines %s", "in\r\none")
+    try:
+        raise ValueError("boom")
+    except ValueError:
+        child.exception("failed", extra={"fields": {"request_id": "req_2"}})
+    first, second, third = lines(stream)
+    assert len(stream.getvalue().splitlines()) == 3  # CR/LF in a message or a field stay inside
+    assert list(first)[:4] == ["ts", "level", "logger", "msg"]
+    assert abs(first.pop("ts") - parent.makeRecord("x", 20, "", 0, "", (), None).created) < 5
+    assert first == {"level": "info", "logger": "igw_test_logs.access", "msg": "request"} | {
+        **FIELDS,
+        "other": "x",
+    }
+    assert (second["level"], second["msg"]) == ("warning", "two\nlines in\r\none")
+    assert third["request_id"] == "req_2" and third["level"] == "error"
+    assert third["exc"].startswith("Traceback") and "ValueError: boom" in third["exc"]
 
 
 def test_levels_are_honoured(loggers: Any) -> None:
     parent, child, stream = loggers
     parent.setLevel(logging.WARNING)
-    log_fields(child, logging.INFO, "request", FIELDS)
+    child.info("request", extra={"fields": FIELDS})
     assert stream.getvalue() == ""
-    log_fields(child, logging.WARNING, "slow", FIELDS)
+    child.warning("slow", extra={"fields": FIELDS})
     assert lines(stream)[0]["level"] == "warning"
 
 
-def test_another_handler_or_a_filter_gets_the_record_through_logging(loggers: Any) -> None:
-    parent, child, stream = loggers
-    capture = LogCapture()
-    parent.addHandler(capture)
+def test_our_handler_writes_only_while_the_root_logger_has_none() -> None:
+    stream = io.StringIO()
+    handler = JsonLinesHandler(stream)
+    logger = logging.Logger("igw_test_handler")
+    logger.addHandler(handler)
+    root_handlers = logging.root.handlers[:]
     try:
-        assert _sole_handler(child, logging.INFO) is None
-        log_fields(child, logging.INFO, "request", FIELDS)
+        logging.root.handlers.clear()  # as in `uvicorn main:app`: nobody configured logging
+        logger.warning("alone")
+        logging.root.handlers.append(logging.NullHandler())  # an application configured it
+        logger.warning("configured")
     finally:
-        parent.removeHandler(capture)
-    assert len(capture.lines) == 1 and len(lines(stream)) == 1  # both handlers saw it
+        logging.root.handlers[:] = root_handlers
+    assert [line["msg"] for line in lines(stream)] == ["alone"]
 
-    child.addFilter(lambda record: False)
-    log_fields(child, logging.INFO, "request", FIELDS)
-    assert len(lines(stream)) == 1  # the filter dropped it, as it would have through logging
+
+def test_configure_logging_changes_nothing_for_the_process() -> None:
+    """Only our logger's level and handler, and the redaction filter on uvicorn's access
+    logger: the root logger, `propagate` and logging's module-wide switches stay as they were."""
+    root = logging.getLogger()
+    before = (root.level, root.handlers[:], root.filters[:])
+    switches = (logging.logThreads, logging.logProcesses, logging.logMultiprocessing)
+    source = logging._srcfile
+    configure_logging("DEBUG")
+    configure_logging("INFO")
+    ours = logging.getLogger("image_gateway")
+    assert (root.level, root.handlers, root.filters) == before
+    assert (logging.logThreads, logging.logProcesses, logging.logMultiprocessing) == switches
+    assert logging._srcfile == source
+    assert ours.propagate and ours.level == logging.INFO
+    assert sum(isinstance(h, JsonLinesHandler) for h in ours.handlers) == 1
+    assert all(logging.getLogger(name).propagate for name in ("image_gateway.access",))
+
+
+EMBEDDER = """
+import logging, sys
+
+def configure():  # an application's own logging: a root handler with its own format
+    handler = logging.StreamHandler(sys.stdout)
+    fmt = "embedder|%(name)s|%(fields)s"
+    handler.setFormatter(logging.Formatter(fmt, defaults={"fields": {}}))
+    logging.getLogger().addHandler(handler)
+
+{before}
+from image_gateway.app import create_app
+app = create_app()
+{after}
+"""
+
+
+@pytest.mark.parametrize("embedded", ["alone", "configured-before", "configured-after"])
+def test_each_record_is_written_once_by_our_handler_or_the_applications(
+    tmp_path: Path, embedded: str
+) -> None:
+    """A real `uvicorn` process. Served alone (`main:app`), each request's access line is one
+    JSON line on stderr. Embedded in an application that gives the root logger a handler
+    (before or after `create_app`), the line reaches that handler once, by propagation, and
+    ours writes nothing."""
+    app = "main:app"
+    if embedded != "alone":
+        when = embedded.removeprefix("configured-")
+        code = EMBEDDER.replace("{before}", "configure()" if when == "before" else "")
+        code = code.replace("{after}", "configure()" if when == "after" else "")
+        (tmp_path / "embedder.py").write_text(code)
+        app = "embedder:app"
+    port = free_port()
+    argv = [sys.executable, "-m", "uvicorn", app, "--app-dir", str(tmp_path)]
+    argv += ["--host", "127.0.0.1", "--port", str(port), "--no-access-log"]
+    settings = {
+        "database_url": f"sqlite+aiosqlite:///{tmp_path}/gateway.db",
+        "image_store_dir": tmp_path / "images",
+        "gateway_api_keys": GATEWAY_TEST_KEY,
+        "log_level": "INFO",
+    }
+    server = Process("gateway", argv, settings, tmp_path)
+    url = f"http://127.0.0.1:{port}"
+    ids = [f"req-{embedded}-{i}" for i in range(3)]
+    try:
+        server.wait_for(lambda: _healthy(url), "/healthz answer", START_TIMEOUT)
+        for request_id in ids:
+            resp = httpx.get(f"{url}/v1/models", headers={"X-Request-ID": request_id})
+            assert resp.status_code == 401, resp.text  # an error answer is logged all the same
+    finally:
+        server.stop()
+    out, err = server.out.read_text(), server.err.read_text()
+    ours = [json.loads(line) for line in err.splitlines() if line.startswith("{")]
+    theirs = [line for line in out.splitlines() if line.startswith("embedder|")]
+    for request_id in ids:
+        mine = [line for line in ours if line.get("request_id") == request_id]
+        other = [line for line in theirs if repr(request_id) in line]
+        if embedded == "alone":
+            assert not theirs and len(mine) == 1, err[-3000:]
+            assert mine[0]["logger"] == "image_gateway.access" and mine[0]["level"] == "info"
+            assert (mine[0]["status"], mine[0]["path"]) == (401, "/v1/models")
+        else:
+            assert not ours and len(other) == 1, out[-3000:] + err[-3000:]
+            assert other[0].startswith("embedder|image_gateway.access|{")
+    if embedded != "alone":  # the start-up line as well, through the application's handler
+        assert any(line.startswith("embedder|image_gateway|") for line in theirs), out[-3000:]
 
 
 @pytest.mark.parametrize(

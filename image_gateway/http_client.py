@@ -2,79 +2,82 @@
 
 `UpstreamClient` is created once per process (in the app lifespan) with pool limits and
 timeouts; adapters call `request()` and get an `UpstreamResponse` with the body fully read
-under a byte cap. Every call gets the connect timeout (UPSTREAM_CONNECT_TIMEOUT_SECONDS) and a
-read timeout — the longest silence allowed while waiting for the answer: the client's
-(UPSTREAM_READ_TIMEOUT_SECONDS) for short calls such as polls and downloads, or the call's own
-(`read_timeout`) where the provider works while it is silent, as an OpenAI generation does.
+under a byte cap. Every call gets the connect timeout (UPSTREAM_CONNECT_TIMEOUT_SECONDS, for
+the DNS lookup and for TCP and TLS to each address tried) and a read timeout — the longest
+silence allowed once the request is sent: the client's (UPSTREAM_READ_TIMEOUT_SECONDS) for
+short calls such as polls and downloads, or the call's own (`read_timeout`) where the provider
+works while it is silent, as an OpenAI generation does. `deadline` (seconds) bounds a whole
+call, the wait for a free connection included.
 
-Transport failures become gateway errors here and nowhere else, with messages that never carry
-URLs, headers or keys (`first_send`: a POST, see `request()`):
+Transport failures become gateway errors in `_gateway_error()` and nowhere else, with messages
+that never carry URLs, headers or keys (`first_send`: a POST, see `request()`):
 
-    refused, DNS failure, TLS failure        UpstreamError    retryable=first_send
-    no connection within connect_timeout     UpstreamTimeout  retryable=first_send
-    silent > read_timeout, or past deadline  UpstreamTimeout  billed_unknown=first_send
-    reset, early EOF, malformed response     UpstreamError    billed_unknown=first_send
-    body over max_response_bytes             UpstreamError    billed_unknown=first_send, if 2xx
-    URL or header that is not valid HTTP     UpstreamError    (neither: nothing was sent)
+    refused, DNS, TLS failure; proxy refused   UpstreamError    retryable=first_send
+    no connection within connect_timeout       UpstreamTimeout  retryable=first_send
+    silent > read_timeout, or past deadline    UpstreamTimeout  billed_unknown=first_send
+    reset, early EOF, malformed response       UpstreamError    billed_unknown=first_send
+    body over max_response_bytes               UpstreamError    billed_unknown=first_send, if 2xx
+    URL or header that is not valid HTTP       UpstreamError    (neither: nothing was sent)
 
-The transport is our own small HTTP/1.1 client: `http_pool` (keep-alive connections per
-origin, limits, DNS cache) and `http_connection` (an asyncio protocol on httptools' parser).
-No redirects are followed, no proxy or cookie is ever picked up. It replaced aiohttp: measured on
-this project's 2-core machine (uvloop; the benchmark's OpenAI emulator answering a 1x1 PNG;
-20,000 requests each, interleaved), it spends ~35 µs of CPU per request at 64 concurrent
-requests where aiohttp spent ~90 (~65 against ~190 one at a time), and one process drives
-~15,000 req/s through it against ~11,500. Another transport is another class with `request()`.
+The transport is aiohttp, loaded by the first call (a gateway that calls no provider does
+without it: tests/test_startup.py). One `ClientSession`, whose `TCPConnector` keeps connections
+alive per origin with at most `max_connections` in use (idle ones closed after
+`IDLE_TIMEOUT`), caches DNS answers and connects with Happy Eyeballs (RFC 8305) where a name
+has several addresses. No redirect is followed and no cookie kept; no proxy or credential is
+taken from the environment unless the operator opts in (`trust_env`). `proxy` sends every call
+through the operator's proxy; `ca_bundle` adds CAs (a TLS-inspecting proxy's) to the system's.
+
+Requests are encoded before anything is sent (`http_encoding`); bodies are read under the cap,
+and decompressed, by `http_body` (which says why aiohttp does not decompress them). A response
+left unread (over the cap, silent, abandoned) closes its connection; one that the parser read
+to its end may stay pooled, as nothing of it is left on the wire. Another transport is another
+class with `request()`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import re
-import secrets
+import logging
+import socket
 import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import partial
-from typing import Any
-from urllib.parse import quote
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
+from urllib.parse import urlsplit
 
 import orjson
 
-from .errors import UpstreamError, UpstreamTimeout
-from .http_connection import (
-    BodyTooLarge,
-    ConnectFailed,
-    ConnectTimeout,
-    Origin,
-    PoolError,
-    ReadTimeout,
-)
-from .http_pool import Pool
-from .origins import DEFAULT_PORTS, split_url
+from .errors import ProviderError, UpstreamError, UpstreamTimeout
+from .http_body import BodyTooLarge, MalformedBody, read_body
+from .http_encoding import FormPart, encode
+from .origins import DEFAULT_PORTS
 
-_FRAMING = frozenset({"host", "content-length", "transfer-encoding", "connection"})
-_DEFAULTS = {
-    "user-agent": "User-Agent: image-gateway\r\n",
-    "accept": "Accept: */*\r\n",
-    "accept-encoding": "Accept-Encoding: gzip, deflate\r\n",
+__all__ = ["FormPart", "UpstreamClient", "UpstreamResponse"]  # FormPart: for the adapters
+
+if TYPE_CHECKING:
+    import aiohttp
+    from aiohttp.abc import AbstractResolver, ResolveResult
+    from yarl import URL
+
+log = logging.getLogger("image_gateway.upstream")
+
+IDLE_TIMEOUT = 30.0  # seconds an unused keep-alive connection is kept
+# The response buffer aiohttp fills before it stops reading the socket (its default is 64 KiB):
+# a multi-MB image is read in fewer, larger pieces.
+READ_BUFFER = 1 << 20
+_DEFAULT_HEADERS = {
+    "User-Agent": "image-gateway",
+    "Accept": "*/*",
+    "Accept-Encoding": "gzip, deflate",  # what `http_body.Inflater` decodes
 }
-_DEFAULT_LINES = "".join(_DEFAULTS.values())
-_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
-_CONTROL = re.compile(r"[\r\n\0]")
-
-
-@dataclass(frozen=True, slots=True)
-class FormPart:
-    """One multipart/form-data part: a plain field (str) or a file (bytes + filename)."""
-
-    name: str
-    value: str | bytes
-    filename: str | None = None
-    content_type: str | None = None
 
 
 @dataclass(slots=True)
 class UpstreamResponse:
+    """An answer read whole; `headers` are case-insensitive (a repeated header: its first
+    value)."""
+
     status: int
     headers: Mapping[str, str]
     body: bytes
@@ -97,36 +100,89 @@ class UpstreamClient:
         read_timeout: float,
         max_connections: int,
         max_response_bytes: int,
-        ssl_context: ssl.SSLContext | None = None,  # None: the system's CAs (tests pass theirs)
+        proxy: str | None = None,
+        trust_env: bool = False,
+        ca_bundle: Path | str | None = None,
+        happy_eyeballs_delay: float | None = 0.25,
+        dns_cache_seconds: int = 300,
     ) -> None:
-        # The pool needs the running event loop: it is made in `start()`, from these settings.
-        self._new_pool = partial(
-            Pool,
-            connect_timeout=connect_timeout,
-            read_timeout=read_timeout,
-            max_connections=max_connections,
-            max_response_bytes=max_response_bytes,
-            ssl_context=ssl_context,
-        )
-        self._pool: Pool | None = None
+        """`proxy`: an http(s):// proxy URL (credentials in it are sent as
+        Proxy-Authorization) for every call; `trust_env`: take HTTP(S)_PROXY, NO_PROXY (and
+        ~/.netrc) from the environment as aiohttp does; `ca_bundle`: a PEM file of CAs trusted
+        besides the system's; `happy_eyeballs_delay`: seconds before the next address is tried
+        in parallel (None: one after another); `dns_cache_seconds`: 0 = resolve every time."""
+        self.connect_timeout = connect_timeout
+        self.read_timeout = read_timeout
+        self.max_connections = max_connections
+        self.max_response_bytes = max_response_bytes
+        self.proxy = proxy
+        self.trust_env = trust_env
+        self.ca_bundle = ca_bundle
+        self.happy_eyeballs_delay = happy_eyeballs_delay
+        self.dns_cache_seconds = dns_cache_seconds
+        self._started = False
+        self._tls: ssl.SSLContext | bool = True  # aiohttp's default: the system's CAs
+        self._session: aiohttp.ClientSession | None = None
+        self._connector: aiohttp.TCPConnector | None = None
+        self._timeouts: dict[float | None, aiohttp.ClientTimeout] = {}
 
     async def start(self) -> None:
-        self._pool = self._new_pool()
+        """Ready for calls. aiohttp itself is loaded by the first one (`_open`)."""
+        if self.ca_bundle is not None:
+            self._tls = ssl.create_default_context()
+            self._tls.load_verify_locations(cafile=self.ca_bundle)
+        if self.proxy is not None:
+            log.info(
+                "upstream calls go through a proxy",
+                extra={"fields": {"proxy": _without_credentials(self.proxy)}},
+            )
+        if self.trust_env:
+            log.info("upstream calls use the proxies of HTTP_PROXY, HTTPS_PROXY and NO_PROXY")
+        self._started = True
+
+    def _open(self) -> aiohttp.ClientSession:
+        import aiohttp
+
+        self._connector = aiohttp.TCPConnector(
+            limit=self.max_connections,
+            keepalive_timeout=IDLE_TIMEOUT,
+            use_dns_cache=self.dns_cache_seconds > 0,
+            ttl_dns_cache=self.dns_cache_seconds or None,
+            happy_eyeballs_delay=self.happy_eyeballs_delay,
+            resolver=cast("AbstractResolver", _Resolver(self.connect_timeout)),
+            ssl=self._tls,
+        )
+        self._session = aiohttp.ClientSession(
+            connector=self._connector,
+            headers=_DEFAULT_HEADERS,
+            cookie_jar=aiohttp.DummyCookieJar(),
+            proxy=self.proxy,
+            trust_env=self.trust_env,
+            timeout=self._timeout(None),
+            auto_decompress=False,  # `http_body` does it, under the byte cap
+            read_bufsize=READ_BUFFER,
+        )
+        return self._session
 
     @property
     def started(self) -> bool:
-        return self._pool is not None and not self._pool.closed
+        return self._started
 
     def pool_stats(self) -> dict[str, float]:
-        """Connections in use and idle in the pool (metrics; the fault tests' "pool idle")."""
-        if self._pool is None:
+        """Connections in use (connecting included) and idle (open, kept for reuse): metrics and
+        the fault tests' "pool idle". aiohttp keeps no public counters: these are its
+        connector's own sets, read as the pinned version keeps them (tests/http_client)."""
+        connector = self._connector
+        if connector is None or connector.closed:
             return {"in_use": 0, "idle": 0}
-        return self._pool.stats()
+        idle = sum(1 for conns in connector._conns.values() for p, _ in conns if p.is_connected())
+        return {"in_use": len(connector._acquired), "idle": idle}
 
     async def close(self) -> None:
-        if self._pool is not None:
-            await self._pool.close()
-            self._pool = None
+        self._started = False
+        if self._session is not None:
+            await self._session.close()
+            self._session = self._connector = None
 
     async def request(
         self,
@@ -141,13 +197,13 @@ class UpstreamClient:
         read_timeout: float | None = None,
     ) -> UpstreamResponse:
         """Send one request; `deadline` (seconds) bounds the whole exchange, body included, and
-        `read_timeout` (seconds; None: the client's) the silence while waiting for the answer.
+        `read_timeout` (seconds; None: the client's) the silence once the request is sent.
 
-        No redirect is followed (a 3xx is returned as is) and no proxy is taken from the
-        environment: a proxy is a base URL in our settings.
+        No redirect is followed: a 3xx is returned as it is.
         """
-        if self._pool is None:
+        if not self._started:
             raise RuntimeError("UpstreamClient.start() was not awaited")
+        session = self._session if self._session is not None else self._open()
         # Whether the request may be sent again: only when it never left (no connection), and
         # only for a POST — the adapters' GETs (polls, downloads) follow a submission the
         # provider already accepted, so re-running the adapter call would pay twice. After the
@@ -156,153 +212,144 @@ class UpstreamClient:
         # one read whole is the adapter's to judge (`ProviderError.after_acceptance`).
         first_send = method == "POST"
         try:
-            origin, payload = _encode(method, url, headers, json, form)
+            target, send_headers, data = encode(method, url, headers, json, form)
         except ValueError:  # a URL or header we cannot send: it never left
             raise UpstreamError(
                 f"request to {provider} is not valid HTTP", provider=provider
             ) from None
+        exchange = self._exchange(
+            session, method, target, send_headers, data, self._timeout(read_timeout)
+        )
         try:
-            exchange = self._pool.exchange(
-                origin, payload, head=method == "HEAD", read_timeout=read_timeout
-            )
             if deadline is None:
-                status, resp_headers, body = await exchange
-            else:
-                async with asyncio.timeout(deadline):
-                    status, resp_headers, body = await exchange
-            return UpstreamResponse(status, resp_headers, body)
-        except ConnectTimeout:
-            raise UpstreamTimeout(
-                f"{provider} did not accept a connection in time",
-                provider=provider,
-                retryable=first_send,
-            ) from None
-        except (TimeoutError, ReadTimeout):
-            raise UpstreamTimeout(
-                f"{provider} did not answer in time", provider=provider, billed_unknown=first_send
-            ) from None
-        except ConnectFailed:
-            raise UpstreamError(
-                f"could not connect to {provider}", provider=provider, retryable=first_send
-            ) from None
-        except BodyTooLarge as exc:
-            raise UpstreamError(
-                f"{provider} response is too large",
-                provider=provider,
-                billed_unknown=first_send and 200 <= exc.status < 300,
-            ) from None
-        except PoolError as exc:
-            raise UpstreamError(
-                f"connection to {provider} failed ({exc})",
-                provider=provider,
-                billed_unknown=first_send,
-            ) from None
+                return await exchange
+            async with asyncio.timeout(deadline):
+                return await exchange
+        except Exception as exc:
+            error = _gateway_error(exc, provider, first_send)
+            if error is None:
+                raise
+            raise error from None
+
+    async def _exchange(
+        self,
+        session: aiohttp.ClientSession,
+        method: str,
+        target: URL,
+        headers: dict[str, str],
+        data: bytes | None,
+        limits: aiohttp.ClientTimeout,
+    ) -> UpstreamResponse:
+        resp = await session.request(
+            method, target, headers=headers, data=data, timeout=limits, allow_redirects=False
+        )
+        try:
+            body = await read_body(resp, method, self.max_response_bytes)
+        except BaseException:
+            resp.close()  # the connection, mid-body or over the cap, is never reused
+            raise
+        resp.release()
+        return UpstreamResponse(resp.status, resp.headers, body)
+
+    def _timeout(self, read_timeout: float | None) -> aiohttp.ClientTimeout:
+        timeout = self._timeouts.get(read_timeout)
+        if timeout is None:
+            import aiohttp
+
+            # sock_connect: TCP and TLS (per address); `_Resolver` bounds DNS. No `connect`,
+            # which would also bound the wait for a free connection: the deadline does that.
+            timeout = aiohttp.ClientTimeout(
+                total=None,
+                sock_connect=self.connect_timeout,
+                sock_read=self.read_timeout if read_timeout is None else read_timeout,
+            )
+            if len(self._timeouts) < 64:  # calls use a few fixed values; keep a bounded set
+                self._timeouts[read_timeout] = timeout
+        return timeout
 
 
-# Request encoding: pure functions (URL, head, body) before anything touches a socket.
+class _Resolver:
+    """aiohttp's default resolver under the connect timeout (its `sock_connect` covers TCP and
+    TLS, not DNS). A lookup past it raises TimeoutError, which aiohttp reports as its
+    `ConnectionTimeoutError`. Duck-typed `AbstractResolver`, so that this module imports
+    aiohttp only when the first call opens the session."""
+
+    def __init__(self, timeout: float) -> None:
+        import aiohttp
+
+        self._inner = aiohttp.DefaultResolver()
+        self._timeout = timeout
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        async with asyncio.timeout(self._timeout):
+            return await self._inner.resolve(host, port, family)
+
+    async def close(self) -> None:
+        await self._inner.close()
 
 
-def _encode(
-    method: str,
-    url: str,
-    headers: Mapping[str, str] | None,
-    json: Any,
-    form: list[FormPart] | None,
-) -> tuple[Origin, bytes]:
-    """The pool key and the whole request as bytes; ValueError when it cannot be sent."""
-    origin, path, host = _target(url)
-    body: bytes | None = None
-    content_type = None
-    if json is not None:
-        body, content_type = orjson.dumps(json), "application/json"
-    elif form is not None:
-        body, content_type = multipart(form)
-    elif method in ("POST", "PUT", "PATCH"):
-        body = b""
-    head = _head(method, path, host, headers, content_type, None if body is None else len(body))
-    return origin, head + body if body else head
+# Errors: the one mapping of transport failures to gateway errors (the table above).
 
 
-_targets: dict[str, tuple[Origin, str, str]] = {}
+def _gateway_error(exc: Exception, provider: str, first_send: bool) -> ProviderError | None:
+    """The gateway error for a transport failure; None for anything else (a bug: re-raised)."""
+    import aiohttp
+
+    if isinstance(exc, BodyTooLarge):
+        return UpstreamError(
+            f"{provider} response is too large",
+            provider=provider,
+            billed_unknown=first_send and 200 <= exc.status < 300,
+        )
+    if isinstance(exc, aiohttp.ConnectionTimeoutError) or (
+        isinstance(exc, aiohttp.ClientConnectorError) and isinstance(exc.os_error, TimeoutError)
+    ):  # ours (DNS, TCP, TLS), or the kernel's ETIMEDOUT
+        return UpstreamTimeout(
+            f"{provider} did not accept a connection in time",
+            provider=provider,
+            retryable=first_send,
+        )
+    if isinstance(exc, TimeoutError):  # sock_read (aiohttp's SocketTimeoutError), or deadline
+        return UpstreamTimeout(
+            f"{provider} did not answer in time", provider=provider, billed_unknown=first_send
+        )
+    if isinstance(exc, aiohttp.ClientConnectorError | aiohttp.ClientHttpProxyError):
+        # refused, unreachable, DNS, TLS, or the proxy refused the tunnel: nothing reached
+        # the provider
+        return UpstreamError(
+            f"could not connect to {provider}", provider=provider, retryable=first_send
+        )
+    if isinstance(exc, aiohttp.InvalidURL):
+        return UpstreamError(f"request to {provider} is not valid HTTP", provider=provider)
+    reason = _reason(exc, aiohttp)
+    if reason is None:
+        return None
+    return UpstreamError(
+        f"connection to {provider} failed ({reason})",
+        provider=provider,
+        billed_unknown=first_send,
+    )
 
 
-def _target(url: str) -> tuple[Origin, str, str]:
-    """(origin, request-target, Host header) of an absolute http(s) URL; cached (URLs repeat)."""
-    target = _targets.get(url)
-    if target is None:
-        target = _parse_url(url)
-        if len(_targets) >= 1024:
-            _targets.clear()
-        _targets[url] = target
-    return target
+def _reason(exc: Exception, aiohttp: Any) -> str | None:
+    if isinstance(exc, MalformedBody):
+        return f"malformed response: {exc}"
+    if isinstance(exc, aiohttp.ClientResponseError):  # the parser refused the status or head
+        return "malformed response"
+    if isinstance(exc, aiohttp.ClientPayloadError):  # cut short, or bad chunked framing
+        return "incomplete or malformed response body"
+    if isinstance(exc, aiohttp.ServerDisconnectedError):
+        return "closed before the response was complete"
+    if isinstance(exc, aiohttp.ClientOSError | aiohttp.ClientConnectionResetError):
+        return "connection reset"
+    if isinstance(exc, aiohttp.ClientError):
+        return "connection lost"
+    return None
 
 
-def _parse_url(url: str) -> tuple[Origin, str, str]:
-    # The same parse as the trust check of server-given URLs (`origins.TrustedOrigins`): what
-    # was checked is where the request goes.
-    origin, parts = split_url(url)
-    scheme, host, port = origin
-    default = DEFAULT_PORTS[scheme]
-    path = quote(parts.path or "/", safe="/%!$&'()*+,;=:@-._~")
-    if parts.query:
-        path += "?" + quote(parts.query, safe="/?%!$&'()*+,;=:@-._~")
-    host_header = f"[{host}]" if ":" in host else host
-    if port != default:
-        host_header += f":{port}"
-    return origin, path, host_header
-
-
-def _head(
-    method: str,
-    path: str,
-    host: str,
-    headers: Mapping[str, str] | None,
-    content_type: str | None,
-    length: int | None,
-) -> bytes:
-    """Request line and headers: the caller's headers win over our defaults; the body's
-    framing and type are ours."""
-    lines = [f"{method} {path} HTTP/1.1\r\nHost: {host}\r\n"]
-    defaults = _DEFAULT_LINES
-    if headers:
-        overridden = []
-        for name, value in headers.items():
-            lowered = name.lower()
-            if lowered in _FRAMING or (content_type and lowered == "content-type"):
-                continue
-            if not _TOKEN.fullmatch(name) or _CONTROL.search(value):
-                raise ValueError("a header name or value holds a forbidden character")
-            if lowered in _DEFAULTS:
-                overridden.append(lowered)
-            lines.append(f"{name}: {value}\r\n")
-        if overridden:
-            defaults = "".join(v for k, v in _DEFAULTS.items() if k not in overridden)
-    lines.append(defaults)
-    if content_type is not None:
-        lines.append(f"Content-Type: {content_type}\r\n")
-    if length is not None:
-        lines.append(f"Content-Length: {length}\r\n")
-    lines.append("\r\n")
-    return "".join(lines).encode("utf-8")
-
-
-def multipart(parts: list[FormPart]) -> tuple[bytes, str]:
-    """A multipart/form-data body and its Content-Type (random boundary, found in no value)."""
-    encoded = [(p, p.value if isinstance(p.value, bytes) else p.value.encode()) for p in parts]
-    boundary = secrets.token_hex(16)
-    while any(boundary.encode() in value for _, value in encoded):
-        boundary = secrets.token_hex(16)
-    out: list[bytes] = []
-    for part, value in encoded:
-        head = f'--{boundary}\r\nContent-Disposition: form-data; name="{_quoted(part.name)}"'
-        if isinstance(part.value, bytes):
-            ctype = _CONTROL.sub("", part.content_type or "application/octet-stream")
-            head += f'; filename="{_quoted(part.filename or "file")}"\r\nContent-Type: {ctype}'
-        out += [head.encode(), b"\r\n\r\n", value, b"\r\n"]
-    out.append(f"--{boundary}--\r\n".encode())
-    return b"".join(out), f"multipart/form-data; boundary={boundary}"
-
-
-def _quoted(text: str) -> str:
-    """A field name or filename inside quotes, escaped as browsers do (WHATWG HTML)."""
-    return text.replace('"', "%22").replace("\r", "%0D").replace("\n", "%0A")
+def _without_credentials(url: str) -> str:
+    """A proxy URL as it may be logged: scheme, host and port (settings checked its form)."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.hostname}:{parts.port or DEFAULT_PORTS[parts.scheme]}"

@@ -89,12 +89,19 @@ def test_ipv6_origins() -> None:
 
 
 def test_the_check_and_the_http_client_parse_alike() -> None:
-    """The client connects where `split_url` says (http_client uses it): what was checked is
-    where the request goes."""
-    from image_gateway.http_client import _parse_url
+    """The client connects where `split_url` says (the upstream client's encoder uses it): what
+    was checked is where the request goes."""
+    from image_gateway.http_encoding import parse_url
 
-    for url in ("https://API.bfl.ai:443/v1/x?id=1", "http://127.0.0.1:9202/v1/get_result?id=a"):
-        assert _parse_url(url)[0] == split_url(url)[0]
+    for url in (
+        "https://API.bfl.ai:443/v1/x?id=1",
+        "http://127.0.0.1:9202/v1/get_result?id=a",
+        "http://[::1]:9201/v1/x",
+        "https://bücher.example/v1",
+    ):
+        origin, sent = parse_url(url)
+        assert origin == split_url(url)[0]
+        assert (sent.scheme, sent.raw_host, sent.port) == origin  # what aiohttp connects to
 
 
 @pytest.mark.parametrize(

@@ -1,9 +1,10 @@
 """Start-up cost: what a gateway in the default configuration does not load until it is used.
 
 Alembic (with Mako and Pygments) is only for applying a migration to an existing database,
-Pillow only for the local provider and input images, aiohttp only for fetching input images by
-URL and delivering webhooks (provider calls use our own client): together ~25 MB and ~0.25 s of
-a cold start that every process would otherwise pay (aiohttp alone: ~9 MB, ~0.1 s).
+Pillow only for the local provider and input images, aiohttp only from the first provider call,
+input image fetched by URL or webhook delivered (its import also loads the system's CA
+certificates): memory and import time that every process would otherwise pay at a cold start
+(bench/RESULTS.md has the figures).
 """
 
 from __future__ import annotations

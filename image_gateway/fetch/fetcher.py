@@ -8,8 +8,8 @@ in between check and connect. Address literals (including `127.1`-style forms) a
 before any request. Redirects are followed by hand, each hop parsed and checked again. The body
 is streamed under a byte cap (`Content-Length` first), sniffed at its first bytes, and the
 whole exchange — every hop, connect and read — runs under one deadline, which also stops a
-server that drips one byte per second. aiohttp is imported with the first download (a gateway
-that is never sent an image URL does without its import time and memory).
+server that drips one byte per second. aiohttp is imported with the first download, or the
+first provider call (`http_client`), whichever comes first.
 """
 
 from __future__ import annotations

@@ -123,6 +123,13 @@ async def rst(req: Received, r: asyncio.StreamReader, w: asyncio.StreamWriter) -
     reset(w)
 
 
+async def rst_mid_body(req: Received, r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
+    w.write(b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n" + b"x" * 5000)
+    await w.drain()
+    await asyncio.sleep(0.05)
+    reset(w)
+
+
 async def eof(req: Received, r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
     w.close()
 
@@ -131,11 +138,12 @@ async def eof(req: Received, r: asyncio.StreamReader, w: asyncio.StreamWriter) -
     "handler",
     [
         rst,
+        rst_mid_body,
         eof,
         raw_reply(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc", close=True),
         raw_reply(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab", close=True),
     ],
-    ids=["reset", "eof", "truncated", "truncated-chunked"],
+    ids=["reset", "reset-mid-body", "eof", "truncated", "truncated-chunked"],
 )
 async def test_a_connection_lost_after_sending_is_billed_unknown(
     script, quick: UpstreamClient, handler: object
@@ -167,9 +175,9 @@ async def test_a_malformed_response_is_an_upstream_error(
         resp = await quick.request("GET", server.url, provider="p")
     except UpstreamError as err:
         assert "malformed" in err.message
-    else:  # bytes after a complete response: the response stands, the connection does not
+    else:  # bytes after a complete response: the response stands
         assert resp.body == b"ok"
-    await until(lambda: quick.pool_stats() == {"in_use": 0, "idle": 0})
+    await until(lambda: quick.pool_stats()["in_use"] == 0)
 
 
 async def test_messages_never_carry_the_url_or_headers(quick: UpstreamClient) -> None:
@@ -225,3 +233,69 @@ async def test_a_long_read_timeout_outlasts_a_timer_armed_for_a_short_one(
     assert (await quick.request("GET", server.url, provider="p")).status == 200
     resp = await quick.request("POST", server.url, provider="p", json=JSON, read_timeout=2)
     assert resp.status == 200 and server.connections == 1
+
+
+def partial_then_wait(data: bytes) -> Handler:
+    """The first connection's request gets `data` (a head and part of a body), then silence
+    until the client hangs up; any later one a small complete answer."""
+
+    async def handler(req: Received, r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
+        if req.connection == 1:
+            w.write(data)
+            await w.drain()
+            await r.read(1)  # b"" once the client closes
+        else:
+            w.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+            await w.drain()
+
+    return handler
+
+
+@pytest.mark.parametrize(
+    ("data", "error"),
+    [
+        (b"HTTP/1.1 200 OK\r\nContent-Length: 5000000\r\n\r\n" + b"y" * 20_000, "too large"),
+        (
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4e20\r\n" + b"y" * 20_000,
+            "too large",
+        ),
+        (b"HTTP/1.1 200 OK\r\nContent-Length: 9000\r\n\r\n" + b"y" * 5000, "did not answer"),
+    ],
+    ids=["declared-over-the-cap", "chunked-over-the-cap", "silent-mid-body"],
+)
+async def test_a_connection_left_mid_body_is_closed_not_reused(
+    script, data: bytes, error: str
+) -> None:
+    client = UpstreamClient(
+        connect_timeout=1, read_timeout=0.3, max_connections=4, max_response_bytes=10_000
+    )
+    await client.start()
+    try:
+        server = await script(partial_then_wait(data))
+        with pytest.raises(UpstreamError if "large" in error else UpstreamTimeout, match=error):
+            await client.request("GET", server.url, provider="p")
+        await until(lambda: server.closed_by_client == 1)  # we hung up on it
+        assert client.pool_stats() == {"in_use": 0, "idle": 0}
+        resp = await client.request("GET", server.url, provider="p")
+        assert resp.body == b"ok" and server.connections == 2
+    finally:
+        await client.close()
+
+
+@pytest.mark.asyncio(loop_factories=["asyncio"])  # uvloop resolves in libuv: nothing to slow
+async def test_a_dns_lookup_counts_within_the_connect_timeout(
+    quick: UpstreamClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = socket.getaddrinfo
+
+    def slow(*args: object, **kwargs: object) -> object:
+        time.sleep(1.0)  # in the resolver's thread
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket, "getaddrinfo", slow)
+    started = time.monotonic()
+    with pytest.raises(UpstreamTimeout) as caught:
+        await quick.request("POST", "http://slow-dns.test/v1", provider="p", json=JSON)
+    assert 0.25 < time.monotonic() - started < 0.9
+    assert caught.value.message == "p did not accept a connection in time"
+    assert caught.value.retryable and not caught.value.billed_unknown

@@ -1,82 +1,31 @@
-"""https upstreams: certificate verification and SNI, against a loopback server with its own CA."""
+"""https upstreams: certificate verification, SNI, and a CA bundle added to the system's trust
+(UPSTREAM_CA_BUNDLE), against a loopback server with its own CA."""
 
 from __future__ import annotations
 
-import datetime
-import ssl
 from pathlib import Path
 
 import pytest
 
 from image_gateway.errors import UpstreamError
 from image_gateway.http_client import UpstreamClient
-from tests.http_client.conftest import reply
-
-x509 = pytest.importorskip("cryptography.x509")
-hashes = pytest.importorskip("cryptography.hazmat.primitives.hashes")
-serialization = pytest.importorskip("cryptography.hazmat.primitives.serialization")
-ec = pytest.importorskip("cryptography.hazmat.primitives.asymmetric.ec")
+from tests.http_client.conftest import make_pki, reply
 
 
-def make_pki(tmp_path: Path) -> tuple[str, ssl.SSLContext, list[str | None]]:
-    """A CA (PEM), a server context for `localhost` signed by it, and the SNI names it saw."""
-    now = datetime.datetime.now(datetime.UTC)
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_name = x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, "test CA")])
-    ca = (
-        x509.CertificateBuilder()
-        .subject_name(ca_name)
-        .issuer_name(ca_name)
-        .public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(hours=1))
-        .not_valid_after(now + datetime.timedelta(hours=1))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(False, False, False, False, False, True, True, False, False),
-            critical=True,
-        )
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), False)
-        .sign(ca_key, hashes.SHA256())
-    )
-    key = ec.generate_private_key(ec.SECP256R1())
-    leaf = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, "localhost")]))
-        .issuer_name(ca_name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(hours=1))
-        .not_valid_after(now + datetime.timedelta(hours=1))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), False
-        )
-        .sign(ca_key, hashes.SHA256())
-    )
-    pem = serialization.Encoding.PEM
-    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
-    cert_file.write_bytes(leaf.public_bytes(pem))
-    key_file.write_bytes(
-        key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    )
-    server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    server.load_cert_chain(cert_file, key_file)
-    names: list[str | None] = []
-    server.sni_callback = lambda sock, name, ctx: names.append(name)
-    return ca.public_bytes(pem).decode(), server, names
-
-
-async def test_https_with_a_trusted_certificate_and_sni(script, tmp_path: Path) -> None:
-    ca, server_tls, names = make_pki(tmp_path)
-    server = await script(reply(b"secure"), tls=server_tls)
-    client = UpstreamClient(
+def client_with(ca_bundle: Path | None) -> UpstreamClient:
+    return UpstreamClient(
         connect_timeout=2,
         read_timeout=2,
         max_connections=2,
         max_response_bytes=1024,
-        ssl_context=ssl.create_default_context(cadata=ca),
+        ca_bundle=ca_bundle,
     )
+
+
+async def test_https_with_the_ca_bundle_and_sni(script, tmp_path: Path) -> None:
+    pki = make_pki(tmp_path)
+    server = await script(reply(b"secure"), tls=pki.server)
+    client = client_with(pki.ca_file)
     await client.start()
     try:
         for _ in range(2):
@@ -86,22 +35,58 @@ async def test_https_with_a_trusted_certificate_and_sni(script, tmp_path: Path) 
             assert resp.body == b"secure"
     finally:
         await client.close()
-    assert names == ["localhost"]  # one handshake (the connection was reused), with SNI
+    assert pki.names == ["localhost"]  # one handshake (the connection was reused), with SNI
     assert server.requests[0].headers["host"] == f"localhost:{server.port}"
 
 
-async def test_an_untrusted_certificate_is_could_not_connect(script, tmp_path: Path) -> None:
-    _, server_tls, _ = make_pki(tmp_path)
-    server = await script(reply(b"secure"), tls=server_tls)
-    client = UpstreamClient(
-        connect_timeout=2, read_timeout=2, max_connections=2, max_response_bytes=1024
-    )  # the system's CAs: our test CA is not among them
+async def test_without_the_bundle_the_certificate_is_could_not_connect(
+    script, tmp_path: Path
+) -> None:
+    pki = make_pki(tmp_path)
+    server = await script(reply(b"secure"), tls=pki.server)
+    client = client_with(None)  # the system's CAs: our test CA is not among them
     await client.start()
     try:
-        with pytest.raises(UpstreamError, match="could not connect") as caught:
+        with pytest.raises(UpstreamError) as caught:
             await client.request(
                 "POST", f"https://localhost:{server.port}/v1", provider="p", json={}
             )
     finally:
         await client.close()
+    assert caught.value.message == "could not connect to p"
     assert caught.value.retryable and server.requests == []
+
+
+async def test_the_bundle_adds_to_the_system_trust_it_does_not_replace_it(
+    script, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Servers signed by a system CA stay trusted beside the bundle's (a public provider and a
+    TLS-inspecting proxy at once). OpenSSL takes the system's CAs from SSL_CERT_FILE when set:
+    here a second test CA plays the system's."""
+    system, inspecting = make_pki(tmp_path / "system"), make_pki(tmp_path / "bundle")
+    monkeypatch.setenv("SSL_CERT_FILE", str(system.ca_file))
+    public = await script(reply(b"public"), tls=system.server)
+    inspected = await script(reply(b"inspected"), tls=inspecting.server)
+    client = client_with(inspecting.ca_file)
+    await client.start()
+    try:
+        for server, body in ((public, b"public"), (inspected, b"inspected")):
+            url = f"https://localhost:{server.port}/"
+            assert (await client.request("GET", url, provider="p")).body == body
+    finally:
+        await client.close()
+
+
+async def test_a_name_the_certificate_does_not_cover_is_could_not_connect(
+    script, tmp_path: Path
+) -> None:
+    pki = make_pki(tmp_path, name="other.test")
+    server = await script(reply(b"secure"), tls=pki.server)
+    client = client_with(pki.ca_file)
+    await client.start()
+    try:
+        with pytest.raises(UpstreamError, match="could not connect"):
+            await client.request("GET", f"https://localhost:{server.port}/", provider="p")
+    finally:
+        await client.close()
+    assert server.requests == []

@@ -41,11 +41,17 @@ log = logging.getLogger("image_gateway")
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or load_settings()
     configure_logging(settings.log_level)
+    proxy = settings.upstream_proxy
     http = UpstreamClient(
         connect_timeout=settings.upstream_connect_timeout_seconds,
         read_timeout=settings.upstream_read_timeout_seconds,
         max_connections=settings.upstream_max_connections,
         max_response_bytes=settings.upstream_max_response_bytes,
+        proxy=proxy.get_secret_value() if proxy else None,
+        trust_env=settings.upstream_trust_env,
+        ca_bundle=settings.upstream_ca_bundle,
+        happy_eyeballs_delay=settings.upstream_happy_eyeballs_delay_seconds or None,
+        dns_cache_seconds=settings.upstream_dns_cache_seconds,
     )
     # User-supplied image URLs get their own client behind the SSRF guard (different trust).
     fetcher = ImageFetcher(

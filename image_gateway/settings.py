@@ -9,6 +9,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -71,6 +72,53 @@ class Settings(BaseSettings):
     upstream_read_timeout_seconds: float = Field(30.0, gt=0, le=3600)
     upstream_max_connections: int = Field(512, ge=1, le=100_000)
     upstream_max_response_bytes: int = Field(64 * 1024 * 1024, ge=1024)
+    # Egress: every provider call through this http(s):// proxy (user:password@ in the URL is
+    # sent as Proxy-Authorization); or, with UPSTREAM_TRUST_ENV, the standard HTTP_PROXY,
+    # HTTPS_PROXY and NO_PROXY (and ~/.netrc), which are otherwise ignored.
+    upstream_proxy: SecretStr | None = None
+    upstream_trust_env: bool = False
+    # PEM file of CAs trusted besides the system's (a TLS-inspecting proxy's own CA).
+    upstream_ca_bundle: Path | None = None
+    # Seconds before the next address of a name is tried beside a slow one (RFC 8305's
+    # Happy Eyeballs); 0 = one address after another. DNS answers are kept this long (0 = not).
+    upstream_happy_eyeballs_delay_seconds: float = Field(0.25, ge=0, le=10)
+    upstream_dns_cache_seconds: int = Field(300, ge=0, le=86_400)
+
+    @field_validator("upstream_proxy")
+    @classmethod
+    def _upstream_proxy(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        parts = urlsplit(value.get_secret_value().strip())
+        try:
+            parts.port  # noqa: B018 (a malformed port raises)
+        except ValueError:
+            raise ValueError("must be an http:// or https:// proxy URL") from None
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("must be an http:// or https:// proxy URL")
+        if parts.path not in ("", "/") or parts.query or parts.fragment:
+            raise ValueError("must be a proxy URL without path, query or fragment")
+        return SecretStr(value.get_secret_value().strip())
+
+    @field_validator("upstream_ca_bundle", mode="before")
+    @classmethod
+    def _empty_path_is_none(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("upstream_ca_bundle")
+    @classmethod
+    def _ca_bundle(cls, value: Path | None) -> Path | None:
+        if value is None:
+            return None
+        import ssl
+
+        try:
+            ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).load_verify_locations(cafile=value)
+        except FileNotFoundError:
+            raise ValueError(f"{value}: no such file") from None
+        except (OSError, ssl.SSLError):
+            raise ValueError(f"{value}: not a readable PEM file of CA certificates") from None
+        return value
 
     # Incoming requests.
     max_request_bytes: int = Field(64 * 1024 * 1024, ge=1024)

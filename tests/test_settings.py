@@ -20,6 +20,13 @@ from image_gateway.settings import ConfigurationError, Settings, load_settings
         ("DEFAULT_PROVIDER", "nope"),
         ("GATEWAY_API_KEYS", "short"),
         ("LOG_LEVEL", "LOUD"),
+        ("UPSTREAM_PROXY", "socks5://egress:s3cret-pw@proxy.internal:1080"),
+        ("UPSTREAM_PROXY", "http://egress:s3cret-pw@proxy.internal:3128/path"),
+        ("UPSTREAM_PROXY", "http://egress:s3cret-pw@proxy.internal:port"),
+        ("UPSTREAM_CA_BUNDLE", "/no/such/ca-bundle.pem"),
+        ("UPSTREAM_CA_BUNDLE", "/etc/hostname"),
+        ("UPSTREAM_HAPPY_EYEBALLS_DELAY_SECONDS", "-1"),
+        ("UPSTREAM_DNS_CACHE_SECONDS", "1.5"),
     ],
 )
 def test_bad_value_names_the_variable(
@@ -29,7 +36,8 @@ def test_bad_value_names_the_variable(
     with pytest.raises(ConfigurationError) as err:
         load_settings()
     assert name in str(err.value)
-    assert value not in str(err.value) or len(value) < 6
+    assert value not in str(err.value) or len(value) < 6 or name == "UPSTREAM_CA_BUNDLE"
+    assert "s3cret" not in str(err.value)
 
 
 def test_env_parsing(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -71,12 +79,24 @@ def test_uvicorn_entry_point_refuses_bad_config_with_a_message() -> None:
 
 
 def test_empty_values_mean_unset(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("OPENAI_API_KEY", "BFL_API_KEY", "ADMIN_API_KEY", "REDIS_URL", "PUBLIC_BASE_URL"):
+    names = ("OPENAI_API_KEY", "BFL_API_KEY", "ADMIN_API_KEY", "REDIS_URL", "PUBLIC_BASE_URL")
+    for name in (*names, "UPSTREAM_PROXY", "UPSTREAM_CA_BUNDLE"):
         monkeypatch.setenv(name, "")
     settings = load_settings()
     assert settings.openai_api_key is None and settings.bfl_api_key is None
     assert settings.admin_api_key is None and settings.redis_url is None
     assert settings.public_base_url is None
+    assert settings.upstream_proxy is None and settings.upstream_ca_bundle is None
+
+
+def test_the_upstream_proxy_is_a_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("UPSTREAM_PROXY", " http://egress:s3cret-pw@proxy.internal:3128 ")
+    settings = load_settings()
+    assert settings.upstream_proxy is not None
+    assert (
+        settings.upstream_proxy.get_secret_value() == "http://egress:s3cret-pw@proxy.internal:3128"
+    )
+    assert "s3cret" not in repr(settings) + str(settings.model_dump())
 
 
 def test_env_example_lists_every_setting_and_loads_as_is() -> None:

@@ -232,3 +232,30 @@ async def test_close_closes_every_connection(script) -> None:
     assert caught.value.billed_unknown
     await until(lambda: idle.open_connections == 0 and busy.open_connections == 0)
     assert not client.started and client.pool_stats() == {"in_use": 0, "idle": 0}
+
+
+@pytest.mark.parametrize(
+    ("settings", "expected"),
+    [
+        ({}, {"max_connections": 512, "happy_eyeballs_delay": 0.25, "dns_cache_seconds": 300}),
+        (
+            {
+                "upstream_max_connections": 7,
+                "upstream_happy_eyeballs_delay_seconds": 0,
+                "upstream_dns_cache_seconds": 0,
+            },
+            {"max_connections": 7, "happy_eyeballs_delay": None, "dns_cache_seconds": 0},
+        ),
+    ],
+    ids=["defaults", "set"],
+)
+def test_the_settings_reach_the_gateways_client(
+    tmp_path: Any, settings: dict[str, Any], expected: dict[str, Any]
+) -> None:
+    """UPSTREAM_MAX_CONNECTIONS, UPSTREAM_HAPPY_EYEBALLS_DELAY_SECONDS (0: off) and
+    UPSTREAM_DNS_CACHE_SECONDS as the client above gets them (their effect is tested above)."""
+    from image_gateway.app import create_app
+    from tests.conftest import make_settings
+
+    http = create_app(make_settings(tmp_path, **settings)).state.http
+    assert {name: getattr(http, name) for name in expected} == expected

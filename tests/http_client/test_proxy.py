@@ -1,6 +1,7 @@
-"""Egress proxies: the operator's (`proxy`), the environment's only when opted in
-(`trust_env`), and a TLS-inspecting one whose CA the operator adds (`ca_bundle`), through a
-real forward proxy on loopback (tests/http_client/proxy.py)."""
+"""Egress proxies: the operator's (UPSTREAM_PROXY), the environment's only when opted in
+(UPSTREAM_TRUST_ENV), and a TLS-inspecting one whose CA the operator adds (UPSTREAM_CA_BUNDLE),
+through a real forward proxy on loopback (tests/http_client/proxy.py), for the client and for
+a whole gateway."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import pytest
 
 from image_gateway.errors import UpstreamError
 from image_gateway.http_client import UpstreamClient
+from tests.conftest import CANARIES, OPENAI_TEST_KEY, RunningGateway
 from tests.http_client.conftest import make_pki, reply
 from tests.http_client.proxy import ForwardProxy
 
@@ -149,3 +151,77 @@ async def test_a_tls_inspecting_proxy_needs_its_ca_in_the_bundle(
             await client.close()
     assert proxy.request_lines == ["CONNECT api.provider.test:443 HTTP/1.1"] * 2
     assert server.requests[0].headers["host"] == "api.provider.test"
+
+
+# The settings, wired through a whole gateway.
+
+
+def generate(gw: RunningGateway) -> Any:
+    with gw.client(trust_env=False) as http:  # the test's own client: never via a proxy
+        return http.post(
+            "/v1/images/generations",
+            json={"model": "gpt-image-1", "prompt": "a fox", "size": "1024x1024"},
+        )
+
+
+def test_a_gateway_calls_its_provider_through_upstream_proxy(
+    start_gateway: Callable[..., RunningGateway], openai_emu: Any, proxies, gateway_logs: Any
+) -> None:
+    proxy = proxies()
+    gw = start_gateway(
+        openai_api_key=OPENAI_TEST_KEY,
+        openai_base_url=openai_emu.base_url,
+        upstream_proxy=proxy.url.replace("http://", "http://egress:s3cret-pw@"),
+    )
+    resp = generate(gw)
+    assert resp.status_code == 200, resp.text
+    assert proxy.request_lines == [f"POST {openai_emu.base_url}/images/generations HTTP/1.1"]
+    assert proxy.authorizations[0] == "Basic " + base64.b64encode(b"egress:s3cret-pw").decode()
+    (line,) = [line for line in gateway_logs.lines if "go through a proxy" in line]
+    assert f"http://127.0.0.1:{proxy.port}" in line  # where to, without the credentials
+    assert not any("s3cret" in line for line in gateway_logs.lines)
+
+
+def test_a_gateway_behind_a_tls_inspecting_proxy_with_and_without_its_ca(
+    start_gateway: Callable[..., RunningGateway],
+    openai_emu: Any,
+    proxies,
+    tmp_path: Path,
+    gateway_logs: Any,
+) -> None:
+    pki = make_pki(tmp_path / "pki", name="api.openai.test")
+    host, port = openai_emu.base_url.removeprefix("http://").split("/")[0].split(":")
+    proxy = proxies(tls=pki.server, relay_to=(host, int(port)))
+    settings = {
+        "openai_api_key": OPENAI_TEST_KEY,
+        "openai_base_url": "https://api.openai.test/v1",
+        "upstream_proxy": proxy.url,
+    }
+    refused = generate(start_gateway(**settings))
+    assert refused.status_code == 502
+    assert refused.json()["error"]["message"] == "could not connect to openai"
+    served = generate(start_gateway(**settings, upstream_ca_bundle=pki.ca_file))
+    assert served.status_code == 200, served.text
+    assert served.json()["data"][0]["b64_json"]
+    assert not any(canary in line for line in gateway_logs.lines for canary in CANARIES)
+
+
+@pytest.mark.parametrize("trust_env", [False, True])
+def test_a_gateway_takes_the_environments_proxy_only_with_upstream_trust_env(
+    start_gateway: Callable[..., RunningGateway],
+    openai_emu: Any,
+    proxies,
+    clean_env: pytest.MonkeyPatch,
+    trust_env: bool,
+) -> None:
+    proxy = proxies()
+    clean_env.setenv("HTTP_PROXY", proxy.url)
+    gw = start_gateway(
+        openai_api_key=OPENAI_TEST_KEY,
+        openai_base_url=openai_emu.base_url,
+        upstream_trust_env=trust_env,
+    )
+    resp = generate(gw)
+    assert resp.status_code == 200, resp.text
+    via = [f"POST {openai_emu.base_url}/images/generations HTTP/1.1"]
+    assert proxy.request_lines == (via if trust_env else [])

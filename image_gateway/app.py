@@ -21,7 +21,6 @@ from .api.metrics import router as metrics_router
 from .dispatch import Dispatcher
 from .error_responses import error_response, gateway_error_response, unexpected_error_response
 from .errors import GatewayError, InvalidRequest, NotFound
-from .fast_lane import FastLane, Gateway
 from .fetch import ImageFetcher
 from .http_client import UpstreamClient
 from .jobs.runtime import Jobs
@@ -31,6 +30,7 @@ from .middleware import BodyLimitMiddleware, RequestContextMiddleware
 from .persistence import Persistence
 from .providers.registry import PROVIDER_CLASSES
 from .schemas import GenerationBody
+from .server import ServedByCheck
 from .settings import Settings, load_settings
 from .storage import build_image_store, build_image_urls
 from .storage.retention import run_retention
@@ -91,7 +91,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             stack.enter_context(announce_urls(settings.public_base_url))
             yield
 
-    app = Gateway(
+    app = FastAPI(
         title="image-gateway",
         version=__version__,
         description="One API for image generation across OpenAI, Black Forest Labs and more.",
@@ -151,13 +151,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         timeout=settings.client_body_timeout_seconds,
     )
     app.add_middleware(RequestContextMiddleware, metrics=metrics, count=settings.metrics_enabled)
-    app.lane = FastLane(
-        dispatcher,
-        metrics,
-        max_bytes=settings.max_request_bytes,
-        body_timeout=settings.client_body_timeout_seconds,
-        count=settings.metrics_enabled,
-    )
+    app.add_middleware(ServedByCheck)
     return app
 
 

@@ -1,8 +1,8 @@
 """Errors as HTTP responses: the one place a `GatewayError` (or an unexpected exception)
-becomes a status, headers and an OpenAI-style JSON body. The app's exception handlers and the
-fast lane (`fast_lane.py`) both answer through here; the body limit's early 413
-(`middleware.send_413`) and a job's stored error (`api/jobs.py`) use the same `error_body()`
-and `x-should-retry` (see `errors.py`)."""
+becomes a status, headers and an OpenAI-style JSON body. The app's exception handlers, the
+request-context middleware and the server's own early answers (`server.py`) answer through
+here; a job's stored error (`api/jobs.py`) uses the same `error_body()` and `x-should-retry`
+(see `errors.py`)."""
 
 from __future__ import annotations
 

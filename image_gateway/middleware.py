@@ -78,14 +78,12 @@ class Answer:
         await self.send(message)
 
 
-def finished(
-    scope: Scope, status: int, started: float, metrics: Metrics | None, route: str | None = None
-) -> None:
-    """A request is over: count and time it by route template (`route`, else the one the
-    router matched) when `metrics` is given, and write its access-log line."""
+def finished(scope: Scope, status: int, started: float, metrics: Metrics | None) -> None:
+    """A request is over: count and time it by the route template the router matched when
+    `metrics` is given, and write its access-log line."""
     if metrics is not None:
-        metrics.observe_request(route or route_label(scope), status, time.perf_counter() - started)
-    log_access(scope, status, started, route)
+        metrics.observe_request(route_label(scope), status, time.perf_counter() - started)
+    log_access(scope, status, started)
 
 
 def assign_request_id(scope: Scope) -> str:
@@ -100,13 +98,13 @@ def add_request_id(start: Message, request_id: str) -> None:
     start.setdefault("headers", []).append((b"x-request-id", request_id.encode()))
 
 
-def log_access(scope: Scope, status: int, started: float, route: str | None = None) -> None:
+def log_access(scope: Scope, status: int, started: float) -> None:
     """The request's one access-log line (at INFO). Its `path` is the request's, with every
     URL parameter value redacted (`logs.redact_query`: a key pasted as `;api_key=...` or
     `%3Fapi_key=...` arrives inside the path), for an answer below 400, whose path named a
-    real route and real ids. For an error it is the matched route's template (`route`, else
-    the router's: `/v1/jobs/{job_id}`), or null when no route matched: such a path is whatever
-    a client typed or pasted, a key included."""
+    real route and real ids. For an error it is the matched route's template
+    (`/v1/jobs/{job_id}`), or null when no route matched: such a path is whatever a client
+    typed or pasted, a key included."""
     if not access_log.isEnabledFor(logging.INFO):
         return
     state = scope.get("state", {})
@@ -114,7 +112,7 @@ def log_access(scope: Scope, status: int, started: float, route: str | None = No
     if status < 400:
         path = redact_query(scope["path"])
     else:
-        path = route or route_label(scope)
+        path = route_label(scope)
         if path == UNMATCHED:
             path = None
     fields = {
@@ -203,28 +201,6 @@ async def receive_by(receive: Receive, deadline: float, seconds: float) -> Messa
             f"the request body did not arrive within {seconds:g} seconds",
             headers={"Connection": "close"},
         ) from None
-
-
-async def read_body(
-    scope: Scope, receive: Receive, max_bytes: int, deadline: float, seconds: float
-) -> bytes:
-    """The whole request body, refused with `PayloadTooLarge` as soon as it crosses
-    `max_bytes` and with `RequestTimeout` when it is not complete by `deadline` (the loop's
-    clock, `seconds` after the request began) — for handlers that read it themselves, without
-    the middleware around them; `ClientDisconnect` if the client goes away first."""
-    chunks: list[bytes] = []
-    received = 0
-    while True:
-        message = await receive_by(receive, deadline, seconds)
-        if message["type"] == "http.disconnect":
-            raise ClientDisconnect()
-        chunk = message.get("body", b"")
-        received += len(chunk)
-        if received > max_bytes:
-            raise PayloadTooLarge(_too_large_message(max_bytes))
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 def declared_too_large(scope: Scope, max_bytes: int) -> bool:

@@ -9,7 +9,7 @@ subclasses of uvicorn's httptools and h11 protocols close a connection whose req
 complete CLIENT_HEADER_TIMEOUT_SECONDS after it opened or, on a kept-alive connection, after
 the next request's first byte: with a 408 JSON error (`Connection: close`) when part of a
 request arrived, silently when nothing did. The body is bounded in the ASGI layer
-(`middleware.BodyLimitMiddleware` and the fast lane, CLIENT_BODY_TIMEOUT_SECONDS).
+(`middleware.BodyLimitMiddleware`, CLIENT_BODY_TIMEOUT_SECONDS).
 
 They also answer a request uvicorn cannot parse (a malformed request line or header, a NUL or
 a space in the URL, a header without a colon) with our JSON error, 400 `invalid_http_request`
@@ -25,7 +25,7 @@ They are uvicorn's `--http` (`make run`, the Dockerfile and the tests use them):
 `auto`); `HttpToolsProtocol` and `H11Protocol` name one. Named that way, the timeout comes from
 the settings (environment, `.env`); `protocol_class()` binds a value for in-process servers.
 Each connection marks the server's lifespan state with `SERVED_BY`, so the app can warn when it
-is served without them (`fast_lane.Gateway`).
+is served without them (`ServedByCheck`, a pure-ASGI middleware).
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ import logging
 from functools import cache
 from typing import Any, ClassVar, cast
 
+from starlette.types import ASGIApp, Receive, Scope, Send
 from uvicorn.protocols.http import h11_impl, httptools_impl
 
 from .error_responses import error_response
@@ -151,6 +152,28 @@ except ImportError:  # pragma: no cover - the requirements include it
     HttpProtocol = H11Protocol
 else:
     HttpProtocol = HttpToolsProtocol
+
+
+class ServedByCheck:
+    """Pure-ASGI middleware: on the app's first HTTP request, a warning when the server is not
+    one of these protocols (uvicorn started without `--http image_gateway.server:HttpProtocol`),
+    so nothing bounds the time a client takes to send request headers. After that request it
+    only passes requests on."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.checked = False
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if not self.checked and scope["type"] == "http":
+            self.checked = True
+            if SERVED_BY not in scope.get("state", ()):
+                log.warning(
+                    "the server does not bound the time a client takes to send request "
+                    "headers (slow clients can hold connections); start uvicorn with "
+                    "--http image_gateway.server:HttpProtocol (see README, Running)"
+                )
+        await self.app(scope, receive, send)
 
 
 def protocol_class(

@@ -5,8 +5,8 @@ pages work on a machine without internet access.
 The asset files are those shipped by the pinned `fastapi-offline` package (`static/`: Swagger
 UI's `swagger-ui-bundle.js` and `swagger-ui.css`, Apache-2.0; ReDoc's `redoc.standalone.js`,
 MIT; FastAPI's `favicon.png`, MIT). We serve its files with Starlette's `StaticFiles` and build
-the pages with FastAPI's own `get_swagger_ui_html` / `get_redoc_html`; its app factory is not
-used, since our app is `Gateway` (fast_lane.py).
+the pages with FastAPI's own `get_swagger_ui_html` / `get_redoc_html`; its app class is not
+used (the app is `create_app`'s FastAPI).
 """
 
 from __future__ import annotations

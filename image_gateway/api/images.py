@@ -9,8 +9,6 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.datastructures import UploadFile
 
-from ..auth import Client
-from ..dispatch import Dispatcher
 from ..errors import InvalidRequest
 from ..fetch import ImageFetcher, check_image_value
 from ..schemas import (
@@ -116,16 +114,7 @@ async def create_image(
     request: Request, client: ClientDep, dispatcher: DispatcherDep, base_url: BaseUrlDep
 ) -> Response:
     """Generate images. Takes the unified body or the OpenAI Images body."""
-    return await generate(
-        request, await request.body(), client=client, dispatcher=dispatcher, base_url=base_url
-    )
-
-
-async def generate(
-    request: Request, raw_body: bytes, *, client: Client, dispatcher: Dispatcher, base_url: str
-) -> Response:
-    """`create_image`'s work, also called by the fast lane (`image_gateway/fast_lane.py`)."""
-    body = _validate(_parse_json(raw_body))
+    body = _validate(await _json_body(request))
     return await answer(
         request, body, client=client, dispatcher=dispatcher, public_base_url=base_url
     )

@@ -7,14 +7,12 @@ import asyncio
 import logging
 import re
 import time
-from typing import Any
 
-import orjson
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .error_responses import unexpected_error_response
-from .errors import PayloadTooLarge, RequestTimeout, error_body
+from .error_responses import gateway_error_response, unexpected_error_response
+from .errors import GatewayError, PayloadTooLarge, RequestTimeout
 from .ids import REQUEST_ID_PREFIX, unique_id
 from .logs import redact_query
 from .metrics import UNMATCHED, Metrics, route_label
@@ -26,11 +24,13 @@ access_log = logging.getLogger("image_gateway.access")
 
 class RequestContextMiddleware:
     """Gives every request an id (the client's `X-Request-ID` when it is sane), returns it as a
-    response header, answers an unexpected exception with a clean 500 (that carries the id as
-    well), counts and times the request by route template (with `count`, METRICS_ENABLED), and
-    writes one access-log line per request. A client that left before its answer
-    (`ClientDisconnect`, from reading the body or from `api/jobs.answer`) is recorded as 499,
-    without an answer or a traceback."""
+    response header, answers a `GatewayError` raised outside the routes (the body limit's 413 of
+    a declared size) as the app's exception handler does and an unexpected exception with a
+    clean 500 (both carry the id as well, and are counted in `igw_errors_total`), counts and
+    times the request by route template (with `count`, METRICS_ENABLED), and writes one
+    access-log line per request. A client that left before its answer (`ClientDisconnect`,
+    from reading the body or from `api/jobs.answer`) is recorded as 499, without an answer or
+    a traceback."""
 
     def __init__(self, app: ASGIApp, metrics: Metrics, count: bool) -> None:
         self.app = app
@@ -51,7 +51,10 @@ class RequestContextMiddleware:
         except Exception as exc:
             if answer.started:  # too late for an error answer: the server closes the connection
                 raise
-            response = unexpected_error_response(exc, answer.request_id, self.metrics)
+            if isinstance(exc, GatewayError):  # from a middleware: the routes' handler missed it
+                response = gateway_error_response(exc, answer.request_id, self.metrics)
+            else:
+                response = unexpected_error_response(exc, answer.request_id, self.metrics)
             await response(scope, receive, answer)
         finally:
             metrics = self.metrics if self.count else None
@@ -151,12 +154,17 @@ def _client_request_id(scope: Scope) -> str | None:
 
 
 class BodyLimitMiddleware:
-    """Bounds request bodies in size and time. Over `max_bytes`: 413 at once from
-    `Content-Length`, or as soon as a chunked body crosses the limit — never after reading the
-    whole thing. Not complete `timeout` seconds after the request's headers arrived (a client
-    dripping its body): 408 `request_timeout` with `Connection: close`. The time is counted
-    only while the handler waits for body bytes; a handler that does not read the body is
-    not bound by it (the server's header timeout then covers the unread rest: `server.py`)."""
+    """Bounds request bodies in size and time, and is the one producer of 413
+    `payload_too_large` (`_too_large()`). Over `max_bytes`: refused at once from
+    `Content-Length`, before any route, key check or byte of the body (with
+    `Connection: close`; answered by `RequestContextMiddleware`), or as soon as a body without
+    one crosses the limit while the handler reads it, never after reading the whole thing
+    (answered by the app's exception handler). Either way the answer goes through
+    `error_responses` and is counted in `igw_errors_total` like every other error. Not
+    complete `timeout` seconds after the request's headers arrived (a client dripping its
+    body): 408 `request_timeout` with `Connection: close`. The time is counted only while the
+    handler waits for body bytes; a handler that does not read the body is not bound by it
+    (the server's header timeout then covers the unread rest: `server.py`)."""
 
     def __init__(self, app: ASGIApp, max_bytes: int, timeout: float) -> None:
         self.app = app
@@ -167,9 +175,10 @@ class BodyLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        if declared_too_large(scope, self.max_bytes):
-            await send_413(scope, send, self.max_bytes)
-            return
+        declared = _content_length(scope)
+        if declared is not None and declared > self.max_bytes:
+            # Not read: the connection is closed so that its bytes are not taken for a request.
+            raise _too_large(self.max_bytes, headers={"Connection": "close"})
         deadline = asyncio.get_running_loop().time() + self.timeout
         received = 0
         complete = False
@@ -182,7 +191,7 @@ class BodyLimitMiddleware:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
-                    raise PayloadTooLarge(_too_large_message(self.max_bytes))
+                    raise _too_large(self.max_bytes)
                 complete = not message.get("more_body", False)
             return message
 
@@ -203,11 +212,6 @@ async def receive_by(receive: Receive, deadline: float, seconds: float) -> Messa
         ) from None
 
 
-def declared_too_large(scope: Scope, max_bytes: int) -> bool:
-    declared = _content_length(scope)
-    return declared is not None and declared > max_bytes
-
-
 def _content_length(scope: Scope) -> int | None:
     value = header(scope, b"content-length")
     try:
@@ -216,19 +220,6 @@ def _content_length(scope: Scope) -> int | None:
         return None
 
 
-def _too_large_message(limit: int) -> str:
-    return f"request body is larger than {limit} bytes"
-
-
-async def send_413(scope: Scope, send: Send, limit: int) -> None:
-    request_id = scope.get("state", {}).get("request_id")
-    err = PayloadTooLarge(_too_large_message(limit))
-    body = orjson.dumps(error_body(err, request_id))
-    headers: list[Any] = [
-        (b"content-type", b"application/json"),
-        (b"content-length", str(len(body)).encode()),
-        (b"connection", b"close"),
-        *((k.lower().encode(), v.encode()) for k, v in err.response_headers().items()),
-    ]
-    await send({"type": "http.response.start", "status": 413, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+def _too_large(limit: int, headers: dict[str, str] | None = None) -> PayloadTooLarge:
+    """The 413 of a body over `limit` bytes (MAX_REQUEST_BYTES)."""
+    return PayloadTooLarge(f"request body is larger than {limit} bytes", headers=headers)

@@ -74,6 +74,40 @@ def test_request_series_move_with_traffic(gateway: RunningGateway) -> None:
     assert 'igw_provider_pool_limit{pool="bfl-flux/flux-kontext-max"} 6.0' in text
 
 
+def test_every_413_is_counted_as_an_error(start_gateway: Any) -> None:
+    """One producer of 413 (the body limit): a body refused from its Content-Length before any
+    of it is read, and one refused as it streams over the limit, are answered alike and both
+    counted in igw_errors_total, whatever the route."""
+    gw = start_gateway(max_request_bytes=4096)
+    series = 'igw_errors_total{code="payload_too_large",type="invalid_request_error"}'
+    before = value(scrape(gw).text, series)
+
+    def chunks(head: bytes = b"") -> Any:
+        if head:  # a multipart part's head: a well-formed upload until it is too big
+            yield head
+        for _ in range(8):
+            yield b"y" * 1024
+
+    answers = []
+    with gw.client() as http:
+        json_type = {"content-type": "application/json"}
+        for path in ("/v1/images/generations", "/v1/images/edits", "/v1/no-such-route"):
+            answers.append(http.post(path, content=b"x" * 5000, headers=json_type))  # declared
+        answers.append(http.post("/v1/images/generations", content=chunks(), headers=json_type))
+        multipart = {"content-type": "multipart/form-data; boundary=b"}
+        part = b'--b\r\nContent-Disposition: form-data; name="image"; filename="a.png"\r\n\r\n'
+        answers.append(http.post("/v1/images/edits", content=chunks(part), headers=multipart))
+    for resp in answers:
+        assert resp.status_code == 413, resp.text
+        error = resp.json()["error"]
+        assert (error["code"], error["type"]) == ("payload_too_large", "invalid_request_error")
+        assert error["message"] == "request body is larger than 4096 bytes"
+        assert error["request_id"] == resp.headers["x-request-id"]
+        assert resp.headers["x-should-retry"] == "false"
+    assert all(r.headers.get("connection") == "close" for r in answers[:3])  # never read
+    assert value(scrape(gw).text, series) - before == len(answers)
+
+
 def test_cost_and_images_of_a_bfl_generation(start_gateway: Any, bfl: Any) -> None:
     gw = start_gateway(
         bfl_api_key=BFL_TEST_KEY, bfl_base_url=bfl.base_url, bfl_trusted_hosts=bfl.poll_base_url

@@ -29,6 +29,7 @@ from .metrics import Metrics
 from .middleware import BodyLimitMiddleware, RequestContextMiddleware
 from .persistence import Persistence
 from .providers.registry import PROVIDER_CLASSES
+from .rendering import Renderer
 from .schemas import GenerationBody
 from .server import ServedByCheck
 from .settings import Settings, load_settings
@@ -124,19 +125,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.dispatcher = dispatcher = Dispatcher(
         settings,
         providers,
-        image_urls,
         persistence.controls,
         metrics=metrics,
         # With Redis, provider concurrency (BFL's 24 tasks) is counted across all instances.
         shared_slots=persistence.controls.limiter if persistence.shared_limits else None,
         fetcher=fetcher,
     )
+    app.state.renderer = renderer = Renderer(image_urls)  # sync answers and job results alike
     app.state.jobs = Jobs(
         settings,
         db=persistence.db,
         keys=persistence.keys,
         dispatcher=dispatcher,
         image_urls=image_urls,
+        renderer=renderer,
     )
     routers = [images.router, jobs_api.router, files.router, catalog.router, usage.router]
     routers += [admin.router]

@@ -1,5 +1,5 @@
-"""Dispatch: one request from body to response — candidates, admission, the resilient run,
-settlement, storage and the response's shape.
+"""Dispatch: one request from body to result — candidates, admission, the resilient run and
+settlement. The result (`rendering.Generation`) becomes the response body in `rendering.py`.
 
 The dispatcher's `preflight()` is every refusal a request can get before a provider is called,
 in this order, for a synchronous request and a job (`Prefer: respond-async`) alike: the prompt's
@@ -16,13 +16,12 @@ candidates and calls `controls.settle()` exactly once with the provider and mode
 actually served. Everything that repeats or redirects upstream calls lives in `resilience/`
 (the runner); adapters never retry.
 
-Besides OpenAI's `created`, `data` and `usage` (its token object, only ever that), a response
-says who served it: `provider`, `model`, `attempts` (upstream calls made, counting fan-out,
-retries and fallbacks), `fallback_from` (`provider/model` of the primary, when a fallback
-served), `route` (when `model` named one) and `cost` (`schemas.Cost`: USD, its basis, and the
-provider's own credits where it gave them). Each `data[i]` carries the image's own `size`
-("WxH", read from its header when the runner checked it: what was made, which a provider may
-have fitted from what was asked).
+Besides the images and OpenAI's token `usage`, a result says who served it: `provider`,
+`model`, `attempts` (upstream calls made, counting fan-out, retries and fallbacks),
+`fallback_from` (`provider/model` of the primary, when a fallback served), `route` (when
+`model` named one) and `cost` (`schemas.Cost`: USD, its basis, and the provider's own credits
+where it gave them). Each image carries its own `size` ("WxH", read from its header when the
+runner checked it: what was made, which a provider may have fitted from what was asked).
 
 A request that fails after its provider and model are known carries them out on the error
 (`GatewayError.attribution`), for the access log line.
@@ -31,12 +30,10 @@ A request that fails after its provider and model are known carries them out on 
 from __future__ import annotations
 
 import asyncio
-import base64
 import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from .accounting import account
 from .auth import Client
@@ -44,18 +41,16 @@ from .candidates import PROVIDER_ALIASES, Plan, Resolver, Target
 from .controls import Admission, Outcome, RequestControls
 from .errors import GatewayError, InvalidRequest
 from .fetch import ImageFetcher, load_all
-from .ids import unique_id
 from .metrics import Metrics
 from .pricing import UNPRICED, Priced, PriceTable
 from .providers.base import Provider
 from .providers.journal import RunJournal
+from .rendering import Generation
 from .resilience.breaker import STATE_VALUES
 from .resilience.limiter import SharedSlots
 from .resilience.routes import Route, RoutesFileError, load_routes
 from .resilience.runner import Candidate, Resilience, Trace, not_configured
 from .schemas import (
-    FORMAT_BY_MIME,
-    GeneratedImage,
     GenerationBody,
     ImageRef,
     ImageTask,
@@ -64,49 +59,10 @@ from .schemas import (
     parse_size,
 )
 from .settings import ConfigurationError, Settings
-from .storage import ImageUrls
 
-__all__ = ["PROVIDER_ALIASES", "Dispatcher", "Generation"]
+__all__ = ["PROVIDER_ALIASES", "Dispatcher"]
 
 log = logging.getLogger("image_gateway.dispatch")
-
-
-@dataclass(slots=True)
-class Generation:
-    """What a request produced, before it is shaped into a response."""
-
-    provider: str
-    model: str
-    attempts: int
-    fallback_from: str | None
-    route: str | None
-    images: list[GeneratedImage]
-    usage: dict[str, Any] | None  # OpenAI's token object, or None
-    extra: dict[str, Any]
-    default_response_format: str
-    cost: dict[str, Any] | None = None  # `schemas.Cost`: what the images cost, as recorded
-    created: int = field(default_factory=lambda: int(time.time()))
-
-    def shell(self) -> dict[str, Any]:
-        """The response without `data`: who served it, how, and the provider's echoes."""
-        response: dict[str, Any] = {
-            "id": unique_id("img_"),
-            "created": self.created,
-            "provider": self.provider,
-            "model": self.model,
-            "attempts": self.attempts,
-        }
-        if self.fallback_from is not None:
-            response["fallback_from"] = self.fallback_from
-        if self.route is not None:
-            response["route"] = self.route
-        response["output_format"] = FORMAT_BY_MIME.get(self.images[0].content_type)
-        response.update(self.extra)
-        if self.usage:
-            response["usage"] = self.usage
-        if self.cost is not None:
-            response["cost"] = self.cost
-        return response
 
 
 @dataclass(slots=True)
@@ -128,7 +84,6 @@ class Dispatcher:
         self,
         settings: Settings,
         providers: dict[str, Provider],
-        image_urls: ImageUrls,
         controls: RequestControls,
         *,
         metrics: Metrics | None = None,
@@ -138,7 +93,6 @@ class Dispatcher:
         self.settings = settings
         self.providers = providers
         self.fetcher = fetcher  # loads the input images requests name by URL
-        self.image_urls = image_urls
         self.controls = controls
         self.metrics = metrics or Metrics()
         self.resolver = Resolver(settings, providers)
@@ -158,17 +112,6 @@ class Dispatcher:
 
     def resolve(self, provider_name: str | None, model: str | None) -> Target:
         return self.resolver.resolve(provider_name, model)
-
-    async def respond(
-        self, generation: Generation, body: GenerationBody, public_base_url: str
-    ) -> dict[str, Any]:
-        """The synchronous answer to `body`: who served it, and the images themselves."""
-        response_format = body.response_format or generation.default_response_format
-        response = generation.shell()
-        response["data"] = [
-            await self._render(img, response_format, public_base_url) for img in generation.images
-        ]
-        return response
 
     def check(
         self,
@@ -347,23 +290,6 @@ class Dispatcher:
             default_response_format=primary.spec.default_response_format,
             cost=(priced or UNPRICED).view(),
         )
-
-    async def _render(
-        self, image: GeneratedImage, response_format: str, public_base_url: str
-    ) -> dict[str, Any]:
-        item: dict[str, Any] = {}
-        if response_format == "url":
-            image_id = await self.image_urls.store.put(image.data, image.content_type)
-            item["url"] = await self.image_urls.url_for(image_id, public_base_url)
-        else:
-            item["b64_json"] = image.b64 or base64.b64encode(image.data).decode("ascii")
-        if image.revised_prompt is not None:
-            item["revised_prompt"] = image.revised_prompt
-        if image.seed is not None:
-            item["seed"] = image.seed
-        if image.size is not None:
-            item["size"] = image.size
-        return item
 
     def _account(
         self, outcome: Outcome, primary: Candidate, trace: Trace, result: ProviderResult | None

@@ -39,6 +39,7 @@ from ..jobs.runtime import Jobs
 from ..jobs.service import JobService, owner_of
 from ..middleware import disconnected, header
 from ..providers.journal import RequestJournal
+from ..rendering import Renderer
 from ..schemas import GenerationBody, ImageRef, InputImage
 from ..store.jobs import IdempotencyConflict, JobRow
 from .deps import ClientDep
@@ -141,7 +142,7 @@ async def answer(
         kind = "edit" if images or refs else "generate"
         run = SyncRun(work, journal, body, client, kind, request_id, public_base_url)
         try:
-            payload = await _generate_now(request, run, dispatcher)
+            payload = await _generate_now(request, run)
         except GatewayError as exc:
             _attribute(state, exc.attribution)
             raise
@@ -205,7 +206,7 @@ def served_by(job: JobRow) -> tuple[str, str] | None:
     return None
 
 
-async def _generate_now(request: Request, run: SyncRun, dispatcher: Any) -> dict[str, Any]:
+async def _generate_now(request: Request, run: SyncRun) -> dict[str, Any]:
     """The synchronous answer of a running generation, unless its client leaves first
     (`ClientDisconnect`; the generation is then cancelled or adopted, see `_let_go`)."""
     try:
@@ -216,10 +217,8 @@ async def _generate_now(request: Request, run: SyncRun, dispatcher: Any) -> dict
     if left:
         _let_go(request, run)
         raise ClientDisconnect()
-    payload: dict[str, Any] = await dispatcher.respond(
-        run.work.result(), run.body, run.public_base_url
-    )
-    return payload
+    renderer: Renderer = request.app.state.renderer
+    return await renderer.render(run.work.result(), run.body.response_format, run.public_base_url)
 
 
 async def _client_left_first(work: asyncio.Task[Any], receive: Receive) -> bool:

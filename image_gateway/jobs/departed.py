@@ -23,9 +23,9 @@ from datetime import datetime
 from typing import Any
 
 from ..auth import Client
-from ..dispatch import Generation
 from ..errors import GatewayError, UpstreamError, error_body
 from ..providers.journal import RequestJournal
+from ..rendering import Generation
 from ..schemas import GenerationBody
 from ..store.jobs import JobStore, NewJob
 from ..store.keys import utcnow

@@ -8,6 +8,7 @@ import logging
 from datetime import timedelta
 
 from ..dispatch import Dispatcher
+from ..rendering import Renderer
 from ..settings import Settings
 from ..storage import ImageUrls
 from ..store.engine import Database
@@ -30,6 +31,7 @@ class Jobs:
         keys: KeyStore,
         dispatcher: Dispatcher,
         image_urls: ImageUrls,
+        renderer: Renderer,
         run_workers: bool | None = None,
     ) -> None:
         self.store = JobStore(db, idempotency_ttl=timedelta(hours=settings.idempotency_ttl_hours))
@@ -52,6 +54,7 @@ class Jobs:
             queue=self.queue,
             dispatcher=dispatcher,
             image_urls=image_urls,
+            renderer=renderer,
             webhook_allow_hosts=settings.webhook_allow_hosts,
         )
         self.departed = DepartedCalls(

@@ -13,8 +13,9 @@ its input images (uploaded or fetched by URL), its mask, and the `provider_param
 provider's `prepare` loaded (`inputs.params`, name → image id); the worker puts them back, so
 nothing is fetched twice and a URL is never fetched after the 202.
 
-A job's result is kept as stored image ids, never bytes: `GET /v1/jobs/{id}` renders it in the
-shape of the synchronous response (`b64_json` read back from the image store, or `url`).
+A job's result is kept as stored image ids, never bytes, and rendered by the renderer that
+renders synchronous answers (`rendering.Renderer`): `GET /v1/jobs/{id}` shows it in the shape of
+the synchronous response (`b64_json` read back from the image store, or `url`).
 """
 
 from __future__ import annotations
@@ -31,13 +32,14 @@ import orjson
 
 from ..auth import Client
 from ..controls import Admission
-from ..dispatch import Admitted, Dispatcher, Generation
+from ..dispatch import Admitted, Dispatcher
 from ..errors import InvalidRequest, NotFound
 from ..fetch.addresses import is_public
 from ..fetch.fetcher import BlockedAddress, GuardedResolver
 from ..fetch.urls import Refused, Target, parse_target
 from ..image_format import sniff_image_type
-from ..schemas import GenerationBody, ImageRef, InputImage, token_usage
+from ..rendering import Generation, Renderer
+from ..schemas import GenerationBody, ImageRef, InputImage
 from ..storage import ImageUrls
 from ..store.jobs import JobRow, JobStore, NewJob
 from .queue import JobQueue
@@ -66,12 +68,14 @@ class JobService:
         queue: JobQueue,
         dispatcher: Dispatcher,
         image_urls: ImageUrls,
+        renderer: Renderer,
         webhook_allow_hosts: list[str],
     ) -> None:
         self.store = store
         self.queue = queue
         self.dispatcher = dispatcher
         self.image_urls = image_urls
+        self.renderer = renderer
         self.webhook_allow = frozenset(h.lower() for h in webhook_allow_hosts)
 
     async def submit(
@@ -245,53 +249,15 @@ class JobService:
         return view
 
     async def store_result(self, generation: Generation, body: GenerationBody) -> dict[str, Any]:
-        """A finished generation as a job's `result`: its images written to the image store
-        (kept under IMAGE_RETENTION_HOURS), the response without `data`, the format to render."""
-        store = self.image_urls.store
-        stored = []
-        for image in generation.images:
-            stored.append(
-                {
-                    "image_id": await store.put(image.data, image.content_type),
-                    "seed": image.seed,
-                    "revised_prompt": image.revised_prompt,
-                    "size": image.size,
-                }
-            )
-        return {
-            "shell": generation.shell(),
-            "images": stored,
-            "response_format": body.response_format or generation.default_response_format,
-        }
+        """A finished generation as a job's `result` (`Renderer.keep`)."""
+        return await self.renderer.keep(generation, body.response_format)
 
     async def render_result(self, job: JobRow) -> dict[str, Any]:
-        stored = job["result"]
-        response = dict(stored["shell"])
-        if token_usage(response.get("usage")) is None:
-            # A result stored before `usage` was only ever OpenAI's token object (BFL credits
-            # went there): the same answer a synchronous request gets now.
-            response.pop("usage", None)
-        response_format = job["request"].get("response_format") or stored["response_format"]
-        data = []
-        for image in stored["images"]:
-            item: dict[str, Any] = {}
-            if response_format == "url":
-                item["url"] = await self.image_urls.url_for(
-                    image["image_id"], job["public_base_url"]
-                )
-            else:
-                got = await self.image_urls.store.get(image["image_id"])
-                if got is None:
-                    raise NotFound(
-                        "this job's images are no longer stored (retention)", code="image_expired"
-                    )
-                item["b64_json"] = base64.b64encode(got.data).decode("ascii")
-            for name in ("revised_prompt", "seed", "size"):
-                if image.get(name) is not None:
-                    item[name] = image[name]
-            data.append(item)
-        response["data"] = data
-        return response
+        """A succeeded job's result as the synchronous answer's body (`Renderer.render_kept`),
+        in the format its request asked for."""
+        return await self.renderer.render_kept(
+            job["result"], job["request"].get("response_format"), job["public_base_url"]
+        )
 
 
 def held(admission: Admission) -> dict[str, Any]:

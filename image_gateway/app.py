@@ -17,6 +17,7 @@ from . import __version__
 from .announce import announce_urls
 from .api import admin, catalog, docs, files, health, images, openapi, usage
 from .api import jobs as jobs_api
+from .api.answer import Answerer
 from .api.metrics import router as metrics_router
 from .dispatch import Dispatcher
 from .error_responses import error_response, gateway_error_response, unexpected_error_response
@@ -131,8 +132,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         shared_slots=persistence.controls.limiter if persistence.shared_limits else None,
         fetcher=fetcher,
     )
-    app.state.renderer = renderer = Renderer(image_urls)  # sync answers and job results alike
-    app.state.jobs = Jobs(
+    renderer = Renderer(image_urls)  # synchronous answers and job results alike
+    app.state.jobs = jobs = Jobs(
         settings,
         db=persistence.db,
         keys=persistence.keys,
@@ -140,6 +141,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         image_urls=image_urls,
         renderer=renderer,
     )
+    wait = settings.request_deadline_seconds + 30  # an idempotent request's wait for its job
+    app.state.answerer = Answerer(dispatcher, renderer, jobs, wait_seconds=wait)
     routers = [images.router, jobs_api.router, files.router, catalog.router, usage.router]
     routers += [admin.router]
     for router in (*routers, health.router, metrics_router):

@@ -1,7 +1,7 @@
 """Errors as HTTP responses: the one place a `GatewayError` (or an unexpected exception)
 becomes a status, headers and an OpenAI-style JSON body. The app's exception handlers, the
 request-context middleware and the server's own early answers (`server.py`) answer through
-here; a job's stored error (`api/jobs.py`) uses the same `error_body()` and `x-should-retry`
+here; a job's stored error (`api/answer.py`) uses the same `error_body()` and `x-should-retry`
 (see `errors.py`)."""
 
 from __future__ import annotations

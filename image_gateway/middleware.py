@@ -29,7 +29,7 @@ class RequestContextMiddleware:
     clean 500 (both carry the id as well, and are counted in `igw_errors_total`), counts and
     times the request by route template (with `count`, METRICS_ENABLED), and writes one
     access-log line per request. A client that left before its answer (`ClientDisconnect`,
-    from reading the body or from `api/jobs.answer`) is recorded as 499, without an answer or
+    from reading the body or from `api/answer.py`) is recorded as 499, without an answer or
     a traceback."""
 
     def __init__(self, app: ASGIApp, metrics: Metrics, count: bool) -> None:

@@ -1,12 +1,12 @@
 """All configuration, read once from the environment and `.env` (pydantic-settings).
 
-Nothing reads `os.environ` elsewhere. `get_settings()` is the FastAPI dependency; tests build a
-`Settings(...)` and pass it to `create_app()` instead of patching the environment.
+Nothing reads `os.environ` elsewhere. `load_settings()` reads them once, for `create_app()`
+(routes get them as `api.deps.SettingsDep`); tests build a `Settings(...)` and pass it to
+`create_app()` instead of patching the environment.
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
@@ -415,8 +415,3 @@ def load_settings() -> Settings:
         raise ConfigurationError(
             "image-gateway: invalid configuration\n" + "\n".join(lines)
         ) from None
-
-
-@lru_cache(maxsize=1)
-def get_settings() -> Settings:
-    return load_settings()

@@ -1,6 +1,6 @@
 """Departed clients: a synchronous client that leaves stops what has not been paid for, and
 what has been paid for finishes in the background without holding a slot or a shutdown
-longer than it must (`api/jobs.answer`, `jobs/departed.py`, `providers/journal.py`).
+longer than it must (`api/answer.py`, `jobs/departed.py`, `providers/journal.py`).
 
 Clients are raw sockets that send a whole request and close at a chosen moment; the BFL
 emulator's tasks take GEN seconds, and its counters show what was submitted.

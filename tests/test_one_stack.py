@@ -219,3 +219,11 @@ def test_an_unexpected_error_is_a_clean_500(
     assert "sk-live" not in json.dumps(body)
     tracebacks = [line for line in gateway_logs.lines if "unhandled error" in line]
     assert len(tracebacks) == 1 and "RuntimeError" in tracebacks[0]
+
+
+def test_routes_get_the_wiring_only_as_dependencies() -> None:
+    """`app.state` holds the app's wiring; in `api/` only `deps.py` reads it, so a route's
+    needs are dependencies a test or an operator can override."""
+    api = Path(__file__).resolve().parent.parent / "image_gateway" / "api"
+    readers = sorted(p.name for p in api.glob("*.py") if "app.state" in p.read_text())
+    assert readers == ["deps.py"]

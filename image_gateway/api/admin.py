@@ -12,19 +12,13 @@ import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from ..auth import Authenticator
 from ..errors import InvalidRequest, NotFound
 from ..keys import KEY_ID_RE, NewKey, check_catalogue, parse_new_key
 from ..store.keys import KeyStore, StoredKey
-from .deps import AdminDep, DispatcherDep
+from .deps import AdminDep, AuthenticatorDep, DispatcherDep, KeysDep
 from .openapi import error_responses
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"])
-
-
-def _keys(request: Request) -> KeyStore:
-    keys: KeyStore = request.app.state.keys
-    return keys
 
 
 def _json(payload: dict[str, Any], status_code: int = 200) -> Response:
@@ -36,9 +30,9 @@ def _json(payload: dict[str, Any], status_code: int = 200) -> Response:
     )
 
 
-async def _existing(request: Request, key_id: str) -> StoredKey:
+async def _existing(keys: KeyStore, key_id: str) -> StoredKey:
     # An id that cannot exist is refused without a query.
-    stored = await _keys(request).get(key_id) if KEY_ID_RE.match(key_id) else None
+    stored = await keys.get(key_id) if KEY_ID_RE.match(key_id) else None
     if stored is None:
         raise NotFound("no such key", param="key_id", code="key_not_found")
     return stored
@@ -71,35 +65,38 @@ async def _existing(request: Request, key_id: str) -> StoredKey:
         }
     },
 )
-async def create_key(request: Request, admin: AdminDep, dispatcher: DispatcherDep) -> Response:
+async def create_key(
+    request: Request, admin: AdminDep, keys: KeysDep, dispatcher: DispatcherDep
+) -> Response:
     """Create a key. The response's `key` is shown this once: store it now."""
     try:
         raw = orjson.loads(await request.body())
     except orjson.JSONDecodeError:
         raise InvalidRequest("the body is not valid JSON") from None
     new = check_catalogue(parse_new_key(raw), dispatcher.providers)
-    stored, text = await _keys(request).create(new)
+    stored, text = await keys.create(new)
     return _json({**stored.public(), "key": text}, status_code=201)
 
 
 @router.get("/keys")
-async def list_keys(request: Request, admin: AdminDep) -> Response:
+async def list_keys(admin: AdminDep, keys: KeysDep) -> Response:
     """Every key, revoked ones included (never the key text or its hash)."""
-    keys = await _keys(request).list_keys()
-    return _json({"object": "list", "data": [k.public() for k in keys]})
+    listed = await keys.list_keys()
+    return _json({"object": "list", "data": [k.public() for k in listed]})
 
 
 @router.get("/keys/{key_id}", responses=error_responses(NotFound))
-async def get_key(request: Request, key_id: str, admin: AdminDep) -> Response:
-    return _json((await _existing(request, key_id)).public())
+async def get_key(key_id: str, admin: AdminDep, keys: KeysDep) -> Response:
+    return _json((await _existing(keys, key_id)).public())
 
 
 @router.post("/keys/{key_id}/revoke", responses=error_responses(NotFound))
-async def revoke_key(request: Request, key_id: str, admin: AdminDep) -> Response:
+async def revoke_key(
+    key_id: str, admin: AdminDep, keys: KeysDep, authenticator: AuthenticatorDep
+) -> Response:
     """Revoke a key: refused at once on this instance, within KEY_CACHE_SECONDS elsewhere."""
-    await _existing(request, key_id)
-    revoked = await _keys(request).revoke(key_id)
-    authenticator: Authenticator = request.app.state.authenticator
+    await _existing(keys, key_id)
+    revoked = await keys.revoke(key_id)
     authenticator.forget()
     if revoked is None:
         raise NotFound("no such key", param="key_id", code="key_not_found")

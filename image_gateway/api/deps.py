@@ -1,8 +1,15 @@
-"""FastAPI dependencies as `Annotated` aliases: settings, dispatcher, authenticated client."""
+"""FastAPI dependencies as `Annotated` aliases: what a route needs, from the request (the
+authenticated client, the gateway's public base URL) and from the app's wiring (`create_app`
+keeps it in `app.state`; this module is the only reader of it). Tests and operators can
+replace any of them with `app.dependency_overrides`.
+
+Each is an `async def` without sub-dependencies (FastAPI runs a plain `def` in its thread pool,
+and each dependency is a step of its solver on every request): the image routes take three.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
@@ -10,29 +17,83 @@ from ..auth import DEVELOPMENT, Authenticator, Client, credentials
 from ..dispatch import Dispatcher
 from ..errors import AuthenticationFailed, PermissionDenied
 from ..fetch import ImageFetcher
+from ..http_client import UpstreamClient
+from ..jobs.service import JobService
+from ..metrics import Metrics
 from ..middleware import header
 from ..settings import Settings
+from ..storage import ImageUrls
+from ..store.keys import KeyStore
+from ..store.usage import UsageStore
+from .answer import Answerer
 
 
-async def get_app_settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
+def _wiring(request: Request) -> Any:
+    """The app's wiring (`app.state`, set by `create_app`)."""
+    return request.app.state
+
+
+async def get_settings(request: Request) -> Settings:
+    settings: Settings = _wiring(request).settings
     return settings
 
 
 async def get_dispatcher(request: Request) -> Dispatcher:
-    dispatcher: Dispatcher = request.app.state.dispatcher
+    dispatcher: Dispatcher = _wiring(request).dispatcher
     return dispatcher
 
 
+async def get_answerer(request: Request) -> Answerer:
+    answerer: Answerer = _wiring(request).answerer
+    return answerer
+
+
+async def get_job_service(request: Request) -> JobService:
+    service: JobService = _wiring(request).jobs.service
+    return service
+
+
 async def get_fetcher(request: Request) -> ImageFetcher:
-    fetcher: ImageFetcher = request.app.state.fetcher
+    fetcher: ImageFetcher = _wiring(request).fetcher
     return fetcher
 
 
+async def get_image_urls(request: Request) -> ImageUrls:
+    image_urls: ImageUrls = _wiring(request).image_urls
+    return image_urls
+
+
+async def get_upstream(request: Request) -> UpstreamClient:
+    http: UpstreamClient = _wiring(request).http
+    return http
+
+
+async def get_metrics(request: Request) -> Metrics:
+    metrics: Metrics = _wiring(request).metrics
+    return metrics
+
+
+async def get_usage(request: Request) -> UsageStore:
+    usage: UsageStore = _wiring(request).usage
+    return usage
+
+
+async def get_keys(request: Request) -> KeyStore:
+    keys: KeyStore = _wiring(request).keys
+    return keys
+
+
+async def get_authenticator(request: Request) -> Authenticator:
+    authenticator: Authenticator = _wiring(request).authenticator
+    return authenticator
+
+
 async def authenticate(request: Request) -> Client:
+    """The client the request's key identifies (401 otherwise: `Authenticator.authenticate`),
+    named in the access log line."""
     # Headers are read from the scope (not as FastAPI `Header()` parameters, nor through
     # Starlette's `Headers`): same values, without per-request work on the hot path.
-    authenticator: Authenticator = request.app.state.authenticator
+    authenticator: Authenticator = _wiring(request).authenticator
     client = await authenticator.authenticate(credentials(request.scope))
     request.scope.setdefault("state", {})["client_name"] = client.name  # = request.state
     return client
@@ -43,7 +104,7 @@ async def require_admin(request: Request) -> Client:
     client = await authenticate(request)
     if client.admin:
         return client
-    authenticator: Authenticator = request.app.state.authenticator
+    authenticator: Authenticator = _wiring(request).authenticator
     disabled = "" if authenticator.admin_configured else " (disabled: set ADMIN_API_KEY)"
     if client is DEVELOPMENT:
         raise AuthenticationFailed(f"the admin API needs the admin key{disabled}")
@@ -52,7 +113,7 @@ async def require_admin(request: Request) -> Client:
 
 async def public_base_url(request: Request) -> str:
     """Where clients reach this gateway: `PUBLIC_BASE_URL`, else the request's own base URL."""
-    configured: str | None = request.app.state.settings.public_base_url
+    configured: str | None = _wiring(request).settings.public_base_url
     if configured:
         return configured
     scope = request.scope
@@ -77,9 +138,17 @@ _BASE_URLS: dict[tuple[object, ...], str] = {}
 _BASE_URLS_MAX = 256
 
 
-SettingsDep = Annotated[Settings, Depends(get_app_settings)]
-DispatcherDep = Annotated[Dispatcher, Depends(get_dispatcher)]
-FetcherDep = Annotated[ImageFetcher, Depends(get_fetcher)]
 ClientDep = Annotated[Client, Depends(authenticate)]
 AdminDep = Annotated[Client, Depends(require_admin)]
 BaseUrlDep = Annotated[str, Depends(public_base_url)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+DispatcherDep = Annotated[Dispatcher, Depends(get_dispatcher)]
+AnswerDep = Annotated[Answerer, Depends(get_answerer)]
+JobServiceDep = Annotated[JobService, Depends(get_job_service)]
+FetcherDep = Annotated[ImageFetcher, Depends(get_fetcher)]
+ImageUrlsDep = Annotated[ImageUrls, Depends(get_image_urls)]
+UpstreamDep = Annotated[UpstreamClient, Depends(get_upstream)]
+MetricsDep = Annotated[Metrics, Depends(get_metrics)]
+UsageDep = Annotated[UsageStore, Depends(get_usage)]
+KeysDep = Annotated[KeyStore, Depends(get_keys)]
+AuthenticatorDep = Annotated[Authenticator, Depends(get_authenticator)]

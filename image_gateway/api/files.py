@@ -14,11 +14,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from ..errors import NotFound
 from ..image_format import sniff_image_type
+from .deps import ImageUrlsDep
 from .openapi import error_responses
 
 router = APIRouter(prefix="/v1/images/files", tags=["images"])
@@ -44,13 +45,13 @@ ROUTE: dict[str, Any] = {
 @router.head("/{image_id}", **ROUTE)
 async def get_image(
     image_id: str,
-    request: Request,
+    image_urls: ImageUrlsDep,
     expires: Annotated[str | None, Query(max_length=20)] = None,
     sig: Annotated[str | None, Query(max_length=128)] = None,
 ) -> Response:
-    if not request.app.state.image_urls.allows(image_id, expires, sig):
+    if not image_urls.allows(image_id, expires, sig):
         raise NotFound("no such image, or the link has expired", param="image_id")
-    stored = await request.app.state.store.get(image_id)
+    stored = await image_urls.store.get(image_id)
     if stored is None:
         raise NotFound("no such image, or the link has expired", param="image_id")
     headers = {

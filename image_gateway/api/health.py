@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
+
+from .deps import DispatcherDep, ImageUrlsDep, UpstreamDep
 
 router = APIRouter(tags=["health"])
 
@@ -24,16 +26,17 @@ READY_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 @router.get("/readyz", responses=READY_RESPONSES)
 @router.head("/readyz", responses=READY_RESPONSES)
-async def readyz(request: Request) -> JSONResponse:
-    state = request.app.state
+async def readyz(
+    http: UpstreamDep, image_urls: ImageUrlsDep, dispatcher: DispatcherDep
+) -> JSONResponse:
     checks: dict[str, Any] = {
-        "upstream_client": state.http.started,
-        "image_store": await state.store.writable(),
+        "upstream_client": http.started,
+        "image_store": await image_urls.store.writable(),
     }
     ready = all(checks.values())
     body = {
         "status": "ready" if ready else "not ready",
         "checks": checks,
-        "providers": {name: p.configured for name, p in state.dispatcher.providers.items()},
+        "providers": {name: p.configured for name, p in dispatcher.providers.items()},
     }
     return JSONResponse(body, status_code=200 if ready else 503)

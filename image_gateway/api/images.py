@@ -20,8 +20,8 @@ from ..schemas import (
     form_value,
     given,
 )
-from .deps import BaseUrlDep, ClientDep, DispatcherDep, FetcherDep
-from .jobs import ACCEPTED_RESPONSE, ANSWER_HEADERS, answer
+from .answer import ACCEPTED_RESPONSE, ANSWER_HEADERS
+from .deps import AnswerDep, BaseUrlDep, ClientDep, FetcherDep
 from .openapi import answered_errors, error_responses
 from .validation import validate_object
 
@@ -111,13 +111,11 @@ def _validate(raw: Any) -> GenerationBody:
     },
 )
 async def create_image(
-    request: Request, client: ClientDep, dispatcher: DispatcherDep, base_url: BaseUrlDep
+    request: Request, client: ClientDep, answer: AnswerDep, base_url: BaseUrlDep
 ) -> Response:
     """Generate images. Takes the unified body or the OpenAI Images body."""
     body = _validate(await _json_body(request))
-    return await answer(
-        request, body, client=client, dispatcher=dispatcher, public_base_url=base_url
-    )
+    return await answer(request, body, client=client, public_base_url=base_url)
 
 
 @router.post(
@@ -194,7 +192,7 @@ async def create_image(
 async def edit_image(
     request: Request,
     client: ClientDep,
-    dispatcher: DispatcherDep,
+    answer: AnswerDep,
     base_url: BaseUrlDep,
     fetcher: FetcherDep,
 ) -> Response:
@@ -223,7 +221,6 @@ async def edit_image(
         request,
         body,
         client=client,
-        dispatcher=dispatcher,
         public_base_url=base_url,
         images=images,
         mask=mask,

@@ -1,295 +1,40 @@
-"""Asynchronous jobs: `/v1/jobs` (list, read, cancel, watch as Server-Sent Events), and how the
-image routes answer `Prefer: respond-async` and `Idempotency-Key`.
-
-- `Prefer: respond-async` on `POST /v1/images/generations` or `/edits` → `202` with the job
-  (`Location: /v1/jobs/{id}`); `webhook_url`/`webhook_secret` in the body need it.
-- `Idempotency-Key: <up to 256 printable characters>` on either POST: the same key and body
-  within IDEMPOTENCY_TTL_HOURS returns the first request's job (async) or its result (sync)
-  instead of generating again; the same key with a different body is a 409. A synchronous
-  request with a key runs as a job and waits for it, so a retry after a dropped connection
-  gets the same images.
-
-A synchronous request watches its connection while it waits: when the client leaves, a
-generation none of whose provider calls was sent is cancelled, one whose call was sent or
-accepted finishes in the background (`jobs/departed.py`), and the request ends as a 499
-(`ClientDisconnect`) without an answer. A departed client waiting on an idempotent job only
-stops waiting: the job goes on, and a retry with the same key gets it.
-"""
+"""Asynchronous jobs: `/v1/jobs` (list, read, cancel, watch as Server-Sent Events). How an image
+request becomes a job (`Prefer: respond-async`, `Idempotency-Key`) is `api/answer.py`'s."""
 
 from __future__ import annotations
 
 import asyncio
 import base64
-import re
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response, StreamingResponse
-from starlette.requests import ClientDisconnect
-from starlette.types import Receive, Scope
 
-from ..auth import Client
-from ..errors import ClientClosedRequest, Conflict, GatewayError, InvalidRequest, NotFound
-from ..jobs.departed import SyncRun
-from ..jobs.runtime import Jobs
-from ..jobs.service import JobService, owner_of
-from ..middleware import disconnected, header
-from ..providers.journal import RequestJournal
-from ..rendering import Renderer
-from ..schemas import GenerationBody, ImageRef, InputImage
-from ..store.jobs import IdempotencyConflict, JobRow
-from .deps import ClientDep
+from ..errors import InvalidRequest, NotFound
+from ..jobs.service import owner_of
+from ..store.jobs import JobRow
+from .deps import ClientDep, JobServiceDep, SettingsDep
 from .openapi import error_responses
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 
-IDEMPOTENCY_KEY_RE = re.compile(r"^[\x21-\x7e]{1,256}$")
-# The request headers `answer()` reads, as OpenAPI parameters of the image routes. No examples:
-# Swagger UI would fill them in, and every "Try it out" would become a job or a replay.
-ANSWER_HEADERS: list[dict[str, Any]] = [
-    {
-        "name": "Prefer",
-        "in": "header",
-        "required": False,
-        "schema": {"type": "string"},
-        "description": "`respond-async` (RFC 7240): answer at once with `202` and the job "
-        "(`Location: /v1/jobs/{id}`) instead of waiting for the images; needed for "
-        "`webhook_url`.",
-    },
-    {
-        "name": "Idempotency-Key",
-        "in": "header",
-        "required": False,
-        "schema": {"type": "string", "pattern": IDEMPOTENCY_KEY_RE.pattern, "maxLength": 256},
-        "description": "1-256 printable ASCII characters. The same key with the same request "
-        "within IDEMPOTENCY_TTL_HOURS gets the first request's job or result instead of "
-        "generating (and paying) again; with a different request it is a `409`.",
-    },
-]
-ACCEPTED_RESPONSE: dict[str, Any] = {
-    "description": "Accepted as a job: `Prefer: respond-async`, or a request with an "
-    "`Idempotency-Key` that did not finish in time. The body is the job, as `GET /v1/jobs/{id}` "
-    "shows it.",
-    "headers": {
-        "Location": {"schema": {"type": "string"}, "description": "`/v1/jobs/{id}`"},
-        "Preference-Applied": {"schema": {"type": "string"}, "description": "`respond-async`"},
-    },
-    "content": {"application/json": {"schema": {"type": "object"}}},
-}
 STATUSES = ("queued", "running", "succeeded", "failed", "canceled")
 SSE_KEEPALIVE_SECONDS = 15.0
 SSE_MAX_SECONDS = 15 * 60.0  # then the stream ends; EventSource reconnects by itself
 
 
-def _service(request: Request) -> JobService:
-    service: JobService = request.app.state.jobs.service
-    return service
-
-
-def _json(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(orjson.dumps(payload), status, headers, media_type="application/json")
-
-
-async def answer(
-    request: Request,
-    body: GenerationBody,
-    *,
-    client: Client,
-    dispatcher: Any,
-    public_base_url: str,
-    images: list[InputImage] | None = None,
-    mask: InputImage | None = None,
-    refs: Sequence[ImageRef] = (),
-) -> Response:
-    """The image routes' answer: synchronous, asynchronous (a job), or idempotent. `refs`
-    (input images by URL) are fetched by the pre-flight, once the request is admitted."""
-    prefer, key = _answer_headers(request.scope)
-    respond_async = "respond-async" in prefer.lower()
-    if key is not None and not IDEMPOTENCY_KEY_RE.match(key):
-        raise InvalidRequest(
-            "Idempotency-Key must be 1-256 printable ASCII characters", param="Idempotency-Key"
-        )
-    if (body.webhook_url or body.webhook_secret) and not respond_async:
-        raise InvalidRequest(
-            "webhook_url needs an asynchronous request (header 'Prefer: respond-async')",
-            param="webhook_url",
-        )
-    if body.webhook_url and not body.webhook_secret:
-        # Signed with an empty secret, anyone could forge the gateway's deliveries.
-        raise InvalidRequest(
-            "webhook_url needs a webhook_secret (16-256 characters) to sign its deliveries",
-            param="webhook_secret",
-        )
-    state = request.scope.setdefault("state", {})  # what `request.state` reads and writes
-    request_id = state.get("request_id")
-    if not respond_async and key is None:
-        journal = RequestJournal()
-        work = asyncio.create_task(
-            dispatcher.generate(
-                body,
-                client=client,
-                request_id=request_id,
-                images=images,
-                mask=mask,
-                refs=refs,
-                journal=journal,
-            )
-        )
-        kind = "edit" if images or refs else "generate"
-        run = SyncRun(work, journal, body, client, kind, request_id, public_base_url)
-        try:
-            payload = await _generate_now(request, run)
-        except GatewayError as exc:
-            _attribute(state, exc.attribution)
-            raise
-        except (ClientDisconnect, asyncio.CancelledError):
-            _attribute(state, journal.target)  # what it was made with when its client left
-            raise
-        _attribute(state, (payload["provider"], payload["model"]))
-        return _json(payload)
-    service = _service(request)
-    try:
-        submission = await service.submit(
-            body,
-            client=client,
-            public_base_url=public_base_url,
-            request_id=request_id,
-            images=images or [],
-            mask=mask,
-            refs=refs,
-            idempotency_key=key,
-        )
-    except IdempotencyConflict:
-        raise Conflict(
-            "this Idempotency-Key was used with a different request", param="Idempotency-Key"
-        ) from None
-    except GatewayError as exc:
-        _attribute(state, exc.attribution)
-        raise
-    job = submission.job
-    _attribute(state, submission.target)  # the primary: what the job will try first
-    if not respond_async:
-        wait = request.app.state.settings.request_deadline_seconds + 30
-        waiting = asyncio.create_task(service.wait(job.id, wait))
-        if await _client_left_first(waiting, request.receive):
-            waiting.cancel()  # only the waiting: the job goes on
-            raise ClientDisconnect()
-        finished = waiting.result()
-        if finished is not None:
-            _attribute(state, served_by(finished), replace=True)
-            return await _finished(service, finished)
-    location = f"/v1/jobs/{job.id}"
-    headers = {"Location": location, "Preference-Applied": "respond-async"}
-    return _json(await service.view(job, with_result=False), 202, headers)
-
-
-def _attribute(
-    state: dict[str, Any], target: tuple[str, str] | None, *, replace: bool = False
-) -> None:
-    """The provider and model the access log line names (`middleware.log_access`)."""
-    if target is not None and (replace or state.get("provider") is None):
-        state["provider"], state["model"] = target
-
-
-def served_by(job: JobRow) -> tuple[str, str] | None:
-    """Who served a finished job, or the (provider, model) its failure is attributed to."""
-    if job["result"]:
-        shell = job["result"]["shell"]
-        return shell["provider"], shell["model"]
-    error = job["error"] or {}
-    if error.get("provider") and error.get("model"):
-        return error["provider"], error["model"]
-    return None
-
-
-async def _generate_now(request: Request, run: SyncRun) -> dict[str, Any]:
-    """The synchronous answer of a running generation, unless its client leaves first
-    (`ClientDisconnect`; the generation is then cancelled or adopted, see `_let_go`)."""
-    try:
-        left = await _client_left_first(run.work, request.receive)
-    except asyncio.CancelledError:  # the server stops this request: as if its client left
-        _let_go(request, run)
-        raise
-    if left:
-        _let_go(request, run)
-        raise ClientDisconnect()
-    renderer: Renderer = request.app.state.renderer
-    return await renderer.render(run.work.result(), run.body.response_format, run.public_base_url)
-
-
-async def _client_left_first(work: asyncio.Task[Any], receive: Receive) -> bool:
-    """Wait for `work`; True if the client disconnected first (`work` is then still running).
-    One future woken by either (cheaper than `asyncio.wait`, and this is every request)."""
-    loop = asyncio.get_running_loop()
-    first = loop.create_future()
-
-    def wake(_: object) -> None:
-        if not first.done():
-            first.set_result(None)
-
-    watch = loop.create_task(disconnected(receive))
-    work.add_done_callback(wake)
-    watch.add_done_callback(wake)
-    try:
-        await first
-    finally:
-        work.remove_done_callback(wake)
-        watch.cancel()
-    return not work.done()
-
-
-def _let_go(request: Request, run: SyncRun) -> None:
-    """The client is gone: finish what the provider may charge for, cancel the rest."""
-    if run.journal.committed:
-        jobs: Jobs = request.app.state.jobs
-        jobs.departed.adopt(run)
-        return
-    run.journal.closed = True
-    run.journal.stopped = ClientClosedRequest.default_code  # its ledger row says so
-    run.work.cancel()
-
-
-def _answer_headers(scope: Scope) -> tuple[str, str | None]:
-    """Every `Prefer` header, joined (Starlette's `Headers.get` reads only the first), and the
-    first `Idempotency-Key`, from the raw headers (without building Starlette's `Headers`)."""
-    prefer = ", ".join(v.decode("latin-1") for n, v in scope["headers"] if n == b"prefer")
-    return prefer, header(scope, b"idempotency-key")
-
-
-# A failed or canceled job is what its Idempotency-Key answers until the key expires: sending the
-# request again returns the same answer, so no retry can fix it (and the SDKs retry 409 and 5xx).
-FINAL = {"x-should-retry": "false"}
-
-
-async def _finished(service: JobService, job: JobRow) -> Response:
-    """A finished job as a synchronous request would have been answered (a failure with its
-    stored status and body, which says when the outcome is unknown; `x-should-retry: false`)."""
-    if job.status == "succeeded":
-        return _json(await service.render_result(job))
-    if job["error"]:
-        return _json(job["error"]["body"], int(job["error"]["status"]), FINAL)
-    return _json(
-        {
-            "error": {
-                "message": "the job was canceled",
-                "type": "invalid_request_error",
-                "code": "job_canceled",
-                "param": None,
-            }
-        },
-        409,
-        FINAL,
-    )
+def _json(payload: Any, status: int = 200) -> Response:
+    return Response(orjson.dumps(payload), status, media_type="application/json")
 
 
 @router.get("")
 async def list_jobs(
-    request: Request,
     client: ClientDep,
+    service: JobServiceDep,
     status: Annotated[str | None, Query()] = None,
     user_id: Annotated[str | None, Query(max_length=256)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
@@ -298,7 +43,6 @@ async def list_jobs(
     """This key's jobs, newest first (`after` = the previous page's `next_cursor`)."""
     if status is not None and status not in STATUSES:
         raise InvalidRequest(f"status must be one of {', '.join(STATUSES)}", param="status")
-    service = _service(request)
     rows = await service.store.page(
         None if client.admin else owner_of(client),
         status=status,
@@ -314,16 +58,14 @@ async def list_jobs(
 
 
 @router.get("/{job_id}", responses=error_responses(NotFound))
-async def get_job(job_id: str, request: Request, client: ClientDep) -> Response:
-    service = _service(request)
+async def get_job(job_id: str, client: ClientDep, service: JobServiceDep) -> Response:
     return _json(await service.view(await service.get(job_id, client)))
 
 
 @router.post("/{job_id}/cancel", responses=error_responses(NotFound))
-async def cancel_job(job_id: str, request: Request, client: ClientDep) -> Response:
+async def cancel_job(job_id: str, client: ClientDep, service: JobServiceDep) -> Response:
     """A queued job is canceled at once; a running one as soon as its worker notices (its
     provider may already have charged for it)."""
-    service = _service(request)
     job = await service.cancel(job_id, client)  # 404 for another key's job
     return _json(await service.view(job, with_result=False))
 
@@ -333,11 +75,16 @@ async def cancel_job(job_id: str, request: Request, client: ClientDep) -> Respon
     response_class=StreamingResponse,
     responses={200: {"content": {"text/event-stream": {}}}, **error_responses(NotFound)},
 )
-async def job_events(job_id: str, request: Request, client: ClientDep) -> StreamingResponse:
+async def job_events(
+    job_id: str,
+    request: Request,
+    client: ClientDep,
+    service: JobServiceDep,
+    settings: SettingsDep,
+) -> StreamingResponse:
     """Server-Sent Events: `status` on every change, then `result` (the whole job) at the end."""
-    service = _service(request)
     await service.get(job_id, client)
-    poll = request.app.state.settings.sse_poll_seconds
+    poll = settings.sse_poll_seconds
 
     async def events() -> AsyncIterator[bytes]:
         last: tuple[Any, ...] | None = None

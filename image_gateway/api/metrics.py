@@ -15,13 +15,13 @@ from fastapi.responses import Response
 
 from ..errors import AuthenticationFailed, NotFound
 from ..metrics import CONTENT_TYPE
+from .deps import MetricsDep, SettingsDep
 
 router = APIRouter(tags=["operations"])
 
 
 @router.get("/metrics", include_in_schema=False)
-async def metrics(request: Request) -> Response:
-    settings = request.app.state.settings
+async def metrics(request: Request, settings: SettingsDep, registry: MetricsDep) -> Response:
     if not settings.metrics_enabled:
         raise NotFound("no route for GET /metrics")
     if settings.metrics_token is not None:
@@ -32,4 +32,4 @@ async def metrics(request: Request) -> Response:
             hashlib.sha256(expected.encode()).digest(),
         ):
             raise AuthenticationFailed("GET /metrics needs 'Authorization: Bearer <METRICS_TOKEN>'")
-    return Response(request.app.state.metrics.render(), media_type=CONTENT_TYPE)
+    return Response(registry.render(), media_type=CONTENT_TYPE)

@@ -9,13 +9,13 @@ from datetime import date
 from typing import Annotated
 
 import orjson
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from ..errors import InvalidRequest, PermissionDenied
 from ..keys import KEY_ID_RE
-from ..store.usage import GROUPS, UsageQuery, UsageStore
-from .deps import ClientDep
+from ..store.usage import GROUPS, UsageQuery
+from .deps import ClientDep, UsageDep
 from .openapi import error_responses
 
 router = APIRouter(prefix="/v1", tags=["usage"])
@@ -26,8 +26,8 @@ _MODEL_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,199}$")
 
 @router.get("/usage", responses=error_responses(PermissionDenied))
 async def get_usage(
-    request: Request,
     client: ClientDep,
+    store: UsageDep,
     group_by: Annotated[
         str | None,
         Query(max_length=100, description="comma list of day, key, user_id, provider, model"),
@@ -78,7 +78,6 @@ async def get_usage(
             query = replace(query, key_id=client.key_id)
         else:
             query = replace(query, key_name=client.name, own_env_client=True)
-    store: UsageStore = request.app.state.usage
     rows, totals, truncated = await store.aggregate(query)
     body = {
         "object": "usage",

@@ -1,8 +1,8 @@
 """Calls that departed clients left behind.
 
 A synchronous request whose client leaves while one of its provider calls is sent or accepted
-(its `RequestJournal` is `committed`: the provider may charge) is not cancelled: `answer()` in
-`api/jobs.py` hands its running generation over here, closed to new submissions, and answers
+(its `RequestJournal` is `committed`: the provider may charge) is not cancelled: the `Answerer` in
+`api/answer.py` hands its running generation over here, closed to new submissions, and answers
 nothing (the access log and metrics record 499). The generation goes on only to finish what
 was paid for: its provider slot is held until the provider's task ends, the dispatcher's
 settlement writes its ledger row with the real cost, and its images are kept — the request

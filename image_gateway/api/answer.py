@@ -1,0 +1,284 @@
+"""How the image routes answer a request: synchronously, as a job, or idempotently (`Answerer`,
+which routes get as `api.deps.AnswerDep`).
+
+- `Prefer: respond-async` on `POST /v1/images/generations` or `/edits` → `202` with the job
+  (`Location: /v1/jobs/{id}`); `webhook_url`/`webhook_secret` in the body need it.
+- `Idempotency-Key: <up to 256 printable characters>` on either POST: the same key and body
+  within IDEMPOTENCY_TTL_HOURS returns the first request's job (async) or its result (sync)
+  instead of generating again; the same key with a different body is a 409. A synchronous
+  request with a key runs as a job and waits for it, so a retry after a dropped connection
+  gets the same images.
+
+Every one of them passes the dispatcher's one pre-flight before anything runs or any job
+exists (`Dispatcher.preflight`; for a job, `JobService.submit`), and every result is rendered
+by the one renderer (`rendering.Renderer`).
+
+A synchronous request watches its connection while it waits: when the client leaves, a
+generation none of whose provider calls was sent is cancelled, one whose call was sent or
+accepted finishes in the background (`jobs/departed.py`), and the request ends as a 499
+(`ClientDisconnect`) without an answer. A departed client waiting on an idempotent job only
+stops waiting: the job goes on, and a retry with the same key gets it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import orjson
+from fastapi import Request
+from fastapi.responses import Response
+from starlette.requests import ClientDisconnect
+from starlette.types import Receive, Scope
+
+from ..auth import Client
+from ..dispatch import Dispatcher
+from ..errors import ClientClosedRequest, Conflict, GatewayError, InvalidRequest
+from ..jobs.departed import SyncRun
+from ..jobs.runtime import Jobs
+from ..jobs.service import JobService
+from ..middleware import disconnected, header
+from ..providers.journal import RequestJournal
+from ..rendering import Renderer
+from ..schemas import GenerationBody, ImageRef, InputImage
+from ..store.jobs import IdempotencyConflict, JobRow
+
+IDEMPOTENCY_KEY_RE = re.compile(r"^[\x21-\x7e]{1,256}$")
+# The request headers an answer reads, as OpenAPI parameters of the image routes. No examples:
+# Swagger UI would fill them in, and every "Try it out" would become a job or a replay.
+ANSWER_HEADERS: list[dict[str, Any]] = [
+    {
+        "name": "Prefer",
+        "in": "header",
+        "required": False,
+        "schema": {"type": "string"},
+        "description": "`respond-async` (RFC 7240): answer at once with `202` and the job "
+        "(`Location: /v1/jobs/{id}`) instead of waiting for the images; needed for "
+        "`webhook_url`.",
+    },
+    {
+        "name": "Idempotency-Key",
+        "in": "header",
+        "required": False,
+        "schema": {"type": "string", "pattern": IDEMPOTENCY_KEY_RE.pattern, "maxLength": 256},
+        "description": "1-256 printable ASCII characters. The same key with the same request "
+        "within IDEMPOTENCY_TTL_HOURS gets the first request's job or result instead of "
+        "generating (and paying) again; with a different request it is a `409`.",
+    },
+]
+ACCEPTED_RESPONSE: dict[str, Any] = {
+    "description": "Accepted as a job: `Prefer: respond-async`, or a request with an "
+    "`Idempotency-Key` that did not finish in time. The body is the job, as `GET /v1/jobs/{id}` "
+    "shows it.",
+    "headers": {
+        "Location": {"schema": {"type": "string"}, "description": "`/v1/jobs/{id}`"},
+        "Preference-Applied": {"schema": {"type": "string"}, "description": "`respond-async`"},
+    },
+    "content": {"application/json": {"schema": {"type": "object"}}},
+}
+# A failed or canceled job is what its Idempotency-Key answers until the key expires: sending the
+# request again returns the same answer, so no retry can fix it (and the SDKs retry 409 and 5xx).
+FINAL = {"x-should-retry": "false"}
+
+
+class Answerer:
+    """Answers an image request (see the module docstring) with the app's dispatcher, renderer
+    and job system, wired once by `create_app`. An idempotent synchronous request waits for
+    its job at most `wait_seconds`, then answers 202 with the job."""
+
+    def __init__(
+        self, dispatcher: Dispatcher, renderer: Renderer, jobs: Jobs, *, wait_seconds: float
+    ) -> None:
+        self.dispatcher = dispatcher
+        self.renderer = renderer
+        self.jobs = jobs
+        self.wait_seconds = wait_seconds
+
+    async def __call__(
+        self,
+        request: Request,
+        body: GenerationBody,
+        *,
+        client: Client,
+        public_base_url: str,
+        images: list[InputImage] | None = None,
+        mask: InputImage | None = None,
+        refs: Sequence[ImageRef] = (),
+    ) -> Response:
+        """The answer to `body`: synchronous, asynchronous (a job), or idempotent. `refs`
+        (input images by URL) are fetched by the pre-flight, once the request is admitted."""
+        prefer, key = _answer_headers(request.scope)
+        respond_async = "respond-async" in prefer.lower()
+        if key is not None and not IDEMPOTENCY_KEY_RE.match(key):
+            raise InvalidRequest(
+                "Idempotency-Key must be 1-256 printable ASCII characters",
+                param="Idempotency-Key",
+            )
+        if (body.webhook_url or body.webhook_secret) and not respond_async:
+            raise InvalidRequest(
+                "webhook_url needs an asynchronous request (header 'Prefer: respond-async')",
+                param="webhook_url",
+            )
+        if body.webhook_url and not body.webhook_secret:
+            # Signed with an empty secret, anyone could forge the gateway's deliveries.
+            raise InvalidRequest(
+                "webhook_url needs a webhook_secret (16-256 characters) to sign its deliveries",
+                param="webhook_secret",
+            )
+        state = request.scope.setdefault("state", {})  # what `request.state` reads and writes
+        request_id = state.get("request_id")
+        if not respond_async and key is None:
+            journal = RequestJournal()
+            work = asyncio.create_task(
+                self.dispatcher.generate(
+                    body,
+                    client=client,
+                    request_id=request_id,
+                    images=images,
+                    mask=mask,
+                    refs=refs,
+                    journal=journal,
+                )
+            )
+            kind = "edit" if images or refs else "generate"
+            run = SyncRun(work, journal, body, client, kind, request_id, public_base_url)
+            try:
+                payload = await self._generate_now(request.receive, run)
+            except GatewayError as exc:
+                _attribute(state, exc.attribution)
+                raise
+            except (ClientDisconnect, asyncio.CancelledError):
+                _attribute(state, journal.target)  # what it was made with when its client left
+                raise
+            _attribute(state, (payload["provider"], payload["model"]))
+            return _json(payload)
+        service = self.jobs.service
+        try:
+            submission = await service.submit(
+                body,
+                client=client,
+                public_base_url=public_base_url,
+                request_id=request_id,
+                images=images or [],
+                mask=mask,
+                refs=refs,
+                idempotency_key=key,
+            )
+        except IdempotencyConflict:
+            raise Conflict(
+                "this Idempotency-Key was used with a different request", param="Idempotency-Key"
+            ) from None
+        except GatewayError as exc:
+            _attribute(state, exc.attribution)
+            raise
+        job = submission.job
+        _attribute(state, submission.target)  # the primary: what the job will try first
+        if not respond_async:
+            waiting = asyncio.create_task(service.wait(job.id, self.wait_seconds))
+            if await _client_left_first(waiting, request.receive):
+                waiting.cancel()  # only the waiting: the job goes on
+                raise ClientDisconnect()
+            finished = waiting.result()
+            if finished is not None:
+                _attribute(state, served_by(finished), replace=True)
+                return await _finished(service, finished)
+        location = f"/v1/jobs/{job.id}"
+        headers = {"Location": location, "Preference-Applied": "respond-async"}
+        return _json(await service.view(job, with_result=False), 202, headers)
+
+    async def _generate_now(self, receive: Receive, run: SyncRun) -> dict[str, Any]:
+        """The synchronous answer of a running generation, unless its client leaves first
+        (`ClientDisconnect`; the generation is then cancelled or adopted, see `_let_go`)."""
+        try:
+            left = await _client_left_first(run.work, receive)
+        except asyncio.CancelledError:  # the server stops this request: as if its client left
+            self._let_go(run)
+            raise
+        if left:
+            self._let_go(run)
+            raise ClientDisconnect()
+        body, generation = run.body, run.work.result()
+        return await self.renderer.render(generation, body.response_format, run.public_base_url)
+
+    def _let_go(self, run: SyncRun) -> None:
+        """The client is gone: finish what the provider may charge for, cancel the rest."""
+        if run.journal.committed:
+            self.jobs.departed.adopt(run)
+            return
+        run.journal.closed = True
+        run.journal.stopped = ClientClosedRequest.default_code  # its ledger row says so
+        run.work.cancel()
+
+
+def _json(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(orjson.dumps(payload), status, headers, media_type="application/json")
+
+
+def _attribute(
+    state: dict[str, Any], target: tuple[str, str] | None, *, replace: bool = False
+) -> None:
+    """The provider and model the access log line names (`middleware.log_access`)."""
+    if target is not None and (replace or state.get("provider") is None):
+        state["provider"], state["model"] = target
+
+
+def served_by(job: JobRow) -> tuple[str, str] | None:
+    """Who served a finished job, or the (provider, model) its failure is attributed to."""
+    if job["result"]:
+        shell = job["result"]["shell"]
+        return shell["provider"], shell["model"]
+    error = job["error"] or {}
+    if error.get("provider") and error.get("model"):
+        return error["provider"], error["model"]
+    return None
+
+
+async def _client_left_first(work: asyncio.Task[Any], receive: Receive) -> bool:
+    """Wait for `work`; True if the client disconnected first (`work` is then still running).
+    One future woken by either (cheaper than `asyncio.wait`, and this is every request)."""
+    loop = asyncio.get_running_loop()
+    first = loop.create_future()
+
+    def wake(_: object) -> None:
+        if not first.done():
+            first.set_result(None)
+
+    watch = loop.create_task(disconnected(receive))
+    work.add_done_callback(wake)
+    watch.add_done_callback(wake)
+    try:
+        await first
+    finally:
+        work.remove_done_callback(wake)
+        watch.cancel()
+    return not work.done()
+
+
+def _answer_headers(scope: Scope) -> tuple[str, str | None]:
+    """Every `Prefer` header, joined (Starlette's `Headers.get` reads only the first), and the
+    first `Idempotency-Key`, from the raw headers (without building Starlette's `Headers`)."""
+    prefer = ", ".join(v.decode("latin-1") for n, v in scope["headers"] if n == b"prefer")
+    return prefer, header(scope, b"idempotency-key")
+
+
+async def _finished(service: JobService, job: JobRow) -> Response:
+    """A finished job as a synchronous request would have been answered (a failure with its
+    stored status and body, which says when the outcome is unknown; `x-should-retry: false`)."""
+    if job.status == "succeeded":
+        return _json(await service.render_result(job))
+    if job["error"]:
+        return _json(job["error"]["body"], int(job["error"]["status"]), FINAL)
+    return _json(
+        {
+            "error": {
+                "message": "the job was canceled",
+                "type": "invalid_request_error",
+                "code": "job_canceled",
+                "param": None,
+            }
+        },
+        409,
+        FINAL,
+    )

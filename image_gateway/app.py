@@ -142,7 +142,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         renderer=renderer,
     )
     wait = settings.request_deadline_seconds + 30  # an idempotent request's wait for its job
-    app.state.answerer = Answerer(dispatcher, renderer, jobs, wait_seconds=wait)
+    app.state.answerer = Answerer(
+        dispatcher, renderer, jobs, wait_seconds=wait, public_base_url=settings.public_base_url
+    )
     routers = [images.router, jobs_api.router, files.router, catalog.router, usage.router]
     routers += [admin.router]
     for router in (*routers, health.router, metrics_router):

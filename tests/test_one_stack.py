@@ -18,7 +18,8 @@ from fastapi.responses import JSONResponse, Response
 from starlette.types import Message, Receive, Scope, Send
 
 from emulators._server import BackgroundServer, bind_socket, url_of
-from image_gateway.api.deps import authenticate, public_base_url
+from image_gateway.api.answer import Answerer
+from image_gateway.api.deps import authenticate, get_answerer
 from image_gateway.app import create_app
 from image_gateway.auth import Client
 from image_gateway.errors import InvalidRequest
@@ -152,12 +153,21 @@ def test_a_dependency_override_applies_to_the_main_route(serve: Callable[..., Se
         request.scope.setdefault("state", {})["client_name"] = "overridden"
         return Client("overridden")
 
-    async def elsewhere(request: Request) -> str:
-        return "https://images.example.test/base"
-
     def prepare(app: FastAPI) -> None:
+        wired: Answerer = app.state.answerer
+        moved = Answerer(
+            wired.dispatcher,
+            wired.renderer,
+            wired.jobs,
+            wait_seconds=wired.wait_seconds,
+            public_base_url="https://images.example.test/base",
+        )
+
+        async def elsewhere() -> Answerer:
+            return moved
+
         app.dependency_overrides[authenticate] = as_someone
-        app.dependency_overrides[public_base_url] = elsewhere
+        app.dependency_overrides[get_answerer] = elsewhere
 
     gw = serve(prepare)
     answer = gw.post({"prompt": "p", "size": "64x64", "response_format": "url"})  # no key

@@ -86,15 +86,24 @@ FINAL = {"x-should-retry": "false"}
 class Answerer:
     """Answers an image request (see the module docstring) with the app's dispatcher, renderer
     and job system, wired once by `create_app`. An idempotent synchronous request waits for
-    its job at most `wait_seconds`, then answers 202 with the job."""
+    its job at most `wait_seconds`, then answers 202 with the job. Links in answers (stored
+    images, a job's URLs) start with `public_base_url` (PUBLIC_BASE_URL), else with the
+    request's own base URL (`base_url()`)."""
 
     def __init__(
-        self, dispatcher: Dispatcher, renderer: Renderer, jobs: Jobs, *, wait_seconds: float
+        self,
+        dispatcher: Dispatcher,
+        renderer: Renderer,
+        jobs: Jobs,
+        *,
+        wait_seconds: float,
+        public_base_url: str | None = None,
     ) -> None:
         self.dispatcher = dispatcher
         self.renderer = renderer
         self.jobs = jobs
         self.wait_seconds = wait_seconds
+        self.public_base_url = public_base_url
 
     async def __call__(
         self,
@@ -102,7 +111,6 @@ class Answerer:
         body: GenerationBody,
         *,
         client: Client,
-        public_base_url: str,
         images: list[InputImage] | None = None,
         mask: InputImage | None = None,
         refs: Sequence[ImageRef] = (),
@@ -129,6 +137,7 @@ class Answerer:
             )
         state = request.scope.setdefault("state", {})  # what `request.state` reads and writes
         request_id = state.get("request_id")
+        public_base_url = self.public_base_url or base_url(request)
         if not respond_async and key is None:
             journal = RequestJournal()
             work = asyncio.create_task(
@@ -210,6 +219,30 @@ class Answerer:
         run.journal.closed = True
         run.journal.stopped = ClientClosedRequest.default_code  # its ledger row says so
         run.work.cancel()
+
+
+def base_url(request: Request) -> str:
+    """The request's own base URL (scheme, host, root path), without the trailing slash."""
+    scope = request.scope
+    # Building a URL costs more than the rest of the route's own work; a gateway is reached
+    # under few names, so the answers are remembered (a bounded number of them).
+    key = (
+        scope["scheme"],
+        scope.get("server"),
+        scope.get("root_path"),
+        scope.get("app_root_path"),
+        header(scope, b"host"),
+    )
+    found = _BASE_URLS.get(key)
+    if found is None:
+        found = str(request.base_url).rstrip("/")
+        if len(_BASE_URLS) < _BASE_URLS_MAX:
+            _BASE_URLS[key] = found
+    return found
+
+
+_BASE_URLS: dict[tuple[object, ...], str] = {}
+_BASE_URLS_MAX = 256
 
 
 def _json(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:

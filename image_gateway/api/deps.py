@@ -1,10 +1,11 @@
 """FastAPI dependencies as `Annotated` aliases: what a route needs, from the request (the
-authenticated client, the gateway's public base URL) and from the app's wiring (`create_app`
-keeps it in `app.state`; this module is the only reader of it). Tests and operators can
-replace any of them with `app.dependency_overrides`.
+authenticated client) and from the app's wiring (`create_app` keeps it in `app.state`; this
+module is the only reader of it). Tests and operators can replace any of them with
+`app.dependency_overrides`.
 
-Each is an `async def` without sub-dependencies (FastAPI runs a plain `def` in its thread pool,
-and each dependency is a step of its solver on every request): the image routes take three.
+Each is an `async def` without sub-dependencies: FastAPI runs a plain `def` in its thread pool,
+and solving one dependency is about as much work as the rest of the route's routing, on every
+request (bench/RESULTS.md), so the generation route takes two (`ClientDep`, `AnswerDep`).
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from ..fetch import ImageFetcher
 from ..http_client import UpstreamClient
 from ..jobs.service import JobService
 from ..metrics import Metrics
-from ..middleware import header
 from ..settings import Settings
 from ..storage import ImageUrls
 from ..store.keys import KeyStore
@@ -111,36 +111,8 @@ async def require_admin(request: Request) -> Client:
     raise PermissionDenied(f"this route needs the admin key{disabled}", code="admin_only")
 
 
-async def public_base_url(request: Request) -> str:
-    """Where clients reach this gateway: `PUBLIC_BASE_URL`, else the request's own base URL."""
-    configured: str | None = _wiring(request).settings.public_base_url
-    if configured:
-        return configured
-    scope = request.scope
-    # Building a URL costs more than the rest of the route's own work; a gateway is reached
-    # under few names, so the answers are remembered (a bounded number of them).
-    key = (
-        scope["scheme"],
-        scope.get("server"),
-        scope.get("root_path"),
-        scope.get("app_root_path"),
-        header(scope, b"host"),
-    )
-    found = _BASE_URLS.get(key)
-    if found is None:
-        found = str(request.base_url).rstrip("/")
-        if len(_BASE_URLS) < _BASE_URLS_MAX:
-            _BASE_URLS[key] = found
-    return found
-
-
-_BASE_URLS: dict[tuple[object, ...], str] = {}
-_BASE_URLS_MAX = 256
-
-
 ClientDep = Annotated[Client, Depends(authenticate)]
 AdminDep = Annotated[Client, Depends(require_admin)]
-BaseUrlDep = Annotated[str, Depends(public_base_url)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 DispatcherDep = Annotated[Dispatcher, Depends(get_dispatcher)]
 AnswerDep = Annotated[Answerer, Depends(get_answerer)]

@@ -21,7 +21,7 @@ from ..schemas import (
     given,
 )
 from .answer import ACCEPTED_RESPONSE, ANSWER_HEADERS
-from .deps import AnswerDep, BaseUrlDep, ClientDep, FetcherDep
+from .deps import AnswerDep, ClientDep, FetcherDep
 from .openapi import answered_errors, error_responses
 from .validation import validate_object
 
@@ -110,12 +110,9 @@ def _validate(raw: Any) -> GenerationBody:
         },
     },
 )
-async def create_image(
-    request: Request, client: ClientDep, answer: AnswerDep, base_url: BaseUrlDep
-) -> Response:
+async def create_image(request: Request, client: ClientDep, answer: AnswerDep) -> Response:
     """Generate images. Takes the unified body or the OpenAI Images body."""
-    body = _validate(await _json_body(request))
-    return await answer(request, body, client=client, public_base_url=base_url)
+    return await answer(request, _validate(await _json_body(request)), client=client)
 
 
 @router.post(
@@ -193,7 +190,6 @@ async def edit_image(
     request: Request,
     client: ClientDep,
     answer: AnswerDep,
-    base_url: BaseUrlDep,
     fetcher: FetcherDep,
 ) -> Response:
     """Edit images. Multipart (OpenAI-compatible: `image` or repeated `image[]` files, `mask`,
@@ -221,7 +217,6 @@ async def edit_image(
         request,
         body,
         client=client,
-        public_base_url=base_url,
         images=images,
         mask=mask,
         # Fetched by the pre-flight once the key is admitted, after the uploaded files.

@@ -1,7 +1,7 @@
 """Synchronous and asynchronous requests are refused alike: every refusal a request can get
 before a provider is called (configuration, validation, scopes, allow-lists, prompt length,
 masks, rate, concurrency, budget, input images named by URL that are refused or are not images,
-a mask BFL's conversion cannot read) has the same status, code and param whether the request is
+a mask BFL's conversion cannot read) has the same status and error body whether the request is
 synchronous, asynchronous (`Prefer: respond-async`, with a webhook) or carries an
 `Idempotency-Key` — and an asynchronous one gets it before any 202: no job is created, no
 webhook is attempted, no provider is called.
@@ -259,12 +259,14 @@ def test_sync_and_async_get_the_same_refusal_before_any_job(
     gw = start_gateway(**settings)
     setups = Setups(gw, bfl, canary)
     answers: dict[str, tuple[int, str, str | None, bool]] = {}
+    bodies: dict[str, dict[str, Any]] = {}
     submits = 0
     for n, mode in enumerate(MODES):
         call = setups(case)
         submits = bfl.stats()["submits"]  # what the setup itself sent
         resp = _send(gw, call, mode, receiver, n)
         error = resp.json().get("error") or {}
+        bodies[mode] = {k: v for k, v in error.items() if k != "request_id"}
         answers[mode] = (
             resp.status_code,
             error.get("code"),
@@ -278,6 +280,7 @@ def test_sync_and_async_get_the_same_refusal_before_any_job(
     expected = (refusal.status, refusal.code)
     assert {mode: answer[:2] for mode, answer in answers.items()} == dict.fromkeys(MODES, expected)
     assert len(set(answers.values())) == 1, answers  # param and Retry-After alike too
+    assert all(body == bodies["sync"] for body in bodies.values()), bodies  # the whole error
     if refusal.param is not None:
         assert answers["sync"][2] == refusal.param
     with gw.client(key=ADMIN_TEST_KEY) as admin:  # the admin key sees every key's jobs

@@ -232,8 +232,8 @@ def test_development_mode_refuses_requests_relayed_by_a_proxy_on_this_host(
     with dev_gateway.client(key=None) as http:
         assert http.get("/v1/models").status_code == 200  # straight from loopback
         for resp in (
-            http.post("/v1/images/generations", json=GENERATE, headers=proxy),  # the fast lane
-            http.get("/v1/models", headers=proxy),  # routed
+            http.post("/v1/images/generations", json=GENERATE, headers=proxy),  # a POST
+            http.get("/v1/models", headers=proxy),  # a GET
         ):
             assert resp.status_code == 401, resp.text
             error = resp.json()["error"]

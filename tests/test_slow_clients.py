@@ -200,9 +200,9 @@ def test_a_kept_alive_connection_is_bound_for_each_request_head(
 @pytest.mark.parametrize(
     ("path", "content_type"),
     [
-        ("/v1/images/generations", "application/json"),  # the fast lane
-        ("/v1/images/edits", "multipart/form-data; boundary=xyz"),  # routed, multipart
-        ("/v1/images/edits", "application/json"),  # routed, JSON
+        ("/v1/images/generations", "application/json"),  # a generation
+        ("/v1/images/edits", "multipart/form-data; boundary=xyz"),  # an edit, multipart
+        ("/v1/images/edits", "application/json"),  # an edit, JSON
         ("/v1/jobs/job_x/cancel", "application/json"),  # a route that never reads its body
     ],
     ids=["generations", "edits-multipart", "edits-json", "unread-body"],

@@ -65,6 +65,7 @@ class ForwardProxy:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         await server.wait_closed()
+        await asyncio.sleep(0)  # the transports' last callbacks (sockets closed)
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         upstream: asyncio.StreamWriter | None = None
@@ -96,12 +97,16 @@ class ForwardProxy:
                 up_reader, upstream = await asyncio.open_connection(host, int(port or 80))
                 upstream.write(f"{method} /{path} {version}\r\n{rest}".encode("latin-1"))
             await asyncio.gather(_relay(reader, upstream), _relay(up_reader, writer))
-        except (ConnectionError, asyncio.IncompleteReadError, ssl.SSLError, ValueError):
+        except (OSError, asyncio.IncompleteReadError, ssl.SSLError, ValueError):
             return
         finally:
             for w in (writer, upstream):
                 if w is not None:
                     w.close()
+                    # The socket closes on the loop's next turn: wait for it, or a proxy
+                    # stopped right after leaves it open (a ResourceWarning, an error here).
+                    with contextlib.suppress(Exception, asyncio.CancelledError):
+                        await w.wait_closed()
 
 
 async def _relay(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:

@@ -32,6 +32,7 @@ import re
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -327,6 +328,9 @@ def hash_key(key: str) -> str:
     return _digest(key).hex()
 
 
+# Remembered per peer address (a bounded number of them): parsing an address is most of the
+# work of reading a request's credentials, and a gateway sees the same few peers again and again.
+@lru_cache(maxsize=1024)
 def _is_loopback(host: str | None) -> bool:
     if not host:
         return False

@@ -1,5 +1,5 @@
 """`python -m image_gateway ...`: the `image-gateway` command line (see `cli.py`)."""
 
-from .cli import main
+from image_gateway.cli import main
 
 raise SystemExit(main())

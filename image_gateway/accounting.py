@@ -20,10 +20,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from .controls import Outcome
-from .pricing import Priced, PriceTable
-from .resilience.runner import Candidate, Spent, Trace
-from .schemas import ImageTask, ProviderResult
+from image_gateway.controls import Outcome
+from image_gateway.pricing import Priced, PriceTable
+from image_gateway.resilience.runner import Candidate, Spent, Trace
+from image_gateway.schemas import ImageTask, ProviderResult
 
 SUCCEEDED, FAILED, UNKNOWN = "succeeded", "failed", "unknown"
 

@@ -36,7 +36,7 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qsl
 
-from .errors import AuthenticationFailed, GatewayError, ServiceUnavailable
+from image_gateway.errors import AuthenticationFailed, GatewayError, ServiceUnavailable
 
 MAX_KEY_CHARS = 256
 SCOPES = ("generate", "edit", "usage")

@@ -24,14 +24,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from .auth import Client
-from .errors import CallerError, GatewayError, InvalidRequest, NotFound
-from .providers.base import Provider
-from .providers.capabilities import ModelSpec, drop_defaults
-from .resilience.routes import Route
-from .resilience.runner import Candidate
-from .schemas import GenerationBody, ImageTask
-from .settings import Settings
+from image_gateway.auth import Client
+from image_gateway.errors import CallerError, GatewayError, InvalidRequest, NotFound
+from image_gateway.providers.base import Provider
+from image_gateway.providers.capabilities import ModelSpec, drop_defaults
+from image_gateway.resilience.routes import Route
+from image_gateway.resilience.runner import Candidate
+from image_gateway.schemas import GenerationBody, ImageTask
+from image_gateway.settings import Settings
 
 PROVIDER_ALIASES = {"bfl": "bfl-flux", "flux": "bfl-flux", "black-forest-labs": "bfl-flux"}
 

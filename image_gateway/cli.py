@@ -28,12 +28,12 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import GatewayError
-from .keys import KEY_ID_RE, check_catalogue, parse_new_key
-from .providers.base import Provider
-from .settings import ConfigurationError, Settings, load_settings
-from .store.keys import KeyStore
-from .store.migrate import current_revision, upgrade
+from image_gateway.errors import GatewayError
+from image_gateway.keys import KEY_ID_RE, check_catalogue, parse_new_key
+from image_gateway.providers.base import Provider
+from image_gateway.settings import ConfigurationError, Settings, load_settings
+from image_gateway.store.keys import KeyStore
+from image_gateway.store.migrate import current_revision, upgrade
 
 
 @dataclass(frozen=True)
@@ -53,14 +53,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(exc, file=sys.stderr)
         return 2
     if args.group == "worker":
-        from .jobs.process import run_worker
+        from image_gateway.jobs.process import run_worker
 
         return run_worker(settings, concurrency=args.concurrency)
     return asyncio.run(_run(args.command_fn, settings, args))
 
 
 async def _run(command: Command, settings: Settings, args: argparse.Namespace) -> int:
-    from .app import create_app  # the same wiring (providers, database) as the server
+    from image_gateway.app import create_app  # the same wiring (providers, database) as the server
 
     app = create_app(settings)
     keys: KeyStore = app.state.keys

@@ -17,8 +17,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from .auth import Client
-from .schemas import ImageTask
+from image_gateway.auth import Client
+from image_gateway.schemas import ImageTask
 
 
 @dataclass(slots=True)

@@ -35,22 +35,22 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from .accounting import account
-from .auth import Client
-from .candidates import PROVIDER_ALIASES, Plan, Resolver, Target
-from .controls import Admission, Outcome, RequestControls
-from .errors import GatewayError, InvalidRequest
-from .fetch import ImageFetcher, load_all
-from .metrics import Metrics
-from .pricing import UNPRICED, Priced, PriceTable
-from .providers.base import Provider
-from .providers.journal import RunJournal
-from .rendering import Generation
-from .resilience.breaker import STATE_VALUES
-from .resilience.limiter import SharedSlots
-from .resilience.routes import Route, RoutesFileError, load_routes
-from .resilience.runner import Candidate, Resilience, Trace, not_configured
-from .schemas import (
+from image_gateway.accounting import account
+from image_gateway.auth import Client
+from image_gateway.candidates import PROVIDER_ALIASES, Plan, Resolver, Target
+from image_gateway.controls import Admission, Outcome, RequestControls
+from image_gateway.errors import GatewayError, InvalidRequest
+from image_gateway.fetch import ImageFetcher, load_all
+from image_gateway.metrics import Metrics
+from image_gateway.pricing import UNPRICED, Priced, PriceTable
+from image_gateway.providers.base import Provider
+from image_gateway.providers.journal import RunJournal
+from image_gateway.rendering import Generation
+from image_gateway.resilience.breaker import STATE_VALUES
+from image_gateway.resilience.limiter import SharedSlots
+from image_gateway.resilience.routes import Route, RoutesFileError, load_routes
+from image_gateway.resilience.runner import Candidate, Resilience, Trace, not_configured
+from image_gateway.schemas import (
     GenerationBody,
     ImageRef,
     ImageTask,
@@ -58,7 +58,7 @@ from .schemas import (
     ProviderResult,
     parse_size,
 )
-from .settings import ConfigurationError, Settings
+from image_gateway.settings import ConfigurationError, Settings
 
 __all__ = ["PROVIDER_ALIASES", "Dispatcher"]
 

@@ -11,8 +11,8 @@ import logging
 import orjson
 from fastapi.responses import Response
 
-from .errors import GatewayError, error_body
-from .metrics import Metrics
+from image_gateway.errors import GatewayError, error_body
+from image_gateway.metrics import Metrics
 
 log = logging.getLogger("image_gateway")
 

@@ -48,10 +48,10 @@ from urllib.parse import urlsplit
 
 import orjson
 
-from .errors import ProviderError, UpstreamError, UpstreamTimeout
-from .http_body import BodyTooLarge, MalformedBody, read_body
-from .http_encoding import FormPart, encode
-from .origins import DEFAULT_PORTS
+from image_gateway.errors import ProviderError, UpstreamError, UpstreamTimeout
+from image_gateway.http_body import BodyTooLarge, MalformedBody, read_body
+from image_gateway.http_encoding import FormPart, encode
+from image_gateway.origins import DEFAULT_PORTS
 
 __all__ = ["FormPart", "UpstreamClient", "UpstreamResponse"]  # FormPart: for the adapters
 

@@ -21,7 +21,7 @@ from urllib.parse import quote
 
 import orjson
 
-from .origins import DEFAULT_PORTS, Origin, split_url
+from image_gateway.origins import DEFAULT_PORTS, Origin, split_url
 
 if TYPE_CHECKING:
     from yarl import URL

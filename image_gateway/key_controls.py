@@ -32,15 +32,15 @@ import secrets
 from collections.abc import Sequence
 from typing import Any
 
-from .auth import Client
-from .controls import Admission, Outcome
-from .errors import GatewayError, PermissionDenied, RateLimited, ServiceUnavailable
-from .ledger import LedgerWriter
-from .pricing import PriceTable
-from .ratelimit import Limiter, retry_after
-from .schemas import ImageTask
-from .store.budget import BudgetStore
-from .store.keys import MICROS, to_micros, utcnow
+from image_gateway.auth import Client
+from image_gateway.controls import Admission, Outcome
+from image_gateway.errors import GatewayError, PermissionDenied, RateLimited, ServiceUnavailable
+from image_gateway.ledger import LedgerWriter
+from image_gateway.pricing import PriceTable
+from image_gateway.ratelimit import Limiter, retry_after
+from image_gateway.schemas import ImageTask
+from image_gateway.store.budget import BudgetStore
+from image_gateway.store.keys import MICROS, to_micros, utcnow
 
 log = logging.getLogger("image_gateway.controls")
 

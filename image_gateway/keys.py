@@ -14,10 +14,10 @@ from collections.abc import Mapping
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from .api.validation import validate_object
-from .auth import SCOPES, hash_key
-from .errors import InvalidRequest
-from .providers.base import Provider
+from image_gateway.api.validation import validate_object
+from image_gateway.auth import SCOPES, hash_key
+from image_gateway.errors import InvalidRequest
+from image_gateway.providers.base import Provider
 
 KEY_PREFIX = "igw_"
 DISPLAY_CHARS = 8

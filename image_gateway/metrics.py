@@ -46,8 +46,8 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, mult
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 from starlette.types import Scope
 
-from .errors import GatewayError
-from .settings import ConfigurationError
+from image_gateway.errors import GatewayError
+from image_gateway.settings import ConfigurationError
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 MAX_LABEL_VALUES = 200  # per label kind; beyond, "other"

@@ -11,11 +11,11 @@ import time
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .error_responses import gateway_error_response, unexpected_error_response
-from .errors import GatewayError, PayloadTooLarge, RequestTimeout
-from .ids import REQUEST_ID_PREFIX, unique_id
-from .logs import redact_query
-from .metrics import UNMATCHED, Metrics, route_label
+from image_gateway.error_responses import gateway_error_response, unexpected_error_response
+from image_gateway.errors import GatewayError, PayloadTooLarge, RequestTimeout
+from image_gateway.ids import REQUEST_ID_PREFIX, unique_id
+from image_gateway.logs import redact_query
+from image_gateway.metrics import UNMATCHED, Metrics, route_label
 
 REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 CLIENT_CLOSED = 499  # recorded when the client left before its answer (nginx's code)

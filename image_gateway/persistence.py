@@ -9,17 +9,17 @@ from __future__ import annotations
 
 import logging
 
-from .auth import Authenticator
-from .key_controls import KeyControls
-from .ledger import LedgerWriter
-from .pricing import PriceTable
-from .ratelimit import Limiter, LocalLimiter, RedisLimiter
-from .settings import Settings
-from .store.budget import BudgetStore
-from .store.engine import Database
-from .store.keys import KeyStore
-from .store.migrate import upgrade
-from .store.usage import UsageStore
+from image_gateway.auth import Authenticator
+from image_gateway.key_controls import KeyControls
+from image_gateway.ledger import LedgerWriter
+from image_gateway.pricing import PriceTable
+from image_gateway.ratelimit import Limiter, LocalLimiter, RedisLimiter
+from image_gateway.settings import Settings
+from image_gateway.store.budget import BudgetStore
+from image_gateway.store.engine import Database
+from image_gateway.store.keys import KeyStore
+from image_gateway.store.migrate import upgrade
+from image_gateway.store.usage import UsageStore
 
 log = logging.getLogger("image_gateway.store")
 

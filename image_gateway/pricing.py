@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeGuard
 
-from .schemas import Charge, ImageTask
+from image_gateway.schemas import Charge, ImageTask
 
 PRICES_FILE = Path(__file__).with_name("prices.json")
 MEGAPIXEL = 2**20  # BFL bills megapixels of 2**20 pixels (1024x1024 = exactly 1 MP)

@@ -27,10 +27,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import NotFound
-from .ids import unique_id
-from .schemas import FORMAT_BY_MIME, GeneratedImage, token_usage
-from .storage import ImageUrls
+from image_gateway.errors import NotFound
+from image_gateway.ids import unique_id
+from image_gateway.schemas import FORMAT_BY_MIME, GeneratedImage, token_usage
+from image_gateway.storage import ImageUrls
 
 IMAGE_FIELDS = ("revised_prompt", "seed", "size")  # after b64_json or url, in this order
 

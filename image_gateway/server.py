@@ -39,9 +39,9 @@ from typing import Any, ClassVar, cast
 from starlette.types import ASGIApp, Receive, Scope, Send
 from uvicorn.protocols.http import h11_impl, httptools_impl
 
-from .error_responses import error_response
-from .errors import GatewayError, InvalidRequest, RequestTimeout
-from .ids import REQUEST_ID_PREFIX, unique_id
+from image_gateway.error_responses import error_response
+from image_gateway.errors import GatewayError, InvalidRequest, RequestTimeout
+from image_gateway.ids import REQUEST_ID_PREFIX, unique_id
 
 SERVED_BY = "image_gateway.server"  # key in the lifespan state, copied into every request scope
 log = logging.getLogger("image_gateway.server")
@@ -186,7 +186,7 @@ def protocol_class(
 
 @cache
 def _settings_header_timeout() -> float:
-    from .settings import load_settings
+    from image_gateway.settings import load_settings
 
     return load_settings().client_header_timeout_seconds
 

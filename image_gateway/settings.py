@@ -179,7 +179,7 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _database_url(cls, value: SecretStr) -> SecretStr:
-        from .store.urls import normalize_database_url
+        from image_gateway.store.urls import normalize_database_url
 
         return SecretStr(normalize_database_url(value.get_secret_value()))
 
@@ -251,7 +251,7 @@ class Settings(BaseSettings):
     @field_validator("provider_concurrency")
     @classmethod
     def _concurrency_known(cls, value: dict[str, int]) -> dict[str, int]:
-        from .providers.registry import PROVIDER_CLASSES
+        from image_gateway.providers.registry import PROVIDER_CLASSES
 
         for name, limit in value.items():
             provider = name.split("/", 1)[0]
@@ -377,14 +377,14 @@ class Settings(BaseSettings):
     @field_validator("bfl_trusted_hosts")
     @classmethod
     def _trusted_origins(cls, value: list[str]) -> list[str]:
-        from .origins import parse_entry
+        from image_gateway.origins import parse_entry
 
         return [str(parse_entry(entry)) for entry in value]
 
     @field_validator("default_provider")
     @classmethod
     def _provider_known(cls, value: str) -> str:
-        from .providers.registry import PROVIDER_CLASSES
+        from image_gateway.providers.registry import PROVIDER_CLASSES
 
         if value not in PROVIDER_CLASSES:
             raise ValueError(f"must be one of {sorted(PROVIDER_CLASSES)}")

@@ -6,10 +6,10 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from ..errors import NotFound
-from ..schemas import ModelCard, ModelList
-from .deps import ClientDep, DispatcherDep
-from .openapi import error_responses
+from image_gateway.api.deps import ClientDep, DispatcherDep
+from image_gateway.api.openapi import error_responses
+from image_gateway.errors import NotFound
+from image_gateway.schemas import ModelCard, ModelList
 
 router = APIRouter(prefix="/v1", tags=["catalog"])
 

@@ -17,10 +17,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
-from ..errors import NotFound
-from ..image_format import sniff_image_type
-from .deps import ImageUrlsDep
-from .openapi import error_responses
+from image_gateway.api.deps import ImageUrlsDep
+from image_gateway.api.openapi import error_responses
+from image_gateway.errors import NotFound
+from image_gateway.image_format import sniff_image_type
 
 router = APIRouter(prefix="/v1/images/files", tags=["images"])
 

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from .deps import DispatcherDep, ImageUrlsDep, UpstreamDep
+from image_gateway.api.deps import DispatcherDep, ImageUrlsDep, UpstreamDep
 
 router = APIRouter(tags=["health"])
 

@@ -9,9 +9,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.datastructures import UploadFile
 
-from ..errors import InvalidRequest
-from ..fetch import ImageFetcher, check_image_value
-from ..schemas import (
+from image_gateway.api.answer import ACCEPTED_RESPONSE, ANSWER_HEADERS
+from image_gateway.api.deps import AnswerDep, ClientDep, FetcherDep
+from image_gateway.api.openapi import answered_errors, error_responses
+from image_gateway.api.validation import validate_object
+from image_gateway.errors import InvalidRequest
+from image_gateway.fetch import ImageFetcher, check_image_value
+from image_gateway.schemas import (
     MASK_REF_FIELD,
     GenerationBody,
     ImageRef,
@@ -20,10 +24,6 @@ from ..schemas import (
     form_value,
     given,
 )
-from .answer import ACCEPTED_RESPONSE, ANSWER_HEADERS
-from .deps import AnswerDep, ClientDep, FetcherDep
-from .openapi import answered_errors, error_responses
-from .validation import validate_object
 
 router = APIRouter(prefix="/v1/images", tags=["images"])
 

@@ -14,11 +14,11 @@ import orjson
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response, StreamingResponse
 
-from ..errors import InvalidRequest, NotFound
-from ..jobs.service import owner_of
-from ..store.jobs import JobRow
-from .deps import ClientDep, JobServiceDep, SettingsDep
-from .openapi import error_responses
+from image_gateway.api.deps import ClientDep, JobServiceDep, SettingsDep
+from image_gateway.api.openapi import error_responses
+from image_gateway.errors import InvalidRequest, NotFound
+from image_gateway.jobs.service import owner_of
+from image_gateway.store.jobs import JobRow
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 

@@ -13,9 +13,9 @@ import hmac
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from ..errors import AuthenticationFailed, NotFound
-from ..metrics import CONTENT_TYPE
-from .deps import MetricsDep, SettingsDep
+from image_gateway.api.deps import MetricsDep, SettingsDep
+from image_gateway.errors import AuthenticationFailed, NotFound
+from image_gateway.metrics import CONTENT_TYPE
 
 router = APIRouter(tags=["operations"])
 

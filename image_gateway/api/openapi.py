@@ -26,7 +26,8 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute, iter_route_contexts
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..errors import (
+from image_gateway.api.deps import authenticate, require_admin
+from image_gateway.errors import (
     AuthenticationFailed,
     ClientClosedRequest,
     GatewayError,
@@ -36,7 +37,6 @@ from ..errors import (
     RequestTimeout,
     ServiceUnavailable,
 )
-from .deps import authenticate, require_admin
 
 ERROR_SCHEMA = "ErrorResponse"
 ERROR_REF = {"$ref": f"#/components/schemas/{ERROR_SCHEMA}"}

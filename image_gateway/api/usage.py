@@ -12,11 +12,11 @@ import orjson
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
-from ..errors import InvalidRequest, PermissionDenied
-from ..keys import KEY_ID_RE
-from ..store.usage import GROUPS, UsageQuery
-from .deps import ClientDep, UsageDep
-from .openapi import error_responses
+from image_gateway.api.deps import ClientDep, UsageDep
+from image_gateway.api.openapi import error_responses
+from image_gateway.errors import InvalidRequest, PermissionDenied
+from image_gateway.keys import KEY_ID_RE
+from image_gateway.store.usage import GROUPS, UsageQuery
 
 router = APIRouter(prefix="/v1", tags=["usage"])
 

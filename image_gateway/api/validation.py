@@ -6,7 +6,7 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from ..errors import InvalidRequest
+from image_gateway.errors import InvalidRequest
 
 Model = TypeVar("Model", bound=BaseModel)
 

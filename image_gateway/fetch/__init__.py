@@ -14,7 +14,7 @@ Problems are `InvalidRequest` (400) naming the field; messages never show a reso
 `FETCH_ALLOW_HOSTS` (tests and local demos only) lets exact `host:port` pairs through.
 """
 
-from .fetcher import ImageFetcher
-from .params import check_image_value, load_all, resolve_image_params
+from image_gateway.fetch.fetcher import ImageFetcher
+from image_gateway.fetch.params import check_image_value, load_all, resolve_image_params
 
 __all__ = ["ImageFetcher", "check_image_value", "load_all", "resolve_image_params"]

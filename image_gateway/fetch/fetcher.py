@@ -20,11 +20,11 @@ import socket
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urljoin
 
-from ..errors import InvalidRequest
-from ..schemas import InputImage
-from .addresses import is_public, parse_ip
-from .images import SNIFF_BYTES, check_image, decode_inline, sniff
-from .urls import Refused, Target, host_port, is_url, parse_target
+from image_gateway.errors import InvalidRequest
+from image_gateway.fetch.addresses import is_public, parse_ip
+from image_gateway.fetch.images import SNIFF_BYTES, check_image, decode_inline, sniff
+from image_gateway.fetch.urls import Refused, Target, host_port, is_url, parse_target
+from image_gateway.schemas import InputImage
 
 if TYPE_CHECKING:
     import aiohttp

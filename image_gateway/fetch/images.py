@@ -16,8 +16,8 @@ import binascii
 import io
 import re
 
-from ..image_format import dimensions, sniff_image_type
-from .urls import Refused
+from image_gateway.fetch.urls import Refused
+from image_gateway.image_format import dimensions, sniff_image_type
 
 # Pillow warns above this many pixels (and refuses at twice it); the setting stays below.
 PILLOW_PIXEL_LIMIT = 89_478_485

@@ -8,10 +8,10 @@ import base64
 from collections.abc import Iterable
 from typing import Any
 
-from ..errors import InvalidRequest
-from ..schemas import InputImage
-from .fetcher import ImageFetcher
-from .urls import Refused, is_url, parse_target
+from image_gateway.errors import InvalidRequest
+from image_gateway.fetch.fetcher import ImageFetcher
+from image_gateway.fetch.urls import Refused, is_url, parse_target
+from image_gateway.schemas import InputImage
 
 
 def check_image_value(value: Any, *, field: str, max_bytes: int, allow_raw_base64: bool) -> None:

@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv6Address
 
-from .addresses import IPAddress, NotAnAddress, parse_numeric_ipv4
+from image_gateway.fetch.addresses import IPAddress, NotAnAddress, parse_numeric_ipv4
 
 MAX_URL_CHARS = 4096
 DEFAULT_PORTS = {"http": 80, "https": 443}

@@ -17,7 +17,7 @@ import asyncio
 import signal
 import sys
 
-from ..settings import Settings
+from image_gateway.settings import Settings
 
 
 def run_worker(settings: Settings, *, concurrency: int | None = None) -> int:
@@ -37,8 +37,8 @@ def run_worker(settings: Settings, *, concurrency: int | None = None) -> int:
 
 
 async def _serve(settings: Settings) -> int:
-    from ..app import create_app
-    from ..persistence import StoreUnavailable
+    from image_gateway.app import create_app
+    from image_gateway.persistence import StoreUnavailable
 
     app = create_app(settings)
     stop = asyncio.Event()

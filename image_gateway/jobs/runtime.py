@@ -7,17 +7,17 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from ..dispatch import Dispatcher
-from ..rendering import Renderer
-from ..settings import Settings
-from ..storage import ImageUrls
-from ..store.engine import Database
-from ..store.jobs import JobStore
-from ..store.keys import KeyStore
-from .departed import DepartedCalls
-from .queue import JobQueue, MemoryJobQueue, RedisJobQueue
-from .service import JobService
-from .worker import JobWorker
+from image_gateway.dispatch import Dispatcher
+from image_gateway.jobs.departed import DepartedCalls
+from image_gateway.jobs.queue import JobQueue, MemoryJobQueue, RedisJobQueue
+from image_gateway.jobs.service import JobService
+from image_gateway.jobs.worker import JobWorker
+from image_gateway.rendering import Renderer
+from image_gateway.settings import Settings
+from image_gateway.storage import ImageUrls
+from image_gateway.store.engine import Database
+from image_gateway.store.jobs import JobStore
+from image_gateway.store.keys import KeyStore
 
 log = logging.getLogger("image_gateway.jobs")
 

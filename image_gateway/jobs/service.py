@@ -30,19 +30,19 @@ from typing import Any, NamedTuple
 
 import orjson
 
-from ..auth import Client
-from ..controls import Admission
-from ..dispatch import Admitted, Dispatcher
-from ..errors import InvalidRequest, NotFound
-from ..fetch.addresses import is_public
-from ..fetch.fetcher import BlockedAddress, GuardedResolver
-from ..fetch.urls import Refused, Target, parse_target
-from ..image_format import sniff_image_type
-from ..rendering import Generation, Renderer
-from ..schemas import GenerationBody, ImageRef, InputImage
-from ..storage import ImageUrls
-from ..store.jobs import JobRow, JobStore, NewJob
-from .queue import JobQueue
+from image_gateway.auth import Client
+from image_gateway.controls import Admission
+from image_gateway.dispatch import Admitted, Dispatcher
+from image_gateway.errors import InvalidRequest, NotFound
+from image_gateway.fetch.addresses import is_public
+from image_gateway.fetch.fetcher import BlockedAddress, GuardedResolver
+from image_gateway.fetch.urls import Refused, Target, parse_target
+from image_gateway.image_format import sniff_image_type
+from image_gateway.jobs.queue import JobQueue
+from image_gateway.rendering import Generation, Renderer
+from image_gateway.schemas import GenerationBody, ImageRef, InputImage
+from image_gateway.storage import ImageUrls
+from image_gateway.store.jobs import JobRow, JobStore, NewJob
 
 JOB_FIELDS_NOT_HASHED = ("webhook_secret",)
 WEBHOOK_RESOLVE_SECONDS = 3.0

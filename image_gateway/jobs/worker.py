@@ -30,25 +30,25 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from ..auth import Client
-from ..controls import Admission
-from ..errors import (
+from image_gateway.auth import Client
+from image_gateway.controls import Admission
+from image_gateway.errors import (
     AuthenticationFailed,
     GatewayError,
     InvalidRequest,
     RateLimited,
     error_body,
 )
-from ..fetch.fetcher import GuardedResolver
-from ..fetch.urls import Refused, parse_target
-from ..providers.journal import CallJournal
-from ..schemas import GenerationBody, InputImage
-from ..settings import Settings
-from ..store.jobs import JobRow, JobStore
-from ..store.keys import KeyStore, utcnow
-from . import webhooks
-from .queue import JobQueue, MemoryJobQueue
-from .service import JobService, restored
+from image_gateway.fetch.fetcher import GuardedResolver
+from image_gateway.fetch.urls import Refused, parse_target
+from image_gateway.jobs import webhooks
+from image_gateway.jobs.queue import JobQueue, MemoryJobQueue
+from image_gateway.jobs.service import JobService, restored
+from image_gateway.providers.journal import CallJournal
+from image_gateway.schemas import GenerationBody, InputImage
+from image_gateway.settings import Settings
+from image_gateway.store.jobs import JobRow, JobStore
+from image_gateway.store.keys import KeyStore, utcnow
 
 if TYPE_CHECKING:
     import aiohttp

@@ -15,13 +15,13 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from typing import Any, ClassVar
 
-from ..errors import InvalidRequest
-from ..fetch import ImageFetcher
-from ..http_client import UpstreamClient
-from ..schemas import ImageTask, ProviderResult
-from ..settings import Settings
-from .capabilities import ModelSpec, check_fields
-from .journal import NO_JOURNAL, CallJournal
+from image_gateway.errors import InvalidRequest
+from image_gateway.fetch import ImageFetcher
+from image_gateway.http_client import UpstreamClient
+from image_gateway.providers.capabilities import ModelSpec, check_fields
+from image_gateway.providers.journal import NO_JOURNAL, CallJournal
+from image_gateway.schemas import ImageTask, ProviderResult
+from image_gateway.settings import Settings
 
 
 class Provider(ABC):

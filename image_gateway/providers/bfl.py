@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from ..errors import (
+from image_gateway.errors import (
     ContentPolicyViolation,
     InvalidRequest,
     ProviderError,
@@ -27,19 +27,24 @@ from ..errors import (
     UpstreamError,
     UpstreamTimeout,
 )
-from ..fetch import ImageFetcher, check_image_value, resolve_image_params
-from ..http_client import UpstreamClient, UpstreamResponse
-from ..image_format import sniff_image_type
-from ..origins import TrustedOrigins, origin_text
-from ..schemas import Charge, GeneratedImage, ImageTask, ProviderResult
-from ..settings import Settings
-from .base import Provider
-from .bfl_models import IMAGE_PARAMS, MODELS, REQUIRED_PARAMS
-from .capabilities import ModelSpec
-from .common import provider_message, rejected, retry_after_header, retry_after_seconds
-from .journal import NO_JOURNAL, CallJournal, submit_once
-from .masks import openai_mask_to_bfl
-from .sizing import aspect_of, dims_for_aspect, fit_within, ratio_value
+from image_gateway.fetch import ImageFetcher, check_image_value, resolve_image_params
+from image_gateway.http_client import UpstreamClient, UpstreamResponse
+from image_gateway.image_format import sniff_image_type
+from image_gateway.origins import TrustedOrigins, origin_text
+from image_gateway.providers.base import Provider
+from image_gateway.providers.bfl_models import IMAGE_PARAMS, MODELS, REQUIRED_PARAMS
+from image_gateway.providers.capabilities import ModelSpec
+from image_gateway.providers.common import (
+    provider_message,
+    rejected,
+    retry_after_header,
+    retry_after_seconds,
+)
+from image_gateway.providers.journal import NO_JOURNAL, CallJournal, submit_once
+from image_gateway.providers.masks import openai_mask_to_bfl
+from image_gateway.providers.sizing import aspect_of, dims_for_aspect, fit_within, ratio_value
+from image_gateway.schemas import Charge, GeneratedImage, ImageTask, ProviderResult
+from image_gateway.settings import Settings
 
 log = logging.getLogger("image_gateway.providers.bfl")
 

@@ -19,8 +19,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import InvalidRequest
-from ..schemas import OPENAI_DEFAULTS, ImageTask
+from image_gateway.errors import InvalidRequest
+from image_gateway.schemas import OPENAI_DEFAULTS, ImageTask
 
 COMPRESSED_FORMATS = ("jpeg", "webp")  # output_compression applies to these
 TRANSPARENT_FORMATS = ("png", "webp")  # background: transparent needs one of these

@@ -8,11 +8,11 @@ import re
 import time
 from collections.abc import Mapping
 
-from ..errors import UpstreamError
-from ..image_format import describe, what_it_looks_like
-from ..resilience.policy import parse_retry_after
-from ..resilience.policy import retry_after_header as policy_retry_after_header
-from ..schemas import GeneratedImage
+from image_gateway.errors import UpstreamError
+from image_gateway.image_format import describe, what_it_looks_like
+from image_gateway.resilience.policy import parse_retry_after
+from image_gateway.resilience.policy import retry_after_header as policy_retry_after_header
+from image_gateway.schemas import GeneratedImage
 
 _KEYLIKE = re.compile(r"(sk-|bfl_|Bearer\s+)[A-Za-z0-9_\-\.]{3,}", re.IGNORECASE)
 # `x-key: ...`, `api_key=...`, `"authorization": "..."`: whatever follows a credential's name.

@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol, TypeVar
 
-from ..errors import ClientClosedRequest, GatewayError, UpstreamError
+from image_gateway.errors import ClientClosedRequest, GatewayError, UpstreamError
 
 T = TypeVar("T")
 Saver = Callable[[dict[str, Any] | None], Awaitable[None]]

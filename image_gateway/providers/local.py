@@ -15,12 +15,12 @@ from __future__ import annotations
 import asyncio
 import io
 
-from ..errors import InvalidRequest
-from ..schemas import ImageTask, ProviderResult
-from .base import Provider
-from .capabilities import ModelSpec
-from .journal import NO_JOURNAL, CallJournal
-from .sizing import dims_for_aspect
+from image_gateway.errors import InvalidRequest
+from image_gateway.providers.base import Provider
+from image_gateway.providers.capabilities import ModelSpec
+from image_gateway.providers.journal import NO_JOURNAL, CallJournal
+from image_gateway.providers.sizing import dims_for_aspect
+from image_gateway.schemas import ImageTask, ProviderResult
 
 MIN_SIDE, MAX_SIDE = 64, 2048
 DEFAULT_SIZE = (1024, 1024)
@@ -69,7 +69,7 @@ class LocalProvider(Provider):
     async def generate(
         self, task: ImageTask, spec: ModelSpec, journal: CallJournal = NO_JOURNAL
     ) -> ProviderResult:
-        from .local_drawing import render_all
+        from image_gateway.providers.local_drawing import render_all
 
         # Encoding is CPU-bound: keep it off the event loop.
         images = await asyncio.to_thread(

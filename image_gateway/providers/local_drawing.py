@@ -9,8 +9,8 @@ import random
 
 from PIL import Image, ImageDraw, ImageFont
 
-from ..errors import InvalidRequest
-from ..schemas import MIME_BY_FORMAT, GeneratedImage, ImageTask
+from image_gateway.errors import InvalidRequest
+from image_gateway.schemas import MIME_BY_FORMAT, GeneratedImage, ImageTask
 
 
 def base_seed(task: ImageTask) -> int:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 import io
 
-from ..errors import InvalidRequest
+from image_gateway.errors import InvalidRequest
 
 
 def openai_mask_to_bfl(data: bytes) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import (
+from image_gateway.errors import (
     ContentPolicyViolation,
     InvalidRequest,
     NotFound,
@@ -17,25 +17,25 @@ from ..errors import (
     ProviderRateLimited,
     UpstreamError,
 )
-from ..fetch import ImageFetcher
-from ..fetch.urls import Refused
-from ..http_client import FormPart, UpstreamClient, UpstreamResponse
-from ..image_format import sniff_image_type
-from ..origins import TrustedOrigins, origin_text
-from ..schemas import GeneratedImage, ImageTask, ProviderResult, token_usage
-from ..settings import Settings
-from .base import Provider
-from .capabilities import ModelSpec
-from .common import (
+from image_gateway.fetch import ImageFetcher
+from image_gateway.fetch.urls import Refused
+from image_gateway.http_client import FormPart, UpstreamClient, UpstreamResponse
+from image_gateway.image_format import sniff_image_type
+from image_gateway.origins import TrustedOrigins, origin_text
+from image_gateway.providers.base import Provider
+from image_gateway.providers.capabilities import ModelSpec
+from image_gateway.providers.common import (
     decode_b64_image,
     provider_message,
     rejected,
     retry_after_header,
     retry_after_seconds,
 )
-from .journal import NO_JOURNAL, CallJournal, submit_once
-from .openai_models import MODELS, passthrough_spec
-from .sizing import dims_for_aspect, ratio_value
+from image_gateway.providers.journal import NO_JOURNAL, CallJournal, submit_once
+from image_gateway.providers.openai_models import MODELS, passthrough_spec
+from image_gateway.providers.sizing import dims_for_aspect, ratio_value
+from image_gateway.schemas import GeneratedImage, ImageTask, ProviderResult, token_usage
+from image_gateway.settings import Settings
 
 # Task fields sent as they are (validation left only what the model honours). DALL·E has no
 # `output_format` parameter: it makes PNGs, the only format its specs declare.

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from .base import Provider
-from .bfl import BFLProvider
-from .local import LocalProvider
-from .openai import OpenAIProvider
+from image_gateway.providers.base import Provider
+from image_gateway.providers.bfl import BFLProvider
+from image_gateway.providers.local import LocalProvider
+from image_gateway.providers.openai import OpenAIProvider
 
 PROVIDER_CLASSES: dict[str, type[Provider]] = {
     cls.name: cls for cls in (OpenAIProvider, BFLProvider, LocalProvider)

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC
 from email.utils import parsedate_to_datetime
 
-from ..errors import ProviderError
+from image_gateway.errors import ProviderError
 
 MAX_ADVERTISED_RETRY_AFTER = 3600  # seconds: the most the gateway ever tells a client to wait
 JITTER_LOW = 0.75

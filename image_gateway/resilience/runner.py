@@ -34,7 +34,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from ..errors import (
+from image_gateway.errors import (
     GatewayError,
     ProviderError,
     ProviderNotConfigured,
@@ -43,18 +43,18 @@ from ..errors import (
     ProviderUnavailable,
     UpstreamTimeout,
 )
-from ..providers.base import Provider
-from ..providers.capabilities import ModelSpec
-from ..providers.common import check_images
-from ..providers.journal import NO_JOURNAL, CallJournal, RunJournal
-from ..schemas import Charge, ImageTask, ProviderResult
-from .breaker import Breakers, CircuitBreaker
-from .limiter import Limits, SharedSlots
-from .policy import RetryPolicy, decide, retry_after_header
+from image_gateway.providers.base import Provider
+from image_gateway.providers.capabilities import ModelSpec
+from image_gateway.providers.common import check_images
+from image_gateway.providers.journal import NO_JOURNAL, CallJournal, RunJournal
+from image_gateway.resilience.breaker import Breakers, CircuitBreaker
+from image_gateway.resilience.limiter import Limits, SharedSlots
+from image_gateway.resilience.policy import RetryPolicy, decide, retry_after_header
+from image_gateway.schemas import Charge, ImageTask, ProviderResult
 
 if TYPE_CHECKING:
-    from ..metrics import Metrics
-    from ..settings import Settings
+    from image_gateway.metrics import Metrics
+    from image_gateway.settings import Settings
 
 log = logging.getLogger("image_gateway.resilience")
 KEY_SETTING = {"openai": "OPENAI_API_KEY", "bfl-flux": "BFL_API_KEY"}

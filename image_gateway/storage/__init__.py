@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import secrets
 
-from ..settings import Settings
-from .base import ImageStore, StoredImage
-from .local import LocalImageStore
-from .urls import ImageUrls
+from image_gateway.settings import Settings
+from image_gateway.storage.base import ImageStore, StoredImage
+from image_gateway.storage.local import LocalImageStore
+from image_gateway.storage.urls import ImageUrls
 
 
 def build_image_store(settings: Settings) -> ImageStore:
     if settings.image_store == "s3":
-        from .s3 import S3ImageStore
+        from image_gateway.storage.s3 import S3ImageStore
 
         assert settings.s3_bucket is not None, "checked by Settings"
         return S3ImageStore(

@@ -12,8 +12,8 @@ import secrets
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
-from ..image_format import sniff_image_type
-from ..schemas import FORMAT_BY_MIME, MIME_BY_FORMAT
+from image_gateway.image_format import sniff_image_type
+from image_gateway.schemas import FORMAT_BY_MIME, MIME_BY_FORMAT
 
 IMAGE_ID_RE = re.compile(r"^[A-Za-z0-9_-]{32}\.(png|jpeg|webp)$")
 

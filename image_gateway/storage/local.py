@@ -7,7 +7,13 @@ import os
 import time
 from pathlib import Path
 
-from .base import IMAGE_ID_RE, ImageStore, StoredImage, content_type_of, new_image_id
+from image_gateway.storage.base import (
+    IMAGE_ID_RE,
+    ImageStore,
+    StoredImage,
+    content_type_of,
+    new_image_id,
+)
 
 
 class LocalImageStore(ImageStore):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from .base import ImageStore
+from image_gateway.storage.base import ImageStore
 
 log = logging.getLogger("image_gateway.storage")
 

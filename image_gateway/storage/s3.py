@@ -11,7 +11,13 @@ from contextlib import AsyncExitStack
 from datetime import UTC, datetime
 from typing import Any
 
-from .base import IMAGE_ID_RE, ImageStore, StoredImage, content_type_of, new_image_id
+from image_gateway.storage.base import (
+    IMAGE_ID_RE,
+    ImageStore,
+    StoredImage,
+    content_type_of,
+    new_image_id,
+)
 
 
 class S3ImageStore(ImageStore):

@@ -12,7 +12,7 @@ import hmac
 import math
 import time
 
-from .base import ImageStore
+from image_gateway.storage.base import ImageStore
 
 
 class ImageUrls:

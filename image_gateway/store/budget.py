@@ -18,10 +18,10 @@ from typing import Any
 
 from sqlalchemy import case, delete, func, insert, select, update
 
-from ..errors import BudgetExceeded, PermissionDenied
-from .engine import Database
-from .keys import MICROS, month_of, utcnow
-from .tables import api_keys, budget_reservations, usage
+from image_gateway.errors import BudgetExceeded, PermissionDenied
+from image_gateway.store.engine import Database
+from image_gateway.store.keys import MICROS, month_of, utcnow
+from image_gateway.store.tables import api_keys, budget_reservations, usage
 
 
 class BudgetStore:

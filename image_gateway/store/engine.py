@@ -18,7 +18,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from .urls import normalize_database_url, redact_database_url
+from image_gateway.store.urls import normalize_database_url, redact_database_url
 
 _BEGIN = {"deferred": "BEGIN", "immediate": "BEGIN IMMEDIATE"}
 

@@ -16,9 +16,9 @@ from typing import Any
 from sqlalchemy import and_, case, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from .engine import Database
-from .keys import utcnow
-from .tables import jobs
+from image_gateway.store.engine import Database
+from image_gateway.store.keys import utcnow
+from image_gateway.store.tables import jobs
 
 ACTIVE = ("queued", "running")
 TERMINAL = ("succeeded", "failed", "canceled")

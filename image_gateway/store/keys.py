@@ -9,10 +9,10 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from ..auth import ALL_SCOPES, Client, KeyPolicy
-from ..keys import NewKey, mint_key, new_key_id
-from .engine import Database
-from .tables import api_keys
+from image_gateway.auth import ALL_SCOPES, Client, KeyPolicy
+from image_gateway.keys import NewKey, mint_key, new_key_id
+from image_gateway.store.engine import Database
+from image_gateway.store.tables import api_keys
 
 MICROS = 1_000_000
 

@@ -28,8 +28,8 @@ from sqlalchemy import (
     text,
 )
 
-from .engine import Database
-from .tables import metadata
+from image_gateway.store.engine import Database
+from image_gateway.store.tables import metadata
 
 if TYPE_CHECKING:
     from alembic.config import Config

@@ -9,9 +9,9 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, case, func, insert, select
 from sqlalchemy.engine import Dialect
 
-from .engine import Database
-from .keys import MICROS
-from .tables import usage
+from image_gateway.store.engine import Database
+from image_gateway.store.keys import MICROS
+from image_gateway.store.tables import usage
 
 # group_by name -> the columns it groups (and returns) by
 GROUPS: dict[str, tuple[str, ...]] = {

@@ -14,32 +14,32 @@ from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from image_gateway import __version__
-from image_gateway.announce import announce_urls
+from image_gateway.access.persistence import Persistence
 from image_gateway.api import admin, catalog, docs, files, health, images, openapi, usage
 from image_gateway.api import jobs as jobs_api
 from image_gateway.api.answer import Answerer
-from image_gateway.api.metrics import router as metrics_router
-from image_gateway.dispatch import Dispatcher
-from image_gateway.error_responses import (
+from image_gateway.api.error_responses import (
     error_response,
     gateway_error_response,
     unexpected_error_response,
 )
+from image_gateway.api.metrics import router as metrics_router
+from image_gateway.api.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from image_gateway.blobs import build_image_store, build_image_urls
+from image_gateway.blobs.retention import run_retention
 from image_gateway.errors import GatewayError, InvalidRequest, NotFound
 from image_gateway.fetch import ImageFetcher
-from image_gateway.http_client import UpstreamClient
+from image_gateway.generation.dispatch import Dispatcher
+from image_gateway.generation.rendering import Renderer
 from image_gateway.jobs.runtime import Jobs
-from image_gateway.logs import configure_logging
-from image_gateway.metrics import Metrics
-from image_gateway.middleware import BodyLimitMiddleware, RequestContextMiddleware
-from image_gateway.persistence import Persistence
+from image_gateway.observability.announce import announce_urls
+from image_gateway.observability.logs import configure_logging
+from image_gateway.observability.metrics import Metrics
 from image_gateway.providers.registry import PROVIDER_CLASSES
-from image_gateway.rendering import Renderer
 from image_gateway.schemas import GenerationBody
 from image_gateway.server import ServedByCheck
 from image_gateway.settings import Settings, load_settings
-from image_gateway.storage import build_image_store, build_image_urls
-from image_gateway.storage.retention import run_retention
+from image_gateway.upstream.client import UpstreamClient
 
 log = logging.getLogger("image_gateway")
 

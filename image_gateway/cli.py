@@ -28,12 +28,12 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from image_gateway.access.key_store import KeyStore
+from image_gateway.access.keys import KEY_ID_RE, check_catalogue, parse_new_key
+from image_gateway.db.migrate import current_revision, upgrade
 from image_gateway.errors import GatewayError
-from image_gateway.keys import KEY_ID_RE, check_catalogue, parse_new_key
 from image_gateway.providers.base import Provider
 from image_gateway.settings import ConfigurationError, Settings, load_settings
-from image_gateway.store.keys import KeyStore
-from image_gateway.store.migrate import current_revision, upgrade
 
 
 @dataclass(frozen=True)

@@ -44,9 +44,9 @@ Any error may carry `attribution`, the (provider, model) the failed request was 
 dispatcher knew it (the one tried last, else the primary): the access log line and the job
 log line show it; the error body does not change.
 
-Adapters raise these; `http_client` maps transport exceptions to them in one place;
-`error_responses.py` renders them with `error_body()`. A message never contains a secret or a raw
-provider body (provider text is trimmed and scrubbed before it gets here).
+Adapters raise these; `upstream.client` maps transport exceptions to them in one place;
+`api/error_responses.py` renders them with `error_body()`. A message never contains a secret or a
+raw provider body (provider text is trimmed and scrubbed before it gets here).
 """
 
 from __future__ import annotations

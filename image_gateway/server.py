@@ -39,7 +39,7 @@ from typing import Any, ClassVar, cast
 from starlette.types import ASGIApp, Receive, Scope, Send
 from uvicorn.protocols.http import h11_impl, httptools_impl
 
-from image_gateway.error_responses import error_response
+from image_gateway.api.error_responses import error_response
 from image_gateway.errors import GatewayError, InvalidRequest, RequestTimeout
 from image_gateway.ids import REQUEST_ID_PREFIX, unique_id
 

@@ -54,7 +54,7 @@ class Settings(BaseSettings):
     bfl_default_model: str = "flux-pro-1.1"
     # Origins besides BFL_BASE_URL's own that may receive `x-key` (a returned `polling_url`)
     # and serve result samples: `scheme://host[:port]`, or a bare host suffix meaning https on
-    # port 443 for that host and its subdomains (image_gateway/origins.py).
+    # port 443 for that host and its subdomains (image_gateway/upstream/origins.py).
     bfl_trusted_hosts: CommaList = Field(
         default_factory=lambda: ["bfl.ai", "bfl.ml", "bfldeliveryprod.blob.core.windows.net"]
     )
@@ -179,7 +179,7 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _database_url(cls, value: SecretStr) -> SecretStr:
-        from image_gateway.store.urls import normalize_database_url
+        from image_gateway.db.database_url import normalize_database_url
 
         return SecretStr(normalize_database_url(value.get_secret_value()))
 
@@ -377,7 +377,7 @@ class Settings(BaseSettings):
     @field_validator("bfl_trusted_hosts")
     @classmethod
     def _trusted_origins(cls, value: list[str]) -> list[str]:
-        from image_gateway.origins import parse_entry
+        from image_gateway.upstream.origins import parse_entry
 
         return [str(parse_entry(entry)) for entry in value]
 

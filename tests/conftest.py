@@ -101,7 +101,7 @@ class LogCapture(logging.Handler):
 
     def __init__(self) -> None:
         super().__init__()
-        from image_gateway.logs import JsonFormatter
+        from image_gateway.observability.logs import JsonFormatter
 
         self.setFormatter(JsonFormatter())
         self.lines: list[str] = []

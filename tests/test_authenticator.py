@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from image_gateway.auth import (
+from image_gateway.access.auth import (
     ADMIN,
     MAX_CACHED_KEYS,
     Authenticator,

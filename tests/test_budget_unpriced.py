@@ -18,7 +18,7 @@ from tests.jobs.support import ASYNC, FAST, eventually, submit, wait_job
 
 FLUX_PRO = {"prompt": "a fox", "model": "flux-pro-1.1", "size": "512x512"}  # $0.04
 # chatgpt-image-latest is catalogued without a price (OpenAI publishes none); gpt-image-7 is a
-# newer id passed through to OpenAI as a string: neither is in image_gateway/prices.json.
+# newer id passed through to OpenAI as a string: neither is in image_gateway/billing/prices.json.
 UNPRICED_MODELS = ["chatgpt-image-latest", "gpt-image-7"]
 
 
@@ -49,7 +49,7 @@ def _assert_refused(resp: Any, model: str, param: str) -> None:
         param,
     )
     assert f"openai/{model}" in error["message"]
-    assert "image_gateway/prices.json" in error["message"]
+    assert "image_gateway/billing/prices.json" in error["message"]
 
 
 @pytest.mark.parametrize("model", UNPRICED_MODELS)

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from image_gateway.store.migrate import head_revision
+from image_gateway.db.migrate import head_revision
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -17,7 +17,7 @@ from urllib.parse import urljoin, urlsplit
 
 import pytest
 
-from image_gateway.announce import bound_base_url
+from image_gateway.observability.announce import bound_base_url
 from tests.conftest import RunningGateway
 
 ROOT = Path(__file__).resolve().parent.parent

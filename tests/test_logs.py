@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
-from image_gateway.logs import (
+from image_gateway.observability.logs import (
     JsonFormatter,
     JsonLinesHandler,
     QueryRedaction,

@@ -13,7 +13,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.parser import text_string_to_metric_families
 
 from image_gateway.errors import InvalidRequest
-from image_gateway.metrics import (
+from image_gateway.observability.metrics import (
     LATENCY_BUCKETS,
     PROVIDER_BUCKETS,
     WAIT_BUCKETS,

@@ -18,10 +18,10 @@ from fastapi.responses import JSONResponse, Response
 from starlette.types import Message, Receive, Scope, Send
 
 from emulators._server import BackgroundServer, bind_socket, url_of
+from image_gateway.access.auth import Client
 from image_gateway.api.answer import Answerer
 from image_gateway.api.deps import authenticate, get_answerer
 from image_gateway.app import create_app
-from image_gateway.auth import Client
 from image_gateway.errors import InvalidRequest
 from image_gateway.server import protocol_class
 from tests.conftest import GATEWAY_TEST_KEY, LogCapture, make_settings

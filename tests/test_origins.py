@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from image_gateway.origins import TrustedOrigins, origin_text, parse_entry, split_url
 from image_gateway.settings import ConfigurationError, load_settings
+from image_gateway.upstream.origins import TrustedOrigins, origin_text, parse_entry, split_url
 
 BFL = TrustedOrigins(
     "https://api.bfl.ai",
@@ -91,7 +91,7 @@ def test_ipv6_origins() -> None:
 def test_the_check_and_the_http_client_parse_alike() -> None:
     """The client connects where `split_url` says (the upstream client's encoder uses it): what
     was checked is where the request goes."""
-    from image_gateway.http_encoding import parse_url
+    from image_gateway.upstream.encoding import parse_url
 
     for url in (
         "https://API.bfl.ai:443/v1/x?id=1",

@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 
-from image_gateway.ratelimit import LocalLimiter, RedisLimiter, retry_after
+from image_gateway.access.ratelimit import LocalLimiter, RedisLimiter, retry_after
 from tests.admin_helpers import ADMIN_TEST_KEY, create_key
 from tests.conftest import BFL_TEST_KEY, RunningGateway
 from tests.services import REDIS_URL, redis_prefix

@@ -22,7 +22,7 @@ from openai.types import ImagesResponse
 from openai.types.images_response import Usage
 from PIL import Image
 
-from image_gateway.pricing import PRICES_FILE
+from image_gateway.billing.pricing import PRICES_FILE
 from image_gateway.providers.bfl_models import MODELS as BFL_MODELS
 from image_gateway.providers.openai_models import MODELS as OPENAI_MODELS
 from tests.admin_helpers import ADMIN_TEST_KEY, create_key
@@ -78,7 +78,7 @@ def png(size: tuple[int, int] = (512, 512)) -> bytes:
 
 
 def token_price(model: str, usage: dict[str, Any]) -> float:
-    """OpenAI's token prices (prices.json) applied to the answer's own token counts."""
+    """OpenAI's token prices (billing/prices.json) applied to the answer's own token counts."""
     prices = PRICES["openai"][model]["tokens_usd_per_million"]
     details = usage["input_tokens_details"]
     return (
@@ -178,7 +178,7 @@ def priced_models() -> list[tuple[str, str]]:
 
 
 def expected_price(provider: str, model: str, answer: dict[str, Any]) -> float:
-    """The right price of a request without size and quality, from prices.json."""
+    """The right price of a request without size and quality, from billing/prices.json."""
     entry = PRICES[provider].get(model) or PRICES[provider]["*"]
     if "tokens_usd_per_million" in entry:
         return token_price(model, answer["usage"])

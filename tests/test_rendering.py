@@ -1,6 +1,6 @@
-"""One renderer (`image_gateway/rendering.py`): the same generation answered synchronously, as a
-job read back (`GET /v1/jobs/{id}`) and as an idempotent request (which runs as a job and
-answers when it finishes) has the same body, for every provider and both response formats:
+"""One renderer (`image_gateway/generation/rendering.py`): the same generation answered
+synchronously, as a job read back (`GET /v1/jobs/{id}`) and as an idempotent request (which runs as
+a job and answers when it finishes) has the same body, for every provider and both response formats:
 the same fields in the same order, the same values but the response id and time, and images
 of the same kind and size (b64_json decoded, url fetched)."""
 

@@ -12,11 +12,11 @@ import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from image_gateway.access.key_store import KeyStore, StoredKey
+from image_gateway.access.keys import KEY_ID_RE, NewKey, check_catalogue, parse_new_key
 from image_gateway.api.deps import AdminDep, AuthenticatorDep, DispatcherDep, KeysDep
 from image_gateway.api.openapi import error_responses
 from image_gateway.errors import InvalidRequest, NotFound
-from image_gateway.keys import KEY_ID_RE, NewKey, check_catalogue, parse_new_key
-from image_gateway.store.keys import KeyStore, StoredKey
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"])
 

@@ -33,17 +33,17 @@ from fastapi.responses import Response
 from starlette.requests import ClientDisconnect
 from starlette.types import Receive, Scope
 
-from image_gateway.auth import Client
-from image_gateway.dispatch import Dispatcher
+from image_gateway.access.auth import Client
+from image_gateway.api.middleware import disconnected, header
 from image_gateway.errors import ClientClosedRequest, Conflict, GatewayError, InvalidRequest
+from image_gateway.generation.dispatch import Dispatcher
+from image_gateway.generation.rendering import Renderer
 from image_gateway.jobs.departed import SyncRun
 from image_gateway.jobs.runtime import Jobs
 from image_gateway.jobs.service import JobService
-from image_gateway.middleware import disconnected, header
+from image_gateway.jobs.store import IdempotencyConflict, JobRow
 from image_gateway.providers.journal import RequestJournal
-from image_gateway.rendering import Renderer
 from image_gateway.schemas import GenerationBody, ImageRef, InputImage
-from image_gateway.store.jobs import IdempotencyConflict, JobRow
 
 IDEMPOTENCY_KEY_RE = re.compile(r"^[\x21-\x7e]{1,256}$")
 # The request headers an answer reads, as OpenAPI parameters of the image routes. No examples:

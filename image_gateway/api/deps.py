@@ -14,18 +14,18 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
+from image_gateway.access.auth import DEVELOPMENT, Authenticator, Client, credentials
+from image_gateway.access.key_store import KeyStore
 from image_gateway.api.answer import Answerer
-from image_gateway.auth import DEVELOPMENT, Authenticator, Client, credentials
-from image_gateway.dispatch import Dispatcher
+from image_gateway.billing.usage_store import UsageStore
+from image_gateway.blobs import ImageUrls
 from image_gateway.errors import AuthenticationFailed, PermissionDenied
 from image_gateway.fetch import ImageFetcher
-from image_gateway.http_client import UpstreamClient
+from image_gateway.generation.dispatch import Dispatcher
 from image_gateway.jobs.service import JobService
-from image_gateway.metrics import Metrics
+from image_gateway.observability.metrics import Metrics
 from image_gateway.settings import Settings
-from image_gateway.storage import ImageUrls
-from image_gateway.store.keys import KeyStore
-from image_gateway.store.usage import UsageStore
+from image_gateway.upstream.client import UpstreamClient
 
 
 def _wiring(request: Request) -> Any:

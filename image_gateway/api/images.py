@@ -12,7 +12,6 @@ from starlette.datastructures import UploadFile
 from image_gateway.api.answer import ACCEPTED_RESPONSE, ANSWER_HEADERS
 from image_gateway.api.deps import AnswerDep, ClientDep, FetcherDep
 from image_gateway.api.openapi import answered_errors, error_responses
-from image_gateway.api.validation import validate_object
 from image_gateway.errors import InvalidRequest
 from image_gateway.fetch import ImageFetcher, check_image_value
 from image_gateway.schemas import (
@@ -24,6 +23,7 @@ from image_gateway.schemas import (
     form_value,
     given,
 )
+from image_gateway.validation import validate_object
 
 router = APIRouter(prefix="/v1/images", tags=["images"])
 

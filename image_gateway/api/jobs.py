@@ -18,7 +18,7 @@ from image_gateway.api.deps import ClientDep, JobServiceDep, SettingsDep
 from image_gateway.api.openapi import error_responses
 from image_gateway.errors import InvalidRequest, NotFound
 from image_gateway.jobs.service import owner_of
-from image_gateway.store.jobs import JobRow
+from image_gateway.jobs.store import JobRow
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 

@@ -15,7 +15,7 @@ from fastapi.responses import Response
 
 from image_gateway.api.deps import MetricsDep, SettingsDep
 from image_gateway.errors import AuthenticationFailed, NotFound
-from image_gateway.metrics import CONTENT_TYPE
+from image_gateway.observability.metrics import CONTENT_TYPE
 
 router = APIRouter(tags=["operations"])
 

@@ -12,11 +12,11 @@ import orjson
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
+from image_gateway.access.keys import KEY_ID_RE
 from image_gateway.api.deps import ClientDep, UsageDep
 from image_gateway.api.openapi import error_responses
+from image_gateway.billing.usage_store import GROUPS, UsageQuery
 from image_gateway.errors import InvalidRequest, PermissionDenied
-from image_gateway.keys import KEY_ID_RE
-from image_gateway.store.usage import GROUPS, UsageQuery
 
 router = APIRouter(prefix="/v1", tags=["usage"])
 

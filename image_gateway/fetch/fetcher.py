@@ -9,7 +9,7 @@ before any request. Redirects are followed by hand, each hop parsed and checked 
 is streamed under a byte cap (`Content-Length` first), sniffed at its first bytes, and the
 whole exchange — every hop, connect and read — runs under one deadline, which also stops a
 server that drips one byte per second. aiohttp is imported with the first download, or the
-first provider call (`http_client`), whichever comes first.
+first provider call (`upstream.client`), whichever comes first.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from urllib.parse import urljoin
 from image_gateway.errors import InvalidRequest
 from image_gateway.fetch.addresses import is_public, parse_ip
 from image_gateway.fetch.images import SNIFF_BYTES, check_image, decode_inline, sniff
-from image_gateway.fetch.urls import Refused, Target, host_port, is_url, parse_target
+from image_gateway.fetch.urls import ParsedUrl, Refused, host_port, is_url, parse_target
 from image_gateway.schemas import InputImage
 
 if TYPE_CHECKING:
@@ -181,7 +181,7 @@ class ImageFetcher:
             )
         return self._session
 
-    async def _follow(self, target: Target) -> bytes:
+    async def _follow(self, target: ParsedUrl) -> bytes:
         import aiohttp
         from yarl import URL
 
@@ -209,7 +209,7 @@ class ImageFetcher:
                 raise Refused(f"could not be downloaded ({type(exc).__name__})") from None
         raise AssertionError("unreachable")  # the loop returns or raises
 
-    def _check_literal(self, target: Target) -> None:
+    def _check_literal(self, target: ParsedUrl) -> None:
         if target.authority in self.allow:
             return
         if target.ip is not None:
@@ -220,7 +220,7 @@ class ImageFetcher:
         elif "." not in target.host:
             raise Refused("must use a fully qualified host name")
 
-    def _redirect(self, current: Target, location: str | None, hop: int) -> Target:
+    def _redirect(self, current: ParsedUrl, location: str | None, hop: int) -> ParsedUrl:
         if hop >= self.max_redirects:
             raise Refused(f"redirected more than {self.max_redirects} times")
         if not location:

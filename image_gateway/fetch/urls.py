@@ -32,7 +32,7 @@ class Refused(Exception):
 
 
 @dataclass(frozen=True, slots=True)
-class Target:
+class ParsedUrl:
     url: str  # the canonical URL that is requested
     scheme: str
     host: str  # lower-case name, or the address in standard form (no brackets)
@@ -54,7 +54,7 @@ def is_url(value: str) -> bool:
     return bool(_SCHEME.match(value))
 
 
-def parse_target(raw: str) -> Target:
+def parse_target(raw: str) -> ParsedUrl:
     if len(raw) > MAX_URL_CHARS:
         raise Refused(f"is longer than {MAX_URL_CHARS} characters")
     if any(not 0x21 <= ord(c) <= 0x7E or c == "\\" for c in raw):
@@ -84,7 +84,7 @@ def parse_target(raw: str) -> Target:
         path = "/" + path
     shown_port = "" if port == DEFAULT_PORTS[scheme] else f":{port}"
     shown_host = f"[{host}]" if isinstance(ip, IPv6Address) else host
-    return Target(f"{scheme}://{shown_host}{shown_port}{path}", scheme, host, port, ip)
+    return ParsedUrl(f"{scheme}://{shown_host}{shown_port}{path}", scheme, host, port, ip)
 
 
 def _split_authority(authority: str, default_port: int) -> tuple[str, int]:

@@ -22,14 +22,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from image_gateway.auth import Client
+from image_gateway.access.auth import Client
+from image_gateway.access.key_store import utcnow
 from image_gateway.errors import GatewayError, UpstreamError, error_body
+from image_gateway.generation.rendering import Generation
 from image_gateway.jobs.service import JobService, owner_of
+from image_gateway.jobs.store import JobStore, NewJob
 from image_gateway.providers.journal import RequestJournal
-from image_gateway.rendering import Generation
 from image_gateway.schemas import GenerationBody
-from image_gateway.store.jobs import JobStore, NewJob
-from image_gateway.store.keys import utcnow
 
 log = logging.getLogger("image_gateway.jobs")
 RECORD_SECONDS = 10.0  # after the grace period: for the stopped calls' rows to be written

@@ -37,8 +37,8 @@ def run_worker(settings: Settings, *, concurrency: int | None = None) -> int:
 
 
 async def _serve(settings: Settings) -> int:
+    from image_gateway.access.persistence import StoreUnavailable
     from image_gateway.app import create_app
-    from image_gateway.persistence import StoreUnavailable
 
     app = create_app(settings)
     stop = asyncio.Event()

@@ -7,17 +7,17 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from image_gateway.dispatch import Dispatcher
+from image_gateway.access.key_store import KeyStore
+from image_gateway.blobs import ImageUrls
+from image_gateway.db.engine import Database
+from image_gateway.generation.dispatch import Dispatcher
+from image_gateway.generation.rendering import Renderer
 from image_gateway.jobs.departed import DepartedCalls
 from image_gateway.jobs.queue import JobQueue, MemoryJobQueue, RedisJobQueue
 from image_gateway.jobs.service import JobService
+from image_gateway.jobs.store import JobStore
 from image_gateway.jobs.worker import JobWorker
-from image_gateway.rendering import Renderer
 from image_gateway.settings import Settings
-from image_gateway.storage import ImageUrls
-from image_gateway.store.engine import Database
-from image_gateway.store.jobs import JobStore
-from image_gateway.store.keys import KeyStore
 
 log = logging.getLogger("image_gateway.jobs")
 

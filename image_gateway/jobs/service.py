@@ -30,19 +30,19 @@ from typing import Any, NamedTuple
 
 import orjson
 
-from image_gateway.auth import Client
-from image_gateway.controls import Admission
-from image_gateway.dispatch import Admitted, Dispatcher
+from image_gateway.access.auth import Client
+from image_gateway.access.controls import Admission
+from image_gateway.blobs import ImageUrls
 from image_gateway.errors import InvalidRequest, NotFound
 from image_gateway.fetch.addresses import is_public
 from image_gateway.fetch.fetcher import BlockedAddress, GuardedResolver
-from image_gateway.fetch.urls import Refused, Target, parse_target
+from image_gateway.fetch.urls import ParsedUrl, Refused, parse_target
+from image_gateway.generation.dispatch import Admitted, Dispatcher
+from image_gateway.generation.rendering import Generation, Renderer
 from image_gateway.image_format import sniff_image_type
 from image_gateway.jobs.queue import JobQueue
-from image_gateway.rendering import Generation, Renderer
+from image_gateway.jobs.store import JobRow, JobStore, NewJob
 from image_gateway.schemas import GenerationBody, ImageRef, InputImage
-from image_gateway.storage import ImageUrls
-from image_gateway.store.jobs import JobRow, JobStore, NewJob
 
 JOB_FIELDS_NOT_HASHED = ("webhook_secret",)
 WEBHOOK_RESOLVE_SECONDS = 3.0
@@ -193,7 +193,7 @@ class JobService:
         except (OSError, TimeoutError):
             return  # not resolvable right now: the delivery resolves (and checks) it again
 
-    def allows_webhook_target(self, target: Target) -> bool:
+    def allows_webhook_target(self, target: ParsedUrl) -> bool:
         """The checks that need no DNS, as for input image URLs: an address literal must be
         public, a name fully qualified and not `localhost` (unless WEBHOOK_ALLOW_HOSTS)."""
         if target.authority in self.webhook_allow:

@@ -30,8 +30,9 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from image_gateway.auth import Client
-from image_gateway.controls import Admission
+from image_gateway.access.auth import Client
+from image_gateway.access.controls import Admission
+from image_gateway.access.key_store import KeyStore, utcnow
 from image_gateway.errors import (
     AuthenticationFailed,
     GatewayError,
@@ -44,11 +45,10 @@ from image_gateway.fetch.urls import Refused, parse_target
 from image_gateway.jobs import webhooks
 from image_gateway.jobs.queue import JobQueue, MemoryJobQueue
 from image_gateway.jobs.service import JobService, restored
+from image_gateway.jobs.store import JobRow, JobStore
 from image_gateway.providers.journal import CallJournal
 from image_gateway.schemas import GenerationBody, InputImage
 from image_gateway.settings import Settings
-from image_gateway.store.jobs import JobRow, JobStore
-from image_gateway.store.keys import KeyStore, utcnow
 
 if TYPE_CHECKING:
     import aiohttp

@@ -17,11 +17,11 @@ from typing import Any, ClassVar
 
 from image_gateway.errors import InvalidRequest
 from image_gateway.fetch import ImageFetcher
-from image_gateway.http_client import UpstreamClient
 from image_gateway.providers.capabilities import ModelSpec, check_fields
 from image_gateway.providers.journal import NO_JOURNAL, CallJournal
 from image_gateway.schemas import ImageTask, ProviderResult
 from image_gateway.settings import Settings
+from image_gateway.upstream.client import UpstreamClient
 
 
 class Provider(ABC):

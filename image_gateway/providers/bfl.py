@@ -28,9 +28,7 @@ from image_gateway.errors import (
     UpstreamTimeout,
 )
 from image_gateway.fetch import ImageFetcher, check_image_value, resolve_image_params
-from image_gateway.http_client import UpstreamClient, UpstreamResponse
 from image_gateway.image_format import sniff_image_type
-from image_gateway.origins import TrustedOrigins, origin_text
 from image_gateway.providers.base import Provider
 from image_gateway.providers.bfl_models import IMAGE_PARAMS, MODELS, REQUIRED_PARAMS
 from image_gateway.providers.capabilities import ModelSpec
@@ -45,6 +43,8 @@ from image_gateway.providers.masks import openai_mask_to_bfl
 from image_gateway.providers.sizing import aspect_of, dims_for_aspect, fit_within, ratio_value
 from image_gateway.schemas import Charge, GeneratedImage, ImageTask, ProviderResult
 from image_gateway.settings import Settings
+from image_gateway.upstream.client import UpstreamClient, UpstreamResponse
+from image_gateway.upstream.origins import TrustedOrigins, origin_text
 
 log = logging.getLogger("image_gateway.providers.bfl")
 

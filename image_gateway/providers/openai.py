@@ -19,9 +19,7 @@ from image_gateway.errors import (
 )
 from image_gateway.fetch import ImageFetcher
 from image_gateway.fetch.urls import Refused
-from image_gateway.http_client import FormPart, UpstreamClient, UpstreamResponse
 from image_gateway.image_format import sniff_image_type
-from image_gateway.origins import TrustedOrigins, origin_text
 from image_gateway.providers.base import Provider
 from image_gateway.providers.capabilities import ModelSpec
 from image_gateway.providers.common import (
@@ -36,6 +34,8 @@ from image_gateway.providers.openai_models import MODELS, passthrough_spec
 from image_gateway.providers.sizing import dims_for_aspect, ratio_value
 from image_gateway.schemas import GeneratedImage, ImageTask, ProviderResult, token_usage
 from image_gateway.settings import Settings
+from image_gateway.upstream.client import FormPart, UpstreamClient, UpstreamResponse
+from image_gateway.upstream.origins import TrustedOrigins, origin_text
 
 # Task fields sent as they are (validation left only what the model honours). DALL·E has no
 # `output_format` parameter: it makes PNGs, the only format its specs declare.

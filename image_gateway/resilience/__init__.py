@@ -3,7 +3,6 @@
     policy.py   pure retry rules: what is retryable, Retry-After / retry-after-ms, backoff, caps
     breaker.py  a circuit breaker per provider (closed → open → half-open with one probe)
     limiter.py  per-provider (and per-model) concurrency pools with a bounded wait queue
-    routes.py   the operator's named routes (aliases) from ROUTES_FILE
     runner.py   runs a request's candidates under one deadline with all of the above
 
 Adapters never retry (a generation costs money); they only describe each failure

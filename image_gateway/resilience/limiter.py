@@ -44,7 +44,7 @@ class SharedSlots(Protocol):
     async def release(self, key: str, lease: str) -> None: ...
 
 
-class Pool:
+class ConcurrencyPool:
     """An async FIFO semaphore: `limit` holders, at most `max_queue` waiters."""
 
     def __init__(self, name: str, provider: str, limit: int, max_queue: int) -> None:
@@ -131,13 +131,13 @@ class Limits:
         self, limits: dict[str, int], max_queue: int, shared: SharedSlots | None = None
     ) -> None:
         self.shared = shared
-        self.pools: dict[str, Pool] = {}
+        self.pools: dict[str, ConcurrencyPool] = {}
         for name, limit in parse_limits(limits).items():
             provider = name.split("/", 1)[0]
-            self.pools[name] = Pool(name, provider, limit, max_queue)
-        self._route: dict[tuple[str, str], tuple[Pool, ...]] = {}
+            self.pools[name] = ConcurrencyPool(name, provider, limit, max_queue)
+        self._route: dict[tuple[str, str], tuple[ConcurrencyPool, ...]] = {}
 
-    def pools_for(self, provider: str, model: str) -> tuple[Pool, ...]:
+    def pools_for(self, provider: str, model: str) -> tuple[ConcurrencyPool, ...]:
         key = (provider, model)
         found = self._route.get(key)
         if found is None:
@@ -160,8 +160,8 @@ class Limits:
             yield
             return
         loop = asyncio.get_running_loop()
-        taken: list[Pool] = []
-        shared: list[Pool] = []
+        taken: list[ConcurrencyPool] = []
+        shared: list[ConcurrencyPool] = []
         lease = "" if self.shared is None else secrets.token_hex(8)  # a system call: when used
         started = got = loop.time()
         try:
@@ -185,7 +185,7 @@ class Limits:
                 pool.held(held)
                 pool.release()
 
-    async def _acquire_shared(self, pool: Pool, lease: str, deadline: float) -> None:
+    async def _acquire_shared(self, pool: ConcurrencyPool, lease: str, deadline: float) -> None:
         assert self.shared is not None
         loop = asyncio.get_running_loop()
         delay = 0.05

@@ -53,7 +53,7 @@ from image_gateway.resilience.policy import RetryPolicy, decide, retry_after_hea
 from image_gateway.schemas import Charge, ImageTask, ProviderResult
 
 if TYPE_CHECKING:
-    from image_gateway.metrics import Metrics
+    from image_gateway.observability.metrics import Metrics
     from image_gateway.settings import Settings
 
 log = logging.getLogger("image_gateway.resilience")
@@ -94,7 +94,7 @@ class Trace:
     index: int = 0  # its position in the candidate list (0 = the primary)
     journal: RunJournal | None = None  # a job's journal: resumable, never pays twice
     charged: bool = False  # a call succeeded or may have been paid (an unknown outcome)
-    spent: list[Spent] = field(default_factory=list)  # for the ledger (`accounting.py`)
+    spent: list[Spent] = field(default_factory=list)  # for the ledger (`billing/accounting.py`)
 
 
 class RetryBudget:

@@ -11,7 +11,10 @@ from typing import Any
 
 import pytest
 
+from image_gateway.db.engine import Database
+from image_gateway.db.migrate import upgrade
 from image_gateway.errors import InvalidRequest, UpstreamError
+from image_gateway.jobs.store import JobStore, NewJob
 from image_gateway.jobs.worker import JobJournal, LeaseLost
 from image_gateway.providers.journal import (
     NO_JOURNAL,
@@ -19,9 +22,6 @@ from image_gateway.providers.journal import (
     RequestJournal,
     submit_once,
 )
-from image_gateway.store.engine import Database
-from image_gateway.store.jobs import JobStore, NewJob
-from image_gateway.store.migrate import upgrade
 
 
 class Saved:

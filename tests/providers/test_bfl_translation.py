@@ -11,10 +11,10 @@ from image_gateway.errors import (
     ProviderRateLimited,
     UpstreamError,
 )
-from image_gateway.http_client import UpstreamResponse
 from image_gateway.providers.bfl import NOT_FOUND, PENDING, parse_poll, parse_submit, to_vendor
 from image_gateway.providers.bfl_models import MODELS
 from image_gateway.schemas import ImageTask, InputImage
+from image_gateway.upstream.client import UpstreamResponse
 
 
 def task(**kwargs) -> ImageTask:

@@ -14,11 +14,11 @@ from image_gateway.errors import (
     ProviderRateLimited,
     UpstreamError,
 )
-from image_gateway.http_client import UpstreamResponse
 from image_gateway.providers.openai import OpenAIProvider, error_from, from_vendor, to_vendor
 from image_gateway.providers.openai_models import MODELS, passthrough_spec
 from image_gateway.schemas import ImageTask, InputImage
 from image_gateway.settings import Settings
+from image_gateway.upstream.client import UpstreamResponse
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"0" * 10
 

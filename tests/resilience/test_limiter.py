@@ -7,12 +7,12 @@ import asyncio
 import pytest
 
 from image_gateway.errors import ProviderRateLimited, ProviderUnavailable
-from image_gateway.resilience.limiter import Limits, Pool
+from image_gateway.resilience.limiter import ConcurrencyPool, Limits
 from image_gateway.settings import Settings
 
 
 async def test_waiters_are_served_first_in_first_out() -> None:
-    pool = Pool("p", "p", limit=1, max_queue=10)
+    pool = ConcurrencyPool("p", "p", limit=1, max_queue=10)
     await pool.acquire(1)
     order: list[int] = []
 
@@ -30,7 +30,7 @@ async def test_waiters_are_served_first_in_first_out() -> None:
 
 
 async def test_a_full_queue_is_refused_at_once_with_advice() -> None:
-    pool = Pool("bfl-flux", "bfl-flux", limit=1, max_queue=1)
+    pool = ConcurrencyPool("bfl-flux", "bfl-flux", limit=1, max_queue=1)
     await pool.acquire(1)
     queued = asyncio.create_task(pool.acquire(5))
     await asyncio.sleep(0)
@@ -48,7 +48,7 @@ async def test_a_full_queue_is_refused_at_once_with_advice() -> None:
 
 
 async def test_a_wait_past_the_deadline_gives_up_and_leaves_no_trace() -> None:
-    pool = Pool("p", "p", limit=1, max_queue=5)
+    pool = ConcurrencyPool("p", "p", limit=1, max_queue=5)
     await pool.acquire(1)
     with pytest.raises(ProviderUnavailable) as caught:
         await pool.acquire(0.05)
@@ -63,7 +63,7 @@ async def test_a_wait_past_the_deadline_gives_up_and_leaves_no_trace() -> None:
 
 
 async def test_a_cancelled_waiter_does_not_keep_or_lose_a_slot() -> None:
-    pool = Pool("p", "p", limit=1, max_queue=5)
+    pool = ConcurrencyPool("p", "p", limit=1, max_queue=5)
     await pool.acquire(1)
     waiting = asyncio.create_task(pool.acquire(5))
     await asyncio.sleep(0)

@@ -1,0 +1,111 @@
+"""`Database`: the one async engine of a process, and how transactions are opened on it.
+
+SQLite (aiosqlite) gets WAL, a busy timeout, and explicit `BEGIN` statements: `write()` opens
+`BEGIN IMMEDIATE`, which takes the database's write lock up front, so a read-check-write (the
+budget reservation) is serialised across connections *and* processes. PostgreSQL (asyncpg)
+uses ordinary transactions; callers that need a row lock say `FOR UPDATE`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from image_gateway.db.database_url import normalize_database_url, redact_database_url
+
+_BEGIN = {"deferred": "BEGIN", "immediate": "BEGIN IMMEDIATE"}
+
+
+class Database:
+    def __init__(self, url: str, *, timeout_seconds: float = 5.0) -> None:
+        self.url = normalize_database_url(url)
+        parsed = make_url(self.url)
+        self.dialect = parsed.get_backend_name()  # "sqlite" | "postgresql"
+        self.timeout_seconds = timeout_seconds
+        kwargs: dict[str, Any] = {"pool_timeout": timeout_seconds}
+        if self.dialect == "sqlite":
+            kwargs["connect_args"] = {"timeout": timeout_seconds}
+        else:
+            # A PostgreSQL restart must not fail the next request on every pooled connection.
+            kwargs["pool_pre_ping"] = True
+            # asyncpg: `timeout` bounds connecting, `command_timeout` every statement.
+            kwargs["connect_args"] = {
+                "timeout": timeout_seconds,
+                "command_timeout": timeout_seconds,
+            }
+        self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
+        if self.dialect == "sqlite":
+            self._sqlite_path = parsed.database
+            _install_sqlite_hooks(self.engine, timeout_seconds)
+
+    @property
+    def display_url(self) -> str:
+        return redact_database_url(self.url)
+
+    def prepare(self) -> None:
+        """Create the SQLite file's folder (the default `data/` may not exist yet)."""
+        if self.dialect == "sqlite" and self._sqlite_path:
+            Path(self._sqlite_path).expanduser().parent.mkdir(parents=True, exist_ok=True)
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncConnection]:
+        async with self.engine.connect() as conn:
+            yield conn
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[AsyncConnection]:
+        """A transaction that commits on success; on SQLite it holds the write lock throughout."""
+        async with self.engine.connect() as conn:
+            if self.dialect == "sqlite":
+                conn = await conn.execution_options(sqlite_begin="immediate")
+            async with conn.begin():
+                yield conn
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+def _install_sqlite_hooks(engine: AsyncEngine, timeout_seconds: float) -> None:
+    busy_ms = int(timeout_seconds * 1000)
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # pysqlite's implicit transactions cannot do BEGIN IMMEDIATE; we emit BEGIN ourselves.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout={busy_ms:d}")
+        _use_wal(cursor, timeout_seconds)
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        mode = conn.get_execution_options().get("sqlite_begin", "deferred")
+        conn.exec_driver_sql(_BEGIN[mode])
+
+
+def _use_wal(cursor: Any, timeout_seconds: float) -> None:
+    """Put the database in WAL mode. The mode is kept in the file, so only the first connection
+    to a new file changes it; that change takes a lock SQLite does not wait for (the busy
+    timeout does not apply), so a connection opened at the same moment (instances starting
+    together) gets "database is locked" at once. It tries again, briefly, within the timeout."""
+    cursor.execute("PRAGMA journal_mode")
+    if str(cursor.fetchone()[0]).lower() == "wal":
+        return
+    deadline = time.monotonic() + timeout_seconds
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except Exception as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+        time.sleep(0.02)  # a new file, at start-up only: no request is waiting on this loop

@@ -54,8 +54,6 @@ KNOWN: dict[tuple[str, str], str] = {
     ("image_gateway.settings", "image_gateway.providers.registry"): "settings",
     ("image_gateway.settings", "image_gateway.upstream.origins"): "settings",
     ("image_gateway.settings", "image_gateway.db.database_url"): "settings",
-    # Adapters read Retry-After with the retry policy's parser: the parser belongs below both.
-    ("image_gateway.providers.common", "image_gateway.resilience.policy"): "retry-after",
     # billing -> access while access -> billing (key_controls): a ledger row (`Outcome`)
     # belongs to billing, and utcnow/month_of/MICROS to db/tables.py's conventions.
     ("image_gateway.billing.accounting", "image_gateway.access.controls"): "access/billing",

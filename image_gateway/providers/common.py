@@ -10,9 +10,9 @@ from collections.abc import Mapping
 
 from image_gateway.errors import UpstreamError
 from image_gateway.image_format import describe, what_it_looks_like
-from image_gateway.resilience.policy import parse_retry_after
-from image_gateway.resilience.policy import retry_after_header as policy_retry_after_header
 from image_gateway.schemas import GeneratedImage
+from image_gateway.upstream.retry_after import parse_retry_after
+from image_gateway.upstream.retry_after import retry_after_header as http_retry_after_header
 
 _KEYLIKE = re.compile(r"(sk-|bfl_|Bearer\s+)[A-Za-z0-9_\-\.]{3,}", re.IGNORECASE)
 # `x-key: ...`, `api_key=...`, `"authorization": "..."`: whatever follows a credential's name.
@@ -66,7 +66,7 @@ def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
 
 
 def retry_after_header(seconds: float | None) -> dict[str, str]:
-    return policy_retry_after_header(seconds)
+    return http_retry_after_header(seconds)
 
 
 def decode_b64_image(value: object, provider: str) -> bytes:

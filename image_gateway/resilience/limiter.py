@@ -30,7 +30,7 @@ from contextlib import asynccontextmanager
 from typing import Protocol
 
 from image_gateway.errors import ProviderRateLimited, ProviderUnavailable
-from image_gateway.resilience.policy import retry_after_header
+from image_gateway.upstream.retry_after import retry_after_header
 
 WaitObserver = Callable[[str, float], None]  # (pool name, seconds waited for a slot)
 SHARED_POLL_MAX = 0.5  # seconds between tries for a shared slot (doubling from 50 ms)

@@ -10,7 +10,8 @@ Rules (after openai-python's `_base_client` and Envoy's router):
   accepted a paid job (a BFL task id, an OpenAI 200) is never re-sent.
 - A provider's hint (`retry-after-ms`, then `Retry-After` in seconds or as an HTTP date) is
   honoured when it fits: the wait is at least the hint. A hint longer than `max_wait` or than
-  the time left is not waited out: the request fails at once, carrying a Retry-After.
+  the time left is not waited out: the request fails at once, carrying a Retry-After
+  (`upstream/retry_after.py` reads and writes the header).
 - Without a hint: exponential backoff `base * 2**(attempt-1)` capped at `max_backoff`, with
   jitter drawn from [75 %, 100 %] of it.
 - Never more than `max_attempts` tries per candidate, never past the deadline.
@@ -18,16 +19,11 @@ Rules (after openai-python's `_base_client` and Envoy's router):
 
 from __future__ import annotations
 
-import math
 import random
-from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC
-from email.utils import parsedate_to_datetime
 
 from image_gateway.errors import ProviderError
 
-MAX_ADVERTISED_RETRY_AFTER = 3600  # seconds: the most the gateway ever tells a client to wait
 JITTER_LOW = 0.75
 
 
@@ -79,44 +75,3 @@ def decide(
 
 def _advice(hint: float | None, policy: RetryPolicy) -> float:
     return hint if hint is not None else max(1.0, policy.base)
-
-
-def retry_after_header(seconds: float | None) -> dict[str, str]:
-    """A `Retry-After` header in whole seconds (at least 1, at most an hour), or none."""
-    if seconds is None or not math.isfinite(seconds):
-        return {}
-    value = min(MAX_ADVERTISED_RETRY_AFTER, max(1, math.ceil(seconds)))
-    return {"Retry-After": str(value)}
-
-
-def parse_retry_after(headers: Mapping[str, str], now: float) -> float | None:
-    """Seconds to wait from `retry-after-ms`, else `retry-after` (seconds or an HTTP date,
-    relative to `now`, a Unix time). None when absent, garbage, NaN or infinite."""
-    value = headers.get("retry-after-ms")
-    if value:
-        seconds = _number(value)
-        if seconds is not None:
-            return seconds / 1000
-    value = headers.get("retry-after")
-    if not value:
-        return None
-    seconds = _number(value)
-    if seconds is not None:
-        return seconds
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:  # RFC 9110 dates are GMT ("-0000" parses as naive)
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, when.timestamp() - now)
-
-
-def _number(text: str) -> float | None:
-    try:
-        value = float(text.strip())
-    except ValueError:
-        return None
-    if not math.isfinite(value):
-        return None
-    return max(0.0, value)

@@ -49,8 +49,9 @@ from image_gateway.providers.common import check_images
 from image_gateway.providers.journal import NO_JOURNAL, CallJournal, RunJournal
 from image_gateway.resilience.breaker import Breakers, CircuitBreaker
 from image_gateway.resilience.limiter import Limits, SharedSlots
-from image_gateway.resilience.policy import RetryPolicy, decide, retry_after_header
+from image_gateway.resilience.policy import RetryPolicy, decide
 from image_gateway.schemas import Charge, ImageTask, ProviderResult
+from image_gateway.upstream.retry_after import retry_after_header
 
 if TYPE_CHECKING:
     from image_gateway.observability.metrics import Metrics

@@ -13,13 +13,8 @@ from image_gateway.errors import (
     UpstreamError,
     UpstreamTimeout,
 )
-from image_gateway.resilience.policy import (
-    RetryPolicy,
-    backoff,
-    decide,
-    parse_retry_after,
-    retry_after_header,
-)
+from image_gateway.resilience.policy import RetryPolicy, backoff, decide
+from image_gateway.upstream.retry_after import parse_retry_after, retry_after_header
 
 NOW = 1_800_000_000.0
 POLICY = RetryPolicy(max_attempts=3, base=0.5, max_backoff=8.0, max_wait=20.0)

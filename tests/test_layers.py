@@ -54,11 +54,6 @@ KNOWN: dict[tuple[str, str], str] = {
     ("image_gateway.settings", "image_gateway.providers.registry"): "settings",
     ("image_gateway.settings", "image_gateway.upstream.origins"): "settings",
     ("image_gateway.settings", "image_gateway.db.database_url"): "settings",
-    # billing -> access while access -> billing (key_controls): a ledger row (`Outcome`)
-    # belongs to billing, and utcnow/month_of/MICROS to db/tables.py's conventions.
-    ("image_gateway.billing.accounting", "image_gateway.access.controls"): "access/billing",
-    ("image_gateway.billing.budget_store", "image_gateway.access.key_store"): "access/billing",
-    ("image_gateway.billing.usage_store", "image_gateway.access.key_store"): "access/billing",
     # The worker process builds the app: the CLI should hand it the factory.
     ("image_gateway.jobs.process", "image_gateway.app"): "worker",
 }

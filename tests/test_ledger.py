@@ -8,11 +8,11 @@ import tracemalloc
 from pathlib import Path
 from typing import Any
 
-from image_gateway.access.key_store import utcnow
 from image_gateway.billing.ledger import LedgerWriter
 from image_gateway.billing.usage_store import UsageQuery, UsageStore
 from image_gateway.db.engine import Database
 from image_gateway.db.migrate import upgrade
+from image_gateway.db.tables import utcnow
 
 
 def _row(i: int) -> dict[str, Any]:

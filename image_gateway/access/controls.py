@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from image_gateway.access.auth import Client
+from image_gateway.billing.ledger import Outcome
 from image_gateway.schemas import ImageTask
 
 
@@ -32,30 +33,6 @@ class Admission:
     user_id: str | None
     request_id: str | None
     data: dict[str, Any] = field(default_factory=dict)  # implementation-specific state
-
-
-@dataclass(slots=True)
-class Outcome:
-    """One usage-ledger row (see `billing/accounting.py` for how a request becomes its rows)."""
-
-    provider: str  # the one that served (after fallbacks), or the last one tried
-    model: str
-    # "succeeded"; "unknown": a call may have been charged without an answer
-    # (`ProviderError.billed_unknown`); "failed"
-    status: str
-    images: int = 0
-    size: str | None = None  # what was made ("WxH"), else asked for; None if unknown
-    quality: str | None = None
-    error_code: str | None = None
-    latency_ms: float = 0.0
-    usage: dict[str, Any] | None = None
-    cost_usd: float | None = None  # spent or possibly spent; None when the model has no price
-    # Rows of earlier candidates (a fallback chain) that cost, or may have cost, money.
-    earlier: list[Outcome] = field(default_factory=list)
-
-    def rows(self) -> list[Outcome]:
-        """Every row of the request: earlier candidates first, this one last."""
-        return [*self.earlier, self]
 
 
 class RequestControls(Protocol):

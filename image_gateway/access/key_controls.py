@@ -33,12 +33,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from image_gateway.access.auth import Client
-from image_gateway.access.controls import Admission, Outcome
-from image_gateway.access.key_store import MICROS, to_micros, utcnow
+from image_gateway.access.controls import Admission
 from image_gateway.access.ratelimit import Limiter, retry_after
 from image_gateway.billing.budget_store import BudgetStore
-from image_gateway.billing.ledger import LedgerWriter
+from image_gateway.billing.ledger import LedgerWriter, Outcome
 from image_gateway.billing.pricing import PriceTable
+from image_gateway.db.tables import MICROS, to_micros, utcnow
 from image_gateway.errors import GatewayError, PermissionDenied, RateLimited, ServiceUnavailable
 from image_gateway.schemas import ImageTask
 

@@ -1,7 +1,7 @@
 """What a request spent, as usage-ledger outcomes: who was paid (or may have been), for what.
 
 After the resilient run the dispatcher turns what happened (`resilience.runner.Trace`, the
-result) into `controls.Outcome`s:
+result) into `ledger.Outcome`s:
 - the row of the candidate that served, or of the last one tried: its images, the size and
   quality made (the provider's answer, else the request, else the model's documented default)
   and their price (`pricing.PriceTable.price`), plus the calls of that candidate that cost
@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from image_gateway.access.controls import Outcome
+from image_gateway.billing.ledger import Outcome
 from image_gateway.billing.pricing import Priced, PriceTable
 from image_gateway.resilience.runner import Candidate, Spent, Trace
 from image_gateway.schemas import ImageTask, ProviderResult

@@ -1,5 +1,5 @@
-"""The usage ledger's background writer: bounded, batched, and lossy by design when the
-database is down.
+"""The usage ledger's rows (`Outcome`) and its background writer: bounded, batched, and lossy
+by design when the database is down.
 
 `submit()` never waits and never raises: it appends to a bounded in-memory queue, or — when
 the queue is full — drops the row and counts it. The writer inserts rows in batches of up to
@@ -17,11 +17,36 @@ import logging
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 log = logging.getLogger("image_gateway.ledger")
 
 InsertMany = Callable[[list[dict[str, Any]]], Awaitable[None]]
+
+
+@dataclass(slots=True)
+class Outcome:
+    """One usage-ledger row (see `billing/accounting.py` for how a request becomes its rows)."""
+
+    provider: str  # the one that served (after fallbacks), or the last one tried
+    model: str
+    # "succeeded"; "unknown": a call may have been charged without an answer
+    # (`ProviderError.billed_unknown`); "failed"
+    status: str
+    images: int = 0
+    size: str | None = None  # what was made ("WxH"), else asked for; None if unknown
+    quality: str | None = None
+    error_code: str | None = None
+    latency_ms: float = 0.0
+    usage: dict[str, Any] | None = None
+    cost_usd: float | None = None  # spent or possibly spent; None when the model has no price
+    # Rows of earlier candidates (a fallback chain) that cost, or may have cost, money.
+    earlier: list[Outcome] = field(default_factory=list)
+
+    def rows(self) -> list[Outcome]:
+        """Every row of the request: earlier candidates first, this one last."""
+        return [*self.earlier, self]
 
 
 class LedgerWriter:

@@ -9,9 +9,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, case, func, insert, select
 from sqlalchemy.engine import Dialect
 
-from image_gateway.access.key_store import MICROS
 from image_gateway.db.engine import Database
-from image_gateway.db.tables import usage
+from image_gateway.db.tables import MICROS, usage
 
 # group_by name -> the columns it groups (and returns) by
 GROUPS: dict[str, tuple[str, ...]] = {

@@ -36,8 +36,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from image_gateway.access.auth import Client
-from image_gateway.access.controls import Admission, Outcome, RequestControls
+from image_gateway.access.controls import Admission, RequestControls
 from image_gateway.billing.accounting import account
+from image_gateway.billing.ledger import Outcome
 from image_gateway.billing.pricing import UNPRICED, Priced, PriceTable
 from image_gateway.errors import GatewayError, InvalidRequest
 from image_gateway.fetch import ImageFetcher, load_all

@@ -23,7 +23,7 @@ from datetime import datetime
 from typing import Any
 
 from image_gateway.access.auth import Client
-from image_gateway.access.key_store import utcnow
+from image_gateway.db.tables import utcnow
 from image_gateway.errors import GatewayError, UpstreamError, error_body
 from image_gateway.generation.rendering import Generation
 from image_gateway.jobs.service import JobService, owner_of

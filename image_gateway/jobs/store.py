@@ -16,9 +16,8 @@ from typing import Any
 from sqlalchemy import and_, case, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from image_gateway.access.key_store import utcnow
 from image_gateway.db.engine import Database
-from image_gateway.db.tables import jobs
+from image_gateway.db.tables import jobs, utcnow
 
 ACTIVE = ("queued", "running")
 TERMINAL = ("succeeded", "failed", "canceled")

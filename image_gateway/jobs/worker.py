@@ -32,7 +32,8 @@ import orjson
 
 from image_gateway.access.auth import Client
 from image_gateway.access.controls import Admission
-from image_gateway.access.key_store import KeyStore, utcnow
+from image_gateway.access.key_store import KeyStore
+from image_gateway.db.tables import utcnow
 from image_gateway.errors import (
     AuthenticationFailed,
     GatewayError,

@@ -15,7 +15,7 @@ from alembic import command
 from sqlalchemy import Connection, inspect, text
 
 from image_gateway.access.auth import hash_key
-from image_gateway.access.key_store import KeyStore, utcnow
+from image_gateway.access.key_store import KeyStore
 from image_gateway.access.keys import NewKey
 from image_gateway.billing.budget_store import BudgetStore
 from image_gateway.billing.usage_store import UsageQuery, UsageStore
@@ -29,6 +29,7 @@ from image_gateway.db.migrate import (
     head_revision,
     upgrade,
 )
+from image_gateway.db.tables import utcnow
 from image_gateway.errors import BudgetExceeded
 from tests.admin_helpers import ADMIN_TEST_KEY, create_key
 from tests.services import fresh_postgres, postgres_databases

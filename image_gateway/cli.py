@@ -53,9 +53,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(exc, file=sys.stderr)
         return 2
     if args.group == "worker":
+        from image_gateway.app import create_app
         from image_gateway.jobs.process import run_worker
 
-        return run_worker(settings, concurrency=args.concurrency)
+        return run_worker(settings, create_app, concurrency=args.concurrency)
     return asyncio.run(_run(args.command_fn, settings, args))
 
 

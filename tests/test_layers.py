@@ -54,8 +54,6 @@ KNOWN: dict[tuple[str, str], str] = {
     ("image_gateway.settings", "image_gateway.providers.registry"): "settings",
     ("image_gateway.settings", "image_gateway.upstream.origins"): "settings",
     ("image_gateway.settings", "image_gateway.db.database_url"): "settings",
-    # The worker process builds the app: the CLI should hand it the factory.
-    ("image_gateway.jobs.process", "image_gateway.app"): "worker",
 }
 
 

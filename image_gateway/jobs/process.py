@@ -1,8 +1,9 @@
 """`image-gateway worker`: a process that runs job workers and serves no HTTP.
 
-It builds the same app as the server (providers, database, image store, Redis queue) and runs
-its start-up and shut-down with RUN_WORKERS forced on, so a worker is configured exactly like
-a gateway. SIGTERM or SIGINT stops it gracefully: no new jobs are taken, running ones are
+It builds the same app as the server (providers, database, image store, Redis queue), with
+the factory `cli.py` hands it (`app.create_app`: this module imports nothing above jobs/), and
+runs its start-up and shut-down with RUN_WORKERS forced on, so a worker is configured exactly
+like a gateway. SIGTERM or SIGINT stops it gracefully: no new jobs are taken, running ones are
 interrupted and their leases released, so another worker resumes them from their journals at
 once (a second signal exits at once; a kill -9 leaves the leases to expire after
 JOB_LEASE_SECONDS instead).
@@ -16,11 +17,16 @@ from __future__ import annotations
 import asyncio
 import signal
 import sys
+from collections.abc import Callable
+
+from fastapi import FastAPI
 
 from image_gateway.settings import Settings
 
 
-def run_worker(settings: Settings, *, concurrency: int | None = None) -> int:
+def run_worker(
+    settings: Settings, build_app: Callable[[Settings], FastAPI], *, concurrency: int | None = None
+) -> int:
     """Run until SIGTERM/SIGINT. Exit status: 0 stopped, 1 store unreachable, 2 configuration."""
     if settings.redis_url is None:
         print(
@@ -33,14 +39,13 @@ def run_worker(settings: Settings, *, concurrency: int | None = None) -> int:
     update: dict[str, object] = {"run_workers": True}
     if concurrency is not None:
         update["worker_concurrency"] = concurrency
-    return asyncio.run(_serve(settings.model_copy(update=update)))
+    return asyncio.run(_serve(settings.model_copy(update=update), build_app))
 
 
-async def _serve(settings: Settings) -> int:
+async def _serve(settings: Settings, build_app: Callable[[Settings], FastAPI]) -> int:
     from image_gateway.access.persistence import StoreUnavailable
-    from image_gateway.app import create_app
 
-    app = create_app(settings)
+    app = build_app(settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     signals = (signal.SIGTERM, signal.SIGINT)

@@ -137,6 +137,17 @@ class Dispatcher:
             raise error
         return plan
 
+    async def release(self, admission: Admission) -> None:
+        """End an admission that tried no provider (a job canceled, or refused after its
+        pre-flight): give back its concurrency slot and budget reservation, record nothing;
+        never raises. The admissions are the dispatcher's: `preflight()` makes them."""
+        await self.controls.release(admission)
+
+    async def renew(self, admission: Admission) -> None:
+        """Hold what a job's kept admission holds for another lease period (its slot and
+        reservation may have expired while it waited); never raises."""
+        await self.controls.renew(admission)
+
     async def preflight(
         self,
         body: GenerationBody,
@@ -153,7 +164,7 @@ class Dispatcher:
         a key with a budget, 429 rate and concurrency, 402 budget), then loading what the
         request names by URL (`refs`, then each provider's `prepare`: 400 naming the field).
         The same for a synchronous request and a job; the caller owns the admission
-        (`generate()` settles it, `controls.release()` gives it back); a refusal after
+        (`generate()` settles it, `release()` gives it back); a refusal after
         admission releases it here, and a synchronous request whose client left while its
         images loaded (`journal.stopped`) is settled as that."""
         images = list(images or [])

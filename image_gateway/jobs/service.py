@@ -130,7 +130,7 @@ class JobService:
             )
         finally:
             if not created:  # refused, failed, or a concurrent request with the key made it
-                await self.dispatcher.controls.release(admission)
+                await self.dispatcher.release(admission)
         if created:
             await self.queue.enqueue(job.id)
         return Submission(job, created, (primary.provider.name, primary.spec.id))
@@ -167,7 +167,7 @@ class JobService:
         # Releasing needs only what the admission holds, not the key (which may be revoked).
         admission = restored(job, Client(job["owner"]))
         if admission is not None:
-            await self.dispatcher.controls.release(admission)
+            await self.dispatcher.release(admission)
 
     async def check_webhook_url(self, url: str) -> None:
         """Webhook targets must be public http(s) URLs. A name is resolved now, so a loopback

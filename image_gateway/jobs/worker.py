@@ -299,7 +299,7 @@ class JobWorker:
         have expired while it waited, or been settled by a worker that stopped mid-run."""
         admission = restored(job, client)
         if admission is not None:
-            await self.service.dispatcher.controls.renew(admission)
+            await self.service.dispatcher.renew(admission)
         return admission
 
     @staticmethod

@@ -17,7 +17,6 @@ from fastapi.responses import Response, StreamingResponse
 from image_gateway.api.deps import ClientDep, JobServiceDep, SettingsDep
 from image_gateway.api.openapi import error_responses
 from image_gateway.errors import InvalidRequest, NotFound
-from image_gateway.jobs.service import owner_of
 from image_gateway.jobs.store import JobRow
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
@@ -43,8 +42,8 @@ async def list_jobs(
     """This key's jobs, newest first (`after` = the previous page's `next_cursor`)."""
     if status is not None and status not in STATUSES:
         raise InvalidRequest(f"status must be one of {', '.join(STATUSES)}", param="status")
-    rows = await service.store.page(
-        None if client.admin else owner_of(client),
+    rows = await service.page(
+        client,
         status=status,
         user_id=user_id,
         limit=limit + 1,
@@ -91,7 +90,7 @@ async def job_events(
         started = time.monotonic()
         quiet_since = started
         while time.monotonic() - started < SSE_MAX_SECONDS:
-            job = await service.store.get(job_id)
+            job = await service.find(job_id, client)
             if job is None:
                 return
             now = (job.status, job["progress"], job["attempts"])

@@ -25,7 +25,7 @@ import base64
 import hashlib
 import time
 from collections.abc import Sequence
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 import orjson
@@ -204,10 +204,31 @@ class JobService:
         return "." in host and host != "localhost" and not host.endswith(".localhost")
 
     async def get(self, job_id: str, client: Client) -> JobRow:
-        job = await self.store.get(job_id, None if client.admin else owner_of(client))
+        """The job, if the client's key submitted it (any job for the admin key); 404 else."""
+        job = await self.find(job_id, client)
         if job is None:
             raise NotFound("no such job", param="job_id", code="job_not_found")
         return job
+
+    async def find(self, job_id: str, client: Client) -> JobRow | None:
+        """`get()` without the 404: None when the job is not the client's or is gone."""
+        return await self.store.get(job_id, None if client.admin else owner_of(client))
+
+    async def page(
+        self,
+        client: Client,
+        *,
+        status: str | None,
+        user_id: str | None,
+        limit: int,
+        before: tuple[datetime, str] | None,
+    ) -> list[JobRow]:
+        """The client's jobs (every key's for the admin key), newest first; `before` is the
+        (created_at, id) of the last job of the previous page."""
+        owner = None if client.admin else owner_of(client)
+        return await self.store.page(
+            owner, status=status, user_id=user_id, limit=limit, before=before
+        )
 
     async def wait(self, job_id: str, seconds: float, poll: float = 0.1) -> JobRow | None:
         """The job once it is finished, or None when `seconds` pass first."""

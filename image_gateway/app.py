@@ -132,8 +132,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         providers,
         persistence.controls,
         metrics=metrics,
-        # With Redis, provider concurrency (BFL's 24 tasks) is counted across all instances.
-        shared_slots=persistence.controls.limiter if persistence.shared_limits else None,
+        shared_slots=persistence.shared_slots,
         fetcher=fetcher,
     )
     renderer = Renderer(image_urls)  # synchronous answers and job results alike

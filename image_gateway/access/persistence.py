@@ -67,6 +67,9 @@ class Persistence:
             cache_seconds=settings.key_cache_seconds,
         )
         self.shared_limits = settings.redis_url is not None
+        # With Redis, provider concurrency (BFL's 24 tasks) is counted across all instances by
+        # the same limiter as the keys' limits; without, each process counts its own.
+        self.shared_slots = limiter if self.shared_limits else None
 
     async def start(self) -> None:
         try:

@@ -8,7 +8,7 @@ from fastapi import APIRouter
 
 from image_gateway.api.deps import ClientDep, DispatcherDep
 from image_gateway.api.openapi import error_responses
-from image_gateway.errors import NotFound
+from image_gateway.errors import InvalidRequest, NotFound
 from image_gateway.schemas import ModelCard, ModelList
 
 router = APIRouter(prefix="/v1", tags=["catalog"])
@@ -42,14 +42,21 @@ async def retrieve_model(model: str, client: ClientDep, dispatcher: DispatcherDe
     and for a model whose provider has no key (the list shows configured providers only)."""
     if model in dispatcher.routes:
         return ModelCard(id=model, owned_by="route")
-    provider, spec = dispatcher.resolve(None, model)
+    # The name is not echoed: it comes from the path, which can hold anything a client pasted
+    # into it, a key included (unmatched paths are not echoed either).
+    try:
+        provider, spec = dispatcher.resolve(None, model)
+    except (NotFound, InvalidRequest):
+        raise _model_not_found("no such model") from None
     if not provider.configured:
-        raise NotFound(
-            f"model {model!r}: {provider.name} is not configured; see GET /v1/models",
-            param="model",
-            code="model_not_found",
-        )
+        raise _model_not_found(f"{provider.name} is not configured")
     return ModelCard(id=f"{provider.name}/{spec.id}", owned_by=provider.name)
+
+
+def _model_not_found(why: str) -> NotFound:
+    return NotFound(
+        f"{why}; GET /v1/models lists the models", param="model", code="model_not_found"
+    )
 
 
 @router.get("/providers")

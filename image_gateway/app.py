@@ -35,7 +35,8 @@ from image_gateway.jobs.runtime import Jobs
 from image_gateway.observability.announce import announce_urls
 from image_gateway.observability.logs import configure_logging
 from image_gateway.observability.metrics import Metrics
-from image_gateway.providers.registry import PROVIDER_CLASSES
+from image_gateway.providers.kit.base import adapter_class
+from image_gateway.providers.registry import DEFINITIONS
 from image_gateway.schemas import GenerationBody
 from image_gateway.server import ServedByCheck
 from image_gateway.settings import Settings, load_settings
@@ -67,7 +68,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_pixels=settings.fetch_max_pixels,
         allow_hosts=settings.fetch_allow_hosts,
     )
-    providers = {name: cls(settings, http, fetcher) for name, cls in PROVIDER_CLASSES.items()}
+    providers = {
+        name: adapter_class(definition)(settings, http, fetcher)
+        for name, definition in DEFINITIONS.items()
+    }
     store = build_image_store(settings)
     image_urls = build_image_urls(settings, store)
     persistence = Persistence(settings)

@@ -32,7 +32,7 @@ from image_gateway.access.key_store import KeyStore
 from image_gateway.access.keys import KEY_ID_RE, check_catalogue, parse_new_key
 from image_gateway.db.migrate import current_revision, upgrade
 from image_gateway.errors import GatewayError
-from image_gateway.providers.base import Provider
+from image_gateway.providers.kit.base import Provider
 from image_gateway.settings import ConfigurationError, Settings, load_settings
 
 

@@ -8,11 +8,24 @@ Nothing reads `os.environ` elsewhere. `load_settings()` reads them once, for `cr
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    AliasChoices,
+    Field,
+    SecretStr,
+    ValidationError,
+    create_model,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from image_gateway.providers.kit.config import check_base_url as _check_base_url
+from image_gateway.providers.kit.config import flat_fields
+from image_gateway.providers.kit.config import split_commas as _split_commas
+from image_gateway.providers.registry import ALIASES, DEFINITIONS
 
 CommaList = Annotated[list[str], NoDecode]
 SecretList = Annotated[list[SecretStr], NoDecode]
@@ -22,22 +35,9 @@ class ConfigurationError(SystemExit):
     """Raised at start-up when a variable has a bad value; the message names the variable."""
 
 
-def _split_commas(value: object) -> object:
-    if isinstance(value, str):
-        return [item.strip() for item in value.split(",") if item.strip()]
-    return value
+class GatewaySettings(BaseSettings):
+    """The gateway's own settings; `Settings` adds every provider's (`_merged`)."""
 
-
-def _check_base_url(value: str) -> str:
-    value = value.strip().rstrip("/")
-    if not value.startswith(("http://", "https://")) or "://" == value[-3:]:
-        raise ValueError("must be an http:// or https:// URL")
-    if any(c in value for c in "#?@ \t\r\n"):
-        raise ValueError("must be a plain base URL without query, fragment or credentials")
-    return value
-
-
-class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
     )
@@ -45,25 +45,7 @@ class Settings(BaseSettings):
     # Client authentication. Empty = development mode (loopback clients only, no key).
     gateway_api_keys: SecretList = Field(default_factory=list)
 
-    openai_api_key: SecretStr | None = None
-    openai_base_url: str = "https://api.openai.com/v1"
-    openai_default_model: str = "gpt-image-1"
-
-    bfl_api_key: SecretStr | None = None
-    bfl_base_url: str = "https://api.bfl.ai"
-    bfl_default_model: str = "flux-pro-1.1"
-    # Origins besides BFL_BASE_URL's own that may receive `x-key` (a returned `polling_url`)
-    # and serve result samples: `scheme://host[:port]`, or a bare host suffix meaning https on
-    # port 443 for that host and its subdomains (image_gateway/upstream/origins.py).
-    bfl_trusted_hosts: CommaList = Field(
-        default_factory=lambda: ["bfl.ai", "bfl.ml", "bfldeliveryprod.blob.core.windows.net"]
-    )
-    bfl_poll_initial_seconds: float = Field(0.5, gt=0, le=60)
-    bfl_poll_max_interval_seconds: float = Field(2.0, gt=0, le=60)
-    bfl_poll_timeout_seconds: float = Field(300.0, gt=0, le=3600)
-
     default_provider: str = "local"
-    local_default_model: str = "local-art"
 
     # Upstream HTTP: every provider call goes through one client with these limits. The read
     # timeout (longest silence) is for short calls — BFL polls, result downloads; a submission
@@ -203,7 +185,7 @@ class Settings(BaseSettings):
         return value
 
     @model_validator(mode="after")
-    def _admin_key_is_not_a_client_key(self) -> Settings:
+    def _admin_key_is_not_a_client_key(self) -> GatewaySettings:
         admin = self.admin_api_key.get_secret_value() if self.admin_api_key else None
         if admin and any(k.get_secret_value() == admin for k in self.gateway_api_keys):
             raise ValueError("admin_api_key: ADMIN_API_KEY must differ from every gateway key")
@@ -251,12 +233,10 @@ class Settings(BaseSettings):
     @field_validator("provider_concurrency")
     @classmethod
     def _concurrency_known(cls, value: dict[str, int]) -> dict[str, int]:
-        from image_gateway.providers.registry import PROVIDER_CLASSES
-
         for name, limit in value.items():
             provider = name.split("/", 1)[0]
-            if provider not in PROVIDER_CLASSES:
-                raise ValueError(f"{name}: unknown provider; known: {sorted(PROVIDER_CLASSES)}")
+            if provider not in DEFINITIONS:
+                raise ValueError(f"{name}: unknown provider; known: {sorted(DEFINITIONS)}")
             if not 1 <= limit <= 100_000:
                 raise ValueError(f"{name}: the limit must be between 1 and 100000")
         return value
@@ -324,8 +304,6 @@ class Settings(BaseSettings):
     # --- end jobs ---
 
     @field_validator(
-        "openai_api_key",
-        "bfl_api_key",
         "image_url_secret",
         "s3_secret_access_key",
         "redis_url",
@@ -344,7 +322,7 @@ class Settings(BaseSettings):
             return None
         return value
 
-    @field_validator("gateway_api_keys", "bfl_trusted_hosts", mode="before")
+    @field_validator("gateway_api_keys", mode="before")
     @classmethod
     def _commas(cls, value: object) -> object:
         return _split_commas(value)
@@ -358,36 +336,23 @@ class Settings(BaseSettings):
                 raise ValueError("each key must be at least 8 characters and not a placeholder")
         return value
 
-    @field_validator("openai_base_url", "bfl_base_url")
-    @classmethod
-    def _base_urls(cls, value: str) -> str:
-        return _check_base_url(value)
-
     @field_validator("public_base_url", "s3_endpoint_url", "s3_public_base_url")
     @classmethod
     def _optional_base_urls(cls, value: str | None) -> str | None:
         return _check_base_url(value) if value else None
 
     @model_validator(mode="after")
-    def _s3_needs_a_bucket(self) -> Settings:
+    def _s3_needs_a_bucket(self) -> GatewaySettings:
         if self.image_store == "s3" and not self.s3_bucket:
             raise ValueError("s3_bucket: IMAGE_STORE=s3 needs S3_BUCKET")
         return self
 
-    @field_validator("bfl_trusted_hosts")
-    @classmethod
-    def _trusted_origins(cls, value: list[str]) -> list[str]:
-        from image_gateway.upstream.origins import parse_entry
-
-        return [str(parse_entry(entry)) for entry in value]
-
     @field_validator("default_provider")
     @classmethod
     def _provider_known(cls, value: str) -> str:
-        from image_gateway.providers.registry import PROVIDER_CLASSES
-
-        if value not in PROVIDER_CLASSES:
-            raise ValueError(f"must be one of {sorted(PROVIDER_CLASSES)}")
+        value = ALIASES.get(value, value)
+        if value not in DEFINITIONS:
+            raise ValueError(f"must be one of {sorted(DEFINITIONS)}")
         return value
 
     @field_validator("log_level")
@@ -403,6 +368,23 @@ class Settings(BaseSettings):
         return not self.gateway_api_keys
 
 
+def _merged() -> type[GatewaySettings]:
+    """`GatewaySettings` plus each registered provider's settings, flattened under its prefix
+    (`providers/kit/config.py`): one object, one `.env.example`, one start-up validation."""
+    fields: dict[str, Any] = {}
+    for definition in DEFINITIONS.values():
+        fields |= flat_fields(definition)
+    return create_model("Settings", __base__=GatewaySettings, __module__=__name__, **fields)
+
+
+if TYPE_CHECKING:
+    # The gateway's own code reads only its own fields here; a provider reads its settings
+    # through its typed config (`Provider.config`).
+    Settings = GatewaySettings
+else:
+    Settings = _merged()
+
+
 def load_settings() -> Settings:
     """Read the environment; turn a validation error into a message naming the variable."""
     try:
@@ -410,8 +392,18 @@ def load_settings() -> Settings:
     except ValidationError as exc:
         lines = []
         for err in exc.errors():
-            name = str(err["loc"][0]).upper() if err["loc"] else "?"
+            name = _variables(str(err["loc"][0])) if err["loc"] else "?"
             lines.append(f"  {name}: {err['msg']}")
         raise ConfigurationError(
             "image-gateway: invalid configuration\n" + "\n".join(lines)
         ) from None
+
+
+def _variables(name: str) -> str:
+    """The variable(s) that set a field: `BFL_FLUX_BASE_URL (or BFL_BASE_URL)`."""
+    for field, info in Settings.model_fields.items():
+        alias = info.validation_alias
+        if isinstance(alias, AliasChoices) and name in (field, *map(str, alias.choices)):
+            first, *others = dict.fromkeys(str(choice).upper() for choice in alias.choices)
+            return f"{first} (or {', '.join(others)})" if others else first
+    return name.upper()

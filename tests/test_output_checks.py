@@ -133,7 +133,7 @@ def test_bfl_sample_that_is_not_an_image(start_gateway: Any, bfl: Any, fake: str
 
 def test_local_output_is_checked_too(gateway: RunningGateway, monkeypatch: Any) -> None:
     """`local` draws its images itself; they pass the same check as any provider's."""
-    from image_gateway.providers import local_drawing
+    from image_gateway.providers.local import drawing as local_drawing
 
     def broken(task: Any, fmt: str, size: Any) -> list[GeneratedImage]:
         return [GeneratedImage(FAKE_IMAGES["html"], "image/png")]

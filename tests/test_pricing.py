@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from image_gateway.billing.pricing import PRICES_FILE, Priced, PriceTable
-from image_gateway.providers.bfl_models import MODELS as BFL_MODELS
-from image_gateway.providers.openai_models import MODELS as OPENAI_MODELS
+from image_gateway.providers.bfl.models import MODELS as BFL_MODELS
+from image_gateway.providers.openai.models import MODELS as OPENAI_MODELS
 from image_gateway.schemas import Charge, ImageTask, InputImage
 
 TABLE = PriceTable.load()

@@ -23,8 +23,8 @@ from openai.types.images_response import Usage
 from PIL import Image
 
 from image_gateway.billing.pricing import PRICES_FILE
-from image_gateway.providers.bfl_models import MODELS as BFL_MODELS
-from image_gateway.providers.openai_models import MODELS as OPENAI_MODELS
+from image_gateway.providers.bfl.models import MODELS as BFL_MODELS
+from image_gateway.providers.openai.models import MODELS as OPENAI_MODELS
 from tests.admin_helpers import ADMIN_TEST_KEY, create_key
 from tests.conftest import (
     BFL_TEST_KEY,

@@ -49,8 +49,8 @@ def test_env_parsing(monkeypatch: pytest.MonkeyPatch) -> None:
         "key-one-123",
         "key-two-456",
     ]
-    assert settings.bfl_base_url == "https://api.eu.bfl.ai"
-    assert settings.bfl_trusted_hosts == ["bfl.ai", "example.org"]
+    assert settings.bfl_flux_base_url == "https://api.eu.bfl.ai"
+    assert settings.bfl_flux_trusted_hosts == ["bfl.ai", "example.org"]
 
 
 def test_secrets_stay_out_of_repr() -> None:
@@ -83,7 +83,7 @@ def test_empty_values_mean_unset(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in (*names, "UPSTREAM_PROXY", "UPSTREAM_CA_BUNDLE"):
         monkeypatch.setenv(name, "")
     settings = load_settings()
-    assert settings.openai_api_key is None and settings.bfl_api_key is None
+    assert settings.openai_api_key is None and settings.bfl_flux_api_key is None
     assert settings.admin_api_key is None and settings.redis_url is None
     assert settings.public_base_url is None
     assert settings.upstream_proxy is None and settings.upstream_ca_bundle is None
@@ -107,5 +107,5 @@ def test_env_example_lists_every_setting_and_loads_as_is() -> None:
     missing = [name.upper() for name in Settings.model_fields if name.upper() not in text]
     assert not missing
     settings = Settings(_env_file=example)  # type: ignore[call-arg]
-    assert settings.openai_api_key is None and settings.bfl_api_key is None
+    assert settings.openai_api_key is None and settings.bfl_flux_api_key is None
     assert settings.development_mode

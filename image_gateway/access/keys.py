@@ -16,7 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from image_gateway.access.auth import SCOPES, hash_key
 from image_gateway.errors import InvalidRequest
-from image_gateway.providers.base import Provider
+from image_gateway.providers.kit.base import Provider
+from image_gateway.providers.registry import canonical
 from image_gateway.validation import validate_object
 
 KEY_PREFIX = "igw_"
@@ -24,8 +25,6 @@ DISPLAY_CHARS = 8
 KEY_ID_RE = re.compile(r"^key_[0-9a-f]{16}$")
 _NAME_RE = re.compile(r"^[^\x00-\x1f\x7f]{1,100}$")
 MAX_LIST = 100
-# Same aliases the dispatcher accepts for a provider name.
-PROVIDER_ALIASES = {"bfl": "bfl-flux", "flux": "bfl-flux", "black-forest-labs": "bfl-flux"}
 
 
 class NewKey(BaseModel):
@@ -94,13 +93,13 @@ def check_catalogue(new: NewKey, providers: Mapping[str, Provider]) -> NewKey:
 
 
 def _provider(name: str, providers: Mapping[str, Provider], field: str) -> str:
-    canonical = PROVIDER_ALIASES.get(name, name)
-    if canonical not in providers:
+    own = canonical(name)  # the same aliases the dispatcher accepts
+    if own not in providers:
         raise InvalidRequest(
             f"{field}: unknown provider {name[:64]!r}; known: {', '.join(providers)}",
             param=field,
         )
-    return canonical
+    return own
 
 
 def mint_key() -> tuple[str, str, str]:

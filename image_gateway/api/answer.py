@@ -42,7 +42,7 @@ from image_gateway.jobs.departed import SyncRun
 from image_gateway.jobs.runtime import Jobs
 from image_gateway.jobs.service import JobService
 from image_gateway.jobs.store import IdempotencyConflict, JobRow
-from image_gateway.providers.journal import RequestJournal
+from image_gateway.providers.kit.journal import RequestJournal
 from image_gateway.schemas import GenerationBody, ImageRef, InputImage
 
 IDEMPOTENCY_KEY_RE = re.compile(r"^[\x21-\x7e]{1,256}$")

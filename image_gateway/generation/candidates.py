@@ -27,13 +27,12 @@ from dataclasses import dataclass, replace
 from image_gateway.access.auth import Client
 from image_gateway.errors import CallerError, GatewayError, InvalidRequest, NotFound
 from image_gateway.generation.routes import Route
-from image_gateway.providers.base import Provider
-from image_gateway.providers.capabilities import ModelSpec, drop_defaults
+from image_gateway.providers.kit.base import Provider
+from image_gateway.providers.kit.capabilities import ModelSpec, drop_defaults
+from image_gateway.providers.registry import canonical
 from image_gateway.resilience.runner import Candidate
 from image_gateway.schemas import GenerationBody, ImageTask
 from image_gateway.settings import Settings
-
-PROVIDER_ALIASES = {"bfl": "bfl-flux", "flux": "bfl-flux", "black-forest-labs": "bfl-flux"}
 
 Target = tuple[Provider, ModelSpec]
 MAX_REMEMBERED = 1024  # resolved (provider, model) names
@@ -58,7 +57,7 @@ class Resolver:
         self._resolved: dict[tuple[str | None, str | None], Target] = {}
 
     def provider(self, name: str) -> Provider:
-        found = self.providers.get(PROVIDER_ALIASES.get(name, name))
+        found = self.providers.get(canonical(name))
         if found is None:
             raise NotFound(
                 f"unknown provider {name!r}; known: {', '.join(self.providers)}",
@@ -95,7 +94,7 @@ class Resolver:
                     f"model {model!r} does not belong to provider {provider.name!r}", param="model"
                 )
             provider, model = named, rest
-        elif model and PROVIDER_ALIASES.get(model, model) in self.providers:
+        elif model and canonical(model) in self.providers:
             named = self.provider(model)  # a provider name: its default model
             if provider is not None and named is not provider:
                 raise InvalidRequest(
@@ -131,7 +130,7 @@ class Resolver:
 
     def shadowed(self, name: str) -> str | None:
         """Why `name` cannot be a route name (it already means a provider or a model)."""
-        if name in self.providers or name in PROVIDER_ALIASES:
+        if canonical(name) in self.providers:
             return "a route name cannot be a provider name"
         owners = [p.name for p in self.providers.values() if p.owns(name)]
         if owners:
@@ -200,6 +199,7 @@ class _Builder:
             # honour differs (`quality: "auto"` goes to GPT image models, not to FLUX).
             drop_defaults(task, spec)
             try:
+                provider.normalize(task, spec)
                 provider.validate(task, spec)
             except CallerError as exc:
                 if strict:

@@ -42,12 +42,12 @@ from image_gateway.billing.ledger import Outcome
 from image_gateway.billing.pricing import UNPRICED, Priced, PriceTable
 from image_gateway.errors import GatewayError, InvalidRequest
 from image_gateway.fetch import ImageFetcher, load_all
-from image_gateway.generation.candidates import PROVIDER_ALIASES, Plan, Resolver, Target
+from image_gateway.generation.candidates import Plan, Resolver, Target
 from image_gateway.generation.rendering import Generation
 from image_gateway.generation.routes import Route, RoutesFileError, load_routes
 from image_gateway.observability.metrics import Metrics
-from image_gateway.providers.base import Provider
-from image_gateway.providers.journal import RunJournal
+from image_gateway.providers.kit.base import Provider
+from image_gateway.providers.kit.journal import RunJournal
 from image_gateway.resilience.breaker import STATE_VALUES
 from image_gateway.resilience.limiter import SharedSlots
 from image_gateway.resilience.runner import Candidate, Resilience, Trace, not_configured
@@ -61,7 +61,7 @@ from image_gateway.schemas import (
 )
 from image_gateway.settings import ConfigurationError, Settings
 
-__all__ = ["PROVIDER_ALIASES", "Dispatcher"]
+__all__ = ["Dispatcher"]
 
 log = logging.getLogger("image_gateway.dispatch")
 

@@ -28,7 +28,7 @@ from image_gateway.errors import GatewayError, UpstreamError, error_body
 from image_gateway.generation.rendering import Generation
 from image_gateway.jobs.service import JobService, owner_of
 from image_gateway.jobs.store import JobStore, NewJob
-from image_gateway.providers.journal import RequestJournal
+from image_gateway.providers.kit.journal import RequestJournal
 from image_gateway.schemas import GenerationBody
 
 log = logging.getLogger("image_gateway.jobs")

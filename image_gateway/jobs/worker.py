@@ -47,7 +47,7 @@ from image_gateway.jobs import webhooks
 from image_gateway.jobs.queue import JobQueue, MemoryJobQueue
 from image_gateway.jobs.service import JobService, restored
 from image_gateway.jobs.store import JobRow, JobStore
-from image_gateway.providers.journal import CallJournal
+from image_gateway.providers.kit.journal import CallJournal
 from image_gateway.schemas import GenerationBody, InputImage
 from image_gateway.settings import Settings
 

@@ -43,10 +43,10 @@ from image_gateway.errors import (
     ProviderUnavailable,
     UpstreamTimeout,
 )
-from image_gateway.providers.base import Provider
-from image_gateway.providers.capabilities import ModelSpec
-from image_gateway.providers.common import check_images
-from image_gateway.providers.journal import NO_JOURNAL, CallJournal, RunJournal
+from image_gateway.providers.kit.base import Provider
+from image_gateway.providers.kit.capabilities import ModelSpec
+from image_gateway.providers.kit.journal import NO_JOURNAL, CallJournal, RunJournal
+from image_gateway.providers.kit.output import check_images
 from image_gateway.resilience.breaker import Breakers, CircuitBreaker
 from image_gateway.resilience.limiter import Limits, SharedSlots
 from image_gateway.resilience.policy import RetryPolicy, decide
@@ -58,7 +58,6 @@ if TYPE_CHECKING:
     from image_gateway.settings import Settings
 
 log = logging.getLogger("image_gateway.resilience")
-KEY_SETTING = {"openai": "OPENAI_API_KEY", "bfl-flux": "BFL_API_KEY"}
 
 
 @dataclass(slots=True)
@@ -376,8 +375,7 @@ async def _generate(
 
 def not_configured(provider: Provider) -> ProviderNotConfigured:
     return ProviderNotConfigured(
-        f"provider {provider.name} is not configured: set "
-        f"{KEY_SETTING.get(provider.name, 'its API key')}",
+        f"provider {provider.name} is not configured: set {provider.definition.key_variable()}",
         provider=provider.name,
     )
 

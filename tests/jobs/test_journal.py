@@ -16,7 +16,7 @@ from image_gateway.db.migrate import upgrade
 from image_gateway.errors import InvalidRequest, UpstreamError
 from image_gateway.jobs.store import JobStore, NewJob
 from image_gateway.jobs.worker import JobJournal, LeaseLost
-from image_gateway.providers.journal import (
+from image_gateway.providers.kit.journal import (
     NO_JOURNAL,
     CallJournal,
     RequestJournal,

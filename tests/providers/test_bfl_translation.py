@@ -11,8 +11,14 @@ from image_gateway.errors import (
     ProviderRateLimited,
     UpstreamError,
 )
-from image_gateway.providers.bfl import NOT_FOUND, PENDING, parse_poll, parse_submit, to_vendor
-from image_gateway.providers.bfl_models import MODELS
+from image_gateway.providers.bfl.adapter import (
+    NOT_FOUND,
+    PENDING,
+    parse_poll,
+    parse_submit,
+    to_vendor,
+)
+from image_gateway.providers.bfl.models import MODELS
 from image_gateway.schemas import ImageTask, InputImage
 from image_gateway.upstream.client import UpstreamResponse
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from image_gateway.providers.common import provider_message
+from image_gateway.providers.kit.redaction import provider_message
 from tests.conftest import BFL_TEST_KEY, OPENAI_TEST_KEY
 
 

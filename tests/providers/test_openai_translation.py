@@ -14,8 +14,13 @@ from image_gateway.errors import (
     ProviderRateLimited,
     UpstreamError,
 )
-from image_gateway.providers.openai import OpenAIProvider, error_from, from_vendor, to_vendor
-from image_gateway.providers.openai_models import MODELS, passthrough_spec
+from image_gateway.providers.openai.adapter import (
+    OpenAIProvider,
+    error_from,
+    from_vendor,
+    to_vendor,
+)
+from image_gateway.providers.openai.models import MODELS, passthrough_spec
 from image_gateway.schemas import ImageTask, InputImage
 from image_gateway.settings import Settings
 from image_gateway.upstream.client import UpstreamResponse

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from image_gateway.providers.sizing import aspect_of, dims_for_aspect, fit_within
+from image_gateway.providers.kit.sizing import aspect_of, dims_for_aspect, fit_within
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from image_gateway.providers.capabilities import ModelSpec
+from image_gateway.providers.kit.capabilities import ModelSpec
 
 GPT_SIZES = ("1024x1024", "1536x1024", "1024x1536")
 GPT_QUALITIES = ("low", "medium", "high", "auto")

@@ -20,18 +20,16 @@ from image_gateway.errors import (
 from image_gateway.fetch import ImageFetcher
 from image_gateway.fetch.urls import Refused
 from image_gateway.image_format import sniff_image_type
-from image_gateway.providers.base import Provider
-from image_gateway.providers.capabilities import ModelSpec
-from image_gateway.providers.common import (
-    decode_b64_image,
-    provider_message,
-    rejected,
-    retry_after_header,
-    retry_after_seconds,
-)
-from image_gateway.providers.journal import NO_JOURNAL, CallJournal, submit_once
-from image_gateway.providers.openai_models import MODELS, passthrough_spec
-from image_gateway.providers.sizing import dims_for_aspect, ratio_value
+from image_gateway.providers.kit.base import Provider
+from image_gateway.providers.kit.capabilities import ModelSpec
+from image_gateway.providers.kit.errors import retry_after_header, retry_after_seconds
+from image_gateway.providers.kit.journal import NO_JOURNAL, CallJournal, submit_once
+from image_gateway.providers.kit.output import decode_b64_image
+from image_gateway.providers.kit.redaction import provider_message, rejected
+from image_gateway.providers.kit.sizing import dims_for_aspect, ratio_value
+from image_gateway.providers.openai import DEFINITION
+from image_gateway.providers.openai.config import OpenAIConfig
+from image_gateway.providers.openai.models import MODELS, passthrough_spec
 from image_gateway.schemas import GeneratedImage, ImageTask, ProviderResult, token_usage
 from image_gateway.settings import Settings
 from image_gateway.upstream.client import FormPart, UpstreamClient, UpstreamResponse
@@ -53,23 +51,15 @@ QUOTA_CODES = ("insufficient_quota", "billing_hard_limit_reached", "credit_balan
 ECHOED_FIELDS = ("background", "output_format", "quality", "size")
 
 
-class OpenAIProvider(Provider):
-    name = "openai"
-    label = "OpenAI Images API"
-    default_model_setting = "openai_default_model"
+class OpenAIProvider(Provider[OpenAIConfig]):
+    definition = DEFINITION
+    models = MODELS
 
     def __init__(
         self, settings: Settings, http: UpstreamClient, fetcher: ImageFetcher | None = None
     ) -> None:
         super().__init__(settings, http, fetcher)
-        self.origins = TrustedOrigins(settings.openai_base_url)
-
-    @property
-    def configured(self) -> bool:
-        return self.settings.openai_api_key is not None
-
-    def catalogue(self) -> dict[str, ModelSpec]:
-        return MODELS
+        self.origins = TrustedOrigins(self.config.base_url)
 
     def model(self, model_id: str) -> ModelSpec | None:
         return MODELS.get(model_id) or passthrough_spec(model_id)
@@ -94,11 +84,10 @@ class OpenAIProvider(Provider):
     async def generate(
         self, task: ImageTask, spec: ModelSpec, journal: CallJournal = NO_JOURNAL
     ) -> ProviderResult:
-        assert self.settings.openai_api_key is not None
-        key = self.settings.openai_api_key.get_secret_value()
+        key = self.api_key()
         headers = {"Authorization": f"Bearer {key}"}
         body = to_vendor(task, spec)
-        base = self.settings.openai_base_url
+        base = self.config.base_url
 
         async def submit() -> UpstreamResponse:
             if task.is_edit:

@@ -29,18 +29,16 @@ from image_gateway.errors import (
 )
 from image_gateway.fetch import ImageFetcher, check_image_value, resolve_image_params
 from image_gateway.image_format import sniff_image_type
-from image_gateway.providers.base import Provider
-from image_gateway.providers.bfl_models import IMAGE_PARAMS, MODELS, REQUIRED_PARAMS
-from image_gateway.providers.capabilities import ModelSpec
-from image_gateway.providers.common import (
-    provider_message,
-    rejected,
-    retry_after_header,
-    retry_after_seconds,
-)
-from image_gateway.providers.journal import NO_JOURNAL, CallJournal, submit_once
-from image_gateway.providers.masks import openai_mask_to_bfl
-from image_gateway.providers.sizing import aspect_of, dims_for_aspect, fit_within, ratio_value
+from image_gateway.providers.bfl import DEFINITION
+from image_gateway.providers.bfl.config import BFLConfig
+from image_gateway.providers.bfl.masks import openai_mask_to_bfl
+from image_gateway.providers.bfl.models import IMAGE_PARAMS, MODELS, REQUIRED_PARAMS
+from image_gateway.providers.kit.base import Provider
+from image_gateway.providers.kit.capabilities import ModelSpec
+from image_gateway.providers.kit.errors import retry_after_header, retry_after_seconds
+from image_gateway.providers.kit.journal import NO_JOURNAL, CallJournal, submit_once
+from image_gateway.providers.kit.redaction import provider_message, rejected
+from image_gateway.providers.kit.sizing import aspect_of, dims_for_aspect, fit_within, ratio_value
 from image_gateway.schemas import Charge, GeneratedImage, ImageTask, ProviderResult
 from image_gateway.settings import Settings
 from image_gateway.upstream.client import UpstreamClient, UpstreamResponse
@@ -89,23 +87,15 @@ class Submitted:
         )
 
 
-class BFLProvider(Provider):
-    name = "bfl-flux"
-    label = "Black Forest Labs FLUX API"
-    default_model_setting = "bfl_default_model"
+class BFLProvider(Provider[BFLConfig]):
+    definition = DEFINITION
+    models = MODELS
 
     def __init__(
         self, settings: Settings, http: UpstreamClient, fetcher: ImageFetcher | None = None
     ) -> None:
         super().__init__(settings, http, fetcher)
-        self.origins = TrustedOrigins(settings.bfl_base_url, settings.bfl_trusted_hosts)
-
-    @property
-    def configured(self) -> bool:
-        return self.settings.bfl_api_key is not None
-
-    def catalogue(self) -> dict[str, ModelSpec]:
-        return MODELS
+        self.origins = TrustedOrigins(self.config.base_url, self.config.trusted_hosts)
 
     def validate(self, task: ImageTask, spec: ModelSpec) -> None:
         super().validate(task, spec)
@@ -142,8 +132,7 @@ class BFLProvider(Provider):
     async def generate(
         self, task: ImageTask, spec: ModelSpec, journal: CallJournal = NO_JOURNAL
     ) -> ProviderResult:
-        assert self.settings.bfl_api_key is not None
-        key = self.settings.bfl_api_key.get_secret_value()
+        key = self.api_key()
         submitted = Submitted.from_state(journal.state)
         if submitted is None:
             submitted = await self._submit(task, spec, key, journal)
@@ -169,7 +158,7 @@ class BFLProvider(Provider):
         async def submit() -> Submitted:
             resp = await self.http.request(
                 "POST",
-                f"{self.settings.bfl_base_url}/v1/{spec.extra['path']}",
+                f"{self.config.base_url}/v1/{spec.extra['path']}",
                 provider=self.name,
                 headers={"x-key": key},
                 json=body,
@@ -189,9 +178,9 @@ class BFLProvider(Provider):
                     "untrusted polling_url ignored; polling BFL_BASE_URL instead",
                     extra={"fields": {"provider": self.name, "origin": origin_text(url)}},
                 )
-            url = f"{self.settings.bfl_base_url}/v1/get_result?id={quote(submitted.task_id)}"
-        deadline = time.monotonic() + self.settings.bfl_poll_timeout_seconds
-        interval = self.settings.bfl_poll_initial_seconds
+            url = f"{self.config.base_url}/v1/get_result?id={quote(submitted.task_id)}"
+        deadline = time.monotonic() + self.config.poll_timeout_seconds
+        interval = self.config.poll_initial_seconds
         not_found = 0
         while True:
             wait = min(interval, max(0.0, deadline - time.monotonic()))
@@ -199,10 +188,10 @@ class BFLProvider(Provider):
             if time.monotonic() >= deadline:
                 raise UpstreamTimeout(
                     f"bfl-flux task {submitted.task_id} did not finish within "
-                    f"{self.settings.bfl_poll_timeout_seconds:g} s",
+                    f"{self.config.poll_timeout_seconds:g} s",
                     provider=self.name,
                 )
-            interval = min(interval * 1.5, self.settings.bfl_poll_max_interval_seconds)
+            interval = min(interval * 1.5, self.config.poll_max_interval_seconds)
             outcome, hint = await self._poll_once(url, submitted.task_id, key, deadline)
             if isinstance(outcome, dict):
                 return outcome
@@ -215,7 +204,7 @@ class BFLProvider(Provider):
                         code="task_not_found",
                     )
             elif hint is not None:
-                interval = max(interval, min(hint, self.settings.bfl_poll_max_interval_seconds * 5))
+                interval = max(interval, min(hint, self.config.poll_max_interval_seconds * 5))
 
     async def _poll_once(
         self, url: str, task_id: str, key: str, deadline: float

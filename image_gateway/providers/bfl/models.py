@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from image_gateway.providers.capabilities import ModelSpec
+from image_gateway.providers.kit.capabilities import ModelSpec
 
 FORMATS = ("jpeg", "png", "webp")
 _REFS4 = ("input_image", "input_image_2", "input_image_3", "input_image_4")

@@ -6,7 +6,7 @@ the drawing into the input (and honour a mask). It declares what the drawing rea
 size, aspect ratio, n, seed, output format, output compression (JPEG/WebP quality) and
 background (transparent with PNG/WebP, or opaque) — and, like every model, refuses the rest
 (quality, style, moderation, negative_prompt, input_fidelity) with a 400 naming the field.
-The drawing (Pillow) lives in `local_drawing.py`, imported with the first image, so a gateway
+The drawing (Pillow) lives in `drawing.py`, imported with the first image, so a gateway
 that never draws does not pay for importing Pillow at start-up (bench/RESULTS.md).
 """
 
@@ -16,10 +16,12 @@ import asyncio
 import io
 
 from image_gateway.errors import InvalidRequest
-from image_gateway.providers.base import Provider
-from image_gateway.providers.capabilities import ModelSpec
-from image_gateway.providers.journal import NO_JOURNAL, CallJournal
-from image_gateway.providers.sizing import dims_for_aspect
+from image_gateway.providers.kit.base import Provider
+from image_gateway.providers.kit.capabilities import ModelSpec
+from image_gateway.providers.kit.journal import NO_JOURNAL, CallJournal
+from image_gateway.providers.kit.sizing import dims_for_aspect
+from image_gateway.providers.local import DEFINITION
+from image_gateway.providers.local.config import LocalConfig
 from image_gateway.schemas import ImageTask, ProviderResult
 
 MIN_SIDE, MAX_SIDE = 64, 2048
@@ -43,17 +45,9 @@ MODELS = {
 }
 
 
-class LocalProvider(Provider):
-    name = "local"
-    label = "Built-in offline renderer (not an AI model)"
-    default_model_setting = "local_default_model"
-
-    @property
-    def configured(self) -> bool:
-        return True
-
-    def catalogue(self) -> dict[str, ModelSpec]:
-        return MODELS
+class LocalProvider(Provider[LocalConfig]):
+    definition = DEFINITION
+    models = MODELS
 
     def validate(self, task: ImageTask, spec: ModelSpec) -> None:
         super().validate(task, spec)
@@ -69,7 +63,7 @@ class LocalProvider(Provider):
     async def generate(
         self, task: ImageTask, spec: ModelSpec, journal: CallJournal = NO_JOURNAL
     ) -> ProviderResult:
-        from image_gateway.providers.local_drawing import render_all
+        from image_gateway.providers.local.drawing import render_all
 
         # Encoding is CPU-bound: keep it off the event loop.
         images = await asyncio.to_thread(

@@ -1,0 +1,64 @@
+"""`ProviderDefinition`: everything the gateway knows about a provider before it builds one.
+
+Each provider folder's `__init__.py` exports one `DEFINITION`; `providers/registry.py` lists
+them, one line each. A definition is plain data and imports no adapter code (the adapter class
+is named by its import path and loaded when the app is built: `kit.base.adapter_class`), so
+`settings.py` can merge the providers' settings and the access layer can check provider names
+without loading aiohttp, Pillow or any provider's translation.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from pydantic import BaseModel
+
+_NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$")
+
+
+@dataclass(frozen=True)
+class ProviderDefinition:
+    """One provider.
+
+    - `name`: what requests say (`provider`, `model: "<name>/<model>"`), lowercase with `-`.
+    - `label`: its human name in `/v1/providers`.
+    - `config`: its settings model (`kit/config.py`): `ProviderConfig` or a subclass.
+    - `adapter`: `"module:Class"` of its `Provider` subclass (`kit.base.adapter_class`).
+    - `aliases`: other names requests may use for it (`flux` -> `bfl-flux`).
+    - `env_aliases`: extra prefixes its variables are read under (`BFL` for `BFL_API_KEY`
+      beside `BFL_FLUX_API_KEY`).
+    - `key_variables`: the API-key variables the provider's own SDK reads (`FAL_KEY`).
+    - `key_prefixes`: how the provider's credentials start (`sk-`, `bfl_`): a token starting so
+      is redacted from every provider message (`kit/redaction.py`).
+    """
+
+    name: str
+    label: str
+    config: type[BaseModel]
+    adapter: str
+    aliases: tuple[str, ...] = ()
+    env_aliases: tuple[str, ...] = ()
+    key_variables: tuple[str, ...] = ()
+    key_prefixes: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not _NAME.match(self.name):
+            raise ValueError(f"provider name {self.name!r}: lowercase letters, digits and -")
+
+    @property
+    def prefix(self) -> str:
+        """The settings prefix: `bfl-flux` -> `bfl_flux` (variables `BFL_FLUX_*`)."""
+        return self.name.replace("-", "_")
+
+    @property
+    def needs_key(self) -> bool:
+        return "api_key" in self.config.model_fields
+
+    def key_variable(self) -> str:
+        """How an operator sets the key, for messages: `BFL_FLUX_API_KEY (or BFL_API_KEY)`."""
+        names = [f"{self.prefix}_API_KEY".upper()]
+        names += [f"{alias}_API_KEY".upper() for alias in self.env_aliases]
+        names += list(self.key_variables)
+        first, *others = dict.fromkeys(names)
+        return f"{first} (or {', '.join(others)})" if others else first

@@ -1,0 +1,44 @@
+"""Reading a provider's images safely: base64 checked, and every image vouched for by its
+first bytes before it is answered or stored."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+from image_gateway.errors import UpstreamError
+from image_gateway.image_format import describe, what_it_looks_like
+from image_gateway.schemas import GeneratedImage
+
+
+def decode_b64_image(value: object, provider: str) -> bytes:
+    if not isinstance(value, str):
+        raise UpstreamError(f"{provider} returned an image without data", provider=provider)
+    try:
+        return base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        raise UpstreamError(
+            f"{provider} returned invalid base64 image data", provider=provider
+        ) from None
+
+
+def check_images(images: list[GeneratedImage], provider: str) -> None:
+    """Vouch for a provider's output before it is answered or stored: each image must be a PNG,
+    JPEG or WebP whose header gives its dimensions (its first bytes; nothing is decoded). Sets
+    each image's `content_type` (from its magic, whatever the provider claimed) and `size`.
+
+    Anything else — an HTML error page, SVG, JSON, a file cut short — is an `UpstreamError`
+    (502, `invalid_image_output`) that says the provider has probably charged for it: the call
+    succeeded as far as the provider is concerned, so it is never re-sent (`billed_unknown`)."""
+    for index, image in enumerate(images):
+        info = describe(image.data)
+        if info is None:
+            raise UpstreamError(
+                f"{provider} answered with something that is not an image "
+                f"(image {index}: {what_it_looks_like(image.data)}); nothing was kept or "
+                "returned, but the provider has probably charged for it",
+                code="invalid_image_output",
+                provider=provider,
+                billed_unknown=True,
+            )
+        image.content_type, image.size = info.mime, info.size

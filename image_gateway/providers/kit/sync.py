@@ -1,0 +1,192 @@
+"""Synchronous providers: one paid POST whose answer carries the images.
+
+    SyncProvider            the one `generate`: submit once, map an error answer, read a 2xx
+    ├── SyncJSONProvider    a JSON body (OpenAI's `/images/generations`)
+    └── SyncMultipartProvider  a multipart form, even without a file (Stability, Ideogram)
+
+An adapter supplies pure translations and a few hooks; this module does all the I/O:
+
+- `endpoint(task, spec)`: the path after `base_url` (OpenAI: `/images/edits` for an edit,
+  `/images/generations` otherwise);
+- `to_vendor(task, spec)`: the request's fields (a dict); `uses_form(task)` says whether they go
+  as multipart (`to_form`: the fields as text parts, plus the files) or as JSON, per task;
+- `auth_headers(key)`: default `Authorization: Bearer <key>`;
+- `from_vendor(payload)`: the parsed 2xx JSON to an `Answer` (the result, plus the URLs of images
+  answered by URL); pure, raising `UpstreamError` for an answer it cannot use.
+
+`generate` sends through `journal.submit_once` with the submission's read timeout
+(`Provider.submit_read_timeout`). An error answer becomes `Provider.error_from(resp)` (the
+provider's `classify_error`, then the one status table in `kit/errors.py`): the provider did
+not take the call, so a retryable one may be sent again. Anything that fails after a 2xx — JSON
+that does not parse, an answer `from_vendor` refuses, a download that fails — may have been
+charged: it is marked `after_acceptance()` (`billed_unknown`, never re-sent).
+
+Images answered by URL (OpenAI-compatible servers that ignore `response_format`) are
+downloaded at once, never with the key: on `base_url`'s own origin through the upstream client
+(the endpoint may be a private one), anywhere else only through the SSRF-guarded input-image
+fetcher (`Provider.fetcher`, public addresses only), which refuses loopback, private and
+metadata addresses. Every image is then checked by the dispatcher (`kit/output.check_images`).
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from typing_extensions import TypeVar
+
+from image_gateway.errors import ProviderError, UpstreamError
+from image_gateway.fetch import ImageFetcher
+from image_gateway.fetch.urls import Refused
+from image_gateway.providers.kit.base import Provider
+from image_gateway.providers.kit.capabilities import ModelSpec
+from image_gateway.providers.kit.config import ProviderConfig
+from image_gateway.providers.kit.journal import NO_JOURNAL, CallJournal, submit_once
+from image_gateway.schemas import ImageTask, ProviderResult
+from image_gateway.settings import Settings
+from image_gateway.upstream.client import FormPart, UpstreamClient, UpstreamResponse
+from image_gateway.upstream.origins import TrustedOrigins, origin_text
+
+C = TypeVar("C", bound=ProviderConfig, default=ProviderConfig)
+
+
+@dataclass(slots=True)
+class Answer:
+    """What `from_vendor` read from a 2xx: the result, whose images at the indexes of `urls`
+    are still empty (`data == b""`) and are downloaded from those URLs by `generate`."""
+
+    result: ProviderResult
+    urls: dict[int, str] = field(default_factory=dict)
+
+
+class SyncProvider(Provider[C]):
+    """The shared `generate` of synchronous providers (see the module docstring)."""
+
+    def __init__(
+        self, settings: Settings, http: UpstreamClient, fetcher: ImageFetcher | None = None
+    ) -> None:
+        super().__init__(settings, http, fetcher)
+        # Only the configured endpoint's origin is fetched like an API call.
+        self.origins = TrustedOrigins(self.config.base_url)
+
+    @abstractmethod
+    def endpoint(self, task: ImageTask, spec: ModelSpec) -> str:
+        """The path after `base_url` this task is posted to (`/images/generations`)."""
+
+    @abstractmethod
+    def to_vendor(self, task: ImageTask, spec: ModelSpec) -> dict[str, Any]:
+        """The request's fields, in the provider's own names (pure)."""
+
+    @abstractmethod
+    def from_vendor(self, payload: Any) -> Answer:
+        """The parsed JSON of a 2xx answer to images (pure); `UpstreamError` when unusable."""
+
+    @abstractmethod
+    def uses_form(self, task: ImageTask) -> bool:
+        """Whether this task's fields go as a multipart form (`to_form`), else as JSON."""
+
+    def to_form(self, fields: dict[str, Any], task: ImageTask) -> list[FormPart]:
+        """The multipart form: `fields` as text parts, then the task's files (`form_files`)."""
+        return [*text_parts(fields), *self.form_files(task)]
+
+    def form_files(self, task: ImageTask) -> list[FormPart]:
+        """The file parts of a form: none by default. Adapters name theirs (`image`, `mask`)."""
+        return []
+
+    def auth_headers(self, key: str) -> dict[str, str]:
+        """The headers that carry the key on the submission (never on a download)."""
+        return {"Authorization": f"Bearer {key}"}
+
+    async def generate(
+        self, task: ImageTask, spec: ModelSpec, journal: CallJournal = NO_JOURNAL
+    ) -> ProviderResult:
+        key = self.api_key()
+        url = f"{self.config.base_url}{self.endpoint(task, spec)}"
+        fields = self.to_vendor(task, spec)
+        form = self.to_form(fields, task) if self.uses_form(task) else None
+
+        async def submit() -> UpstreamResponse:
+            resp = await self.http.request(
+                "POST",
+                url,
+                provider=self.name,
+                headers=self.auth_headers(key),
+                json=fields if form is None else None,
+                form=form,
+                read_timeout=self.submit_read_timeout,
+            )
+            if not 200 <= resp.status < 300:
+                raise self.error_from(resp)
+            return resp
+
+        resp = await submit_once(journal, self.name, submit)
+        try:
+            answer = self.from_vendor(resp.json(self.name))
+            for index, image_url in answer.urls.items():
+                answer.result.images[index].data = await self.download(image_url)
+        except ProviderError as exc:
+            # A 2xx is a call the provider bills, whether or not its answer can be used.
+            exc.after_acceptance()
+            raise
+        except (LookupError, TypeError, ValueError, AttributeError):
+            raise UpstreamError(
+                f"{self.name} returned an answer the gateway cannot read", provider=self.name
+            ).after_acceptance() from None
+        return answer.result
+
+    async def download(self, url: str) -> bytes:
+        """An image the provider answered by URL, never with the key (module docstring)."""
+        if not self.origins.allows(url):
+            return await self._fetch_foreign(url)
+        resp = await self.http.request("GET", url, provider=self.name)
+        if resp.status != 200:
+            raise UpstreamError(
+                f"{self.name} image download failed (HTTP {resp.status})", provider=self.name
+            )
+        return resp.body
+
+    async def _fetch_foreign(self, url: str) -> bytes:
+        if self.fetcher is None:
+            raise UpstreamError(
+                f"{self.name} returned an image URL on another origin ({origin_text(url)})",
+                provider=self.name,
+            )
+        try:
+            return await self.fetcher.download(url)
+        except Refused as exc:
+            raise UpstreamError(
+                f"{self.name} image download refused: its URL {exc}", provider=self.name
+            ) from None
+
+
+class SyncJSONProvider(SyncProvider[C]):
+    """A provider whose requests are JSON bodies; a subclass may send some tasks as forms."""
+
+    def uses_form(self, task: ImageTask) -> bool:
+        return False
+
+
+class SyncMultipartProvider(SyncProvider[C]):
+    """A provider whose requests are multipart forms, with or without a file."""
+
+    def uses_form(self, task: ImageTask) -> bool:
+        return True
+
+
+def text_parts(fields: dict[str, Any]) -> list[FormPart]:
+    """Fields as multipart text parts: strings and numbers as they are, booleans as `true` /
+    `false`, lists and objects as JSON; None is left out."""
+    parts = []
+    for name, value in fields.items():
+        if value is None:
+            continue
+        if isinstance(value, bool):
+            text = "true" if value else "false"
+        elif isinstance(value, dict | list):
+            text = orjson.dumps(value).decode()
+        else:
+            text = str(value)
+        parts.append(FormPart(name, text))
+    return parts

@@ -8,19 +8,16 @@ import pytest
 
 from image_gateway.errors import (
     ContentPolicyViolation,
+    GatewayError,
     InvalidRequest,
     NotFound,
     ProviderQuotaExhausted,
     ProviderRateLimited,
     UpstreamError,
 )
-from image_gateway.providers.openai.adapter import (
-    OpenAIProvider,
-    error_from,
-    from_vendor,
-    to_vendor,
-)
+from image_gateway.providers.openai.adapter import OpenAIProvider
 from image_gateway.providers.openai.models import MODELS, passthrough_spec
+from image_gateway.providers.openai.translate import from_vendor, to_vendor
 from image_gateway.schemas import ImageTask, InputImage
 from image_gateway.settings import Settings
 from image_gateway.upstream.client import UpstreamResponse
@@ -32,9 +29,13 @@ def task(**kwargs) -> ImageTask:
     return ImageTask(provider="openai", model="x", prompt=kwargs.pop("prompt", "a cat"), **kwargs)
 
 
+def make_provider(**settings: object) -> OpenAIProvider:
+    return OpenAIProvider(Settings(_env_file=None, **settings), http=None)  # type: ignore[arg-type,call-arg]
+
+
 @pytest.fixture
 def provider() -> OpenAIProvider:
-    return OpenAIProvider(Settings(_env_file=None), http=None)  # type: ignore[arg-type,call-arg]
+    return make_provider()
 
 
 def test_gpt_body_carries_gpt_fields_only() -> None:
@@ -126,11 +127,19 @@ def test_valid_requests_pass(provider: OpenAIProvider) -> None:
 
 def test_aspect_ratio_picks_the_closest_supported_size(provider: OpenAIProvider) -> None:
     wide = task(aspect_ratio="16:9")
-    provider.validate(wide, MODELS["gpt-image-1"])
+    provider.normalize(wide, MODELS["gpt-image-1"])
     assert wide.size == (1536, 1024)
     tall = task(aspect_ratio="9:16")
-    provider.validate(tall, MODELS["dall-e-3"])
+    provider.normalize(tall, MODELS["dall-e-3"])
     assert tall.size == (1024, 1792)
+    flexible = task(aspect_ratio="16:9")
+    provider.normalize(flexible, MODELS["gpt-image-2"])
+    assert flexible.size is not None
+    provider.validate(flexible, MODELS["gpt-image-2"])  # within gpt-image-2's size rule
+    # A model that takes no aspect ratio keeps none: validate refuses it, naming the field.
+    square = task(aspect_ratio="16:9")
+    provider.normalize(square, MODELS["dall-e-2"])
+    assert square.size is None
 
 
 def test_new_gpt_ids_pass_through() -> None:
@@ -155,7 +164,7 @@ def test_from_vendor_reads_images_usage_and_echoes() -> None:
         "size": "1024x1024",
         "quality": "low",
     }
-    result = from_vendor(payload, "openai")
+    result = from_vendor(payload, "openai").result
     assert result.images[0].data == PNG and result.images[0].content_type == "image/png"
     assert result.usage == USAGE
     assert result.extra == {"size": "1024x1024", "quality": "low"}
@@ -169,14 +178,22 @@ def test_from_vendor_reads_images_usage_and_echoes() -> None:
         {**USAGE, "input_tokens_details": None},
         [USAGE],
     ):
-        assert from_vendor({**payload, "usage": odd}, "openai").usage is None
+        assert from_vendor({**payload, "usage": odd}, "openai").result.usage is None
     for bad in ({}, {"data": []}, {"data": [{}]}, {"data": [{"b64_json": "!!"}]}, []):
         with pytest.raises(UpstreamError):
             from_vendor(bad, "openai")
 
 
-def err(status: int, body: str, headers: dict[str, str] | None = None) -> Exception:
-    return error_from(UpstreamResponse(status, headers or {}, body.encode()), ["sk-secret-1"])
+def test_from_vendor_leaves_images_answered_by_url_to_download() -> None:
+    b64 = base64.b64encode(PNG).decode()
+    answer = from_vendor({"data": [{"b64_json": b64}, {"url": "https://x.test/1.png"}]}, "openai")
+    assert answer.urls == {1: "https://x.test/1.png"}
+    assert answer.result.images[0].data == PNG and answer.result.images[1].data == b""
+
+
+def err(status: int, body: str, headers: dict[str, str] | None = None) -> GatewayError:
+    provider = make_provider(openai_api_key="sk-secret-1")
+    return provider.error_from(UpstreamResponse(status, headers or {}, body.encode()))
 
 
 def test_error_mapping() -> None:
@@ -195,3 +212,9 @@ def test_error_mapping() -> None:
     limited = err(429, '{"error":{"code":"rate_limit_exceeded"}}', {"retry-after-ms": "1500"})
     assert isinstance(limited, ProviderRateLimited) and limited.headers == {"Retry-After": "2"}
     assert isinstance(err(500, "<html>oops</html>"), UpstreamError)
+    # 408 and 409 are retried, as openai-python retries them (the one status table).
+    for status in (408, 409, 500):
+        again = err(status, "{}")
+        assert isinstance(again, UpstreamError) and again.retryable, status
+    teapot = err(418, "{}")
+    assert isinstance(teapot, UpstreamError) and not teapot.retryable

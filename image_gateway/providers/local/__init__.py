@@ -1,7 +1,8 @@
 """`local`: the built-in offline renderer (not an AI model): Pillow draws from the prompt.
 
 - `config.py`   its settings
-- `adapter.py`  the provider and its one model
+- `models.py`   its one model and the size limits
+- `adapter.py`  the provider: normalize, validate, generate (keyless, calls nobody)
 - `drawing.py`  the drawing, imported with the first image
 """
 

@@ -22,38 +22,29 @@ from image_gateway.providers.kit.journal import NO_JOURNAL, CallJournal
 from image_gateway.providers.kit.sizing import dims_for_aspect
 from image_gateway.providers.local import DEFINITION
 from image_gateway.providers.local.config import LocalConfig
+from image_gateway.providers.local.models import (
+    DEFAULT_SIZE,
+    MAX_SIDE,
+    MEGAPIXELS,
+    MIN_SIDE,
+    MODELS,
+)
 from image_gateway.schemas import ImageTask, ProviderResult
-
-MIN_SIDE, MAX_SIDE = 64, 2048
-DEFAULT_SIZE = (1024, 1024)
-
-MODELS = {
-    "local-art": ModelSpec(
-        id="local-art",
-        description="Offline drawing from prompt and seed (Pillow). Not an AI model.",
-        size_rule=f"any WxH, each side {MIN_SIDE}-{MAX_SIDE}",
-        aspect_ratios=True,
-        images_per_call=10,
-        edits=True,
-        max_input_images=16,
-        seed=True,
-        backgrounds=("transparent", "opaque"),
-        output_compression=True,
-        output_formats=("png", "jpeg", "webp"),
-        default_output_format="png",
-    ),
-}
 
 
 class LocalProvider(Provider[LocalConfig]):
     definition = DEFINITION
     models = MODELS
 
+    def normalize(self, task: ImageTask, spec: ModelSpec) -> None:
+        """An aspect ratio without a size becomes a size of about one megapixel."""
+        if task.aspect_ratio is not None and task.size is None:
+            task.size = dims_for_aspect(task.aspect_ratio, megapixels=MEGAPIXELS, multiple=16)
+
     def validate(self, task: ImageTask, spec: ModelSpec) -> None:
         super().validate(task, spec)
-        if task.size is None and task.aspect_ratio is None and task.images:
-            if task.images[0].pending:
-                return  # checked again once the image named by URL is loaded
+        if task.size is None and task.images and task.images[0].pending:
+            return  # checked again once the image named by URL is loaded
         width, height = output_size(task)
         if not (MIN_SIDE <= width <= MAX_SIDE and MIN_SIDE <= height <= MAX_SIDE):
             raise InvalidRequest(
@@ -73,10 +64,10 @@ class LocalProvider(Provider[LocalConfig]):
 
 
 def output_size(task: ImageTask) -> tuple[int, int]:
+    """The size drawn: the task's (an aspect ratio became one in `normalize`), else the first
+    input image's, else `DEFAULT_SIZE`."""
     if task.size is not None:
         return task.size
-    if task.aspect_ratio is not None:
-        return dims_for_aspect(task.aspect_ratio, megapixels=1.0, multiple=16)
     if task.images:
         from PIL import Image
 

@@ -18,8 +18,8 @@ import random
 import uvicorn
 from PIL import Image
 
-from emulators._server import bind_socket
-from emulators.openai_images import EmulatorApp
+from emulators.kit.server import bind_socket
+from emulators.openai_images import OpenAIApp
 from emulators.openai_images.images import ImageCache, Rendered
 
 LARGE_SIDE = 1183  # 1183 x 1183 RGB noise: a 4.2 MB PNG that does not compress
@@ -60,8 +60,8 @@ class FixedImages(ImageCache):
         return self.image
 
 
-def build_app(images: str, api_key: str, latency: float) -> EmulatorApp:
-    app = EmulatorApp(api_key=api_key, latency=latency)
+def build_app(images: str, api_key: str, latency: float) -> OpenAIApp:
+    app = OpenAIApp(api_key=api_key, latency=latency)
     if images == "tiny":
         app.images = FixedImages(tiny_image())
     elif images == "large":

@@ -1,25 +1,23 @@
 """Run the emulators on their own:
 
-    python -m emulators openai --port 9101
-    python -m emulators bfl --port 9201 --poll-port 9202
+    python -m emulators openai --port 9101 --api-key K
+    python -m emulators bfl --port 9201 --poll-port 9202 --api-key K
     python -m emulators all      # both in one process (make emulators)
     python -m emulators demo     # both, plus a gateway wired to them (make demo)
 
-`--help` on each lists its switches. Ctrl+C stops them (exit 0); an address in use is a
-one-line error (exit 1).
+Every emulator takes `--host`, `--port`, `--api-key`, `--strict` and `--log-level` (plus
+`--poll-port`/`--poll-host` where polling is on another listener) and its own switches;
+`--help` on each lists them. Ctrl+C stops them (exit 0); an address in use is a one-line error
+(exit 1).
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
-from types import ModuleType
 
-EMULATORS = {
-    "openai": ("emulators.openai_images", "emulate the OpenAI Images API"),
-    "bfl": ("emulators.bfl", "emulate the Black Forest Labs FLUX API"),
-}
+from .kit.emulator import Emulator
+from .registry import EMULATORS, load
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -29,11 +27,10 @@ def main(argv: list[str] | None = None) -> int:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = parser.add_subparsers(dest="emulator", required=True)
-    modules: dict[str, ModuleType] = {}
-    for name, (module_name, title) in EMULATORS.items():
-        module = importlib.import_module(module_name)
-        modules[name] = module
-        module.add_cli_arguments(sub.add_parser(name, help=title))
+    classes: dict[str, type[Emulator]] = {}
+    for name, (_, title) in EMULATORS.items():
+        classes[name] = load(name)
+        classes[name].add_cli_arguments(sub.add_parser(name, help=title))
     from . import demo
 
     demo.add_all_arguments(sub.add_parser("all", help="both emulators in one process"))
@@ -47,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
         elif args.emulator == "demo":
             demo.run_demo(args)
         else:
-            modules[args.emulator].run_cli(args)
+            classes[args.emulator].run_cli(args)
     except KeyboardInterrupt:
         pass  # Ctrl+C: the servers have shut down; nothing to report
     except OSError as exc:

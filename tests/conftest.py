@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
-from emulators._server import BackgroundServer, bind_socket, url_of
+from emulators.kit.server import BackgroundServer, bind_socket, url_of
 from image_gateway.app import create_app
 from image_gateway.server import protocol_class
 from image_gateway.settings import Settings

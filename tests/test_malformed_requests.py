@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from emulators._server import BackgroundServer, bind_socket, url_of
+from emulators.kit.server import BackgroundServer, bind_socket, url_of
 from image_gateway.app import create_app
 from image_gateway.server import H11Protocol, HeaderTimeout, HttpToolsProtocol, protocol_class
 from tests.conftest import LogCapture, RunningGateway, make_settings

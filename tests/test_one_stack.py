@@ -17,7 +17,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.types import Message, Receive, Scope, Send
 
-from emulators._server import BackgroundServer, bind_socket, url_of
+from emulators.kit.server import BackgroundServer, bind_socket, url_of
 from image_gateway.access.auth import Client
 from image_gateway.api.answer import Answerer
 from image_gateway.api.deps import authenticate, get_answerer

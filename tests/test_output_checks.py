@@ -17,7 +17,7 @@ import openai
 import pytest
 from PIL import Image
 
-from emulators._faults import FAKE_IMAGES
+from emulators.kit.faults import FAKE_IMAGES
 from image_gateway.schemas import GeneratedImage
 from tests.conftest import (
     BFL_TEST_KEY,

@@ -1,4 +1,5 @@
-"""Emulator of the Black Forest Labs (BFL) FLUX API, built from REFERENCE.md §2 and BFL's OpenAPI.
+"""Emulator of the Black Forest Labs (BFL) FLUX API, built from REFERENCE.md §2 and BFL's OpenAPI,
+on the emulator kit (`emulators/kit`).
 
     with BFLEmulator(generation_seconds=0.2) as bfl:
         # POST f"{bfl.base_url}/v1/flux-pro-1.1" with header x-key: bfl-emulator

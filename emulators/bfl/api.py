@@ -7,12 +7,15 @@ credits (402) and the concurrency limit (429).
 Auth (exact BFL codes unverified): missing/empty `x-key` → 403 `{"detail":"Not authenticated"}`
 (FastAPI's classic APIKeyHeader answer); wrong key → 401 `{"detail":"Invalid API key"}`. The key
 is never echoed. `/v1/get_result` is deliberately NOT served here (404): poll `polling_url`.
+
+Strict mode: BFL's schemas ignore unknown fields; strict ones forbid them (pydantic's
+`extra_forbidden` 422, `loc: ["body", <field>]`, FastAPI's shape).
 """
 
 from __future__ import annotations
 
-import hmac
 import inspect
+from functools import cache
 from typing import Any
 
 import orjson
@@ -20,17 +23,21 @@ from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.exception_handlers import request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
+from ..kit import auth
+from ..kit.records import RequestLog, json_fields
 from .catalog import ENDPOINTS, Endpoint, plan
-from .tasks import EmulatorState, SubmitRejected
+from .tasks import BFLState, SubmitRejected
+
+FAULT_SCOPE_KEY = "emulator.fault"  # the fault of this request, for the submit handler
 
 
-def auth_failure(state: EmulatorState, key: str | None) -> tuple[int, str] | None:
+def auth_failure(state: BFLState, key: str | None) -> tuple[int, str] | None:
     """(status, detail) when the `x-key` value is not acceptable, else None."""
     if not key:
         return 403, "Not authenticated"
-    if not hmac.compare_digest(key.encode(), state.api_key.encode()):
+    if not auth.matches(key, state.api_key):
         return 401, "Invalid API key"
     return None
 
@@ -41,7 +48,14 @@ def json_response(obj: Any, status: int = 200, headers: dict[str, str] | None = 
     )
 
 
-def build_submit_app(state: EmulatorState) -> FastAPI:
+@cache
+def strict_model(model: type[BaseModel]) -> type[BaseModel]:
+    """`model`, refusing fields it does not declare."""
+    config = ConfigDict(extra="forbid")
+    return type(model.__name__, (model,), {"model_config": config, "__module__": __name__})
+
+
+def build_submit_app(state: BFLState, log: RequestLog, strict: bool = False) -> FastAPI:
     app = FastAPI(title="BFL API (emulator)", openapi_url=None, docs_url=None, redoc_url=None)
 
     async def require_key(request: Request) -> None:
@@ -56,30 +70,33 @@ def build_submit_app(state: EmulatorState) -> FastAPI:
         if request.url.path in ENDPOINTS and authorised:
             state.count("rejected_422")
             state.record_attempt(request.url.path, exc.body)
+            log.record("POST", request.url.path, json_fields(exc.body))
         return await request_validation_exception_handler(request, exc)
 
     app.add_exception_handler(RequestValidationError, on_invalid)
 
     for ep in ENDPOINTS.values():
-        handler = _submit_handler(state, ep)
+        handler = _submit_handler(state, log, ep, strict_model(ep.model) if strict else ep.model)
         app.add_api_route(ep.path, handler, methods=["POST"], dependencies=[Depends(require_key)])
 
     async def credits() -> Response:
-        return json_response({"credits": round(state.credits, 4)})
+        return json_response({"credits": round(state.credits.balance, 4)})
 
     app.add_api_route("/v1/credits", credits, methods=["GET"], dependencies=[Depends(require_key)])
     return app
 
 
-def _submit_handler(state: EmulatorState, ep: Endpoint) -> Any:
+def _submit_handler(state: BFLState, log: RequestLog, ep: Endpoint, model: type[BaseModel]) -> Any:
     async def handler(request: Request, body: BaseModel) -> Response:
         raw = await request.json()
         state.record_attempt(ep.path, raw)
+        log.record("POST", ep.path, json_fields(raw))
         fields = body.__dict__
         webhook = raw.get("webhook_url") if isinstance(raw, dict) else None
         prompt, seed = fields.get("prompt") or "", fields.get("seed")
+        fault = request.scope.get(FAULT_SCOPE_KEY)
         try:
-            out = state.submit(ep, prompt, seed, plan(ep, body), webhook)
+            out = state.submit(ep, prompt, seed, plan(ep, body), webhook, fault)
         except SubmitRejected as exc:
             return json_response({"detail": exc.detail}, exc.status, exc.headers)
         return json_response(out)
@@ -89,7 +106,7 @@ def _submit_handler(state: EmulatorState, ep: Endpoint) -> Any:
     handler.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
         [
             inspect.Parameter("request", kind, annotation=Request),
-            inspect.Parameter("body", kind, annotation=ep.model),
+            inspect.Parameter("body", kind, annotation=model),
         ],
         return_annotation=Response,
     )

@@ -10,7 +10,7 @@ from collections import OrderedDict
 
 from PIL import Image, UnidentifiedImageError
 
-from .._label import stamp
+from ..kit.label import stamp
 
 PIL_FORMATS = {"jpeg": "JPEG", "png": "PNG", "webp": "WEBP"}
 CONTENT_TYPES = {"jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp"}

@@ -1,27 +1,48 @@
-"""`BFLEmulator` (in-process, background thread) and the CLI entry points."""
+"""`BFLEmulator`: BFL's emulator as a kit `Emulator`, its scenarios and command-line switches."""
 
 from __future__ import annotations
 
 import argparse
-import socket
-from typing import Any
+from typing import ClassVar
 
-import uvicorn
-
-from .._server import BackgroundServer, bind_socket, serve_until_stopped, url_of
+from ..kit.emulator import Emulator
+from ..kit.scenarios import ScenarioTable
 from .app import BFLApp
-from .faults import parse_faults
-from .tasks import EmulatorState
+from .tasks import BFLState
+
+_BUSY = (
+    "You have reached the maximum number of active tasks (24) for this key. Please wait for a "
+    "task to finish before submitting a new one."
+)
 
 
-class BFLEmulator:
+class BFLEmulator(Emulator):
     """Black Forest Labs API emulator on two loopback listeners.
 
     `base_url` (submit API, no `/v1` suffix, like `https://api.bfl.ai`) and `poll_base_url`
     (where `polling_url` and the signed `result.sample` URLs point; a different port and,
     with `poll_host="localhost"`, a different host name). A limit of None disables it.
     `report_cost=False` answers submissions without `cost` (BFL's answers of 2024-25).
+    BFL ignores unknown fields; `strict=True` refuses them with a 422.
     """
+
+    NAME = "bfl"
+    TITLE = "BFL emulator"
+    DEFAULT_PORT = 9201
+    DEFAULT_POLL_PORT = 9202
+    DEFAULT_API_KEY = "bfl-emulator"
+    LENIENT = frozenset({"submit"})
+    SCENARIO_FAULTS: ClassVar[ScenarioTable] = {
+        "rate_limited": {"status": 429, "headers": {"retry-after": "1"}, "body": {"detail": _BUSY}},
+        "server_error": {"status": 500},
+        "hang": {"stall": True},
+        "reset_after_send": {"accept_then_reset": True},
+        "malformed_json": {"status": 200, "body": '{"id": "'},
+        # no "moderated": BFL moderates with an HTTP 200 poll status (REFERENCE §2)
+        "moderated_200": {"marker": "[moderate-request]"},
+        "quota": {"status": 402, "body": {"detail": "Insufficient credits"}},
+    }
+    app: BFLApp
 
     def __init__(
         self,
@@ -38,111 +59,69 @@ class BFLEmulator:
         task_retention: float = 3600.0,
         max_tasks: int = 20000,
         report_cost: bool = True,
+        strict: bool = False,
     ) -> None:
-        self.host, self.port = host, port
-        self.poll_port, self.poll_host = poll_port, poll_host or host
-        self.state = EmulatorState(
-            api_key,
-            generation_seconds,
-            sample_ttl,
-            concurrency_limit,
-            kontext_max_limit,
-            credits,
-            task_retention=task_retention,
-            max_tasks=max_tasks,
-            report_cost=report_cost,
-        )
-        self._server: BackgroundServer | None = None
-        self.base_url = ""
-        self.poll_base_url = ""
+        state_options = {
+            "generation_seconds": generation_seconds,
+            "sample_ttl": sample_ttl,
+            "concurrency_limit": concurrency_limit,
+            "kontext_max_limit": kontext_max_limit,
+            "credits": credits,
+            "task_retention": task_retention,
+            "max_tasks": max_tasks,
+            "report_cost": report_cost,
+        }
+        app = BFLApp(api_key, state_options, self.SCENARIO_FAULTS, strict)
+        super().__init__(app, host=host, port=port, poll_port=poll_port, poll_host=poll_host)
 
-    def bind(self) -> tuple[socket.socket, socket.socket, BFLApp]:
-        submit_sock = bind_socket(self.host, self.port)
-        poll_sock = bind_socket(self.host, self.poll_port)
-        self.base_url = url_of(submit_sock, self.host)
-        self.poll_base_url = url_of(poll_sock, self.poll_host)
+    @property
+    def state(self) -> BFLState:
+        return self.app.state
+
+    def bound(self) -> None:
         self.state.poll_base_url = self.poll_base_url
-        return submit_sock, poll_sock, BFLApp(self.state, poll_sock.getsockname()[1])
 
-    def start(self) -> BFLEmulator:
-        submit_sock, poll_sock, app = self.bind()
-        self.state.stopping.clear()
-        self._server = BackgroundServer(app, [submit_sock, poll_sock])
-        self._server.start()
-        return self
+    def ready_line(self) -> str:
+        return f"BFL emulator: submit {self.base_url}  poll {self.poll_base_url}"
 
-    def stop(self) -> None:
-        if self._server is not None:
-            self.state.stopping.set()
-            self._server.stop()
-            self._server = None
+    @classmethod
+    def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--generation-seconds", type=float, default=1.0)
+        parser.add_argument(
+            "--sample-ttl", type=float, default=600.0, help="sample URL lifetime (s)"
+        )
+        parser.add_argument(
+            "--concurrency-limit", type=int, default=24, help="active tasks per key; 0 = unlimited"
+        )
+        parser.add_argument(
+            "--kontext-max-limit",
+            type=int,
+            default=None,
+            help="active flux-kontext-max tasks; 0 = unlimited "
+            "(default 6, or unlimited when --concurrency-limit is 0)",
+        )
+        parser.add_argument("--credits", type=float, default=1e9)
 
-    def __enter__(self) -> BFLEmulator:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    def stats(self) -> dict[str, Any]:
-        return self.state.stats()
-
-    def reset(self) -> None:
-        self.state.reset()
-
-    def add_faults(self, faults: list[dict[str, Any]]) -> None:
-        self.state.faults.add(parse_faults({"faults": faults}))
-
-    def clear_faults(self) -> None:
-        self.state.faults.clear()
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> BFLEmulator:
+        limit = args.concurrency_limit or None
+        kontext = args.kontext_max_limit
+        if kontext is None:
+            kontext = 6 if limit else 0
+        return cls(
+            **cls.standard_options(args),
+            generation_seconds=args.generation_seconds,
+            sample_ttl=args.sample_ttl,
+            concurrency_limit=limit,
+            kontext_max_limit=kontext or None,
+            credits=args.credits,
+        )
 
 
 def add_cli_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=9201, help="submit API port (default 9201)")
-    parser.add_argument(
-        "--poll-port", type=int, default=9202, help="polling/delivery port (default 9202)"
-    )
-    parser.add_argument("--poll-host", default=None, help="host name used in polling/sample URLs")
-    parser.add_argument("--api-key", default="bfl-emulator", help="accepted x-key value")
-    parser.add_argument("--generation-seconds", type=float, default=1.0)
-    parser.add_argument("--sample-ttl", type=float, default=600.0, help="sample URL lifetime (s)")
-    parser.add_argument(
-        "--concurrency-limit", type=int, default=24, help="active tasks per key; 0 = unlimited"
-    )
-    parser.add_argument(
-        "--kontext-max-limit",
-        type=int,
-        default=None,
-        help="active flux-kontext-max tasks; 0 = unlimited "
-        "(default 6, or unlimited when --concurrency-limit is 0)",
-    )
-    parser.add_argument("--credits", type=float, default=1e9)
+    BFLEmulator.add_cli_arguments(parser)
 
 
 def run_cli(args: argparse.Namespace) -> None:
     """Serve both listeners in the foreground until interrupted."""
-    limit = args.concurrency_limit or None
-    kontext = args.kontext_max_limit if args.kontext_max_limit is not None else (6 if limit else 0)
-    emu = BFLEmulator(
-        api_key=args.api_key,
-        generation_seconds=args.generation_seconds,
-        sample_ttl=args.sample_ttl,
-        concurrency_limit=limit,
-        kontext_max_limit=kontext or None,
-        credits=args.credits,
-        host=args.host,
-        port=args.port,
-        poll_port=args.poll_port,
-        poll_host=args.poll_host,
-    )
-    submit_sock, poll_sock, app = emu.bind()
-    ready = f"BFL emulator: submit {emu.base_url}  poll {emu.poll_base_url}"
-    config = uvicorn.Config(
-        app, log_level="warning", lifespan="on", access_log=False, timeout_graceful_shutdown=2
-    )
-    try:
-        serve_until_stopped(config, [submit_sock, poll_sock], ready)
-    finally:
-        emu.state.stopping.set()
-        submit_sock.close()
-        poll_sock.close()
+    BFLEmulator.run_cli(args)

@@ -1,8 +1,6 @@
-"""Emulator state: tasks (lazy, time-based status), concurrency pools, credits and counters.
-
-No per-task timers: a task's status is computed from the clock when it is polled, and the number
-of active tasks comes from a min-heap of "becomes inactive at" times, pruned lazily. Task records
-are dropped after `task_retention` seconds or beyond `max_tasks` (oldest first).
+"""BFL's side of submit-and-poll on the kit: a submission checks credits (402) and the
+concurrency pool of its endpoint (429, `Retry-After`), becomes a kit task, and its poll answers
+BFL's statuses; counters BFL tests read (`submits`, `submits_by_prompt`, `last_submit`, ...).
 
 Prompt markers: `[moderate-request]` → `Request Moderated` at the first poll (never active);
 `[moderate-content]` → `Content Moderated` once generation time has passed; `[error]` → `Error`
@@ -11,23 +9,34 @@ once generation time has passed; `[never-ready]` → `Pending` forever (stays ac
 
 from __future__ import annotations
 
-import heapq
-import itertools
 import math
 import random
 import threading
 import time
-import uuid
-from collections import OrderedDict
 from typing import Any
 
+from ..kit.faults import Fault
+from ..kit.limits import ConcurrencyPool, Credits
+from ..kit.markers import marker_of
+from ..kit.records import RequestLog
+from ..kit.signed_urls import SignedUrls
+from ..kit.tasks import TaskBook
 from .catalog import Endpoint, Plan
-from .delivery import Signer
-from .faults import FaultQueue
 
 MARKERS = ("[moderate-request]", "[moderate-content]", "[error]", "[never-ready]")
 MAX_WEBHOOK_URLS = 1000
 MAX_TRACKED_PROMPTS = 10_000  # the benchmark submits many: bound the per-prompt counter
+COUNTERS = (
+    "submits",
+    "polls",
+    "samples",
+    "max_active",
+    "rejected_429",
+    "auth_failures",
+    "rejected_402",
+    "rejected_422",
+    "sample_requests_with_key",
+)
 
 
 class SubmitRejected(Exception):
@@ -36,56 +45,11 @@ class SubmitRejected(Exception):
         self.status, self.detail, self.headers = status, detail, headers or {}
 
 
-class Task:
-    __slots__ = (
-        "created",
-        "endpoint",
-        "id",
-        "marker",
-        "plan",
-        "prompt",
-        "ready_at",
-        "seed",
-        "start_wall",
-    )
-
-    def __init__(
-        self, endpoint: str, prompt: str, seed: int, plan: Plan, marker: str | None, gen: float
-    ) -> None:
-        self.id = str(uuid.uuid4())
-        self.endpoint, self.prompt, self.seed = endpoint, prompt, seed
-        self.plan, self.marker = plan, marker
-        self.created = time.monotonic()
-        self.start_wall = time.time()
-        if marker == "[never-ready]":
-            self.ready_at = math.inf
-        elif marker == "[moderate-request]":
-            self.ready_at = self.created
-        else:
-            self.ready_at = self.created + gen
-
-
-class Pool:
-    """Active tasks of one concurrency pool, as a heap of times at which they stop being active."""
-
-    def __init__(self, limit: int | None) -> None:
-        self.limit = limit
-        self.heap: list[tuple[float, int]] = []
-
-    def active(self, now: float) -> int:
-        while self.heap and self.heap[0][0] <= now:
-            heapq.heappop(self.heap)
-        return len(self.heap)
-
-    def retry_after(self, now: float) -> int:
-        soonest = self.heap[0][0] if self.heap else now
-        return 5 if math.isinf(soonest) else max(1, math.ceil(soonest - now))
-
-
-class EmulatorState:
+class BFLState:
     def __init__(
         self,
         api_key: str,
+        log: RequestLog,
         generation_seconds: float,
         sample_ttl: float,
         concurrency_limit: int | None,
@@ -96,47 +60,35 @@ class EmulatorState:
         report_cost: bool = True,
     ) -> None:
         self.api_key = api_key
+        self.log = log
         # False: answer submissions as BFL did in 2024-25, `{id, polling_url}` only (REFERENCE
         # §2.4), without `cost`, `input_mp`, `output_mp`.
         self.report_cost = report_cost
         self.generation_seconds = generation_seconds
         self.sample_ttl = sample_ttl
-        self.limits = {"default": concurrency_limit, "kontext-max": kontext_max_limit}
-        self.initial_credits = credits
-        self.task_retention = task_retention
-        self.max_tasks = max_tasks
+        self.pools = {
+            "default": ConcurrencyPool(concurrency_limit),
+            "kontext-max": ConcurrencyPool(kontext_max_limit),
+        }
+        self.credits = Credits(credits)
+        self.tasks = TaskBook(task_retention, max_tasks)
         self.poll_base_url = ""
-        self.signer = Signer()
-        self.faults = FaultQueue()
-        self.stopping = threading.Event()
+        self.urls = SignedUrls()
         self.lock = threading.Lock()
-        self._seq = itertools.count()
         self.reset()
 
     def reset(self) -> None:
         with self.lock:
-            self.credits = self.initial_credits
-            self.tasks: OrderedDict[str, Task] = OrderedDict()
-            self.pools = {name: Pool(limit) for name, limit in self.limits.items()}
-            self.counters: dict[str, Any] = {
-                "submits": 0,
-                "polls": 0,
-                "samples": 0,
-                "max_active": 0,
-                "rejected_429": 0,
-                "auth_failures": 0,
-                "rejected_402": 0,
-                "rejected_422": 0,
-                "faults_triggered": 0,
-                "sample_requests_with_key": 0,
-            }
+            self.credits.reset()
+            self.tasks.clear()
+            for pool in self.pools.values():
+                pool.clear()
+            self.counters: dict[str, Any] = dict.fromkeys(COUNTERS, 0)
             self.submits_by_endpoint: dict[str, int] = {}
             # Accepted submits per prompt: lets a test prove each job was paid for once.
             self.submits_by_prompt: dict[str, int] = {}
-            self.polls_by_task: dict[str, int] = {}
             self.last_submit: dict[str, Any] | None = None
             self.webhook_urls: list[str] = []
-        self.faults.clear()
 
     def count(self, name: str, n: int = 1) -> None:
         with self.lock:
@@ -146,42 +98,49 @@ class EmulatorState:
         with self.lock:
             self.last_submit = {"endpoint": endpoint, "json": raw}
 
-    def _active(self, now: float) -> int:
-        return sum(p.active(now) for p in self.pools.values())
+    def active(self) -> int:
+        return sum(p.active() for p in self.pools.values())
 
     def submit(
-        self, ep: Endpoint, prompt: str, seed: int | None, plan: Plan, webhook_url: Any
+        self,
+        ep: Endpoint,
+        prompt: str,
+        seed: int | None,
+        plan: Plan,
+        webhook_url: Any,
+        fault: Fault | None = None,
     ) -> dict[str, Any]:
-        marker = next((m for m in MARKERS if m in prompt), None)
-        now = time.monotonic()
+        marker = marker_of(prompt, MARKERS, fault)
+        gen = self.generation_seconds
+        ready = {"[never-ready]": False, "[moderate-request]": True}.get(marker or "")
+        until = math.inf if ready is False else time.monotonic() + (0 if ready else gen)
         with self.lock:
-            if plan.cost > self.credits:
+            if plan.cost > self.credits.balance:
                 self.counters["rejected_402"] += 1
                 raise SubmitRejected(402, "Insufficient credits")
             pool = self.pools[ep.pool]
-            if pool.limit is not None and pool.active(now) >= pool.limit:
+            wait = pool.acquire(until)
+            if wait is not None:
                 self.counters["rejected_429"] += 1
                 detail = (
                     f"You have reached the maximum number of active tasks ({pool.limit}) for this "
                     "key. Please wait for a task to finish before submitting a new one."
                 )
-                raise SubmitRejected(429, detail, {"Retry-After": str(pool.retry_after(now))})
+                raise SubmitRejected(429, detail, {"Retry-After": str(wait)})
             if seed is None:
                 seed = random.randrange(2**32)  # noqa: S311 - not security relevant
-            task = Task(ep.name, prompt, seed, plan, marker, self.generation_seconds)
-            self.tasks[task.id] = task
-            if task.ready_at > now:
-                heapq.heappush(pool.heap, (task.ready_at, next(self._seq)))
-            self.credits -= plan.cost
+            data = {"endpoint": ep.name, "prompt": prompt, "seed": seed, "plan": plan}
+            task = self.tasks.add(gen, marker=marker, data=data, ready=ready)
+            self.credits.charge(plan.cost)
             self.counters["submits"] += 1
             self.submits_by_endpoint[ep.path] = self.submits_by_endpoint.get(ep.path, 0) + 1
             by_prompt = self.submits_by_prompt
             if len(by_prompt) < MAX_TRACKED_PROMPTS or prompt in by_prompt:
                 by_prompt[prompt] = by_prompt.get(prompt, 0) + 1
-            self.counters["max_active"] = max(self.counters["max_active"], self._active(now))
+            self.counters["max_active"] = max(self.counters["max_active"], self.active())
             if webhook_url is not None and len(self.webhook_urls) < MAX_WEBHOOK_URLS:
                 self.webhook_urls.append(str(webhook_url))
-            self._prune(now)
+        self.log.submitted()
         answer: dict[str, Any] = {
             "id": task.id,
             "polling_url": f"{self.poll_base_url}/v1/get_result?id={task.id}",
@@ -190,21 +149,9 @@ class EmulatorState:
             answer.update(cost=plan.cost, input_mp=plan.input_mp, output_mp=plan.output_mp)
         return answer
 
-    def _prune(self, now: float) -> None:
-        tasks = self.tasks
-        while tasks:
-            oldest = next(iter(tasks.values()))
-            if len(tasks) <= self.max_tasks and oldest.created > now - self.task_retention:
-                break
-            tasks.popitem(last=False)
-            self.polls_by_task.pop(oldest.id, None)
-
     def poll(self, task_id: str) -> dict[str, Any]:
-        with self.lock:
-            self.counters["polls"] += 1
-            task = self.tasks.get(task_id)
-            if task is not None:
-                self.polls_by_task[task_id] = self.polls_by_task.get(task_id, 0) + 1
+        self.count("polls")
+        task = self.tasks.get(task_id)
         out: dict[str, Any] = {
             "id": task_id,
             "status": "Task not found",
@@ -219,10 +166,9 @@ class EmulatorState:
         if task.marker == "[moderate-request]":
             out["status"] = "Request Moderated"
             out["details"] = {"Moderation Reasons": ["Emulated input moderation"]}
-        elif now < task.ready_at:
+        elif task.pending(now):
             out["status"] = "Pending"
-            elapsed = now - task.created
-            out["progress"] = round(min(0.99, elapsed / max(self.generation_seconds, 1e-9)), 3)
+            out["progress"] = task.progress(now)
         elif task.marker == "[moderate-content]":
             out["status"] = "Content Moderated"
             out["details"] = {"Moderation Reasons": ["Emulated output moderation"]}
@@ -230,40 +176,40 @@ class EmulatorState:
             out["status"] = "Error"
             out["details"] = {"error": "Emulated generation failure ([error])"}
         else:
-            end_wall = task.start_wall + self.generation_seconds
-            plan = task.plan
-            sample = self.signer.url(
+            end_wall = task.started_wall + task.duration
+            plan: Plan = task.data["plan"]
+            name = f"{task.id}.{plan.output_format}"
+            sample = self.urls.make(
                 self.poll_base_url,
-                task.id,
-                plan.output_format,
-                plan.width,
-                plan.height,
+                "/delivery/",
+                name,
                 end_wall + self.sample_ttl,
+                {"w": plan.width, "h": plan.height},
             )
             out["status"] = "Ready"
             out["result"] = {
                 "sample": sample,
-                "prompt": task.prompt,
-                "seed": task.seed,
-                "start_time": task.start_wall,
+                "prompt": task.data["prompt"],
+                "seed": task.data["seed"],
+                "start_time": task.started_wall,
                 "end_time": end_wall,
-                "duration": self.generation_seconds,
+                "duration": task.duration,
             }
         return out
 
     def stats(self) -> dict[str, Any]:
-        now = time.monotonic()
         with self.lock:
             out = dict(self.counters)
             out.update(
                 submits_by_endpoint=dict(self.submits_by_endpoint),
                 submits_by_prompt=dict(self.submits_by_prompt),
-                polls_by_task=dict(self.polls_by_task),
-                active=self._active(now),
                 last_submit=self.last_submit,
                 webhook_urls=list(self.webhook_urls),
-                credits=self.credits,
-                tasks=len(self.tasks),
-                faults_pending=len(self.faults.pending()),
             )
+        out.update(
+            polls_by_task=self.tasks.polls(),
+            active=self.active(),
+            credits=self.credits.balance,
+            tasks=len(self.tasks),
+        )
         return out

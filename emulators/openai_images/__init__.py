@@ -1,4 +1,4 @@
-"""Emulator of the OpenAI Images API (REFERENCE §1): a real HTTP server for adapter tests.
+"""Emulator of the OpenAI Images API (REFERENCE §1), on the emulator kit (`emulators/kit`).
 
 Endpoints (Bearer auth with the configured key):
 - `POST /v1/images/generations` (JSON), `POST /v1/images/edits` and `POST /v1/images/variations`
@@ -9,18 +9,16 @@ Endpoints (Bearer auth with the configured key):
 - A prompt containing `[moderate]` is refused as the safety system would.
 - Every response carries `x-request-id: req_<hex>`.
 
-Control surface, WITHOUT auth (a loopback test tool — never expose it):
-- `POST /_emulator/faults` `{"faults": [...]}` queues faults (see `faults.py`);
-  `GET` lists them, `DELETE` clears them.
-- `GET /_emulator/stats`: request counters per endpoint, auth failures, the last request (auth
-  header redacted to whether it matched), in-flight and max in-flight requests.
-- `POST /_emulator/reset`: zero the counters and drop all faults.
+Request kinds for faults: `generate`, `edit`, `variation` (paid: `submit` matches them) and
+`file`; its own fault switch `as_url`. The control surface (`/_emulator/*`) and the scenarios
+are the kit's (emulators/README.md); `stats()` adds `auth_failures` and `last_request` (the
+auth header redacted to whether it matched, the JSON body or the form's names and values).
 
 Run it: `OpenAIEmulator().start()` (tests), or `python -m emulators openai --port 9101`.
 """
 
-from .app import EmulatorApp
+from .app import OpenAIApp
 from .params import MODERATION_MARKER
 from .server import OpenAIEmulator, add_cli_arguments, run_cli
 
-__all__ = ["MODERATION_MARKER", "EmulatorApp", "OpenAIEmulator", "add_cli_arguments", "run_cli"]
+__all__ = ["MODERATION_MARKER", "OpenAIApp", "OpenAIEmulator", "add_cli_arguments", "run_cli"]

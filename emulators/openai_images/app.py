@@ -1,39 +1,37 @@
-"""The emulator's ASGI app: routing, auth, fault application, and the image responses.
+"""The OpenAI Images emulator's app on the kit: its routes, Bearer auth, request parsing and
+error shapes; faults, counters and the control surface are the kit's (`emulators/kit/app.py`).
 
-A plain ASGI callable rather than a framework app: the fault injector needs uvicorn's own `send`
-(to reach the connection's transport for resets) and the hot path stays a dict lookup.
+Request kinds (what a fault's `match` names): `generate`, `edit`, `variation` (the paid ones)
+and `file` (a DALL·E result download).
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
-import hmac
 import os
 import time
-from collections.abc import AsyncIterator, Callable
-from dataclasses import asdict
+from collections.abc import Callable
 from typing import Any
 
 import orjson
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
-from starlette.types import Receive, Scope, Send
 
+from ..kit import auth
+from ..kit.app import EmulatorApp
+from ..kit.asgi import Headers, Receive, Scope, Send, send_bytes, send_json
+from ..kit.faults import Fault, FaultRules
+from ..kit.limits import RateLimit
+from ..kit.markers import marker_of
+from ..kit.records import form_fields, json_fields
+from ..kit.scenarios import ScenarioTable
+from ..kit.signed_urls import Refusal
 from . import errors as E
-from .faults import (
-    Fault,
-    FaultQueue,
-    Stats,
-    abort_connection,
-    fault_response,
-    hold_open,
-    parse_faults,
-)
-from .files import BlobError, FileStore
-from .images import ImageCache, Rendered, usage
+from .answers import Answers
+from .files import PREFIX as FILE_PREFIX
+from .files import FileStore
 from .params import (
     EDIT_FIELDS,
     MODERATION_MARKER,
@@ -50,11 +48,14 @@ API_ROUTES = {
     "/v1/images/edits": "edit",
     "/v1/images/variations": "variation",
 }
-FILE_PREFIX = "/_files/"
+KINDS = ("generate", "edit", "variation", "file")
+PAID = ("generate", "edit", "variation")
+RULES = FaultRules(KINDS, switches=("as_url",), markers=(MODERATION_MARKER,))
+REDACTED_HEADERS = {"authorization", "api-key", "x-api-key", "cookie", "proxy-authorization"}
 _FILE_FIELDS = {"edit": ("image", "image[]", "mask"), "variation": ("image", "image[]")}
 
 
-class EmulatorApp:
+class OpenAIApp(EmulatorApp):
     """The whole emulator as one ASGI callable; state lives on the instance (one per server)."""
 
     def __init__(
@@ -63,140 +64,125 @@ class EmulatorApp:
         latency: float = 0.0,
         url_ttl: float = 3600.0,
         clock: Callable[[], float] = time.time,
+        rate_limit: int | None = None,
+        scenarios: ScenarioTable | None = None,
+        strict: bool = False,
     ) -> None:
-        self.api_key = api_key.encode()
+        super().__init__(api_key, RULES, PAID, scenarios or {}, strict)
         self.latency = latency
         self.clock = clock
         self.files = FileStore(url_ttl, clock=clock)
-        self.images = ImageCache()
-        self.faults = FaultQueue()
-        self.stats = Stats()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._closing: asyncio.Event | None = None
+        self.answers = Answers(self.files, clock)
+        self.rate = RateLimit(rate_limit)
+        self.auth_failures = 0
+        self.last_request: dict[str, Any] | None = None
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            await self._http(scope, receive, send)
-        elif scope["type"] == "lifespan":
-            await self._lifespan(receive, send)
+    @property
+    def images(self) -> Any:
+        return self.answers.images
 
-    def _closing_event(self) -> asyncio.Event:
-        if self._closing is None:  # no lifespan (e.g. an in-process ASGI client)
-            self._closing = asyncio.Event()
-        return self._closing
+    @images.setter
+    def images(self, images: Any) -> None:  # the benchmark serves fixed images
+        self.answers.images = images
 
-    def release_stalled(self) -> None:
-        """Thread-safe: abort stalled connections so the server can shut down promptly."""
-        if self._loop is not None and self._closing is not None:
-            try:
-                self._loop.call_soon_threadsafe(self._closing.set)
-            except RuntimeError:  # the loop is already closed: nothing left to release
-                pass
+    # --- the kit's hooks -----------------------------------------------------------------------
 
-    async def _lifespan(self, receive: Receive, send: Send) -> None:
-        while True:
-            message = await receive()
-            if message["type"] == "lifespan.startup":
-                self._loop, self._closing = asyncio.get_running_loop(), asyncio.Event()
-                await send({"type": "lifespan.startup.complete"})
-            elif message["type"] == "lifespan.shutdown":
-                await send({"type": "lifespan.shutdown.complete"})
-                return
-
-    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
-        rid = "req_" + os.urandom(16).hex()
+    def classify(self, scope: Scope) -> str | None:
         path, method = scope["path"], scope["method"]
         kind = API_ROUTES.get(path)
-        if kind is None and path.startswith(FILE_PREFIX):
-            kind = "file"
-        if kind is not None and method == ("GET" if kind == "file" else "POST"):
-            await self._endpoint(kind, scope, receive, send, rid)
+        if kind is not None:
+            return kind if method == "POST" else None
+        return "file" if path.startswith(FILE_PREFIX) and method == "GET" else None
+
+    def error_body(self, status: int, message: str) -> Any:
+        return E.APIError(status, message).body()
+
+    def fault_body(self, status: int) -> Any:
+        return E.fault_body(status)
+
+    def response_headers(self) -> Headers:
+        return [(b"x-request-id", new_request_id().encode())]
+
+    def provider_stats(self) -> dict[str, Any]:
+        return {"auth_failures": self.auth_failures, "last_request": self.last_request}
+
+    def provider_reset(self) -> None:
+        self.auth_failures = 0
+        self.last_request = None
+        self.rate.clear()
+
+    async def handle(
+        self, kind: str | None, scope: Scope, receive: Receive, send: Send, fault: Fault | None
+    ) -> None:
+        rid = new_request_id()
+        if kind is None:
+            error = E.invalid_url(scope["method"], scope["path"])
+            await send_json(send, error.status, error.body(), [(b"x-request-id", rid.encode())])
             return
-        if path.startswith("/_emulator/"):
-            response = await self._control(method, path, Request(scope, receive), rid)
-        else:
-            response = _error(E.invalid_url(method, path), rid)
+        self.last_request = {"path": scope["path"], "headers": visible_headers(scope["headers"])}
+        if kind == "file":
+            await self._file(scope, send, rid, fault)
+            return
+        if self.latency:
+            await asyncio.sleep(self.latency)
+        request = Request(scope, receive)
+        response = await self._api(kind, request, rid, fault)
         await response(scope, receive, send)
 
-    async def _endpoint(
-        self, kind: str, scope: Scope, receive: Receive, send: Send, rid: str
-    ) -> None:
-        record = self.stats.begin(kind, scope["path"], scope["headers"])
-        try:
-            extra_headers: dict[str, str] = {}
-            fault = self.faults.take(kind)
-            switches: Fault | None = None  # a fault that shapes the normal answer
-            if fault is not None:
-                if fault.delay:
-                    await asyncio.sleep(fault.delay)
-                if fault.reset:
-                    await abort_connection(send, receive)
-                    return
-                if fault.stall:
-                    await hold_open(send, receive, self._closing_event())
-                    return
-                if fault.status is not None:
-                    await fault_response(fault, rid)(scope, receive, send)
-                    return
-                extra_headers, switches = fault.headers, fault
-            request = Request(scope, receive)
-            if kind == "file":
-                response = self._file(request, rid, switches)
-            else:
-                if self.latency:
-                    await asyncio.sleep(self.latency)
-                response = await self._api(kind, request, record, rid, switches)
-            response.headers.update(extra_headers)
-            await response(scope, receive, send)
-        except ClientDisconnect:
-            return  # the caller left mid-body (a gateway stopping): nobody to answer
-        finally:
-            self.stats.end()
+    # --- the API -------------------------------------------------------------------------------
 
-    async def _api(
-        self,
-        kind: str,
-        request: Request,
-        record: dict[str, Any],
-        rid: str,
-        switches: Fault | None = None,
-    ) -> Response:
+    async def _api(self, kind: str, request: Request, rid: str, fault: Fault | None) -> Response:
         try:
-            self._authenticate(request, record)
+            self._authenticate(request.scope)
+            wait = self.rate.take()
+            if wait is not None:
+                raise E.rate_limited(wait)
             if kind == "generate":
-                body = await request.body()
                 try:
-                    payload = orjson.loads(body)
+                    payload = orjson.loads(await request.body())
                 except orjson.JSONDecodeError:
                     raise E.invalid_json() from None
-                record["json"] = payload
+                self._record(request, "json", payload, json_fields(payload))
                 job = generation_job(payload)
             else:
-                job = await self._multipart_job(kind, request, record)
-            if MODERATION_MARKER in job.prompt:
+                job = await self._multipart_job(kind, request)
+            if marker_of(job.prompt, RULES.markers, fault) == MODERATION_MARKER:
                 raise E.content_policy(rid, job.spec.gpt)
+            self.log.submitted()
             if job.stream:
                 headers = {"x-request-id": rid, "cache-control": "no-cache"}
                 return StreamingResponse(
-                    self._events(job), media_type="text/event-stream", headers=headers
+                    self.answers.events(job), media_type="text/event-stream", headers=headers
                 )
-            return await self._result(job, request, rid, switches)
-        except E.APIError as exc:
-            return _error(exc, rid)
-
-    def _authenticate(self, request: Request, record: dict[str, Any]) -> None:
-        scheme, _, key = request.headers.get("authorization", "").partition(" ")
-        key = key.strip() if scheme.lower() == "bearer" else ""
-        ok = bool(key) and hmac.compare_digest(key.encode(), self.api_key)
-        if "authorization" in record["headers"]:
-            record["headers"]["authorization"] = (
-                "<redacted; matched>" if ok else "<redacted; did not match>"
+            base = f"{request.url.scheme}://{request.url.netloc}"
+            body = await self.answers.body(job, base, fault)
+            return Response(
+                orjson.dumps(body), media_type="application/json", headers={"x-request-id": rid}
             )
-        if not ok:
-            self.stats.auth_failures += 1
-            raise E.unauthorized(key)
+        except E.APIError as exc:
+            return Response(
+                orjson.dumps(exc.body()),
+                exc.status,
+                media_type="application/json",
+                headers={**exc.headers, "x-request-id": rid},
+            )
 
-    async def _multipart_job(self, kind: str, request: Request, record: dict[str, Any]) -> Job:
+    def _authenticate(self, scope: Scope) -> None:
+        presented = auth.bearer(scope, self.api_key)
+        if self.last_request is not None and "authorization" in self.last_request["headers"]:
+            self.last_request["headers"]["authorization"] = (
+                "<redacted; matched>" if presented.ok else "<redacted; did not match>"
+            )
+        if not presented.ok:
+            self.auth_failures += 1
+            raise E.unauthorized(presented.key)
+
+    def _record(self, request: Request, name: str, value: Any, fields: dict[str, Any]) -> None:
+        if self.last_request is not None:
+            self.last_request[name] = value
+        self.log.record(request.method, request.url.path, fields)
+
+    async def _multipart_job(self, kind: str, request: Request) -> Job:
         content_type = request.headers.get("content-type", "")
         if not content_type.lower().startswith("multipart/form-data"):
             raise E.bad_request(
@@ -212,13 +198,13 @@ class EmulatorApp:
                 f"Could not parse the multipart form: {exc.message}", None, None
             ) from None
         try:
+            names = [name for name, _ in form.multi_items()]
+            self._record(request, "form", names, await form_fields(form))
             values: dict[str, Any] = {}
             images: list[Upload] = []
             mask: Upload | None = None
-            names: list[str] = []
             file_fields = _FILE_FIELDS[kind]
             for name, value in form.multi_items():
-                names.append(name)
                 if isinstance(value, UploadFile):
                     if name not in file_fields:
                         known = EDIT_FIELDS if kind == "edit" else VARIATION_FIELDS
@@ -238,156 +224,34 @@ class EmulatorApp:
                     raise E.invalid_type(name.removesuffix("[]"), "a file", value)
                 else:
                     values[name] = value
-            record["form"] = names
-            record["form_values"] = dict(values)
+            if self.last_request is not None:
+                self.last_request["form_values"] = dict(values)
             return (
                 edit_job(values, images, mask) if kind == "edit" else variation_job(values, images)
             )
         finally:
             await form.close()
 
-    async def _result(
-        self, job: Job, request: Request, rid: str, switches: Fault | None = None
-    ) -> Response:
-        body: dict[str, Any] = {"created": int(self.clock())}
-        as_url = switches is not None and switches.as_url
-        fake = switches.fake_image if switches is not None else None
-        base = f"{request.url.scheme}://{request.url.netloc}"
-        if job.spec.gpt:
-            image = await self.images.get(
-                job.width, job.height, job.output_format, job.transparent, job.compression
-            )
-            if fake is not None:
-                image = Rendered(fake, base64.b64encode(fake).decode("ascii"))
-            body["data"] = [
-                {"url": base + self.files.put(image.data)} if as_url else {"b64_json": image.b64}
-                for _ in range(job.n)
-            ]
-            body.update(_gpt_fields(job))
-            body["usage"] = usage(job.prompt, job.quality, job.width, job.height, job.n, job.inputs)
-        else:
-            image = await self.images.get(job.width, job.height)
-            if fake is not None:
-                image = Rendered(fake, base64.b64encode(fake).decode("ascii"))
-            items: list[dict[str, Any]] = []
-            for _ in range(job.n):
-                item = (
-                    {"url": base + self.files.put(image.data)}
-                    if job.response_format == "url" or as_url
-                    else {"b64_json": image.b64}
-                )
-                if job.spec.family == "dall-e-3":
-                    item["revised_prompt"] = (
-                        f"A detailed, high-quality illustration of: {job.prompt}"
-                    )
-                items.append(item)
-            body["data"] = items
-        return Response(
-            orjson.dumps(body), media_type="application/json", headers={"x-request-id": rid}
-        )
-
-    async def _events(self, job: Job) -> AsyncIterator[bytes]:
-        prefix = "image_generation" if job.kind == "generate" else "image_edit"
-        fields = _gpt_fields(job)
-        final = await self.images.get(
-            job.width, job.height, job.output_format, job.transparent, job.compression
-        )
-        for _ in range(job.n):
-            for index in range(job.partial_images):
-                partial = await self.images.get(
-                    job.width,
-                    job.height,
-                    job.output_format,
-                    job.transparent,
-                    job.compression,
-                    variant=1,
-                )
-                yield _sse(
-                    f"{prefix}.partial_image",
-                    {
-                        "partial_image_index": index,
-                        "b64_json": partial.b64,
-                        "created_at": int(self.clock()),
-                        **fields,
-                    },
-                )
-            job_usage = usage(
-                job.prompt, job.quality, job.width, job.height, 1, job.inputs, job.partial_images
-            )
-            yield _sse(
-                f"{prefix}.completed",
-                {
-                    "b64_json": final.b64,
-                    "created_at": int(self.clock()),
-                    **fields,
-                    "usage": job_usage,
-                },
-            )
-        yield b"data: [DONE]\n\n"
-
-    def _file(self, request: Request, rid: str, switches: Fault | None = None) -> Response:
-        name = request.url.path[len(FILE_PREFIX) :]
-        result = self.files.get(
-            name, request.query_params.get("se", ""), request.query_params.get("sig", "")
-        )
-        if isinstance(result, BlobError):
-            headers = {"x-request-id": rid, "x-ms-error-code": result.code}
-            return Response(
-                result.xml(), result.status, headers=headers, media_type="application/xml"
-            )
-        if switches is not None and switches.fake_image is not None:
-            result = switches.fake_image  # still claimed to be a PNG
-        return Response(result, media_type="image/png", headers={"x-request-id": rid})
-
-    async def _control(self, method: str, path: str, request: Request, rid: str) -> Response:
-        route = (method, path.removeprefix("/_emulator/"))
-        if route == ("POST", "faults"):
-            try:
-                faults = parse_faults(orjson.loads(await request.body()))
-            except ValueError as exc:  # includes orjson.JSONDecodeError
-                return _json(
-                    {"error": {"message": str(exc), "type": "invalid_request_error"}}, rid, 400
-                )
-            self.faults.add(faults)
-            return _json({"queued": len(self.faults)}, rid)
-        if route == ("GET", "faults"):
-            return _json({"faults": [asdict(f) for f in self.faults.pending()]}, rid)
-        if route == ("DELETE", "faults"):
-            self.faults.clear()
-            return _json({"queued": 0}, rid)
-        if route == ("GET", "stats"):
-            return _json(self.stats.snapshot(len(self.faults)), rid)
-        if route == ("POST", "reset"):
-            self.stats.reset()
-            self.faults.clear()
-            return _json({"reset": True}, rid)
-        return _error(E.invalid_url(method, path), rid)
+    async def _file(self, scope: Scope, send: Send, rid: str, fault: Fault | None) -> None:
+        name = scope["path"][len(FILE_PREFIX) :]
+        request = Request(scope)
+        result = self.files.get(name, request.query_params)
+        headers = [(b"x-request-id", rid.encode())]
+        if isinstance(result, Refusal):
+            await result.send(send, headers)
+            return
+        if fault is not None and fault.fake_image is not None:
+            result = fault.fake_image  # still claimed to be a PNG
+        await send_bytes(send, 200, result, [(b"content-type", b"image/png"), *headers])
 
 
-def _gpt_fields(job: Job) -> dict[str, Any]:
-    return {
-        "background": "transparent" if job.transparent else "opaque",
-        "output_format": job.output_format,
-        "quality": job.quality,
-        "size": job.size,
-    }
+def new_request_id() -> str:
+    return "req_" + os.urandom(16).hex()
 
 
-def _sse(event: str, payload: dict[str, Any]) -> bytes:
-    return (
-        b"event: "
-        + event.encode()
-        + b"\ndata: "
-        + orjson.dumps({"type": event, **payload})
-        + b"\n\n"
-    )
-
-
-def _json(body: Any, rid: str, status: int = 200) -> Response:
-    return Response(
-        orjson.dumps(body), status, media_type="application/json", headers={"x-request-id": rid}
-    )
-
-
-def _error(exc: E.APIError, rid: str) -> Response:
-    return _json(exc.body(), rid, exc.status)
+def visible_headers(headers: list[tuple[bytes, bytes]]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for raw_name, raw_value in headers:
+        name = raw_name.decode("latin-1").lower()
+        out[name] = "<redacted>" if name in REDACTED_HEADERS else raw_value.decode("latin-1")
+    return out

@@ -21,8 +21,10 @@ class APIError(Exception):
         type: str = "invalid_request_error",
         param: str | None = None,
         code: str | None = None,
+        headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(message)
+        self.headers = headers or {}
         self.status = status
         self.message = message
         self.type = type
@@ -186,3 +188,49 @@ def content_policy(request_id: str, gpt_image: bool) -> APIError:
         "text that is not allowed by our safety system.",
         code="content_policy_violation",
     )
+
+
+def rate_limited(wait: float) -> APIError:
+    """429 with both retry hints openai-python reads (`retry-after-ms` first)."""
+    return APIError(
+        429,
+        "Rate limit exceeded for images per minute in organization org-emulator. "
+        "Please try again later.",
+        type="requests",
+        code="rate_limit_exceeded",
+        headers={
+            "retry-after": str(max(1, round(wait))),
+            "retry-after-ms": str(round(wait * 1000)),
+        },
+    )
+
+
+INSUFFICIENT_QUOTA = APIError(
+    429,
+    "You exceeded your current quota, please check your plan and billing details. For more "
+    "information on this error, read the docs: "
+    "https://platform.openai.com/docs/guides/error-codes/api-errors.",
+    type="insufficient_quota",
+    code="insufficient_quota",
+)
+
+
+def fault_body(status: int) -> dict[str, Any]:
+    """The body of a fault that sets only a status: OpenAI's envelope for that status."""
+    if status < 400:
+        return {}
+    if status == 429:
+        return APIError(
+            429,
+            "Rate limit exceeded for images per minute in organization org-emulator. "
+            "Limit: 5/1min. Current: 6/1min. Please try again later.",
+            type="requests",
+            code="rate_limit_exceeded",
+        ).body()
+    if status >= 500:
+        return APIError(
+            status,
+            "The server had an error while processing your request. Sorry about that!",
+            type="server_error",
+        ).body()
+    return APIError(status, f"Emulated fault (HTTP {status}).").body()

@@ -1,4 +1,5 @@
-"""DALL·E result URLs: files served by the emulator itself, signed and expiring like blob SAS URLs.
+"""DALL·E result URLs: files served by the emulator itself, signed and expiring like the blob
+SAS URLs OpenAI hands out (the kit's `SignedUrls`).
 
 `GET /_files/<id>.png?se=<expiry unix>&sig=<hmac>`: a bad signature or a passed expiry is a 403
 with an Azure-blob-style XML body; a well-signed URL whose file was evicted is a 404. The store
@@ -7,35 +8,14 @@ keeps at most `max_files` entries and drops expired ones on every insert.
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import os
 import time
 from collections import OrderedDict
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
 
+from ..kit.signed_urls import NOT_FOUND, Refusal, SignedUrls
 
-@dataclass(frozen=True)
-class BlobError:
-    status: int
-    code: str
-    message: str
-    detail: str
-
-    def xml(self) -> bytes:
-        return (
-            '<?xml version="1.0" encoding="utf-8"?><Error>'
-            f"<Code>{self.code}</Code><Message>{self.message}</Message>"
-            f"<AuthenticationErrorDetail>{self.detail}</AuthenticationErrorDetail></Error>"
-        ).encode()
-
-
-_AUTH_FAILED = (
-    "Server failed to authenticate the request. Make sure the value of Authorization header is "
-    "formed correctly including the signature."
-)
+PREFIX = "/_files/"
 
 
 class FileStore:
@@ -44,9 +24,16 @@ class FileStore:
     ) -> None:
         self.ttl = ttl
         self.max_files = max_files
-        self.clock = clock
-        self._secret = os.urandom(32)
+        self.urls = SignedUrls(clock)
         self._files: OrderedDict[str, tuple[int, bytes]] = OrderedDict()  # name -> (expiry, data)
+
+    @property
+    def clock(self) -> Callable[[], float]:
+        return self.urls.clock
+
+    @clock.setter
+    def clock(self, clock: Callable[[], float]) -> None:  # tests move time on
+        self.urls.clock = clock
 
     def __len__(self) -> int:
         return len(self._files)
@@ -62,23 +49,11 @@ class FileStore:
         name = f"img-{os.urandom(12).hex()}.png"
         expiry = int(now + self.ttl)
         self._files[name] = (expiry, data)
-        return f"/_files/{name}?se={expiry}&sig={self._sign(name, str(expiry))}"
+        return self.urls.make("", PREFIX, name, expiry, {})
 
-    def get(self, name: str, se: str, sig: str) -> bytes | BlobError:
-        if not hmac.compare_digest(self._sign(name, se).encode(), sig.encode()):
-            return BlobError(403, "AuthenticationFailed", _AUTH_FAILED, "Signature did not match.")
-        if int(se) < self.clock():
-            return BlobError(
-                403,
-                "AuthenticationFailed",
-                _AUTH_FAILED,
-                "Signed expiry time has passed; the URL has expired.",
-            )
+    def get(self, name: str, query: Mapping[str, str]) -> bytes | Refusal:
+        refusal = self.urls.check(name, query, ())
+        if refusal is not None:
+            return refusal
         entry = self._files.get(name)
-        if entry is None:
-            return BlobError(404, "BlobNotFound", "The specified blob does not exist.", "")
-        return entry[1]
-
-    def _sign(self, name: str, se: str) -> str:
-        digest = hmac.new(self._secret, f"{name}\n{se}".encode(), hashlib.sha256).digest()
-        return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+        return NOT_FOUND if entry is None else entry[1]

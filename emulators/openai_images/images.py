@@ -16,7 +16,7 @@ from typing import Any
 
 from PIL import Image
 
-from .._label import stamp
+from ..kit.label import stamp
 
 PIL_FORMATS = {"png": "PNG", "jpeg": "JPEG", "webp": "WEBP"}
 _PALETTE = [((32, 96, 160), (240, 200, 64)), ((96, 96, 96), (200, 200, 200))]

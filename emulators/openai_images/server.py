@@ -1,27 +1,50 @@
-"""Running the emulator: in a background thread for tests, or blocking from the command line."""
+"""`OpenAIEmulator`: the OpenAI Images emulator as a kit `Emulator`, its scenarios and its
+command-line switches."""
 
 from __future__ import annotations
 
 import argparse
-from types import TracebackType
+from typing import Any, ClassVar
 
-import uvicorn
-
-from .._server import BackgroundServer, bind_socket, serve_until_stopped, url_of
-from .app import EmulatorApp
+from ..kit.emulator import Emulator
+from ..kit.scenarios import ScenarioTable
+from . import errors as E
+from .app import OpenAIApp
+from .params import MODERATION_MARKER
 
 DEFAULT_PORT = 9101
 
 
-def _client_host(host: str) -> str:
-    return "127.0.0.1" if host in ("", "0.0.0.0") else host  # noqa: S104 - not a bind
-
-
-class OpenAIEmulator:
+class OpenAIEmulator(Emulator):
     """An OpenAI Images API emulator on a real loopback socket.
 
     `base_url` ends in `/v1`, like OpenAI's, so it can be handed to `openai.OpenAI(base_url=...)`.
+    `rate_limit`: requests per minute per key, beyond which a 429 `rate_limit_exceeded` with
+    `retry-after` and `retry-after-ms` (None: unlimited). OpenAI refuses unknown fields itself
+    (`Unknown parameter`), so `strict` changes nothing here.
     """
+
+    NAME = "openai"
+    TITLE = "OpenAI Images emulator"
+    DEFAULT_PORT = DEFAULT_PORT
+    DEFAULT_API_KEY = "sk-emulator"
+    BASE_PATH = "/v1"
+    SCENARIO_FAULTS: ClassVar[ScenarioTable] = {
+        # openai-python reads retry-after-ms, then retry-after.
+        "rate_limited": {"status": 429, "headers": {"retry-after": "1", "retry-after-ms": "1000"}},
+        "server_error": {"status": 500},
+        "hang": {"stall": True},
+        "reset_after_send": {"accept_then_reset": True},
+        "malformed_json": {
+            "status": 200,
+            "body": '{"created": 1700000000, "data": [{"b64_json": "',
+        },
+        "moderated": {"marker": MODERATION_MARKER},  # 400 moderation_blocked / content_policy
+        # no "moderated_200": OpenAI refuses with an HTTP error only
+        "quota": {"status": 429, "body": E.INSUFFICIENT_QUOTA.body()},
+    }
+
+    app: OpenAIApp
 
     def __init__(
         self,
@@ -30,79 +53,46 @@ class OpenAIEmulator:
         url_ttl: float = 3600,
         host: str = "127.0.0.1",
         port: int = 0,
+        rate_limit: int | None = None,
+        strict: bool = False,
     ) -> None:
-        self.app = EmulatorApp(api_key=api_key, latency=latency, url_ttl=url_ttl)
-        self.host = host
-        self.port = port
-        self.url: str | None = None  # scheme://host:port, set by start()
-        self._server: BackgroundServer | None = None
+        app = OpenAIApp(
+            api_key=api_key,
+            latency=latency,
+            url_ttl=url_ttl,
+            rate_limit=rate_limit,
+            scenarios=self.SCENARIO_FAULTS,
+            strict=strict,
+        )
+        super().__init__(app, host=host, port=port)
 
-    @property
-    def base_url(self) -> str:
-        if self.url is None:
-            raise RuntimeError("emulator not started")
-        return self.url + "/v1"
+    @classmethod
+    def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument(
+            "--latency", type=float, default=0.0, help="seconds added before each image answer"
+        )
+        parser.add_argument(
+            "--url-ttl", type=float, default=3600.0, help="lifetime of DALL-E result URLs, seconds"
+        )
+        parser.add_argument(
+            "--rate-limit", type=int, default=0, help="requests per minute; 0 = unlimited"
+        )
 
-    def start(self) -> OpenAIEmulator:
-        if self._server is not None:
-            return self
-        sock = bind_socket(self.host, self.port)
-        server = BackgroundServer(self.app, [sock])
-        try:
-            server.start()
-        except BaseException:
-            sock.close()
-            raise
-        self._server = server
-        self.port = sock.getsockname()[1]
-        self.url = url_of(sock, _client_host(self.host))
-        return self
-
-    def stop(self) -> None:
-        if self._server is None:
-            return
-        self.app.release_stalled()
-        self._server.stop()
-        self._server = None
-
-    def __enter__(self) -> OpenAIEmulator:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> OpenAIEmulator:
+        options: dict[str, Any] = cls.standard_options(args)
+        return cls(
+            **options,
+            latency=args.latency,
+            url_ttl=args.url_ttl,
+            rate_limit=args.rate_limit or None,
+        )
 
 
 def add_cli_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)"
-    )
-    parser.add_argument(
-        "--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT}; 0 = any)"
-    )
-    parser.add_argument("--api-key", default="sk-emulator", help="the one accepted Bearer key")
-    parser.add_argument(
-        "--latency", type=float, default=0.0, help="seconds added before each image answer"
-    )
-    parser.add_argument(
-        "--url-ttl", type=float, default=3600.0, help="lifetime of DALL-E result URLs, seconds"
-    )
-    parser.add_argument(
-        "--log-level", default="warning", help="uvicorn log level (default warning)"
-    )
+    OpenAIEmulator.add_cli_arguments(parser)
 
 
 def run_cli(args: argparse.Namespace) -> None:
     """Serve until interrupted; print one line with the base URL once it serves."""
-    app = EmulatorApp(api_key=args.api_key, latency=args.latency, url_ttl=args.url_ttl)
-    sock = bind_socket(args.host, args.port)
-    ready = f"OpenAI Images emulator: {url_of(sock, _client_host(args.host))}/v1"
-    config = uvicorn.Config(app, log_level=args.log_level, lifespan="on", access_log=False)
-    try:
-        serve_until_stopped(config, [sock], ready)
-    finally:
-        sock.close()
+    OpenAIEmulator.run_cli(args)

@@ -15,9 +15,9 @@ import httpx
 import pytest
 from PIL import Image
 
-from emulators._faults import FAKE_IMAGES
-from emulators._server import bind_socket
 from emulators.bfl import ENDPOINTS, BFLEmulator, add_cli_arguments
+from emulators.kit.faults import FAKE_IMAGES
+from emulators.kit.server import bind_socket
 
 KEY = "bfl_test-canary-bfl-4d8e2a6c0f"
 GEN = 0.2

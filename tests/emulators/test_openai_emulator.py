@@ -20,7 +20,7 @@ import orjson
 import pytest
 from PIL import Image
 
-from emulators._faults import FAKE_IMAGES
+from emulators.kit.faults import FAKE_IMAGES
 from emulators.openai_images import MODERATION_MARKER, OpenAIEmulator, add_cli_arguments
 
 KEY = "sk-emulator"

@@ -185,7 +185,7 @@ def test_bfl_accept_then_reset_submits_once(fault_gateway: Any, bfl: Any) -> Non
 def test_connection_refused_before_sending_is_retried(
     fault_gateway: Any, openai_emu: OpenAIEmulatorHandle
 ) -> None:
-    from emulators._server import bind_socket
+    from emulators.kit.server import bind_socket
 
     closed = bind_socket()
     port = closed.getsockname()[1]

@@ -1,4 +1,5 @@
-"""Run an ASGI app under uvicorn on a pre-bound loopback socket, in a background thread.
+"""Run an ASGI app under uvicorn on pre-bound sockets: in a background thread (tests, the demo)
+or in the foreground until Ctrl+C (the command line).
 
 Binding the socket first gives the caller the real port (port 0 = ephemeral) before the server
 starts, which is what tests and the benchmark need to wire base URLs together.
@@ -84,4 +85,9 @@ def serve_until_stopped(config: uvicorn.Config, sockets: list[socket.socket], re
 
 
 def url_of(sock: socket.socket, host: str = "127.0.0.1") -> str:
-    return f"http://{host}:{sock.getsockname()[1]}"
+    return f"http://{client_host(host)}:{sock.getsockname()[1]}"
+
+
+def client_host(host: str) -> str:
+    """The address a client reaches a server bound to `host` at (`0.0.0.0`: loopback)."""
+    return "127.0.0.1" if host in ("", "0.0.0.0") else host  # noqa: S104 - not a bind

@@ -1,0 +1,22 @@
+"""The one table of emulators: a command-line name and where its `Emulator` class lives.
+Adding a provider's emulator is one line here (`python -m emulators <name>` then serves it)."""
+
+from __future__ import annotations
+
+import importlib
+
+from .kit.emulator import Emulator
+
+EMULATORS: dict[str, tuple[str, str]] = {
+    # name: (module:class, what `python -m emulators --help` says)
+    "openai": ("emulators.openai_images:OpenAIEmulator", "emulate the OpenAI Images API"),
+    "bfl": ("emulators.bfl:BFLEmulator", "emulate the Black Forest Labs FLUX API"),
+}
+
+
+def load(name: str) -> type[Emulator]:
+    """The emulator class registered as `name` (KeyError when there is none)."""
+    module_name, _, class_name = EMULATORS[name][0].partition(":")
+    cls = getattr(importlib.import_module(module_name), class_name)
+    assert isinstance(cls, type) and issubclass(cls, Emulator)
+    return cls

@@ -95,7 +95,11 @@ class JobJournal:
             await self._persist()
 
         return CallJournal(
-            self.data["calls"].get(str(part)), save, inherited=str(part) in self._inherited
+            self.data["calls"].get(str(part)),
+            save,
+            inherited=str(part) in self._inherited,
+            # A run stopped without a reason (its worker stopping, its lease lost) is resumed.
+            resumable=lambda: self.stopped is None,
         )
 
     async def _persist(self) -> None:

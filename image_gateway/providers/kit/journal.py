@@ -14,6 +14,11 @@ and one with such a call is left to finish in the background (`jobs/departed.py`
 journal is `closed`: no new paid submission starts for it (`submit_once` refuses with
 `ClientClosedRequest`), and the runner neither retries nor falls back. `NO_JOURNAL` keeps
 nothing (direct calls).
+
+A call cancelled after acceptance is either stopped for good (a deadline, a canceled job, a
+departed client's call at shutdown), when a provider that can cancel its task is asked to
+(`kit/polling.py`), or only paused (a job whose worker stopped: a later run polls the same
+task): `CallJournal.resumable` says which.
 """
 
 from __future__ import annotations
@@ -35,9 +40,11 @@ class CallJournal:
         saver: Saver | None = None,
         *,
         inherited: bool | None = None,
+        resumable: Callable[[], bool] | None = None,
     ) -> None:
         self.state = state
         self._saver = saver
+        self._resumable = resumable
         # Whether `state` was left by an earlier run of the job (the gateway restarted, or its
         # worker stopped), not written by this one; by default, whether a state was given.
         self.inherited = state is not None if inherited is None else inherited
@@ -55,6 +62,13 @@ class CallJournal:
     def closed(self) -> bool:
         """True once no new paid submission may start (its requester left)."""
         return False
+
+    @property
+    def resumable(self) -> bool:
+        """Whether a later run may resume this call from its state if it is cancelled now
+        (a job not stopped for good): its provider task must then be left running. Default:
+        whether the state is kept anywhere (a saver)."""
+        return self._resumable() if self._resumable is not None else self._saver is not None
 
 
 class _NoJournal(CallJournal):

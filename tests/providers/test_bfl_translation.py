@@ -1,6 +1,8 @@
-"""Pure request/response translations of the BFL adapter, per model."""
+"""Pure request/response translations of the BFL adapter, per model, and its error hooks."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 
@@ -11,16 +13,13 @@ from image_gateway.errors import (
     ProviderRateLimited,
     UpstreamError,
 )
-from image_gateway.providers.bfl.adapter import (
-    NOT_FOUND,
-    PENDING,
-    parse_poll,
-    parse_submit,
-    to_vendor,
-)
+from image_gateway.providers.bfl.adapter import BFLProvider
 from image_gateway.providers.bfl.models import MODELS
+from image_gateway.providers.bfl.translate import parse_poll, parse_submit, to_vendor
+from image_gateway.providers.kit.tasks import NOT_FOUND, Finished, Output, Pending, Submitted
 from image_gateway.schemas import ImageTask, InputImage
-from image_gateway.upstream.client import UpstreamResponse
+from image_gateway.upstream.client import UpstreamClient, UpstreamResponse
+from tests.conftest import make_settings
 
 
 def task(**kwargs) -> ImageTask:
@@ -51,7 +50,7 @@ def test_every_openapi_generation_endpoint_is_offered() -> None:
         "flux-pro-1.0-fill-finetuned",
     }
     assert set(MODELS) == expected
-    assert all(spec.extra["path"] == spec.id for spec in MODELS.values())
+    assert all(spec.path == spec.id for spec in MODELS.values())
 
 
 def test_flux11_size_becomes_width_height_in_multiples_of_32() -> None:
@@ -100,18 +99,26 @@ def test_provider_params_override_translated_fields() -> None:
     assert body["width"] == 512 and body["safety_tolerance"] == 1
 
 
+def provider(tmp_path: Path, key: str = "bfl_unused-key-0000") -> BFLProvider:
+    """The adapter itself (its hooks are pure; nothing here is sent)."""
+    http = UpstreamClient(
+        connect_timeout=1, read_timeout=1, max_connections=1, max_response_bytes=1 << 20
+    )
+    return BFLProvider(make_settings(tmp_path, bfl_api_key=key), http)
+
+
 def test_parse_submit() -> None:
     ok = parse_submit(
-        response(
-            200,
-            b'{"id":"t1","polling_url":"https://api.eu2.bfl.ai/v1/get_result?id=t1","cost":4.0}',
-        ),
-        [],
+        {"id": "t1", "polling_url": "https://api.eu2.bfl.ai/v1/get_result?id=t1", "cost": 4.0}
     )
-    assert ok.task_id == "t1" and ok.polling_url and ok.cost_credits == 4.0
-    old = parse_submit(response(200, b'{"id":"t2"}'), [])
-    assert old.polling_url is None
-    assert parse_submit(response(201, b'{"id":"t3"}'), []).task_id == "t3"  # any 2xx accepts
+    assert ok == Submitted("t1", "https://api.eu2.bfl.ai/v1/get_result?id=t1", credits=4.0)
+    assert parse_submit({"id": "t2"}).polling_url is None  # BFL's answers of 2024-25
+
+
+def test_credits_are_charged_at_bfls_rate(tmp_path: Path) -> None:
+    charge = provider(tmp_path).charge(Submitted("t", credits=4.0))
+    assert charge is not None and (charge.usd, charge.credits) == (pytest.approx(0.04), 4.0)
+    assert provider(tmp_path).charge(Submitted("t")) is None  # no figure: priced by the table
 
 
 @pytest.mark.parametrize(
@@ -120,48 +127,54 @@ def test_parse_submit() -> None:
      (200, b'{"id":""}'), (200, b'{"id":7}'), (202, b"queued")],
 )  # fmt: skip
 def test_an_accepted_submission_we_cannot_use_may_have_been_charged(
-    status: int, body: bytes
+    tmp_path: Path, status: int, body: bytes
 ) -> None:
     with pytest.raises(UpstreamError) as err:
-        parse_submit(response(status, body), [])
+        provider(tmp_path)._accepted(response(status, body))
     assert err.value.billed_unknown and not err.value.should_retry
 
 
-def test_submit_errors_map_to_gateway_errors() -> None:
+def test_submit_errors_map_to_gateway_errors(tmp_path: Path) -> None:
+    bfl = provider(tmp_path, key="secret-abc")
     detail = (
         b'{"detail":[{"loc":["body","width"],"msg":"Input should be a multiple of 32",'
         b'"type":"multiple_of"}]}'
     )
     with pytest.raises(InvalidRequest) as err:
-        parse_submit(response(422, detail), [])
-    assert err.value.param == "size"
+        bfl._accepted(response(422, detail))
+    assert err.value.param == "size" and "multiple of 32" in err.value.message
+    nested = b'{"detail":[{"loc":["body","safety_tolerance"],"msg":"too high"}]}'
+    with pytest.raises(InvalidRequest) as err:
+        bfl._accepted(response(422, nested))
+    assert err.value.param == "provider_params.safety_tolerance"
     with pytest.raises(ProviderQuotaExhausted):
-        parse_submit(response(402, b'{"detail":"Insufficient credits"}'), [])
+        bfl._accepted(response(402, b'{"detail":"Insufficient credits"}'))
     with pytest.raises(ProviderRateLimited) as limited:
-        parse_submit(response(429, b'{"detail":"busy"}', {"retry-after": "7"}), [])
-    assert limited.value.headers == {"Retry-After": "7"}
+        bfl._accepted(response(429, b'{"detail":"busy"}', {"retry-after": "7"}))
+    assert limited.value.headers == {"Retry-After": "7"} and limited.value.should_retry
     with pytest.raises(UpstreamError) as auth:
-        parse_submit(response(401, b'{"detail":"Invalid key secret-abc"}'), ["secret-abc"])
+        bfl._accepted(response(401, b'{"detail":"Invalid key secret-abc"}'))
     assert auth.value.code == "provider_auth_failed" and "secret-abc" not in auth.value.message
+    for status in (408, 409):  # the one table: not taken, so sent again
+        with pytest.raises(UpstreamError) as busy:
+            bfl._accepted(response(status, b'{"detail":"busy"}'))
+        assert busy.value.should_retry and not busy.value.billed_unknown
 
 
 def test_parse_poll_statuses() -> None:
-    assert parse_poll(response(200, b'{"status":"Pending"}'), "t", []) == PENDING
-    assert parse_poll(response(200, b'{"status":"Generating"}'), "t", []) == PENDING
-    assert parse_poll(response(202, b""), "t", []) == PENDING
-    assert parse_poll(response(503, b""), "t", []) == PENDING
-    assert parse_poll(response(200, b"not json"), "t", []) == PENDING
-    assert parse_poll(response(200, b'{"status":"Task not found"}'), "t", []) == NOT_FOUND
-    assert parse_poll(response(404, b""), "t", []) == NOT_FOUND
-    ready = parse_poll(
-        response(200, b'{"status":"Ready","result":{"sample":"u","seed":3}}'), "t", []
-    )
-    assert ready == {"sample": "u", "seed": 3}
+    assert parse_poll({"status": "Pending"}, "t", []) == Pending()
+    assert parse_poll({"status": "Pending", "progress": 0.4}, "t", []) == Pending(progress=0.4)
+    assert parse_poll({"status": "Generating"}, "t", []) == Pending()
+    assert parse_poll({"status": "Task not found"}, "t", []) == NOT_FOUND
+    ready = parse_poll({"status": "Ready", "result": {"sample": "https://d/x", "seed": 3}}, "t", [])
+    assert ready == Finished((Output(url="https://d/x", seed=3),))
     for status in ("Request Moderated", "Content Moderated"):
         with pytest.raises(ContentPolicyViolation):
-            parse_poll(response(200, f'{{"status":"{status}"}}'.encode()), "t", [])
+            parse_poll({"status": status}, "t", [])
     for status in ("Error", "Failed"):
+        with pytest.raises(UpstreamError) as failed:
+            parse_poll({"status": status, "details": "boom bfl_leaked-key"}, "t", [])
+        assert failed.value.code == "generation_failed" and "leaked-key" not in str(failed.value)
+    for result in ({"status": "Ready"}, {"status": "Ready", "result": {"sample": 5}}):
         with pytest.raises(UpstreamError):
-            parse_poll(response(200, f'{{"status":"{status}","details":"boom"}}'.encode()), "t", [])
-    with pytest.raises(UpstreamError):
-        parse_poll(response(200, b'{"status":"Ready"}'), "t", [])
+            parse_poll(result, "t", [])

@@ -1,9 +1,11 @@
 """`bfl-flux`: Black Forest Labs' FLUX API, submit-and-poll (`kit/polling.py`).
 
-- `config.py`   its settings
-- `models.py`   its model catalogue (typed `BFLModel` data)
-- `adapter.py`  the translation to and from BFL's API, and its error mapping
-- `masks.py`    OpenAI-style masks (transparent = edit) to BFL's (white = edit)
+- `config.py`     its settings
+- `models.py`     its model catalogue (typed `BFLModel` data)
+- `translate.py`  pure translations: a task to BFL's JSON, its answers and error bodies back
+- `adapter.py`    its checks of a request, input images, and the kit's hooks (`x-key`, URLs,
+                  1 credit = $0.01)
+- `masks.py`      OpenAI-style masks (transparent = edit) to BFL's (white = edit)
 """
 
 from image_gateway.providers.bfl.config import BFLConfig

@@ -1,6 +1,8 @@
-"""BFL FLUX models and what each accepts (BFL's OpenAPI, shared/providers/bfl-openapi.json).
+"""BFL FLUX models and what each accepts (BFL's OpenAPI, shared/providers/bfl-openapi.json),
+as typed `BFLModel`s: the common declarations of `ModelSpec` plus BFL's own.
 
-`size_mode` says how the common `size`/`aspect_ratio` fields reach the endpoint:
+`path` is the endpoint (`POST /v1/<path>`). `size_mode` says how the common
+`size`/`aspect_ratio` fields reach the endpoint:
   "wh32"   width/height, multiples of 32 within 256-1440 (FLUX1.x)
   "wh16"   width/height, multiples of 16, at least 64, at most 4 MP (FLUX.2)
   "aspect" aspect_ratio string between 21:9 and 9:21 (Ultra, Kontext)
@@ -8,20 +10,34 @@
 `webhook_url`/`webhook_secret` are not offered: the gateway never asks BFL to call out.
 Every endpoint takes `seed` and `output_format`; none takes quality, style, background,
 moderation, negative_prompt or output_compression (so none is declared).
+Input images go to `image_field` (Fill, Expand: the one image) or, in order, to `refs`
+(Kontext, FLUX.2: reference images).
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from typing import Literal
 
 from image_gateway.providers.kit.capabilities import ModelSpec
+
+SizeMode = Literal["wh32", "wh16", "aspect", "none"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class BFLModel(ModelSpec):
+    path: str
+    size_mode: SizeMode
+    image_field: str | None = None
+    refs: tuple[str, ...] = ()
+
 
 FORMATS = ("jpeg", "png", "webp")
 _REFS4 = ("input_image", "input_image_2", "input_image_3", "input_image_4")
 _REFS8 = (*_REFS4, "input_image_5", "input_image_6", "input_image_7", "input_image_8")
 _COMMON = ("safety_tolerance",)
 
-_PRO11 = ModelSpec(
+_PRO11 = BFLModel(
     id="flux-pro-1.1",
     description="FLUX1.1 [pro]",
     seed=True,
@@ -31,9 +47,10 @@ _PRO11 = ModelSpec(
     default_output_format="jpeg",
     params=(*_COMMON, "width", "height", "image_prompt", "prompt_upsampling"),
     default_size="1024x768",  # BFL's OpenAPI: width 1024, height 768
-    extra={"size_mode": "wh32", "path": "flux-pro-1.1"},
+    path="flux-pro-1.1",
+    size_mode="wh32",
 )
-_ULTRA = ModelSpec(
+_ULTRA = BFLModel(
     id="flux-pro-1.1-ultra",
     description="FLUX1.1 [pro] Ultra (up to 4 MP; raw mode)",
     seed=True,
@@ -49,9 +66,10 @@ _ULTRA = ModelSpec(
         "image_prompt_strength",
         "prompt_upsampling",
     ),
-    extra={"size_mode": "aspect", "path": "flux-pro-1.1-ultra"},
+    path="flux-pro-1.1-ultra",
+    size_mode="aspect",
 )
-_FILL = ModelSpec(
+_FILL = BFLModel(
     id="flux-pro-1.0-fill",
     description="FLUX.1 Fill [pro]: inpainting with a mask",
     seed=True,
@@ -62,9 +80,11 @@ _FILL = ModelSpec(
     output_formats=FORMATS,
     default_output_format="jpeg",
     params=(*_COMMON, "steps", "guidance", "prompt_upsampling"),
-    extra={"size_mode": "none", "path": "flux-pro-1.0-fill", "image_field": "image"},
+    path="flux-pro-1.0-fill",
+    size_mode="none",
+    image_field="image",
 )
-_KONTEXT = ModelSpec(
+_KONTEXT = BFLModel(
     id="flux-kontext-pro",
     description="FLUX.1 Kontext [pro]: generation and editing with up to 4 reference images",
     seed=True,
@@ -75,9 +95,11 @@ _KONTEXT = ModelSpec(
     output_formats=FORMATS,
     default_output_format="png",
     params=_COMMON + _REFS4 + ("aspect_ratio", "prompt_upsampling"),
-    extra={"size_mode": "aspect", "path": "flux-kontext-pro", "refs": _REFS4},
+    path="flux-kontext-pro",
+    size_mode="aspect",
+    refs=_REFS4,
 )
-_FLUX2 = ModelSpec(
+_FLUX2 = BFLModel(
     id="flux-2-pro",
     description="FLUX.2 [pro]: generation and editing with up to 8 reference images",
     seed=True,
@@ -89,7 +111,9 @@ _FLUX2 = ModelSpec(
     default_output_format="jpeg",
     params=_COMMON + _REFS8 + ("width", "height"),
     default_size="1024x1024",  # width/height 0 = unspecified: 1 MP (BFL's 1 MP T2I prices)
-    extra={"size_mode": "wh16", "path": "flux-2-pro", "refs": _REFS8},
+    path="flux-2-pro",
+    size_mode="wh16",
+    refs=_REFS8,
 )
 _KLEIN = replace(
     _FLUX2,
@@ -97,16 +121,20 @@ _KLEIN = replace(
     description="FLUX.2 [klein] 4B",
     max_input_images=4,
     params=_COMMON + _REFS4 + ("width", "height"),
-    extra={**_FLUX2.extra, "path": "flux-2-klein-4b", "refs": _REFS4},
+    path="flux-2-klein-4b",
+    refs=_REFS4,
 )
 
 
-def _variant(spec: ModelSpec, model_id: str, description: str, **changes: object) -> ModelSpec:
-    extra = {**spec.extra, "path": model_id, **changes.pop("extra", {})}  # type: ignore[dict-item]
-    return replace(spec, id=model_id, description=description, extra=extra, **changes)  # type: ignore[arg-type]
+def _variant(
+    spec: BFLModel, model_id: str, description: str, params: tuple[str, ...] | None = None
+) -> BFLModel:
+    """Another endpoint like `spec` (same request shape), at `/v1/<model_id>`."""
+    params = spec.params if params is None else params
+    return replace(spec, id=model_id, path=model_id, description=description, params=params)
 
 
-MODELS: dict[str, ModelSpec] = {
+MODELS: dict[str, BFLModel] = {
     spec.id: spec
     for spec in (
         _PRO11,

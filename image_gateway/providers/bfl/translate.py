@@ -1,0 +1,136 @@
+"""`bfl-flux` translations, all pure: a task to BFL's submission JSON, BFL's answers to the
+kit's outcomes (`kit/tasks.py`), its error bodies to an `ErrorDetail`.
+
+BFL's API (REFERENCE.md §2, BFL's OpenAPI): `POST /v1/<endpoint>` answers `{id, polling_url,
+cost?}` (`cost` in credits); `GET polling_url` answers `{status, result: {sample, seed},
+progress, details}`, `status` one of `Pending`, `Ready`, `Request Moderated` (the input),
+`Content Moderated` (the output), `Error` (and `Failed`, in BFL's own samples), `Task not
+found`. Moderation is an HTTP 200 with that status. Validation errors are FastAPI's 422
+`{"detail": [{"loc": ["body", "width"], "msg": ...}]}`, others `{"detail": "text"}`.
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from image_gateway.errors import ContentPolicyViolation, UpstreamError
+from image_gateway.providers.bfl.models import BFLModel
+from image_gateway.providers.kit.errors import ErrorDetail
+from image_gateway.providers.kit.redaction import provider_message
+from image_gateway.providers.kit.sizing import aspect_of, dims_for_aspect, fit_within
+from image_gateway.providers.kit.tasks import (
+    NOT_FOUND,
+    Finished,
+    Output,
+    Pending,
+    PollOutcome,
+    Submitted,
+)
+from image_gateway.schemas import ImageTask
+
+PROVIDER = "bfl-flux"
+MODERATED = {"Request Moderated": "input", "Content Moderated": "generated image"}
+FAILED = ("Error", "Failed")
+# Request fields that are the gateway's own common fields; any other is a provider_param.
+_COMMON = {"prompt", "seed", "output_format"}
+_SIZE = {"width", "height", "aspect_ratio"}
+
+
+def to_vendor(task: ImageTask, model: BFLModel) -> dict[str, Any]:
+    """The JSON body of one BFL submission (one image)."""
+    body: dict[str, Any] = {"prompt": task.prompt}
+    if task.seed is not None:
+        body["seed"] = task.seed
+    if task.output_format is not None:
+        body["output_format"] = task.output_format
+    if model.size_mode == "aspect":
+        if task.aspect_ratio is not None:
+            body["aspect_ratio"] = task.aspect_ratio
+        elif task.size is not None:
+            body["aspect_ratio"] = aspect_of(task.size)
+    elif model.size_mode in ("wh32", "wh16"):
+        size = task.size
+        if size is None and task.aspect_ratio is not None:
+            size = dims_for_aspect(task.aspect_ratio, megapixels=1.0, multiple=16)
+        if size is not None:
+            if model.size_mode == "wh32":
+                size = fit_within(size, low=256, high=1440, multiple=32)
+            else:
+                size = fit_within(size, low=64, high=4096, multiple=16, max_pixels=4 * 1024 * 1024)
+            body["width"], body["height"] = size
+    images = [base64.b64encode(img.data).decode("ascii") for img in task.images]
+    if images:
+        if model.image_field is not None:
+            body[model.image_field] = images[0]
+        else:
+            body.update(zip(model.refs, images, strict=False))
+    body.update(task.vendor)  # computed by `prepare`: the converted mask
+    body.update(task.params)  # provider-specific fields win over translated common ones
+    return body
+
+
+def parse_submit(payload: Any) -> Submitted:
+    """The task in an accepted submission's JSON; `UpstreamError` when it names none."""
+    task_id = payload.get("id") if isinstance(payload, dict) else None
+    if not isinstance(task_id, str) or not task_id:
+        raise UpstreamError(
+            f"{PROVIDER} accepted the request but returned no task id", provider=PROVIDER
+        )
+    polling_url, cost = payload.get("polling_url"), payload.get("cost")
+    return Submitted(
+        task_id,
+        polling_url=polling_url if isinstance(polling_url, str) else None,
+        credits=float(cost) if isinstance(cost, int | float) else None,
+    )
+
+
+def parse_poll(payload: Any, task_id: str, secrets: list[str]) -> PollOutcome:
+    """A status answer's JSON as an outcome; raises for a task that ended badly."""
+    status = payload.get("status") if isinstance(payload, dict) else None
+    if status == "Ready":
+        result = payload.get("result")
+        if not isinstance(result, dict):
+            raise UpstreamError(f"{PROVIDER} reported Ready without a result", provider=PROVIDER)
+        seed = result.get("seed")
+        sample = Output.of(result.get("sample"), PROVIDER, seed if isinstance(seed, int) else None)
+        return Finished((sample,))
+    if status in MODERATED:
+        raise ContentPolicyViolation(
+            f"the provider's safety system rejected the {MODERATED[status]} ({status})",
+            provider=PROVIDER,
+        )
+    if status in FAILED:
+        detail = provider_message(payload.get("details") or payload.get("error"), secrets)
+        raise UpstreamError(
+            f"{PROVIDER} task {task_id} failed" + (f": {detail}" if detail else ""),
+            provider=PROVIDER,
+            code="generation_failed",
+        )
+    if status == "Task not found":
+        return NOT_FOUND
+    progress = payload.get("progress") if isinstance(payload, dict) else None
+    if isinstance(progress, int | float) and 0 <= progress <= 1:
+        return Pending(progress=float(progress))
+    return Pending()  # Pending, and any status this adapter does not know yet
+
+
+def validation_detail(payload: Any, secrets: list[str]) -> ErrorDetail | None:
+    """FastAPI's validation list in an error answer's JSON: its first entry, naming the field
+    in the gateway's terms; None for any other shape (`{"detail": "text"}` is a common one)."""
+    detail = payload.get("detail") if isinstance(payload, dict) else None
+    if not (isinstance(detail, list) and detail and isinstance(detail[0], dict)):
+        return None
+    loc = [str(part) for part in detail[0].get("loc", []) if part != "body"]
+    field = ".".join(loc) or None
+    message = provider_message(detail[0].get("msg"), secrets)
+    if field is None:
+        return ErrorDetail(message)
+    return ErrorDetail(f"{field}: {message}", param=gateway_param(field))
+
+
+def gateway_param(field: str) -> str:
+    """A BFL request field as the gateway request field it came from."""
+    if field in _SIZE:
+        return "size"
+    return field if field in _COMMON else f"provider_params.{field}"

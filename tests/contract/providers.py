@@ -1,0 +1,155 @@
+"""The contract suite's one table: how to run each registered provider against its emulator.
+
+Every provider in `image_gateway.providers.registry.DEFINITIONS` needs an entry here, or the
+suite fails (`test_registry.py`): a new provider cannot skip the contract. An entry says
+
+- `emulator`: how to build the provider's emulator (an `emulators.kit.Emulator`, given the key
+  it must accept), started in strict mode where the emulator has one, so a field sent under a
+  wrong name is an error instead of being silently ignored; None only for a provider that calls
+  nobody (`offline`, which must say why, and whose settings must have no key);
+- `model`: the model the scenarios run on (cheap, plain text-to-image);
+- `submit_kind`: the emulator's request kind of a paid submission (`stats()["requests"]`), so
+  the suite counts how many submissions reached the provider;
+- `deliveries`: documented fields and what must reach the provider for each, under the
+  provider's own name (`Delivery`);
+- `cost_basis`: what the gateway's `cost.basis` must be for `model` (`billing/pricing.py`);
+- `no_form`: the standard scenarios (`emulators.kit.SCENARIOS`) the provider has no form of
+  (OpenAI has no HTTP-200 moderation answer); the suite checks the emulator agrees;
+- `model_params`: `provider_params` a model cannot be asked without (a fine-tune's id);
+- `settings`: gateway settings beyond the generic ones (`harness.provider_settings`: key,
+  base URL, trusted polling origin, short timeouts), given the started emulator;
+- `known_bugs`: a contract check (a test function's name) the provider fails today, with why:
+  that check is marked `xfail(strict=True)`, so fixing the bug makes the suite say so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from emulators.kit import Emulator
+
+# The ledger's and the response's `cost.basis` values (README, "cost").
+COST_BASES = ("provider", "tokens", "price_table", "estimate", "unpriced")
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """A documented request field and what the provider must receive for it.
+
+    `sent` is merged into a generation request's JSON body (common fields or
+    `provider_params`); `wire` maps each field the provider's submission must carry (its own
+    name; a dotted path for a nested one, `input.prompt`) to the value it must have. `model`:
+    the model to ask, when not the entry's."""
+
+    sent: Mapping[str, Any]
+    wire: Mapping[str, Any]
+    model: str | None = None
+
+
+@dataclass(frozen=True)
+class Contract:
+    provider: str
+    model: str
+    emulator: Callable[[str], Emulator] | None
+    submit_kind: str = ""
+    deliveries: tuple[Delivery, ...] = ()
+    cost_basis: str = "price_table"
+    no_form: frozenset[str] = frozenset()
+    model_params: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    settings: Callable[[Emulator], dict[str, Any]] | None = None
+    offline: str = ""  # why a provider without an emulator calls nobody
+    known_bugs: Mapping[str, str] = field(default_factory=dict)
+    prompt_field: str = "prompt"  # where the provider takes the prompt (dotted when nested)
+
+
+def _openai(key: str) -> Emulator:
+    from emulators.openai_images import OpenAIEmulator
+
+    return OpenAIEmulator(api_key=key, strict=True)
+
+
+def _bfl(key: str) -> Emulator:
+    from emulators.bfl import BFLEmulator
+
+    return BFLEmulator(api_key=key, generation_seconds=0.05, strict=True)
+
+
+CONTRACTS: dict[str, Contract] = {
+    contract.provider: contract
+    for contract in (
+        Contract(
+            provider="openai",
+            model="gpt-image-1",
+            emulator=_openai,
+            submit_kind="generate",
+            cost_basis="tokens",  # the emulator reports GPT image token usage, as OpenAI does
+            no_form=frozenset({"moderated_200"}),
+            known_bugs={
+                "test_validation_is_pure": (
+                    "OpenAIProvider.validate sets task.size from aspect_ratio (issue 12: "
+                    "normalisation moves to normalize with the kit/sync.py port)"
+                ),
+            },
+            deliveries=(
+                Delivery({"size": "1536x1024"}, {"size": "1536x1024"}),
+                Delivery({"quality": "low", "n": 2}, {"quality": "low", "n": 2}),
+                Delivery(
+                    {"output_format": "webp", "output_compression": 40},
+                    {"output_format": "webp", "output_compression": 40},
+                ),
+                Delivery({"background": "transparent"}, {"background": "transparent"}),
+                Delivery({"moderation": "low"}, {"moderation": "low"}),
+                Delivery(
+                    {"user": "end-user-7", "safety_identifier": "hashed-user-7"},
+                    {"user": "end-user-7", "safety_identifier": "hashed-user-7"},
+                ),
+                Delivery({"aspect_ratio": "3:2"}, {"size": "1536x1024"}),
+                Delivery(
+                    {"style": "natural", "quality": "hd"},
+                    {"style": "natural", "quality": "hd", "response_format": "b64_json"},
+                    model="dall-e-3",
+                ),
+            ),
+        ),
+        Contract(
+            provider="bfl-flux",
+            model="flux-dev",
+            emulator=_bfl,
+            submit_kind="submit",
+            cost_basis="provider",  # BFL's `cost` (credits) in its submit answer
+            no_form=frozenset({"moderated"}),  # BFL moderates with an HTTP-200 poll status
+            model_params={
+                "flux-pro-1.1-ultra-finetuned": {"finetune_id": "ft-contract"},
+                "flux-pro-1.0-fill-finetuned": {"finetune_id": "ft-contract"},
+            },
+            deliveries=(
+                Delivery({"size": "1024x768"}, {"width": 1024, "height": 768}),
+                Delivery(
+                    {"seed": 42, "output_format": "png"}, {"seed": 42, "output_format": "png"}
+                ),
+                Delivery(
+                    {"provider_params": {"safety_tolerance": 4, "prompt_upsampling": True}},
+                    {"safety_tolerance": 4, "prompt_upsampling": True},
+                    model="flux-pro-1.1",
+                ),
+                Delivery(
+                    {"aspect_ratio": "16:9", "provider_params": {"raw": True}},
+                    {"aspect_ratio": "16:9", "raw": True},
+                    model="flux-pro-1.1-ultra",
+                ),
+                Delivery(
+                    {"size": "1920x1080"}, {"width": 1920, "height": 1088}, model="flux-2-pro"
+                ),
+            ),
+        ),
+        Contract(
+            provider="local",
+            model="local-art",
+            emulator=None,
+            cost_basis="price_table",
+            offline="draws with Pillow in the gateway's own process: there is no upstream",
+        ),
+    )
+}

@@ -204,6 +204,12 @@ def shown(resp: httpx.Response) -> str:
     return f"{resp.status_code}\n{headers}\n{resp.text}"
 
 
+def brief(resp: httpx.Response) -> str:
+    """An answer for an assertion message: its status and the start of its body (a success
+    carries whole images)."""
+    return f"HTTP {resp.status_code} {resp.text[:400]}"
+
+
 def assert_no_secrets(texts: list[str], secrets: tuple[str, ...]) -> None:
     haystack = "\n".join(texts)
     for secret in secrets:

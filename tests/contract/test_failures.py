@@ -20,6 +20,7 @@ from tests.contract.harness import (
     ATTEMPTS,
     Served,
     assert_no_secrets,
+    brief,
     each_provider,
     ledger_row,
     shown,
@@ -70,7 +71,7 @@ def test_a_standard_failure_ends_in_the_right_error_never_paid_twice(
     resp = upstream.generate(upstream.body())
     elapsed = time.monotonic() - started
 
-    assert resp.status_code == expected.status, resp.text
+    assert resp.status_code == expected.status, brief(resp)
     assert upstream.submits() == expected.submits, upstream.emu.stats()
     if expected.accepted is not None:
         assert upstream.accepted() == expected.accepted, upstream.emu.stats()

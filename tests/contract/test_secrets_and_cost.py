@@ -15,6 +15,7 @@ from tests.contract.harness import (
     ATTEMPTS,
     Served,
     assert_no_secrets,
+    brief,
     each_provider,
     ledger_row,
     shown,
@@ -28,7 +29,7 @@ ECHO_STATUSES = {400: 1, 401: 1, 402: 1, 422: 1, 429: ATTEMPTS, 500: ATTEMPTS}
 @pytest.mark.parametrize("provider", each_provider(upstream=False), scope="module")
 def test_the_cost_is_recorded(served: Served) -> None:
     resp = served.generate(served.body())
-    assert resp.status_code == 200, resp.text
+    assert resp.status_code == 200, brief(resp)
     cost = resp.json()["cost"]
     assert cost["basis"] == served.contract.cost_basis
     assert cost["basis"] in COST_BASES
@@ -64,7 +65,7 @@ def test_no_key_in_any_answer_or_log_line(served: Served, gateway_logs: LogCaptu
         for status, times in ECHO_STATUSES.items():
             served.emulator.add_faults([_echo(status, key, times)])
             answers.append(served.generate(served.body()))
-            assert answers[-1].status_code >= 400, answers[-1].text
+            assert answers[-1].status_code >= 400, brief(answers[-1])
     assert len(gateway_logs.lines) >= len(answers)
     texts = [shown(resp) for resp in answers] + [repr(served.gateway.settings)]
     assert_no_secrets(texts + gateway_logs.lines, served.secrets)

@@ -35,7 +35,7 @@ from image_gateway.providers.registry import DEFINITIONS
 from image_gateway.schemas import OPENAI_DEFAULTS, ImageTask, InputImage
 from image_gateway.upstream.client import UpstreamClient
 from tests.conftest import RunningGateway, make_settings
-from tests.contract.harness import contract_of, each_provider, known_bug, serve_gateway
+from tests.contract.harness import brief, contract_of, each_provider, known_bug, serve_gateway
 
 CHOICES = {  # card entry -> request field
     "quality": "quality",
@@ -168,12 +168,12 @@ def test_the_catalogue_is_what_is_accepted(
             for fields, edit in accepted_requests(card):
                 resp = send(http, {**base, **fields}, edit or card.get("requires_input_image"))
                 if not accepted(resp):
-                    wrong.append(f"{card['id']} {fields}: refused {resp.text}")
+                    wrong.append(f"{card['id']} {fields}: {brief(resp)}")
             for fields, field, edit in refused_requests(card):
                 resp = send(http, {**base, **fields}, edit or card.get("requires_input_image"))
                 param = resp.json().get("error", {}).get("param") if resp.is_error else None
                 if resp.status_code != 400 or param != field:
-                    wrong.append(f"{card['id']} {fields}: {resp.status_code} {resp.text[:300]}")
+                    wrong.append(f"{card['id']} {fields}: {brief(resp)}")
     assert not wrong, wrong
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.contract.harness import Served, each_provider, wire_value
+from tests.contract.harness import Served, brief, each_provider, wire_value
 
 
 @pytest.mark.parametrize("provider", each_provider(upstream=True), scope="module")
@@ -23,7 +23,7 @@ def test_each_documented_field_reaches_the_provider_under_its_own_name(upstream:
         body = upstream.body(delivery.model, **delivery.sent)
         body["prompt"] = prompt
         resp = upstream.generate(body)
-        assert resp.status_code == 200, (delivery, resp.text)
+        assert resp.status_code == 200, (delivery, brief(resp))
         received = [
             record["fields"]
             for record in upstream.emu.requests()

@@ -6,6 +6,8 @@ a response or log line, paid submissions counted, the ledger row of a request)."
 from __future__ import annotations
 
 import hashlib
+import io
+import json
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -16,6 +18,7 @@ from typing import Any
 import httpx
 import pytest
 from _pytest.mark.structures import ParameterSet
+from PIL import Image
 
 from emulators.kit import Emulator
 from emulators.kit.server import BackgroundServer, bind_socket, url_of
@@ -169,9 +172,19 @@ class Served:
         with self.gateway.client() as http:
             return http.post("/v1/images/generations", json=dict(body))
 
+    def edit(self, body: Mapping[str, Any]) -> httpx.Response:
+        """`body` as a multipart edit of a small PNG (fields as text, `provider_params` JSON)."""
+        data = {k: json.dumps(v) if isinstance(v, dict) else str(v) for k, v in body.items()}
+        with self.gateway.client() as http:
+            return http.post("/v1/images/edits", data=data, files={"image": png_file()})
+
+    def send(self, body: Mapping[str, Any], edit: bool) -> httpx.Response:
+        return self.edit(body) if edit else self.generate(body)
+
     def submits(self) -> int:
         """How many paid submissions reached the emulator (answered or not)."""
-        return int(self.emu.stats()["requests"].get(self.contract.submit_kind, 0))
+        counters = self.emu.stats()["requests"]
+        return sum(int(counters.get(kind, 0)) for kind in self.contract.submit_kinds)
 
     def accepted(self) -> int:
         """How many the provider accepted, i.e. would bill (`stats()["submissions"]`)."""
@@ -191,6 +204,16 @@ def serve_provider(contract: Contract, tmp_path: Path) -> Iterator[Served]:
 
 
 # --- the checks -------------------------------------------------------------------------------
+
+
+def png(size: tuple[int, int] = (64, 64), mode: str = "RGB") -> bytes:
+    buf = io.BytesIO()
+    Image.new(mode, size).save(buf, "PNG")
+    return buf.getvalue()
+
+
+def png_file() -> tuple[str, bytes, str]:
+    return ("in.png", png(), "image/png")
 
 
 def fragments(secret: str, length: int = 8) -> set[str]:

@@ -8,8 +8,10 @@ suite fails (`test_registry.py`): a new provider cannot skip the contract. An en
   wrong name is an error instead of being silently ignored; None only for a provider that calls
   nobody (`offline`, which must say why, and whose settings must have no key);
 - `model`: the model the scenarios run on (cheap, plain text-to-image);
-- `submit_kind`: the emulator's request kind of a paid submission (`stats()["requests"]`), so
-  the suite counts how many submissions reached the provider;
+- `submit_kinds`: the emulator's request kinds of a paid submission (`stats()["requests"]`),
+  so the suite counts how many submissions reached the provider;
+- `edit_model`: a model that takes an input image, for the same checks on
+  `POST /v1/images/edits`; None only when no model of the provider does;
 - `deliveries`: documented fields and what must reach the provider for each, under the
   provider's own name (`Delivery`);
 - `cost_basis`: what the gateway's `cost.basis` must be for `model` (`billing/pricing.py`);
@@ -32,6 +34,8 @@ from emulators.kit import Emulator
 
 # The ledger's and the response's `cost.basis` values (README, "cost").
 COST_BASES = ("provider", "tokens", "price_table", "estimate", "unpriced")
+# A `Delivery.wire` value: the field must be there, whatever its value (an uploaded image).
+PRESENT = "<present>"
 
 
 @dataclass(frozen=True)
@@ -40,12 +44,14 @@ class Delivery:
 
     `sent` is merged into a generation request's JSON body (common fields or
     `provider_params`); `wire` maps each field the provider's submission must carry (its own
-    name; a dotted path for a nested one, `input.prompt`) to the value it must have. `model`:
-    the model to ask, when not the entry's."""
+    name; a dotted path for a nested one, `input.prompt`) to the value it must have
+    (`PRESENT`: any). `model`: the model to ask, when not the entry's; `edit`: sent to
+    `POST /v1/images/edits` (multipart, with an input image) instead."""
 
     sent: Mapping[str, Any]
     wire: Mapping[str, Any]
     model: str | None = None
+    edit: bool = False
 
 
 @dataclass(frozen=True)
@@ -53,7 +59,8 @@ class Contract:
     provider: str
     model: str
     emulator: Callable[[str], Emulator] | None
-    submit_kind: str = ""
+    submit_kinds: tuple[str, ...] = ()
+    edit_model: str | None = None
     deliveries: tuple[Delivery, ...] = ()
     cost_basis: str = "price_table"
     no_form: frozenset[str] = frozenset()
@@ -83,7 +90,8 @@ CONTRACTS: dict[str, Contract] = {
             provider="openai",
             model="gpt-image-1",
             emulator=_openai,
-            submit_kind="generate",
+            submit_kinds=("generate", "edit"),
+            edit_model="gpt-image-1",
             cost_basis="tokens",  # the emulator reports GPT image token usage, as OpenAI does
             no_form=frozenset({"moderated_200"}),
             known_bugs={
@@ -111,13 +119,19 @@ CONTRACTS: dict[str, Contract] = {
                     {"style": "natural", "quality": "hd", "response_format": "b64_json"},
                     model="dall-e-3",
                 ),
+                Delivery(
+                    {"input_fidelity": "high", "quality": "medium"},
+                    {"input_fidelity": "high", "quality": "medium", "image": PRESENT},
+                    edit=True,
+                ),
             ),
         ),
         Contract(
             provider="bfl-flux",
             model="flux-dev",
             emulator=_bfl,
-            submit_kind="submit",
+            submit_kinds=("submit",),
+            edit_model="flux-kontext-pro",
             cost_basis="provider",  # BFL's `cost` (credits) in its submit answer
             no_form=frozenset({"moderated"}),  # BFL moderates with an HTTP-200 poll status
             model_params={
@@ -142,11 +156,18 @@ CONTRACTS: dict[str, Contract] = {
                 Delivery(
                     {"size": "1920x1080"}, {"width": 1920, "height": 1088}, model="flux-2-pro"
                 ),
+                Delivery(
+                    {"aspect_ratio": "4:3", "seed": 3},
+                    {"input_image": PRESENT, "aspect_ratio": "4:3", "seed": 3},
+                    model="flux-kontext-pro",
+                    edit=True,
+                ),
             ),
         ),
         Contract(
             provider="local",
             model="local-art",
+            edit_model="local-art",
             emulator=None,
             cost_basis="price_table",
             offline="draws with Pillow in the gateway's own process: there is no upstream",

@@ -37,6 +37,11 @@ def test_the_entry_names_what_exists(provider: str) -> None:
     assert set(contract.model_params) <= set(models)
     assert {d.model for d in contract.deliveries if d.model} <= set(models)
     assert contract.cost_basis in COST_BASES
+    if contract.edit_model is None:
+        editing = sorted(m for m, spec in models.items() if spec.edits)
+        assert not editing, f"{provider} edits with {editing}: name one as edit_model"
+    else:
+        assert models[contract.edit_model].edits
     assert contract.no_form <= set(SCENARIOS)
     assert set(contract.known_bugs) <= CONTRACT_TESTS, "a known bug names no contract test"
     config_fields = definition.config.model_fields
@@ -50,5 +55,6 @@ def test_the_entry_names_what_exists(provider: str) -> None:
     assert not contract.offline
     emulator = contract.emulator(canary_key(definition))
     assert type(emulator).NAME in EMULATORS, "the emulator is not in emulators/registry.py"
-    assert contract.submit_kind in emulator.stats()["requests"], emulator.stats()["requests"]
+    kinds = emulator.stats()["requests"]
+    assert contract.submit_kinds and set(contract.submit_kinds) <= set(kinds), kinds
     assert contract.deliveries, "an upstream provider documents at least one field delivery"

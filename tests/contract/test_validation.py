@@ -13,7 +13,6 @@
 from __future__ import annotations
 
 import copy
-import io
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,7 +20,6 @@ from typing import Any
 
 import httpx
 import pytest
-from PIL import Image
 
 from image_gateway.errors import CallerError
 from image_gateway.providers.kit.base import Provider, adapter_class
@@ -35,7 +33,15 @@ from image_gateway.providers.registry import DEFINITIONS
 from image_gateway.schemas import OPENAI_DEFAULTS, ImageTask, InputImage
 from image_gateway.upstream.client import UpstreamClient
 from tests.conftest import RunningGateway, make_settings
-from tests.contract.harness import brief, contract_of, each_provider, known_bug, serve_gateway
+from tests.contract.harness import (
+    brief,
+    contract_of,
+    each_provider,
+    known_bug,
+    png,
+    png_file,
+    serve_gateway,
+)
 
 CHOICES = {  # card entry -> request field
     "quality": "quality",
@@ -62,12 +68,6 @@ FLAGS: dict[str, dict[str, Any]] = {  # card flag -> a request that uses it
     "aspect_ratio": {"aspect_ratio": "16:9"},
 }
 UNDECLARED_PARAM = "contract_undeclared_param"
-
-
-def png(size: tuple[int, int] = (64, 64), mode: str = "RGB") -> bytes:
-    buf = io.BytesIO()
-    Image.new(mode, size).save(buf, "PNG")
-    return buf.getvalue()
 
 
 # --- purity, in-process ------------------------------------------------------------------------
@@ -220,8 +220,7 @@ def send(http: httpx.Client, body: dict[str, Any], edit: bool) -> httpx.Response
     if not edit:
         return http.post("/v1/images/generations", json=body)
     data = {k: json.dumps(v) if isinstance(v, dict) else str(v) for k, v in body.items()}
-    files = {"image": ("in.png", png(), "image/png")}
-    return http.post("/v1/images/edits", data=data, files=files)
+    return http.post("/v1/images/edits", data=data, files={"image": png_file()})
 
 
 def accepted(resp: httpx.Response) -> bool:

@@ -97,7 +97,8 @@ CONTRACTS: dict[str, Contract] = {
             known_bugs={
                 "test_validation_is_pure": (
                     "OpenAIProvider.validate sets task.size from aspect_ratio (issue 12: "
-                    "normalisation moves to normalize with the kit/sync.py port)"
+                    "moves to normalize with the kit/sync.py port; then delete this entry "
+                    "in tests/contract/providers.py)"
                 ),
             },
             deliveries=(

@@ -94,13 +94,6 @@ CONTRACTS: dict[str, Contract] = {
             edit_model="gpt-image-1",
             cost_basis="tokens",  # the emulator reports GPT image token usage, as OpenAI does
             no_form=frozenset({"moderated_200"}),
-            known_bugs={
-                "test_validation_is_pure": (
-                    "OpenAIProvider.validate sets task.size from aspect_ratio (issue 12: "
-                    "moves to normalize with the kit/sync.py port; then delete this entry "
-                    "in tests/contract/providers.py)"
-                ),
-            },
             deliveries=(
                 Delivery({"size": "1536x1024"}, {"size": "1536x1024"}),
                 Delivery({"quality": "low", "n": 2}, {"quality": "low", "n": 2}),

@@ -29,7 +29,8 @@ each new one, derives from `Emulator`):
         emu.requests()                   # list of {"method": str, "path": str, "fields": dict}
             # each request whose body it parsed (after auth), oldest first, the newest 500:
             # JSON top-level fields as sent; multipart fields (repeated names as a list, file
-            # parts as {"filename": str|None, "content_type": str|None, "bytes": int})
+            # parts as {"filename": str|None, "content_type": str|None, "bytes": int}; a
+            # string over 4096 characters, such as a base64 image, as {"chars", "sha256"})
         emu.reset()                      # counters, records, faults, tasks, credits, limits
 
 `SCENARIOS` (the standard names, in `scenarios.py`):

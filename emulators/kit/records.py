@@ -4,12 +4,15 @@ the provider under the provider's own name).
 
 A record is `{"method": "POST", "path": "/v1/flux-dev", "fields": {...}}`: a JSON body's
 top-level fields as sent, or a multipart form's fields (a repeated name becomes a list; a file
-part becomes `{"filename", "content_type", "bytes": <size>}`). The newest `MAX_RECORDS` are
-kept. Thread-safe: the server's loop writes while a test reads.
+part becomes `{"filename", "content_type", "bytes": <size>}`). A string longer than
+`MAX_FIELD_CHARS` (a base64 image) is kept as `{"chars": <length>, "sha256": <hex of its UTF-8>}`,
+so hundreds of records of large inputs stay small. The newest `MAX_RECORDS` are kept.
+Thread-safe: the server's loop writes while a test reads.
 """
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections import deque
 from typing import Any
@@ -17,6 +20,7 @@ from typing import Any
 from starlette.datastructures import FormData, UploadFile
 
 MAX_RECORDS = 500
+MAX_FIELD_CHARS = 4096
 
 
 class RequestLog:
@@ -74,14 +78,26 @@ class RequestLog:
 
 def json_fields(payload: Any) -> dict[str, Any]:
     """A JSON body's fields for a record (a body that is not an object: under `""`)."""
-    return dict(payload) if isinstance(payload, dict) else {"": payload}
+    fields = payload if isinstance(payload, dict) else {"": payload}
+    return {str(name): bounded(value) for name, value in fields.items()}
+
+
+def bounded(value: Any) -> Any:
+    """`value` with every string longer than MAX_FIELD_CHARS replaced by its length and hash."""
+    if isinstance(value, str) and len(value) > MAX_FIELD_CHARS:
+        return {"chars": len(value), "sha256": hashlib.sha256(value.encode()).hexdigest()}
+    if isinstance(value, list):
+        return [bounded(item) for item in value]
+    if isinstance(value, dict):
+        return {key: bounded(item) for key, item in value.items()}
+    return value
 
 
 async def form_fields(form: FormData) -> dict[str, Any]:
     """A multipart form's fields for a record; file parts by name, type and size."""
     out: dict[str, Any] = {}
     for name, value in form.multi_items():
-        item: Any = value
+        item: Any = bounded(value)
         if isinstance(value, UploadFile):
             size = value.size
             if size is None:

@@ -4,6 +4,7 @@ mode, the HTTP control surface, signed URL expiry and the standard command line.
 
 from __future__ import annotations
 
+import base64
 import io
 import os
 import subprocess
@@ -400,3 +401,27 @@ def test_the_readme_example_emulator_runs_on_the_kit() -> None:
             headers={"x-api-key": strict.api_key},
         )
         assert misnamed.status_code == 400 and "sede" in misnamed.text
+
+
+def test_a_large_field_is_recorded_by_length_and_hash(running: dict[str, Emulator]) -> None:
+    import hashlib
+
+    emu = running["bfl"]
+    emu.reset()
+    noise = Image.frombytes("RGB", (64, 48), os.urandom(64 * 48 * 3))
+    buf = io.BytesIO()
+    noise.save(buf, "PNG")
+    image = base64.b64encode(buf.getvalue()).decode()
+    assert len(image) > 4096
+    answer = httpx.post(
+        f"{emu.base_url}/v1/flux-kontext-pro",
+        json={"prompt": "x", "input_image": image},
+        headers={"x-key": emu.api_key},
+    )
+    assert answer.status_code == 200, answer.text
+    recorded = emu.requests()[-1]["fields"]
+    assert recorded["prompt"] == "x"
+    assert recorded["input_image"] == {
+        "chars": len(image),
+        "sha256": hashlib.sha256(image.encode()).hexdigest(),
+    }

@@ -16,7 +16,7 @@ same declarations (`ModelSpec.card`), so what it lists is what is accepted.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from image_gateway.errors import InvalidRequest
@@ -29,7 +29,9 @@ TRANSPARENT_FORMATS = ("png", "webp")  # background: transparent needs one of th
 @dataclass(frozen=True)
 class ModelSpec:
     """One model and what it accepts. Every common field is declared here, so one check
-    (`check_fields`) serves every provider; an empty tuple or False means "not offered"."""
+    (`check_fields`) serves every provider; an empty tuple or False means "not offered". What
+    only one provider needs (its endpoint, how sizes reach it) goes in a typed subclass in its
+    folder (`bfl.models.BFLModel`, `openai.models.OpenAIModel`)."""
 
     id: str
     description: str
@@ -57,7 +59,6 @@ class ModelSpec:
     # so the gateway prices what was made; None when the model decides per request (`auto`).
     default_size: str | None = None
     default_quality: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def card(self) -> dict[str, Any]:
         """This model in `/v1/providers`: every declaration, so a client can see what a

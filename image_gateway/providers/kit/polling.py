@@ -261,14 +261,7 @@ class SubmitAndPollProvider(Provider[P]):
         """One free read (a status, or a result document) as an outcome; an answer to be read
         again is `Pending`, with the server's retry hint (Retry-After) unless it gave one."""
         try:
-            resp = await self.http.request(
-                call.method,
-                call.url,
-                provider=self.name,
-                headers=self.auth_headers(key),
-                json=call.json,
-                deadline=deadline - time.monotonic(),
-            )
+            resp = await self._send(call, key, deadline - time.monotonic())
         except (UpstreamError, UpstreamTimeout):
             return Pending()  # a poll is free: try again until the deadline
         if resp.status == 404:
@@ -334,20 +327,24 @@ class SubmitAndPollProvider(Provider[P]):
         mime = sniff_image_type(data) or "application/octet-stream"
         return GeneratedImage(data, mime, seed=output.seed)
 
+    async def _send(self, call: Call, key: str, seconds: float) -> UpstreamResponse:
+        """A free call (a poll, a result document, a cancel) with the key, within `seconds`."""
+        return await self.http.request(
+            call.method,
+            call.url,
+            provider=self.name,
+            headers=self.auth_headers(key),
+            json=call.json,
+            deadline=seconds,
+        )
+
     async def _cancel(self, submitted: Submitted, key: str) -> None:
         """Ask the provider to stop a task nobody will collect; best effort, never raising."""
         call = self.cancel_call(submitted)
         if call is None or not self.origins.allows(call.url):
             return
         try:
-            resp = await self.http.request(
-                call.method,
-                call.url,
-                provider=self.name,
-                headers=self.auth_headers(key),
-                json=call.json,
-                deadline=CANCEL_SECONDS,
-            )
+            resp = await self._send(call, key, CANCEL_SECONDS)
         except Exception:  # its cancellation goes on whatever happens here
             log.warning("cancel call failed", extra={"fields": {"provider": self.name}})
             return

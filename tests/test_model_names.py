@@ -89,12 +89,14 @@ def test_sdk_edit_with_a_provider_name(sdk: openai.OpenAI, name: str, model: str
 def test_the_catalogue_says_which_default_each_provider_name_means(
     gw: RunningGateway, sdk: openai.OpenAI
 ) -> None:
-    """What `/v1/providers` lists as a provider's `default_model` is what `model: <provider>`
-    is served by; `/v1/models` lists each of them as `provider/model`."""
+    """What `/v1/providers` lists as a configured provider's `default_model` is what
+    `model: <provider>` is served by; `/v1/models` lists each of them as `provider/model`."""
     with gw.client() as http:
         providers = http.get("/v1/providers").json()["data"]
         listed = {card["id"] for card in http.get("/v1/models").json()["data"]}
-    for entry in providers:
+    configured = [entry for entry in providers if entry["configured"]]
+    assert {entry["id"] for entry in configured} >= {"openai", "bfl-flux", "local"}
+    for entry in configured:
         assert f"{entry['id']}/{entry['default_model']}" in listed
         result = sdk.images.generate(model=entry["id"], prompt="p", size="1024x1024")
         assert (result.model_extra or {})["model"] == entry["default_model"], entry["id"]

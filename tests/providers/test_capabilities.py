@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
+from image_gateway.providers.registry import DEFINITIONS
 from image_gateway.schemas import OPENAI_DEFAULTS
 from tests.conftest import RunningGateway
 
@@ -64,7 +65,7 @@ def test_every_model_takes_what_it_lists_and_refuses_the_rest(
     gateway: RunningGateway, field: str
 ) -> None:
     models = cards(gateway)
-    assert {model.split("/")[0] for model, _ in models} == {"openai", "bfl-flux", "local"}
+    assert {model.split("/")[0] for model, _ in models} == set(DEFINITIONS)
     with gateway.client() as http:
         for model, card in models:
             listed = card["output_formats"] if field == "output_format" else card[field]

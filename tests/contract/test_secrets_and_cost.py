@@ -63,23 +63,38 @@ def test_no_key_in_any_answer_or_log_line(served: Served, gateway_logs: LogCaptu
     if served.emulator is not None:
         key = served.emulator.api_key
         for status, times in ECHO_STATUSES.items():
-            served.emulator.add_faults([_echo(status, key, times)])
-            answers.append(served.generate(served.body()))
-            assert answers[-1].status_code >= 400, brief(answers[-1])
-    assert len(gateway_logs.lines) >= len(answers)
+            for echo in (_echo(status, key, times), _echo_list(status, key, times)):
+                served.emulator.add_faults([echo])
+                answers.append(served.generate(served.body()))
+                assert answers[-1].status_code >= 400, brief(answers[-1])
+    with served.gateway.client() as http:
+        # Error codes become metric labels (`igw_errors_total{code}`): none may carry a key.
+        answers.append(http.get("/metrics"))
+    assert len(gateway_logs.lines) >= len(answers) - 1
     texts = [shown(resp) for resp in answers] + [repr(served.gateway.settings)]
     assert_no_secrets(texts + gateway_logs.lines, served.secrets)
 
 
 def _echo(status: int, key: str, times: int) -> dict[str, Any]:
-    """An error answer quoting the key in the shapes providers use."""
+    """An error answer quoting the key in the shapes providers use, in its code and the field
+    it names too (both are passed on, and a code becomes a metric label)."""
     return {
         "match": "submit",
         "status": status,
         "times": times,
         "body": {
-            "error": {"message": f"invalid key {key}", "type": "x", "code": None, "param": None},
+            "error": {"message": f"invalid key {key}", "type": "x", "code": key, "param": key},
             "detail": f"key {key} rejected",
             "message": f"key {key}",
         },
+    }
+
+
+def _echo_list(status: int, key: str, times: int) -> dict[str, Any]:
+    """FastAPI's validation list (BFL's 422), naming the key as the field."""
+    return {
+        "match": "submit",
+        "status": status,
+        "times": times,
+        "body": {"detail": [{"loc": ["body", key], "msg": f"bad {key}", "type": "x"}]},
     }

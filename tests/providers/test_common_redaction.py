@@ -37,3 +37,25 @@ def test_ordinary_text_is_kept_on_one_trimmed_line() -> None:
     )
     assert len(provider_message("x" * 1000, [])) == 300
     assert provider_message(None, []) == ""
+
+
+def test_a_provider_error_code_or_field_is_passed_on_only_as_a_short_safe_token() -> None:
+    """Codes and field names reach the answer and a metric label: no key, no text, no CR/LF."""
+    from image_gateway.providers.kit.errors import safe_token
+
+    secret = "k3y-Zq81-ab6e-77f1"
+    assert safe_token("insufficient_quota", [secret]) == "insufficient_quota"
+    assert safe_token("image[0]", [secret]) == "image[0]"
+    assert safe_token("input_image.width", [secret]) == "input_image.width"
+    for bad in (
+        secret,
+        f"bad_{secret[:10]}",  # a piece of the key
+        "sk-proj-abcdefghijklmnop",  # key-like
+        "code\r\nx-injected: 1",
+        "x" * 65,
+        "has space",
+        "",
+        None,
+        42,
+    ):
+        assert safe_token(bad, [secret]) is None, bad

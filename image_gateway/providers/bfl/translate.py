@@ -16,7 +16,7 @@ from typing import Any
 
 from image_gateway.errors import ContentPolicyViolation, UpstreamError
 from image_gateway.providers.bfl.models import BFLModel
-from image_gateway.providers.kit.errors import ErrorDetail
+from image_gateway.providers.kit.errors import ErrorDetail, safe_token
 from image_gateway.providers.kit.redaction import provider_message
 from image_gateway.providers.kit.sizing import aspect_of, dims_for_aspect, fit_within
 from image_gateway.providers.kit.tasks import (
@@ -122,7 +122,7 @@ def validation_detail(payload: Any, secrets: list[str]) -> ErrorDetail | None:
     if not (isinstance(detail, list) and detail and isinstance(detail[0], dict)):
         return None
     loc = [str(part) for part in detail[0].get("loc", []) if part != "body"]
-    field = ".".join(loc) or None
+    field = safe_token(".".join(loc), secrets)  # None also when it is no field name
     message = provider_message(detail[0].get("msg"), secrets)
     if field is None:
         return ErrorDetail(message)

@@ -23,6 +23,7 @@ Retry hints: `retry-after-ms`, then `Retry-After` (seconds or an HTTP date).
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -43,13 +44,28 @@ from image_gateway.upstream.retry_after import retry_after_header as http_retry_
 RETRYABLE = frozenset({408, 409, 429})  # and every 5xx
 
 
+# A provider's error code or field name that may be passed on: a short identifier.
+_TOKEN = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-\[\]]{0,63}")
+
+
 @dataclass(frozen=True, slots=True)
 class ErrorDetail:
-    """What a provider's error body says, already made safe (`redaction.provider_message`)."""
+    """What a provider's error body says, already made safe: the message through
+    `redaction.provider_message`, the code and the field through `safe_token`."""
 
     message: str = ""
-    code: str | None = None  # the provider's own error code, passed on for 400s
+    code: str | None = None  # the provider's own error code, passed on for 400s and 404s
     param: str | None = None  # the request field it names, in the gateway's terms
+
+
+def safe_token(value: object, secrets: list[str]) -> str | None:
+    """A provider's error code or field name fit to pass on (in an answer, and as a metric
+    label: `igw_errors_total{code}`): a short identifier (letters, digits, `_.-[]`, at most 64
+    characters) that redaction leaves as it is (no key-like token, no piece of `secrets`);
+    None for anything else."""
+    if not isinstance(value, str) or not _TOKEN.fullmatch(value):
+        return None
+    return value if provider_message(value, secrets) == value else None
 
 
 def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
@@ -125,11 +141,10 @@ def common_error_detail(resp: UpstreamResponse, provider: str, secrets: list[str
         return ErrorDetail()
     error = payload.get("error")
     if isinstance(error, dict):
-        code, param = error.get("code"), error.get("param")
         return ErrorDetail(
             provider_message(error.get("message"), secrets),
-            code if isinstance(code, str) else None,
-            param if isinstance(param, str) else None,
+            safe_token(error.get("code"), secrets),
+            safe_token(error.get("param"), secrets),
         )
     for key in ("error", "detail", "message"):
         if isinstance(payload.get(key), str):

@@ -7,6 +7,7 @@ Nothing reads `os.environ` elsewhere. `load_settings()` reads them once, for `cr
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 from urllib.parse import urlsplit
@@ -20,7 +21,13 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic.fields import FieldInfo
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
 from image_gateway.providers.kit.config import check_base_url as _check_base_url
 from image_gateway.providers.kit.config import flat_fields
@@ -35,12 +42,62 @@ class ConfigurationError(SystemExit):
     """Raised at start-up when a variable has a bad value; the message names the variable."""
 
 
+class _SetNameFirst(PydanticBaseSettingsSource):
+    """A provider's variable, read under several names (`BFL_FLUX_API_KEY`, else `BFL_API_KEY`):
+    within one source, the first name set to a non-empty value wins, so an empty line copied
+    from `.env.example` does not hide the name the operator did set; empty under every name is
+    "not set" (the default: no key, the provider's own base URL). Between sources
+    pydantic-settings' order holds: the environment before `.env`."""
+
+    def __init__(self, source: PydanticBaseSettingsSource) -> None:
+        super().__init__(source.settings_cls)
+        self.source = source
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return self.source.get_field_value(field, field_name)
+
+    def __call__(self) -> dict[str, Any]:
+        data = self.source()
+        values: Mapping[str, str | None] = getattr(self.source, "env_vars", {})
+        for info in self.settings_cls.model_fields.values():
+            alias = info.validation_alias
+            if not isinstance(alias, AliasChoices):
+                continue
+            names = [str(choice).lower() for choice in alias.choices]
+            chosen = next((n for n in names if n in data), None)
+            if chosen is None or str(data[chosen]).strip():
+                continue
+            set_name = next((n for n in names if (values.get(n) or "").strip()), None)
+            del data[chosen]
+            if set_name is not None:
+                data[set_name] = values[set_name]
+        return data
+
+
 class GatewaySettings(BaseSettings):
     """The gateway's own settings; `Settings` adds every provider's (`_merged`)."""
 
     model_config = SettingsConfigDict(
         env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
     )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """pydantic-settings' order (arguments, environment, `.env`, secrets files), with
+        `_SetNameFirst` around the environment and `.env`."""
+        return (
+            init_settings,
+            _SetNameFirst(env_settings),
+            _SetNameFirst(dotenv_settings),
+            file_secret_settings,
+        )
 
     # Client authentication. Empty = development mode (loopback clients only, no key).
     gateway_api_keys: SecretList = Field(default_factory=list)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -14,6 +15,11 @@ from image_gateway.settings import ConfigurationError, Settings, load_settings
     ("name", "value"),
     [
         ("OPENAI_BASE_URL", "ftp://example.com"),
+        ("OPENAI_BASE_URL", "http://host:99999/v1"),
+        ("OPENAI_BASE_URL", "https://api.x:abc/v1"),
+        ("OPENAI_BASE_URL", "http://[::1"),
+        ("BFL_FLUX_BASE_URL", "https:///v1"),
+        ("BFL_FLUX_BASE_URL", "https://:443"),
         ("BFL_BASE_URL", "https://user:pw@api.bfl.ai"),
         ("BFL_POLL_TIMEOUT_SECONDS", "soon"),
         ("UPSTREAM_CONNECT_TIMEOUT_SECONDS", "-1"),
@@ -109,3 +115,50 @@ def test_env_example_lists_every_setting_and_loads_as_is() -> None:
     settings = Settings(_env_file=example)  # type: ignore[call-arg]
     assert settings.openai_api_key is None and settings.bfl_flux_api_key is None
     assert settings.development_mode
+
+
+def test_an_empty_provider_variable_does_not_hide_its_other_name(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """`.env.example` copied to `.env` has `BFL_FLUX_API_KEY=`; the operator adds BFL's own
+    `BFL_API_KEY=...`: that key is used, in the environment and in a `.env` file alike."""
+    monkeypatch.setenv("BFL_FLUX_API_KEY", "")
+    monkeypatch.setenv("BFL_API_KEY", "bfl_from_env")
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert settings.bfl_flux_api_key.get_secret_value() == "bfl_from_env"
+    monkeypatch.delenv("BFL_FLUX_API_KEY")
+    monkeypatch.delenv("BFL_API_KEY")
+    env = tmp_path / ".env"
+    env.write_text(
+        "BFL_FLUX_API_KEY=\nBFL_API_KEY=bfl_from_file\nBFL_FLUX_BASE_URL=\n"
+        "BFL_BASE_URL=https://api.eu.bfl.ai\nBFL_FLUX_TRUSTED_HOSTS=\nBFL_TRUSTED_HOSTS=bfl.ai\n"
+    )
+    settings = Settings(_env_file=env)  # type: ignore[call-arg]
+    assert settings.bfl_flux_api_key.get_secret_value() == "bfl_from_file"
+    assert settings.bfl_flux_base_url == "https://api.eu.bfl.ai"
+    assert settings.bfl_flux_trusted_hosts == ["bfl.ai"]
+
+
+def test_an_empty_provider_variable_means_its_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in (
+        "OPENAI_BASE_URL",
+        "BFL_FLUX_BASE_URL",
+        "BFL_TRUSTED_HOSTS",
+        "OPENAI_TIMEOUT_SECONDS",
+    ):
+        monkeypatch.setenv(name, " ")
+    settings = load_settings()
+    assert settings.openai_base_url == "https://api.openai.com/v1"
+    assert settings.bfl_flux_base_url == "https://api.bfl.ai"
+    assert "bfl.ai" in settings.bfl_flux_trusted_hosts
+    assert settings.openai_timeout_seconds is None
+
+
+def test_the_environment_wins_over_dotenv_whatever_the_name(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    env = tmp_path / ".env"
+    env.write_text("BFL_FLUX_API_KEY=bfl_from_file\n")
+    monkeypatch.setenv("BFL_API_KEY", "bfl_from_env")
+    settings = Settings(_env_file=env)  # type: ignore[call-arg]
+    assert settings.bfl_flux_api_key.get_secret_value() == "bfl_from_env"

@@ -25,6 +25,7 @@ each other, so `settings.py` can merge them without importing any adapter.
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated, Any
+from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, AliasChoices, BaseModel, BeforeValidator, Field, SecretStr
 from pydantic.fields import FieldInfo
@@ -40,13 +41,25 @@ def empty_is_none(value: object) -> object:
 
 
 def check_base_url(value: str) -> str:
-    """An http(s) base URL without a trailing slash, query, fragment or credentials."""
+    """An http(s) base URL with a host (and a port 1-65535 if any), without a trailing slash,
+    query, fragment or credentials; the scheme and host as lowercase. ValueError says what is
+    wrong (start-up names the variable)."""
     value = value.strip().rstrip("/")
-    if not value.startswith(("http://", "https://")) or "://" == value[-3:]:
+    try:
+        parts = urlsplit(value)
+    except ValueError:  # "Invalid IPv6 URL"
+        raise ValueError("must be an http:// or https:// URL") from None
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
         raise ValueError("must be an http:// or https:// URL")
-    if any(c in value for c in "#?@ \t\r\n"):
+    if any(c in value for c in "#?@ \t\r\n") or parts.query or parts.fragment:
         raise ValueError("must be a plain base URL without query, fragment or credentials")
-    return value
+    try:
+        port = parts.port
+    except ValueError:
+        raise ValueError("must have a port between 1 and 65535") from None
+    if not parts.hostname or port == 0:
+        raise ValueError("must name a host (and a port between 1 and 65535)")
+    return parts._replace(scheme=parts.scheme.lower(), netloc=parts.netloc.lower()).geturl()
 
 
 def split_commas(value: object) -> object:

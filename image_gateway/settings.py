@@ -458,9 +458,8 @@ def load_settings() -> Settings:
 
 def _variables(name: str) -> str:
     """The variable(s) that set a field: `BFL_FLUX_BASE_URL (or BFL_BASE_URL)`."""
-    for field, info in Settings.model_fields.items():
-        alias = info.validation_alias
-        if isinstance(alias, AliasChoices) and name in (field, *map(str, alias.choices)):
-            first, *others = dict.fromkeys(str(choice).upper() for choice in alias.choices)
-            return f"{first} (or {', '.join(others)})" if others else first
+    for definition in DEFINITIONS.values():
+        for field in definition.config.model_fields:
+            if name.upper() in definition.variables(field):
+                return definition.variable_text(field)
     return name.upper()

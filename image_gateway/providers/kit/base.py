@@ -146,9 +146,7 @@ class Provider(ABC, Generic[C]):
         decided = self.classify_error(resp, detail)
         if decided is not None:
             return decided
-        return error_for_status(
-            self.name, resp.status, resp.headers, detail, self.definition.key_variable()
-        )
+        return error_for_status(self.definition, resp.status, resp.headers, detail)
 
     def error_detail(self, resp: UpstreamResponse) -> ErrorDetail:
         """What the provider's error body says (message made safe, code, field). Default: the

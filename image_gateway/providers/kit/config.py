@@ -123,12 +123,9 @@ def flat_fields(definition: ProviderDefinition) -> dict[str, tuple[Any, FieldInf
     """The definition's config fields as `Settings` fields (`pydantic.create_model` form)."""
     fields: dict[str, tuple[Any, FieldInfo]] = {}
     for name, info in definition.config.model_fields.items():
-        flat = f"{definition.prefix}_{name}"
-        names = [flat, *(f"{alias}_{name}".lower() for alias in definition.env_aliases)]
-        if name == "api_key":
-            names += [variable.lower() for variable in definition.key_variables]
+        names = [variable.lower() for variable in definition.variables(name)]
         merged = FieldInfo.merge_field_infos(info, validation_alias=AliasChoices(*names))
-        fields[flat] = (info.annotation, merged)
+        fields[f"{definition.prefix}_{name}"] = (info.annotation, merged)
     return fields
 
 
@@ -139,8 +136,3 @@ def view(settings: object, definition: ProviderDefinition) -> Any:
         for name in definition.config.model_fields
     }
     return definition.config.model_construct(**values)
-
-
-def variable(definition: ProviderDefinition, field: str) -> str:
-    """The environment variable that sets `field` of this provider (`BFL_FLUX_API_KEY`)."""
-    return f"{definition.prefix}_{field}".upper()

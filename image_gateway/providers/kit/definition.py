@@ -51,14 +51,19 @@ class ProviderDefinition:
         """The settings prefix: `bfl-flux` -> `bfl_flux` (variables `BFL_FLUX_*`)."""
         return self.name.replace("-", "_")
 
-    @property
-    def needs_key(self) -> bool:
-        return "api_key" in self.config.model_fields
+    def variables(self, field: str) -> tuple[str, ...]:
+        """The environment variables that set `field` of its config, the canonical one first:
+        `("BFL_FLUX_API_KEY", "BFL_API_KEY")`; for `api_key`, the SDK's own ones last."""
+        names = [f"{prefix}_{field}".upper() for prefix in (self.prefix, *self.env_aliases)]
+        if field == "api_key":
+            names += [name.upper() for name in self.key_variables]
+        return tuple(dict.fromkeys(names))
+
+    def variable_text(self, field: str) -> str:
+        """`variables(field)` for a message: `BFL_FLUX_API_KEY (or BFL_API_KEY)`."""
+        first, *others = self.variables(field)
+        return f"{first} (or {', '.join(others)})" if others else first
 
     def key_variable(self) -> str:
-        """How an operator sets the key, for messages: `BFL_FLUX_API_KEY (or BFL_API_KEY)`."""
-        names = [f"{self.prefix}_API_KEY".upper()]
-        names += [f"{alias}_API_KEY".upper() for alias in self.env_aliases]
-        names += list(self.key_variables)
-        first, *others = dict.fromkeys(names)
-        return f"{first} (or {', '.join(others)})" if others else first
+        """How an operator sets the key, for messages."""
+        return self.variable_text("api_key")

@@ -10,7 +10,7 @@ HTTP status:
 | 400, 422            | `InvalidRequest` (400, naming the field) | no                        |
 | 401, 403            | `UpstreamError` `provider_auth_failed`  | no (not an outage)         |
 | 402                 | `ProviderQuotaExhausted`                | no                         |
-| 404                 | `NotFound` `model_not_found`            | no                         |
+| 404                 | `NotFound` `model_not_found` (names `<NAME>_BASE_URL` too) | no        |
 | 408, 409            | `UpstreamError`                         | yes: not taken             |
 | 429                 | `ProviderRateLimited` (its retry hint)  | yes, after the hint        |
 | 5xx                 | `UpstreamError` (an outage)             | yes, after the hint if any |
@@ -36,6 +36,7 @@ from image_gateway.errors import (
     ProviderRateLimited,
     UpstreamError,
 )
+from image_gateway.providers.kit.definition import ProviderDefinition
 from image_gateway.providers.kit.redaction import provider_message, rejected
 from image_gateway.upstream.client import UpstreamResponse
 from image_gateway.upstream.retry_after import parse_retry_after
@@ -83,9 +84,11 @@ def retryable(status: int) -> bool:
 
 
 def error_for_status(
-    provider: str, status: int, headers: Mapping[str, str], detail: ErrorDetail, key_variable: str
+    definition: ProviderDefinition, status: int, headers: Mapping[str, str], detail: ErrorDetail
 ) -> GatewayError:
-    """The gateway error for a provider's error answer (the table in the module docstring)."""
+    """The gateway error for a provider's error answer (the table in the module docstring);
+    messages name the variable to check where the operator's settings may be the cause."""
+    provider = definition.name
     if status in (400, 422):
         return InvalidRequest(
             rejected(provider, status, detail.message),
@@ -95,7 +98,7 @@ def error_for_status(
         )
     if status in (401, 403):
         return UpstreamError(
-            f"{provider} rejected the gateway's credentials (check {key_variable})",
+            f"{provider} rejected the gateway's credentials (check {definition.key_variable()})",
             code="provider_auth_failed",
             provider=provider,
             outage=False,  # a configuration problem, not the provider being down
@@ -105,8 +108,10 @@ def error_for_status(
             f"the {provider} account is out of credits", provider=provider
         )
     if status == 404:
+        # A model the provider does not serve, or a base URL pointing at the wrong place.
         return NotFound(
-            f"{provider}: {detail.message or 'not found'}",
+            f"{provider}: {detail.message or 'not found'} (a model it does not serve, or "
+            f"{definition.variable_text('base_url')} is not its API's base URL)",
             code=detail.code or "model_not_found",
             provider=provider,
         )

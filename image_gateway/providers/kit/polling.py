@@ -355,8 +355,4 @@ class SubmitAndPollProvider(Provider[P]):
 
     def _trust_variable(self) -> str:
         """How an operator trusts an origin: `BFL_FLUX_TRUSTED_HOSTS (or BFL_TRUSTED_HOSTS)`."""
-        first, *others = (
-            f"{prefix}_TRUSTED_HOSTS".upper()
-            for prefix in (self.definition.prefix, *self.definition.env_aliases)
-        )
-        return f"{first} (or {', '.join(others)})" if others else first
+        return self.definition.variable_text("trusted_hosts")

@@ -120,12 +120,17 @@ def gateway_env(
     if openai is not None:
         env |= {"OPENAI_API_KEY": OPENAI_KEY, "OPENAI_BASE_URL": f"{url(openai)}/v1"}
     if bfl is not None:
-        env |= {
-            "BFL_API_KEY": BFL_KEY,
-            "BFL_BASE_URL": url(bfl),
+        bfl_env = {
+            "API_KEY": BFL_KEY,
+            "BASE_URL": url(bfl),
             # Its polling and delivery listener: another port, so trusted explicitly.
-            "BFL_TRUSTED_HOSTS": f"http://127.0.0.1:{bfl.poll_port}",
+            "TRUSTED_HOSTS": f"http://127.0.0.1:{bfl.poll_port}",
         }
+        # The canonical BFL_FLUX_* names, which the gateway reads first, so one exported in
+        # the shell cannot point the run at the real BFL; and the BFL_* aliases to the same
+        # values, which are all a --baseline tree from before the provider kit reads.
+        for prefix in ("BFL_FLUX", "BFL"):
+            env |= {f"{prefix}_{name}": value for name, value in bfl_env.items()}
     return env | ctx.gateway_env
 
 

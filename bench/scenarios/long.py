@@ -30,11 +30,14 @@ def ramp_seconds(count: int) -> float:
 def poll_settings(ctx: Context) -> str:
     from image_gateway.settings import Settings
 
-    names = ("bfl_poll_initial_seconds", "bfl_poll_max_interval_seconds")
+    names = ("bfl_flux_poll_initial_seconds", "bfl_flux_poll_max_interval_seconds")
     values = []
     for name in names:
         env = name.upper()
-        value = ctx.gateway_env.get(env, Settings.model_fields[name].default)
+        alias = env.replace("BFL_FLUX_", "BFL_")  # read too, after the canonical name
+        value = ctx.gateway_env.get(env, ctx.gateway_env.get(alias))
+        if value is None:
+            value = Settings.model_fields[name].default
         values.append(f"{env}={value}")
     return ", ".join(values)
 

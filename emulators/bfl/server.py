@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import ClassVar
 
+from ..kit import cli
 from ..kit.emulator import Emulator
 from ..kit.scenarios import ScenarioTable
 from .app import BFLApp
@@ -27,6 +28,8 @@ class BFLEmulator(Emulator):
     """
 
     NAME = "bfl"
+    PROVIDER = "bfl-flux"
+    PROVIDER_ENV_ALIASES = ("BFL",)  # the gateway also reads BFL_API_KEY, BFL_BASE_URL, ...
     TITLE = "BFL emulator"
     DEFAULT_PORT = 9201
     DEFAULT_POLL_PORT = 9202
@@ -81,26 +84,33 @@ class BFLEmulator(Emulator):
     def bound(self) -> None:
         self.state.poll_base_url = self.poll_base_url
 
-    def ready_line(self) -> str:
-        return f"BFL emulator: submit {self.base_url}  poll {self.poll_base_url}"
-
     @classmethod
     def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("--generation-seconds", type=float, default=1.0)
         parser.add_argument(
-            "--sample-ttl", type=float, default=600.0, help="sample URL lifetime (s)"
+            "--generation-seconds",
+            type=cli.amount,
+            default=1.0,
+            help="how long a task stays Pending before it is Ready (default 1)",
         )
         parser.add_argument(
-            "--concurrency-limit", type=int, default=24, help="active tasks per key; 0 = unlimited"
+            "--sample-ttl", type=cli.amount, default=600.0, help="sample URL lifetime (s)"
+        )
+        parser.add_argument(
+            "--concurrency-limit",
+            type=cli.count,
+            default=24,
+            help="active tasks per key; 0 = unlimited",
         )
         parser.add_argument(
             "--kontext-max-limit",
-            type=int,
+            type=cli.count,
             default=None,
             help="active flux-kontext-max tasks; 0 = unlimited "
             "(default 6, or unlimited when --concurrency-limit is 0)",
         )
-        parser.add_argument("--credits", type=float, default=1e9)
+        parser.add_argument(
+            "--credits", type=cli.amount, default=1e9, help="the key's balance (default 1e9)"
+        )
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> BFLEmulator:

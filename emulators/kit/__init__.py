@@ -2,10 +2,11 @@
 and its error shapes, written once (emulators/README.md shows a new emulator on it).
 
 Modules: `emulator` (the `Emulator` base: listeners, the uniform handle, the command line),
-`app` (the `EmulatorApp` ASGI base: control surface, faults, counters), `faults`, `records`,
-`scenarios`, `auth` (Bearer or a header key), `limits` (rate, concurrency, credits), `tasks`
-(polling tasks with set durations), `signed_urls` (expiring result URLs), `markers`, `strict`,
-`asgi` (raw replies, resets, hangs), `server` (uvicorn on pre-bound sockets), `label`.
+`cli` (what the command lines accept), `app` (the `EmulatorApp` ASGI base: control surface,
+faults, counters), `faults`, `records`, `scenarios`, `auth` (Bearer or a header key), `limits`
+(rate, concurrency, credits), `tasks` (polling tasks with set durations), `signed_urls`
+(expiring result URLs), `markers`, `strict`, `asgi` (raw replies, resets, hangs), `server`
+(uvicorn on pre-bound sockets), `label`.
 
 The scenario interface (what the contract suite drives; every emulator class, today's and
 each new one, derives from `Emulator`):
@@ -14,6 +15,9 @@ each new one, derives from `Emulator`):
         emu.base_url                     # what the gateway's <NAME>_BASE_URL takes (str):
                                          #   OpenAI's ends in /v1, BFL's has no path
         emu.api_key                      # the one key it accepts (str)
+        emu.gateway_environment()        # {variable: value}: the gateway's canonical variables
+                                         #   that point it here (BFL_FLUX_BASE_URL, _API_KEY,
+                                         #   _TRUSTED_HOSTS for a second listener)
         emu.supports("moderated_200")    # bool: the provider has a form of it; ValueError for
                                          #   a name not in SCENARIOS
         emu.scenario("rate_limited", times=1)

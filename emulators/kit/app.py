@@ -57,6 +57,8 @@ class EmulatorApp(ABC):
         scenarios: ScenarioTable,
         strict: bool = False,
     ) -> None:
+        if not api_key:
+            raise ValueError("an emulator needs a non-empty api_key: no request matches ''")
         self.api_key = api_key
         self.rules = rules
         self.paid = frozenset(paid)

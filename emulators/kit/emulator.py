@@ -3,7 +3,8 @@ uniform handle tests drive (see the package docstring), and its standard command
 
 A provider's emulator class sets the class attributes below, builds its `EmulatorApp` in
 `__init__`, and says how to build itself from parsed arguments (`from_args`), adding its own
-switches in `add_arguments`.
+switches in `add_arguments` (with the type functions of `kit/cli.py`, so a bad value is a
+one-line usage error).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any, ClassVar, Self
 
 import uvicorn
 
+from . import cli
 from .app import EmulatorApp
 from .scenarios import SCENARIOS, ScenarioTable, check_table, scenario_fault
 from .server import BackgroundServer, bind_socket, client_host, serve_until_stopped, url_of
@@ -25,7 +27,13 @@ GRACEFUL_SHUTDOWN_SECONDS = 2  # Ctrl+C: held (stalled) requests do not keep the
 
 class Emulator(ABC):
     NAME: ClassVar[str]  # the registry's and the command line's name: `openai`, `bfl`
-    TITLE: ClassVar[str]  # what the ready line starts with: "OpenAI Images emulator"
+    # The gateway's name for the provider, when not NAME (`bfl-flux`): also accepted on the
+    # command line, and the prefix of the gateway's variables (`BFL_FLUX_BASE_URL`).
+    PROVIDER: ClassVar[str | None] = None
+    # Shorter prefixes the gateway also reads the provider's variables under (BFL's own
+    # `BFL_API_KEY`: "BFL"), cleared where the emulator is wired in, so none points elsewhere.
+    PROVIDER_ENV_ALIASES: ClassVar[tuple[str, ...]] = ()
+    TITLE: ClassVar[str]  # what the ready text starts with: "OpenAI Images emulator"
     DEFAULT_PORT: ClassVar[int]
     DEFAULT_API_KEY: ClassVar[str]
     DEFAULT_POLL_PORT: ClassVar[int | None] = None  # set: a second listener (`--poll-port`)
@@ -153,8 +161,47 @@ class Emulator(ABC):
     def bound(self) -> None:  # noqa: B027 - an optional hook
         """Called once the URLs are known (a provider that writes them into its answers)."""
 
-    def ready_line(self) -> str:
-        return f"{self.TITLE}: {self.base_url}"
+    # --- the gateway's wiring ------------------------------------------------------------------
+
+    @classmethod
+    def provider(cls) -> str:
+        """The gateway's name for the provider this emulates (`bfl-flux`; else NAME)."""
+        return cls.PROVIDER or cls.NAME
+
+    @classmethod
+    def variable(cls, setting: str) -> str:
+        """The gateway's variable for one of the provider's settings: `BFL_FLUX_BASE_URL`."""
+        return f"{cls.provider().replace('-', '_')}_{setting}".upper()
+
+    @classmethod
+    def alias_variables(cls, setting: str) -> list[str]:
+        """The other variables the gateway reads that setting from: `BFL_BASE_URL`."""
+        return [f"{alias}_{setting}".upper() for alias in cls.PROVIDER_ENV_ALIASES]
+
+    def gateway_settings(self) -> dict[str, str]:
+        """The provider's settings that point a gateway at this running emulator, by setting
+        name: `BASE_URL` and `API_KEY`, and with a second listener `TRUSTED_HOSTS`, its origin
+        (the gateway sends the key and fetches results only to trusted origins)."""
+        settings = {"BASE_URL": self.base_url, "API_KEY": self.api_key}
+        if self.poll_url is not None:
+            settings["TRUSTED_HOSTS"] = self.poll_url
+        return settings
+
+    def gateway_environment(self) -> dict[str, str]:
+        """`gateway_settings()` under the gateway's canonical variables (`BFL_FLUX_*`)."""
+        return {self.variable(name): value for name, value in self.gateway_settings().items()}
+
+    def ready_text(self) -> str:
+        """What the command line prints once serving: the URL(s), then the gateway's wiring.
+
+        BFL emulator: http://127.0.0.1:9201, polling http://127.0.0.1:9202
+          gateway: BFL_FLUX_BASE_URL=http://127.0.0.1:9201 BFL_FLUX_API_KEY=bfl-emulator ...
+        """
+        line = f"{self.TITLE}: {self.base_url}"
+        if self.poll_url is not None:
+            line += f", polling {self.poll_url}"
+        wiring = " ".join(f"{name}={value}" for name, value in self.gateway_environment().items())
+        return f"{line}\n  gateway: {wiring}"
 
     # --- the command line ----------------------------------------------------------------------
 
@@ -166,28 +213,37 @@ class Emulator(ABC):
         )
         parser.add_argument(
             "--port",
-            type=int,
+            type=cli.port,
             default=cls.DEFAULT_PORT,
             help=f"port (default {cls.DEFAULT_PORT}; 0 = any)",
         )
         if cls.DEFAULT_POLL_PORT is not None:
             parser.add_argument(
                 "--poll-port",
-                type=int,
-                default=cls.DEFAULT_POLL_PORT,
-                help=f"polling and result downloads (default {cls.DEFAULT_POLL_PORT}; 0 = any)",
+                type=cli.port,
+                default=None,
+                help=f"polling and result downloads (default {cls.DEFAULT_POLL_PORT}, or any "
+                "when --port is 0; 0 = any)",
             )
             parser.add_argument(
                 "--poll-host", default=None, help="host name used in polling and result URLs"
             )
-        parser.add_argument("--api-key", default=cls.DEFAULT_API_KEY, help="the one accepted key")
+        parser.add_argument(
+            "--api-key",
+            type=cli.api_key,
+            default=cls.DEFAULT_API_KEY,
+            help=f"the one accepted key (default {cls.DEFAULT_API_KEY})",
+        )
         parser.add_argument(
             "--strict",
             action="store_true",
             help="refuse unknown fields where the real API silently ignores them",
         )
         parser.add_argument(
-            "--log-level", default="warning", help="uvicorn log level (default warning)"
+            "--log-level",
+            choices=cli.LOG_LEVELS,
+            default="warning",
+            help="uvicorn log level (default warning)",
         )
         cls.add_arguments(parser)
 
@@ -195,8 +251,8 @@ class Emulator(ABC):
     def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
         """The emulator's own switches (none by default)."""
 
-    @staticmethod
-    def standard_options(args: argparse.Namespace) -> dict[str, Any]:
+    @classmethod
+    def standard_options(cls, args: argparse.Namespace) -> dict[str, Any]:
         """The constructor arguments every emulator takes, from the standard switches."""
         options: dict[str, Any] = {
             "api_key": args.api_key,
@@ -204,9 +260,37 @@ class Emulator(ABC):
             "port": args.port,
             "strict": args.strict,
         }
-        if hasattr(args, "poll_port"):
-            options.update(poll_port=args.poll_port, poll_host=args.poll_host)
+        if cls.DEFAULT_POLL_PORT is not None:
+            options.update(poll_port=cls.poll_port_of(args), poll_host=args.poll_host)
         return options
+
+    @classmethod
+    def poll_port_of(cls, args: argparse.Namespace) -> int:
+        """`--poll-port`, or when not given: any (0) with `--port 0`, else the default (an
+        ephemeral first listener beside a fixed second one would collide between two runs)."""
+        if args.poll_port is not None:
+            return int(args.poll_port)
+        return 0 if args.port == 0 else int(cls.DEFAULT_POLL_PORT or 0)
+
+    @classmethod
+    def cli_problem(cls, args: argparse.Namespace) -> str | None:
+        """What is wrong with parsed arguments beyond one value (a usage error), else None."""
+        if cls.DEFAULT_POLL_PORT is None:
+            return None
+        return cli.same_port_twice({"--port": args.port, "--poll-port": cls.poll_port_of(args)})
+
+    @classmethod
+    def from_options(cls, **options: Any) -> Self:
+        """The emulator its command line gives with these switches (`port=0`, `api_key=...`,
+        by their argparse names, values already checked) and every other at its default."""
+        parser = argparse.ArgumentParser(prog=f"python -m emulators {cls.NAME}")
+        cls.add_cli_arguments(parser)
+        args = parser.parse_args([])
+        unknown = set(options) - set(vars(args))
+        if unknown:
+            raise TypeError(f"{cls.NAME} has no switches {sorted(unknown)}")
+        vars(args).update(options)
+        return cls.from_args(args)
 
     @classmethod
     @abstractmethod
@@ -215,7 +299,7 @@ class Emulator(ABC):
 
     @classmethod
     def run_cli(cls, args: argparse.Namespace) -> None:
-        """Serve in the foreground until Ctrl+C; print the ready line once serving."""
+        """Serve in the foreground until Ctrl+C; print the ready text once serving."""
         emulator = cls.from_args(args)
         sockets = emulator.bind()
         config = uvicorn.Config(
@@ -226,7 +310,7 @@ class Emulator(ABC):
             timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
         )
         try:
-            serve_until_stopped(config, sockets, emulator.ready_line())
+            serve_until_stopped(config, sockets, emulator.ready_text())
         finally:
             emulator.app.stopping.set()
             for sock in sockets:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 from typing import Any, ClassVar
 
+from ..kit import cli
 from ..kit.emulator import Emulator
 from ..kit.scenarios import ScenarioTable
 from . import errors as E
@@ -69,13 +70,16 @@ class OpenAIEmulator(Emulator):
     @classmethod
     def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
         parser.add_argument(
-            "--latency", type=float, default=0.0, help="seconds added before each image answer"
+            "--latency", type=cli.amount, default=0.0, help="seconds added before each image answer"
         )
         parser.add_argument(
-            "--url-ttl", type=float, default=3600.0, help="lifetime of DALL-E result URLs, seconds"
+            "--url-ttl",
+            type=cli.amount,
+            default=3600.0,
+            help="lifetime of DALL-E result URLs, seconds",
         )
         parser.add_argument(
-            "--rate-limit", type=int, default=0, help="requests per minute; 0 = unlimited"
+            "--rate-limit", type=cli.count, default=0, help="requests per minute; 0 = unlimited"
         )
 
     @classmethod

@@ -641,6 +641,9 @@ def test_cli_arguments() -> None:
     parser = argparse.ArgumentParser()
     add_cli_arguments(parser)
     args = parser.parse_args([])
-    assert (args.port, args.poll_port, args.concurrency_limit) == (9201, 9202, 24)
+    options = BFLEmulator.standard_options(args)
+    assert (options["port"], options["poll_port"], args.concurrency_limit) == (9201, 9202, 24)
+    # --port 0 alone: the polling port is any free one too (not the fixed 9202)
+    assert BFLEmulator.standard_options(parser.parse_args(["--port", "0"]))["poll_port"] == 0
     args = parser.parse_args(["--concurrency-limit", "0", "--api-key", "k"])
     assert args.concurrency_limit == 0 and args.api_key == "k"

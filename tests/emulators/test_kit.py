@@ -343,9 +343,10 @@ def test_cli_port_and_api_key(name: str, extra: tuple[str, ...]) -> None:
     )
     try:
         assert process.stdout is not None
-        line = process.stdout.readline()
-        base = line.split()[line.split().index("submit") + 1] if name == "bfl" else line.split()[-1]
+        line = process.stdout.readline()  # "<TITLE>: <base URL>[, polling <URL>]"
+        base = line.split(": ", 1)[1].split(",")[0].strip()
         assert base.startswith("http://127.0.0.1:")
+        assert "API_KEY=cli-key" in process.stdout.readline()  # the gateway's wiring
         if name == "openai":
             url, auth, ok = f"{base}/images/generations", "authorization", "Bearer cli-key"
             body: dict[str, Any] = {"model": "gpt-image-1", "prompt": "x"}

@@ -2,22 +2,25 @@
 
     python -m emulators openai --port 9101 --api-key K
     python -m emulators bfl --port 9201 --poll-port 9202 --api-key K
-    python -m emulators all      # both in one process (make emulators)
-    python -m emulators demo     # both, plus a gateway wired to them (make demo)
+    python -m emulators bfl-flux ...   # the same: a provider's gateway name names its emulator
+    python -m emulators all      # every registered emulator in one process (make emulators)
+    python -m emulators demo     # all of them, plus a gateway wired to them (make demo)
 
 Every emulator takes `--host`, `--port`, `--api-key`, `--strict` and `--log-level` (plus
 `--poll-port`/`--poll-host` where polling is on another listener) and its own switches;
-`--help` on each lists them. Ctrl+C stops them (exit 0); an address in use is a one-line error
-(exit 1).
+`--help` on each lists them. A bad value (a port outside 0-65535, an empty key, a negative
+duration, the same port for two listeners) is a one-line usage error (exit 2). Ctrl+C stops
+them (exit 0); an address in use is a one-line error (exit 1).
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 
-from .kit.emulator import Emulator
-from .registry import EMULATORS, load
+from . import demo, fleet
+from .registry import EMULATORS
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -27,24 +30,25 @@ def main(argv: list[str] | None = None) -> int:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = parser.add_subparsers(dest="emulator", required=True)
-    classes: dict[str, type[Emulator]] = {}
-    for name, (_, title) in EMULATORS.items():
-        classes[name] = load(name)
-        classes[name].add_cli_arguments(sub.add_parser(name, help=title))
-    from . import demo
+    for cls in fleet.registered():
+        aliases = [cls.provider()] if cls.provider() != cls.NAME else []
+        command = sub.add_parser(cls.NAME, aliases=aliases, help=EMULATORS[cls.NAME][1])
+        cls.add_cli_arguments(command)
+        command.set_defaults(run=cls.run_cli, problem=cls.cli_problem, parser=command)
+    every = sub.add_parser("all", help="every registered emulator in one process")
+    fleet.add_all_arguments(every)
+    every.set_defaults(run=fleet.run_all, problem=fleet.problem, parser=every)
+    demo_command = sub.add_parser("demo", help="every emulator and a gateway wired to them")
+    demo.add_demo_arguments(demo_command)
+    demo_command.set_defaults(run=demo.run_demo, problem=demo.problem, parser=demo_command)
 
-    demo.add_all_arguments(sub.add_parser("all", help="both emulators in one process"))
-    demo.add_demo_arguments(
-        sub.add_parser("demo", help="both emulators and a gateway wired to them")
-    )
     args = parser.parse_args(argv)
+    problem: Callable[[argparse.Namespace], str | None] = args.problem
+    message = problem(args)
+    if message:
+        args.parser.error(message)  # the subcommand's usage line, exit 2
     try:
-        if args.emulator == "all":
-            demo.run_all(args)
-        elif args.emulator == "demo":
-            demo.run_demo(args)
-        else:
-            classes[args.emulator].run_cli(args)
+        args.run(args)
     except KeyboardInterrupt:
         pass  # Ctrl+C: the servers have shut down; nothing to report
     except OSError as exc:

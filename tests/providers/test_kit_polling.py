@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 import pytest
 from aiohttp import web
 
-from image_gateway.errors import UpstreamError
+from image_gateway.errors import UNKNOWN_OUTCOME, UpstreamError
 from image_gateway.providers.bfl.adapter import BFLProvider
 from image_gateway.providers.bfl.config import BFLConfig
 from image_gateway.providers.bfl.models import MODELS
@@ -35,7 +35,7 @@ from image_gateway.providers.kit.polling import (
 )
 from image_gateway.schemas import ImageTask
 from image_gateway.upstream.client import UpstreamClient, UpstreamResponse
-from tests.conftest import BFL_TEST_KEY, Canary, make_settings
+from tests.conftest import BFL_TEST_KEY, Canary, LogCapture, RunningGateway, make_settings
 from tests.image_host import make_image
 
 PNG = make_image("PNG")
@@ -171,6 +171,7 @@ class QueueServer:
     def __init__(self, polls_until_done: int = 2, cancel_delay: float = 0.0) -> None:
         self.polls_until_done = polls_until_done
         self.cancel_delay = cancel_delay
+        self.answers: dict[str, Any] = {}  # path -> the JSON answered instead of the usual
         self.seen: list[tuple[str, str, str | None]] = []  # method, path, authorization
         self.base = ""
         self.polls = 0
@@ -187,6 +188,8 @@ class QueueServer:
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         self.seen.append((request.method, request.path, request.headers.get("Authorization")))
+        if request.path in self.answers:
+            return web.json_response(self.answers[request.path])
         route = (request.method, request.path)
         if route == ("POST", "/submit"):
             req = f"{self.base}/requests/r1"
@@ -354,3 +357,88 @@ async def test_an_untrusted_status_url_without_a_fallback_is_never_polled(
         await Foreign(settings, http).generate(task(), Q, Journal())
     assert err.value.billed_unknown and "BFL_TRUSTED_HOSTS" in err.value.message
     assert canary.accepted == 0
+
+
+# -- answers an adapter's hooks cannot read, after the provider accepted the task ------------
+
+
+def test_a_status_the_adapter_cannot_read_is_an_unknown_outcome_not_a_500(
+    start_gateway: Any, bfl: Any, gateway_logs: LogCapture
+) -> None:
+    """BFL's own adapter, through the gateway: a poll answering `status: []` (its translation
+    raises TypeError on it) ends the accepted task as an unknown outcome, never re-sent."""
+    gw: RunningGateway = start_gateway(
+        bfl_api_key=BFL_TEST_KEY, bfl_base_url=bfl.base_url, bfl_trusted_hosts=bfl.poll_base_url
+    )
+    bfl.add_faults([{"match": "poll", "status": 200, "body": {"status": []}}])
+    with gw.client() as http:
+        resp = http.post("/v1/images/generations", json={"model": "flux-dev", "prompt": "p"})
+    assert resp.status_code == 502, resp.text
+    error = resp.json()["error"]
+    assert (error["code"], error["provider"]) == ("upstream_error", "bfl-flux")
+    assert "bfl-flux returned an answer the gateway cannot read" in error["message"]
+    assert UNKNOWN_OUTCOME in error["message"] and resp.headers["x-should-retry"] == "false"
+    time.sleep(0.2)
+    assert bfl.stats()["submits"] == 1
+    (line,) = [line for line in gateway_logs.lines if "not readable after acceptance" in line]
+    assert '"provider":"bfl-flux"' in line and '"error":"TypeError"' in line
+    assert BFL_TEST_KEY not in "\n".join(gateway_logs.lines)
+
+
+def handle(**fields: Any) -> dict[str, Any]:
+    return {
+        "request_id": "r1",
+        "status_url": "/s",
+        "response_url": "/r",
+        "cancel_url": "/c",
+        **fields,
+    }
+
+
+# case -> (path, its answer, what the hook raised): the queue provider's hooks and the
+# `Submitted` they build, failing on it
+UNREADABLE = {
+    "status_url a number": ("/submit", handle(status_url=123), "TypeError"),
+    "empty task id": ("/submit", handle(request_id=""), "ValueError"),
+    "no task id": ("/submit", {"id": "r1"}, "KeyError"),
+    "a status without its field": ("/requests/r1/status", {"state": "COMPLETED"}, "KeyError"),
+    "images not objects": ("/requests/r1", {"images": ["x"]}, "TypeError"),
+}
+
+
+@pytest.mark.parametrize("case", list(UNREADABLE))
+async def test_an_answer_a_hook_cannot_read_is_billed_unknown(
+    tmp_path: Path, queue: QueueServer, http: UpstreamClient, gateway_logs: LogCapture, case: str
+) -> None:
+    """`parse_submit`, `parse_poll`, `parse_result` (or the `Submitted`/`Output` they build)
+    failing on what the provider answered: an `UpstreamError` after acceptance, one submission."""
+    path, answer, raised = UNREADABLE[case]
+    queue.answers[path] = answer
+    with pytest.raises(UpstreamError) as err:
+        await queue_adapter(tmp_path, queue, http).generate(task(), Q, Journal())
+    assert err.value.billed_unknown and not err.value.retryable
+    assert "returned an answer the gateway cannot read" in err.value.message
+    assert len(queue.calls("POST", "/submit")) == 1
+    (line,) = [line for line in gateway_logs.lines if "not readable after acceptance" in line]
+    assert '"provider":"bfl-flux"' in line and f'"error":"{raised}"' in line
+    assert "queue-key" not in line
+
+
+async def test_an_untrusted_cancel_url_is_not_called_and_says_so(
+    tmp_path: Path,
+    queue: QueueServer,
+    http: UpstreamClient,
+    canary: Canary,
+    gateway_logs: LogCapture,
+) -> None:
+    foreign = f"http://localhost:{canary.port}/requests/r1/cancel?token=abc"
+    queue.answers["/submit"] = handle(
+        status_url=f"{queue.base}/requests/r1/status", cancel_url=foreign
+    )
+    queue.polls_until_done = 10**6
+    await stop_while_polling(queue_adapter(tmp_path, queue, http), RequestJournal().call(0, 0))
+    assert canary.accepted == 0
+    (line,) = [line for line in gateway_logs.lines if "untrusted cancel_url" in line]
+    assert '"provider":"bfl-flux"' in line
+    assert f'"origin":"http://localhost:{canary.port}"' in line
+    assert "token" not in line and "/requests" not in line and "queue-key" not in line

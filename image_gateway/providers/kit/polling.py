@@ -31,10 +31,15 @@ What the kit does with them:
 - Progress a status gives goes to `journal.progress`.
 - Cancelled after acceptance for good — a synchronous request's deadline, a departed client's
   call stopped at shutdown, a canceled job — the provider's task is cancelled too if it has a
-  cancel call (best effort, `CANCEL_SECONDS`, never raising over the cancellation). A job's
+  cancel call (best effort, `CANCEL_SECONDS`, never raising over the cancellation; an
+  untrusted cancel URL is not called, with a warning naming its origin). A job's
   call a later run may resume (`CallJournal.resumable`: its worker stopped, its lease moved)
   is left running; so, as the generation cannot tell them apart, is a job's at its deadline.
-- Every `ProviderError` after acceptance is marked `after_acceptance()` (may have been paid).
+- Every failure after acceptance says the outcome is unknown (`kit/acceptance.py`, the rule
+  `kit/sync.py` shares): a `ProviderError` is marked `after_acceptance()` (may have been
+  paid); a hook that cannot read an answer (`KeyError`, `TypeError`, ... from `parse_submit`,
+  `parse_poll`, `parse_result`, or a `Submitted`/`Output` built from wrong types) becomes
+  such an `UpstreamError`, never a 500.
 """
 
 from __future__ import annotations
@@ -49,9 +54,10 @@ from typing import Any, ClassVar
 
 from typing_extensions import TypeVar
 
-from image_gateway.errors import ProviderError, UpstreamError, UpstreamTimeout
+from image_gateway.errors import UpstreamError, UpstreamTimeout
 from image_gateway.fetch import ImageFetcher
 from image_gateway.image_format import sniff_image_type
+from image_gateway.providers.kit.acceptance import after_acceptance
 from image_gateway.providers.kit.base import Provider
 from image_gateway.providers.kit.capabilities import ModelSpec
 from image_gateway.providers.kit.config import PollingConfig
@@ -167,7 +173,10 @@ class SubmitAndPollProvider(Provider[P]):
         submitted = Submitted.from_state(journal.state)
         if submitted is None:
             submitted = await self._submit(task, spec, key, journal)
-        try:
+        # The provider accepted the task (and may charge for it on acceptance, as BFL does):
+        # a task that failed, got lost, never finished or answered what its adapter cannot
+        # read may have been paid for.
+        with after_acceptance(self):
             try:
                 finished = await self._poll(submitted, key, journal)
             except asyncio.CancelledError:
@@ -177,11 +186,8 @@ class SubmitAndPollProvider(Provider[P]):
             images = [await self._download(output, key) for output in finished.outputs]
             if not images:
                 raise UpstreamError(f"{self.name} returned no result image", provider=self.name)
-        except ProviderError as exc:
-            # The provider accepted the task (and may charge for it on acceptance, as BFL
-            # does): a task that failed, got lost or never finished may have been paid for.
-            raise exc.after_acceptance() from None
-        return ProviderResult(images=images, charge=self.charge(submitted))
+            charge = self.charge(submitted)
+        return ProviderResult(images=images, charge=charge)
 
     # Submission and each poll run in frames of their own: a generation waits in `_poll` for
     # seconds to minutes, thousands at once, and must not hold the request body (input images
@@ -214,10 +220,8 @@ class SubmitAndPollProvider(Provider[P]):
         (not JSON, no task id) is a failure never sent again."""
         if not 200 <= resp.status < 300:
             raise self.error_from(resp)  # not taken: no task exists
-        try:
+        with after_acceptance(self):
             return self.parse_submit(resp, resp.json(self.name))
-        except ProviderError as exc:
-            raise exc.after_acceptance() from None
 
     async def _poll(self, submitted: Submitted, key: str, journal: CallJournal) -> Finished:
         config = self.config
@@ -339,11 +343,19 @@ class SubmitAndPollProvider(Provider[P]):
         )
 
     async def _cancel(self, submitted: Submitted, key: str) -> None:
-        """Ask the provider to stop a task nobody will collect; best effort, never raising."""
-        call = self.cancel_call(submitted)
-        if call is None or not self.origins.allows(call.url):
-            return
+        """Ask the provider to stop a task nobody will collect; best effort, never raising.
+        A cancel URL on an untrusted origin is not called (it would get the key): a warning
+        names its origin."""
         try:
+            call = self.cancel_call(submitted)
+            if call is None:
+                return
+            if not self.origins.allows(call.url):
+                log.warning(
+                    "untrusted cancel_url not called; the provider's task is left running",
+                    extra={"fields": {"provider": self.name, "origin": origin_text(call.url)}},
+                )
+                return
             resp = await self._send(call, key, CANCEL_SECONDS)
         except Exception:  # its cancellation goes on whatever happens here
             log.warning("cancel call failed", extra={"fields": {"provider": self.name}})

@@ -19,7 +19,8 @@ An adapter supplies pure translations and a few hooks; this module does all the 
 provider's `classify_error`, then the one status table in `kit/errors.py`): the provider did
 not take the call, so a retryable one may be sent again. Anything that fails after a 2xx — JSON
 that does not parse, an answer `from_vendor` refuses, a download that fails — may have been
-charged: it is marked `after_acceptance()` (`billed_unknown`, never re-sent).
+charged: it is marked `after_acceptance()` (`billed_unknown`, never re-sent; the one rule of
+`kit/acceptance.py`).
 
 Images answered by URL (OpenAI-compatible servers that ignore `response_format`) are
 downloaded at once, never with the key: on `base_url`'s own origin through the upstream client
@@ -37,9 +38,10 @@ from typing import Any
 import orjson
 from typing_extensions import TypeVar
 
-from image_gateway.errors import ProviderError, UpstreamError
+from image_gateway.errors import UpstreamError
 from image_gateway.fetch import ImageFetcher
 from image_gateway.fetch.urls import Refused
+from image_gateway.providers.kit.acceptance import after_acceptance
 from image_gateway.providers.kit.base import Provider
 from image_gateway.providers.kit.capabilities import ModelSpec
 from image_gateway.providers.kit.config import ProviderConfig
@@ -122,18 +124,11 @@ class SyncProvider(Provider[C]):
             return resp
 
         resp = await submit_once(journal, self.name, submit)
-        try:
+        # A 2xx is a call the provider bills, whether or not its answer can be used.
+        with after_acceptance(self):
             answer = self.from_vendor(resp.json(self.name))
             for index, image_url in answer.urls.items():
                 answer.result.images[index].data = await self.download(image_url)
-        except ProviderError as exc:
-            # A 2xx is a call the provider bills, whether or not its answer can be used.
-            exc.after_acceptance()
-            raise
-        except (LookupError, TypeError, ValueError, AttributeError):
-            raise UpstreamError(
-                f"{self.name} returned an answer the gateway cannot read", provider=self.name
-            ).after_acceptance() from None
         return answer.result
 
     async def download(self, url: str) -> bytes:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import binascii
 from dataclasses import dataclass
+from types import UnionType
 from typing import Any
 
 from image_gateway.errors import UpstreamError
@@ -22,13 +23,26 @@ from image_gateway.errors import UpstreamError
 @dataclass(frozen=True, slots=True)
 class Submitted:
     """An accepted task. URLs are the provider's own, as given (checked against its trusted
-    origins before use); `credits` its charge in its own unit (BFL's `cost`)."""
+    origins before use); `credits` its charge in its own unit (BFL's `cost`).
+
+    Built by an adapter's `parse_submit` straight from the provider's JSON, so the types are
+    checked here: `TypeError` (`ValueError` for an empty task id), which the kit turns into
+    an `UpstreamError` after acceptance (`kit/acceptance.py`)."""
 
     task_id: str
     polling_url: str | None = None  # BFL `polling_url`, fal `status_url`, Replicate `urls.get`
     cancel_url: str | None = None  # fal `cancel_url`, Replicate `urls.cancel`
     result_url: str | None = None  # fal `response_url` (its status answer says only COMPLETED)
     credits: float | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.task_id, str):
+            raise TypeError(f"task id must be a string, not {type(self.task_id).__name__}")
+        if not self.task_id:
+            raise ValueError("task id is empty")
+        for name in ("polling_url", "cancel_url", "result_url"):
+            _check(name, getattr(self, name), str)
+        _check("credits", self.credits, int | float)
 
     def state(self) -> dict[str, Any]:
         """What the journal keeps: a resumed run polls this task, never submits again."""
@@ -41,7 +55,7 @@ class Submitted:
     @classmethod
     def from_state(cls, state: dict[str, Any] | None) -> Submitted | None:
         """A task accepted before a restart, from its journal; None when there is none."""
-        if not state or not isinstance(state.get("task_id"), str):
+        if not state or not isinstance(state.get("task_id"), str) or not state["task_id"]:
             return None
         credits = state.get("credits", state.get("cost_credits"))  # the name until 2026-11
         return cls(
@@ -74,6 +88,11 @@ class Output:
     url: str | None = None
     data: bytes | None = None
     seed: int | None = None
+
+    def __post_init__(self) -> None:
+        _check("url", self.url, str)
+        _check("data", self.data, bytes)
+        _check("seed", self.seed, int)
 
     @classmethod
     def of(cls, value: object, provider: str, seed: int | None = None) -> Output:
@@ -111,3 +130,10 @@ class Call:
 
 def _text(value: object) -> str | None:
     return value if isinstance(value, str) else None
+
+
+def _check(name: str, value: object, kind: type | UnionType) -> None:
+    """`TypeError` unless `value` is None or of `kind`."""
+    if value is not None and not isinstance(value, kind):
+        expected = getattr(kind, "__name__", str(kind))
+        raise TypeError(f"{name} must be {expected} or None, not {type(value).__name__}")

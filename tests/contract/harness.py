@@ -60,15 +60,21 @@ def contract_of(provider: str) -> Contract:
     return contract
 
 
-def each_provider(*, upstream: bool) -> list[ParameterSet]:
-    """Every registered provider as a test parameter. With `upstream`, a provider whose entry
-    says it calls nobody is marked skipped with its entry's reason (visible in `-rs`)."""
+def each_provider(
+    *, upstream: bool, edits: bool = False, contracts: Mapping[str, Contract] = CONTRACTS
+) -> list[ParameterSet]:
+    """Every registered provider as a test parameter, marked skipped (with the reason, visible
+    in `-rs`) when its entry in `contracts` says the test cannot apply: with `upstream`, a
+    provider that calls nobody (its `offline` reason); with `edits` (a test of
+    `POST /v1/images/edits`), a provider with no `edit_model`."""
     params = []
     for name in DEFINITIONS:
-        contract = CONTRACTS.get(name)
+        contract = contracts.get(name)
         marks = []
         if upstream and contract is not None and contract.emulator is None:
             marks.append(pytest.mark.skip(reason=f"{name} calls no upstream: {contract.offline}"))
+        elif edits and contract is not None and contract.edit_model is None:
+            marks.append(pytest.mark.skip(reason=f"{name} has no model that edits"))
         params.append(pytest.param(name, marks=marks, id=name))
     return params
 

@@ -11,7 +11,8 @@ suite fails (`test_registry.py`): a new provider cannot skip the contract. An en
 - `submit_kinds`: the emulator's request kinds of a paid submission (`stats()["requests"]`),
   so the suite counts how many submissions reached the provider;
 - `edit_model`: a model that takes an input image, for the same checks on
-  `POST /v1/images/edits`; None only when no model of the provider does;
+  `POST /v1/images/edits`; None only when no model of the provider does (its edit cases are
+  then skipped, "<provider> has no model that edits", and it documents no edit delivery);
 - `deliveries`: documented fields and what must reach the provider for each, under the
   provider's own name (`Delivery`);
 - `cost_basis`: what the gateway's `cost.basis` must be for `model` (`billing/pricing.py`);

@@ -40,6 +40,8 @@ def test_the_entry_names_what_exists(provider: str) -> None:
     if contract.edit_model is None:
         editing = sorted(m for m, spec in models.items() if spec.edits)
         assert not editing, f"{provider} edits with {editing}: name one as edit_model"
+        edits = [dict(d.sent) for d in contract.deliveries if d.edit]
+        assert not edits, f"{provider} has no edit_model but documents edit deliveries {edits}"
     else:
         assert models[contract.edit_model].edits
     assert contract.no_form <= set(SCENARIOS)

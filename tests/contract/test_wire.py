@@ -22,7 +22,8 @@ def test_each_documented_field_reaches_the_provider_under_its_own_name(upstream:
     wrong: list[str] = []
     for delivery in contract.deliveries:
         prompt = f"a lighthouse at dusk {uuid.uuid4().hex[:8]}"
-        body = upstream.body(delivery.model, **delivery.sent)
+        model = delivery.model or (contract.edit_model if delivery.edit else None)
+        body = upstream.body(model, **delivery.sent)
         body["prompt"] = prompt
         resp = upstream.send(body, delivery.edit)
         assert resp.status_code == 200, (delivery, brief(resp))

@@ -431,7 +431,22 @@ def _merged() -> type[GatewaySettings]:
     fields: dict[str, Any] = {}
     for definition in DEFINITIONS.values():
         fields |= flat_fields(definition)
-    return create_model("Settings", __base__=GatewaySettings, __module__=__name__, **fields)
+    return create_model(
+        "Settings", __base__=GatewaySettings, __module__=__name__, **_own_names_kept(fields)
+    )
+
+
+def _own_names_kept(fields: dict[str, Any]) -> dict[str, Any]:
+    """`fields`, refused (at import) when one would replace, or be read as, a gateway setting:
+    a provider named `webhook` would take `WEBHOOK_TIMEOUT_SECONDS` (`registry.checked` already
+    refuses providers that collide with each other)."""
+    own = {name.upper() for name in GatewaySettings.model_fields}
+    for name, (_, info) in fields.items():
+        names = {str(choice).upper() for choice in getattr(info.validation_alias, "choices", ())}
+        taken = sorted(({name.upper()} | names) & own)
+        if taken:
+            raise TypeError(f"provider setting {name} would replace the gateway's {taken[0]}")
+    return fields
 
 
 if TYPE_CHECKING:

@@ -162,3 +162,16 @@ def test_the_environment_wins_over_dotenv_whatever_the_name(
     monkeypatch.setenv("BFL_API_KEY", "bfl_from_env")
     settings = Settings(_env_file=env)  # type: ignore[call-arg]
     assert settings.bfl_flux_api_key.get_secret_value() == "bfl_from_env"
+
+
+def test_a_provider_setting_cannot_replace_a_gateway_setting() -> None:
+    """A provider named `webhook` would take WEBHOOK_TIMEOUT_SECONDS: refused at import."""
+    from image_gateway.providers.kit.config import ProviderConfig, flat_fields
+    from image_gateway.providers.kit.definition import ProviderDefinition
+    from image_gateway.settings import _own_names_kept
+
+    webhook = ProviderDefinition("webhook", "Webhook", ProviderConfig, "x:Y")
+    with pytest.raises(TypeError, match="WEBHOOK_TIMEOUT_SECONDS"):
+        _own_names_kept(flat_fields(webhook))
+    acme = ProviderDefinition("acme", "Acme", ProviderConfig, "x:Y")
+    assert _own_names_kept(flat_fields(acme))

@@ -1,7 +1,9 @@
-"""The providers, one line each. Adding one: a folder `providers/<name>/` whose `__init__.py`
-exports its `DEFINITION` (CONTRIBUTING.md, "Adding a provider"), and its line here.
+"""The providers, one line each. Adding one: a folder `providers/<folder>/` (a package name:
+`bfl-flux` is in `bfl/`) whose `__init__.py` exports its `DEFINITION` (CONTRIBUTING.md,
+"Adding a provider"), and its line here.
 
-Plain data: importing this loads no adapter (`ProviderDefinition.adapter_class` does).
+Plain data: importing this loads no adapter (`kit.base.adapter_class` does, when the app is
+built).
 
 The list is checked on import (`checked`): a provider must not take another's requests or
 settings, which a plain dict and the flattened `Settings` would let happen silently. Refused,

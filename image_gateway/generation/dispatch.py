@@ -50,7 +50,7 @@ from image_gateway.providers.kit.base import Provider
 from image_gateway.providers.kit.journal import RunJournal
 from image_gateway.resilience.breaker import STATE_VALUES
 from image_gateway.resilience.limiter import SharedSlots
-from image_gateway.resilience.runner import Candidate, Resilience, Trace, not_configured
+from image_gateway.resilience.runner import Candidate, Resilience, Trace
 from image_gateway.schemas import (
     GenerationBody,
     ImageRef,
@@ -132,7 +132,7 @@ class Dispatcher:
             raise InvalidRequest("a mask needs an image", param="mask")
         plan = self.resolver.plan(body, task_from(body, images or [], mask), client)
         if not any(c.provider.configured for c in plan.candidates):
-            error = not_configured(plan.candidates[0].provider)
+            error = plan.candidates[0].provider.not_configured()
             error.attribute(plan.candidates[0].provider.name, plan.candidates[0].spec.id)
             raise error
         return plan

@@ -37,7 +37,6 @@ from typing import TYPE_CHECKING, Any
 from image_gateway.errors import (
     GatewayError,
     ProviderError,
-    ProviderNotConfigured,
     ProviderQuotaExhausted,
     ProviderRateLimited,
     ProviderUnavailable,
@@ -160,7 +159,7 @@ class Resilience:
                         break  # its client left: nothing new is sent for it
                     self._fallback(candidates[index - 1], candidate, failure or skipped, trace)
                 if not candidate.provider.configured:
-                    skipped = skipped or not_configured(candidate.provider)
+                    skipped = skipped or candidate.provider.not_configured()
                     self._skipped(candidate, "provider_not_configured", trace)
                     continue
                 breaker = self.breakers.get(name)
@@ -371,13 +370,6 @@ async def _generate(
         raise _deadline_error(provider.name) from None
     check_images(result.images, provider.name)
     return result
-
-
-def not_configured(provider: Provider) -> ProviderNotConfigured:
-    return ProviderNotConfigured(
-        f"provider {provider.name} is not configured: set {provider.definition.key_variable()}",
-        provider=provider.name,
-    )
 
 
 def _circuit_open(provider: str, breaker: CircuitBreaker) -> ProviderUnavailable:

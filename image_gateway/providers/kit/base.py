@@ -69,14 +69,18 @@ class Provider(ABC, Generic[C]):
         """Whether requests can be served: the key is set (or none is needed)."""
         return getattr(self.config, "api_key", True) is not None
 
+    def not_configured(self) -> ProviderNotConfigured:
+        """The 503 for a request to this provider while its key is unset, naming the variable."""
+        return ProviderNotConfigured(
+            f"provider {self.name} is not configured: set {self.definition.key_variable()}",
+            provider=self.name,
+        )
+
     def api_key(self) -> str:
-        """The provider's key; `ProviderNotConfigured` (503) naming the variable when unset."""
+        """The provider's key; `not_configured()` raised when it is unset."""
         secret = getattr(self.config, "api_key", None)
         if secret is None:
-            raise ProviderNotConfigured(
-                f"provider {self.name} is not configured: set {self.definition.key_variable()}",
-                provider=self.name,
-            )
+            raise self.not_configured()
         return str(secret.get_secret_value())
 
     def secrets(self) -> list[str]:

@@ -11,6 +11,7 @@ EMULATORS: dict[str, tuple[str, str]] = {
     # name: (module:class, what `python -m emulators --help` says)
     "openai": ("emulators.openai_images:OpenAIEmulator", "emulate the OpenAI Images API"),
     "bfl": ("emulators.bfl:BFLEmulator", "emulate the Black Forest Labs FLUX API"),
+    "gemini": ("emulators.gemini:GeminiEmulator", "emulate the Gemini API's image models"),
 }
 
 

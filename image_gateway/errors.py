@@ -20,6 +20,8 @@
         ├── ProviderQuotaExhausted  402 the provider account is out of credits; not retryable
         ├── ProviderUnavailable     503 circuit open, or no provider slot freed before the deadline
         ├── UpstreamError           502 bad status, malformed body, connection failure
+        │   └── NoImageGenerated    502 no_image_generated: the provider answered without an
+        │                               image and without a moderation reason (Gemini NO_IMAGE)
         └── UpstreamTimeout         504 connect/read timeout, polling or request deadline
     ServiceUnavailable              503 the gateway's own store (keys, budgets) is unreachable
 
@@ -277,6 +279,19 @@ class UpstreamError(ProviderError):
 
     default_code = "upstream_error"
     outage_default = True
+
+
+class NoImageGenerated(UpstreamError):
+    """The provider accepted the request and answered without an image, giving no moderation
+    reason (Gemini's `finishReason` `NO_IMAGE`, `IMAGE_OTHER`, `OTHER`, or text only).
+
+    The provider's failure, not the caller's: the same prompt may draw next time or elsewhere,
+    so a fallback may serve it. It came after acceptance (the provider bills the tokens it
+    used), so it is never re-sent and says so (`billed_unknown`); not an outage either (the
+    provider answered), so it does not count toward the circuit breaker."""
+
+    default_code = "no_image_generated"
+    outage_default = False
 
 
 class UpstreamTimeout(ProviderError):

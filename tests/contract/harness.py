@@ -261,10 +261,14 @@ def ledger_row(gateway: RunningGateway, request_id: str) -> dict[str, Any]:
 
 
 def wire_value(fields: Mapping[str, Any], path: str) -> Any:
-    """A recorded field by its (dotted) name; KeyError naming it when absent."""
+    """A recorded field by its (dotted) name, a number indexing a list (`contents.0.parts.0.
+    text`); KeyError naming it when absent."""
     value: Any = fields
     for part in path.split("."):
-        if not isinstance(value, Mapping) or part not in value:
+        if isinstance(value, list) and part.isdigit() and int(part) < len(value):
+            value = value[int(part)]
+        elif isinstance(value, Mapping) and part in value:
+            value = value[part]
+        else:
             raise KeyError(f"{path} (have: {sorted(fields)})")
-        value = value[part]
     return value

@@ -84,6 +84,14 @@ def _bfl(key: str) -> Emulator:
     return BFLEmulator(api_key=key, generation_seconds=0.05, strict=True)
 
 
+def _gemini(key: str) -> Emulator:
+    from emulators.gemini import GeminiEmulator
+
+    return GeminiEmulator(api_key=key, strict=True)
+
+
+_IMAGE_CONFIG = "generationConfig.imageConfig"
+
 CONTRACTS: dict[str, Contract] = {
     contract.provider: contract
     for contract in (
@@ -155,6 +163,51 @@ CONTRACTS: dict[str, Contract] = {
                     {"aspect_ratio": "4:3", "seed": 3},
                     {"input_image": PRESENT, "aspect_ratio": "4:3", "seed": 3},
                     model="flux-kontext-pro",
+                    edit=True,
+                ),
+            ),
+        ),
+        Contract(
+            provider="gemini",
+            model="gemini-2.5-flash-image",
+            emulator=_gemini,
+            submit_kinds=("generate",),
+            edit_model="gemini-3.1-flash-image",
+            cost_basis="price_table",  # per image by size (REFERENCE-MORE §9, [3P])
+            no_form=frozenset({"moderated"}),  # Gemini refuses with HTTP 200 (§1.4)
+            prompt_field="contents.0.parts.0.text",
+            deliveries=(
+                Delivery({"size": "1536x672"}, {f"{_IMAGE_CONFIG}.aspectRatio": "21:9"}),
+                Delivery(
+                    {"size": "2752x1536"},
+                    {f"{_IMAGE_CONFIG}.aspectRatio": "16:9", f"{_IMAGE_CONFIG}.imageSize": "2K"},
+                    model="gemini-3-pro-image",
+                ),
+                Delivery(
+                    {"aspect_ratio": "1:8", "provider_params": {"image_size": "512"}},
+                    {f"{_IMAGE_CONFIG}.aspectRatio": "1:8", f"{_IMAGE_CONFIG}.imageSize": "512"},
+                    model="gemini-3.1-flash-image",
+                ),
+                Delivery(
+                    {"provider_params": {"thinking_level": "minimal", "image_size": "4k"}},
+                    {
+                        "generationConfig.thinkingConfig.thinkingLevel": "MINIMAL",
+                        f"{_IMAGE_CONFIG}.imageSize": "4K",
+                    },
+                    model="gemini-3.1-flash-image",
+                ),
+                Delivery(
+                    {"provider_params": {"response_modalities": ["IMAGE"]}},
+                    {"generationConfig.responseModalities": ["IMAGE"]},
+                ),
+                Delivery(
+                    {"aspect_ratio": "4:3"},
+                    {
+                        "contents.0.parts.1.inlineData.mimeType": "image/png",
+                        "contents.0.parts.1.inlineData.data": PRESENT,
+                        f"{_IMAGE_CONFIG}.aspectRatio": "4:3",
+                        f"{_IMAGE_CONFIG}.imageSize": "1K",
+                    },
                     edit=True,
                 ),
             ),

@@ -12,6 +12,7 @@ EMULATORS: dict[str, tuple[str, str]] = {
     "openai": ("emulators.openai_images:OpenAIEmulator", "emulate the OpenAI Images API"),
     "bfl": ("emulators.bfl:BFLEmulator", "emulate the Black Forest Labs FLUX API"),
     "gemini": ("emulators.gemini:GeminiEmulator", "emulate the Gemini API's image models"),
+    "xai": ("emulators.xai:XAIEmulator", "emulate xAI's Images API (Grok Imagine)"),
 }
 
 

@@ -98,8 +98,8 @@ def canary_key(definition: ProviderDefinition) -> str:
 
 def provider_settings(contract: Contract, emulator: Emulator) -> dict[str, Any]:
     """Gateway settings that point the provider at its emulator: key and base URL, the
-    emulator's polling origin trusted (submit-and-poll providers), short submission timeout and
-    polls; then the entry's own."""
+    emulator's second origin trusted (a provider with `trusted_hosts`: polls and results),
+    short submission timeout and polls; then the entry's own."""
     definition = DEFINITIONS[contract.provider]
     fields = definition.config.model_fields
     prefix = definition.prefix
@@ -109,8 +109,9 @@ def provider_settings(contract: Contract, emulator: Emulator) -> dict[str, Any]:
     }
     if "timeout_seconds" in fields:
         values[f"{prefix}_timeout_seconds"] = SUBMIT_TIMEOUT
-    if issubclass(definition.config, PollingConfig):
+    if "trusted_hosts" in fields:  # polling providers, and xAI's result host
         values[f"{prefix}_trusted_hosts"] = [emulator.poll_base_url]
+    if issubclass(definition.config, PollingConfig):
         values[f"{prefix}_poll_initial_seconds"] = 0.02
         values[f"{prefix}_poll_max_interval_seconds"] = 0.05
         values[f"{prefix}_poll_timeout_seconds"] = 5.0

@@ -92,6 +92,13 @@ def _gemini(key: str) -> Emulator:
 
 _IMAGE_CONFIG = "generationConfig.imageConfig"
 
+
+def _xai(key: str) -> Emulator:
+    from emulators.xai import XAIEmulator
+
+    return XAIEmulator(api_key=key, strict=True)
+
+
 CONTRACTS: dict[str, Contract] = {
     contract.provider: contract
     for contract in (
@@ -208,6 +215,41 @@ CONTRACTS: dict[str, Contract] = {
                         f"{_IMAGE_CONFIG}.aspectRatio": "4:3",
                         f"{_IMAGE_CONFIG}.imageSize": "1K",
                     },
+                    edit=True,
+                ),
+            ),
+        ),
+        Contract(
+            provider="xai",
+            model="grok-imagine-image",
+            emulator=_xai,
+            submit_kinds=("generate", "edit"),
+            edit_model="grok-imagine-image",
+            cost_basis="provider",  # xAI's `usage.cost_in_usd_ticks` in its answer
+            deliveries=(
+                Delivery(
+                    {"aspect_ratio": "16:9", "provider_params": {"resolution": "2k"}},
+                    {"aspect_ratio": "16:9", "resolution": "2k", "response_format": "url"},
+                ),
+                Delivery({"aspect_ratio": "6:13"}, {"aspect_ratio": "9:19.5"}),
+                Delivery({"n": 3, "user": "end-user-7"}, {"n": 3, "user": "end-user-7"}),
+                Delivery({"safety_identifier": "hashed-7"}, {"user": "hashed-7"}),
+                Delivery(
+                    {"quality": "low"},
+                    {"quality": "low", "model": "grok-imagine-image-2.0"},
+                    model="grok-imagine-image-2.0",
+                ),
+                Delivery(
+                    {"provider_params": {"resolution": "1K"}},
+                    {"resolution": "1k", "model": "grok-imagine-image-quality"},
+                    model="grok-imagine-image-quality",
+                ),
+                Delivery(
+                    {"n": 2}, {"n": 2, "model": "grok-2-image-1212"}, model="grok-2-image-1212"
+                ),
+                Delivery(
+                    {"aspect_ratio": "4:3", "provider_params": {"resolution": "2k"}},
+                    {"image": PRESENT, "aspect_ratio": "4:3", "resolution": "2k"},
                     edit=True,
                 ),
             ),

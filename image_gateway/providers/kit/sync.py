@@ -22,11 +22,13 @@ that does not parse, an answer `from_vendor` refuses, a download that fails — 
 charged: it is marked `after_acceptance()` (`billed_unknown`, never re-sent; the one rule of
 `kit/acceptance.py`).
 
-Images answered by URL (OpenAI-compatible servers that ignore `response_format`) are
-downloaded at once, never with the key: on `base_url`'s own origin through the upstream client
-(the endpoint may be a private one), anywhere else only through the SSRF-guarded input-image
-fetcher (`Provider.fetcher`, public addresses only), which refuses loopback, private and
-metadata addresses. Every image is then checked by the dispatcher (`kit/output.check_images`).
+Images answered by URL (OpenAI-compatible servers that ignore `response_format`, xAI's result
+host) are downloaded at once, never with the key: on `base_url`'s own origin, or one of the
+config's `trusted_hosts` where the provider has that setting (`XAI_TRUSTED_HOSTS`), through the
+upstream client (the endpoint may be a private one), anywhere else only through the
+SSRF-guarded input-image fetcher (`Provider.fetcher`, public addresses only), which refuses
+loopback, private and metadata addresses. Every image is then checked by the dispatcher
+(`kit/output.check_images`).
 """
 
 from __future__ import annotations
@@ -70,8 +72,11 @@ class SyncProvider(Provider[C]):
         self, settings: Settings, http: UpstreamClient, fetcher: ImageFetcher | None = None
     ) -> None:
         super().__init__(settings, http, fetcher)
-        # Only the configured endpoint's origin is fetched like an API call.
-        self.origins = TrustedOrigins(self.config.base_url)
+        # Only the configured endpoint's origin, and the origins the operator trusted for this
+        # provider's results, are fetched like an API call.
+        self.origins = TrustedOrigins(
+            self.config.base_url, getattr(self.config, "trusted_hosts", ())
+        )
 
     @abstractmethod
     def endpoint(self, task: ImageTask, spec: ModelSpec) -> str:

@@ -45,7 +45,8 @@ class Delivery:
 
     `sent` is merged into a generation request's JSON body (common fields or
     `provider_params`); `wire` maps each field the provider's submission must carry (its own
-    name; a dotted path for a nested one, `input.prompt`) to the value it must have
+    name; a dotted path for a nested one, `input.prompt`, a number indexing a list,
+    `contents.0.parts.0.text`) to the value it must have
     (`PRESENT`: any). `model`: the model to ask, when not the entry's; `edit`: sent to
     `POST /v1/images/edits` (multipart, with an input image) instead."""
 

@@ -9,11 +9,14 @@ from collections.abc import Iterator
 from typing import Any
 
 import httpx
+import orjson
 import pytest
 from PIL import Image
 
-from emulators.gemini import GeminiEmulator
+from emulators.gemini import GeminiEmulator, GenerateContent
+from emulators.gemini.errors import GoogleError
 from emulators.kit.faults import FAKE_IMAGES
+from emulators.kit.records import RequestLog
 
 KEY = "AIza-test-gemini-emulator"
 
@@ -279,3 +282,24 @@ def test_gateway_environment(emu: GeminiEmulator) -> None:
         "GEMINI_API_KEY": KEY,
     }
     assert emu.base_url.endswith("/v1beta")
+
+
+async def test_generate_content_serves_another_apps_routes_with_vertex_fields() -> None:
+    """What Vertex's emulator reuses: the handling without host, path or auth, with Vertex's
+    own `imageConfig` fields accepted (`vertex=True`)."""
+    log = RequestLog(("generate",))
+    generator = GenerateContent(log, vertex=True)
+    config = {
+        "aspectRatio": "4:3",
+        "personGeneration": "ALLOW_ADULT",
+        "imageOutputOptions": {"mimeType": "image/jpeg", "compressionQuality": 80},
+    }
+    raw = prompt("a fox", imageConfig=config)
+    answer = await generator.answer("gemini-2.5-flash-image", orjson.dumps(raw), "/v1/x", None)
+    ((_, image),) = images_of(answer)
+    assert image.format == "JPEG" and image.size == (1184, 864)
+    assert log.records()[0]["path"] == "/v1/x" and log.snapshot()["submissions"] == 1
+    with pytest.raises(GoogleError) as err:
+        bad = prompt("p", imageConfig={"personGeneration": "EVERYONE"})
+        await generator.answer("gemini-2.5-flash-image", orjson.dumps(bad), "/v1/x", None)
+    assert err.value.code == 400

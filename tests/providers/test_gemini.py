@@ -389,3 +389,35 @@ def _rate_limit_body(delay: str) -> dict[str, Any]:
             ],
         }
     }
+
+
+@pytest.mark.parametrize(
+    ("status", "google", "expected", "code", "retry"),
+    [
+        (403, "PERMISSION_DENIED", 502, "provider_auth_failed", "false"),
+        (402, "RESOURCE_EXHAUSTED", 402, "provider_quota_exhausted", "false"),
+        (404, "NOT_FOUND", 404, "model_not_found", "false"),
+        (503, "UNAVAILABLE", 502, "upstream_error", "true"),
+        (504, "DEADLINE_EXCEEDED", 502, "upstream_error", "true"),
+    ],
+)
+def test_googles_statuses_end_as_the_tables_errors(
+    gw: RunningGateway,
+    emu: GeminiEmulator,
+    status: int,
+    google: str,
+    expected: int,
+    code: str,
+    retry: str,
+) -> None:
+    body = [{"error": {"code": status, "message": "m", "status": google}}]  # list-wrapped too
+    emu.add_faults([{"status": status, "body": body}])
+    with gw.client() as http:
+        resp = http.post(
+            "/v1/images/generations", json={"model": "gemini/gemini-2.5-flash-image", "prompt": "p"}
+        )
+    assert resp.status_code == expected, resp.text
+    assert resp.json()["error"]["code"] == code
+    assert resp.headers["x-should-retry"] == retry
+    if code == "model_not_found":
+        assert "GEMINI_BASE_URL" in resp.json()["error"]["message"]

@@ -340,7 +340,7 @@ QUOTA_TEXT = (
         (
             _fault(404, {"code": "Some requested entity was not found", "error": "no model"}),
             404,
-            "not_found",
+            "model_not_found",
             1,
         ),
         (
@@ -526,6 +526,20 @@ def test_keys_are_checked_and_never_echoed(lenient: XAIEmulator) -> None:
     assert missing.status_code == 401
     assert wrong.status_code == 400 and "Incorrect API key provided: xa***76" in wrong.text
     assert "not-the-key" not in wrong.text
+
+
+def test_the_rate_limit_is_xais_429_with_a_retry_hint() -> None:
+    with XAIEmulator(api_key=XAI_TEST_KEY, rate_limit=1) as limited:
+        first = call(limited, "/images/generations", {"prompt": "p"})
+        second = call(limited, "/images/generations", {"prompt": "p"})
+        stats = limited.stats()
+    assert first.status_code == 200, first.text
+    assert second.status_code == 429 and int(second.headers["retry-after"]) >= 1
+    assert second.json() == {
+        "code": "Some resource has been exhausted",
+        "error": "Rate limit exceeded",
+    }
+    assert stats["submissions"] == 1
 
 
 def test_result_urls_are_signed(lenient: XAIEmulator) -> None:

@@ -47,7 +47,9 @@ GRPC_CODES = {
     "Client specified an invalid argument": "invalid_argument",
     "The request does not have valid authentication credentials": "unauthenticated",
     "The caller does not have permission to execute the specified operation": "permission_denied",
-    "Some requested entity was not found": "not_found",
+    # xAI's 404 on its Images API: "a model specified in a POST request body was not found"
+    # (docs.x.ai "Debugging Errors"), the code OpenAI gives the same answer.
+    "Some requested entity was not found": "model_not_found",
     "Some resource has been exhausted": "resource_exhausted",
     "The system is not in a state required for the operation's execution": "failed_precondition",
     "Deadline expired before operation could complete": "deadline_exceeded",

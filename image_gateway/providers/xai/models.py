@@ -16,7 +16,8 @@ The gateway's `aspect_ratio` takes integer terms, so xAI's `9:19.5` and `19.5:9`
 as `6:13` and `13:6` (any equal ratio works: `18:39`); xAI's `auto` (its default) is asked for
 by leaving `aspect_ratio` out (`translate.wire_aspect_ratio`). `resolution` is
 `provider_params.resolution` ("1k" or "2k"; "1K"/"2K" are lowercased). xAI has no seed, mask,
-size, style, background or output format choice: each is a 400 naming it.
+size, style or background, and makes JPEG only: each of those fields (another output format) is
+a 400 naming it.
 
 Aliases (`canonical`): `grok-imagine-image-pro` is sent as `grok-imagine-image-quality`, which xAI
 made it an alias of when deprecating it, so requests naming it keep working whether or not xAI

@@ -13,6 +13,7 @@ EMULATORS: dict[str, tuple[str, str]] = {
     "bfl": ("emulators.bfl:BFLEmulator", "emulate the Black Forest Labs FLUX API"),
     "gemini": ("emulators.gemini:GeminiEmulator", "emulate the Gemini API's image models"),
     "xai": ("emulators.xai:XAIEmulator", "emulate xAI's Images API (Grok Imagine)"),
+    "vertex": ("emulators.vertex:VertexEmulator", "emulate Google Vertex AI (Imagen, OAuth)"),
 }
 
 

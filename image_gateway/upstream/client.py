@@ -193,11 +193,14 @@ class UpstreamClient:
         headers: Mapping[str, str] | None = None,
         json: Any = None,
         form: list[FormPart] | None = None,
+        content: bytes | None = None,
         deadline: float | None = None,
         read_timeout: float | None = None,
     ) -> UpstreamResponse:
-        """Send one request; `deadline` (seconds) bounds the whole exchange, body included, and
-        `read_timeout` (seconds; None: the client's) the silence once the request is sent.
+        """Send one request; the body is `json`, a multipart `form`, or `content` (bytes sent as
+        they are, typed by the Content-Type in `headers`). `deadline` (seconds) bounds the whole
+        exchange, body included, and `read_timeout` (seconds; None: the client's) the silence
+        once the request is sent.
 
         No redirect is followed: a 3xx is returned as it is.
         """
@@ -212,7 +215,7 @@ class UpstreamClient:
         # one read whole is the adapter's to judge (`ProviderError.after_acceptance`).
         first_send = method == "POST"
         try:
-            target, send_headers, data = encode(method, url, headers, json, form)
+            target, send_headers, data = encode(method, url, headers, json, form, content)
         except ValueError:  # a URL or header we cannot send: it never left
             raise UpstreamError(
                 f"request to {provider} is not valid HTTP", provider=provider

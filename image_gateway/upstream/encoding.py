@@ -6,8 +6,9 @@ what was checked is where the request goes, and handed to aiohttp percent-encode
 must be tokens and values free of CR, LF and NUL (a header cannot smuggle another); the body's
 framing and type are ours (a caller's Host, Content-Length, Transfer-Encoding or Connection is
 dropped). JSON is serialized with orjson; multipart/form-data is encoded here, with a random
-boundary and names escaped as browsers escape them. Anything that cannot be sent is a
-ValueError, raised before any connection.
+boundary and names escaped as browsers escape them; bytes already encoded (`content`: an OAuth
+token request's urlencoded form) are sent as they are, typed by the caller's Content-Type.
+Anything that cannot be sent is a ValueError, raised before any connection.
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ def encode(
     headers: Mapping[str, str] | None,
     json: Any,
     form: list[FormPart] | None,
+    content: bytes | None = None,
 ) -> tuple[URL, dict[str, str], bytes | None]:
     """The target, the headers to add to the client's defaults (which the caller's override)
     and the body (None: none; POST, PUT and PATCH always send one, maybe empty)."""
@@ -59,6 +61,8 @@ def encode(
         out["Content-Type"] = "application/json"
     elif form is not None:
         data, out["Content-Type"] = multipart(form)
+    elif content is not None:
+        data = content
     elif method in _BODY_METHODS:
         data = b""
     if headers:

@@ -70,7 +70,8 @@ class Contract:
     settings: Callable[[Emulator], dict[str, Any]] | None = None
     offline: str = ""  # why a provider without an emulator calls nobody
     known_bugs: Mapping[str, str] = field(default_factory=dict)
-    prompt_field: str = "prompt"  # where the provider takes the prompt (dotted when nested)
+    # Where the provider takes the prompt: dotted when nested, a number indexing a list.
+    prompt_field: str = "prompt"
 
 
 def _openai(key: str) -> Emulator:
@@ -98,6 +99,26 @@ def _xai(key: str) -> Emulator:
     from emulators.xai import XAIEmulator
 
     return XAIEmulator(api_key=key, strict=True)
+
+
+def _vertex(key: str) -> Emulator:
+    from emulators.vertex import VertexEmulator
+
+    return VertexEmulator(api_key=key, strict=True)
+
+
+def _vertex_settings(emulator: Emulator) -> dict[str, Any]:
+    """OAuth, as in production: the emulator's service-account key file and project, and no
+    express-mode key (the harness sets one from the emulator's `api_key`)."""
+    from emulators.vertex import VertexEmulator
+
+    assert isinstance(emulator, VertexEmulator)
+    return {
+        "vertex_ai_api_key": None,
+        "vertex_ai_project": emulator.project,
+        "vertex_ai_location": "us-central1",
+        "vertex_ai_credentials_file": str(emulator.credentials_file),
+    }
 
 
 CONTRACTS: dict[str, Contract] = {
@@ -252,6 +273,58 @@ CONTRACTS: dict[str, Contract] = {
                     {"aspect_ratio": "4:3", "provider_params": {"resolution": "2k"}},
                     {"image": PRESENT, "aspect_ratio": "4:3", "resolution": "2k"},
                     edit=True,
+                ),
+            ),
+        ),
+        Contract(
+            provider="vertex-ai",
+            model="imagen-4.0-fast-generate-001",
+            emulator=_vertex,
+            submit_kinds=("predict",),
+            edit_model=None,  # Imagen's generate models take no input image
+            cost_basis="price_table",
+            settings=_vertex_settings,
+            prompt_field="instances.0.prompt",
+            deliveries=(
+                Delivery(
+                    {"size": "1408x768", "n": 2},
+                    {"parameters.aspectRatio": "16:9", "parameters.sampleCount": 2},
+                ),
+                Delivery(
+                    {"size": "2816x1536"},
+                    {"parameters.aspectRatio": "16:9", "parameters.sampleImageSize": "2K"},
+                    model="imagen-4.0-generate-001",
+                ),
+                Delivery({"aspect_ratio": "3:4"}, {"parameters.aspectRatio": "3:4"}),
+                Delivery(
+                    {"seed": 42, "output_format": "jpeg", "output_compression": 80},
+                    {
+                        "parameters.seed": 42,
+                        "parameters.addWatermark": False,
+                        "parameters.outputOptions": {
+                            "mimeType": "image/jpeg",
+                            "compressionQuality": 80,
+                        },
+                    },
+                ),
+                Delivery(
+                    {
+                        "provider_params": {
+                            "personGeneration": "dont_allow",
+                            "safetySetting": "block_only_high",
+                            "enhancePrompt": False,
+                            "language": "en",
+                            "labels": {"team": "art"},
+                        }
+                    },
+                    {
+                        "parameters.personGeneration": "dont_allow",
+                        "parameters.safetySetting": "block_only_high",
+                        "parameters.enhancePrompt": False,
+                        "parameters.language": "en",
+                        "parameters.includeRaiReason": True,
+                        "labels": {"team": "art"},
+                    },
                 ),
             ),
         ),

@@ -14,6 +14,15 @@ An adapter supplies pure translations and a few hooks; this module does all the 
 - `from_vendor(payload)`: the parsed 2xx JSON to an `Answer` (the result, plus the URLs of images
   answered by URL); pure, raising `UpstreamError` for an answer it cannot use.
 
+A provider whose requests differ more has two more hooks (`providers/vertex/`: a host per
+region, OAuth access tokens):
+
+- `api_base`: the URL `endpoint` paths follow, `<NAME>_BASE_URL` by default;
+- `credential_headers()` (async, before anything is sent): the headers carrying the
+  credentials, `auth_headers(api_key())` by default; `renewed_credential_headers(resp)`: after
+  a 401, fresh ones to send the same call once more with (a 401 is a refusal: nothing was
+  taken), or None (the default) to map the 401.
+
 `generate` sends through `journal.submit_once` with the submission's read timeout
 (`Provider.submit_read_timeout`). An error answer becomes `Provider.error_from(resp)` (the
 provider's `classify_error`, then the one status table in `kit/errors.py`): the provider did
@@ -74,9 +83,12 @@ class SyncProvider(Provider[C]):
         super().__init__(settings, http, fetcher)
         # Only the configured endpoint's origin, and the origins the operator trusted for this
         # provider's results, are fetched like an API call.
-        self.origins = TrustedOrigins(
-            self.config.base_url, getattr(self.config, "trusted_hosts", ())
-        )
+        self.origins = TrustedOrigins(self.api_base, getattr(self.config, "trusted_hosts", ()))
+
+    @property
+    def api_base(self) -> str:
+        """The URL `endpoint` paths are appended to: `<NAME>_BASE_URL`."""
+        return str(self.config.base_url)
 
     @abstractmethod
     def endpoint(self, task: ImageTask, spec: ModelSpec) -> str:
@@ -106,24 +118,41 @@ class SyncProvider(Provider[C]):
         """The headers that carry the key on the submission (never on a download)."""
         return {"Authorization": f"Bearer {key}"}
 
+    async def credential_headers(self) -> dict[str, str]:
+        """The headers that carry the credentials on a submission, got before anything is
+        sent: `auth_headers(api_key())` (503 `provider_not_configured` without a key)."""
+        return self.auth_headers(self.api_key())
+
+    async def renewed_credential_headers(self, resp: UpstreamResponse) -> dict[str, str] | None:
+        """After a 401 answer (`resp`) to a submission: fresh credential headers (a new access
+        token) to send it once more with, or None (default) to map the 401 as an error answer."""
+        return None
+
     async def generate(
         self, task: ImageTask, spec: ModelSpec, journal: CallJournal = NO_JOURNAL
     ) -> ProviderResult:
-        key = self.api_key()
-        url = f"{self.config.base_url}{self.endpoint(task, spec)}"
+        headers = await self.credential_headers()
+        url = f"{self.api_base}{self.endpoint(task, spec)}"
         fields = self.to_vendor(task, spec)
         form = self.to_form(fields, task) if self.uses_form(task) else None
 
-        async def submit() -> UpstreamResponse:
-            resp = await self.http.request(
+        async def send(headers: dict[str, str]) -> UpstreamResponse:
+            return await self.http.request(
                 "POST",
                 url,
                 provider=self.name,
-                headers=self.auth_headers(key),
+                headers=headers,
                 json=fields if form is None else None,
                 form=form,
                 read_timeout=self.submit_read_timeout,
             )
+
+        async def submit() -> UpstreamResponse:
+            resp = await send(headers)
+            if resp.status == 401:  # refused, nothing taken: once more with fresh credentials
+                renewed = await self.renewed_credential_headers(resp)
+                if renewed is not None:
+                    resp = await send(renewed)
             if not 200 <= resp.status < 300:
                 raise self.error_from(resp)
             return resp

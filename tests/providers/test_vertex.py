@@ -1,0 +1,414 @@
+"""`vertex-ai` end to end: the gateway and the Vertex AI emulator on loopback ports, the official
+`openai` SDK and plain HTTP as clients. What the contract suite (tests/contract) does not
+cover: OAuth access tokens (issued by the emulator from the service account's signed
+assertion, reused, refreshed once after a 401), express mode, Imagen's HTTP-200 filtering,
+its sizes and fan-out, and Vertex's own error answers."""
+
+from __future__ import annotations
+
+import base64
+import io
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import openai
+import pytest
+from PIL import Image
+
+from emulators.vertex import VertexEmulator
+from tests.conftest import GATEWAY_TEST_KEY, LogCapture, RunningGateway
+
+EXPRESS_KEY = "AIza-test-canary-vertex-3c9e1a"
+PREDICT = "predict"
+
+
+@pytest.fixture(scope="module")
+def vertex() -> Iterator[VertexEmulator]:
+    with VertexEmulator(api_key=EXPRESS_KEY, strict=True) as emulator:
+        yield emulator
+
+
+@pytest.fixture
+def emu(vertex: VertexEmulator) -> VertexEmulator:
+    vertex.reset()
+    return vertex
+
+
+def oauth_settings(emu: VertexEmulator, **overrides: Any) -> dict[str, Any]:
+    return {
+        "vertex_ai_base_url": emu.base_url,
+        "vertex_ai_project": emu.project,
+        "vertex_ai_location": "us-central1",
+        "vertex_ai_credentials_file": str(emu.credentials_file),
+        **overrides,
+    }
+
+
+@pytest.fixture
+def gw(start_gateway: Callable[..., RunningGateway], emu: VertexEmulator) -> RunningGateway:
+    return start_gateway(**oauth_settings(emu))
+
+
+@pytest.fixture
+def sdk(gw: RunningGateway) -> openai.OpenAI:
+    return openai.OpenAI(base_url=gw.url + "/v1", api_key=GATEWAY_TEST_KEY, max_retries=0)
+
+
+def generate(gw: RunningGateway, **body: Any) -> httpx.Response:
+    body.setdefault("prompt", "a lighthouse at dusk")
+    body.setdefault("model", "vertex-ai/imagen-4.0-fast-generate-001")
+    with gw.client() as http:
+        return http.post("/v1/images/generations", json=body)
+
+
+def image_of(b64: str | None) -> Image.Image:
+    assert b64 is not None
+    return Image.open(io.BytesIO(base64.b64decode(b64)))
+
+
+def predicts(emu: VertexEmulator) -> list[dict[str, Any]]:
+    """The `:predict` calls the emulator parsed, oldest first."""
+    return [r for r in emu.requests() if r["path"].endswith(":predict")]
+
+
+def calls(emu: VertexEmulator, kind: str) -> int:
+    return int(emu.stats()["requests"].get(kind, 0))
+
+
+# --- the official SDK, OAuth ----------------------------------------------------------------------
+
+
+def test_the_openai_sdk_generates_with_imagen_through_an_access_token(
+    sdk: openai.OpenAI, emu: VertexEmulator
+) -> None:
+    result = sdk.images.generate(
+        model="vertex-ai/imagen-4.0-generate-001", prompt="a fox", n=2, size="2816x1536"
+    )
+    assert len(result.data) == 2
+    image = image_of(result.data[0].b64_json)
+    assert (image.format, image.size) == ("PNG", (2816, 1536))
+    [sent] = predicts(emu)
+    assert sent["path"] == (
+        f"/v1/projects/{emu.project}/locations/us-central1/publishers/google/models/"
+        "imagen-4.0-generate-001:predict"
+    )
+    assert sent["fields"]["instances"] == [{"prompt": "a fox"}]
+    assert sent["fields"]["parameters"] == {
+        "sampleCount": 2,
+        "includeRaiReason": True,
+        "aspectRatio": "16:9",
+        "sampleImageSize": "2K",
+    }
+    stats = emu.stats()
+    assert (stats["tokens_issued"], stats["auth_failures"]) == (1, 0)
+
+
+def test_n_beyond_a_calls_images_is_fanned_out_with_one_token(
+    gw: RunningGateway, emu: VertexEmulator
+) -> None:
+    resp = generate(gw, model="vertex-ai/imagen-4.0-generate-001", n=6, seed=10)
+    assert resp.status_code == 200, resp.text
+    assert len(resp.json()["data"]) == 6
+    sent = sorted(
+        (r["fields"]["parameters"]["sampleCount"], r["fields"]["parameters"]["seed"])
+        for r in predicts(emu)
+    )
+    assert sent == [(2, 14), (4, 10)]  # consecutive seeds per call, the kit's fan-out
+    assert emu.stats()["tokens_issued"] == 1
+    assert resp.json()["cost"] == {"usd": 0.24, "basis": "price_table"}  # 6 x $0.04
+
+
+def test_ultra_makes_one_image_per_call(gw: RunningGateway, emu: VertexEmulator) -> None:
+    resp = generate(gw, model="vertex-ai/imagen-4.0-ultra-generate-001", n=3)
+    assert resp.status_code == 200, resp.text
+    assert [r["fields"]["parameters"]["sampleCount"] for r in predicts(emu)] == [1, 1, 1]
+
+
+# --- access tokens --------------------------------------------------------------------------------
+
+
+def test_the_token_is_reused_and_refreshed_once_after_a_401(
+    gw: RunningGateway, emu: VertexEmulator
+) -> None:
+    for _ in range(2):
+        assert generate(gw).status_code == 200
+    assert emu.stats()["tokens_issued"] == 1  # cached while valid
+    emu.add_faults([{"match": PREDICT, "expire_tokens": True}])  # Vertex forgets every token
+    resp = generate(gw)
+    assert resp.status_code == 200, resp.text
+    stats = emu.stats()
+    assert (stats["tokens_issued"], stats["auth_failures"]) == (2, 1)
+    assert calls(emu, PREDICT) == 4  # the refused one, sent again once with the new token
+
+
+def test_a_token_refused_again_after_the_refresh_is_an_auth_failure(
+    gw: RunningGateway, emu: VertexEmulator
+) -> None:
+    emu.add_faults([{"match": PREDICT, "expire_tokens": True, "times": 2}])
+    resp = generate(gw)
+    assert resp.status_code == 502, resp.text
+    error = resp.json()["error"]
+    assert error["code"] == "provider_auth_failed"
+    assert "VERTEX_AI_CREDENTIALS_FILE" in error["message"]
+    assert resp.headers["x-should-retry"] == "false"
+    assert calls(emu, PREDICT) == 2  # refreshed once, never more
+
+
+def test_a_key_file_with_the_wrong_key_is_refused_at_the_token_endpoint(
+    start_gateway: Callable[..., RunningGateway], emu: VertexEmulator, tmp_path: Path
+) -> None:
+    forged = emu.write_credentials(tmp_path / "forged.json", forged=True)
+    gw = start_gateway(**oauth_settings(emu, vertex_ai_credentials_file=str(forged)))
+    resp = generate(gw)
+    assert resp.status_code == 502, resp.text
+    error = resp.json()["error"]
+    assert error["code"] == "provider_auth_failed"
+    assert "invalid_grant" in error["message"] and "VERTEX_AI_CREDENTIALS_FILE" in error["message"]
+    assert emu.stats()["token_refusals"] == 1
+    assert calls(emu, PREDICT) == 0  # nothing was sent to the paid API
+
+
+def test_a_credentials_file_that_is_no_key_file_is_not_configured(
+    start_gateway: Callable[..., RunningGateway], emu: VertexEmulator, tmp_path: Path
+) -> None:
+    missing = tmp_path / "absent.json"
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"type": "service_account"}')
+    for path in (missing, broken):
+        gw = start_gateway(**oauth_settings(emu, vertex_ai_credentials_file=str(path)))
+        resp = generate(gw)
+        assert resp.status_code == 503, resp.text
+        error = resp.json()["error"]
+        assert error["code"] == "provider_not_configured"
+        assert "VERTEX_AI_CREDENTIALS_FILE" in error["message"]
+    assert calls(emu, "token") == 0 and calls(emu, PREDICT) == 0
+
+
+def test_an_unreachable_token_endpoint_is_a_retryable_upstream_error(
+    gw: RunningGateway, emu: VertexEmulator
+) -> None:
+    emu.add_faults([{"match": "token", "reset": True}])
+    resp = generate(gw)
+    assert resp.status_code == 502, resp.text
+    error = resp.json()["error"]
+    assert error["code"] == "upstream_error" and "token endpoint" in error["message"]
+    assert resp.headers["x-should-retry"] == "true"  # nothing was sent to the paid API
+    assert calls(emu, PREDICT) == 0
+
+
+def test_the_project_comes_from_the_key_file_when_not_set(
+    start_gateway: Callable[..., RunningGateway], emu: VertexEmulator
+) -> None:
+    gw = start_gateway(**oauth_settings(emu, vertex_ai_project=None))
+    assert generate(gw).status_code == 200
+    assert f"/projects/{emu.project}/" in predicts(emu)[0]["path"]
+
+
+def test_no_token_or_key_shows_in_answers_or_logs(
+    gw: RunningGateway, emu: VertexEmulator, gateway_logs: LogCapture
+) -> None:
+    """A Vertex error quoting the access token the gateway sent: neither it nor the key it
+    carries (`accounts.py`) shows in the answer or a log line."""
+    assert generate(gw).status_code == 200
+    token = emu.app.account.tokens()[-1]  # this gateway's, the newest
+    quoted = {
+        "error": {"code": 400, "message": f"token {token} is bad", "status": "INVALID_ARGUMENT"}
+    }
+    emu.add_faults([{"match": PREDICT, "status": 400, "body": quoted}])
+    answers = [generate(gw), generate(gw, prompt="[filter-all] x")]
+    assert [a.status_code for a in answers] == [400, 400]
+    texts = [r.text + str(r.headers) for r in answers] + gateway_logs.lines
+    for secret in (token, EXPRESS_KEY):
+        leaked = [t for t in texts if any(secret[i : i + 8] in t for i in range(len(secret) - 7))]
+        assert not leaked, leaked[:1]
+
+
+# --- express mode ---------------------------------------------------------------------------------
+
+
+def test_express_mode_sends_the_api_key_and_no_project(
+    start_gateway: Callable[..., RunningGateway], emu: VertexEmulator
+) -> None:
+    gw = start_gateway(vertex_ai_api_key=EXPRESS_KEY, vertex_ai_base_url=emu.base_url)
+    resp = generate(gw)
+    assert resp.status_code == 200, resp.text
+    [sent] = predicts(emu)
+    assert sent["path"] == "/v1/publishers/google/models/imagen-4.0-fast-generate-001:predict"
+    assert calls(emu, "token") == 0
+
+
+def test_express_mode_with_a_wrong_key_is_an_auth_failure(
+    start_gateway: Callable[..., RunningGateway], emu: VertexEmulator
+) -> None:
+    gw = start_gateway(vertex_ai_api_key="AIza-wrong-key-0000", vertex_ai_base_url=emu.base_url)
+    resp = generate(gw)
+    assert resp.status_code == 502, resp.text
+    error = resp.json()["error"]
+    assert error["code"] == "provider_auth_failed" and "VERTEX_AI_API_KEY" in error["message"]
+
+
+def test_not_configured_names_the_variables(start_gateway: Callable[..., RunningGateway]) -> None:
+    resp = generate(start_gateway())
+    assert resp.status_code == 503
+    message = resp.json()["error"]["message"]
+    for variable in ("VERTEX_AI_PROJECT", "VERTEX_AI_CREDENTIALS_FILE", "VERTEX_AI_API_KEY"):
+        assert variable in message
+
+
+# --- Imagen's refusals ----------------------------------------------------------------------------
+
+
+def test_images_removed_by_the_filters_are_left_out(
+    gw: RunningGateway, emu: VertexEmulator
+) -> None:
+    resp = generate(gw, model="vertex-ai/imagen-4.0-generate-001", prompt="[filter-one] x", n=3)
+    assert resp.status_code == 200, resp.text
+    assert len(resp.json()["data"]) == 2
+    assert resp.json()["cost"]["usd"] == pytest.approx(0.08)  # the images made, not asked
+
+
+def test_every_image_filtered_is_a_content_policy_violation_with_googles_reason(
+    sdk: openai.OpenAI,
+) -> None:
+    with pytest.raises(openai.BadRequestError) as err:
+        sdk.images.generate(model="vertex-ai/imagen-4.0-generate-001", prompt="[filter-all] x")
+    body = err.value.body
+    assert isinstance(body, dict) and body["code"] == "content_policy_violation"
+    assert "Support codes" in body["message"]
+
+
+def test_a_blocked_prompt_is_a_content_policy_violation(
+    gw: RunningGateway, emu: VertexEmulator
+) -> None:
+    resp = generate(gw, prompt="[moderate] x")
+    assert resp.status_code == 400, resp.text
+    error = resp.json()["error"]
+    assert error["code"] == "content_policy_violation" and "58061214" in error["message"]
+    assert calls(emu, PREDICT) == 1
+
+
+# --- Vertex's other answers -----------------------------------------------------------------------
+
+
+def test_another_project_is_permission_denied_naming_it(
+    start_gateway: Callable[..., RunningGateway], emu: VertexEmulator
+) -> None:
+    gw = start_gateway(**oauth_settings(emu, vertex_ai_project="someone-elses"))
+    resp = generate(gw)
+    assert resp.status_code == 502, resp.text
+    error = resp.json()["error"]
+    assert error["code"] == "provider_auth_failed" and "project someone-elses" in error["message"]
+    assert calls(emu, PREDICT) == 1
+
+
+def test_a_daily_quota_is_exhausted_not_rate_limited(
+    gw: RunningGateway, emu: VertexEmulator
+) -> None:
+    quota = {
+        "error": {
+            "code": 429,
+            "message": "Quota exceeded.",
+            "status": "RESOURCE_EXHAUSTED",
+            "details": [
+                {
+                    "@type": "type.googleapis.com/google.rpc.QuotaFailure",
+                    "violations": [{"quotaId": "ImagesPerDayPerProjectPerModel"}],
+                }
+            ],
+        }
+    }
+    emu.add_faults([{"match": PREDICT, "status": 429, "body": quota}])
+    resp = generate(gw)
+    assert resp.status_code == 402, resp.text
+    assert resp.json()["error"]["code"] == "provider_quota_exhausted"
+    assert resp.headers["x-should-retry"] == "false"
+
+
+def test_a_model_not_served_in_the_location_names_it(
+    gw: RunningGateway, emu: VertexEmulator
+) -> None:
+    emu.add_faults(
+        [
+            {
+                "match": PREDICT,
+                "status": 404,
+                "body": {
+                    "error": {
+                        "code": 404,
+                        "message": "Publisher Model not found.",
+                        "status": "NOT_FOUND",
+                    }
+                },
+            }
+        ]
+    )
+    resp = generate(gw)
+    assert resp.status_code == 404, resp.text
+    assert "location us-central1" in resp.json()["error"]["message"]
+
+
+# --- what a model cannot honour -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("fields", "param"),
+    [
+        ({"size": "1024x768"}, "size"),
+        ({"size": "2048x2048"}, "size"),  # Fast makes 1K only
+        ({"aspect_ratio": "3:2"}, "aspect_ratio"),
+        ({"size": "1408x768", "aspect_ratio": "9:16"}, "aspect_ratio"),
+        ({"negative_prompt": "fog"}, "negative_prompt"),
+        ({"output_format": "webp"}, "output_format"),
+        ({"quality": "high"}, "quality"),
+        ({"seed": 3, "provider_params": {"addWatermark": True}}, "seed"),
+        ({"provider_params": {"personGeneration": "everyone"}}, "provider_params.personGeneration"),
+        ({"provider_params": {"storageUri": "gs://bucket"}}, "provider_params.storageUri"),
+        ({"n": 11}, "n"),
+    ],
+)
+def test_what_imagen_cannot_honour_is_a_400_naming_it(
+    gw: RunningGateway, emu: VertexEmulator, fields: dict[str, Any], param: str
+) -> None:
+    resp = generate(gw, **fields)
+    assert resp.status_code == 400, resp.text
+    assert resp.json()["error"]["param"] == param
+    assert calls(emu, PREDICT) == 0
+
+
+# --- hosts ----------------------------------------------------------------------------------------
+
+
+HOSTS = {
+    "global": ({"vertex_ai_project": "p-1"}, "https://aiplatform.googleapis.com"),
+    "regional": (
+        {"vertex_ai_project": "p-1", "vertex_ai_location": "europe-west4"},
+        "https://europe-west4-aiplatform.googleapis.com",
+    ),
+    "multi-region": (
+        {"vertex_ai_project": "p-1", "vertex_ai_location": "eu"},
+        "https://aiplatform.eu.rep.googleapis.com",
+    ),
+    "express": (
+        {"vertex_ai_api_key": "AIza-k", "vertex_ai_location": "us-east4"},
+        "https://aiplatform.googleapis.com",
+    ),
+    "set": (
+        {"vertex_ai_project": "p-1", "vertex_ai_base_url": "https://vertex.example:8443/"},
+        "https://vertex.example:8443",
+    ),
+}
+
+
+@pytest.mark.parametrize(("settings", "host"), list(HOSTS.values()), ids=list(HOSTS))
+def test_the_host_follows_the_location(tmp_path: Path, settings: dict[str, Any], host: str) -> None:
+    """Pure: no call is made (express mode uses the global host, python-genai `_api_client`)."""
+    from image_gateway.providers.vertex.adapter import VertexProvider
+    from image_gateway.upstream.client import UpstreamClient
+    from tests.conftest import make_settings
+
+    http = UpstreamClient(
+        connect_timeout=1, read_timeout=1, max_connections=1, max_response_bytes=1
+    )
+    assert VertexProvider(make_settings(tmp_path, **settings), http).api_base == host

@@ -4,9 +4,9 @@
 - `config.py`  its settings: project, location, credentials file, express-mode key
 - `models.py`  its catalogue (typed `VertexModel` data)
 - `imagen.py`  Imagen's `:predict`: the pure translations and Imagen's own checks
-- `errors.py`  Google's error envelope read (retry delay, quota, moderation)
 - `auth.py`    access tokens (google-auth, refreshed off the event loop, one at a time)
 - `adapter.py` the provider: URLs per project and location, credentials, error mapping
+               (Google's envelope read by `gemini/errors.py`)
 """
 
 from image_gateway.providers.kit.definition import ProviderDefinition

@@ -8,7 +8,9 @@ Credentials: with a project or a credentials file, `Authorization: Bearer <acces
 answered once more with a refreshed token (the kit's `renewed_credential_headers`). Otherwise
 express mode: `x-goog-api-key: <VERTEX_AI_API_KEY>`.
 
-Errors (Google's envelope, `errors.py`) the status table alone would get wrong:
+Errors: Google's envelope as the `gemini` provider reads it (`gemini/errors.py`: a refused
+key, a per-day quota, `FAILED_PRECONDITION`, `RetryInfo.retryDelay` as the retry hint), and
+what the status table alone would get wrong on Vertex:
 
 | answer                                                  | error                              |
 |---------------------------------------------------------|------------------------------------|
@@ -20,6 +22,12 @@ Errors (Google's envelope, `errors.py`) the status table alone would get wrong:
 | 404 `NOT_FOUND`                                         | 404 `model_not_found`              |
 | 429 `RESOURCE_EXHAUSTED`, a per-day `QuotaFailure`      | 402 `provider_quota_exhausted`     |
 | 429 `RESOURCE_EXHAUSTED` otherwise                      | 429 after `RetryInfo.retryDelay`   |
+
+Imagen's refusal reads "... The response is blocked, as it may violate our policies ... Error
+Code: 58061214" ([3P] epam/ai-dial-adapter-vertexai #48/#66, REFERENCE-MORE §1.8); the wording
+"... violate Google's Responsible AI practices ... Support codes: ..." is taken too
+[UNVERIFIED]. `BILLING_DISABLED` is Google APIs' `ErrorInfo` reason for a project that cannot
+pay [UNVERIFIED on Vertex].
 
 Auth failures name the variables to check (the credentials file or key, the project); a 404
 the location; a 429's hint is `RetryInfo.retryDelay`, else `Retry-After`.
@@ -36,23 +44,16 @@ from image_gateway.errors import (
     NotFound,
     ProviderNotConfigured,
     ProviderQuotaExhausted,
-    ProviderRateLimited,
     UpstreamError,
 )
 from image_gateway.fetch import ImageFetcher
+from image_gateway.providers.gemini.errors import GoogleStatus, classify, read_status
 from image_gateway.providers.kit.capabilities import ModelSpec
-from image_gateway.providers.kit.errors import (
-    ErrorDetail,
-    retry_after_header,
-    retry_after_seconds,
-    safe_token,
-)
-from image_gateway.providers.kit.redaction import provider_message
+from image_gateway.providers.kit.errors import ErrorDetail
 from image_gateway.providers.kit.sync import Answer, SyncJSONProvider
 from image_gateway.providers.vertex import DEFINITION, imagen
 from image_gateway.providers.vertex.auth import AccessTokens
 from image_gateway.providers.vertex.config import VertexConfig
-from image_gateway.providers.vertex.errors import GoogleError, google_error
 from image_gateway.providers.vertex.models import MODELS, as_vertex
 from image_gateway.schemas import ImageTask
 from image_gateway.settings import Settings
@@ -142,10 +143,10 @@ class VertexProvider(SyncJSONProvider[VertexConfig]):
         """A refreshed token when Vertex says the one sent is not (or no longer) valid: 401
         `UNAUTHENTICATED` in Google's envelope (a 401 in another shape, from a proxy, say, is
         mapped as it is)."""
-        found = self._google_error(resp)
-        if not self.oauth or not self.tokens.issued or found is None:
+        google = self._status(resp)
+        if not self.oauth or not self.tokens.issued or google is None:
             return None
-        if found.status != "UNAUTHENTICATED":
+        if google.status != "UNAUTHENTICATED":
             return None
         return self._bearer(await self.tokens.renewed(self.tokens.issued[-1]))
 
@@ -173,24 +174,16 @@ class VertexProvider(SyncJSONProvider[VertexConfig]):
     # -- errors ----------------------------------------------------------------------------------
 
     def error_detail(self, resp: UpstreamResponse) -> ErrorDetail:
-        found = self._google_error(resp)
-        if found is None:
-            return super().error_detail(resp)
-        return ErrorDetail(
-            provider_message(found.message, self.secrets()),
-            safe_token(found.status, self.secrets()),
-        )
+        google = self._status(resp)
+        return google.detail() if google is not None else super().error_detail(resp)
 
     def classify_error(self, resp: UpstreamResponse, detail: ErrorDetail) -> GatewayError | None:
-        found = self._google_error(resp) or GoogleError()
-        said = f": {detail.message}" if detail.message else ""
-        if resp.status == 400 and found.moderated:
+        google = self._status(resp) or GoogleStatus()
+        said = f": {google.message}" if google.message else ""
+        if resp.status == 400 and imagen.refused(google.message):
             return ContentPolicyViolation(
                 f"the provider's safety filters refused this request{said}", provider=self.name
             )
-        if resp.status == 400 and found.reason == "API_KEY_INVALID":
-            check = self.definition.key_variable()
-            return self._auth_failed(f"{self.name} rejected the gateway's API key (check {check})")
         if resp.status == 401:
             check = (
                 self.definition.variable_text("credentials_file")
@@ -201,7 +194,7 @@ class VertexProvider(SyncJSONProvider[VertexConfig]):
                 f"{self.name} rejected the gateway's credentials (check {check})"
             )
         if resp.status == 403:
-            if found.reason == "BILLING_DISABLED":
+            if "BILLING_DISABLED" in google.reasons:
                 return ProviderQuotaExhausted(
                     f"the {self.name} project cannot be billed{said}", provider=self.name
                 )
@@ -222,28 +215,14 @@ class VertexProvider(SyncJSONProvider[VertexConfig]):
                 code=detail.code or "model_not_found",
                 provider=self.name,
             )
-        if resp.status == 429:
-            if found.daily_quota:
-                return ProviderQuotaExhausted(
-                    f"the {self.name} daily quota is exhausted{said}", provider=self.name
-                )
-            wait = found.retry_delay
-            if wait is None:
-                wait = retry_after_seconds(resp.headers)
-            return ProviderRateLimited(
-                f"{self.name} rate limit or quota reached; retry later",
-                provider=self.name,
-                headers=retry_after_header(wait),
-                retryable=True,
-                retry_after=wait,
-            )
-        return None
+        # A refused key, a per-day quota, FAILED_PRECONDITION, RetryInfo: as on the Gemini API.
+        return classify(self.definition, resp.status, resp.headers, self._status(resp))
 
     def _auth_failed(self, message: str) -> UpstreamError:
         return UpstreamError(message, code="provider_auth_failed", provider=self.name, outage=False)
 
-    def _google_error(self, resp: UpstreamResponse) -> GoogleError | None:
+    def _status(self, resp: UpstreamResponse) -> GoogleStatus | None:
         try:
-            return google_error(resp.json(self.name))
+            return read_status(resp.json(self.name), self.secrets())
         except UpstreamError:
             return None

@@ -29,6 +29,7 @@ and Imagen's own checks of a request. Wire names are python-genai's Vertex mappi
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from image_gateway.errors import ContentPolicyViolation, InvalidRequest, UpstreamError
@@ -55,6 +56,17 @@ CHOICES: dict[str, tuple[str, ...]] = {
 FLAGS = ("addWatermark", "enhancePrompt")
 MIME_TYPES = {"png": "image/png", "jpeg": "image/jpeg"}
 POSITIVE_PROMPT = "Positive Prompt"
+# Imagen's refusals in an HTTP 400's message (`adapter.py` gives the sources).
+_REFUSAL = re.compile(
+    r"Error Code:\s*\d{8}|Support codes?:\s*\d{8}|response is blocked"
+    r"|violate (?:our|Google's) (?:policies|Responsible AI)",
+    re.IGNORECASE,
+)
+
+
+def refused(message: str) -> bool:
+    """Whether an HTTP 400's message is one of Imagen's content refusals."""
+    return bool(_REFUSAL.search(message))
 
 
 def size_tier(size: tuple[int, int], spec: VertexModel) -> tuple[str, str] | None:

@@ -90,6 +90,11 @@ class EmulatorApp(ABC):
     def fault_body(self, status: int) -> Any:
         """The provider's body for a fault that sets `status` but no `body`."""
 
+    def fault_headers(self, status: int) -> Headers:
+        """Headers that go with `fault_body(status)` (Bedrock's `x-amzn-ErrorType`): none by
+        default."""
+        return []
+
     def provider_stats(self) -> dict[str, Any]:
         """The provider's own counters, merged over the kit's in `stats()`."""
         return {}
@@ -182,6 +187,7 @@ class EmulatorApp(ABC):
         its own content-type; no body: the provider's `fault_body`."""
         status = fault.status or 200
         body = fault.body if fault.body is not None else self.fault_body(status)
+        own = self.fault_headers(status) if fault.body is None else []
         content_type = b"application/json"
         if isinstance(body, str):
             raw = body.encode()
@@ -189,7 +195,7 @@ class EmulatorApp(ABC):
                 content_type = b"text/html; charset=utf-8"
         else:
             raw = orjson.dumps(body)
-        headers = [*encode_headers(fault.headers), *self.response_headers()]
+        headers = [*encode_headers(fault.headers), *own, *self.response_headers()]
         if not any(name == b"content-type" for name, _ in headers):
             headers.append((b"content-type", content_type))
         await send_bytes(send, status, raw, headers)

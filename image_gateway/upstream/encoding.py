@@ -7,7 +7,8 @@ must be tokens and values free of CR, LF and NUL (a header cannot smuggle anothe
 framing and type are ours (a caller's Host, Content-Length, Transfer-Encoding or Connection is
 dropped). JSON is serialized with orjson; multipart/form-data is encoded here, with a random
 boundary and names escaped as browsers escape them; bytes already encoded (`content`: an OAuth
-token request's urlencoded form) are sent as they are, typed by the caller's Content-Type.
+token request's urlencoded form, a body a SigV4 signature covers) are sent as they are, typed
+by the caller's Content-Type.
 Anything that cannot be sent is a ValueError, raised before any connection.
 """
 

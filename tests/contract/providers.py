@@ -48,12 +48,15 @@ class Delivery:
     name; a dotted path for a nested one, `input.prompt`, a number indexing a list,
     `contents.0.parts.0.text`) to the value it must have
     (`PRESENT`: any). `model`: the model to ask, when not the entry's; `edit`: sent to
-    `POST /v1/images/edits` (multipart, with an input image) instead."""
+    `POST /v1/images/edits` (multipart, with an input image) instead; `prompt_field`: where
+    this submission carries the prompt, when not where the entry says (a model or an edit of
+    another shape: Bedrock's)."""
 
     sent: Mapping[str, Any]
     wire: Mapping[str, Any]
     model: str | None = None
     edit: bool = False
+    prompt_field: str | None = None
 
 
 @dataclass(frozen=True)

@@ -27,10 +27,11 @@ def test_each_documented_field_reaches_the_provider_under_its_own_name(upstream:
         body["prompt"] = prompt
         resp = upstream.send(body, delivery.edit)
         assert resp.status_code == 200, (delivery, brief(resp))
+        prompt_field = delivery.prompt_field or contract.prompt_field
         received = [
             record["fields"]
             for record in upstream.emu.requests()
-            if _get(record["fields"], contract.prompt_field) == prompt
+            if _get(record["fields"], prompt_field) == prompt
         ]
         assert len(received) == 1, (delivery, received)
         for name, value in delivery.wire.items():

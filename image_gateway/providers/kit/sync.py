@@ -23,6 +23,10 @@ region, OAuth access tokens):
   a 401, fresh ones to send the same call once more with (a 401 is a refusal: nothing was
   taken), or None (the default) to map the 401.
 
+And one that signs the bytes it sends (`providers/bedrock/`: SigV4 by botocore) builds the
+whole request in `submission(task, spec)`: URL, signed headers and the encoded body
+(`Submission.content`).
+
 `generate` sends through `journal.submit_once` with the submission's read timeout
 (`Provider.submit_read_timeout`). An error answer becomes `Provider.error_from(resp)` (the
 provider's `classify_error`, then the one status table in `kit/errors.py`): the provider did
@@ -44,13 +48,13 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import orjson
 from typing_extensions import TypeVar
 
 from image_gateway.errors import UpstreamError
-from image_gateway.fetch import ImageFetcher
 from image_gateway.fetch.urls import Refused
 from image_gateway.providers.kit.acceptance import after_acceptance
 from image_gateway.providers.kit.base import Provider
@@ -58,8 +62,7 @@ from image_gateway.providers.kit.capabilities import ModelSpec
 from image_gateway.providers.kit.config import ProviderConfig
 from image_gateway.providers.kit.journal import NO_JOURNAL, CallJournal, submit_once
 from image_gateway.schemas import ImageTask, ProviderResult
-from image_gateway.settings import Settings
-from image_gateway.upstream.client import FormPart, UpstreamClient, UpstreamResponse
+from image_gateway.upstream.client import FormPart, UpstreamResponse
 from image_gateway.upstream.origins import TrustedOrigins, origin_text
 
 C = TypeVar("C", bound=ProviderConfig, default=ProviderConfig)
@@ -74,21 +77,32 @@ class Answer:
     urls: dict[int, str] = field(default_factory=dict)
 
 
+@dataclass(slots=True)
+class Submission:
+    """What `generate` posts: where, the headers that authenticate it, and its body as JSON
+    fields, as a form, or as bytes already encoded (`content`, typed by `headers`)."""
+
+    url: str
+    headers: dict[str, str]
+    json: Any = None
+    form: list[FormPart] | None = None
+    content: bytes | None = None
+
+
 class SyncProvider(Provider[C]):
     """The shared `generate` of synchronous providers (see the module docstring)."""
-
-    def __init__(
-        self, settings: Settings, http: UpstreamClient, fetcher: ImageFetcher | None = None
-    ) -> None:
-        super().__init__(settings, http, fetcher)
-        # Only the configured endpoint's origin, and the origins the operator trusted for this
-        # provider's results, are fetched like an API call.
-        self.origins = TrustedOrigins(self.api_base, getattr(self.config, "trusted_hosts", ()))
 
     @property
     def api_base(self) -> str:
         """The URL `endpoint` paths are appended to: `<NAME>_BASE_URL`."""
         return str(self.config.base_url)
+
+    @cached_property
+    def origins(self) -> TrustedOrigins:
+        """Only the endpoint's origin, and the origins the operator trusted for this provider's
+        results, are fetched like an API call (read on first use: Bedrock learns its endpoint
+        from its region)."""
+        return TrustedOrigins(self.api_base, getattr(self.config, "trusted_hosts", ()))
 
     @abstractmethod
     def endpoint(self, task: ImageTask, spec: ModelSpec) -> str:
@@ -128,27 +142,37 @@ class SyncProvider(Provider[C]):
         token) to send it once more with, or None (default) to map the 401 as an error answer."""
         return None
 
-    async def generate(
-        self, task: ImageTask, spec: ModelSpec, journal: CallJournal = NO_JOURNAL
-    ) -> ProviderResult:
+    async def submission(self, task: ImageTask, spec: ModelSpec) -> Submission:
+        """What `generate` posts, before anything is sent: `credential_headers()` first (a
+        project named only by Vertex's credentials is then known to `endpoint`), the URL, and
+        the fields as JSON or as the form of `to_form`. A provider that signs the bytes it
+        sends (SigV4: Bedrock) encodes the body itself (`Submission.content`)."""
         headers = await self.credential_headers()
         url = f"{self.api_base}{self.endpoint(task, spec)}"
         fields = self.to_vendor(task, spec)
-        form = self.to_form(fields, task) if self.uses_form(task) else None
+        if self.uses_form(task):
+            return Submission(url, headers, form=self.to_form(fields, task))
+        return Submission(url, headers, json=fields)
+
+    async def generate(
+        self, task: ImageTask, spec: ModelSpec, journal: CallJournal = NO_JOURNAL
+    ) -> ProviderResult:
+        request = await self.submission(task, spec)
 
         async def send(headers: dict[str, str]) -> UpstreamResponse:
             return await self.http.request(
                 "POST",
-                url,
+                request.url,
                 provider=self.name,
                 headers=headers,
-                json=fields if form is None else None,
-                form=form,
+                json=request.json,
+                form=request.form,
+                content=request.content,
                 read_timeout=self.submit_read_timeout,
             )
 
         async def submit() -> UpstreamResponse:
-            resp = await send(headers)
+            resp = await send(request.headers)
             if resp.status == 401:  # refused, nothing taken: once more with fresh credentials
                 renewed = await self.renewed_credential_headers(resp)
                 if renewed is not None:

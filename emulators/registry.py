@@ -14,6 +14,7 @@ EMULATORS: dict[str, tuple[str, str]] = {
     "gemini": ("emulators.gemini:GeminiEmulator", "emulate the Gemini API's image models"),
     "xai": ("emulators.xai:XAIEmulator", "emulate xAI's Images API (Grok Imagine)"),
     "vertex": ("emulators.vertex:VertexEmulator", "emulate Google Vertex AI (Imagen, OAuth)"),
+    "bedrock": ("emulators.bedrock:BedrockEmulator", "emulate Amazon Bedrock's InvokeModel"),
 }
 
 

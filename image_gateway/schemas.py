@@ -134,7 +134,7 @@ class GenerationBody(BaseModel):
     aspect_ratio: str | None = Field(None, max_length=9, description='"W:H", e.g. "16:9"')
     seed: int | None = Field(None, ge=0, le=2**32 - 1)
     quality: str | None = Field(None, max_length=16)
-    style: str | None = Field(None, max_length=16)
+    style: str | None = Field(None, max_length=32)  # Nova Canvas: GRAPHIC_NOVEL_ILLUSTRATION
     response_format: ResponseFormat | None = None
     output_format: OutputFormat | None = None
     output_compression: int | None = Field(None, ge=0, le=100)

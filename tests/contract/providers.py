@@ -124,6 +124,24 @@ def _vertex_settings(emulator: Emulator) -> dict[str, Any]:
     }
 
 
+def _bedrock(key: str) -> Emulator:
+    from emulators.bedrock import BedrockEmulator
+
+    return BedrockEmulator(api_key=key, strict=True)
+
+
+def _bedrock_sigv4(emulator: Emulator) -> dict[str, Any]:
+    """SigV4 with the emulator's access key (its `api_key` is the secret), not an API key."""
+    from emulators.bedrock import ACCESS_KEY_ID
+
+    return {
+        "bedrock_api_key": None,
+        "bedrock_access_key_id": ACCESS_KEY_ID,
+        "bedrock_secret_access_key": emulator.api_key,
+        "bedrock_region": "us-east-1",
+    }
+
+
 CONTRACTS: dict[str, Contract] = {
     contract.provider: contract
     for contract in (
@@ -328,6 +346,94 @@ CONTRACTS: dict[str, Contract] = {
                         "parameters.includeRaiReason": True,
                         "labels": {"team": "art"},
                     },
+                ),
+            ),
+        ),
+        Contract(
+            provider="bedrock",
+            model="amazon.nova-canvas-v1:0",
+            emulator=_bedrock,
+            submit_kinds=("invoke",),
+            edit_model="amazon.nova-canvas-v1:0",
+            cost_basis="unpriced",  # Bedrock's prices are not collected (REFERENCE-MORE §9)
+            # The scenarios run on Nova Canvas, which refuses with a 400; Bedrock's HTTP-200
+            # refusal is Stability's `finish_reasons` (tests/providers/test_bedrock.py).
+            no_form=frozenset({"moderated_200"}),
+            settings=_bedrock_sigv4,
+            prompt_field="textToImageParams.text",
+            deliveries=(
+                Delivery(
+                    {"size": "1024x768", "n": 2},
+                    {
+                        "taskType": "TEXT_IMAGE",
+                        "imageGenerationConfig.width": 1024,
+                        "imageGenerationConfig.height": 768,
+                        "imageGenerationConfig.numberOfImages": 2,
+                    },
+                ),
+                Delivery(
+                    {"quality": "premium", "seed": 42, "negative_prompt": "fog"},
+                    {
+                        "imageGenerationConfig.quality": "premium",
+                        "imageGenerationConfig.seed": 42,
+                        "textToImageParams.negativeText": "fog",
+                    },
+                ),
+                Delivery(
+                    {"style": "PHOTOREALISM", "provider_params": {"cfg_scale": 6.5}},
+                    {
+                        "textToImageParams.style": "PHOTOREALISM",
+                        "imageGenerationConfig.cfgScale": 6.5,
+                    },
+                ),
+                Delivery(
+                    {"aspect_ratio": "16:9"},
+                    {"imageGenerationConfig.width": 1328, "imageGenerationConfig.height": 752},
+                ),
+                Delivery(
+                    {"size": "512x512"},
+                    {"imageGenerationConfig.width": 512},
+                    model="amazon.titan-image-generator-v2:0",
+                ),
+                Delivery(
+                    {"aspect_ratio": "3:2", "seed": 7, "output_format": "jpeg"},
+                    {"aspect_ratio": "3:2", "seed": 7, "output_format": "jpeg"},
+                    model="stability.stable-image-ultra-v1:0",
+                    prompt_field="prompt",
+                ),
+                Delivery(
+                    {"size": "1536x1024", "negative_prompt": "fog"},
+                    {"aspect_ratio": "3:2", "negative_prompt": "fog"},
+                    model="stability.stable-image-core-v1:1",
+                    prompt_field="prompt",
+                ),
+                Delivery(
+                    {"provider_params": {"similarity_strength": 0.5}, "quality": "premium"},
+                    {
+                        "taskType": "IMAGE_VARIATION",
+                        "imageVariationParams.images": PRESENT,
+                        "imageVariationParams.similarityStrength": 0.5,
+                        "imageGenerationConfig.quality": "premium",
+                    },
+                    edit=True,
+                    prompt_field="imageVariationParams.text",
+                ),
+                Delivery(
+                    {"provider_params": {"mask_prompt": "the sky"}},
+                    {
+                        "taskType": "INPAINTING",
+                        "inPaintingParams.image": PRESENT,
+                        "inPaintingParams.maskPrompt": "the sky",
+                    },
+                    edit=True,
+                    prompt_field="inPaintingParams.text",
+                ),
+                Delivery(
+                    {"provider_params": {"strength": 0.4}},
+                    {"mode": "image-to-image", "image": PRESENT, "strength": 0.4},
+                    model="stability.stable-image-ultra-v1:0",
+                    edit=True,
+                    prompt_field="prompt",
                 ),
             ),
         ),

@@ -1,0 +1,352 @@
+"""`bedrock`: Amazon Bedrock's image models through InvokeModel, on `kit/sync.py`:
+`POST {base}/model/{modelId}/invoke` with the model's own JSON body (`translate.py`), signed
+with SigV4 over the exact bytes sent, or with a Bedrock API key (`auth.py`).
+
+This class holds the hooks: the base URL from the region, the signed submission, what only
+Bedrock's models check (Nova's sizes and seeds, prompt lengths, which edits each model takes),
+the input images and masks of an edit, and Bedrock's exceptions:
+
+    Bedrock's answer (x-amzn-ErrorType)    gateway error                         retried
+    400 ValidationException "...blocked    400 content_policy_violation          no
+        by our content filters..."
+    400 ValidationException (other)        400 invalid_value, Bedrock's message  no
+    400 ServiceQuotaExceededException      402 provider_quota_exhausted          no
+    401, 403 AccessDenied, Unrecognized-   502 provider_auth_failed (the         no
+        Client, InvalidSignature, ...          gateway's identity, not the caller's)
+    404 ResourceNotFoundException          404 model_not_found                   no
+    408 ModelTimeoutException              504 upstream_timeout                  no, as botocore
+    424 ModelErrorException                502 upstream_error with the model's   if that is 429
+                                               own `originalStatusCode`              or 5xx
+    429 ThrottlingException                429 provider_rate_limited             yes, after hint
+    429 ModelNotReadyException             502 model_not_ready                   yes, after hint
+    500, 503, others                       the kit's table (`kit/errors.py`)     5xx yes
+
+A ModelTimeoutException is not retried: the next try would wait as long again.
+Bedrock sends no retry hint (none is documented), so 1 s — botocore's longest first backoff —
+stands in for one. Errors of both shapes are read: `{"message"}` (or `Message`) and the type
+in `x-amzn-ErrorType`, `__type` or `code`, the status alone when none says.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import orjson
+
+from image_gateway.errors import (
+    GatewayError,
+    InvalidRequest,
+    ProviderNotConfigured,
+    ProviderQuotaExhausted,
+    ProviderRateLimited,
+    UpstreamError,
+    UpstreamTimeout,
+)
+from image_gateway.fetch import ImageFetcher
+from image_gateway.providers.bedrock import DEFINITION, translate
+from image_gateway.providers.bedrock.auth import BedrockAuth, NoCredentials
+from image_gateway.providers.bedrock.config import BedrockConfig
+from image_gateway.providers.bedrock.images import check_opaque, nova_mask
+from image_gateway.providers.bedrock.models import MODELS, BedrockModel, as_bedrock
+from image_gateway.providers.kit.capabilities import ModelSpec
+from image_gateway.providers.kit.errors import (
+    ErrorDetail,
+    common_error_detail,
+    retry_after_header,
+    retry_after_seconds,
+    safe_token,
+)
+from image_gateway.providers.kit.redaction import provider_message
+from image_gateway.providers.kit.sync import Answer, Submission, SyncJSONProvider
+from image_gateway.schemas import ImageTask
+from image_gateway.settings import Settings
+from image_gateway.upstream.client import UpstreamClient, UpstreamResponse
+
+HEADERS = {"Content-Type": "application/json", "Accept": "application/json"}
+AUTH_ERRORS = (
+    "UnrecognizedClientException",
+    "InvalidSignatureException",
+    "IncompleteSignatureException",
+    "MissingAuthenticationTokenException",
+    "ExpiredTokenException",
+)
+DEFAULT_WAIT = 1.0  # seconds before retrying a 429 that names no wait
+
+
+class BedrockProvider(SyncJSONProvider[BedrockConfig]):
+    definition = DEFINITION
+    models = MODELS
+
+    def __init__(
+        self, settings: Settings, http: UpstreamClient, fetcher: ImageFetcher | None = None
+    ) -> None:
+        super().__init__(settings, http, fetcher)
+        self.auth = BedrockAuth(self.config)
+
+    # --- configuration -----------------------------------------------------------------------
+
+    @property
+    def configured(self) -> bool:
+        return self.auth.configured
+
+    def not_configured(self, reason: str | None = None) -> ProviderNotConfigured:
+        """503 naming what to set (`config.py`): a Bedrock API key, AWS keys, or a region or
+        profile for the AWS credential chain; `reason` says what is missing."""
+        why = reason or self.auth.problem
+        return ProviderNotConfigured(
+            f"provider {self.name} is not configured"
+            + (f" ({why})" if why else "")
+            + ": set BEDROCK_API_KEY (or AWS_BEARER_TOKEN_BEDROCK), or BEDROCK_ACCESS_KEY_ID "
+            "and BEDROCK_SECRET_ACCESS_KEY with BEDROCK_REGION, or BEDROCK_REGION (or "
+            "BEDROCK_PROFILE) alone to use the AWS credential chain",
+            provider=self.name,
+        )
+
+    def secrets(self) -> list[str]:
+        return self.auth.secrets()
+
+    @property
+    def api_base(self) -> str:
+        """`BEDROCK_BASE_URL`, else the region's endpoint (`auth.endpoint`)."""
+        url = self.auth.base_url
+        if url is None:
+            raise self.not_configured()
+        return url
+
+    # --- before anything is spent ------------------------------------------------------------
+
+    def normalize(self, task: ImageTask, spec: ModelSpec) -> None:
+        """An aspect ratio becomes Nova's or Titan's size (about 1 MP, multiples of 16), except
+        on an inpainting edit, which keeps the input image's size."""
+        model = as_bedrock(spec)
+        if model.family == "stability" or task.aspect_ratio is None or task.size is not None:
+            return
+        if not (task.is_edit and translate.inpainting(task)):
+            task.size = translate.size_for_aspect(task.aspect_ratio)
+
+    def validate(self, task: ImageTask, spec: ModelSpec) -> None:
+        """The common checks (what each model declares), then the model's own rules."""
+        super().validate(task, spec)
+        model = as_bedrock(spec)
+        if model.max_prompt is not None:
+            _length(task.prompt, "prompt", model)
+            if task.negative_prompt is not None:
+                _length(task.negative_prompt, "negative_prompt", model)
+        if task.seed is not None and task.seed > model.max_seed:
+            raise InvalidRequest(f"seed must be 0-{model.max_seed} for {model.id}", param="seed")
+        if model.family == "stability":
+            _check_stability(task, model)
+        else:
+            _check_canvas(task, model)
+
+    async def prepare(self, task: ImageTask, spec: ModelSpec) -> None:
+        """An Amazon-model edit's input images are checked opaque (Nova refuses transparent
+        pixels) and an OpenAI-style mask becomes Nova's (`images.py`), once per request: a
+        refusal comes before any call is sent."""
+        if not task.is_edit or as_bedrock(spec).family == "stability":
+            return
+        sizes = [
+            await asyncio.to_thread(check_opaque, image.data, index)
+            for index, image in enumerate(task.images)
+        ]
+        if task.mask is not None:
+            mask = await asyncio.to_thread(nova_mask, task.mask.data, sizes[0])
+            task.vendor = {**task.vendor, "mask": mask}  # this task's own: candidates share one
+
+    # --- the call ----------------------------------------------------------------------------
+
+    def endpoint(self, task: ImageTask, spec: ModelSpec) -> str:
+        return translate.invoke_path(spec.id)
+
+    def to_vendor(self, task: ImageTask, spec: ModelSpec) -> dict[str, Any]:
+        return translate.to_vendor(task, as_bedrock(spec))
+
+    async def submission(self, task: ImageTask, spec: ModelSpec) -> Submission:
+        """The body encoded here, so the signature covers the very bytes sent."""
+        url = f"{self.api_base}{self.endpoint(task, spec)}"
+        body = orjson.dumps(self.to_vendor(task, spec))
+        try:
+            headers = await self.auth.headers(url, body, dict(HEADERS))
+        except NoCredentials as exc:
+            raise self.not_configured(str(exc) or None) from None
+        return Submission(url, headers, content=body)
+
+    def from_vendor(self, payload: Any) -> Answer:
+        return translate.from_vendor(payload, self.secrets())
+
+    # --- error answers -----------------------------------------------------------------------
+
+    def error_detail(self, resp: UpstreamResponse) -> ErrorDetail:
+        """`{"message"}` (or `Message`), and the exception name as its code."""
+        detail = common_error_detail(resp, self.name, self.secrets())
+        payload = _json(resp, self.name)
+        message = detail.message
+        if not message and isinstance(payload, dict) and isinstance(payload.get("Message"), str):
+            message = provider_message(payload["Message"], self.secrets())
+        code = safe_token(translate.error_type(resp, payload), self.secrets())
+        return ErrorDetail(message, code or detail.code, detail.param)
+
+    def classify_error(self, resp: UpstreamResponse, detail: ErrorDetail) -> GatewayError | None:
+        """Bedrock's exceptions (the table in the module docstring); None leaves the status
+        table (`kit/errors.py`) to decide."""
+        name, status = translate.error_type(resp, _json(resp, self.name)), resp.status
+        said = f": {detail.message}" if detail.message else ""
+        if status == 400 and translate.CONTENT_FILTERED.search(detail.message):
+            return translate.refused(detail.message)
+        if name == "ServiceQuotaExceededException":
+            return ProviderQuotaExhausted(
+                f"the {self.name} account is over a service quota{said}", provider=self.name
+            )
+        if status in (401, 403) or name in AUTH_ERRORS or name == "AccessDeniedException":
+            return self._auth_failed(name, said)
+        if name == "ModelTimeoutException" or (name is None and status == 408):
+            return UpstreamTimeout(
+                f"the {self.name} model did not finish in time{said}", provider=self.name
+            )
+        if name == "ModelErrorException" or status == 424:
+            original = translate.original_status(_json(resp, self.name))
+            again = original is not None and (original == 429 or original >= 500)
+            return UpstreamError(
+                f"the {self.name} model failed (its status {original or 'unknown'}){said}",
+                provider=self.name,
+                retryable=again,
+            )
+        wait = retry_after_seconds(resp.headers)
+        if name == "ModelNotReadyException":
+            return UpstreamError(
+                f"the {self.name} model is not ready yet{said}",
+                code="model_not_ready",
+                provider=self.name,
+                retryable=True,
+                retry_after=wait if wait is not None else DEFAULT_WAIT,
+                outage=False,
+            )
+        if status == 429:
+            wait = wait if wait is not None else DEFAULT_WAIT
+            return ProviderRateLimited(
+                f"{self.name} throttled the request; retry later",
+                provider=self.name,
+                headers=retry_after_header(wait),
+                retryable=True,
+                retry_after=wait,
+            )
+        return None
+
+    def _auth_failed(self, name: str | None, said: str) -> UpstreamError:
+        if name == "ExpiredTokenException":
+            self.auth.forget()  # the chain's next call resolves fresh credentials
+        if name == "AccessDeniedException":
+            what = (
+                "refused the gateway's AWS identity: the model may not be enabled for the "
+                "account in this region, or the identity lacks bedrock:InvokeModel"
+            )
+        else:
+            what = (
+                "rejected the gateway's credentials (check BEDROCK_API_KEY, "
+                "BEDROCK_ACCESS_KEY_ID / BEDROCK_SECRET_ACCESS_KEY / BEDROCK_SESSION_TOKEN, "
+                "BEDROCK_REGION, or the AWS credential chain)"
+            )
+        return UpstreamError(
+            f"{self.name} {what} ({name or 'HTTP 403'}{said})",
+            code="provider_auth_failed",
+            provider=self.name,
+            outage=False,  # a configuration problem, not the provider being down
+        )
+
+
+def _check_canvas(task: ImageTask, model: BedrockModel) -> None:
+    """Nova's and Titan's rules: sizes (Nova's verified rule; Titan's are Bedrock's to judge),
+    which edit each field belongs to, the provider_params' types and ranges."""
+    if task.size is not None and model.family == "nova":
+        translate.check_nova_size(task.size)
+    params = task.params
+    inpaint = task.is_edit and translate.inpainting(task)
+    if not task.is_edit:
+        for name in ("mask_prompt", "similarity_strength"):
+            if name in params:
+                raise InvalidRequest(
+                    f"provider_params.{name} applies to edits only", param=f"provider_params.{name}"
+                )
+    elif task.style is not None:
+        raise InvalidRequest(f"style applies to {model.id}'s text to image only", param="style")
+    if inpaint:
+        if task.mask is not None and "mask_prompt" in params:
+            raise InvalidRequest(
+                "give the area to edit as `mask` or provider_params.mask_prompt, not both",
+                param="provider_params.mask_prompt",
+            )
+        if len(task.images) != 1:
+            raise InvalidRequest(f"{model.id} inpaints one image at a time", param="image")
+        if task.size is not None or task.aspect_ratio is not None:
+            raise InvalidRequest(
+                f"{model.id} keeps the input image's size when inpainting", param="size"
+            )
+        if "similarity_strength" in params:
+            raise InvalidRequest(
+                "provider_params.similarity_strength applies to edits without a mask",
+                param="provider_params.similarity_strength",
+            )
+        _text(params, "mask_prompt", 1024)
+    _number(params, "cfg_scale", 1.1, 10.0, model.family == "nova")
+    _number(params, "similarity_strength", 0.2, 1.0, model.family == "nova")
+
+
+def _check_stability(task: ImageTask, model: BedrockModel) -> None:
+    if not task.is_edit:
+        if "strength" in task.params:
+            raise InvalidRequest(
+                "provider_params.strength applies to image to image (an edit) only",
+                param="provider_params.strength",
+            )
+        translate.check_stability_ratio(task, model)
+        return
+    if task.mask is not None:
+        raise InvalidRequest(f"{model.id} takes no mask", param="mask")
+    if task.size is not None or task.aspect_ratio is not None:
+        field = "size" if task.size is not None else "aspect_ratio"
+        raise InvalidRequest(f"{model.id} keeps the input image's aspect ratio", param=field)
+    if "strength" not in task.params:
+        raise InvalidRequest(
+            f"{model.id} needs provider_params.strength (0-1) with an input image",
+            param="provider_params.strength",
+        )
+    _number(task.params, "strength", 0.0, 1.0, True)
+
+
+def _length(text: str, field: str, model: BedrockModel) -> None:
+    if not 1 <= len(text) <= (model.max_prompt or len(text)):
+        raise InvalidRequest(
+            f"{field} must be 1-{model.max_prompt} characters for {model.id}", param=field
+        )
+
+
+def _text(params: dict[str, Any], name: str, longest: int) -> None:
+    value = params.get(name)
+    if name in params and not (isinstance(value, str) and 1 <= len(value) <= longest):
+        raise InvalidRequest(
+            f"provider_params.{name} must be a text of 1-{longest} characters",
+            param=f"provider_params.{name}",
+        )
+
+
+def _number(params: dict[str, Any], name: str, low: float, high: float, ranged: bool) -> None:
+    """A number, within [low, high] where the range is verified (`ranged`)."""
+    if name not in params:
+        return
+    value = params[name]
+    ok = isinstance(value, int | float) and not isinstance(value, bool)
+    if ok and ranged:
+        ok = low <= value <= high
+    if not ok:
+        expected = f"a number {low}-{high}" if ranged else "a number"
+        raise InvalidRequest(
+            f"provider_params.{name} must be {expected}", param=f"provider_params.{name}"
+        )
+
+
+def _json(resp: UpstreamResponse, provider: str) -> Any:
+    try:
+        return resp.json(provider)
+    except UpstreamError:
+        return None

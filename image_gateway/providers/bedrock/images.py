@@ -1,0 +1,67 @@
+"""Input images for Nova Canvas and Titan (AWS-DOCS Nova "Input images for image generation"
+and "Masking images"): PNG or JPEG, 8 bits per channel; a PNG's alpha channel may not hold a
+transparent or translucent pixel; a mask is pure black and white, black being the area to
+change, and has the image's size.
+
+OpenAI marks the area to edit with transparent pixels instead, so an OpenAI-style mask (one
+with transparency) becomes Nova's black-and-white mask here; a mask without transparency is
+taken as already in Nova's convention and passes unchanged. Pillow reads only what an edit
+brings, in a worker thread (`adapter.prepare`).
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+
+from image_gateway.errors import InvalidRequest
+
+
+def check_opaque(data: bytes, index: int) -> tuple[int, int]:
+    """The image's size; `InvalidRequest` naming `image` when it cannot be read or has a
+    transparent or translucent pixel."""
+    from PIL import Image
+
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            size = image.size
+            if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
+                low, _ = image.convert("RGBA").getchannel("A").getextrema()
+                if isinstance(low, int | float) and low < 255:
+                    raise InvalidRequest(
+                        f"input image {index} has transparent pixels, which Bedrock's Amazon "
+                        "models refuse: send an opaque image and mark the area to edit with "
+                        "`mask`",
+                        param="image",
+                    )
+    except (OSError, ValueError):
+        raise InvalidRequest(
+            f"input image {index} could not be decoded as an image", param="image"
+        ) from None
+    return size
+
+
+def nova_mask(data: bytes, size: tuple[int, int]) -> str:
+    """The base64 PNG `maskImage` for an edit of an image of `size` (module docstring);
+    `InvalidRequest` naming `mask` when it cannot be read or has another size."""
+    from PIL import Image
+
+    try:
+        with Image.open(io.BytesIO(data)) as mask:
+            if mask.size != size:
+                raise InvalidRequest(
+                    f"the mask is {mask.size[0]}x{mask.size[1]}, the image {size[0]}x{size[1]}: "
+                    "they must be the same size",
+                    param="mask",
+                )
+            if mask.mode in ("RGBA", "LA", "PA") or "transparency" in mask.info:
+                alpha = mask.convert("RGBA").getchannel("A")
+                low, _ = alpha.getextrema()
+                if isinstance(low, int | float) and low < 255:
+                    bw = alpha.point(lambda a: 0 if a == 0 else 255).convert("RGB")
+                    out = io.BytesIO()
+                    bw.save(out, "PNG")
+                    data = out.getvalue()
+    except (OSError, ValueError):
+        raise InvalidRequest("the mask could not be decoded as an image", param="mask") from None
+    return base64.b64encode(data).decode("ascii")

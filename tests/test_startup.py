@@ -4,7 +4,8 @@ Alembic (with Mako and Pygments) is only for applying a migration to an existing
 Pillow only for the local provider and input images, aiohttp only from the first provider call,
 input image fetched by URL or webhook delivered (its import also loads the system's CA
 certificates): memory and import time that every process would otherwise pay at a cold start
-(bench/RESULTS.md has the figures).
+(bench/RESULTS.md has the figures). botocore loads only for a configured Bedrock
+provider (`providers/bedrock/auth.py`) or the S3 image store.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-NOT_AT_START = ("alembic", "mako", "pygments", "PIL", "aiohttp")
+NOT_AT_START = ("alembic", "mako", "pygments", "PIL", "aiohttp", "botocore")
 
 START = """
 import asyncio, sys

@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import base64
 import io
+import os
+import sys
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import openai
@@ -409,3 +412,82 @@ def test_an_edit_the_model_cannot_do_is_refused_before_anything_is_sent(
     assert resp.status_code == 400, resp.text
     assert resp.json()["error"]["param"] == param
     assert emu.stats()["requests"]["invoke"] == 0
+
+
+# --- the AWS credential chain -------------------------------------------------------------------
+
+
+@pytest.fixture
+def aws_home(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """An AWS environment of the test's own: no `AWS_*` from the machine, config and
+    credentials files in `tmp_path`, no instance-metadata lookups."""
+    for name in list(os.environ):
+        if name.startswith("AWS_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "credentials"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    return tmp_path
+
+
+def test_with_only_a_region_the_aws_credential_chain_signs(
+    start_gateway: Callable[..., RunningGateway],
+    emu: BedrockEmulator,
+    aws_home: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", ACCESS_KEY_ID)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET)
+    gw = start_gateway(bedrock_base_url=emu.base_url, bedrock_region="us-east-1")
+    assert post(gw, {"model": f"bedrock/{NOVA}", "prompt": "a fox"}).status_code == 200
+    # The chain's secret is redacted like a configured one when Bedrock echoes it.
+    emu.add_faults([{"match": "invoke", "status": 400, "body": {"message": f"bad {SECRET}"}}])
+    resp = post(gw, {"model": f"bedrock/{NOVA}", "prompt": "a fox"})
+    assert resp.status_code == 400 and SECRET not in resp.text
+
+
+def test_a_chain_that_finds_nothing_is_not_configured(
+    start_gateway: Callable[..., RunningGateway], emu: BedrockEmulator, aws_home: Path
+) -> None:
+    gw = start_gateway(bedrock_base_url=emu.base_url, bedrock_region="us-east-1")
+    for _ in range(2):  # the second answer comes from what the first lookup found
+        resp = post(gw, {"model": f"bedrock/{NOVA}", "prompt": "a fox"})
+        assert resp.status_code == 503, resp.text
+        error = resp.json()["error"]
+        assert error["code"] == "provider_not_configured"
+        assert "credential chain found no credentials" in error["message"]
+    assert emu.stats()["requests"]["invoke"] == 0
+
+
+CREDENTIAL_PROCESS = """
+import datetime, json, pathlib, sys
+calls = pathlib.Path(sys.argv[1])
+calls.write_text(str(int(calls.read_text() or 0) + 1) if calls.exists() else "1")
+expires = datetime.datetime.now(datetime.UTC) + datetime.timedelta(minutes=5)
+print(json.dumps({"Version": 1, "AccessKeyId": sys.argv[2], "SecretAccessKey": sys.argv[3],
+                  "SessionToken": "session-from-the-process",
+                  "Expiration": expires.strftime("%Y-%m-%dT%H:%M:%SZ")}))
+"""
+
+
+def test_a_profiles_temporary_credentials_are_refreshed_as_botocore_does(
+    start_gateway: Callable[..., RunningGateway], aws_home: Path
+) -> None:
+    """A profile whose `credential_process` hands out credentials expiring in 5 minutes:
+    botocore refreshes them (inside its 10-minute mandatory window) before each signature, and
+    the profile's region is the one signed for."""
+    script, calls = aws_home / "creds.py", aws_home / "calls"
+    script.write_text(CREDENTIAL_PROCESS)
+    process = f"{sys.executable} {script} {calls} {ACCESS_KEY_ID} {SECRET}"
+    (aws_home / "config").write_text(
+        f"[profile emu]\nregion = eu-central-1\ncredential_process = {process}\n"
+    )
+    with BedrockEmulator(
+        api_key=SECRET, region="eu-central-1", session_token="session-from-the-process"
+    ) as emulator:
+        gw = start_gateway(bedrock_base_url=emulator.base_url, bedrock_profile="emu")
+        assert post(gw, {"model": f"bedrock/{NOVA}", "prompt": "p"}).status_code == 200
+        first = int(calls.read_text())
+        assert post(gw, {"model": f"bedrock/{NOVA}", "prompt": "p"}).status_code == 200
+        assert int(calls.read_text()) > first
+        assert emulator.stats()["auth_failures"] == 0

@@ -17,9 +17,10 @@ the chain are botocore's own objects: temporary ones refresh themselves before t
 `provider_not_configured`, and the answer is kept for `MISSING_RETRY_SECONDS` so a gateway
 without AWS credentials does not wait on the instance-metadata service for every request.
 
-botocore is imported only here and only when Bedrock is configured (its import costs a
-gateway that never calls Bedrock ~0.3 s, bench/RESULTS.md). Nothing here logs: credentials,
-signatures and the Authorization header stay in this module and the request that carries them.
+botocore is imported only here and only when Bedrock is configured (its import time is
+measured in bench/RESULTS.md; tests/test_startup.py checks a default gateway goes without it).
+Nothing here logs: credentials, signatures and the Authorization header stay in this module
+and the request that carries them.
 """
 
 from __future__ import annotations

@@ -29,6 +29,24 @@ GATEWAY_TEST_KEY = "igw-test-canary-client-5b1f9d3e7a"
 CANARIES = (OPENAI_TEST_KEY, BFL_TEST_KEY, GATEWAY_TEST_KEY)
 
 
+# The suite runs in parallel workers (pytest-xdist, `-n` in pyproject.toml): it mostly waits on
+# sockets, so four workers on two cores take a third of the time. A file's tests stay on one
+# worker (its module fixtures start once), and so does the whole fault suite: its last file,
+# `resilience/test_zz_secret_scan.py`, scans the output the folder's other files collected in
+# that process.
+_ONE_WORKER_FOLDERS = ("resilience",)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    tests = Path(__file__).parent
+    for item in items:
+        if item.get_closest_marker("xdist_group"):
+            continue
+        relative = item.path.relative_to(tests)
+        group = relative.parts[0] if relative.parts[0] in _ONE_WORKER_FOLDERS else str(relative)
+        item.add_marker(pytest.mark.xdist_group(group))
+
+
 @dataclass
 class RunningGateway:
     url: str

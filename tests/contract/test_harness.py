@@ -57,7 +57,7 @@ def test_the_suites_edit_cases_are_skipped_for_such_an_entry(tmp_path: Path) -> 
     env.pop("IMAGE_GATEWAY_REQUIRE_SERVICES", None)
     select = ["tests/contract", "-k", "edit and bfl-flux", "-p", "no_edit_model"]
     run = subprocess.run(
-        [sys.executable, "-m", "pytest", *select, "-rs", "-q", "-p", "no:cacheprovider"],
+        [sys.executable, "-m", "pytest", *select, "-rs", "-q", "-n", "0", "-p", "no:cacheprovider"],
         cwd=REPO,
         env=env,
         capture_output=True,

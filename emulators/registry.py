@@ -15,6 +15,7 @@ EMULATORS: dict[str, tuple[str, str]] = {
     "xai": ("emulators.xai:XAIEmulator", "emulate xAI's Images API (Grok Imagine)"),
     "vertex": ("emulators.vertex:VertexEmulator", "emulate Google Vertex AI (Imagen, OAuth)"),
     "bedrock": ("emulators.bedrock:BedrockEmulator", "emulate Amazon Bedrock's InvokeModel"),
+    "azure": ("emulators.azure:AzureEmulator", "emulate Azure OpenAI's image API"),
 }
 
 

@@ -11,7 +11,7 @@ import asyncio
 import os
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 import orjson
 from starlette.datastructures import UploadFile
@@ -56,7 +56,15 @@ _FILE_FIELDS = {"edit": ("image", "image[]", "mask"), "variation": ("image", "im
 
 
 class OpenAIApp(EmulatorApp):
-    """The whole emulator as one ASGI callable; state lives on the instance (one per server)."""
+    """The whole emulator as one ASGI callable; state lives on the instance (one per server).
+
+    An emulator of an API with OpenAI's bodies behind other paths and auth (Azure's) subclasses
+    it: its request kinds and switches (`FAULT_RULES`, `PAID_KINDS`), and the hooks
+    `_authenticate`, `job_fields` (the fields a job is built from), `refusal` (a marker's
+    answer) and `rate_limited`."""
+
+    FAULT_RULES: ClassVar[FaultRules] = RULES
+    PAID_KINDS: ClassVar[tuple[str, ...]] = PAID
 
     def __init__(
         self,
@@ -68,7 +76,7 @@ class OpenAIApp(EmulatorApp):
         scenarios: ScenarioTable | None = None,
         strict: bool = False,
     ) -> None:
-        super().__init__(api_key, RULES, PAID, scenarios or {}, strict)
+        super().__init__(api_key, self.FAULT_RULES, self.PAID_KINDS, scenarios or {}, strict)
         self.latency = latency
         self.clock = clock
         self.files = FileStore(url_ttl, clock=clock)
@@ -136,18 +144,19 @@ class OpenAIApp(EmulatorApp):
             self._authenticate(request.scope)
             wait = self.rate.take()
             if wait is not None:
-                raise E.rate_limited(wait)
+                raise self.rate_limited(wait)
             if kind == "generate":
                 try:
                     payload = orjson.loads(await request.body())
                 except orjson.JSONDecodeError:
                     raise E.invalid_json() from None
                 self._record(request, "json", payload, json_fields(payload))
-                job = generation_job(payload)
+                job = generation_job(self.job_fields(request.scope, payload))
             else:
                 job = await self._multipart_job(kind, request)
-            if marker_of(job.prompt, RULES.markers, fault) == MODERATION_MARKER:
-                raise E.content_policy(rid, job.spec.gpt)
+            refused = self.refusal(marker_of(job.prompt, self.rules.markers, fault), rid, job)
+            if refused is not None:
+                raise refused
             self.log.submitted()
             if job.stream:
                 headers = {"x-request-id": rid, "cache-control": "no-cache"}
@@ -166,6 +175,21 @@ class OpenAIApp(EmulatorApp):
                 media_type="application/json",
                 headers={**exc.headers, "x-request-id": rid},
             )
+
+    def job_fields(self, scope: Scope, fields: Any) -> Any:
+        """The request's fields (a JSON body, or a form's text fields) a job is built from,
+        once recorded as sent. OpenAI: as they are."""
+        return fields
+
+    def refusal(self, marker: str | None, rid: str, job: Job) -> E.APIError | None:
+        """The answer to a prompt marker (or a fault's `marker`) instead of the images: the
+        safety system's 400. An answer with status 200 is rendered as it is."""
+        if marker == MODERATION_MARKER:
+            return E.content_policy(rid, job.spec.gpt)
+        return None
+
+    def rate_limited(self, wait: float) -> E.APIError:
+        return E.rate_limited(wait)
 
     def _authenticate(self, scope: Scope) -> None:
         presented = auth.bearer(scope, self.api_key)
@@ -226,6 +250,7 @@ class OpenAIApp(EmulatorApp):
                     values[name] = value
             if self.last_request is not None:
                 self.last_request["form_values"] = dict(values)
+            values = self.job_fields(request.scope, values)
             return (
                 edit_job(values, images, mask) if kind == "edit" else variation_job(values, images)
             )

@@ -26,7 +26,7 @@ from collections.abc import Iterable
 
 from pydantic import AliasChoices
 
-from image_gateway.providers import bedrock, bfl, gemini, local, openai, vertex, xai
+from image_gateway.providers import azure, bedrock, bfl, gemini, local, openai, vertex, xai
 from image_gateway.providers.kit.config import flat_fields
 from image_gateway.providers.kit.definition import ProviderDefinition
 
@@ -99,6 +99,7 @@ DEFINITIONS: dict[str, ProviderDefinition] = checked(
         xai.DEFINITION,
         vertex.DEFINITION,
         bedrock.DEFINITION,
+        azure.DEFINITION,
     )
 )
 

@@ -99,8 +99,12 @@ class TrustedOrigins:
     """The base URL's origin plus the trusted entries; `allows(url)` is the check."""
 
     def __init__(self, base_url: str, entries: Iterable[str] = ()) -> None:
-        (scheme, host, port), _ = split_url(base_url)
-        self.rules = (Rule(scheme, _comparable(host), port), *(parse_entry(e) for e in entries))
+        """`base_url` "" (a provider whose endpoint is not set yet, `azure`): the entries only."""
+        rules = [parse_entry(e) for e in entries]
+        if base_url:
+            (scheme, host, port), _ = split_url(base_url)
+            rules.insert(0, Rule(scheme, _comparable(host), port))
+        self.rules = tuple(rules)
 
     def allows(self, url: str) -> bool:
         """Whether `url` may receive the provider's key (see the module docstring)."""

@@ -83,6 +83,12 @@ def _openai(key: str) -> Emulator:
     return OpenAIEmulator(api_key=key, strict=True)
 
 
+def _azure(key: str) -> Emulator:
+    from emulators.azure import AzureEmulator
+
+    return AzureEmulator(api_key=key, strict=True)
+
+
 def _bfl(key: str) -> Emulator:
     from emulators.bfl import BFLEmulator
 
@@ -434,6 +440,38 @@ CONTRACTS: dict[str, Contract] = {
                     model="stability.stable-image-ultra-v1:0",
                     edit=True,
                     prompt_field="prompt",
+                ),
+            ),
+        ),
+        Contract(
+            provider="azure",
+            model="gpt-image-1",
+            emulator=_azure,
+            submit_kinds=("generate", "edit"),
+            edit_model="gpt-image-1",
+            cost_basis="unpriced",  # Azure prices per region and SKU: not collected
+            no_form=frozenset({"quota"}),  # Azure bills afterwards; its quotas are 429s
+            deliveries=(
+                Delivery(
+                    {"size": "1536x1024", "quality": "low", "n": 2},
+                    {"size": "1536x1024", "quality": "low", "n": 2, "model": "gpt-image-1"},
+                ),
+                Delivery(
+                    {"output_format": "jpeg", "output_compression": 40},
+                    {"output_format": "jpeg", "output_compression": 40},
+                ),
+                Delivery({"background": "transparent"}, {"background": "transparent"}),
+                Delivery({"user": "end-user-7"}, {"user": "end-user-7"}),
+                Delivery({"aspect_ratio": "3:2"}, {"size": "1536x1024"}),
+                Delivery(
+                    {"style": "natural", "quality": "hd"},
+                    {"style": "natural", "quality": "hd", "response_format": "b64_json"},
+                    model="dall-e-3",
+                ),
+                Delivery(
+                    {"input_fidelity": "high", "quality": "medium"},
+                    {"input_fidelity": "high", "quality": "medium", "image": PRESENT},
+                    edit=True,
                 ),
             ),
         ),

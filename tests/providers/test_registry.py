@@ -91,6 +91,11 @@ def test_a_key_variable_of_two_providers_is_refused() -> None:
     assert "FAL_KEY would set both provider 'fal''s field 'api_key'" in message
     message = refusal(*REAL, provider("acme", key_variables=("OPENAI_API_KEY",)))
     assert "OPENAI_API_KEY would set both provider 'openai''s field 'api_key'" in message
+    # An SDK's name for another field (`sdk_variables`) counts the same.
+    message = refusal(
+        *REAL, provider("acme", sdk_variables={"base_url": ("AZURE_OPENAI_ENDPOINT",)})
+    )
+    assert "AZURE_OPENAI_ENDPOINT would set both provider 'azure''s field 'base_url'" in message
 
 
 def test_close_names_whose_variables_do_not_meet_are_accepted() -> None:

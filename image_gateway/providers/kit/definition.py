@@ -10,7 +10,9 @@ without loading aiohttp, Pillow or any provider's translation.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 
 from pydantic import BaseModel
 
@@ -29,6 +31,9 @@ class ProviderDefinition:
     - `env_aliases`: extra prefixes its variables are read under (`BFL` for `BFL_API_KEY`
       beside `BFL_FLUX_API_KEY`).
     - `key_variables`: the API-key variables the provider's own SDK reads (`FAL_KEY`).
+    - `sdk_variables`: other variables its own SDK reads, by config field, read last
+      (`{"base_url": ("AZURE_OPENAI_ENDPOINT",)}`: openai-python's `AzureOpenAI` reads the
+      resource endpoint under that name).
     - `key_prefixes`: how the provider's credentials start (`sk-`, `bfl_`): a token starting so
       is redacted from every provider message (`kit/redaction.py`).
     """
@@ -41,6 +46,7 @@ class ProviderDefinition:
     env_aliases: tuple[str, ...] = ()
     key_variables: tuple[str, ...] = ()
     key_prefixes: tuple[str, ...] = ()
+    sdk_variables: Mapping[str, tuple[str, ...]] = dataclass_field(default_factory=dict, hash=False)
 
     def __post_init__(self) -> None:
         if not _NAME.match(self.name):
@@ -53,10 +59,12 @@ class ProviderDefinition:
 
     def variables(self, field: str) -> tuple[str, ...]:
         """The environment variables that set `field` of its config, the canonical one first:
-        `("BFL_FLUX_API_KEY", "BFL_API_KEY")`; for `api_key`, the SDK's own ones last."""
+        `("BFL_FLUX_API_KEY", "BFL_API_KEY")`; the SDK's own ones (`key_variables` for
+        `api_key`, `sdk_variables`) last."""
         names = [f"{prefix}_{field}".upper() for prefix in (self.prefix, *self.env_aliases)]
         if field == "api_key":
             names += [name.upper() for name in self.key_variables]
+        names += [name.upper() for name in self.sdk_variables.get(field, ())]
         return tuple(dict.fromkeys(names))
 
     def variable_text(self, field: str) -> str:

@@ -80,8 +80,9 @@ def _free_port() -> int:
 
 def test_both_emulators_run_on_chosen_ports_and_stop_quietly_on_ctrl_c() -> None:
     openai_port, bfl_port, poll_port = _free_port(), _free_port(), _free_port()
-    cli = Cli("all", "--openai-port", str(openai_port), "--bfl-port", str(bfl_port),
-              "--bfl-poll-port", str(poll_port))  # fmt: skip
+    # Every other emulator on a free port: a default one may be taken (`make emulators`).
+    cli = Cli("all", *_any_ports(), "--openai-port", str(openai_port), "--bfl-port",
+              str(bfl_port), "--bfl-poll-port", str(poll_port))  # fmt: skip
     out = cli.read_until("Ctrl+C")
     assert f"http://127.0.0.1:{openai_port}/v1" in out
     assert f"http://127.0.0.1:{bfl_port}, polling http://127.0.0.1:{poll_port}" in out
@@ -208,7 +209,10 @@ def test_a_bad_value_is_a_one_line_usage_error(
     ],
 )  # fmt: skip
 def test_a_busy_port_is_a_one_line_error(busy_port: int, args: tuple[str, ...]) -> None:
-    cli = Cli(*(arg.format(busy=busy_port) for arg in args))
+    command, *rest = (arg.format(busy=busy_port) for arg in args)
+    # `all` and `demo`: the emulators not named on a free port (a default one may be taken).
+    others = _any_ports() if command in ("all", "demo") else []
+    cli = Cli(command, *others, *rest)
     _, err = cli.process.communicate(timeout=60)
     assert cli.process.returncode == 1
     assert err == f"error: cannot listen on 127.0.0.1:{busy_port}: Address already in use\n"

@@ -6,6 +6,7 @@ or authorized with a Bedrock API key.
 - `auth.py`       credentials (API key, AWS keys, the AWS credential chain) and signing
 - `models.py`     its catalogue (typed `BedrockModel` data)
 - `translate.py`  the pure translations: bodies per model family, answers, sizes, error names
+- `rules.py`      what only Bedrock's models check before anything is sent
 - `images.py`     an edit's input images and masks in Nova's conventions
 - `adapter.py`    the provider: `kit/sync.py` hooks, Bedrock's checks, its exceptions
 """

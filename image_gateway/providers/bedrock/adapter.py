@@ -2,9 +2,9 @@
 `POST {base}/model/{modelId}/invoke` with the model's own JSON body (`translate.py`), signed
 with SigV4 over the exact bytes sent, or with a Bedrock API key (`auth.py`).
 
-This class holds the hooks: the base URL from the region, the signed submission, what only
-Bedrock's models check (Nova's sizes and seeds, prompt lengths, which edits each model takes),
-the input images and masks of an edit, and Bedrock's exceptions:
+This class holds the hooks: the base URL from the region, the signed submission, Bedrock's
+own checks of a request (`rules.py`: Nova's sizes and seeds, prompt lengths, which edits each
+model takes), the input images and masks of an edit, and Bedrock's exceptions:
 
     Bedrock's answer (x-amzn-ErrorType)    gateway error                         retried
     400 ValidationException "...blocked    400 content_policy_violation          no
@@ -44,11 +44,11 @@ from image_gateway.errors import (
     UpstreamTimeout,
 )
 from image_gateway.fetch import ImageFetcher
-from image_gateway.providers.bedrock import DEFINITION, translate
+from image_gateway.providers.bedrock import DEFINITION, rules, translate
 from image_gateway.providers.bedrock.auth import BedrockAuth, NoCredentials
 from image_gateway.providers.bedrock.config import BedrockConfig
 from image_gateway.providers.bedrock.images import check_opaque, nova_mask
-from image_gateway.providers.bedrock.models import MODELS, BedrockModel, as_bedrock
+from image_gateway.providers.bedrock.models import MODELS, as_bedrock
 from image_gateway.providers.kit.capabilities import ModelSpec
 from image_gateway.providers.kit.errors import (
     ErrorDetail,
@@ -130,15 +130,15 @@ class BedrockProvider(SyncJSONProvider[BedrockConfig]):
         super().validate(task, spec)
         model = as_bedrock(spec)
         if model.max_prompt is not None:
-            _length(task.prompt, "prompt", model)
+            rules.check_length(task.prompt, "prompt", model)
             if task.negative_prompt is not None:
-                _length(task.negative_prompt, "negative_prompt", model)
+                rules.check_length(task.negative_prompt, "negative_prompt", model)
         if task.seed is not None and task.seed > model.max_seed:
             raise InvalidRequest(f"seed must be 0-{model.max_seed} for {model.id}", param="seed")
         if model.family == "stability":
-            _check_stability(task, model)
+            rules.check_stability(task, model)
         else:
-            _check_canvas(task, model)
+            rules.check_canvas(task, model)
 
     async def prepare(self, task: ImageTask, spec: ModelSpec) -> None:
         """An Amazon-model edit's input images are checked opaque (Nova refuses transparent
@@ -252,96 +252,6 @@ class BedrockProvider(SyncJSONProvider[BedrockConfig]):
             code="provider_auth_failed",
             provider=self.name,
             outage=False,  # a configuration problem, not the provider being down
-        )
-
-
-def _check_canvas(task: ImageTask, model: BedrockModel) -> None:
-    """Nova's and Titan's rules: sizes (Nova's verified rule; Titan's are Bedrock's to judge),
-    which edit each field belongs to, the provider_params' types and ranges."""
-    if task.size is not None and model.family == "nova":
-        translate.check_nova_size(task.size)
-    params = task.params
-    inpaint = task.is_edit and translate.inpainting(task)
-    if not task.is_edit:
-        for name in ("mask_prompt", "similarity_strength"):
-            if name in params:
-                raise InvalidRequest(
-                    f"provider_params.{name} applies to edits only", param=f"provider_params.{name}"
-                )
-    elif task.style is not None:
-        raise InvalidRequest(f"style applies to {model.id}'s text to image only", param="style")
-    if inpaint:
-        if task.mask is not None and "mask_prompt" in params:
-            raise InvalidRequest(
-                "give the area to edit as `mask` or provider_params.mask_prompt, not both",
-                param="provider_params.mask_prompt",
-            )
-        if len(task.images) != 1:
-            raise InvalidRequest(f"{model.id} inpaints one image at a time", param="image")
-        if task.size is not None or task.aspect_ratio is not None:
-            raise InvalidRequest(
-                f"{model.id} keeps the input image's size when inpainting", param="size"
-            )
-        if "similarity_strength" in params:
-            raise InvalidRequest(
-                "provider_params.similarity_strength applies to edits without a mask",
-                param="provider_params.similarity_strength",
-            )
-        _text(params, "mask_prompt", 1024)
-    _number(params, "cfg_scale", 1.1, 10.0, model.family == "nova")
-    _number(params, "similarity_strength", 0.2, 1.0, model.family == "nova")
-
-
-def _check_stability(task: ImageTask, model: BedrockModel) -> None:
-    if not task.is_edit:
-        if "strength" in task.params:
-            raise InvalidRequest(
-                "provider_params.strength applies to image to image (an edit) only",
-                param="provider_params.strength",
-            )
-        translate.check_stability_ratio(task, model)
-        return
-    if task.mask is not None:
-        raise InvalidRequest(f"{model.id} takes no mask", param="mask")
-    if task.size is not None or task.aspect_ratio is not None:
-        field = "size" if task.size is not None else "aspect_ratio"
-        raise InvalidRequest(f"{model.id} keeps the input image's aspect ratio", param=field)
-    if "strength" not in task.params:
-        raise InvalidRequest(
-            f"{model.id} needs provider_params.strength (0-1) with an input image",
-            param="provider_params.strength",
-        )
-    _number(task.params, "strength", 0.0, 1.0, True)
-
-
-def _length(text: str, field: str, model: BedrockModel) -> None:
-    if not 1 <= len(text) <= (model.max_prompt or len(text)):
-        raise InvalidRequest(
-            f"{field} must be 1-{model.max_prompt} characters for {model.id}", param=field
-        )
-
-
-def _text(params: dict[str, Any], name: str, longest: int) -> None:
-    value = params.get(name)
-    if name in params and not (isinstance(value, str) and 1 <= len(value) <= longest):
-        raise InvalidRequest(
-            f"provider_params.{name} must be a text of 1-{longest} characters",
-            param=f"provider_params.{name}",
-        )
-
-
-def _number(params: dict[str, Any], name: str, low: float, high: float, ranged: bool) -> None:
-    """A number, within [low, high] where the range is verified (`ranged`)."""
-    if name not in params:
-        return
-    value = params[name]
-    ok = isinstance(value, int | float) and not isinstance(value, bool)
-    if ok and ranged:
-        ok = low <= value <= high
-    if not ok:
-        expected = f"a number {low}-{high}" if ranged else "a number"
-        raise InvalidRequest(
-            f"provider_params.{name} must be {expected}", param=f"provider_params.{name}"
         )
 
 

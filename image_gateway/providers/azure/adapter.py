@@ -223,10 +223,12 @@ class AzureProvider(OpenAIProvider):
                 outage=False,
             )
         if resp.status in (401, 403):
-            variable = "ad_token" if self.config.ad_token is not None else "api_key"
+            if self.config.ad_token is not None:
+                check = f"{self._variable('ad_token')}: sent as it is, until it expires"
+            else:
+                check = self._variable("api_key")
             return UpstreamError(
-                f"{self.name} rejected the gateway's credentials (check "
-                f"{self._variable(variable)})",
+                f"{self.name} rejected the gateway's credentials (check {check})",
                 code="provider_auth_failed",
                 provider=self.name,
                 outage=False,

@@ -3,8 +3,10 @@ and three under the names openai-python's `AzureOpenAI` reads (OAI-SDK `lib/azur
 
 - `api_key`: `AZURE_API_KEY`, `AZURE_OPENAI_API_KEY` (sent as `api-key`; as Bearer on v1);
 - `ad_token`: `AZURE_AD_TOKEN`, `AZURE_OPENAI_AD_TOKEN`, a Microsoft Entra ID access token
-  (scope `https://cognitiveservices.azure.com/.default`), sent as `Authorization: Bearer`.
-  A key and a token together are refused at start-up (`adapter.py`), as the SDK refuses both;
+  (scope `https://cognitiveservices.azure.com/.default`), sent as `Authorization: Bearer`
+  as it is: nothing renews it (Entra tokens last about an hour; azure-identity credentials,
+  the SDK's `azure_ad_token_provider`, are not supported yet). A key and a token together are
+  refused at start-up (`adapter.py`), as the SDK refuses both;
 - `base_url`: the resource endpoint, `https://{resource}.openai.azure.com` (the gateway adds
   `/openai/...`): `AZURE_BASE_URL`, `AZURE_OPENAI_ENDPOINT`. Empty = not configured;
 - `api_version`: `AZURE_API_VERSION`, `OPENAI_API_VERSION`, default `2025-04-01-preview` (the

@@ -110,3 +110,23 @@ def test_estimates_are_upper_bounds() -> None:
     assert TABLE.estimate(edit) == pytest.approx(0.045)  # + 1 MP for the input image
     assert TABLE.estimate(task(provider="local", model="local-art", n=10)) == 0.0
     assert TABLE.estimate(task(model="gpt-image-9")) is None
+
+
+def test_same_as_prices_a_model_as_another_providers_entry() -> None:
+    table = PriceTable(
+        {
+            "a": {"m": {"per_image": 0.05, "source": "s", "date": "d"}},
+            "b": {
+                "m": {"same_as": "a/m", "source": "assumed: a's price", "date": "d"},
+                "loop": {"same_as": "b/m", "source": "s", "date": "d"},
+                "gone": {"same_as": "a/absent", "source": "s", "date": "d"},
+            },
+        }
+    )
+    assert table.price("b", "m", images=2, size=None, quality=None) == Priced(0.1, "price_table")
+    assert table.entry("b", "loop") is None  # one step only
+    assert table.entry("b", "gone") is None
+    # The Gemini image models on Vertex AI are priced as on the Gemini API.
+    assert TABLE.entry("vertex-ai", "gemini-3-pro-image") == TABLE.entry(
+        "gemini", "gemini-3-pro-image"
+    )

@@ -10,6 +10,8 @@ accepted (`RequestLog.submitted`: Google bills its tokens, whatever the answer s
 answered as the prompt's marker (or the fault's) asks:
 
     [block-prompt]   promptFeedback.blockReason PROHIBITED_CONTENT, no candidates
+    [model-armor]    (Vertex only) blockReason MODEL_ARMOR; [jailbreak]: JAILBREAK (GENAI-PY
+                     `BlockedReason`: "not supported in Gemini API")
     [image-safety]   finishReason IMAGE_SAFETY, no parts
     [image-other]    finishReason IMAGE_OTHER, no parts
     [no-image]       finishReason NO_IMAGE, a text part only
@@ -45,6 +47,10 @@ from .request import Job, read_job
 BLOCK_PROMPT, IMAGE_SAFETY = "[block-prompt]", "[image-safety]"
 IMAGE_OTHER, NO_IMAGE = "[image-other]", "[no-image]"
 MARKERS = (BLOCK_PROMPT, IMAGE_SAFETY, IMAGE_OTHER, NO_IMAGE)
+# Prompt blocks: marker -> `promptFeedback.blockReason`; Vertex has two more.
+BLOCKS = {BLOCK_PROMPT: "PROHIBITED_CONTENT"}
+VERTEX_BLOCKS = {**BLOCKS, "[model-armor]": "MODEL_ARMOR", "[jailbreak]": "JAILBREAK"}
+VERTEX_MARKERS = (*MARKERS, "[model-armor]", "[jailbreak]")
 DAILY_QUOTA_SWITCH = "daily_quota"  # a fault switch: the day's quota is used up from now on
 INPUT_IMAGE_TOKENS = 258
 THOUGHT_TOKENS = 180
@@ -65,6 +71,8 @@ class GenerateContent:
         self.log = log
         self.models = models
         self.vertex = vertex
+        self.markers = VERTEX_MARKERS if vertex else MARKERS
+        self.blocks = VERTEX_BLOCKS if vertex else BLOCKS
         self.rate = RateLimit(rate_limit)
         self.rate_limit = rate_limit
         self.daily_quota = daily_quota
@@ -100,15 +108,15 @@ class GenerateContent:
         self.used_today += 1
         if self.daily_quota is not None and self.used_today >= self.daily_quota:
             self.day_over = True
-        return await self.response(job, marker_of(job.prompt, MARKERS, fault), fault)
+        return await self.response(job, marker_of(job.prompt, self.markers, fault), fault)
 
     async def response(self, job: Job, marker: str | None, fault: Fault | None) -> Any:
         prompt_tokens = max(1, len(job.prompt) // 4)
         usage = _Usage(prompt_tokens, INPUT_IMAGE_TOKENS * len(job.images))
         answer: dict[str, Any] = {}
-        if marker == BLOCK_PROMPT:
+        if marker in self.blocks:
             answer["promptFeedback"] = {
-                "blockReason": "PROHIBITED_CONTENT",
+                "blockReason": self.blocks[marker],
                 "safetyRatings": _ratings("HIGH"),
             }
         elif marker in (IMAGE_SAFETY, IMAGE_OTHER):

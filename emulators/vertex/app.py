@@ -13,14 +13,22 @@ Routes (REFERENCE-MORE §1.8; python-genai `_api_client.py`):
     POST /{v1|v1beta1}/publishers/google/models/{model}:predict
                      express mode: `x-goog-api-key` (or `?key=`), else 400 API_KEY_INVALID
 
-Request kinds (a fault's `match`): `token`, and `predict` (paid: `submit` matches it). Its own
-fault switch `expire_tokens` ends every issued token before the request is checked (the next
-call must get a new one).
+and the same two paths with `:generateContent` for the Gemini image models: the Gemini
+emulator's handling (`emulators/gemini/generate.py`, `vertex=True`: `imageConfig.
+personGeneration`, `prominentPeople`, `imageOutputOptions` taken; the prompt blocks
+`[model-armor]` and `[jailbreak]` added) behind Vertex's paths and auth.
+
+Request kinds (a fault's `match`): `token`, `predict` and `generate` (paid: `submit` matches
+both). Its own fault switch `expire_tokens` ends every issued token before the request is
+checked (the next call must get a new one). A scenario's Imagen marker on a Gemini call is
+played as Gemini's form of it (`GEMINI_FORMS`): Imagen's 400 refusal as a blocked prompt (the
+Gemini models have no HTTP-error form), every image filtered as `finishReason IMAGE_SAFETY`.
 """
 
 from __future__ import annotations
 
 import base64
+import dataclasses
 import re
 import time
 from typing import Any
@@ -28,6 +36,8 @@ from urllib.parse import parse_qs
 
 import orjson
 
+from ..gemini import errors as gemini_errors
+from ..gemini import generate as gemini
 from ..kit import auth
 from ..kit.app import EmulatorApp
 from ..kit.asgi import Receive, Scope, Send, read_body, send_json
@@ -41,15 +51,21 @@ from . import imagen
 from .accounts import OAuthError, ServiceAccount
 from .images import Images
 
-KINDS = ("token", "predict")
-PAID = ("predict",)
-RULES = FaultRules(KINDS, switches=("expire_tokens",), markers=imagen.MARKERS)
+KINDS = ("token", "predict", "generate")
+PAID = ("predict", "generate")
+RULES = FaultRules(
+    KINDS,
+    switches=("expire_tokens", gemini.DAILY_QUOTA_SWITCH),
+    markers=(*imagen.MARKERS, *gemini.VERTEX_MARKERS),
+)
+# An Imagen marker a scenario puts on a Gemini call -> Gemini's form of the same refusal.
+GEMINI_FORMS = {imagen.MODERATE: gemini.BLOCK_PROMPT, imagen.FILTER_ALL: gemini.IMAGE_SAFETY}
 TOKEN_PATH = "/token"  # noqa: S105 - a path, not a password
 _PROJECT_PATH = re.compile(
     r"/(v1|v1beta1)/projects/([^/]+)/locations/([^/]+)/publishers/google/models/([^/:]+):(\w+)"
 )
 _EXPRESS_PATH = re.compile(r"/(v1|v1beta1)/publishers/google/models/([^/:]+):(\w+)")
-METHODS = {"predict": "predict"}
+METHODS = {"predict": "predict", "generateContent": "generate"}
 
 
 class VertexApp(EmulatorApp):
@@ -67,6 +83,7 @@ class VertexApp(EmulatorApp):
         self.account = ServiceAccount(project, api_key, token_ttl, clock=time.time)
         self.rate = RateLimit(rate_limit)
         self.images = Images()
+        self.generator = gemini.GenerateContent(self.log, vertex=True, rate_limit=rate_limit)
         self.auth_failures = 0
 
     # --- the kit's hooks -----------------------------------------------------------------------
@@ -93,11 +110,13 @@ class VertexApp(EmulatorApp):
             "tokens_issued": self.account.grants,
             "token_refusals": self.account.refusals,
             "auth_failures": self.auth_failures,
+            **self.generator.stats(),
         }
 
     def provider_reset(self) -> None:
         self.account.reset()
         self.rate.clear()
+        self.generator.reset()
         self.auth_failures = 0
 
     async def handle(
@@ -111,9 +130,11 @@ class VertexApp(EmulatorApp):
         if kind == "token":
             return await self._token(raw, send)
         try:
-            status, answer = await self._api(scope, raw, fault)
+            status, answer = await self._api(kind, scope, raw, fault)
         except E.VertexError as exc:
             status, answer = exc.status, exc.body()
+        except gemini_errors.GoogleError as exc:
+            status, answer = exc.code, exc.body()
         await send_json(send, status, answer)
 
     # --- the token endpoint --------------------------------------------------------------------
@@ -129,7 +150,9 @@ class VertexApp(EmulatorApp):
 
     # --- the API -------------------------------------------------------------------------------
 
-    async def _api(self, scope: Scope, raw: bytes, fault: Fault | None) -> tuple[int, Any]:
+    async def _api(
+        self, kind: str, scope: Scope, raw: bytes, fault: Fault | None
+    ) -> tuple[int, Any]:
         if fault is not None and fault.switch("expire_tokens"):
             self.account.revoke_all()
         path = scope["path"]
@@ -146,6 +169,12 @@ class VertexApp(EmulatorApp):
             model = express.group(2)
             self._api_key(scope)
             resource = f"publishers/google/models/{model}"
+        if kind == "generate":
+            if model not in self.generator.models:
+                raise E.not_found(resource)
+            if fault is not None and fault.marker in GEMINI_FORMS:
+                fault = dataclasses.replace(fault, marker=GEMINI_FORMS[fault.marker])
+            return 200, await self.generator.answer(model, raw, path, fault)
         wait = self.rate.take()
         if wait is not None:
             raise E.resource_exhausted(f"{wait}s")

@@ -55,8 +55,16 @@ class PriceTable:
         return cls(json.loads(path.read_text(encoding="utf-8")))
 
     def entry(self, provider: str, model: str) -> dict[str, Any] | None:
+        """The model's price entry; one that says `"same_as": "<provider>/<model>"` (a model
+        another provider also serves, assumed at the same price, its own source saying so)
+        is that model's entry."""
         models = self._data.get(provider) or {}
         found = models.get(model, models.get("*"))
+        if isinstance(found, dict) and isinstance(found.get("same_as"), str):
+            other, _, other_model = found["same_as"].partition("/")
+            found = (self._data.get(other) or {}).get(other_model)
+            if isinstance(found, dict) and "same_as" in found:
+                return None  # one step only: no chains, no loops
         return found if isinstance(found, dict) else None
 
     def price(

@@ -307,8 +307,8 @@ CONTRACTS: dict[str, Contract] = {
             provider="vertex-ai",
             model="imagen-4.0-fast-generate-001",
             emulator=_vertex,
-            submit_kinds=("predict",),
-            edit_model=None,  # Imagen's generate models take no input image
+            submit_kinds=("predict", "generate"),
+            edit_model="gemini-2.5-flash-image",  # Imagen's generate models take no image
             cost_basis="price_table",
             settings=_vertex_settings,
             prompt_field="instances.0.prompt",
@@ -352,6 +352,39 @@ CONTRACTS: dict[str, Contract] = {
                         "parameters.includeRaiReason": True,
                         "labels": {"team": "art"},
                     },
+                ),
+                Delivery(
+                    {
+                        "size": "1344x768",
+                        "output_format": "jpeg",
+                        "output_compression": 70,
+                        "provider_params": {
+                            "personGeneration": "allow_adult",
+                            "prominentPeople": "block_prominent_people",
+                        },
+                    },
+                    {
+                        f"{_IMAGE_CONFIG}.aspectRatio": "16:9",
+                        f"{_IMAGE_CONFIG}.personGeneration": "ALLOW_ADULT",
+                        f"{_IMAGE_CONFIG}.prominentPeople": "BLOCK_PROMINENT_PEOPLE",
+                        f"{_IMAGE_CONFIG}.imageOutputOptions": {
+                            "mimeType": "image/jpeg",
+                            "compressionQuality": 70,
+                        },
+                    },
+                    model="gemini-2.5-flash-image",
+                    prompt_field="contents.0.parts.0.text",
+                ),
+                Delivery(
+                    {"aspect_ratio": "4:3", "provider_params": {"personGeneration": "allow_none"}},
+                    {
+                        "contents.0.parts.1.inlineData.mimeType": "image/png",
+                        "contents.0.parts.1.inlineData.data": PRESENT,
+                        f"{_IMAGE_CONFIG}.aspectRatio": "4:3",
+                        f"{_IMAGE_CONFIG}.personGeneration": "ALLOW_NONE",
+                    },
+                    edit=True,
+                    prompt_field="contents.0.parts.0.text",
                 ),
             ),
         ),

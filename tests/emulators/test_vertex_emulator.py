@@ -225,3 +225,39 @@ def test_filtered_images_and_blocked_prompts(emu: VertexEmulator) -> None:
     blocked = predict(emu, imagen("[moderate] x"), bearer)
     assert blocked.status_code == 400 and "58061214" in blocked.json()["error"]["message"]
     assert emu.stats()["submissions"] == 2
+
+
+# --- the Gemini image models' generateContent ----------------------------------------------------
+
+
+def generate_content(emu: VertexEmulator, prompt: str, bearer: str | None) -> httpx.Response:
+    path = (
+        f"/v1/projects/{emu.project}/locations/us-central1/publishers/google/models/"
+        "gemini-2.5-flash-image:generateContent"
+    )
+    body = {"contents": [{"role": "user", "parts": [{"text": prompt}]}]}
+    headers = {"Authorization": f"Bearer {bearer}"} if bearer else {}
+    return httpx.post(emu.base_url + path, json=body, headers=headers, timeout=30)
+
+
+def test_generate_content_behind_vertex_auth(emu: VertexEmulator) -> None:
+    assert generate_content(emu, "a fox", None).status_code == 401
+    bearer = token(emu)
+    answer = generate_content(emu, "a fox", bearer).json()
+    assert answer["candidates"][0]["content"]["parts"][-1]["inlineData"]["mimeType"] == "image/png"
+    armor = generate_content(emu, "[model-armor] a fox", bearer).json()
+    assert armor["promptFeedback"]["blockReason"] == "MODEL_ARMOR"
+    assert emu.stats()["requests"]["generate"] == 3 and emu.stats()["submissions"] == 2
+
+
+def test_the_moderation_scenarios_on_a_gemini_call_are_geminis_forms(emu: VertexEmulator) -> None:
+    bearer = token(emu)
+    emu.scenario("moderated")
+    blocked = generate_content(emu, "a fox", bearer)
+    assert (blocked.status_code, blocked.json()["promptFeedback"]["blockReason"]) == (
+        200,
+        "PROHIBITED_CONTENT",
+    )
+    emu.scenario("moderated_200")
+    withheld = generate_content(emu, "a fox", bearer)
+    assert withheld.json()["candidates"][0]["finishReason"] == "IMAGE_SAFETY"

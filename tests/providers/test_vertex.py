@@ -186,6 +186,18 @@ def test_a_credentials_file_that_is_no_key_file_is_not_configured(
     assert calls(emu, "token") == 0 and calls(emu, PREDICT) == 0
 
 
+def test_application_default_credentials_without_a_key_file(
+    start_gateway: Callable[..., RunningGateway],
+    emu: VertexEmulator,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Only VERTEX_AI_PROJECT: google-auth's ADC, here GOOGLE_APPLICATION_CREDENTIALS."""
+    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(emu.credentials_file))
+    gw = start_gateway(**oauth_settings(emu, vertex_ai_credentials_file=None))
+    assert generate(gw).status_code == 200
+    assert emu.stats()["tokens_issued"] == 1
+
+
 def test_an_unreachable_token_endpoint_is_a_retryable_upstream_error(
     gw: RunningGateway, emu: VertexEmulator
 ) -> None:
@@ -412,3 +424,134 @@ def test_the_host_follows_the_location(tmp_path: Path, settings: dict[str, Any],
         connect_timeout=1, read_timeout=1, max_connections=1, max_response_bytes=1
     )
     assert VertexProvider(make_settings(tmp_path, **settings), http).api_base == host
+
+
+# --- the Gemini image models on Vertex ------------------------------------------------------------
+
+
+def generations(emu: VertexEmulator) -> list[dict[str, Any]]:
+    """The `:generateContent` calls the emulator parsed, oldest first."""
+    return [r for r in emu.requests() if r["path"].endswith(":generateContent")]
+
+
+def test_the_openai_sdk_generates_with_a_gemini_model_on_vertex(
+    sdk: openai.OpenAI, emu: VertexEmulator
+) -> None:
+    result = sdk.images.generate(
+        model="vertex-ai/gemini-3-pro-image", prompt="a fox", size="2752x1536", n=2
+    )
+    assert len(result.data) == 2
+    image = image_of(result.data[0].b64_json)
+    assert (image.format, image.size) == ("PNG", (2752, 1536))
+    assert result.data[0].revised_prompt  # the text the model wrote beside its image
+    sent = generations(emu)
+    assert len(sent) == 2  # one image per call: n fanned out
+    assert sent[0]["path"] == (
+        f"/v1/projects/{emu.project}/locations/us-central1/publishers/google/models/"
+        "gemini-3-pro-image:generateContent"
+    )
+    assert sent[0]["fields"]["generationConfig"]["imageConfig"] == {
+        "aspectRatio": "16:9",
+        "imageSize": "2K",
+    }
+    assert emu.stats()["tokens_issued"] == 1
+    assert result.model_extra is not None
+    assert result.model_extra["cost"] == {"usd": 0.268, "basis": "price_table"}  # 2 x 2K
+
+
+def test_the_openai_sdk_edits_with_a_gemini_model_on_vertex(
+    sdk: openai.OpenAI, emu: VertexEmulator
+) -> None:
+    buf = io.BytesIO()
+    Image.new("RGB", (64, 48), (200, 30, 30)).save(buf, "PNG")
+    result = sdk.images.edit(
+        model="vertex-ai/gemini-3.1-flash-image",
+        image=("in.png", buf.getvalue(), "image/png"),
+        prompt="make it blue",
+        extra_body={"aspect_ratio": "4:3"},
+    )
+    assert image_of(result.data[0].b64_json).size == (1184, 864)
+    [sent] = generations(emu)
+    parts = sent["fields"]["contents"][0]["parts"]
+    assert parts[0] == {"text": "make it blue"}
+    assert parts[1]["inlineData"]["mimeType"] == "image/png"
+
+
+def test_jpeg_and_vertex_only_image_config_fields(gw: RunningGateway, emu: VertexEmulator) -> None:
+    resp = generate(
+        gw,
+        model="vertex-ai/gemini-2.5-flash-image",
+        output_format="jpeg",
+        output_compression=60,
+        provider_params={
+            "personGeneration": "allow_all",
+            "prominentPeople": "allow_prominent_people",
+        },
+    )
+    assert resp.status_code == 200, resp.text
+    assert image_of(resp.json()["data"][0]["b64_json"]).format == "JPEG"
+    config = generations(emu)[0]["fields"]["generationConfig"]["imageConfig"]
+    assert config == {
+        "personGeneration": "ALLOW_ALL",
+        "prominentPeople": "ALLOW_PROMINENT_PEOPLE",
+        "imageOutputOptions": {"mimeType": "image/jpeg", "compressionQuality": 60},
+    }
+
+
+@pytest.mark.parametrize(
+    ("marker", "status", "code", "said"),
+    [
+        ("[model-armor]", 400, "content_policy_violation", "MODEL_ARMOR"),
+        ("[jailbreak]", 400, "content_policy_violation", "JAILBREAK"),
+        ("[image-safety]", 400, "content_policy_violation", "IMAGE_SAFETY"),
+        ("[no-image]", 502, "no_image_generated", "NO_IMAGE"),
+    ],
+)
+def test_a_gemini_answer_without_an_image_is_an_error(
+    gw: RunningGateway, emu: VertexEmulator, marker: str, status: int, code: str, said: str
+) -> None:
+    resp = generate(gw, model="vertex-ai/gemini-2.5-flash-image", prompt=f"{marker} a fox")
+    assert resp.status_code == status, resp.text
+    error = resp.json()["error"]
+    assert error["code"] == code and said in error["message"]
+    assert len(generations(emu)) == 1  # an accepted call: never sent again
+
+
+def test_a_newer_gemini_id_passes_through_and_a_404_names_the_location(
+    gw: RunningGateway, emu: VertexEmulator
+) -> None:
+    resp = generate(gw, model="vertex-ai/gemini-4-flash-image")
+    assert resp.status_code == 404, resp.text
+    assert "location us-central1" in resp.json()["error"]["message"]
+    assert generations(emu) == [] and calls(emu, "generate") == 1  # reached Vertex, refused
+
+
+def test_a_bare_imagen_id_is_vertexs_and_a_bare_gemini_id_stays_geminis(
+    gw: RunningGateway, emu: VertexEmulator
+) -> None:
+    assert generate(gw, model="imagen-4.0-fast-generate-001").json()["provider"] == "vertex-ai"
+    resp = generate(gw, model="gemini-2.5-flash-image")  # `gemini` has no key here
+    assert resp.status_code == 503 and resp.json()["error"]["provider"] == "gemini"
+    assert generations(emu) == []
+
+
+@pytest.mark.parametrize(
+    ("fields", "param"),
+    [
+        (
+            {"provider_params": {"personGeneration": "dont_allow"}},
+            "provider_params.personGeneration",
+        ),
+        ({"provider_params": {"addWatermark": False}}, "provider_params.addWatermark"),
+        ({"size": "1408x768"}, "size"),  # an Imagen size, not a Gemini one
+        ({"seed": 5}, "seed"),
+        ({"output_format": "webp"}, "output_format"),
+    ],
+)
+def test_what_a_gemini_model_on_vertex_cannot_honour_is_a_400(
+    gw: RunningGateway, emu: VertexEmulator, fields: dict[str, Any], param: str
+) -> None:
+    resp = generate(gw, model="vertex-ai/gemini-2.5-flash-image", **fields)
+    assert resp.status_code == 400, resp.text
+    assert resp.json()["error"]["param"] == param
+    assert calls(emu, "generate") == 0

@@ -14,14 +14,16 @@ An adapter supplies pure translations and a few hooks; this module does all the 
 - `from_vendor(payload)`: the parsed 2xx JSON to an `Answer` (the result, plus the URLs of images
   answered by URL); pure, raising `UpstreamError` for an answer it cannot use.
 
-A provider whose requests differ more has two more hooks (`providers/vertex/`: a host per
-region, OAuth access tokens):
+A provider whose requests differ more has three more hooks (`providers/vertex/`: a host per
+region, OAuth access tokens, two APIs):
 
 - `api_base`: the URL `endpoint` paths follow, `<NAME>_BASE_URL` by default;
 - `credential_headers()` (async, before anything is sent): the headers carrying the
   credentials, `auth_headers(api_key())` by default; `renewed_credential_headers(resp)`: after
   a 401, fresh ones to send the same call once more with (a 401 is a refusal: nothing was
-  taken), or None (the default) to map the 401.
+  taken), or None (the default) to map the 401;
+- `read_answer(payload, task, spec)`: `from_vendor(payload)` by default, for a provider whose
+  models answer in different shapes.
 
 And one that signs the bytes it sends (`providers/bedrock/`: SigV4 by botocore) builds the
 whole request in `submission(task, spec)`: URL, signed headers and the encoded body
@@ -142,6 +144,10 @@ class SyncProvider(Provider[C]):
         token) to send it once more with, or None (default) to map the 401 as an error answer."""
         return None
 
+    def read_answer(self, payload: Any, task: ImageTask, spec: ModelSpec) -> Answer:
+        """The parsed JSON of a 2xx answer to this task: `from_vendor(payload)`."""
+        return self.from_vendor(payload)
+
     async def submission(self, task: ImageTask, spec: ModelSpec) -> Submission:
         """What `generate` posts, before anything is sent: `credential_headers()` first (a
         project named only by Vertex's credentials is then known to `endpoint`), the URL, and
@@ -184,7 +190,7 @@ class SyncProvider(Provider[C]):
         resp = await submit_once(journal, self.name, submit)
         # A 2xx is a call the provider bills, whether or not its answer can be used.
         with after_acceptance(self):
-            answer = self.from_vendor(resp.json(self.name))
+            answer = self.read_answer(resp.json(self.name), task, spec)
             for index, image_url in answer.urls.items():
                 answer.result.images[index].data = await self.download(image_url)
         return answer.result

@@ -1,7 +1,11 @@
 """`vertex-ai`: Vertex AI on `kit/sync.py`, one JSON POST per call to
-`{host}/{version}/projects/{project}/locations/{location}/publishers/google/models/{model}:predict`
-(express mode: `{host}/{version}/publishers/google/models/{model}:predict`, no project;
-REFERENCE-MORE §1.8, python-genai `_api_client.py`).
+`{host}/{version}/projects/{project}/locations/{location}/publishers/google/models/{model}:
+{method}` (express mode: `{host}/{version}/publishers/google/models/{model}:{method}`, no
+project; REFERENCE-MORE §1.8, python-genai `_api_client.py`). The method is the model's:
+Imagen's `predict` (`imagen.py`, up to 4 images a call) or the Gemini image models'
+`generateContent` (`gemini.py` over the `gemini` provider's translations: one image a call,
+edits with input images inline; an answer without an image is `content_policy_violation` or
+`no_image_generated`, as there).
 
 Credentials: with a project or a credentials file, `Authorization: Bearer <access token>`
 (`auth.py`; plus `x-goog-user-project` when the credentials name a quota project); a 401 is
@@ -47,14 +51,16 @@ from image_gateway.errors import (
     UpstreamError,
 )
 from image_gateway.fetch import ImageFetcher
+from image_gateway.providers.gemini import translate as gemini_translate
 from image_gateway.providers.gemini.errors import GoogleStatus, classify, read_status
+from image_gateway.providers.gemini.models import GeminiModel
 from image_gateway.providers.kit.capabilities import ModelSpec
 from image_gateway.providers.kit.errors import ErrorDetail
 from image_gateway.providers.kit.sync import Answer, SyncJSONProvider
-from image_gateway.providers.vertex import DEFINITION, imagen
+from image_gateway.providers.vertex import DEFINITION, gemini, imagen
 from image_gateway.providers.vertex.auth import AccessTokens
 from image_gateway.providers.vertex.config import VertexConfig
-from image_gateway.providers.vertex.models import MODELS, as_vertex
+from image_gateway.providers.vertex.models import IMAGEN, MODELS, as_vertex
 from image_gateway.schemas import ImageTask
 from image_gateway.settings import Settings
 from image_gateway.upstream.client import UpstreamClient, UpstreamResponse
@@ -128,11 +134,29 @@ class VertexProvider(SyncJSONProvider[VertexConfig]):
             )
         return project
 
-    # -- the kit's hooks -----------------------------------------------------------------------
+    # -- the catalogue -------------------------------------------------------------------------
+
+    def model(self, model_id: str) -> ModelSpec | None:
+        """The catalogue's, or a newer Gemini image id passed through as `gemini` does."""
+        return MODELS.get(model_id) or gemini.passthrough(model_id)
+
+    def owns(self, model_id: str) -> bool:
+        """A bare Imagen id; a bare Gemini id is the `gemini` provider's (as a bare `gpt-image-1`
+        stays `openai`'s): the Gemini models here are named `vertex-ai/<model>`."""
+        return model_id in IMAGEN
+
+    def normalize(self, task: ImageTask, spec: ModelSpec) -> None:
+        if isinstance(spec, GeminiModel):
+            gemini_translate.fill_size(task, spec)
 
     def validate(self, task: ImageTask, spec: ModelSpec) -> None:
         super().validate(task, spec)
-        imagen.check(task, as_vertex(spec))
+        if isinstance(spec, GeminiModel):
+            gemini.check(task, spec)
+        else:
+            imagen.check(task, as_vertex(spec))
+
+    # -- the kit's hooks -----------------------------------------------------------------------
 
     async def credential_headers(self) -> dict[str, str]:
         if not self.oauth:
@@ -159,16 +183,25 @@ class VertexProvider(SyncJSONProvider[VertexConfig]):
     def endpoint(self, task: ImageTask, spec: ModelSpec) -> str:
         """The path after `api_base` (called after `credential_headers`, so a project named
         only by the credentials is known)."""
-        model = f"publishers/google/models/{quote(spec.id, safe='')}:{as_vertex(spec).method}"
+        method = "generateContent" if isinstance(spec, GeminiModel) else as_vertex(spec).method
+        model = f"publishers/google/models/{quote(spec.id, safe='')}:{method}"
         if not self.oauth:
             return f"/{self.config.api_version}/{model}"
         scope = f"projects/{quote(self.project, safe='')}/locations/{self.config.location}"
         return f"/{self.config.api_version}/{scope}/{model}"
 
     def to_vendor(self, task: ImageTask, spec: ModelSpec) -> dict[str, Any]:
+        if isinstance(spec, GeminiModel):
+            return gemini.to_vendor(task, spec)
         return imagen.to_vendor(task, as_vertex(spec))
 
+    def read_answer(self, payload: Any, task: ImageTask, spec: ModelSpec) -> Answer:
+        if isinstance(spec, GeminiModel):
+            return Answer(gemini_translate.read_answer(payload, self.name, self.secrets()))
+        return self.from_vendor(payload)
+
     def from_vendor(self, payload: Any) -> Answer:
+        """An Imagen answer (`read_answer` reads a Gemini model's)."""
         return imagen.from_vendor(payload, self.name, self.secrets())
 
     # -- errors ----------------------------------------------------------------------------------

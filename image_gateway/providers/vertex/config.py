@@ -68,7 +68,7 @@ Project = Annotated[str | None, BeforeValidator(empty_is_none), AfterValidator(c
 class VertexConfig(ProviderConfig):
     # None: the host of the location (`VertexProvider.api_base`).
     base_url: OptionalBaseUrl = None  # type: ignore[assignment]
-    default_model: str = "imagen-4.0-generate-001"
+    default_model: str = "gemini-3-pro-image"
     project: Project = None
     location: Annotated[str, AfterValidator(check_location)] = "global"
     credentials_file: OptionalText = None

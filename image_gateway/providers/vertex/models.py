@@ -1,4 +1,6 @@
-"""The `vertex-ai` catalogue: Imagen on Vertex AI (`:predict`), as typed `VertexModel`s.
+"""The `vertex-ai` catalogue: Imagen on Vertex AI (`:predict`), as typed `VertexModel`s, and
+the Gemini image models (`:generateContent`), the `gemini` provider's `GeminiModel`s as Vertex
+serves them (`gemini.py`: JPEG output, `personGeneration`, `prominentPeople`).
 
 Facts (REFERENCE-MORE §1.1, §1.7, §1.8; python-genai `types.py` `GenerateImagesConfig`):
 
@@ -27,6 +29,7 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from image_gateway.providers.kit.capabilities import ModelSpec
+from image_gateway.providers.vertex.gemini import MODELS as GEMINI
 
 IMAGEN_RATIOS = ("1:1", "3:4", "4:3", "9:16", "16:9")
 # aspect ratio -> (width, height) at 1K (Vertex model cards, module docstring).
@@ -87,7 +90,7 @@ _IMAGEN = VertexModel(
     image_sizes=("1K", "2K"),
 )
 
-MODELS: dict[str, VertexModel] = {
+IMAGEN: dict[str, VertexModel] = {
     "imagen-4.0-generate-001": _IMAGEN,
     "imagen-4.0-ultra-generate-001": replace(
         _IMAGEN,
@@ -116,8 +119,12 @@ MODELS: dict[str, VertexModel] = {
 }
 
 
+MODELS: dict[str, ModelSpec] = {**IMAGEN, **GEMINI}
+
+
 def as_vertex(spec: ModelSpec) -> VertexModel:
-    """A spec this provider handed out, with its Vertex fields; TypeError for any other."""
+    """An Imagen spec this provider handed out, with its Vertex fields; TypeError for any
+    other."""
     if not isinstance(spec, VertexModel):
         raise TypeError(f"{spec.id} is not a Vertex AI model spec")
     return spec

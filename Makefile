@@ -58,7 +58,7 @@ lint: $(VENV)/.dev
 pytest: $(VENV)/.dev
 	$(BIN)/python -m pytest
 
-emulators: $(VENV)/.runtime  ## run the OpenAI (9101) and BFL (9201/9202) emulators until Ctrl+C
+emulators: $(VENV)/.runtime  ## run every emulator on its default port (OpenAI 9101, BFL 9201/9202, Gemini 9301, Azure 9501, Vertex 9601, Bedrock 9701, xAI 9801/9802; see emulators/README.md) until Ctrl+C
 	$(BIN)/python -m emulators all $(EMULATOR_PORTS)
 
 demo: $(VENV)/.runtime  ## emulators + a gateway wired to them on http://$(HOST):$(PORT); prints its keys

@@ -135,7 +135,7 @@ def _print_demo(base: str, key: str, emulators: list[Emulator], wiring: dict[str
     shown = " ".join(f"{name}={value}" for name, value in wiring.items())
     listed = "\n".join(
         f"  {emulator.TITLE:<24} {emulator.base_url}"
-        + (f"    polling {emulator.poll_url}" if emulator.poll_url else "")
+        + (f"    {emulator.POLL_ROLE} {emulator.poll_url}" if emulator.poll_url else "")
         + f"    key {emulator.api_key}"
         for emulator in emulators
     )

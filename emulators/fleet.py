@@ -43,7 +43,7 @@ def add_emulator_arguments(parser: argparse.ArgumentParser) -> None:
                 type=cli.port,
                 default=None,
                 metavar="PORT",
-                help=f"the {cls.TITLE}'s polling and downloads ({cls.DEFAULT_POLL_PORT}, or any "
+                help=f"the {cls.TITLE}'s {cls.POLL_ROLE_HELP} ({cls.DEFAULT_POLL_PORT}, or any "
                 f"when --{cls.NAME}-port is 0)",
             )
         parser.add_argument(

@@ -304,7 +304,10 @@ class UpstreamTimeout(ProviderError):
 
 def error_body(err: GatewayError, request_id: str | None) -> dict[str, Any]:
     """The OpenAI-style error object; a failure that may have been paid says so."""
-    message = f"{err.message}. {UNKNOWN_OUTCOME}" if err.billed_unknown else err.message
+    message = err.message
+    if err.billed_unknown:  # a message that ends its sentence gets no second period
+        stem = message.rstrip().removesuffix(".")
+        message = f"{stem}. {UNKNOWN_OUTCOME}"
     body: dict[str, Any] = {
         "message": message,
         "type": err.error_type,

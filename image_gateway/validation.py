@@ -26,6 +26,17 @@ def invalid_request_from(exc: ValidationError) -> InvalidRequest:
     loc = [str(part) for part in err["loc"] if part != "body"]
     field = ".".join(loc) or None
     if err["type"] == "extra_forbidden":
+        if field and field.startswith("provider_params["):
+            # What the openai SDK makes of extra_body={"provider_params": {...}} in a multipart
+            # edit: one form field per key. The gateway reads one field holding JSON.
+            return InvalidRequest(
+                f"Unrecognized request argument supplied: {field}. In a multipart request send "
+                "provider_params as one form field holding a JSON object (provider_params="
+                "'{\"strength\": 0.5}'); with the openai SDK, pass extra_body="
+                '{"provider_params": json.dumps({...})}',
+                param=field,
+                code="unknown_parameter",
+            )
         return InvalidRequest(
             f"Unrecognized request argument supplied: {field}",
             param=field,

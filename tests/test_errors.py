@@ -67,3 +67,12 @@ def test_x_should_retry_by_error(err: GatewayError, header: str) -> None:
     message = error_body(err, "req_1")["error"]["message"]
     assert (UNKNOWN_OUTCOME in message) is err.billed_unknown
     assert message.startswith(err.message)
+
+
+@pytest.mark.parametrize("ending", ["", ".", ". "])
+def test_the_unknown_outcome_follows_one_period(ending: str) -> None:
+    """A provider message that already ends its sentence (Gemini's own text quoted: "... it
+    was withheld.") is not followed by a second period."""
+    err = UpstreamError(f"gemini returned no image: it was withheld{ending}")
+    message = error_body(err.after_acceptance(), "req_1")["error"]["message"]
+    assert message == f"gemini returned no image: it was withheld. {UNKNOWN_OUTCOME}"

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import io
+import json
 import socket
 
+import openai
 import pytest
 from PIL import Image
 
@@ -186,3 +188,34 @@ def test_wrong_method_and_unknown_route(gateway: RunningGateway) -> None:
         assert resp.status_code == 405 and "error" in resp.json()
         resp = http.get("/v1/nothing-here")
         assert resp.status_code == 404 and resp.json()["error"]["code"] == "not_found"
+
+
+def test_provider_params_spread_into_form_fields_says_how_to_send_them(
+    gateway: RunningGateway,
+) -> None:
+    """The official SDK makes one multipart field per key of extra_body's provider_params
+    (`provider_params[strength]`); the 400 says to send one field holding JSON, and that
+    form is then read (here, its key is checked against what local-art accepts)."""
+    sdk = openai.OpenAI(base_url=gateway.url + "/v1", api_key=GATEWAY_TEST_KEY, max_retries=0)
+    image = ("in.png", tiny_png(), "image/png")
+    with pytest.raises(openai.BadRequestError) as spread:
+        sdk.images.edit(
+            model="local-art",
+            prompt="make it night",
+            image=image,
+            extra_body={"provider_params": {"strength": 0.5}},
+        )
+    error = spread.value.body
+    assert isinstance(error, dict)
+    assert error["param"] == "provider_params[strength]"
+    assert "one form field holding a JSON object" in error["message"]
+    assert 'extra_body={"provider_params": json.dumps' in error["message"]
+    with pytest.raises(openai.BadRequestError) as as_json:
+        sdk.images.edit(
+            model="local-art",
+            prompt="make it night",
+            image=image,
+            extra_body={"provider_params": json.dumps({"strength": 0.5})},
+        )
+    error = as_json.value.body
+    assert isinstance(error, dict) and error["param"] == "provider_params.strength"

@@ -37,6 +37,10 @@ class Emulator(ABC):
     DEFAULT_PORT: ClassVar[int]
     DEFAULT_API_KEY: ClassVar[str]
     DEFAULT_POLL_PORT: ClassVar[int | None] = None  # set: a second listener (`--poll-port`)
+    # What the second listener serves, for the ready text, the demo banner and --help: BFL's
+    # task polling and results; xAI's only result downloads ("results").
+    POLL_ROLE: ClassVar[str] = "polling"
+    POLL_ROLE_HELP: ClassVar[str] = "polling and result downloads"
     BASE_PATH: ClassVar[str] = ""  # what base_url adds to the address: OpenAI's "/v1"
     LENIENT: ClassVar[frozenset[str]] = frozenset()  # request kinds whose real API ignores
     # unknown fields (strict mode refuses them there)
@@ -199,7 +203,7 @@ class Emulator(ABC):
         """
         line = f"{self.TITLE}: {self.base_url}"
         if self.poll_url is not None:
-            line += f", polling {self.poll_url}"
+            line += f", {self.POLL_ROLE} {self.poll_url}"
         wiring = " ".join(f"{name}={value}" for name, value in self.gateway_environment().items())
         return f"{line}\n  gateway: {wiring}"
 
@@ -222,11 +226,11 @@ class Emulator(ABC):
                 "--poll-port",
                 type=cli.port,
                 default=None,
-                help=f"polling and result downloads (default {cls.DEFAULT_POLL_PORT}, or any "
+                help=f"{cls.POLL_ROLE_HELP} (default {cls.DEFAULT_POLL_PORT}, or any "
                 "when --port is 0; 0 = any)",
             )
             parser.add_argument(
-                "--poll-host", default=None, help="host name used in polling and result URLs"
+                "--poll-host", default=None, help=f"host name in the URLs of {cls.POLL_ROLE_HELP}"
             )
         parser.add_argument(
             "--api-key",

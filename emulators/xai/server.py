@@ -26,6 +26,8 @@ class XAIEmulator(Emulator):
     TITLE = "xAI Images emulator"
     DEFAULT_PORT = 9801
     DEFAULT_POLL_PORT = 9802
+    POLL_ROLE = "results"  # the second listener only serves generated images (no polling)
+    POLL_ROLE_HELP = "result downloads"
     DEFAULT_API_KEY = "xai-emulator"
     BASE_PATH = "/v1"
     LENIENT = frozenset({"generate", "edit"})

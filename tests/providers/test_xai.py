@@ -416,6 +416,8 @@ def test_a_result_host_that_is_not_trusted_is_not_fetched(emu: XAIEmulator, tmp_
     assert resp.status_code == 502, resp.text
     error = resp.json()["error"]
     assert "refused" in error["message"] and UNKNOWN_OUTCOME in error["message"]
+    assert "add it to XAI_TRUSTED_HOSTS" in error["message"]  # how the operator trusts it
+    assert f"to trust {emu.poll_url}" in error["message"]  # the result host, not the API
     assert resp.headers["x-should-retry"] == "false"
     assert emu.stats()["submissions"] == 1 and emu.stats()["results_served"] == 0
 

@@ -139,7 +139,9 @@ class Provider(ABC, Generic[C]):
             )
         if spec.max_input_images and len(task.images) > spec.max_input_images:
             raise InvalidRequest(
-                f"{spec.id} takes at most {spec.max_input_images} input images", param="image"
+                f"{spec.id} takes at most {spec.max_input_images} input "
+                f"image{'' if spec.max_input_images == 1 else 's'}",
+                param="image",
             )
         check_fields(task, spec)
 

@@ -108,7 +108,17 @@ def refusal(task: ImageTask, spec: ModelSpec, name: str) -> InvalidRequest | Non
         if not offered:
             return _unsupported(name, spec)
         if name == "output_compression" and output_format(task, spec) not in COMPRESSED_FORMATS:
-            return InvalidRequest("output_compression needs output_format jpeg or webp", param=name)
+            compressed = [f for f in spec.output_formats if f in COMPRESSED_FORMATS]
+            if not compressed:
+                return InvalidRequest(
+                    f"output_compression is not supported by {spec.id}: it makes only "
+                    f"{', '.join(spec.output_formats)}",
+                    param=name,
+                )
+            return InvalidRequest(
+                f"output_compression needs output_format {' or '.join(compressed)} on {spec.id}",
+                param=name,
+            )
         return None
     offered_values: tuple[str, ...] = getattr(spec, _DECLARATION[name])
     if not offered_values:

@@ -209,15 +209,25 @@ class SyncProvider(Provider[C]):
     async def _fetch_foreign(self, url: str) -> bytes:
         if self.fetcher is None:
             raise UpstreamError(
-                f"{self.name} returned an image URL on another origin ({origin_text(url)})",
+                f"{self.name} returned an image URL on another origin ({origin_text(url)})"
+                f"{self._trust_hint(url)}",
                 provider=self.name,
             )
         try:
             return await self.fetcher.download(url)
         except Refused as exc:
             raise UpstreamError(
-                f"{self.name} image download refused: its URL {exc}", provider=self.name
+                f"{self.name} image download refused: its URL {exc}{self._trust_hint(url)}",
+                provider=self.name,
             ) from None
+
+    def _trust_hint(self, url: str) -> str:
+        """How an operator lets this result origin through, for a refused download's message,
+        where the provider has that setting (`XAI_TRUSTED_HOSTS`); else nothing."""
+        if "trusted_hosts" not in type(self.config).model_fields:
+            return ""
+        variable = self.definition.variable_text("trusted_hosts")
+        return f" (to trust {origin_text(url)} for {self.name}'s results, add it to {variable})"
 
 
 class SyncJSONProvider(SyncProvider[C]):

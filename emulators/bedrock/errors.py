@@ -65,7 +65,7 @@ class BedrockError(Exception):
         return {"message": self.message, **self.extra}
 
     def headers(self) -> dict[str, str]:
-        return {"x-amzn-errortype": type_header(self.name)}
+        return {"x-amzn-errortype": type_header(self.name)} if self.name else {}
 
 
 def type_header(name: str) -> str:
@@ -79,8 +79,8 @@ def invalid(message: str) -> BedrockError:
 def for_status(status: int) -> BedrockError:
     """What InvokeModel answers with `status` (a fault that sets only a status)."""
     name = BY_STATUS.get(status, "InternalServerException" if status >= 500 else "")
-    if not name:
-        return BedrockError(status, "ValidationException", f"HTTP {status}")
+    if not name:  # InvokeModel documents no exception for it: the status alone says
+        return BedrockError(status, "", f"HTTP {status}")
     if name == "ModelErrorException":
         return BedrockError(status, name, originalStatusCode=500, resourceName="model")
     return BedrockError(status, name)

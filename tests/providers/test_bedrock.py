@@ -27,6 +27,7 @@ from tests.conftest import GATEWAY_TEST_KEY, RunningGateway
 
 SECRET = "bedrock-test-canary-secret-3e9a7c1f5d"
 NOVA = "amazon.nova-canvas-v1:0"
+TITAN = "amazon.titan-image-generator-v2:0"
 ULTRA = "stability.stable-image-ultra-v1:0"
 
 
@@ -247,10 +248,24 @@ def test_a_validation_exception_is_a_400_with_bedrocks_message(
     gw: RunningGateway, emu: BedrockEmulator
 ) -> None:
     # Titan's prompt limit (512 [3P]) is Bedrock's to enforce: the gateway passes it on.
-    resp = post(gw, {"model": "bedrock/amazon.titan-image-generator-v2:0", "prompt": "x" * 600})
+    resp = post(gw, {"model": f"bedrock/{TITAN}", "prompt": "x" * 600})
     assert resp.status_code == 400, resp.text
     error = resp.json()["error"]
-    assert error["code"] == "ValidationException" and "1-512 characters" in error["message"]
+    assert error["code"] == "invalid_value" and "1-512 characters" in error["message"]
+    assert "ValidationException" in error["message"]  # AWS's name, in the message only
+
+
+def test_a_titan_seed_bedrock_refuses_is_invalid_value(
+    gw: RunningGateway, emu: BedrockEmulator
+) -> None:
+    # Titan's seed range (0-2,147,483,646) is [3P] only: Bedrock judges it, its
+    # ValidationException answered with our code.
+    resp = post(gw, {"model": f"bedrock/{TITAN}", "prompt": "a fox", "seed": 4_000_000_000})
+    assert resp.status_code == 400, resp.text
+    error = resp.json()["error"]
+    assert (error["code"], error["provider"]) == ("invalid_value", "bedrock")
+    assert "ValidationException" in error["message"] and "seed" in error["message"]
+    assert emu.stats()["submissions"] == 0
 
 
 @pytest.mark.parametrize(
@@ -258,7 +273,7 @@ def test_a_validation_exception_is_a_400_with_bedrocks_message(
     [
         ({"status": 429, "body": {"message": "slow down"}}, 429, "provider_rate_limited"),
         ({"status": 403, "body": {"Message": "no"}}, 502, "provider_auth_failed"),
-        ({"status": 404}, 404, "ResourceNotFoundException"),
+        ({"status": 404}, 404, "model_not_found"),
         ({"status": 503}, 502, "upstream_error"),
     ],
 )
@@ -272,6 +287,32 @@ def test_an_answer_without_its_error_type_header_is_read_by_its_status(
 
 
 # --- credentials --------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("status", "code", "name"),
+    [
+        (400, "invalid_value", "ValidationException"),
+        (404, "model_not_found", "ResourceNotFoundException"),
+    ],
+)
+def test_bedrocks_exception_names_are_not_our_codes(
+    gw: RunningGateway, emu: BedrockEmulator, status: int, code: str, name: str
+) -> None:
+    """The emulator's faults carry `x-amzn-ErrorType`; the code is ours (as every other
+    provider's), AWS's name stays in the message."""
+    emu.add_faults([{"match": "invoke", "status": status}])
+    resp = post(gw, {"model": f"bedrock/{NOVA}", "prompt": "a fox"})
+    assert resp.status_code == status, resp.text
+    error = resp.json()["error"]
+    assert error["code"] == code and name in error["message"]
+
+
+def test_a_401_is_named_by_its_status(gw: RunningGateway, emu: BedrockEmulator) -> None:
+    emu.add_faults([{"match": "invoke", "status": 401}])
+    resp = post(gw, {"model": f"bedrock/{NOVA}", "prompt": "a fox"})
+    assert resp.status_code == 502, resp.text
+    error = resp.json()["error"]
+    assert error["code"] == "provider_auth_failed" and "HTTP 401" in error["message"]
+    assert "ValidationException" not in error["message"]
 
 
 @pytest.mark.parametrize(

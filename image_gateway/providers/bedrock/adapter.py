@@ -10,6 +10,7 @@ model takes), the input images and masks of an edit, and Bedrock's exceptions:
     400 ValidationException "...blocked    400 content_policy_violation          no
         by our content filters..."
     400 ValidationException (other)        400 invalid_value, Bedrock's message  no
+                                               after the exception's name
     400 ServiceQuotaExceededException      402 provider_quota_exhausted          no
     401, 403 AccessDenied, Unrecognized-   502 provider_auth_failed (the         no
         Client, InvalidSignature, ...          gateway's identity, not the caller's)
@@ -178,14 +179,18 @@ class BedrockProvider(SyncJSONProvider[BedrockConfig]):
     # --- error answers -----------------------------------------------------------------------
 
     def error_detail(self, resp: UpstreamResponse) -> ErrorDetail:
-        """`{"message"}` (or `Message`), and the exception name as its code."""
+        """`{"message"}` (or `Message`) after the exception's name (`ValidationException:
+        ...`); no code of Bedrock's is passed on, so the status table gives ours (400
+        `invalid_value`, 404 `model_not_found`), as for every other provider."""
         detail = common_error_detail(resp, self.name, self.secrets())
         payload = _json(resp, self.name)
         message = detail.message
         if not message and isinstance(payload, dict) and isinstance(payload.get("Message"), str):
             message = provider_message(payload["Message"], self.secrets())
-        code = safe_token(translate.error_type(resp, payload), self.secrets())
-        return ErrorDetail(message, code or detail.code, detail.param)
+        name = safe_token(translate.error_type(resp, payload), self.secrets())
+        if name and resp.status in (400, 404):
+            message = f"{name}: {message}" if message else name
+        return ErrorDetail(message, None, detail.param)
 
     def classify_error(self, resp: UpstreamResponse, detail: ErrorDetail) -> GatewayError | None:
         """Bedrock's exceptions (the table in the module docstring); None leaves the status
@@ -199,7 +204,8 @@ class BedrockProvider(SyncJSONProvider[BedrockConfig]):
                 f"the {self.name} account is over a service quota{said}", provider=self.name
             )
         if status in (401, 403) or name in AUTH_ERRORS or name == "AccessDeniedException":
-            return self._auth_failed(name, said)
+            known = name in AUTH_ERRORS or name == "AccessDeniedException"
+            return self._auth_failed(name if known else None, status, said)
         if name == "ModelTimeoutException" or (name is None and status == 408):
             return UpstreamTimeout(
                 f"the {self.name} model did not finish in time{said}", provider=self.name
@@ -233,7 +239,9 @@ class BedrockProvider(SyncJSONProvider[BedrockConfig]):
             )
         return None
 
-    def _auth_failed(self, name: str | None, said: str) -> UpstreamError:
+    def _auth_failed(self, name: str | None, status: int, said: str) -> UpstreamError:
+        """`name`: an authentication exception's, None for a 401 or 403 naming none (or
+        another one), said by its status instead."""
         if name == "ExpiredTokenException":
             self.auth.forget()  # the chain's next call resolves fresh credentials
         if name == "AccessDeniedException":
@@ -248,7 +256,7 @@ class BedrockProvider(SyncJSONProvider[BedrockConfig]):
                 "BEDROCK_REGION, or the AWS credential chain)"
             )
         return UpstreamError(
-            f"{self.name} {what} ({name or 'HTTP 403'}{said})",
+            f"{self.name} {what} ({name or f'HTTP {status}'}{said})",
             code="provider_auth_failed",
             provider=self.name,
             outage=False,  # a configuration problem, not the provider being down

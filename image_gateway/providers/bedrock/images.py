@@ -15,6 +15,7 @@ import base64
 import io
 
 from image_gateway.errors import InvalidRequest
+from image_gateway.providers.kit.masks import BLACK, black_and_white_mask
 
 
 def check_opaque(data: bytes, index: int) -> tuple[int, int]:
@@ -42,26 +43,8 @@ def check_opaque(data: bytes, index: int) -> tuple[int, int]:
 
 
 def nova_mask(data: bytes, size: tuple[int, int]) -> str:
-    """The base64 PNG `maskImage` for an edit of an image of `size` (module docstring);
-    `InvalidRequest` naming `mask` when it cannot be read or has another size."""
-    from PIL import Image
-
-    try:
-        with Image.open(io.BytesIO(data)) as mask:
-            if mask.size != size:
-                raise InvalidRequest(
-                    f"the mask is {mask.size[0]}x{mask.size[1]}, the image {size[0]}x{size[1]}: "
-                    "they must be the same size",
-                    param="mask",
-                )
-            if mask.mode in ("RGBA", "LA", "PA") or "transparency" in mask.info:
-                alpha = mask.convert("RGBA").getchannel("A")
-                low, _ = alpha.getextrema()
-                if isinstance(low, int | float) and low < 255:
-                    bw = alpha.point(lambda a: 0 if a == 0 else 255).convert("RGB")
-                    out = io.BytesIO()
-                    bw.save(out, "PNG")
-                    data = out.getvalue()
-    except (OSError, ValueError):
-        raise InvalidRequest("the mask could not be decoded as an image", param="mask") from None
-    return base64.b64encode(data).decode("ascii")
+    """The base64 PNG `maskImage` for an edit of an image of `size` (module docstring; the
+    conversion is `kit/masks.py`'s, black where OpenAI's mask is transparent); `InvalidRequest`
+    naming `mask` when it cannot be read or has another size."""
+    mask = black_and_white_mask(data, edited=BLACK, mode="RGB", size=size)
+    return base64.b64encode(mask).decode("ascii")

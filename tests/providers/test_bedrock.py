@@ -29,6 +29,7 @@ SECRET = "bedrock-test-canary-secret-3e9a7c1f5d"
 NOVA = "amazon.nova-canvas-v1:0"
 TITAN = "amazon.titan-image-generator-v2:0"
 ULTRA = "stability.stable-image-ultra-v1:0"
+SD35 = "stability.sd3-5-large-v1:0"
 
 
 @pytest.fixture(scope="module")
@@ -286,7 +287,6 @@ def test_an_answer_without_its_error_type_header_is_read_by_its_status(
     assert resp.json()["error"]["code"] == code
 
 
-# --- credentials --------------------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("status", "code", "name"),
     [
@@ -313,6 +313,9 @@ def test_a_401_is_named_by_its_status(gw: RunningGateway, emu: BedrockEmulator) 
     error = resp.json()["error"]
     assert error["code"] == "provider_auth_failed" and "HTTP 401" in error["message"]
     assert "ValidationException" not in error["message"]
+
+
+# --- credentials --------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -396,6 +399,9 @@ def test_without_credentials_bedrock_is_listed_and_names_what_to_set(
     [
         ({"model": f"bedrock/{NOVA}", "size": "1000x600"}, "size"),
         ({"model": f"bedrock/{NOVA}", "size": "4112x1024"}, "size"),
+        ({"model": f"bedrock/{NOVA}", "size": "4096x4096"}, "size"),
+        ({"model": f"bedrock/{NOVA}", "size": "4096x320"}, "size"),
+        ({"model": f"bedrock/{NOVA}", "aspect_ratio": "100:1"}, "aspect_ratio"),
         ({"model": f"bedrock/{NOVA}", "seed": 858_993_460}, "seed"),
         ({"model": f"bedrock/{NOVA}", "prompt": "x" * 1025}, "prompt"),
         ({"model": f"bedrock/{NOVA}", "output_format": "webp"}, "output_format"),
@@ -434,6 +440,12 @@ def test_a_value_the_model_cannot_take_is_refused_before_anything_is_sent(
         (ULTRA, {"provider_params": '{"strength": 0.5}'},
          {"mask": ("m.png", png((64, 64), "RGBA", (0, 0, 0, 0)))}, "mask"),
         ("stability.stable-image-core-v1:1", {}, {}, "model"),
+        (SD35, {"provider_params": '{"strength": 0.5}'},
+         {"image": ("in.png", png((63, 128)))}, "image"),
+        (ULTRA, {"provider_params": '{"strength": 0.5}'},
+         {"image": ("in.png", png((128, 32)))}, "image"),
+        (NOVA, {"aspect_ratio": "16:9"}, {"mask": ("m.png", png((64, 64), "RGBA", (0, 0, 0, 0)))},
+         "aspect_ratio"),
     ],
 )  # fmt: skip
 def test_an_edit_the_model_cannot_do_is_refused_before_anything_is_sent(
@@ -453,6 +465,75 @@ def test_an_edit_the_model_cannot_do_is_refused_before_anything_is_sent(
     assert resp.status_code == 400, resp.text
     assert resp.json()["error"]["param"] == param
     assert emu.stats()["requests"]["invoke"] == 0
+
+
+@pytest.mark.parametrize(
+    ("body", "said"),
+    [
+        ({"size": "4096x4096"}, "16777216 pixels, at most 4194304"),
+        ({"size": "4096x320"}, "between 1:4 and 4:1"),
+        ({"aspect_ratio": "100:1"}, "aspect_ratio 100:1 is not supported"),
+        ({"aspect_ratio": "1:5"}, "between 1:4 and 4:1"),
+    ],
+)
+def test_novas_pixel_count_and_aspect_ratio_are_checked_before_sending(
+    gw: RunningGateway, emu: BedrockEmulator, body: dict[str, Any], said: str
+) -> None:
+    """Bedrock's own rule ("the total pixel count must be no more than 4194304 and the aspect
+    ratio between 1:4 and 4:1"); a ratio alone is named as sent, not as the size it makes."""
+    resp = post(gw, {"model": f"bedrock/{NOVA}", "prompt": "a fox", **body})
+    assert resp.status_code == 400, resp.text
+    error = resp.json()["error"]
+    assert said in error["message"] and error["param"] == next(iter(body))
+    assert "10000x" not in error["message"]
+    assert emu.stats()["requests"]["invoke"] == 0
+
+
+def test_nova_takes_its_widest_ratio_and_largest_size(
+    sdk: openai.OpenAI, emu: BedrockEmulator
+) -> None:
+    result = sdk.images.generate(model=f"bedrock/{NOVA}", prompt="a fox", size="2048x2048")
+    assert decoded(result.data[0].b64_json).size == (2048, 2048)
+    with_ratio = sdk.images.generate(
+        model=f"bedrock/{NOVA}", prompt="a fox", extra_body={"aspect_ratio": "4:1"}
+    )
+    width, height = decoded(with_ratio.data[0].b64_json).size
+    assert width == 4 * height
+
+
+@pytest.mark.parametrize("model", [NOVA, TITAN, ULTRA, SD35, "stability.stable-image-core-v1:1"])
+def test_a_size_and_an_aspect_ratio_that_disagree_are_refused(
+    sdk: openai.OpenAI, emu: BedrockEmulator, model: str
+) -> None:
+    with pytest.raises(openai.BadRequestError) as caught:
+        sdk.images.generate(
+            model=f"bedrock/{model}", prompt="a fox", size="1024x1024",
+            extra_body={"aspect_ratio": "16:9"},
+        )  # fmt: skip
+    error = caught.value.body
+    assert isinstance(error, dict) and error["param"] == "aspect_ratio"
+    assert "size 1024x1024 is 1:1, not aspect_ratio 16:9; send one of them" in error["message"]
+    assert emu.stats()["requests"]["invoke"] == 0
+
+
+@pytest.mark.parametrize(
+    ("model", "size", "expected"),
+    [(NOVA, "1280x720", {"width": 1280, "height": 720}), (ULTRA, "1536x1024", "3:2")],
+)
+def test_a_size_and_an_aspect_ratio_that_agree_are_taken(
+    sdk: openai.OpenAI, emu: BedrockEmulator, model: str, size: str, expected: Any
+) -> None:
+    ratio = "16:9" if model == NOVA else "3:2"
+    sdk.images.generate(
+        model=f"bedrock/{model}", prompt="a fox", size=size,  # type: ignore[arg-type]
+        extra_body={"aspect_ratio": ratio},
+    )  # fmt: skip
+    (fields,) = sent(emu)
+    if model == NOVA:
+        config = fields["imageGenerationConfig"]
+        assert {"width": config["width"], "height": config["height"]} == expected
+    else:
+        assert fields["aspect_ratio"] == expected
 
 
 # --- the AWS credential chain -------------------------------------------------------------------

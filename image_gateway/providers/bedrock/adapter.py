@@ -48,7 +48,7 @@ from image_gateway.fetch import ImageFetcher
 from image_gateway.providers.bedrock import DEFINITION, rules, translate
 from image_gateway.providers.bedrock.auth import BedrockAuth, NoCredentials
 from image_gateway.providers.bedrock.config import BedrockConfig
-from image_gateway.providers.bedrock.images import check_opaque, nova_mask
+from image_gateway.providers.bedrock.images import check_opaque, check_stability_input, nova_mask
 from image_gateway.providers.bedrock.models import MODELS, as_bedrock
 from image_gateway.providers.kit.capabilities import ModelSpec
 from image_gateway.providers.kit.errors import (
@@ -118,11 +118,16 @@ class BedrockProvider(SyncJSONProvider[BedrockConfig]):
     # --- before anything is spent ------------------------------------------------------------
 
     def normalize(self, task: ImageTask, spec: ModelSpec) -> None:
-        """An aspect ratio becomes Nova's or Titan's size (about 1 MP, multiples of 16), except
-        on an inpainting edit, which keeps the input image's size."""
+        """A size and an aspect ratio sent together must agree (else a 400 naming
+        `aspect_ratio`); an aspect ratio alone becomes Nova's or Titan's size (about 1 MP,
+        multiples of 16; Nova's between 1:4 and 4:1), except on an inpainting edit, which keeps
+        the input image's size."""
         model = as_bedrock(spec)
+        translate.check_size_matches_ratio(task)
         if model.family == "stability" or task.aspect_ratio is None or task.size is not None:
             return
+        if model.family == "nova":
+            translate.check_nova_ratio(task.aspect_ratio)
         if not (task.is_edit and translate.inpainting(task)):
             task.size = translate.size_for_aspect(task.aspect_ratio)
 
@@ -143,9 +148,13 @@ class BedrockProvider(SyncJSONProvider[BedrockConfig]):
 
     async def prepare(self, task: ImageTask, spec: ModelSpec) -> None:
         """An Amazon-model edit's input images are checked opaque (Nova refuses transparent
-        pixels) and an OpenAI-style mask becomes Nova's (`images.py`), once per request: a
-        refusal comes before any call is sent."""
-        if not task.is_edit or as_bedrock(spec).family == "stability":
+        pixels) and an OpenAI-style mask becomes Nova's, a Stability edit's input is checked
+        at least 64 pixels a side (`images.py`), once per request: a refusal comes before any
+        call is sent."""
+        if not task.is_edit:
+            return
+        if as_bedrock(spec).family == "stability":
+            await asyncio.to_thread(check_stability_input, task.images[0].data)
             return
         sizes = [
             await asyncio.to_thread(check_opaque, image.data, index)

@@ -17,6 +17,8 @@ import io
 from image_gateway.errors import InvalidRequest
 from image_gateway.providers.kit.masks import BLACK, black_and_white_mask
 
+STABILITY_MIN_SIDE = 64  # pixels, REFERENCE-MORE §2.2
+
 
 def check_opaque(data: bytes, index: int) -> tuple[int, int]:
     """The image's size; `InvalidRequest` naming `image` when it cannot be read or has a
@@ -48,3 +50,24 @@ def nova_mask(data: bytes, size: tuple[int, int]) -> str:
     naming `mask` when it cannot be read or has another size."""
     mask = black_and_white_mask(data, edited=BLACK, mode="RGB", size=size)
     return base64.b64encode(mask).decode("ascii")
+
+
+def check_stability_input(data: bytes) -> None:
+    """A Stability image-to-image input is at least 64 pixels a side (REFERENCE-MORE §2.2,
+    Stability's API: SD3.5 ">=64 px per side", Ultra "64-16384 px per side, >=4096 px total";
+    §6.4: the same fields on Bedrock); `InvalidRequest` naming `image` otherwise."""
+    from PIL import Image
+
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            width, height = image.size
+    except (OSError, ValueError):
+        raise InvalidRequest(
+            "the input image could not be decoded as an image", param="image"
+        ) from None
+    if min(width, height) < STABILITY_MIN_SIDE:
+        raise InvalidRequest(
+            f"the input image is {width}x{height}: Stability's models on Bedrock take images "
+            f"of at least {STABILITY_MIN_SIDE} pixels a side",
+            param="image",
+        )

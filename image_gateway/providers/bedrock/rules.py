@@ -39,8 +39,9 @@ def check_canvas(task: ImageTask, model: BedrockModel) -> None:
         if len(task.images) != 1:
             raise InvalidRequest(f"{model.id} inpaints one image at a time", param="image")
         if task.size is not None or task.aspect_ratio is not None:
+            field = "size" if task.size is not None else "aspect_ratio"
             raise InvalidRequest(
-                f"{model.id} keeps the input image's size when inpainting", param="size"
+                f"{model.id} keeps the input image's size when inpainting", param=field
             )
         if "similarity_strength" in params:
             raise InvalidRequest(

@@ -31,15 +31,21 @@ from image_gateway.errors import ContentPolicyViolation, InvalidRequest, Upstrea
 from image_gateway.providers.bedrock.models import STABILITY_RATIOS, BedrockModel
 from image_gateway.providers.kit.output import decode_b64_image
 from image_gateway.providers.kit.redaction import provider_message
-from image_gateway.providers.kit.sizing import dims_for_aspect
+from image_gateway.providers.kit.sizing import aspect_of, dims_for_aspect, ratio_value
 from image_gateway.providers.kit.sync import Answer
 from image_gateway.schemas import GeneratedImage, ImageTask, ProviderResult
 from image_gateway.upstream.client import UpstreamResponse
 
 PROVIDER = "bedrock"
-# Nova Canvas sizes (REFERENCE-MORE §6.3): each side 320-4096 and a multiple of 16.
+# Nova Canvas sizes (REFERENCE-MORE §6.3): each side 320-4096 and a multiple of 16; at most
+# 4,194,304 pixels and an aspect ratio between 1:4 and 4:1, from the text of Bedrock's
+# ValidationException ("The total pixel count must be no more than 4194304 and the aspect ratio
+# between 1:4 and 4:1", as issue 13's review reports it and the emulator answers; §6.3 marks
+# these limits [UNVERIFIED], so a wrong reading refuses a size Bedrock would refuse anyway).
 NOVA_SIDE = (320, 4096)
 NOVA_MULTIPLE = 16
+NOVA_MAX_PIXELS = 4_194_304
+NOVA_MAX_RATIO = 4.0  # the long side at most four times the short one
 # Nova/Titan refuse a prompt with this (a 400 ValidationException, REFERENCE-MORE §6.1 [3P]).
 CONTENT_FILTERED = re.compile(r"blocked by our content filters?", re.IGNORECASE)
 FILTER_REASON = "Filter reason:"
@@ -130,19 +136,65 @@ def b64(data: bytes) -> str:
 
 
 def size_for_aspect(ratio: str) -> tuple[int, int]:
-    """The Amazon-envelope size for an aspect ratio: about 1 MP, sides multiples of 16."""
-    return dims_for_aspect(ratio, megapixels=1.0, multiple=NOVA_MULTIPLE)
+    """The Amazon-envelope size for an aspect ratio: about 1 MP, sides multiples of 16; a
+    ratio Nova takes (1:4 to 4:1) stays within it after rounding (4:1 is 1984x496, not
+    2000x496)."""
+    width, height = dims_for_aspect(ratio, megapixels=1.0, multiple=NOVA_MULTIPLE)
+    if 1 / NOVA_MAX_RATIO <= ratio_value(ratio) <= NOVA_MAX_RATIO:
+        while width > NOVA_MAX_RATIO * height:
+            width -= NOVA_MULTIPLE
+        while height > NOVA_MAX_RATIO * width:
+            height -= NOVA_MULTIPLE
+    return width, height
 
 
 def check_nova_size(size: tuple[int, int]) -> None:
-    """Nova Canvas's size rule; `InvalidRequest` naming `size` when broken."""
+    """Nova Canvas's size rule (each side, total pixels, aspect ratio); `InvalidRequest`
+    naming `size` when broken."""
     low, high = NOVA_SIDE
+    width, height = size
     if not all(low <= side <= high and side % NOVA_MULTIPLE == 0 for side in size):
+        why = f"each side must be {low}-{high} and a multiple of {NOVA_MULTIPLE}"
+    elif width * height > NOVA_MAX_PIXELS:
+        why = f"it has {width * height} pixels, at most {NOVA_MAX_PIXELS} are allowed"
+    elif max(size) > NOVA_MAX_RATIO * min(size):
+        why = "its aspect ratio must be between 1:4 and 4:1"
+    else:
+        return
+    raise InvalidRequest(
+        f"size {width}x{height} is not supported by amazon.nova-canvas-v1:0: {why}",
+        param="size",
+    )
+
+
+def check_nova_ratio(ratio: str) -> None:
+    """Nova Canvas's aspect ratio rule (1:4 to 4:1) for an `aspect_ratio` sent without a
+    size; `InvalidRequest` naming `aspect_ratio` when broken."""
+    value = ratio_value(ratio)
+    if not 1 / NOVA_MAX_RATIO <= value <= NOVA_MAX_RATIO:
         raise InvalidRequest(
-            f"size {size[0]}x{size[1]} is not supported by amazon.nova-canvas-v1:0: each side "
-            f"must be {low}-{high} and a multiple of {NOVA_MULTIPLE}",
-            param="size",
+            f"aspect_ratio {ratio} is not supported by amazon.nova-canvas-v1:0: it takes "
+            "aspect ratios between 1:4 and 4:1 (made at about 1 MP)",
+            param="aspect_ratio",
         )
+
+
+def check_size_matches_ratio(task: ImageTask) -> None:
+    """A `size` and an `aspect_ratio` sent together must say the same shape (within 1%, as a
+    size rounded to whole pixels may not be exact); `InvalidRequest` naming `aspect_ratio`
+    otherwise, as no model here takes both and either would be dropped."""
+    if task.size is None or task.aspect_ratio is None:
+        return
+    width, height = task.size
+    if abs(width / height / ratio_value(task.aspect_ratio) - 1) <= 0.01:
+        return
+    divisor = math.gcd(width, height)
+    exact = (width // divisor, height // divisor)
+    shape = f"{exact[0]}:{exact[1]}" if max(exact) <= 21 else f"about {aspect_of(task.size)}"
+    raise InvalidRequest(
+        f"size {width}x{height} is {shape}, not aspect_ratio {task.aspect_ratio}; send one of them",
+        param="aspect_ratio",
+    )
 
 
 def stability_ratio(task: ImageTask) -> str | None:

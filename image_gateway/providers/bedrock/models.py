@@ -49,7 +49,8 @@ NOVA = BedrockModel(
     id="amazon.nova-canvas-v1:0",
     description="Amazon Nova Canvas: text to image; edits as inpainting (a mask, or "
     "provider_params.mask_prompt) or image variation (no mask, 1-5 images)",
-    size_rule="any WxH with each side 320-4096 and a multiple of 16 (default 1024x1024)",
+    size_rule="any WxH with each side 320-4096 and a multiple of 16, at most 4194304 pixels, "
+    "aspect ratio 1:4 to 4:1 (default 1024x1024)",
     aspect_ratios=True,
     images_per_call=5,  # imageGenerationConfig.numberOfImages 1-5
     max_n=10,

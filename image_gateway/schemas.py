@@ -411,6 +411,11 @@ class ImagesResponse(BaseModel):
         None, description="provider/model of the primary, when a fallback served the request"
     )
     route: str | None = Field(None, description="the route (alias) named by `model`, if any")
+    images_filtered: int | None = Field(
+        None,
+        description="images the provider's safety filters removed from its answer (Imagen on "
+        "vertex-ai): `data` holds that many fewer than `n`, and `cost` counts only those in `data`",
+    )
 
 
 class ModelCard(BaseModel):

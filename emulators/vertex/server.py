@@ -17,7 +17,9 @@ from . import imagen
 from .app import TOKEN_PATH, VertexApp
 
 DEFAULT_PORT = 9601
-DEFAULT_PROJECT = "emulator-project"
+# Shares no 8-character run with DEFAULT_API_KEY (which every access token carries): the
+# gateway redacts any such run of a token, and a project id is no secret.
+DEFAULT_PROJECT = "imagegw-demo"
 
 
 class VertexEmulator(Emulator):

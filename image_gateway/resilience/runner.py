@@ -220,7 +220,7 @@ class Resilience:
             images=[img for r in results for img in r.images],
             usage=merge_usage([r.usage for r in results]),
             charge=merge_charges([r.charge for r in results]),
-            extra=results[0].extra,
+            extra=_merged_extra([r.extra for r in results]),
         )
 
     async def _call(
@@ -431,3 +431,13 @@ def merge_charges(charges: list[Charge | None]) -> Charge | None:
     credits = [c.credits for c in known]
     total_credits = None if any(c is None for c in credits) else sum(c for c in credits if c)
     return Charge(sum(c.usd for c in known), credits=total_credits)
+
+
+def _merged_extra(extras: list[dict[str, Any]]) -> dict[str, Any]:
+    """The first part's provider echoes, with `images_filtered` (`schemas.ImagesResponse`)
+    summed over the fanned-out parts."""
+    merged = dict(extras[0])
+    filtered = sum(int(e.get("images_filtered", 0)) for e in extras)
+    if filtered:
+        merged["images_filtered"] = filtered
+    return merged

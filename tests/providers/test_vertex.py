@@ -18,6 +18,7 @@ import pytest
 from PIL import Image
 
 from emulators.vertex import VertexEmulator
+from image_gateway.settings import ConfigurationError, load_settings
 from tests.conftest import GATEWAY_TEST_KEY, LogCapture, RunningGateway
 
 EXPRESS_KEY = "AIza-test-canary-vertex-3c9e1a"
@@ -173,10 +174,9 @@ def test_a_key_file_with_the_wrong_key_is_refused_at_the_token_endpoint(
 def test_a_credentials_file_that_is_no_key_file_is_not_configured(
     start_gateway: Callable[..., RunningGateway], emu: VertexEmulator, tmp_path: Path
 ) -> None:
-    missing = tmp_path / "absent.json"
     broken = tmp_path / "broken.json"
     broken.write_text('{"type": "service_account"}')
-    for path in (missing, broken):
+    for path in (broken,):
         gw = start_gateway(**oauth_settings(emu, vertex_ai_credentials_file=str(path)))
         resp = generate(gw)
         assert resp.status_code == 503, resp.text
@@ -184,6 +184,40 @@ def test_a_credentials_file_that_is_no_key_file_is_not_configured(
         assert error["code"] == "provider_not_configured"
         assert "VERTEX_AI_CREDENTIALS_FILE" in error["message"]
     assert calls(emu, "token") == 0 and calls(emu, PREDICT) == 0
+
+
+def test_a_credentials_file_that_does_not_exist_stops_the_start(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Found at start-up, not as `configured: true` and a 503 on the first request."""
+    monkeypatch.setenv("VERTEX_AI_PROJECT", "p")
+    monkeypatch.setenv("VERTEX_AI_CREDENTIALS_FILE", str(tmp_path / "absent" / "sa.json"))
+    with pytest.raises(ConfigurationError) as err:
+        load_settings()
+    assert "VERTEX_AI_CREDENTIALS_FILE" in str(err.value) and "no file" in str(err.value)
+
+
+def test_a_refused_token_request_says_what_the_endpoint_said_in_a_sentence(
+    gw: RunningGateway, emu: VertexEmulator
+) -> None:
+    """A token endpoint answering in Google's envelope: its status and message, no dict."""
+    refusal = {
+        "error": {
+            "code": 401,
+            "message": "Request had invalid credentials.",
+            "status": "UNAUTHENTICATED",
+        }
+    }
+    emu.add_faults([{"match": "token", "status": 401, "body": refusal}])
+    resp = generate(gw)
+    assert resp.status_code == 502, resp.text
+    error = resp.json()["error"]
+    assert error["code"] == "provider_auth_failed"
+    message = error["message"]
+    assert "UNAUTHENTICATED: Request had invalid credentials." in message
+    assert "VERTEX_AI_CREDENTIALS_FILE" in message
+    assert "{" not in message and "None" not in message
+    assert calls(emu, PREDICT) == 0
 
 
 def test_application_default_credentials_without_a_key_file(
@@ -278,7 +312,40 @@ def test_images_removed_by_the_filters_are_left_out(
     resp = generate(gw, model="vertex-ai/imagen-4.0-generate-001", prompt="[filter-one] x", n=3)
     assert resp.status_code == 200, resp.text
     assert len(resp.json()["data"]) == 2
+    assert resp.json()["images_filtered"] == 1  # what the client can tell
     assert resp.json()["cost"]["usd"] == pytest.approx(0.08)  # the images made, not asked
+
+
+def test_the_filtered_count_is_summed_over_a_fan_out_and_absent_when_none(
+    gw: RunningGateway, emu: VertexEmulator
+) -> None:
+    """n=6 on a 4-a-call model: two calls, each with one image filtered."""
+    resp = generate(gw, model="vertex-ai/imagen-4.0-generate-001", prompt="[filter-one] x", n=6)
+    assert resp.status_code == 200, resp.text
+    assert len(resp.json()["data"]) == 4 and resp.json()["images_filtered"] == 2
+    assert resp.json()["cost"]["usd"] == pytest.approx(0.16)
+    plain = generate(gw, model="vertex-ai/imagen-4.0-generate-001", n=2)
+    assert plain.status_code == 200 and "images_filtered" not in plain.json()
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        ({"predictions": []}, "no_image_generated"),
+        ({}, "no_image_generated"),
+        ({"unexpected": True}, "upstream_error"),
+    ],
+)
+def test_an_answer_without_images_or_a_reason_is_the_providers_failure(
+    gw: RunningGateway, emu: VertexEmulator, body: dict[str, Any], code: str
+) -> None:
+    """Only an answer that shows filtering is a content-policy refusal (the caller's)."""
+    emu.add_faults([{"match": PREDICT, "status": 200, "body": body}])
+    resp = generate(gw)
+    assert resp.status_code == 502, resp.text
+    error = resp.json()["error"]
+    assert error["code"] == code and "safety filters" not in error["message"]
+    assert calls(emu, PREDICT) == 1  # a paid call: not sent again
 
 
 def test_every_image_filtered_is_a_content_policy_violation_with_googles_reason(
@@ -313,6 +380,19 @@ def test_another_project_is_permission_denied_naming_it(
     error = resp.json()["error"]
     assert error["code"] == "provider_auth_failed" and "project someone-elses" in error["message"]
     assert calls(emu, PREDICT) == 1
+
+
+def test_the_project_id_is_not_redacted_from_a_billing_answer(
+    start_gateway: Callable[..., RunningGateway],
+) -> None:
+    """The default emulator (its key in every token): the project it names survives."""
+    with VertexEmulator() as emu:
+        gw = start_gateway(**oauth_settings(emu))
+        emu.add_faults([{"match": PREDICT, **VertexEmulator.SCENARIO_FAULTS["quota"]}])
+        resp = generate(gw)
+    assert resp.status_code == 402, resp.text
+    message = resp.json()["error"]["message"]
+    assert f"project {emu.project}" in message and "[redacted]" not in message
 
 
 def test_a_daily_quota_is_exhausted_not_rate_limited(

@@ -108,7 +108,7 @@ class VertexProvider(SyncJSONProvider[VertexConfig]):
 
     def secrets(self) -> list[str]:
         tokens = getattr(self, "tokens", None)
-        return [*super().secrets(), *(tokens.issued if tokens is not None else [])]
+        return [*super().secrets(), *(tokens.secrets if tokens is not None else [])]
 
     @property
     def api_base(self) -> str:

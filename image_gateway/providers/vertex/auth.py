@@ -95,6 +95,25 @@ class GatewayTransport(google.auth.transport.Request):
         return _Response(resp.status, resp.headers, resp.body)
 
 
+def refusal(exc: google.auth.exceptions.RefreshError) -> str:
+    """What the token endpoint said, as a sentence: OAuth's `error` and `error_description`
+    (RFC 6749 §5.2), or a Google envelope's `error.message`/`error.status`; google-auth's
+    `RefreshError` carries the parsed body as its second argument (`oauth2/_client.py`
+    `_handle_error_response`), its text as the first."""
+    body = exc.args[1] if len(exc.args) > 1 else None
+    if isinstance(body, Mapping):
+        error = body.get("error")
+        if isinstance(error, Mapping):  # {"error": {"code": 401, "message": ..., "status": ...}}
+            parts = [error.get("status"), error.get("message")]
+        else:
+            parts = [error, body.get("error_description")]
+        text = ": ".join(str(p) for p in parts if isinstance(p, str | int) and str(p))
+        if text:
+            return text
+    first = exc.args[0] if exc.args else ""
+    return first if isinstance(first, str) and "{" not in first else ""
+
+
 class AccessTokens:
     """Access tokens of one provider instance (module docstring). `variable`: the name of the
     credentials-file variable, for messages."""
@@ -121,6 +140,14 @@ class AccessTokens:
     def quota_project(self) -> str | None:
         """`x-goog-user-project`, when the credentials name a quota project (python-genai)."""
         return getattr(self._credentials, "quota_project_id", None)
+
+    @property
+    def secrets(self) -> list[str]:
+        """What must never be shown: the tokens issued and the service-account key's id (the
+        private key itself never reaches a message; the project and client email are no
+        secrets)."""
+        key_id = getattr(getattr(self._credentials, "signer", None), "key_id", None)
+        return [*self.issued, *([key_id] if isinstance(key_id, str) and key_id else [])]
 
     async def token(self) -> str:
         """A valid access token: the cached one, else a fresh one."""
@@ -184,9 +211,11 @@ class AccessTokens:
             ) from None
         except google.auth.exceptions.RefreshError as exc:
             retryable = bool(getattr(exc, "retryable", False))
-            detail = provider_message(exc.args[0] if exc.args else "", self._secrets())
+            detail = provider_message(refusal(exc), self._secrets())
+            said = f": {detail}" if detail else ""
             raise UpstreamError(
-                f"{self.provider} could not get an access token ({detail}); check {self.variable}",
+                f"{self.provider}'s token endpoint refused the service account{said}. Check "
+                f"that {self.variable} is a current key of an enabled service account",
                 code=None if retryable else "provider_auth_failed",
                 provider=self.provider,
                 retryable=retryable,

@@ -4,7 +4,8 @@ credentials to call them with (REFERENCE-MORE §1.8; python-genai `_api_client.p
 - `VERTEX_AI_PROJECT`, `VERTEX_AI_LOCATION` (default `global`, the SDK's default): the path
   `projects/{project}/locations/{location}/publishers/google/models/{model}`. Without a project
   the credentials file's `project_id` (or application default credentials' project) is used.
-- `VERTEX_AI_CREDENTIALS_FILE`: a service-account JSON key file; without one (and with a
+- `VERTEX_AI_CREDENTIALS_FILE`: a service-account JSON key file (one that does not exist or
+  cannot be read stops the start, naming the variable); without one (and with a
   project), application default credentials (`google.auth.default`: `GOOGLE_APPLICATION_
   CREDENTIALS`, gcloud's, the metadata server). Access tokens come from google-auth (`auth.py`).
 - `VERTEX_AI_API_KEY`: express mode (`x-goog-api-key`, no project), used only when neither a
@@ -18,6 +19,7 @@ credentials to call them with (REFERENCE-MORE §1.8; python-genai `_api_client.p
 
 from __future__ import annotations
 
+import os
 import re
 from typing import Annotated
 
@@ -52,15 +54,28 @@ def check_optional_base_url(value: str | None) -> str | None:
     return None if value is None else check_base_url(value)
 
 
+def check_credentials_file(value: str | None) -> str | None:
+    """A file the gateway can read (its content is read, and checked, at the first call)."""
+    if value is None:
+        return None
+    if not os.path.isfile(value):
+        raise ValueError(f"must be a service-account key file: there is no file at {value}")
+    if not os.access(value, os.R_OK):
+        raise ValueError(f"must be a service-account key file the gateway can read: {value}")
+    return value
+
+
 def check_api_version(value: str) -> str:
     if not re.fullmatch(r"v1(beta1)?", value):
         raise ValueError("must be v1 or v1beta1")
     return value
 
 
-OptionalText = Annotated[str | None, BeforeValidator(empty_is_none)]
 OptionalBaseUrl = Annotated[
     str | None, BeforeValidator(empty_is_none), AfterValidator(check_optional_base_url)
+]
+CredentialsFile = Annotated[
+    str | None, BeforeValidator(empty_is_none), AfterValidator(check_credentials_file)
 ]
 Project = Annotated[str | None, BeforeValidator(empty_is_none), AfterValidator(check_project)]
 
@@ -71,5 +86,5 @@ class VertexConfig(ProviderConfig):
     default_model: str = "gemini-3-pro-image"
     project: Project = None
     location: Annotated[str, AfterValidator(check_location)] = "global"
-    credentials_file: OptionalText = None
+    credentials_file: CredentialsFile = None
     api_version: Annotated[str, AfterValidator(check_api_version)] = "v1"

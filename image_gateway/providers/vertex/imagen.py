@@ -18,9 +18,15 @@ and Imagen's own checks of a request. Wire names are python-genai's Vertex mappi
   `sampleImageSize`); `sampleImageSize` is sent (uppercase, as the SDK documents it) only to
   the models that take it.
 - `includeRaiReason: true` is always sent: an image the safety filters removed then comes back
-  as `{"raiFilteredReason": ...}` in its place. The images that are left are answered; when
-  none is left, `ContentPolicyViolation` with Google's reasons (an empty or absent
-  `predictions`, "may be empty/absent" [UNVERIFIED], is the same refusal without a reason).
+  as `{"raiFilteredReason": ...}` in its place. The images that are left are answered, and how
+  many were removed is the response's `images_filtered` (`ProviderResult.extra`; the cost counts
+  only the images returned). When none is left: `ContentPolicyViolation` with Google's reasons
+  only when the answer shows filtering (a `raiFilteredReason`, or the prompt's safety item);
+  an empty or absent `predictions` with no reason ("may be empty/absent" [UNVERIFIED]: read
+  tolerantly, as an answer) is the provider's failure, `NoImageGenerated` (502
+  `no_image_generated`, as `gemini`), and a body with none of a predict response's fields
+  (`predictions`, `deployedModelId`, `model`, `modelVersionId`, `modelDisplayName`,
+  `metadata`: aiplatform `PredictResponse`) is an `UpstreamError`.
 - A `seed` needs `addWatermark: false` (`GenerateImagesConfig.seed`): sent with it, and a seed
   with `provider_params.addWatermark: true` is a 400.
 - The prediction item carrying the prompt's safety attributes (`contentType: "Positive
@@ -32,7 +38,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from image_gateway.errors import ContentPolicyViolation, InvalidRequest, UpstreamError
+from image_gateway.errors import (
+    ContentPolicyViolation,
+    InvalidRequest,
+    NoImageGenerated,
+    UpstreamError,
+)
 from image_gateway.image_format import sniff_image_type
 from image_gateway.providers.kit.output import decode_b64_image
 from image_gateway.providers.kit.redaction import provider_message
@@ -56,6 +67,15 @@ CHOICES: dict[str, tuple[str, ...]] = {
 FLAGS = ("addWatermark", "enhancePrompt")
 MIME_TYPES = {"png": "image/png", "jpeg": "image/jpeg"}
 POSITIVE_PROMPT = "Positive Prompt"
+# aiplatform `PredictResponse`'s fields: a body with none of them is no predict answer.
+PREDICT_FIELDS = (
+    "predictions",
+    "deployedModelId",
+    "model",
+    "modelVersionId",
+    "modelDisplayName",
+    "metadata",
+)
 # Imagen's refusals in an HTTP 400's message (`adapter.py` gives the sources).
 _REFUSAL = re.compile(
     r"Error Code:\s*\d{8}|Support codes?:\s*\d{8}|response is blocked"
@@ -156,21 +176,25 @@ def to_vendor(task: ImageTask, spec: VertexModel) -> dict[str, Any]:
 
 
 def from_vendor(payload: Any, provider: str, secrets: list[str]) -> Answer:
-    """The images of a `:predict` answer; `ContentPolicyViolation` when the filters left none,
-    `UpstreamError` for an answer that is not one."""
-    if not isinstance(payload, dict):
+    """The images of a `:predict` answer (`extra.images_filtered`: how many the filters
+    removed); `ContentPolicyViolation` when the filters left none, `NoImageGenerated` for an
+    answer without images or a reason, `UpstreamError` for an answer that is not one."""
+    if not isinstance(payload, dict) or (payload and not any(k in payload for k in PREDICT_FIELDS)):
         raise UpstreamError(
-            f"{provider} returned an answer that is not an object", provider=provider
+            f"{provider} returned an answer that is not a predict response", provider=provider
         )
     predictions = payload.get("predictions") or []
     if not isinstance(predictions, list):
         raise UpstreamError(f"{provider} returned malformed predictions", provider=provider)
     images: list[GeneratedImage] = []
     reasons: list[str] = []
+    filtered = 0
+    prompt_rated = False
     for item in predictions:
         if not isinstance(item, dict):
             raise UpstreamError(f"{provider} returned a malformed prediction", provider=provider)
         if item.get("contentType") == POSITIVE_PROMPT:
+            prompt_rated = True
             continue
         if item.get("bytesBase64Encoded") is not None:
             data = decode_b64_image(item["bytesBase64Encoded"], provider)
@@ -184,14 +208,21 @@ def from_vendor(payload: Any, provider: str, secrets: list[str]) -> Answer:
                 )
             )
         elif item.get("raiFilteredReason") is not None:
+            filtered += 1
             reasons.append(provider_message(item["raiFilteredReason"], secrets))
         else:
             raise UpstreamError(
                 f"{provider} returned a prediction without an image", provider=provider
             )
+    if not images and not (reasons or prompt_rated):
+        raise NoImageGenerated(
+            f"{provider} answered without an image and without a safety reason",
+            provider=provider,
+        )
     if not images:
         why = f": {'; '.join(reasons)}" if reasons else " (it gave no reason)"
         raise ContentPolicyViolation(
             f"the provider's safety filters removed every image{why}", provider=provider
         )
-    return Answer(ProviderResult(images=images))
+    extra = {"images_filtered": filtered} if filtered else {}
+    return Answer(ProviderResult(images=images, extra=extra))

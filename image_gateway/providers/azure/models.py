@@ -29,7 +29,10 @@ SERVED = ("gpt-image-1", "gpt-image-1-mini", "gpt-image-1.5", "gpt-image-2", "da
 def on_azure(spec: OpenAIModel) -> OpenAIModel:
     """An OpenAI model as Azure serves it (the module docstring)."""
     if spec.family == "dall-e":
-        return replace(spec, description=f"{spec.id} on Azure OpenAI (retired 2026-03-04 [3P])")
+        return replace(
+            spec,
+            description=f"{spec.id} on Azure OpenAI (retired 2026-03-04, per a third-party source)",
+        )
     return replace(
         spec,
         description=f"{spec.id} on Azure OpenAI (limited access)",

@@ -100,7 +100,7 @@ MODELS: dict[str, GeminiModel] = {
     "gemini-3.1-flash-image": _model(
         "gemini-3.1-flash-image",
         "Gemini 3.1 Flash Image (Nano Banana 2), GA 2026-05-28; a thinking model with the 512 "
-        "tier and 1:4, 4:1, 1:8, 8:1; shutdown 2026-10-29 per a [3P] source",
+        "tier and 1:4, 4:1, 1:8, 8:1; shutdown 2026-10-29 per a third-party source",
         sizes.FLASH_3_1,
         max_input_images=14,
         thinking_levels=THINKING_LEVELS,

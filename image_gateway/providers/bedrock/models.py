@@ -72,8 +72,8 @@ NOVA = BedrockModel(
 TITAN = replace(
     NOVA,
     id="amazon.titan-image-generator-v2:0",
-    description="Amazon Titan Image Generator v2 (Nova's envelope; its ranges are "
-    "[UNVERIFIED] here, so Bedrock judges sizes, seeds and prompt lengths)",
+    description="Amazon Titan Image Generator v2 (Nova's envelope; its ranges are not "
+    "confirmed by AWS's documentation, so Bedrock judges sizes, seeds and prompt lengths)",
     size_rule="any WxH, passed on as asked (Titan's own size list is not verified here)",
     styles=(),
     default_size=None,

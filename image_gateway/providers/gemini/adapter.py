@@ -35,9 +35,6 @@ class GeminiProvider(SyncJSONProvider[GeminiConfig]):
     def model(self, model_id: str) -> ModelSpec | None:
         return MODELS.get(model_id) or passthrough_spec(model_id)
 
-    def owns(self, model_id: str) -> bool:
-        return self.model(model_id) is not None
-
     def normalize(self, task: ImageTask, spec: ModelSpec) -> None:
         translate.fill_size(task, as_gemini(spec))
 

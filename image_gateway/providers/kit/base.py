@@ -111,8 +111,9 @@ class Provider(ABC, Generic[C]):
         return self.catalogue().get(model_id)
 
     def owns(self, model_id: str) -> bool:
-        """Whether a bare model id (no `provider/` prefix) belongs to this provider."""
-        return model_id in self.catalogue()
+        """Whether a bare model id (no `provider/` prefix) belongs to this provider: whether
+        `model` serves it (the catalogue, plus the newer ids a provider passes through)."""
+        return self.model(model_id) is not None
 
     def normalize(self, task: ImageTask, spec: ModelSpec) -> None:
         """Fill in what the request implies for this model (a size from an aspect ratio), before

@@ -37,9 +37,6 @@ class OpenAIProvider(SyncJSONProvider[OpenAIConfig]):
     def model(self, model_id: str) -> ModelSpec | None:
         return MODELS.get(model_id) or passthrough_spec(model_id)
 
-    def owns(self, model_id: str) -> bool:
-        return self.model(model_id) is not None
-
     def normalize(self, task: ImageTask, spec: ModelSpec) -> None:
         """An aspect ratio without a size becomes the size to ask for (`size_for_aspect`); a
         model that takes none is left for `validate` to refuse."""

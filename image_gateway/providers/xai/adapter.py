@@ -47,9 +47,6 @@ class XAIProvider(SyncJSONProvider[XAIConfig]):
         name = canonical(model_id)
         return None if name is None else MODELS[name]
 
-    def owns(self, model_id: str) -> bool:
-        return self.model(model_id) is not None
-
     def normalize(self, task: ImageTask, spec: ModelSpec) -> None:
         """`provider_params.resolution` "1K"/"2K" becomes xAI's lowercase (xAI would silently
         make 1k for "2K"); other values are left for `validate`."""

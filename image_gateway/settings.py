@@ -352,6 +352,8 @@ class GatewaySettings(BaseSettings):
     # TESTS AND LOCAL DEMOS ONLY: exact host:port webhook targets allowed although not public.
     webhook_allow_hosts: CommaList = Field(default_factory=list)
     sse_poll_seconds: float = Field(0.5, gt=0, le=30)
+    # The least time between two progress writes of one running job (`jobs/activity.py`).
+    job_progress_seconds: float = Field(1.0, ge=0, le=60)
 
     @field_validator("webhook_allow_hosts", mode="before")
     @classmethod

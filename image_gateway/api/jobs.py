@@ -81,23 +81,29 @@ async def job_events(
     service: JobServiceDep,
     settings: SettingsDep,
 ) -> StreamingResponse:
-    """Server-Sent Events: `status` on every change, then `result` (the whole job) at the end."""
+    """Server-Sent Events: `status` on every change of status, `progress` as a running job's
+    provider calls report it, then `result` (the whole job) at the end."""
     await service.get(job_id, client)
     poll = settings.sse_poll_seconds
 
     async def events() -> AsyncIterator[bytes]:
         last: tuple[Any, ...] | None = None
+        last_progress: dict[str, Any] | None = None
         started = time.monotonic()
         quiet_since = started
         while time.monotonic() - started < SSE_MAX_SECONDS:
             job = await service.find(job_id, client)
             if job is None:
                 return
-            now = (job.status, job["progress"], job["attempts"])
+            now = (job.status, job["attempts"])
             if now != last:
                 last, quiet_since = now, time.monotonic()
                 status = {"id": job.id, "status": job.status, "progress": job["progress"]}
                 yield _event("status", status)
+            progress = _progress(job)
+            if progress is not None and progress != last_progress:
+                last_progress, quiet_since = progress, time.monotonic()
+                yield _event("progress", progress)
             if job.terminal:
                 yield _event("result", await service.view(job))
                 return
@@ -110,6 +116,19 @@ async def job_events(
 
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
     return StreamingResponse(events(), media_type="text/event-stream", headers=headers)
+
+
+def _progress(job: JobRow) -> dict[str, Any] | None:
+    """A running job's `progress` event (`jobs/activity.py`), once a call reported anything."""
+    activity = job["activity"] or {}
+    if job.status != "running" or (job["progress"] is None and not activity):
+        return None
+    return {
+        "id": job.id,
+        "progress": job["progress"],
+        "provider_status": activity.get("provider_status"),
+        "queue_position": activity.get("queue_position"),
+    }
 
 
 def _event(name: str, data: Any) -> bytes:

@@ -146,6 +146,9 @@ jobs = Table(
     # What the admission taken at submission holds (slot, budget reservation) until the job
     # ends; null for jobs queued before 0003, which are admitted when they run.
     Column("admission", JSON, nullable=True),
+    # What the running job's provider calls last reported besides `progress`
+    # (`jobs/activity.py`): {"provider_status", "queue_position"}; null until one reports.
+    Column("activity", JSON, nullable=True),
     Index(None, "owner", "created_at"),
     Index(None, "status", "lease_expires_at"),
     Index(None, "owner", "idempotency_key", unique=True),

@@ -247,6 +247,7 @@ class JobService:
             "id": job.id,
             "object": "image.job",
             "status": job.status,
+            "progress": job["progress"],
             "kind": job["kind"],
             "user_id": job["user_id"],
             "created_at": _unix(job["created_at"]),

@@ -252,6 +252,22 @@ class JobStore:
     async def save_journal(self, job_id: str, worker: str, journal: dict[str, Any]) -> bool:
         return await self._leased_update(job_id, worker, journal=journal)
 
+    async def save_activity(
+        self, job_id: str, worker: str, progress: float | None, activity: dict[str, Any]
+    ) -> bool:
+        """What the job's calls reported (`jobs/activity.py`), while this worker holds the
+        lease and the job runs. One narrow update: `updated_at` is left alone (the sweeper
+        reads it of queued jobs only, and a watcher compares the columns themselves)."""
+        async with self.db.write() as conn:
+            result = await conn.execute(
+                update(jobs)
+                .where(
+                    jobs.c.id == job_id, jobs.c.lease_owner == worker, jobs.c.status == "running"
+                )
+                .values(progress=progress, activity=activity)
+            )
+        return bool(result.rowcount == 1)
+
     async def finish(
         self,
         job_id: str,

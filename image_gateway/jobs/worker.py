@@ -44,6 +44,7 @@ from image_gateway.errors import (
 from image_gateway.fetch.fetcher import GuardedResolver
 from image_gateway.fetch.urls import Refused, parse_target
 from image_gateway.jobs import webhooks
+from image_gateway.jobs.activity import JobActivity
 from image_gateway.jobs.queue import JobQueue, MemoryJobQueue
 from image_gateway.jobs.service import JobService, restored
 from image_gateway.jobs.store import JobRow, JobStore
@@ -57,6 +58,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("image_gateway.jobs")
 MAX_ATTEMPTS = 10  # claims of one job (restarts, crashes) before it fails for good
 JOB_CANCELED = "job_canceled"  # the ledger's error code of a job canceled while it ran
+PROGRESS_SECONDS = 1.0  # JOB_PROGRESS_SECONDS's default, for a journal built without settings
 
 
 class LeaseLost(Exception):
@@ -70,7 +72,14 @@ class JobJournal:
     stopped: str | None = None
     target: tuple[str, str] | None = None
 
-    def __init__(self, store: JobStore, job_id: str, worker: str, saved: Any) -> None:
+    def __init__(
+        self,
+        store: JobStore,
+        job_id: str,
+        worker: str,
+        saved: Any,
+        activity: JobActivity | None = None,
+    ) -> None:
         self.store, self.job_id, self.worker = store, job_id, worker
         self.data: dict[str, Any] = saved if isinstance(saved, dict) else {}
         self.data.setdefault("candidate", 0)
@@ -78,11 +87,13 @@ class JobJournal:
         self.resume_from = int(self.data["candidate"])
         self._inherited = set(self.data["calls"])  # call states an earlier run left
         self._lock = asyncio.Lock()
+        self.activity = activity if activity is not None else JobActivity(PROGRESS_SECONDS)
 
     async def entering(self, index: int) -> None:
         if self.data["candidate"] != index:
             self.data["candidate"], self.data["calls"] = index, {}
             self._inherited.clear()
+            self.activity.restart()
             await self._persist()
 
     def call(self, index: int, part: int) -> CallJournal:
@@ -94,7 +105,10 @@ class JobJournal:
                 self.data["calls"][str(part)] = state
             await self._persist()
 
-        return CallJournal(
+        self.activity.start_call(part)
+        return _JobCall(
+            self,
+            part,
             self.data["calls"].get(str(part)),
             save,
             inherited=str(part) in self._inherited,
@@ -102,10 +116,40 @@ class JobJournal:
             resumable=lambda: self.stopped is None,
         )
 
+    async def report(
+        self,
+        part: int,
+        progress: float | None = None,
+        *,
+        status: str | None = None,
+        queue_position: int | None = None,
+    ) -> None:
+        """A call's progress, for the job's watchers: written to the row when the throttle
+        lets it (`jobs/activity.py`). Best effort: a failed write is skipped, never raised
+        into the provider call (the heartbeat notices a lost lease)."""
+        view = self.activity.report(part, progress, status=status, queue_position=queue_position)
+        if view is None:
+            return
+        try:
+            await self.store.save_activity(self.job_id, self.worker, view.progress, view.detail())
+        except Exception:
+            log.warning("job progress not saved", extra={"fields": {"job_id": self.job_id}})
+
     async def _persist(self) -> None:
         async with self._lock:
             if not await self.store.save_journal(self.job_id, self.worker, self.data):
                 raise LeaseLost(self.job_id)
+
+
+class _JobCall(CallJournal):
+    """A job's call journal: its progress goes to the job (`JobJournal.report`)."""
+
+    def __init__(self, run: JobJournal, part: int, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._run, self._part = run, part
+
+    async def progress(self, value: float) -> None:
+        await self._run.report(self._part, value)
 
 
 class JobWorker:
@@ -186,7 +230,8 @@ class JobWorker:
                 job.id, self.name, "failed", error=body, webhook_due=self._hooked(job)
             )
             return
-        journal = JobJournal(self.store, job.id, self.name, job["journal"])
+        activity = JobActivity(self.settings.job_progress_seconds)
+        journal = JobJournal(self.store, job.id, self.name, job["journal"], activity)
         work = asyncio.create_task(self._execute(job, journal))
         beat = asyncio.create_task(self._heartbeat(job.id, work, queue_heartbeat, journal))
         self._running.add(job.id)

@@ -36,6 +36,7 @@ JOB_FIELDS = {
     "id",
     "object",
     "status",
+    "progress",
     "kind",
     "user_id",
     "created_at",

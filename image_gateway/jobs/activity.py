@@ -1,0 +1,130 @@
+"""What a running job's provider calls report, gathered into one view for the job's watchers,
+and when that view is worth a write to the job's row.
+
+Each upstream call of a job (one, or several when `n` images are fanned out) reports through
+its journal (`providers/kit/journal.py`, `CallJournal.progress`): a fraction done (0..1, BFL's
+`progress`), the provider's own status word (BFL's `Pending`; Replicate's `starting`,
+`processing`) and a queue position where the provider gives one. The job shows one view of
+them (`JobActivity.view`), stored on its row (`progress` and `activity` columns) and sent on
+`/v1/jobs/{id}/events` as `progress` events:
+
+    progress          mean of the calls' fractions (a call that has not reported one counts 0);
+                      None while no call has reported any
+    provider_status   the status word of the call that is furthest behind (lowest fraction;
+                      the first call on a tie), None when none reported one
+    queue_position    the largest position among calls that report one: the job waits for
+                      its last call (None when none is queued)
+
+Writes are throttled, since 10,000 concurrent jobs polled every second must not become 10,000
+row updates a second: a report is written when it changes `provider_status` or
+`queue_position` (rare: a few times per call), otherwise only when `progress` moved by at least
+`PROGRESS_STEP` and `interval` seconds passed since this job's last write
+(`JOB_PROGRESS_SECONDS`). A job thus writes at most one row a second (at the default) and
+about 1 / PROGRESS_STEP times in its life, whatever its poll rate; a report the throttle holds
+back is written with the next one that passes (the row's `progress` can lag by up to
+`interval`; the job's end writes 1).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+PROGRESS_STEP = 0.01  # the least change of the job's fraction worth a write
+
+
+@dataclass(slots=True)
+class CallReport:
+    """The last thing one upstream call reported."""
+
+    progress: float | None = None
+    status: str | None = None
+    queue_position: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ActivityView:
+    progress: float | None
+    provider_status: str | None
+    queue_position: int | None
+
+    def detail(self) -> dict[str, Any]:
+        """What the row's `activity` column keeps besides `progress`."""
+        return {"provider_status": self.provider_status, "queue_position": self.queue_position}
+
+
+class JobActivity:
+    """The reports of one run of a job (its current candidate's calls), and the throttle."""
+
+    def __init__(self, interval: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.interval = interval
+        self._clock = clock
+        self._calls: dict[int, CallReport] = {}
+        self._written: ActivityView | None = None
+        self._written_at = float("-inf")
+
+    def start_call(self, part: int) -> None:
+        """A call of the run began: it counts in the mean from now on (as 0 until it reports)."""
+        self._calls.setdefault(part, CallReport())
+
+    def restart(self) -> None:
+        """A new candidate (a fallback) runs: its calls start from nothing."""
+        self._calls.clear()
+
+    def report(
+        self,
+        part: int,
+        progress: float | None = None,
+        *,
+        status: str | None = None,
+        queue_position: int | None = None,
+    ) -> ActivityView | None:
+        """Record a call's report; the view to write now, or None when the throttle holds it
+        (or nothing changed). A field left None keeps what the call said before, except
+        `queue_position`, which a call leaves by reporting progress or another status."""
+        call = self._calls.setdefault(part, CallReport())
+        if progress is not None:
+            call.progress = min(1.0, max(0.0, float(progress)))
+        if status is not None and status != call.status:
+            call.status = status
+            call.queue_position = None  # a new status word: out of the queue unless it says
+        if queue_position is not None:
+            call.queue_position = queue_position
+        elif progress is not None:
+            call.queue_position = None  # it is being drawn: no longer queued
+        view = self.view()
+        if not self._due(view):
+            return None
+        self._written, self._written_at = view, self._clock()
+        return view
+
+    def view(self) -> ActivityView:
+        calls = list(self._calls.values())
+        fractions = [c.progress for c in calls]
+        progress = None
+        if any(f is not None for f in fractions):
+            progress = round(sum(f or 0.0 for f in fractions) / len(fractions), 4)
+        with_status = [c for c in calls if c.status is not None]
+        behind = min(with_status, key=lambda c: c.progress or 0.0) if with_status else None
+        positions = [c.queue_position for c in calls if c.queue_position is not None]
+        return ActivityView(
+            progress,
+            behind.status if behind is not None else None,
+            max(positions) if positions else None,
+        )
+
+    def _due(self, view: ActivityView) -> bool:
+        last = self._written
+        if last is None:
+            return view != ActivityView(None, None, None)
+        if (view.provider_status, view.queue_position) != (
+            last.provider_status,
+            last.queue_position,
+        ):
+            return True
+        if view.progress is None or view.progress == last.progress:
+            return False
+        moved = last.progress is None or abs(view.progress - last.progress) >= PROGRESS_STEP
+        return moved and self._clock() - self._written_at >= self.interval

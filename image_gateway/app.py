@@ -15,7 +15,17 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from image_gateway import __version__
 from image_gateway.access.persistence import Persistence
-from image_gateway.api import admin, catalog, docs, files, health, images, openapi, usage
+from image_gateway.api import (
+    admin,
+    catalog,
+    docs,
+    files,
+    health,
+    images,
+    openapi,
+    playground,
+    usage,
+)
 from image_gateway.api import jobs as jobs_api
 from image_gateway.api.answer import Answerer
 from image_gateway.api.error_responses import (
@@ -157,6 +167,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (*routers, health.router, metrics_router):
         app.include_router(router)
     docs.install(app)
+    playground.install(app)
     _install_error_handlers(app)
     openapi.install(app, GenerationBody)
     app.add_middleware(

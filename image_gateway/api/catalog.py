@@ -61,7 +61,9 @@ def _model_not_found(why: str) -> NotFound:
 
 @router.get("/providers")
 async def list_providers(client: ClientDep, dispatcher: DispatcherDep) -> dict[str, Any]:
-    """Every provider, configured or not, its models and what each accepts."""
+    """Every provider, configured or not, its models and what each accepts (`ModelSpec.card`:
+    the common fields, and `provider_params` with `provider_params_schema`, a JSON Schema
+    fragment per name, so the playground builds its form from it)."""
     return {
         "object": "list",
         "data": [
@@ -70,7 +72,9 @@ async def list_providers(client: ClientDep, dispatcher: DispatcherDep) -> dict[s
                 "label": provider.label,
                 "configured": provider.configured,
                 "default_model": provider.default_model,
-                "models": [spec.card() for spec in provider.catalogue().values()],
+                "models": [
+                    spec.card(provider.param_schemas) for spec in provider.catalogue().values()
+                ],
             }
             for provider in dispatcher.providers.values()
         ],

@@ -49,7 +49,7 @@ from image_gateway.providers.bedrock import DEFINITION, rules, translate
 from image_gateway.providers.bedrock.auth import BedrockAuth, NoCredentials
 from image_gateway.providers.bedrock.config import BedrockConfig
 from image_gateway.providers.bedrock.images import check_opaque, check_stability_input, nova_mask
-from image_gateway.providers.bedrock.models import MODELS, as_bedrock
+from image_gateway.providers.bedrock.models import MODELS, PARAM_SCHEMAS, as_bedrock
 from image_gateway.providers.kit.capabilities import ModelSpec
 from image_gateway.providers.kit.errors import (
     ErrorDetail,
@@ -78,6 +78,7 @@ DEFAULT_WAIT = 1.0  # seconds before retrying a 429 that names no wait
 class BedrockProvider(SyncJSONProvider[BedrockConfig]):
     definition = DEFINITION
     models = MODELS
+    param_schemas = PARAM_SCHEMAS
 
     def __init__(
         self, settings: Settings, http: UpstreamClient, fetcher: ImageFetcher | None = None

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from image_gateway.providers.kit.capabilities import ModelSpec
+from image_gateway.providers.kit.capabilities import ModelSpec, ParamSchemas
 
 # Nova Canvas `textToImageParams.style` (REFERENCE-MORE §6.3).
 NOVA_STYLES = (
@@ -31,6 +31,13 @@ STABILITY_RATIOS = ("21:9", "16:9", "3:2", "5:4", "1:1", "4:5", "2:3", "9:16", "
 # provider_params of the Amazon envelope: imageGenerationConfig.cfgScale, inPaintingParams.
 # maskPrompt, imageVariationParams.similarityStrength (`translate.py` maps the names).
 CANVAS_PARAMS = ("cfg_scale", "mask_prompt", "similarity_strength")
+# What each takes (rules.py checks the ranges, which differ between Nova and Titan).
+PARAM_SCHEMAS: ParamSchemas = {
+    "cfg_scale": {"type": "number"},
+    "mask_prompt": {"type": "string"},
+    "similarity_strength": {"type": "number"},
+    "strength": {"type": "number", "minimum": 0, "maximum": 1},
+}
 
 
 @dataclass(frozen=True, kw_only=True)

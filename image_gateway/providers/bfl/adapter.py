@@ -16,7 +16,13 @@ from image_gateway.fetch import check_image_value, resolve_image_params
 from image_gateway.providers.bfl import DEFINITION, translate
 from image_gateway.providers.bfl.config import BFLConfig
 from image_gateway.providers.bfl.masks import openai_mask_to_bfl
-from image_gateway.providers.bfl.models import IMAGE_PARAMS, MODELS, REQUIRED_PARAMS, BFLModel
+from image_gateway.providers.bfl.models import (
+    IMAGE_PARAMS,
+    MODELS,
+    PARAM_SCHEMAS,
+    REQUIRED_PARAMS,
+    BFLModel,
+)
 from image_gateway.providers.kit.capabilities import ModelSpec
 from image_gateway.providers.kit.cost import CreditPrice
 from image_gateway.providers.kit.errors import ErrorDetail
@@ -29,6 +35,7 @@ from image_gateway.upstream.client import UpstreamResponse
 class BFLProvider(SubmitAndPollProvider[BFLConfig]):
     definition = DEFINITION
     models = MODELS
+    param_schemas = PARAM_SCHEMAS
     credit_price = CreditPrice(0.01, "BFL's pricing page: 1 credit = $0.01")
 
     def validate(self, task: ImageTask, spec: ModelSpec) -> None:

@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from image_gateway.providers.kit.capabilities import ModelSpec
+from image_gateway.providers.kit.capabilities import IMAGE_PARAM, ModelSpec, ParamSchemas
 
 SizeMode = Literal["wh32", "wh16", "aspect", "none"]
 
@@ -201,3 +201,26 @@ REQUIRED_PARAMS = {
 # a URL through its SSRF guard — and sends BFL base64, so BFL never fetches a client's URL.
 # (Fill/Expand take `image`/`mask` from the edit upload, not from provider_params.)
 IMAGE_PARAMS = ("image_prompt", *_REFS8)
+
+# What each provider_param takes (BFL's OpenAPI, shared/providers/bfl-openapi.json; a range is
+# given only where every endpoint taking the name has the same one: safety_tolerance is 0-6 on
+# FLUX1.x and Kontext, 0-5 on FLUX.2, so only its minimum).
+PARAM_SCHEMAS: ParamSchemas = {
+    "safety_tolerance": {"type": "integer", "minimum": 0, "description": "0 strictest"},
+    "width": {"type": "integer"},
+    "height": {"type": "integer"},
+    "aspect_ratio": {"type": "string", "description": "W:H, between 21:9 and 9:21"},
+    "prompt_upsampling": {"type": "boolean"},
+    "raw": {"type": "boolean"},
+    "steps": {"type": "integer"},
+    "guidance": {"type": "number"},
+    "image_prompt_strength": {"type": "number", "minimum": 0, "maximum": 1},
+    "finetune_id": {"type": "string"},
+    "finetune_strength": {"type": "number", "minimum": 0, "maximum": 2},
+    **{
+        side: {"type": "integer", "description": f"pixels to add at the {side} (Expand)"}
+        for side in ("top", "bottom", "left", "right")
+    },
+    "input_image_blob_path": {"type": "string", "description": "a blob path BFL gave"},
+    **{name: IMAGE_PARAM for name in IMAGE_PARAMS},
+}

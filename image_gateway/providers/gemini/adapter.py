@@ -20,7 +20,7 @@ from urllib.parse import quote
 from image_gateway.errors import GatewayError, UpstreamError
 from image_gateway.providers.gemini import DEFINITION, errors, translate
 from image_gateway.providers.gemini.config import GeminiConfig
-from image_gateway.providers.gemini.models import MODELS, as_gemini, passthrough_spec
+from image_gateway.providers.gemini.models import MODELS, PARAM_SCHEMAS, as_gemini, passthrough_spec
 from image_gateway.providers.kit.capabilities import ModelSpec
 from image_gateway.providers.kit.errors import ErrorDetail
 from image_gateway.providers.kit.sync import Answer, SyncJSONProvider
@@ -31,6 +31,7 @@ from image_gateway.upstream.client import UpstreamResponse
 class GeminiProvider(SyncJSONProvider[GeminiConfig]):
     definition = DEFINITION
     models = MODELS
+    param_schemas = PARAM_SCHEMAS
 
     def model(self, model_id: str) -> ModelSpec | None:
         return MODELS.get(model_id) or passthrough_spec(model_id)

@@ -28,10 +28,18 @@ import re
 from dataclasses import dataclass, replace
 
 from image_gateway.providers.gemini import sizes
-from image_gateway.providers.kit.capabilities import ModelSpec
+from image_gateway.providers.kit.capabilities import ModelSpec, ParamSchemas
 
 THINKING_LEVELS = ("MINIMAL", "LOW", "MEDIUM", "HIGH")
 MODALITIES = (("TEXT", "IMAGE"), ("IMAGE",))
+PARAM_SCHEMAS: ParamSchemas = {
+    "image_size": {"type": "string", "description": "the tier: 512, 1K, 2K or 4K"},
+    "thinking_level": {"type": "string", "enum": list(THINKING_LEVELS)},
+    "response_modalities": {
+        "type": "array",
+        "items": {"type": "string", "enum": ["TEXT", "IMAGE"]},
+    },
+}
 _PASSTHROUGH = re.compile(r"^gemini-(?:[a-z0-9.\-]*image[a-z0-9.\-]*|nano-banana-[a-z0-9.\-]+)$")
 
 

@@ -27,7 +27,7 @@ from typing_extensions import TypeVar
 
 from image_gateway.errors import GatewayError, InvalidRequest, ProviderNotConfigured
 from image_gateway.fetch import ImageFetcher
-from image_gateway.providers.kit.capabilities import ModelSpec, check_fields
+from image_gateway.providers.kit.capabilities import ModelSpec, ParamSchemas, check_fields
 from image_gateway.providers.kit.config import view
 from image_gateway.providers.kit.definition import ProviderDefinition
 from image_gateway.providers.kit.errors import ErrorDetail, common_error_detail, error_for_status
@@ -46,6 +46,8 @@ class Provider(ABC, Generic[C]):
 
     definition: ClassVar[ProviderDefinition]
     models: ClassVar[Mapping[str, ModelSpec]]
+    # What each of its provider_params takes, for `/v1/providers` (`ModelSpec.card`).
+    param_schemas: ClassVar[ParamSchemas] = {}
 
     def __init__(
         self, settings: Settings, http: UpstreamClient, fetcher: ImageFetcher | None = None

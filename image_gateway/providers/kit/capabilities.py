@@ -16,11 +16,22 @@ same declarations (`ModelSpec.card`), so what it lists is what is accepted.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from image_gateway.errors import InvalidRequest
 from image_gateway.schemas import OPENAI_DEFAULTS, ImageTask
+
+# What a provider_param takes, as a JSON Schema fragment (`type`, `enum`, `minimum`, `maximum`,
+# `items`, `description`), keyed by the provider's own name for it. A name a provider declares
+# no schema for is shown as `{}` (any JSON value): the provider checks it.
+ParamSchemas = Mapping[str, Mapping[str, Any]]
+IMAGE_PARAM = {
+    "type": "string",
+    "contentMediaType": "image/*",
+    "description": "an input image: an http(s) URL, a data: URL or base64",
+}
 
 COMPRESSED_FORMATS = ("jpeg", "webp")  # output_compression applies to these
 TRANSPARENT_FORMATS = ("png", "webp")  # background: transparent needs one of these
@@ -60,9 +71,13 @@ class ModelSpec:
     default_size: str | None = None
     default_quality: str | None = None
 
-    def card(self) -> dict[str, Any]:
+    def card(self, param_schemas: ParamSchemas | None = None) -> dict[str, Any]:
         """This model in `/v1/providers`: every declaration, so a client can see what a
-        request to it may carry."""
+        request to it may carry. `provider_params` lists the names it takes and
+        `provider_params_schema` what each takes (`param_schemas`, the provider's
+        `Provider.param_schemas`; `{}` where the provider declares none), so a form can be
+        built from the card."""
+        schemas = param_schemas or {}
         card: dict[str, Any] = {
             "id": self.id,
             "description": self.description,
@@ -80,6 +95,7 @@ class ModelSpec:
             "negative_prompt": self.negative_prompt,
             "output_compression": self.output_compression,
             "provider_params": list(self.params),
+            "provider_params_schema": {name: dict(schemas.get(name, {})) for name in self.params},
         }
         if self.edit_only:
             card["requires_input_image"] = True

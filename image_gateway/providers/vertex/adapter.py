@@ -60,7 +60,7 @@ from image_gateway.providers.kit.sync import Answer, SyncJSONProvider
 from image_gateway.providers.vertex import DEFINITION, gemini, imagen
 from image_gateway.providers.vertex.auth import AccessTokens
 from image_gateway.providers.vertex.config import VertexConfig
-from image_gateway.providers.vertex.models import IMAGEN, MODELS, as_vertex
+from image_gateway.providers.vertex.models import IMAGEN, MODELS, PARAM_SCHEMAS, as_vertex
 from image_gateway.schemas import ImageTask
 from image_gateway.settings import Settings
 from image_gateway.upstream.client import UpstreamClient, UpstreamResponse
@@ -72,6 +72,7 @@ MULTI_REGIONS = ("us", "eu")  # python-genai `_MULTI_REGIONAL_LOCATIONS`
 class VertexProvider(SyncJSONProvider[VertexConfig]):
     definition = DEFINITION
     models = MODELS
+    param_schemas = PARAM_SCHEMAS
 
     def __init__(
         self, settings: Settings, http: UpstreamClient, fetcher: ImageFetcher | None = None

@@ -28,7 +28,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from image_gateway.providers.kit.capabilities import ModelSpec
+from image_gateway.providers.gemini.models import PARAM_SCHEMAS as GEMINI_PARAM_SCHEMAS
+from image_gateway.providers.kit.capabilities import ModelSpec, ParamSchemas
 from image_gateway.providers.vertex.gemini import MODELS as GEMINI
 
 IMAGEN_RATIOS = ("1:1", "3:4", "4:3", "9:16", "16:9")
@@ -54,6 +55,24 @@ IMAGEN_PARAMS = (
     "language",
     "labels",
 )
+# What each takes, on Gemini and Imagen models alike (the values of personGeneration differ
+# between them: gemini.CHOICES, imagen.CHOICES; each model checks its own).
+PARAM_SCHEMAS: ParamSchemas = {
+    "personGeneration": {"type": "string"},
+    "prominentPeople": {
+        "type": "string",
+        "enum": ["ALLOW_PROMINENT_PEOPLE", "BLOCK_PROMINENT_PEOPLE"],
+    },
+    "safetySetting": {
+        "type": "string",
+        "enum": ["block_low_and_above", "block_medium_and_above", "block_only_high", "block_none"],
+    },
+    "addWatermark": {"type": "boolean"},
+    "enhancePrompt": {"type": "boolean"},
+    "language": {"type": "string", "enum": ["auto", "en", "ja", "ko", "hi", "zh", "pt", "es"]},
+    "labels": {"type": "object", "additionalProperties": {"type": "string"}},
+    **GEMINI_PARAM_SCHEMAS,
+}
 
 
 @dataclass(frozen=True, kw_only=True)

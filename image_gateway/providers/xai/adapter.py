@@ -27,6 +27,7 @@ from image_gateway.providers.xai.config import XAIConfig
 from image_gateway.providers.xai.models import (
     ASPECT_RATIOS,
     MODELS,
+    PARAM_SCHEMAS,
     RESOLUTIONS,
     as_xai,
     canonical,
@@ -41,6 +42,7 @@ _RATIOS = ", ".join(r.replace("9:19.5", "6:13").replace("19.5:9", "13:6") for r 
 class XAIProvider(SyncJSONProvider[XAIConfig]):
     definition = DEFINITION
     models = MODELS
+    param_schemas = PARAM_SCHEMAS
 
     def model(self, model_id: str) -> ModelSpec | None:
         """A listed id, or one xAI also answers to (`models.canonical`: `-pro`, `-beta`)."""

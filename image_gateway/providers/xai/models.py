@@ -30,7 +30,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from image_gateway.providers.kit.capabilities import ModelSpec
+from image_gateway.providers.kit.capabilities import ModelSpec, ParamSchemas
 
 # xAI's aspect ratios, as it spells them (xai-sdk `types/image.py`), besides `auto`.
 ASPECT_RATIOS = (
@@ -38,6 +38,7 @@ ASPECT_RATIOS = (
     *("9:19.5", "19.5:9", "9:20", "20:9", "1:2", "2:1"),
 )
 RESOLUTIONS = ("1k", "2k")  # ~1 and ~4 megapixels (xai-sdk `image.sample` docstring)
+PARAM_SCHEMAS: ParamSchemas = {"resolution": {"type": "string", "enum": list(RESOLUTIONS)}}
 MAX_INPUT_IMAGES = 3  # docs.x.ai "Multi-Image Editing": up to three source images
 
 

@@ -1,0 +1,198 @@
+"""The playground (`/playground`) in a real browser (headless Chromium, tests/browser.py): a
+prompt run on `local` and on an emulated provider (BFL) side by side as jobs, their images
+rendered with provider, model, latency, cost and seed; the form built from the chosen models'
+cards; the API's message on an error card; an edit of an uploaded image; the gallery of the
+key's recent jobs; the key kept in sessionStorage and never in a URL; development mode needing
+no key; a phone-sized screen. Every run saves screenshots under the test's tmp dir, and
+`tests/artifacts/` (git-ignored) when PLAYGROUND_SCREENSHOTS is set.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+from PIL import Image
+
+from tests.browser import Opener, Visit, browser, visit
+from tests.conftest import GATEWAY_TEST_KEY, RunningGateway, emulator_settings
+
+__all__ = ["browser", "visit"]  # fixtures
+
+PHONE = {"width": 390, "height": 844}
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+RUN_TIMEOUT_MS = 30_000
+
+
+def _shot(visit: Visit, tmp_path: Path, name: str) -> Path:
+    path = tmp_path / name
+    visit.page.screenshot(path=str(path), full_page=True)
+    if os.environ.get("PLAYGROUND_SCREENSHOTS"):
+        ARTIFACTS.mkdir(exist_ok=True)
+        shutil.copy(path, ARTIFACTS / name)
+    return path
+
+
+def _open(
+    visit: Opener, gateway: RunningGateway, key: str | None = GATEWAY_TEST_KEY, **kw: Any
+) -> Visit:
+    page = visit(gateway, **kw)
+    page.page.goto(gateway.url + "/playground")
+    if key:
+        page.page.fill("#key", key)
+        page.page.press("#key", "Tab")  # `change`: stored, and the catalogue loaded with it
+    page.page.wait_for_selector("[data-testid=models] input[name=model]")
+    return page
+
+
+def _choose(page: Any, *models: str) -> None:
+    for box in page.locator("[data-testid=models] input[name=model]:checked").all():
+        box.uncheck()
+    for model in models:
+        page.check(f'[data-testid=models] input[value="{model}"]')
+
+
+def _images_rendered(page: Any, card: Any) -> list[int]:
+    """The natural widths of a card's images, once each has loaded."""
+    images = card.locator("[data-testid=result-image]")
+    widths = []
+    for index in range(images.count()):
+        handle = images.nth(index)
+        page.wait_for_function(
+            "img => img.complete && img.naturalWidth > 0", arg=handle.element_handle()
+        )
+        widths.append(int(handle.evaluate("img => img.naturalWidth")))
+    return widths
+
+
+def _card(page: Any, model: str) -> Any:
+    card = page.locator(f'[data-testid=result][data-model="{model}"]').first
+    card.locator("[data-testid=result-image], [data-testid=error]").first.wait_for(
+        timeout=RUN_TIMEOUT_MS
+    )
+    return card
+
+
+def _png(size: tuple[int, int], mode: str = "RGB") -> bytes:
+    out = io.BytesIO()
+    colour: Any = (200, 120, 40) if mode == "RGB" else (0, 0, 0, 0)
+    Image.new(mode, size, colour).save(out, "PNG")
+    return out.getvalue()
+
+
+def test_local_and_bfl_side_by_side_with_their_facts_and_the_gallery(
+    start_gateway: Any, openai_emu: Any, bfl: Any, visit: Opener, tmp_path: Path
+) -> None:
+    gateway = start_gateway(**emulator_settings(openai_emu, bfl))
+    playground = _open(visit, gateway)
+    page = playground.page
+    assert (
+        page.evaluate("sessionStorage.getItem('image-gateway.playground.key')") == GATEWAY_TEST_KEY
+    )
+    _choose(page, "local/local-art", "bfl-flux/flux-pro-1.1")
+    # The form shows what the two models accept: seed (both), FLUX's provider_params, typed.
+    assert page.locator("#field-seed").count() == 1
+    assert page.locator("#field-provider_params_safety_tolerance").get_attribute("type") == "number"
+    assert (
+        page.locator("#field-provider_params_prompt_upsampling").evaluate("e => e.tagName")
+        == "SELECT"
+    )
+    assert page.locator("#field-quality").count() == 0  # neither model has a quality
+    page.fill("#field-seed", "7")
+    page.fill("#field-provider_params_safety_tolerance", "2")
+    page.fill("[data-testid=prompt]", "a lighthouse at dusk")
+    page.press("[data-testid=prompt]", "Enter")  # Enter runs
+
+    local = _card(page, "local-art")
+    flux = _card(page, "flux-pro-1.1")
+    assert page.locator("[data-testid=result]").count() == 2
+    assert all(width > 0 for width in _images_rendered(page, local))
+    assert all(width > 0 for width in _images_rendered(page, flux))
+    for card, provider in ((local, "local"), (flux, "bfl-flux")):
+        facts = card.locator(".facts").inner_text()
+        assert provider in facts and "latency" in facts and "cost" in facts
+        assert "seed\n7" in facts or "seed\t7" in facts, facts
+        assert card.locator("a[download]").count() >= 1
+    assert "$" in flux.locator(".facts").inner_text()  # BFL's credits, in USD
+
+    # The gallery lists both jobs' images once the runs ended.
+    page.wait_for_function(
+        "document.querySelectorAll('[data-testid=gallery-item] img').length >= 2"
+    )
+    assert page.locator("[data-testid=gallery-item] a[download]").count() >= 2
+    shot = _shot(playground, tmp_path, "playground-side-by-side.png")
+    with Image.open(shot) as screenshot:
+        assert screenshot.width == 1280
+    # No key and no prompt in any URL the page asked for; nothing left the origin.
+    assert not [u for u in playground.requests if GATEWAY_TEST_KEY in u or "lighthouse" in u]
+    assert playground.left_the_origin() == []
+    assert playground.errors == []
+
+
+def test_an_api_error_is_shown_with_its_message(
+    start_gateway: Any, openai_emu: Any, bfl: Any, visit: Opener
+) -> None:
+    gateway = start_gateway(**emulator_settings(openai_emu, bfl))
+    playground = _open(visit, gateway)
+    page = playground.page
+    _choose(page, "local/local-art")
+    page.fill("#field-size", "10x10")  # local takes 64-2048 a side: a 400 before any job
+    page.fill("[data-testid=prompt]", "<img src=x onerror=alert(1)> too small")
+    page.click("[data-testid=run]")
+    card = _card(page, "local-art")
+    message = card.locator("[data-testid=error]").inner_text()
+    with gateway.client() as client:
+        expected = client.post(
+            "/v1/images/generations",
+            json={"model": "local/local-art", "prompt": "x", "size": "10x10"},
+        ).json()["error"]["message"]
+    assert message == expected
+    # A provider without a key is listed but cannot be picked.
+    assert page.locator('[data-testid=models] input[value^="gemini/"]').first.is_disabled()
+    assert page.locator("img[src=x]").count() == 0
+    assert playground.errors == []
+
+
+def test_an_edit_of_a_dropped_image_with_a_mask(
+    gateway: RunningGateway, visit: Opener, tmp_path: Path
+) -> None:
+    playground = _open(visit, gateway)
+    page = playground.page
+    image, mask = tmp_path / "in.png", tmp_path / "mask.png"
+    image.write_bytes(_png((96, 64)))
+    mask.write_bytes(_png((96, 64), "RGBA"))
+    page.set_input_files("#image-file", str(image))
+    page.set_input_files("#mask-file", str(mask))
+    _choose(page, "local/local-art")
+    page.fill("[data-testid=prompt]", "paint it blue")
+    page.click("[data-testid=run]")
+    card = _card(page, "local-art")
+    assert _images_rendered(page, card) == [96]  # the edit keeps the input's size
+    posted = [u for u in playground.requests if u.endswith("/v1/images/edits")]
+    assert len(posted) == 1
+    assert playground.errors == []
+
+
+def test_phone_sized_screen_in_development_mode_needs_no_key(
+    start_gateway: Any, visit: Opener, tmp_path: Path
+) -> None:
+    gateway = start_gateway(gateway_api_keys=[])
+    playground = _open(visit, gateway, key=None, viewport=PHONE)
+    page = playground.page
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    # Keyboard: the key, then the prompt, are reached with Tab; Enter runs.
+    page.focus("#key")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.dataset.testid") == "prompt"
+    page.keyboard.type("a red bicycle")
+    page.keyboard.press("Enter")
+    card = _card(page, "local-art")
+    assert all(width > 0 for width in _images_rendered(page, card))
+    box = card.locator("[data-testid=result-image]").first.bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"]
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    _shot(playground, tmp_path, "playground-phone.png")
+    assert playground.errors == []

@@ -150,6 +150,25 @@ def test_an_api_error_is_shown_with_its_message(
             json={"model": "local/local-art", "prompt": "x", "size": "10x10"},
         ).json()["error"]["message"]
     assert message == expected
+    # A job that fails after its 202 (BFL moderates the request at the first poll): the job's
+    # error message, the same a synchronous request would get.
+    _choose(page, "bfl-flux/flux-pro-1.1")
+    page.fill("#field-size", "")
+    page.fill("[data-testid=prompt]", "[moderate-request] a cat")
+    page.click("[data-testid=run]")
+    moderated = _card(page, "flux-pro-1.1").locator("[data-testid=error]").inner_text()
+    with gateway.client() as client:
+        jobs = client.get("/v1/jobs", params={"status": "failed"}).json()["data"]
+    assert [job["error"]["error"]["message"] for job in jobs] == [moderated]
+    assert jobs[0]["error"]["error"]["code"] == "content_policy_violation"
+    # Without the key, the catalogue's 401 is shown as the API words it.
+    keyless = visit(gateway)
+    keyless.page.goto(gateway.url + "/playground")
+    status = keyless.page.locator("#catalogue-status")
+    status.filter(has_text="Could not load the models").wait_for()
+    with gateway.client(key=None) as client:
+        refusal = client.get("/v1/providers").json()["error"]["message"]
+    assert status.inner_text() == f"Could not load the models: {refusal}"
     # A provider without a key is listed but cannot be picked.
     assert page.locator('[data-testid=models] input[value^="gemini/"]').first.is_disabled()
     assert page.locator("img[src=x]").count() == 0

@@ -18,6 +18,7 @@
     providers: [], // /v1/providers data
     image: null, // File to edit
     mask: null, // File (mask)
+    galleryCursor: null, // GET /v1/jobs's next_cursor, for older generations
   };
 
   // ---- small DOM helpers (text only, never HTML) -------------------------------------------------
@@ -150,6 +151,7 @@
     ["background", "background"],
     ["moderation", "moderation"],
     ["output_format", "output_formats"],
+    ["input_fidelity", "input_fidelity"], // edits only
   ];
 
   function union(lists) {
@@ -219,8 +221,14 @@
     const maxN = Math.max(...cards.map((c) => (c.n && c.n.max) || 1));
     rows.push(fieldRow("n", "Images per model (n)", el("input", { type: "number", min: 1, max: maxN, step: 1, value: 1 })));
     for (const [name, entry] of CHOICE_FIELDS) {
+      if (name === "input_fidelity" && !state.image) continue;
       const values = union(cards.map((c) => c[entry] || []));
       if (values.length) rows.push(fieldRow(name, name.replace("_", " "), select(values), whoTakes(picked, (p) => (p.model[entry] || []).length)));
+    }
+    if (cards.some((c) => c.output_compression)) {
+      const control = el("input", { type: "number", min: 0, max: 100, step: 1 });
+      const hint = ["jpeg or webp only", whoTakes(picked, (p) => p.model.output_compression)].filter(Boolean).join("; ");
+      rows.push(fieldRow("output_compression", "Output compression (%)", control, hint));
     }
     if (cards.some((c) => c.seed)) {
       rows.push(fieldRow("seed", "Seed", el("input", { type: "number", step: 1, min: 0 }), whoTakes(picked, (p) => p.model.seed)));
@@ -302,11 +310,13 @@
       if (name === "size" && model.sizes === undefined) continue;
       if (name === "aspect_ratio" && !model.aspect_ratio) continue;
       if (name === "seed" && !model.seed) continue;
+      if (name === "output_compression" && !model.output_compression) continue;
+      if (name === "input_fidelity" && !state.image) continue;
       if (name === "negative_prompt" && !model.negative_prompt) continue;
       const choice = CHOICE_FIELDS.find(([field]) => field === name);
       if (choice && !(model[choice[1]] || []).includes(value)) continue;
       if (name === "n") body.n = Math.min(Number(value), (model.n && model.n.max) || 1);
-      else if (name === "seed") body.seed = Number(value);
+      else if (name === "seed" || name === "output_compression") body[name] = Number(value);
       else body[name] = value;
     }
     if (Object.keys(params).length) body.provider_params = params;
@@ -327,7 +337,11 @@
       showNotice("Choose at least one model.");
       return;
     }
-    await Promise.all(picked.map((p) => runOne(prompt, p)));
+    // One card per model, in the order picked, newest run first.
+    const cards = picked.map((p) => new ResultCard(p.provider.id, p.model.id));
+    $("results").prepend(...cards.map((card) => card.node));
+    if (window.matchMedia("(max-width: 999px)").matches) cards[0].node.scrollIntoView({ block: "start" });
+    await Promise.all(picked.map((p, i) => runOne(cards[i], prompt, p)));
     loadGallery();
   }
 
@@ -336,9 +350,7 @@
     $("results").prepend(card);
   }
 
-  async function runOne(prompt, { provider, model, value }) {
-    const card = new ResultCard(provider.id, model.id);
-    $("results").prepend(card.node);
+  async function runOne(card, prompt, { model, value }) {
     const started = performance.now();
     const fields = Object.assign({ prompt, model: value, response_format: "url" }, fieldsFor(model));
     let resp;
@@ -353,6 +365,7 @@
       return;
     }
     const job = await resp.json();
+    card.started(job.id);
     card.status(job.status || "queued", null);
     const finished = await follow(job.id, card);
     card.finish(finished, (performance.now() - started) / 1000);
@@ -465,6 +478,7 @@
       this.bar = el("progress", { max: 1, "aria-label": `${model} progress` });
       this.partials = el("div", { class: "partials" });
       this.body = el("div", { class: "body" });
+      this.cancel = el("button", { type: "button", class: "secondary", text: "Cancel", hidden: true });
       this.node = el(
         "article",
         { class: "card running", "data-testid": "result", dataset: { provider, model } },
@@ -472,9 +486,23 @@
         el("p", { class: "muted", text: provider }),
         this.state,
         this.bar,
+        this.cancel,
         this.partials,
         this.body,
       );
+    }
+
+    // The job exists: it can be canceled (a running one when its worker notices).
+    started(jobId) {
+      this.cancel.hidden = false;
+      this.cancel.addEventListener("click", async () => {
+        this.cancel.disabled = true;
+        const resp = await fetch(api(`v1/jobs/${encodeURIComponent(jobId)}/cancel`), {
+          method: "POST",
+          headers: headers(),
+        });
+        if (!resp.ok) this.state.textContent = `cancel refused: ${await apiError(resp)}`;
+      });
     }
 
     status(status, progress) {
@@ -502,6 +530,7 @@
     fail(message) {
       this.node.classList.remove("running");
       this.node.classList.add("error");
+      this.cancel.remove();
       this.bar.remove();
       this.partials.remove();
       this.state.textContent = "error";
@@ -516,6 +545,7 @@
       }
       const result = job.result;
       this.node.classList.remove("running");
+      this.cancel.remove();
       this.bar.remove();
       this.partials.remove();
       this.state.textContent = "succeeded";
@@ -555,13 +585,16 @@
   }
 
   // ---- the gallery: this key's recent jobs, with their images --------------------------------
-  async function loadGallery() {
+  // `older`: the next page (the listing's next_cursor) is added below what is shown.
+  async function loadGallery(older) {
     const status = $("gallery-status");
     const gallery = $("gallery");
+    const more = $("gallery-more");
     status.textContent = "Loading…";
     let listing;
+    const after = older === true && state.galleryCursor ? `&after=${encodeURIComponent(state.galleryCursor)}` : "";
     try {
-      listing = await getJSON("v1/jobs?status=succeeded&limit=12");
+      listing = await getJSON(`v1/jobs?status=succeeded&limit=12${after}`);
     } catch (err) {
       status.textContent = `Could not load the recent jobs: ${err.message}`;
       return;
@@ -594,8 +627,11 @@
         );
       });
     }
-    gallery.replaceChildren(...items);
-    status.textContent = items.length ? "" : "No generations yet.";
+    if (after) gallery.append(...items);
+    else gallery.replaceChildren(...items);
+    state.galleryCursor = listing.has_more ? listing.next_cursor : null;
+    more.hidden = !state.galleryCursor;
+    status.textContent = gallery.childElementCount ? "" : "No generations yet.";
   }
 
   // ---- edit images: drop or choose -----------------------------------------------------------
@@ -658,7 +694,8 @@
       setEditFile("mask", null);
       setEditFile("image", null);
     });
-    $("gallery-refresh").addEventListener("click", loadGallery);
+    $("gallery-refresh").addEventListener("click", () => loadGallery(false));
+    $("gallery-more").addEventListener("click", () => loadGallery(true));
     loadCatalogue();
   }
 

@@ -1,4 +1,4 @@
-"""`python -m image_gateway ...`: the `image-gateway` command line (see `cli.py`)."""
+"""`python -m image_gateway ...`: the `image-gateway` command line (see `cli/__init__.py`)."""
 
 from image_gateway.cli import main
 

@@ -1,4 +1,4 @@
-"""`image-gateway` (also `python -m image_gateway`): manage keys and the database from a shell.
+"""The admin commands: keys and the database, straight on the store a gateway uses.
 
     image-gateway keys create --name N [--providers a,b] [--models p/m,...] [--rpm N]
                               [--concurrency N] [--budget USD] [--scopes generate,edit,usage]
@@ -7,7 +7,7 @@
     image-gateway db upgrade
     image-gateway worker [--concurrency N]
 
-It reads the same settings as the server (environment, `.env`) and uses the same database,
+They read the same settings as the server (environment, `.env`) and use the same database,
 migrating it first. `keys create` prints the new key once; nothing prints it again. A key
 revoked here stops working on running gateways within KEY_CACHE_SECONDS.
 
@@ -16,6 +16,9 @@ releases the leases of the ones it was running (another worker resumes them from
 journals at once). It needs REDIS_URL: jobs reach a separate process through the Redis queue.
 Without Redis, jobs run inside the gateway processes (RUN_WORKERS=true, the default).
 Exit status: 0 done, 1 not found or database unreachable, 2 bad arguments or configuration.
+
+The server's modules are imported when a command runs, so the client commands (which need none
+of them) start without them.
 """
 
 from __future__ import annotations
@@ -24,16 +27,14 @@ import argparse
 import asyncio
 import json
 import sys
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from image_gateway.access.key_store import KeyStore
-from image_gateway.access.keys import KEY_ID_RE, check_catalogue, parse_new_key
-from image_gateway.db.migrate import current_revision, upgrade
-from image_gateway.errors import GatewayError
-from image_gateway.providers.kit.base import Provider
-from image_gateway.settings import ConfigurationError, Settings, load_settings
+if TYPE_CHECKING:
+    from image_gateway.access.key_store import KeyStore
+    from image_gateway.providers.kit.base import Provider
+    from image_gateway.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -45,8 +46,10 @@ class Context:
 Command = Callable[[Context, argparse.Namespace], Awaitable[int]]
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+def run(args: argparse.Namespace) -> int:
+    """Run an admin command parsed by `add_commands`' parsers; its exit status."""
+    from image_gateway.settings import ConfigurationError, load_settings
+
     try:
         settings = load_settings()
     except ConfigurationError as exc:
@@ -57,11 +60,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         from image_gateway.jobs.process import run_worker
 
         return run_worker(settings, create_app, concurrency=args.concurrency)
-    return asyncio.run(_run(args.command_fn, settings, args))
+    return asyncio.run(_run(args.admin_fn, settings, args))
 
 
 async def _run(command: Command, settings: Settings, args: argparse.Namespace) -> int:
     from image_gateway.app import create_app  # the same wiring (providers, database) as the server
+    from image_gateway.db.migrate import upgrade
+    from image_gateway.errors import GatewayError
 
     app = create_app(settings)
     keys: KeyStore = app.state.keys
@@ -83,6 +88,8 @@ async def _run(command: Command, settings: Settings, args: argparse.Namespace) -
 
 
 async def _create(ctx: Context, args: argparse.Namespace) -> int:
+    from image_gateway.access.keys import check_catalogue, parse_new_key
+
     raw: dict[str, Any] = {"name": args.name}
     optional = {
         "allowed_providers": _split(args.providers),
@@ -122,6 +129,8 @@ async def _list(ctx: Context, args: argparse.Namespace) -> int:
 
 
 async def _revoke(ctx: Context, args: argparse.Namespace) -> int:
+    from image_gateway.access.keys import KEY_ID_RE
+
     stored = await ctx.keys.revoke(args.id) if KEY_ID_RE.match(args.id) else None
     if stored is None:
         print(f"error: no key with id {args.id[:40]!r}", file=sys.stderr)
@@ -131,6 +140,8 @@ async def _revoke(ctx: Context, args: argparse.Namespace) -> int:
 
 
 async def _db_upgrade(ctx: Context, args: argparse.Namespace) -> int:
+    from image_gateway.db.migrate import current_revision
+
     db = ctx.keys.db
     print(f"database at revision {await current_revision(db)} ({db.display_url})")
     return 0
@@ -167,9 +178,8 @@ def _split(value: str | None) -> list[str] | None:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="image-gateway", description=__doc__.split("\n")[0])
-    groups = parser.add_subparsers(dest="group", required=True)
+def add_commands(groups: Any) -> None:
+    """`keys`, `db` and `worker` on the top parser's subparsers."""
 
     keys = groups.add_parser("keys", help="create, list and revoke gateway keys")
     actions = keys.add_subparsers(dest="action", required=True)
@@ -182,24 +192,24 @@ def _parser() -> argparse.ArgumentParser:
     create.add_argument("--budget", type=float, help="monthly budget in USD")
     create.add_argument("--scopes", help="generate,edit,usage (default: all three)")
     create.add_argument("--json", action="store_true", help="print JSON")
-    create.set_defaults(command_fn=_create)
+    create.set_defaults(run=run, admin_fn=_create)
     listing = actions.add_parser("list", help="list keys (never their text)")
     listing.add_argument("--json", action="store_true", help="print JSON")
-    listing.set_defaults(command_fn=_list)
+    listing.set_defaults(run=run, admin_fn=_list)
     revoke = actions.add_parser("revoke", help="revoke a key by id")
     revoke.add_argument("id")
-    revoke.set_defaults(command_fn=_revoke)
+    revoke.set_defaults(run=run, admin_fn=_revoke)
 
     db = groups.add_parser("db", help="database schema")
     db_actions = db.add_subparsers(dest="action", required=True)
     db_upgrade = db_actions.add_parser("upgrade", help="migrate to the newest schema")
-    db_upgrade.set_defaults(command_fn=_db_upgrade)
+    db_upgrade.set_defaults(run=run, admin_fn=_db_upgrade)
 
     worker = groups.add_parser("worker", help="run job workers (no HTTP) until SIGTERM/SIGINT")
     worker.add_argument(
         "--concurrency", type=_concurrency, help="jobs run at once (default: WORKER_CONCURRENCY)"
     )
-    return parser
+    worker.set_defaults(run=run)
 
 
 def _concurrency(value: str) -> int:

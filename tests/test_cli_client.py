@@ -1,0 +1,363 @@
+"""The client commands (`image-gateway generate|edit|models|jobs`) run as a person runs them: in
+a subprocess, against a real gateway wired to the BFL and OpenAI emulators over loopback, with
+their output on pipes and on a pseudo-terminal."""
+
+from __future__ import annotations
+
+import fcntl
+import io
+import json
+import os
+import pty
+import re
+import select
+import socket
+import struct
+import subprocess
+import sys
+import termios
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image
+
+from tests.conftest import GATEWAY_TEST_KEY, RunningGateway, emulator_settings
+
+REPO = Path(__file__).resolve().parents[1]
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+TRACEBACK = "Traceback"
+
+
+@pytest.fixture
+def gw(start_gateway: Any, openai_emu: Any, bfl: Any) -> RunningGateway:
+    return start_gateway(**emulator_settings(openai_emu, bfl))
+
+
+def _env(tmp_path: Path, gw: RunningGateway | None, **extra: str) -> dict[str, str]:
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": str(tmp_path),
+        "PYTHONPATH": str(REPO),
+        "IMAGE_GATEWAY_API_KEY": GATEWAY_TEST_KEY,
+    }
+    if gw is not None:
+        env["IMAGE_GATEWAY_URL"] = gw.url
+    env.update(extra)
+    return env
+
+
+def cli(
+    tmp_path: Path, gw: RunningGateway | None, *args: str, **env: str
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "image_gateway", *args],
+        cwd=tmp_path,
+        env=_env(tmp_path, gw, **env),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def cli_on_terminal(tmp_path: Path, gw: RunningGateway, *args: str) -> tuple[int, str]:
+    """Run with stdout and stderr on one pseudo-terminal, 120 columns wide; its exit status
+    and everything it wrote there."""
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "image_gateway", *args],
+        cwd=tmp_path,
+        env=_env(tmp_path, gw, TERM="xterm-256color", COLUMNS="120", LINES="40"),
+        stdin=subprocess.DEVNULL,
+        stdout=slave,
+        stderr=slave,
+    )
+    os.close(slave)
+    chunks: list[bytes] = []
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([master], [], [], 0.5)
+        if not ready:
+            if proc.poll() is not None:
+                break
+            continue
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # EIO: the child closed its end
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(master)
+    return proc.wait(timeout=30), b"".join(chunks).decode("utf-8", "replace")
+
+
+def decoded(path: Path) -> Image.Image:
+    image = Image.open(io.BytesIO(path.read_bytes()))
+    image.load()
+    return image
+
+
+def test_generate_on_local_and_emulated_providers_without_a_terminal(
+    tmp_path: Path, gw: RunningGateway, bfl: Any, openai_emu: Any
+) -> None:
+    result = cli(
+        tmp_path,
+        gw,
+        "generate",
+        "a lighthouse at dusk",
+        "-m",
+        "flux-pro-1.1",
+        "-m",
+        "gpt-image-1",
+        "-m",
+        "local",
+        "-n",
+        "2",
+        "--size",
+        "1024x1024",
+        "-o",
+        "out",
+    )
+    assert result.returncode == 0, result.stderr
+    files = sorted((tmp_path / "out").iterdir())
+    assert len(files) == 6
+    for path in files:
+        assert re.fullmatch(r"job_[0-9a-f]+-[12]\.(png|jpg|webp)", path.name), path.name
+        assert decoded(path).size == (1024, 1024)
+    # The table: provider, model, latency, cost, then one path a line.
+    lines = result.stdout.splitlines()
+    assert lines[0].split() == ["provider", "model", "latency", "cost", "path"]
+    for provider, model in [("bfl-flux", "flux-pro-1.1"), ("openai", "gpt-image-1")]:
+        row = next(line for line in lines if line.startswith(provider))
+        assert model in row and re.search(r"\d+\.\d s", row) and "$" in row
+    assert "local-art" in result.stdout
+    assert all(f"out/{path.name}" in result.stdout for path in files)
+    assert not ANSI.search(result.stdout + result.stderr)  # plain when not on a terminal
+    assert all(line == line.rstrip() for line in lines)
+    # Progress: one plain line a change on stderr, each naming its job.
+    assert re.search(r"job_\w+ flux-pro-1.1: running", result.stderr)
+    assert re.search(r"job_\w+ local: saved", result.stderr)
+    assert bfl.stats()["submits"] == 2 and openai_emu.stats()
+    assert GATEWAY_TEST_KEY not in result.stdout + result.stderr
+
+
+def test_json_is_one_document_on_stdout(tmp_path: Path, gw: RunningGateway) -> None:
+    result = cli(
+        tmp_path,
+        gw,
+        "generate",
+        "a fox",
+        "-m",
+        "local",
+        "-m",
+        "bfl",
+        "--seed",
+        "7",
+        "--user-id",
+        "u-1",
+        "--json",
+        "-o",
+        str(tmp_path / "json-out"),
+    )
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)  # nothing else on stdout
+    jobs = {job["requested"]: job for job in document["jobs"]}
+    assert set(jobs) == {"local", "bfl"}
+    assert (jobs["bfl"]["provider"], jobs["bfl"]["model"]) == ("bfl-flux", "flux-pro-1.1")
+    assert jobs["local"]["provider"] == "local"
+    for job in jobs.values():
+        assert job["status"] == "succeeded" and job["job_id"].startswith("job_")
+        assert job["latency_seconds"] > 0 and job["error"] is None
+        assert isinstance(job["cost"]["usd"], float)
+        [path] = job["paths"]
+        assert re.fullmatch(rf"{job['job_id']}-1\.(png|jpg)", Path(path).name)
+    assert sorted(document["paths"]) == sorted(p for job in jobs.values() for p in job["paths"])
+    for path in document["paths"]:
+        decoded(Path(path))
+    # The request carried the options: the job as the gateway kept it.
+    listed = json.loads(cli(tmp_path, gw, "jobs", "list", "--json").stdout)
+    assert {job["user_id"] for job in listed["data"]} == {"u-1"}
+
+
+def test_a_terminal_gets_a_live_display_and_the_table(tmp_path: Path, gw: RunningGateway) -> None:
+    status, output = cli_on_terminal(
+        tmp_path, gw, "generate", "a lighthouse", "-m", "flux-pro-1.1", "-m", "local", "-o", "o"
+    )
+    assert status == 0, output
+    assert TRACEBACK not in output
+    assert "\x1b[" in output  # drawn: colours, cursor moves redrawing the progress table
+    text = ANSI.sub("", output)
+    for header in ("model", "status", "progress", "elapsed", "partials", "job"):
+        assert header in text
+    assert "100%" in text and "saved" in text
+    files = sorted((tmp_path / "o").iterdir())
+    assert len(files) == 2
+    for path in files:
+        assert path.name in text
+        decoded(path)
+    assert re.search(r"bfl-flux\s+flux-pro-1.1\s+\d+\.\d s\s+\$0\.\d+\s+o/job_", text)
+
+
+def test_edit_with_a_mask(tmp_path: Path, gw: RunningGateway) -> None:
+    source = tmp_path / "in.png"
+    Image.new("RGB", (256, 256), "navy").save(source)
+    mask = tmp_path / "mask.png"
+    Image.new("RGBA", (256, 256), (0, 0, 0, 0)).save(mask)
+    result = cli(
+        tmp_path,
+        gw,
+        "edit",
+        str(source),
+        "make it night",
+        "--mask",
+        str(mask),
+        "-m",
+        "local",
+        "-m",
+        "gpt-image-1",
+        "--json",
+        "-o",
+        "edited",
+    )
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert {job["provider"] for job in document["jobs"]} == {"local", "openai"}
+    assert len(document["paths"]) == 2
+    for path in document["paths"]:
+        decoded(tmp_path / path)
+    kinds = {job["kind"] for job in json.loads(cli(tmp_path, gw, "jobs", "--json").stdout)["data"]}
+    assert kinds == {"edit"}
+
+
+def test_models_lists_the_catalogue(tmp_path: Path, gw: RunningGateway) -> None:
+    result = cli(tmp_path, gw, "models")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].split() == ["provider", "model", "configured", "n", "edits", "sizes"]
+    local = next(line for line in lines if line.startswith("local "))
+    assert "local-art (default)" in local and " yes " in local
+    fill = next(line for line in lines if "flux-pro-1.0-fill " in line)
+    assert re.search(r"bfl-flux\s+flux-pro-1.0-fill\s+yes\s+1-\d+\s+only", fill)
+    gpt = next(line for line in lines if line.startswith("openai") and "gpt-image-1 " in line)
+    assert "1024x1024" in gpt and "aspect_ratio" in gpt
+    unconfigured = [line for line in lines[1:] if line.split()[2] == "no"]
+    assert unconfigured and lines.index(unconfigured[0]) > lines.index(local)  # configured first
+    as_json = json.loads(cli(tmp_path, gw, "models", "--configured", "--json").stdout)
+    assert {p["id"] for p in as_json["data"]} == {"local", "openai", "bfl-flux"}
+
+
+def test_jobs_list_show_cancel_and_wait(tmp_path: Path, gw: RunningGateway) -> None:
+    with gw.client() as http:
+        slow = http.post(
+            "/v1/images/generations",
+            json={"model": "flux-dev", "prompt": "[never-ready]"},
+            headers={"Prefer": "respond-async"},
+        ).json()["id"]
+        quick = http.post(
+            "/v1/images/generations",
+            json={"model": "local", "prompt": "a cat", "n": 2},
+            headers={"Prefer": "respond-async"},
+        ).json()["id"]
+    waited = cli(tmp_path, gw, "jobs", "wait", quick, "-o", "w")
+    assert waited.returncode == 0, waited.stderr
+    assert sorted(p.name for p in (tmp_path / "w").iterdir()) == [
+        f"{quick}-1.png",
+        f"{quick}-2.png",
+    ]
+    assert f"w/{quick}-1.png" in waited.stdout
+
+    listing = cli(tmp_path, gw, "jobs")
+    assert listing.returncode == 0, listing.stderr
+    assert listing.stdout.splitlines()[0].split()[:3] == ["id", "status", "kind"]
+    assert slow in listing.stdout and quick in listing.stdout
+
+    shown = cli(tmp_path, gw, "jobs", "show", quick)
+    assert "status:   succeeded" in shown.stdout and "provider: local" in shown.stdout
+    assert "images:   2" in shown.stdout
+    full = json.loads(cli(tmp_path, gw, "jobs", "show", quick, "--json").stdout)
+    assert full["id"] == quick and len(full["result"]["data"]) == 2
+
+    canceled = cli(tmp_path, gw, "jobs", "cancel", slow)
+    assert canceled.returncode == 0, canceled.stderr
+    assert slow in canceled.stdout and "cancel" in canceled.stdout
+    ended = cli(tmp_path, gw, "jobs", "wait", slow)
+    assert ended.returncode == 1
+    assert "canceled" in ended.stderr and TRACEBACK not in ended.stderr
+
+    missing = cli(tmp_path, gw, "jobs", "show", "job_0000")
+    assert missing.returncode == 1 and missing.stderr.startswith("error: ")
+
+
+def test_a_failed_job_and_a_refused_request(tmp_path: Path, gw: RunningGateway) -> None:
+    result = cli(
+        tmp_path, gw, "generate", "a [moderate-content] b", "-m", "flux-dev", "-m", "local"
+    )
+    assert result.returncode == 1
+    assert re.search(r"^error: flux-dev: .+", result.stderr, re.M)
+    assert "local-art" in result.stdout  # the other model's images are still saved and shown
+    assert "failed:" in result.stdout
+
+    bad_model = cli(tmp_path, gw, "generate", "a fox", "-m", "no-such-model")
+    assert bad_model.returncode == 1
+    assert "error: unknown model 'no-such-model'" in bad_model.stderr
+    assert bad_model.stdout == "" and TRACEBACK not in bad_model.stderr
+
+    bad_field = cli(tmp_path, gw, "generate", "a fox", "-m", "gpt-image-1", "--size", "1024x768")
+    assert bad_field.returncode == 1 and "1024x768" in bad_field.stderr
+
+
+def test_provider_params_and_common_fields_reach_the_provider(
+    tmp_path: Path, gw: RunningGateway, bfl: Any
+) -> None:
+    result = cli(
+        tmp_path,
+        gw,
+        "generate",
+        "a fox",
+        "-m",
+        "flux-dev",
+        "--size",
+        "768x512",
+        "--seed",
+        "42",
+        "--param",
+        "steps=20",
+        "--param",
+        "prompt_upsampling=true",
+        "-q",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""  # --quiet: no progress
+    sent = bfl.stats()["last_submit"]["json"]
+    assert (sent["width"], sent["height"], sent["seed"]) == (768, 512, 42)
+    assert sent["steps"] == 20 and sent["prompt_upsampling"] is True
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_configuration_errors_exit_2_without_a_traceback(
+    tmp_path: Path, gw: RunningGateway
+) -> None:
+    closed = f"http://127.0.0.1:{_closed_port()}"
+    cases = [
+        (("generate", "a fox"), {"IMAGE_GATEWAY_URL": closed}, "cannot reach"),
+        (("models", "--url", "ftp://example.com"), {}, "--url must be an http"),
+        (("models",), {"IMAGE_GATEWAY_URL": "gateway.example"}, "IMAGE_GATEWAY_URL must be"),
+        (("jobs",), {"IMAGE_GATEWAY_API_KEY": "igw-wrong-key-0123456789"}, "IMAGE_GATEWAY_API_KEY"),
+        (("generate", "x", "--param", "steps"), {}, "KEY=VALUE"),
+        (("generate", "x", "-n", "two"), {}, "invalid int"),
+        (("edit", "missing.png", "x"), {}, "cannot read missing.png"),
+    ]
+    for args, env, message in cases:
+        result = cli(tmp_path, gw, *args, **env)
+        assert result.returncode == 2, (args, result.stderr)
+        assert message in result.stderr, (args, result.stderr)
+        assert TRACEBACK not in result.stderr and result.stdout == ""
+        assert "igw-wrong-key" not in result.stderr and GATEWAY_TEST_KEY not in result.stderr

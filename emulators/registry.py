@@ -16,6 +16,7 @@ EMULATORS: dict[str, tuple[str, str]] = {
     "vertex": ("emulators.vertex:VertexEmulator", "emulate Google Vertex AI (Imagen, OAuth)"),
     "bedrock": ("emulators.bedrock:BedrockEmulator", "emulate Amazon Bedrock's InvokeModel"),
     "azure": ("emulators.azure:AzureEmulator", "emulate Azure OpenAI's image API"),
+    "replicate": ("emulators.replicate:ReplicateEmulator", "emulate Replicate's predictions API"),
 }
 
 

@@ -26,7 +26,17 @@ from collections.abc import Iterable
 
 from pydantic import AliasChoices
 
-from image_gateway.providers import azure, bedrock, bfl, gemini, local, openai, vertex, xai
+from image_gateway.providers import (
+    azure,
+    bedrock,
+    bfl,
+    gemini,
+    local,
+    openai,
+    replicate,
+    vertex,
+    xai,
+)
 from image_gateway.providers.kit.config import flat_fields
 from image_gateway.providers.kit.definition import ProviderDefinition
 
@@ -100,6 +110,7 @@ DEFINITIONS: dict[str, ProviderDefinition] = checked(
         vertex.DEFINITION,
         bedrock.DEFINITION,
         azure.DEFINITION,
+        replicate.DEFINITION,
     )
 )
 

@@ -110,6 +110,12 @@ def _xai(key: str) -> Emulator:
     return XAIEmulator(api_key=key, strict=True)
 
 
+def _replicate(key: str) -> Emulator:
+    from emulators.replicate import ReplicateEmulator
+
+    return ReplicateEmulator(api_key=key, generation_seconds=0.05, strict=True)
+
+
 def _vertex(key: str) -> Emulator:
     from emulators.vertex import VertexEmulator
 
@@ -504,6 +510,55 @@ CONTRACTS: dict[str, Contract] = {
                 Delivery(
                     {"input_fidelity": "high", "quality": "medium"},
                     {"input_fidelity": "high", "quality": "medium", "image": PRESENT},
+                    edit=True,
+                ),
+            ),
+        ),
+        Contract(
+            provider="replicate",
+            model="black-forest-labs/flux-schnell",
+            emulator=_replicate,
+            submit_kinds=("create",),
+            edit_model="black-forest-labs/flux-kontext-pro",
+            cost_basis="price_table",  # Replicate's answers carry no cost (REFERENCE §4 prices)
+            no_form=frozenset({"moderated"}),  # a refusal is a failed prediction (HTTP 200)
+            prompt_field="input.prompt",
+            deliveries=(
+                Delivery(
+                    {"size": "1536x1024", "n": 3},
+                    {"input.aspect_ratio": "3:2", "input.num_outputs": 3},
+                ),
+                Delivery(
+                    {"seed": 42, "output_format": "jpeg", "output_compression": 70},
+                    {"input.seed": 42, "input.output_format": "jpg", "input.output_quality": 70},
+                ),
+                Delivery(
+                    {"provider_params": {"go_fast": False, "megapixels": "0.25"}},
+                    {"input.go_fast": False, "input.megapixels": "0.25"},
+                ),
+                Delivery(
+                    {"size": "1000x700", "provider_params": {"safety_tolerance": 5}},
+                    {
+                        "input.aspect_ratio": "custom",
+                        "input.width": 992,
+                        "input.height": 704,
+                        "input.safety_tolerance": 5,
+                    },
+                    model="black-forest-labs/flux-1.1-pro",
+                ),
+                Delivery(
+                    {"size": "1365x1024", "provider_params": {"style": "digital_illustration"}},
+                    {"input.size": "1365x1024", "input.style": "digital_illustration"},
+                    model="recraft-ai/recraft-v3",
+                ),
+                Delivery(
+                    {"aspect_ratio": "16:10", "provider_params": {"magic_prompt_option": "Off"}},
+                    {"input.aspect_ratio": "16:10", "input.magic_prompt_option": "Off"},
+                    model="ideogram-ai/ideogram-v3-turbo",
+                ),
+                Delivery(
+                    {"seed": 3},
+                    {"input.input_image": PRESENT, "input.aspect_ratio": "match_input_image"},
                     edit=True,
                 ),
             ),

@@ -66,8 +66,9 @@ async def swallow(message: Message) -> None:
     """A `send` that drops the answer (the provider accepted; the client never hears)."""
 
 
-async def abort_connection(send: Send, receive: Receive) -> None:
-    """Drop the TCP connection with a RST (SO_LINGER 0) and no response bytes.
+async def abort_connection(send: Send, receive: Receive, started: bool = False) -> None:
+    """Drop the TCP connection with a RST (SO_LINGER 0) and no more response bytes (`started`:
+    a response was begun, e.g. a stream cut in its middle).
 
     ASGI has no "reset" message: uvicorn passes each request's `RequestResponseCycle.send`
     bound method as `send`, whose `transport` is the connection. Without one (another server),
@@ -75,6 +76,8 @@ async def abort_connection(send: Send, receive: Receive) -> None:
     """
     transport = getattr(getattr(send, "__self__", None), "transport", None)
     if transport is None or not hasattr(transport, "abort"):
+        if started:
+            raise ConnectionAbortedError("emulated connection reset")
         headers = [(b"content-length", b"9")]
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": b"{", "more_body": True})

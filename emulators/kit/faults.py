@@ -8,7 +8,8 @@ A fault (every key optional; the README's "Faults" section is the reference):
      "delay": seconds, "times": n >= 1,
      "stall": bool, "reset": bool, "accept_then_reset": bool,
      "marker": <one of the emulator's prompt markers>,
-     "image": <a FAKE_IMAGES name>, <the emulator's own switches>: bool}
+     "image": <a FAKE_IMAGES name>, <the emulator's own switches>: bool,
+     <the emulator's own numbers>: 0-3600}
 
 `match` names one of the emulator's request kinds (OpenAI: `generate`, `edit`, `variation`,
 `file`; BFL: `submit`, `poll`, `sample`, `credits`), or `submit` for every paid submission, or
@@ -18,6 +19,9 @@ as if its prompt carried that marker (a moderation refusal in the provider's own
 `image` (one of `FAKE_IMAGES`) keeps the answer otherwise normal (status 200, an image content
 type) but puts that content where the image bytes belong: what a misbehaving provider, or an
 error page a proxy slipped in, hands back as "the image".
+
+An emulator's own switches (booleans) and numbers (seconds or counts, 0-3600) shape its normal
+answer further: OpenAI's `as_url`, or its streams' `stream_interval` and `stream_fail_after`.
 """
 
 from __future__ import annotations
@@ -56,6 +60,7 @@ class Fault:
     image: str | None = None  # a FAKE_IMAGES name: the answer's image bytes become that
     marker: str | None = None  # the submission is treated as if its prompt carried it
     switches: frozenset[str] = frozenset()
+    numbers: dict[str, float] = field(default_factory=dict)
 
     @property
     def fake_image(self) -> bytes | None:
@@ -63,6 +68,10 @@ class Fault:
 
     def switch(self, name: str) -> bool:
         return name in self.switches
+
+    def number(self, name: str) -> float | None:
+        """The emulator's own number `name`, when the fault sets it."""
+        return self.numbers.get(name)
 
     def describe(self) -> dict[str, Any]:
         """The fault as it was posted (what `GET /_emulator/faults` lists)."""
@@ -79,16 +88,19 @@ class Fault:
         for flag in KIT_FLAGS:
             out[flag] = getattr(self, flag)
         out.update(dict.fromkeys(sorted(self.switches), True))
+        out.update(sorted(self.numbers.items()))
         return out
 
 
 @dataclass(frozen=True)
 class FaultRules:
-    """What one emulator accepts: its match kinds, its own switches, its prompt markers."""
+    """What one emulator accepts: its match kinds, its own switches (booleans) and numbers
+    (0-3600), its prompt markers."""
 
     kinds: tuple[str, ...]
     switches: tuple[str, ...] = ()
     markers: tuple[str, ...] = ()
+    numbers: tuple[str, ...] = ()
 
     @property
     def matches(self) -> tuple[str, ...]:
@@ -103,7 +115,9 @@ class FaultRules:
     def parse_one(self, raw: Any, where: str = "fault") -> Fault:
         if not isinstance(raw, dict):
             raise ValueError(f"{where}: expected an object")
-        unknown = set(raw) - set(BASE_FIELDS) - set(KIT_FLAGS) - set(self.switches)
+        unknown = (
+            set(raw) - set(BASE_FIELDS) - set(KIT_FLAGS) - set(self.switches) - set(self.numbers)
+        )
         if unknown:
             raise ValueError(f"{where}: unknown keys {sorted(unknown)}")
         fault = Fault(body=raw.get("body"))
@@ -131,6 +145,17 @@ class FaultRules:
             elif value:
                 switches.add(flag)
         fault.switches = frozenset(switches)
+        for name in self.numbers:
+            value = raw.get(name)
+            if value is None:
+                continue
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, (int, float))
+                or not 0 <= value <= 3600
+            ):
+                raise ValueError(f"{where}.{name}: expected a number between 0 and 3600")
+            fault.numbers[name] = float(value)
         image = raw.get("image")
         if image is not None:
             if image not in FAKE_IMAGES:

@@ -4,13 +4,16 @@ Endpoints (Bearer auth with the configured key):
 - `POST /v1/images/generations` (JSON), `POST /v1/images/edits` and `POST /v1/images/variations`
   (multipart; `image` or repeated `image[]` parts, `mask`), validated per model (`params.py`,
   `models.py`). GPT image models answer `b64_json` + `background/output_format/quality/size/usage`,
-  or SSE events with `stream: true`; DALL·E answers signed, expiring `url`s or `b64_json`.
+  or SSE events with `stream: true` (`partial_images` 0-3 partials per image, paced by
+  `partial_interval`, then one completed event per image); DALL·E answers signed, expiring
+  `url`s or `b64_json`, and refuses `stream`.
 - `GET /_files/<id>.png?se=&sig=`: DALL·E result files (no auth, like blob SAS URLs).
 - A prompt containing `[moderate]` is refused as the safety system would.
 - Every response carries `x-request-id: req_<hex>`.
 
 Request kinds for faults: `generate`, `edit`, `variation` (paid: `submit` matches them) and
-`file`; its own fault switch `as_url`. The control surface (`/_emulator/*`) and the scenarios
+`file`; its own fault switch `as_url`, and for streams `stream_interval`, `stream_fail_after`,
+`stream_reset` (answers.py). The control surface (`/_emulator/*`) and the scenarios
 are the kit's (emulators/README.md); `stats()` adds `auth_failures` and `last_request` (the
 auth header redacted to whether it matched, the JSON body or the form's names and values).
 

@@ -2,7 +2,9 @@
 error shapes; faults, counters and the control surface are the kit's (`emulators/kit/app.py`).
 
 Request kinds (what a fault's `match` names): `generate`, `edit`, `variation` (the paid ones)
-and `file` (a DALL·E result download).
+and `file` (a DALL·E result download). Its own fault switches and numbers: `as_url`; for streams
+`stream_interval` (seconds before each event), `stream_fail_after` (events, then an `error`
+event) and `stream_reset` (the connection dropped instead; alone: after the first event).
 """
 
 from __future__ import annotations
@@ -10,18 +12,18 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any, ClassVar
 
 import orjson
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException
 from starlette.requests import Request
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
 
 from ..kit import auth
 from ..kit.app import EmulatorApp
-from ..kit.asgi import Headers, Receive, Scope, Send, send_bytes, send_json
+from ..kit.asgi import Headers, Receive, Scope, Send, abort_connection, send_bytes, send_json
 from ..kit.faults import Fault, FaultRules
 from ..kit.limits import RateLimit
 from ..kit.markers import marker_of
@@ -29,7 +31,7 @@ from ..kit.records import form_fields, json_fields
 from ..kit.scenarios import ScenarioTable
 from ..kit.signed_urls import Refusal
 from . import errors as E
-from .answers import Answers
+from .answers import CUT, Answers, StreamPlan
 from .files import PREFIX as FILE_PREFIX
 from .files import FileStore
 from .params import (
@@ -50,7 +52,14 @@ API_ROUTES = {
 }
 KINDS = ("generate", "edit", "variation", "file")
 PAID = ("generate", "edit", "variation")
-RULES = FaultRules(KINDS, switches=("as_url",), markers=(MODERATION_MARKER,))
+STREAM_SWITCHES = ("stream_reset",)
+STREAM_NUMBERS = ("stream_interval", "stream_fail_after")
+RULES = FaultRules(
+    KINDS,
+    switches=("as_url", *STREAM_SWITCHES),
+    markers=(MODERATION_MARKER,),
+    numbers=STREAM_NUMBERS,
+)
 REDACTED_HEADERS = {"authorization", "api-key", "x-api-key", "cookie", "proxy-authorization"}
 _FILE_FIELDS = {"edit": ("image", "image[]", "mask"), "variation": ("image", "image[]")}
 
@@ -75,9 +84,11 @@ class OpenAIApp(EmulatorApp):
         rate_limit: int | None = None,
         scenarios: ScenarioTable | None = None,
         strict: bool = False,
+        partial_interval: float = 0.05,
     ) -> None:
         super().__init__(api_key, self.FAULT_RULES, self.PAID_KINDS, scenarios or {}, strict)
         self.latency = latency
+        self.partial_interval = partial_interval  # seconds before each event of a stream
         self.clock = clock
         self.files = FileStore(url_ttl, clock=clock)
         self.answers = Answers(self.files, clock)
@@ -139,7 +150,9 @@ class OpenAIApp(EmulatorApp):
 
     # --- the API -------------------------------------------------------------------------------
 
-    async def _api(self, kind: str, request: Request, rid: str, fault: Fault | None) -> Response:
+    async def _api(
+        self, kind: str, request: Request, rid: str, fault: Fault | None
+    ) -> Response | EventStream:
         try:
             self._authenticate(request.scope)
             wait = self.rate.take()
@@ -159,10 +172,8 @@ class OpenAIApp(EmulatorApp):
                 raise refused
             self.log.submitted()
             if job.stream:
-                headers = {"x-request-id": rid, "cache-control": "no-cache"}
-                return StreamingResponse(
-                    self.answers.events(job), media_type="text/event-stream", headers=headers
-                )
+                plan = StreamPlan.of(self.partial_interval, fault)
+                return EventStream(self.answers.events(job, plan, fault), rid)
             base = f"{request.url.scheme}://{request.url.netloc}"
             body = await self.answers.body(job, base, fault)
             return Response(
@@ -268,6 +279,29 @@ class OpenAIApp(EmulatorApp):
         if fault is not None and fault.fake_image is not None:
             result = fault.fake_image  # still claimed to be a PNG
         await send_bytes(send, 200, result, [(b"content-type", b"image/png"), *headers])
+
+
+class EventStream:
+    """A `text/event-stream` answer sent frame by frame as `frames` yields them (nothing held);
+    a `CUT` frame drops the connection there."""
+
+    def __init__(self, frames: AsyncIterator[bytes], rid: str) -> None:
+        self.frames = frames
+        self.rid = rid
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = [
+            (b"content-type", b"text/event-stream; charset=utf-8"),
+            (b"cache-control", b"no-cache"),
+            (b"x-request-id", self.rid.encode()),
+        ]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        async for frame in self.frames:
+            if frame == CUT:
+                await abort_connection(send, receive, started=True)
+                return
+            await send({"type": "http.response.body", "body": frame, "more_body": True})
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
 def new_request_id() -> str:

@@ -56,6 +56,7 @@ class OpenAIEmulator(Emulator):
         port: int = 0,
         rate_limit: int | None = None,
         strict: bool = False,
+        partial_interval: float = 0.05,
     ) -> None:
         app = OpenAIApp(
             api_key=api_key,
@@ -64,6 +65,7 @@ class OpenAIEmulator(Emulator):
             rate_limit=rate_limit,
             scenarios=self.SCENARIO_FAULTS,
             strict=strict,
+            partial_interval=partial_interval,
         )
         super().__init__(app, host=host, port=port)
 
@@ -81,6 +83,12 @@ class OpenAIEmulator(Emulator):
         parser.add_argument(
             "--rate-limit", type=cli.count, default=0, help="requests per minute; 0 = unlimited"
         )
+        parser.add_argument(
+            "--partial-interval",
+            type=cli.amount,
+            default=0.05,
+            help="seconds before each event of a streamed answer (stream: true)",
+        )
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> OpenAIEmulator:
@@ -90,6 +98,7 @@ class OpenAIEmulator(Emulator):
             latency=args.latency,
             url_ttl=args.url_ttl,
             rate_limit=args.rate_limit or None,
+            partial_interval=args.partial_interval,
         )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+import itertools
 import socket
 import subprocess
 import sys
@@ -574,6 +575,78 @@ def test_stream_via_sdk(sdk: openai.OpenAI) -> None:
     completed = list(edit_stream)
     assert [e.type for e in completed] == ["image_edit.completed"]
     assert completed[0].usage.input_tokens_details.image_tokens > 0  # type: ignore[union-attr]
+
+
+def test_stream_n2_partials_via_sdk(sdk: openai.OpenAI) -> None:
+    """`n` > 1: each image's partials then its own completed event, whose `usage` is that
+    image's (the SDK's event types, parsed as they are)."""
+    events = list(
+        sdk.images.generate(
+            model="gpt-image-1", prompt="x", stream=True, partial_images=3, n=2, quality="low"
+        )
+    )
+    partial, completed = "image_generation.partial_image", "image_generation.completed"
+    assert [e.type for e in events] == ([partial] * 3 + [completed]) * 2
+    assert [getattr(e, "partial_image_index", None) for e in events[:4]] == [0, 1, 2, None]
+    for event in events:
+        assert event.size == "1024x1024" and event.quality == "low"
+        assert event.background == "opaque" and event.output_format == "png"
+        assert decode(event.b64_json).size == (1024, 1024)
+    done = [e for e in events if isinstance(e, openai.types.ImageGenCompletedEvent)]
+    assert [e.usage.output_tokens for e in done] == [272 + 3 * 100] * 2
+
+
+def test_stream_events_arrive_over_time(http: httpx.Client) -> None:
+    """Each event waits the stream's interval (a fault's `stream_interval` here): the partials
+    reach the client one by one, not as one body at the end."""
+    add_faults(http, {"match": "generate", "stream_interval": 0.3})
+    arrivals = []
+    body = {"model": "gpt-image-1", "prompt": "x", "stream": True, "partial_images": 2}
+    with http.stream("POST", "/v1/images/generations", json=body, headers=AUTH) as response:
+        start = time.monotonic()
+        for line in response.iter_lines():
+            if line.startswith("event: "):
+                arrivals.append((line[7:], time.monotonic() - start))
+    assert [name for name, _ in arrivals] == [
+        "image_generation.partial_image",
+        "image_generation.partial_image",
+        "image_generation.completed",
+    ]
+    gaps = [b - a for (_, a), (_, b) in itertools.pairwise(arrivals)]
+    assert all(gap >= 0.25 for gap in gaps), gaps
+
+
+def test_stream_fails_midway(http: httpx.Client, sdk: openai.OpenAI) -> None:
+    """`stream_fail_after`: that many events, then an `error` event the SDK raises as an
+    `APIError`; `stream_reset`: the connection dropped there instead."""
+    add_faults(http, {"match": "generate", "stream_fail_after": 1})
+    stream = sdk.images.generate(model="gpt-image-1", prompt="x", stream=True, partial_images=2)
+    seen = []
+    with pytest.raises(openai.APIError) as failed:
+        for event in stream:
+            seen.append(event.type)
+    assert seen == ["image_generation.partial_image"]
+    assert "server had an error" in failed.value.message
+    assert failed.value.type == "server_error"  # type: ignore[attr-defined]
+    add_faults(http, {"match": "edit", "stream_reset": True})
+    image = ("a.png", png(64, 64), "image/png")
+    edits = sdk.images.edit(model="gpt-image-1", image=image, prompt="x", stream=True)
+    seen = []
+    with pytest.raises(openai.APIConnectionError):
+        for edit_event in edits:
+            seen.append(edit_event.type)
+    assert seen == ["image_edit.completed"]  # the one event before the cut
+    assert http.get("/_emulator/stats").json()["submissions"] == 2  # both were accepted
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [{"stream_interval": -1}, {"stream_fail_after": "2"}, {"stream_interval": True}],
+)
+def test_stream_fault_numbers_are_checked(http: httpx.Client, fault: dict[str, Any]) -> None:
+    response = http.post("/_emulator/faults", json={"faults": [fault]})
+    assert response.status_code == 400
+    assert next(iter(fault)) in response.json()["error"]["message"]
 
 
 # --- faults -------------------------------------------------------------------------------------

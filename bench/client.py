@@ -2,11 +2,15 @@
 
     python -m bench.client closed --url U --body-file F --concurrency 16 --duration 5
     python -m bench.client burst  --url U --body-file F --count 5000 --ramp 2 --timeout 90
+    python -m bench.client stream --url U --body-file F --count 64 --timeout 60
 
 `closed`: `concurrency` workers each send the next request as soon as the last one answered,
 until `duration` seconds have passed (a closed loop, like wrk). `burst`: `count` requests, all
 in flight at once (started evenly over `ramp` seconds), each awaited to the end. Latencies are
 measured per request with perf_counter; a response counts as OK when its status is 2xx.
+`stream`: `count` `stream: true` requests at once, each read event by event: the time to its
+first whole partial image event and to its end (a stream is OK with a completed event and no
+error event).
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from typing import Any
 import aiohttp
 import orjson
 
-from .stats import summarize
+from .stats import percentile, summarize
 
 
 def raise_open_files_limit() -> int:
@@ -105,6 +109,94 @@ async def burst(
     return rec.result(elapsed, count=count, unfinished=len(pending))
 
 
+async def streams(
+    url: str, body: bytes, headers: dict[str, str], count: int, timeout: float
+) -> dict[str, Any]:
+    """`count` Server-Sent-Event streams at once (a `stream: true` image request each), every
+    event read as it arrives: per stream, the time to its first whole partial image event, to
+    its end, and what it carried."""
+    first: list[float] = []
+    total: list[float] = []
+    partials: Counter[int] = Counter()
+    outcomes: Counter[str] = Counter()
+    received = 0
+
+    async def one(session: aiohttp.ClientSession) -> None:
+        nonlocal received
+        started = time.perf_counter()
+        seen, done, failed, buffer = 0, 0, "", bytearray()
+        try:
+            async with session.post(url, data=body, headers=headers) as resp:
+                if resp.status != 200:
+                    outcomes[str(resp.status)] += 1
+                    await resp.read()
+                    return
+                async for chunk in resp.content.iter_any():
+                    received += len(chunk)
+                    start = max(0, len(buffer) - 1)  # only the new bytes can end an event
+                    buffer += chunk
+                    while (end := buffer.find(b"\n\n", start)) != -1:
+                        event = bytes(buffer[:end])
+                        del buffer[: end + 2]
+                        start = 0
+                        kind = _event_type(event)
+                        if kind.endswith(".partial_image"):
+                            if seen == 0:
+                                first.append(time.perf_counter() - started)
+                            seen += 1
+                        elif kind.endswith(".completed"):
+                            done += 1
+                        elif kind == "error":
+                            failed = "error_event"
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            failed = type(exc).__name__
+        total.append(time.perf_counter() - started)
+        partials[seen] += 1
+        outcomes[failed or ("ok" if done else "no_completed_event")] += 1
+
+    connector = aiohttp.TCPConnector(limit=0, limit_per_host=0)
+    client_timeout = aiohttp.ClientTimeout(total=timeout)
+    async with aiohttp.ClientSession(connector=connector, timeout=client_timeout) as session:
+        started = time.perf_counter()
+        await asyncio.gather(*(one(session) for _ in range(count)))
+        elapsed = time.perf_counter() - started
+    ttfp, whole = summarize(first, elapsed), summarize(total, elapsed)
+    some = bool(first)  # no partial at all (a refused request): no figure, rather than 0
+    return {
+        "count": count,
+        "ok": outcomes["ok"],
+        "outcomes": dict(outcomes),
+        "partials_per_stream": {str(k): v for k, v in sorted(partials.items())},
+        "first_partial_p50_ms": ttfp["p50_ms"] if some else None,
+        "first_partial_p95_ms": percentile(sorted(first), 95) * 1000 if some else None,
+        "first_partial_max_ms": ttfp["max_ms"] if some else None,
+        "stream_p50_ms": whole["p50_ms"],
+        "stream_p95_ms": percentile(sorted(total), 95) * 1000,
+        "bytes": received,
+        "duration_s": round(elapsed, 3),
+    }
+
+
+def _event_type(event: bytes) -> str:
+    """An SSE event's name (`event:`), else its JSON data's `type`; "" for comments."""
+    data = b""
+    for line in event.split(b"\n"):
+        if line.startswith(b"event:"):
+            return line[6:].strip().decode("utf-8", "replace")
+        if line.startswith(b"data:"):
+            data += line[5:].strip()
+    if not data or data == b"[DONE]":
+        return ""
+    try:
+        payload = orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return ""
+    kind = payload.get("type") if isinstance(payload, dict) else None
+    if kind is None and isinstance(payload, dict) and "error" in payload:
+        return "error"
+    return kind if isinstance(kind, str) else ""
+
+
 def run(coro: Coroutine[Any, Any, dict[str, Any]]) -> dict[str, Any]:
     try:
         import uvloop
@@ -123,7 +215,7 @@ def parse_headers(items: list[str]) -> dict[str, str]:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.client", description=__doc__)
-    parser.add_argument("mode", choices=("closed", "burst"))
+    parser.add_argument("mode", choices=("closed", "burst", "stream"))
     parser.add_argument("--url", required=True)
     parser.add_argument("--body-file", required=True)
     parser.add_argument("--header", action="append", default=[])
@@ -139,6 +231,8 @@ def main(argv: list[str] | None = None) -> None:
     limit = raise_open_files_limit()
     if args.mode == "closed":
         coro = closed_loop(args.url, body, headers, args.concurrency, args.duration)
+    elif args.mode == "stream":
+        coro = streams(args.url, body, headers, args.count, args.timeout)
     else:
         coro = burst(args.url, body, headers, args.count, args.ramp, args.timeout)
     result = run(coro)

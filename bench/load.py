@@ -145,3 +145,9 @@ def run_burst(target: Target, count: int, ramp: float, timeout: float) -> dict[s
     """`count` concurrent requests held open to the end (async client; wrk cannot do this)."""
     args = ["--count", str(count), "--ramp", str(ramp), "--timeout", str(timeout)]
     return _client("burst", target, args, wall=timeout + ramp + 120)
+
+
+def run_streams(target: Target, count: int, timeout: float) -> dict[str, Any]:
+    """`count` concurrent `stream: true` requests, read event by event (async client)."""
+    args = ["--count", str(count), "--timeout", str(timeout)]
+    return _client("stream", target, args, wall=timeout + 120)

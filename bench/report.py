@@ -146,7 +146,44 @@ def _cold(res: dict[str, Any]) -> list[str]:
     ]
 
 
-SECTIONS = {"overhead": _overhead, "long": _long, "large": _large, "cold": _cold}
+def _stream(res: dict[str, Any]) -> list[str]:
+    rows = [
+        [
+            r["target"],
+            f"{r['ok']:,}/{r['streams']:,}",
+            ", ".join(f"{k}: {v}" for k, v in r["partials_per_stream"].items()),
+            _num(r["first_partial_p50_ms"], 0),
+            _num(r["first_partial_p95_ms"], 0),
+            _num(r.get("added_first_partial_p50_ms"), 0),
+            _num(r["stream_p50_ms"], 0),
+            _num(r["stream_p95_ms"], 0),
+            _num(r["mb_received"], 0),
+            _num(r["peak_rss_mb"]),
+        ]
+        for r in res["rows"]
+    ]
+    head = ["target", "complete", "partials per stream", "first partial p50 ms", "p95 ms"]
+    head += ["added p50 ms", "stream p50 ms", "p95 ms", "MB received", "peak RSS MB"]
+    return [
+        "## 5. Streaming",
+        "",
+        f"{res['streams']} concurrent `stream: true` generations, {res['partial_images']} partial "
+        f"images of {res['image_bytes'] / 1e6:.1f} MB each (and the final image), upstream "
+        f"events {res['partial_interval_s'] * 1000:.0f} ms apart; medians of {res['rounds']} "
+        "interleaved rounds of the streams' p50/p95. Peak RSS: the serving process (direct: the "
+        f"emulator); the gateway's was {res['gateway_idle_rss_mb']:.0f} MB before the load.",
+        "",
+        *_table(head, rows),
+    ]
+
+
+SECTIONS = {
+    "overhead": _overhead,
+    "long": _long,
+    "large": _large,
+    "cold": _cold,
+    "stream": _stream,
+}
 
 
 def markdown(results: dict[str, Any]) -> str:

@@ -25,7 +25,7 @@ from typing import Any
 from . import litellm, portkey
 from .load import LoadError, choose
 from .report import write
-from .scenarios import cold, large, long, overhead
+from .scenarios import cold, large, long, overhead, stream
 from .stack import Context
 
 SCENARIOS: dict[str, Callable[[Context], dict[str, Any]]] = {
@@ -33,6 +33,7 @@ SCENARIOS: dict[str, Callable[[Context], dict[str, Any]]] = {
     "long": long.run,
     "large": large.run,
     "cold": cold.run,
+    "stream": stream.run,
 }
 DEFAULT_OUT = Path(__file__).resolve().parent / "out"
 

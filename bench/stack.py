@@ -60,9 +60,12 @@ class Context:
         self.notes.append(text)
 
 
-def start_upstream(procs: Processes, name: str, images: str) -> Server:
+def start_upstream(
+    procs: Processes, name: str, images: str, extra: list[str] | None = None
+) -> Server:
     port = free_port()
     argv = [sys.executable, "-m", "bench.upstream", "--port", str(port), "--images", images]
+    argv += extra or []
     server = procs.start(name, argv, port, cwd=ROOT)
     server.wait_ready("/_emulator/stats", START_TIMEOUT)
     return server

@@ -1,6 +1,9 @@
 """The issues' targets, checked against a run's results (only those the run measured).
 
-Each check is `{"issue", "target", "measured", "met"}`. Issue 11's (`ISSUE_11`) come first:
+Each check is `{"issue", "target", "measured", "met"}`. Issue 15's streaming checks
+(`ISSUE_15`: 64 streams all complete with their partial images, and the first partial through
+the gateway within half an upstream event interval of the direct one) come first, then issue
+11's (`ISSUE_11`):
 
 - c=64: the gateway's req/s at least 1.5 × Portkey's and 15 × LiteLLM's, p99 under 150 ms
   (for the plain gateway and the `--workers` one);
@@ -23,6 +26,7 @@ from collections.abc import Callable
 from typing import Any
 
 ISSUE_11 = "issue 11"
+ISSUE_15 = "issue 15"
 EARLIER = "earlier issue"
 WORSE_BY = 0.10  # issue 11: at most 10 % worse than the baseline
 
@@ -248,8 +252,40 @@ def _cold(res: dict[str, Any]) -> list[dict[str, Any]]:
     return [_check("cold start to first response < 1 s", f"{seconds:.2f} s", seconds < 1.0)]
 
 
+def _stream_15(res: dict[str, Any]) -> list[dict[str, Any]]:
+    """Partial images pass through without being held: every gateway stream completes with
+    its 3 partials, and its first partial comes less than half an upstream event interval
+    after the direct one (p50; a partial held until the next event would add a whole one)."""
+    gw = _row(res["rows"], target="gateway")
+    if gw is None:
+        return []
+    interval_ms = res["partial_interval_s"] * 1000
+    wanted = str(res["partial_images"])
+    whole = gw["partials_per_stream"].get(wanted, 0)
+    out = [
+        _check(
+            f"{res['streams']} streams: all complete with {wanted} partial images",
+            f"{gw['ok']:,}/{gw['streams']:,} complete, {whole:,} with {wanted} partials",
+            gw["ok"] == gw["streams"] == whole,
+            ISSUE_15,
+        )
+    ]
+    added = gw.get("added_first_partial_p50_ms")
+    if added is not None:
+        out.append(
+            _check(
+                f"first partial p50 ≤ direct + {interval_ms / 2:.0f} ms (not held)",
+                f"{gw['first_partial_p50_ms']:.0f} ms, direct + {added:.0f} ms",
+                added <= interval_ms / 2,
+                ISSUE_15,
+            )
+        )
+    return out
+
+
 Check = Callable[[dict[str, Any]], list[dict[str, Any]]]
 CHECKS: list[tuple[str, Check]] = [
+    ("stream", _stream_15),
     ("overhead", _overhead_11),
     ("long", _long_11),
     ("large", _large_11),

@@ -4,7 +4,10 @@
 
 `default` serves the emulator unchanged (a real PNG of the requested size, ~21 kB for
 1024x1024); `tiny` answers every generation with a 1x1 PNG (pure overhead, as in the issue's
-reference measurement); `large` with one incompressible ~4 MB PNG (the large-images scenario).
+reference measurement); `large` with one incompressible ~4 MB PNG (the large-images scenario);
+`stream` with one incompressible ~1 MB PNG, as every partial and final image of a
+`stream: true` answer, whose events come `--partial-interval` seconds apart (the streaming
+scenario).
 Everything else (auth, validation, response shape, usage) is the emulator's own.
 """
 
@@ -23,6 +26,7 @@ from emulators.openai_images import OpenAIApp
 from emulators.openai_images.images import ImageCache, Rendered
 
 LARGE_SIDE = 1183  # 1183 x 1183 RGB noise: a 4.2 MB PNG that does not compress
+STREAM_SIDE = 577  # 577 x 577 RGB noise: a 1.0 MB PNG, each partial image of a stream
 
 
 def encode(img: Image.Image) -> Rendered:
@@ -60,23 +64,32 @@ class FixedImages(ImageCache):
         return self.image
 
 
-def build_app(images: str, api_key: str, latency: float) -> OpenAIApp:
-    app = OpenAIApp(api_key=api_key, latency=latency)
+def build_app(
+    images: str, api_key: str, latency: float, partial_interval: float = 0.05
+) -> OpenAIApp:
+    app = OpenAIApp(api_key=api_key, latency=latency, partial_interval=partial_interval)
     if images == "tiny":
         app.images = FixedImages(tiny_image())
     elif images == "large":
         app.images = FixedImages(large_image())
+    elif images == "stream":
+        app.images = FixedImages(large_image(STREAM_SIDE))
     return app
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.upstream", description=__doc__)
     parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--images", choices=("default", "tiny", "large"), default="default")
+    parser.add_argument(
+        "--images", choices=("default", "tiny", "large", "stream"), default="default"
+    )
     parser.add_argument("--api-key", default="sk-emulator")
     parser.add_argument("--latency", type=float, default=0.0)
+    parser.add_argument(
+        "--partial-interval", type=float, default=0.05, help="seconds before each stream event"
+    )
     args = parser.parse_args(argv)
-    app = build_app(args.images, args.api_key, args.latency)
+    app = build_app(args.images, args.api_key, args.latency, args.partial_interval)
     sock = bind_socket("127.0.0.1", args.port)
     config = uvicorn.Config(
         app, log_level="warning", lifespan="on", access_log=False, loop="uvloop", http="httptools"

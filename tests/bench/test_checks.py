@@ -140,3 +140,41 @@ def test_without_a_baseline_there_is_no_comparison() -> None:
     assert [(c["target"], c["met"]) for c in earlier] == [
         ("cold start to first response < 1 s", False)
     ]
+
+
+def _stream_result(gateway: dict[str, Any]) -> dict[str, Any]:
+    direct = {"target": "direct", "streams": 64, "ok": 64, "first_partial_p50_ms": 300.0}
+    row = {"target": "gateway", "streams": 64, **gateway}
+    return {
+        "stream": {
+            "streams": 64,
+            "partial_images": 3,
+            "partial_interval_s": 0.25,
+            "rows": [{**direct, "partials_per_stream": {"3": 64}}, row],
+        }
+    }
+
+
+def test_streaming_targets_of_issue_15() -> None:
+    passed = _stream_result(
+        {"ok": 64, "partials_per_stream": {"3": 64}, "first_partial_p50_ms": 340.0}
+        | {"added_first_partial_p50_ms": 40.0}
+    )
+    checks = [c for c in evaluate(passed) if c["issue"] == "issue 15"]
+    assert [(c["target"], c["met"]) for c in checks] == [
+        ("64 streams: all complete with 3 partial images", True),
+        ("first partial p50 ≤ direct + 125 ms (not held)", True),
+    ]
+    assert checks[1]["measured"] == "340 ms, direct + 40 ms"
+    # A partial held until the next upstream event (250 ms later), or streams that lost one.
+    held = _stream_result(
+        {"ok": 64, "partials_per_stream": {"2": 1, "3": 63}, "first_partial_p50_ms": 560.0}
+        | {"added_first_partial_p50_ms": 260.0}
+    )
+    assert [c["met"] for c in evaluate(held) if c["issue"] == "issue 15"] == [False, False]
+    # A gateway that refused every stream: no figure to compare, the completion check fails.
+    refused = _stream_result(
+        {"ok": 0, "partials_per_stream": {"0": 64}, "first_partial_p50_ms": None}
+        | {"added_first_partial_p50_ms": None}
+    )
+    assert [c["met"] for c in evaluate(refused) if c["issue"] == "issue 15"] == [False]

@@ -47,3 +47,23 @@ def test_quick_overhead_run_reports_direct_and_gateway(tmp_path: Path) -> None:
     assert c1["measured"] == f"{added[1]['p50_ms']:.2f} ms"
     assert c1["met"] == (added[1]["p50_ms"] < 1.0)
     assert "## Targets (issue 11)" in report and "added latency c=1: p50 < 1 ms" in report
+
+
+def test_quick_stream_run_reads_every_partial_image_as_it_comes(tmp_path: Path) -> None:
+    """64 streams of 3 partial images of ~1 MB, read event by event: directly, each stream
+    has its 3 partials and its completed event; the gateway's row is there whatever it
+    answered (its figures are the run's, not this test's)."""
+    argv = [sys.executable, "-m", "bench", "--quick", "--scenarios", "stream"]
+    argv += ["--no-litellm", "--no-portkey", "--out", str(tmp_path)]
+    proc = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    stream = json.loads((tmp_path / "results.json").read_text())["scenarios"]["stream"]
+    rows = {row["target"]: row for row in stream["rows"]}
+    direct = rows["direct"]
+    assert direct["ok"] == direct["streams"] == 64 and direct["partials_per_stream"] == {"3": 64}
+    # The first whole partial comes after the emulator's first interval, before the end.
+    interval_ms = stream["partial_interval_s"] * 1000
+    assert interval_ms <= direct["first_partial_p50_ms"] < direct["stream_p50_ms"]
+    assert direct["mb_received"] > 64 * 4 * 1.0  # 3 partials and the final image, ~1.3 MB each
+    assert rows["gateway"]["peak_rss_mb"] > 0
+    assert "## 5. Streaming" in (tmp_path / "results.md").read_text()

@@ -49,6 +49,7 @@ from image_gateway.jobs.queue import JobQueue, MemoryJobQueue
 from image_gateway.jobs.service import JobService, restored
 from image_gateway.jobs.store import JobRow, JobStore
 from image_gateway.providers.kit.journal import CallJournal
+from image_gateway.providers.kit.progress import Progress
 from image_gateway.schemas import GenerationBody, InputImage
 from image_gateway.settings import Settings
 
@@ -69,6 +70,7 @@ class JobJournal:
     """`RunJournal` backed by the job row (written only while this worker holds the lease)."""
 
     closed = False  # a job has no client connection to lose
+    relayed = False  # nothing of a running job reaches a client that a retry would contradict
     stopped: str | None = None
     target: tuple[str, str] | None = None
 
@@ -148,8 +150,14 @@ class _JobCall(CallJournal):
         super().__init__(*args, **kwargs)
         self._run, self._part = run, part
 
-    async def progress(self, value: float) -> None:
-        await self._run.report(self._part, value)
+    async def progress(self, value: float | Progress) -> None:
+        report = Progress.of(value)
+        await self._run.report(
+            self._part,
+            report.fraction,
+            status=report.status,
+            queue_position=report.queue_position,
+        )
 
 
 class JobWorker:

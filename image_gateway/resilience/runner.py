@@ -22,6 +22,8 @@ marked `billed_unknown` too, whichever call failed last: the client is told not 
 Once the run's journal is `closed` (a synchronous client left, `providers/journal.py`), nothing
 new is sent: no retry, no fallback; calls already accepted finish, and a fanned-out request
 keeps the images of those that succeeded.
+Once it is `relayed` (a streaming client received an event of the run: a partial image or
+progress), the run is not redone either: no retry, no fallback; its failure is the client's.
 """
 
 from __future__ import annotations
@@ -155,8 +157,8 @@ class Resilience:
                     continue  # failed before a restart: a resumed job goes on from where it was
                 name = candidate.provider.name
                 if index > first:
-                    if _closed(trace):
-                        break  # its client left: nothing new is sent for it
+                    if _closed(trace) or _relayed(trace):
+                        break  # its client left, or saw this run's events: no fallback
                     self._fallback(candidates[index - 1], candidate, failure or skipped, trace)
                 if not candidate.provider.configured:
                     skipped = skipped or candidate.provider.not_configured()
@@ -200,7 +202,7 @@ class Resilience:
             parts.append(replace(task, n=min(per_call, task.n - offset), seed=seed))
         outcomes = await asyncio.gather(
             *(
-                self._call(candidate, part, deadline, breaker, trace, i)
+                self._call(candidate, part, deadline, breaker, trace, i, i * per_call)
                 for i, part in enumerate(parts)
             ),
             return_exceptions=True,
@@ -231,10 +233,15 @@ class Resilience:
         breaker: CircuitBreaker,
         trace: Trace,
         part: int,
+        first_image: int = 0,
     ) -> ProviderResult:
-        """One upstream call, retried while the policy, the budget and the deadline allow."""
+        """One upstream call, retried while the policy, the budget and the deadline allow;
+        `first_image`: the request's index of its first image (a fanned-out part's)."""
         provider, spec = candidate.provider, candidate.spec
-        journal = NO_JOURNAL if trace.journal is None else trace.journal.call(trace.index, part)
+        journal = NO_JOURNAL
+        if trace.journal is not None:
+            journal = trace.journal.call(trace.index, part)
+            journal.first_image = first_image  # what its partial images are numbered from
         loop = asyncio.get_running_loop()
         attempt = 0
         while True:
@@ -273,6 +280,8 @@ class Resilience:
                 decision = replace(decision, retry=False, reason="retry_budget")
             if decision.retry and _closed(trace):
                 decision = replace(decision, retry=False, reason="client_closed")
+            if decision.retry and _relayed(trace):
+                decision = replace(decision, retry=False, reason="relayed")
             if not decision.retry:
                 if error.billed_unknown:
                     trace.spent.append(Spent(trace.index, candidate, task, None, error.code))
@@ -345,6 +354,10 @@ class Resilience:
 
 def _closed(trace: Trace) -> bool:
     return trace.journal is not None and trace.journal.closed
+
+
+def _relayed(trace: Trace) -> bool:
+    return trace.journal is not None and trace.journal.relayed
 
 
 def _stopped(trace: Trace, candidate: Candidate, task: ImageTask, journal: CallJournal) -> None:

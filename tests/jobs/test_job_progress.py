@@ -64,6 +64,7 @@ def test_progress_follows_bfl_and_is_streamed_as_it_moves(
     assert all(0 < f < 1 for f in fractions) and fractions == sorted(set(fractions))
     assert all(data["id"] == job_id for data in progress)
     assert all(data["queue_position"] is None for data in progress)  # BFL has no queue
+    assert all(data["provider_status"] == "Pending" for data in progress)  # BFL's own word
     # The progress events come while the job runs, between its running and succeeded events.
     statuses = [(i, data["status"]) for i, (name, data) in enumerate(events) if name == "status"]
     running = next(i for i, status in statuses if status == "running")

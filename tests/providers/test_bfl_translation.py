@@ -162,9 +162,12 @@ def test_submit_errors_map_to_gateway_errors(tmp_path: Path) -> None:
 
 
 def test_parse_poll_statuses() -> None:
-    assert parse_poll({"status": "Pending"}, "t", []) == Pending()
-    assert parse_poll({"status": "Pending", "progress": 0.4}, "t", []) == Pending(progress=0.4)
-    assert parse_poll({"status": "Generating"}, "t", []) == Pending()
+    # BFL's status word is reported with the fraction (a job's provider_status).
+    assert parse_poll({"status": "Pending"}, "t", []) == Pending(status="Pending")
+    assert parse_poll({"status": "Pending", "progress": 0.4}, "t", []) == Pending(
+        progress=0.4, status="Pending"
+    )
+    assert parse_poll({"status": "Generating"}, "t", []) == Pending(status="Generating")
     assert parse_poll({"status": "Task not found"}, "t", []) == NOT_FOUND
     ready = parse_poll({"status": "Ready", "result": {"sample": "https://d/x", "seed": 3}}, "t", [])
     assert ready == Finished((Output(url="https://d/x", seed=3),))

@@ -33,6 +33,7 @@ from image_gateway.providers.kit.polling import (
     SubmitAndPollProvider,
     Submitted,
 )
+from image_gateway.providers.kit.progress import Progress
 from image_gateway.schemas import ImageTask
 from image_gateway.upstream.client import UpstreamClient, UpstreamResponse
 from tests.conftest import BFL_TEST_KEY, Canary, LogCapture, RunningGateway, make_settings
@@ -47,7 +48,7 @@ class Journal(CallJournal):
 
     def __init__(self, state: dict[str, Any] | None = None, *, resumable: bool = True) -> None:
         self.writes: list[dict[str, Any] | None] = []
-        self.progressed: list[float] = []
+        self.progressed: list[float | None] = []
         self.submitted = asyncio.Event()
 
         async def save(state: dict[str, Any] | None) -> None:
@@ -57,8 +58,8 @@ class Journal(CallJournal):
 
         super().__init__(state, save, resumable=lambda: resumable)
 
-    async def progress(self, value: float) -> None:
-        self.progressed.append(value)
+    async def progress(self, value: float | Progress) -> None:
+        self.progressed.append(Progress.of(value).fraction)
 
 
 @pytest.fixture

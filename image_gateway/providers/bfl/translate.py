@@ -109,10 +109,12 @@ def parse_poll(payload: Any, task_id: str, secrets: list[str]) -> PollOutcome:
         )
     if status == "Task not found":
         return NOT_FOUND
+    # Pending, and any status this adapter does not know yet: its word and fraction reported.
+    word = status if isinstance(status, str) and 0 < len(status) <= 64 else None
     progress = payload.get("progress") if isinstance(payload, dict) else None
     if isinstance(progress, int | float) and 0 <= progress <= 1:
-        return Pending(progress=float(progress))
-    return Pending()  # Pending, and any status this adapter does not know yet
+        return Pending(progress=float(progress), status=word)
+    return Pending(status=word)
 
 
 def validation_detail(payload: Any, secrets: list[str]) -> ErrorDetail | None:

@@ -15,6 +15,25 @@ journal is `closed`: no new paid submission starts for it (`submit_once` refuses
 `ClientClosedRequest`), and the runner neither retries nor falls back. `NO_JOURNAL` keeps
 nothing (direct calls).
 
+A journal is also the channel from a running call to whoever watches it. An adapter reports
+what its provider says as it says it (`kit/progress.py`), best effort, never waiting on the
+watcher: `progress(value)` (a fraction 0..1, or a `Progress` with the provider's status word
+and queue position; kit/polling.py reports each poll that changes it) and
+`partial_image(event)` (a preview of image `event.image_index` of the request, from a
+streaming provider, kit/sync.py). The default journal ignores both. The contract for a
+journal that listens (a job's `JobJournal` in jobs/worker.py, a streaming request's in
+generation/streaming.py):
+- both are awaited inside the provider call, so they must return at once (queue or store
+  the report; never wait on a client), and must not raise: a watcher's trouble is never the
+  call's;
+- `progress` may repeat a report; a field left None in a `Progress` means "not said this
+  time", not "cleared";
+- `partial_image` events of one image come in `partial_image_index` order; a retried call
+  starts its images' previews again from 0 (a run that must not be redone once a client saw
+  an event says so with `RunJournal.relayed`);
+- `first_image` is the request's index of the call's first image (a fanned-out request's
+  runner sets it per call; 0 otherwise), so that `PartialImage.image_index` is the request's.
+
 A call cancelled after acceptance is either stopped for good (a deadline, a canceled job, a
 departed client's call at shutdown), when a provider that can cancel its task is asked to
 (`kit/polling.py`), or only paused (a job whose worker stopped: a later run polls the same
@@ -27,6 +46,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Protocol, TypeVar
 
 from image_gateway.errors import ClientClosedRequest, GatewayError, UpstreamError
+from image_gateway.providers.kit.progress import PartialImage, Progress
 
 T = TypeVar("T")
 Saver = Callable[[dict[str, Any] | None], Awaitable[None]]
@@ -55,8 +75,16 @@ class CallJournal:
         if self._saver is not None:
             await self._saver(state)
 
-    async def progress(self, value: float) -> None:
-        """Best-effort progress (0..1) for watchers; the default journal ignores it."""
+    # The request's index of this call's first image (a fanned-out request's runner sets it).
+    first_image = 0
+
+    async def progress(self, value: float | Progress) -> None:
+        """Best-effort progress for watchers: a fraction 0..1 or a `Progress` (read both with
+        `Progress.of`); the default journal ignores it (module docstring: the contract)."""
+
+    async def partial_image(self, event: PartialImage) -> None:
+        """Best-effort preview of an image being drawn, for watchers; the default journal
+        ignores it (module docstring: the contract)."""
 
     @property
     def closed(self) -> bool:
@@ -119,6 +147,9 @@ class RunJournal(Protocol):
     # Once true, nothing new is sent upstream for this run (no retry, no fallback, no
     # submission of a call still waiting): its requester left.
     closed: bool
+    # Once true, the run is not redone (no retry, no fallback): an event of it reached its
+    # client (a streamed partial image or progress), which a second try would contradict.
+    relayed: bool
     # Set by whoever cancels the run: the error code its ledger row records.
     stopped: str | None
     # The (provider, model) the run is for: its primary once planned, then the candidate being
@@ -140,6 +171,7 @@ class RequestJournal:
 
     def __init__(self) -> None:
         self.closed = False
+        self.relayed = False
         self.stopped: str | None = None
         self.target: tuple[str, str] | None = None
         self._calls: dict[tuple[int, int], _RequestCall] = {}

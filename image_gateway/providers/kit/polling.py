@@ -28,7 +28,8 @@ What the kit does with them:
   when the provider has one, else the call fails; an untrusted result document or image URL is
   an error and is never fetched. Images are downloaded as soon as the task is done (providers'
   URLs expire: BFL 10 min, Replicate 1 h), without the key unless `result_needs_key`.
-- Progress a status gives goes to `journal.progress`.
+- What a status says of the task's progress (a fraction, the provider's status word, a queue
+  position: `Pending`) goes to `journal.progress` each time it changes.
 - Cancelled after acceptance for good — a synchronous request's deadline, a departed client's
   call stopped at shutdown, a canceled job — the provider's task is cancelled too if it has a
   cancel call (best effort, `CANCEL_SECONDS`, never raising over the cancellation; an
@@ -64,6 +65,7 @@ from image_gateway.providers.kit.config import PollingConfig
 from image_gateway.providers.kit.cost import CreditPrice
 from image_gateway.providers.kit.errors import retry_after_seconds
 from image_gateway.providers.kit.journal import NO_JOURNAL, CallJournal, submit_once
+from image_gateway.providers.kit.progress import Progress
 from image_gateway.providers.kit.tasks import (
     NOT_FOUND,
     Call,
@@ -228,7 +230,7 @@ class SubmitAndPollProvider(Provider[P]):
         deadline = time.monotonic() + config.poll_timeout_seconds
         call, parse = self.poll_call(self._status_url(submitted), submitted), self.parse_poll
         interval = wait = config.poll_initial_seconds
-        not_found, progress = 0, None
+        not_found, progress = 0, Progress()
         while True:
             await asyncio.sleep(min(wait, max(0.0, deadline - time.monotonic())))
             if time.monotonic() >= deadline:
@@ -252,9 +254,10 @@ class SubmitAndPollProvider(Provider[P]):
                         code="task_not_found",
                     )
             else:
-                if outcome.progress is not None and outcome.progress != progress:
-                    progress = outcome.progress
-                    await journal.progress(progress)
+                report = outcome.report
+                if report != Progress() and report != progress:
+                    progress = report
+                    await journal.progress(report)
                 if outcome.retry_after is not None:
                     longest = config.poll_max_interval_seconds * HINT_FACTOR
                     wait = max(wait, min(outcome.retry_after, longest))

@@ -2,7 +2,8 @@
 adapters' pure translations return and the kit acts on.
 
     Submitted   an accepted task's handle, kept in the call's journal (`state()`)
-    Pending     still running: its progress (0..1) and the server's retry hint, if any
+    Pending     still running: its progress (0..1, status word, queue position) and the
+                server's retry hint, if any
     NotFound    the provider does not know the task (yet)
     Finished    done: its images, each a URL to download now or bytes given inline
     ResultAt    done: its result is the JSON document at a URL of its own (fal `response_url`)
@@ -18,6 +19,7 @@ from types import UnionType
 from typing import Any
 
 from image_gateway.errors import UpstreamError
+from image_gateway.providers.kit.progress import Progress
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +73,13 @@ class Submitted:
 class Pending:
     progress: float | None = None  # 0..1, when the provider says
     retry_after: float | None = None  # seconds the provider asks to wait before the next poll
+    status: str | None = None  # the provider's own status word (BFL `Pending`, fal `IN_QUEUE`)
+    queue_position: int | None = None  # its place in the provider's queue, where it says
+
+    @property
+    def report(self) -> Progress:
+        """What this poll says about the task, for its journal (`kit/progress.py`)."""
+        return Progress(self.progress, self.status, self.queue_position)
 
 
 @dataclass(frozen=True, slots=True)

@@ -160,7 +160,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     wait = settings.request_deadline_seconds + 30  # an idempotent request's wait for its job
     app.state.answerer = Answerer(
-        dispatcher, renderer, jobs, wait_seconds=wait, public_base_url=settings.public_base_url
+        dispatcher,
+        renderer,
+        jobs,
+        wait_seconds=wait,
+        public_base_url=settings.public_base_url,
+        keepalive_seconds=settings.stream_keepalive_seconds,
     )
     routers = [images.router, jobs_api.router, files.router, catalog.router, usage.router]
     routers += [admin.router]

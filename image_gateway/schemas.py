@@ -10,8 +10,8 @@ URL-encoded edits) every value is text: `form_value` says which texts mean null 
 value, and the text "null" (what JavaScript's `FormData.append(name, null)` sends) wherever
 a valid value can never be that text. OpenAI's documented defaults (`OPENAI_DEFAULTS`) mean
 "not given" too where the model cannot honour them: per model in `providers/capabilities.py`,
-and here for what no model of the gateway offers (streaming, partial images, GIF and SVG
-output), whose other values are a 400 naming the field.
+and here for what no model of the gateway offers (GIF and SVG output), whose other values are
+a 400 naming the field.
 """
 
 from __future__ import annotations
@@ -82,9 +82,6 @@ OPENAI_DEFAULTS: dict[str, tuple[object, ...]] = {
 # OpenAI Images fields that no model of the gateway offers yet: their default (or null) is
 # accepted as "not given", anything else is this 400 (`unsupported_parameter`).
 NOT_OFFERED = {
-    "stream": "streaming is not supported yet; send false or leave it out",
-    "partial_images": "partial images need streaming, which is not supported yet; "
-    "send 0 or leave it out",
     "frame_count": "GIF output is not supported, and frame_count applies only to it",
     "frame_duration_ms": "GIF output is not supported, and frame_duration_ms applies only to it",
     "complexity": "complexity is not supported by the models of this gateway",
@@ -148,9 +145,19 @@ class GenerationBody(BaseModel):
     safety_identifier: str | None = Field(
         None, max_length=256, description="a stable end-user id, sent on to OpenAI"
     )
+    stream: bool | None = Field(
+        None,
+        description="true: answer text/event-stream, OpenAI's image events (README, Streaming); "
+        "every model, not only those that stream partial images",
+    )
+    partial_images: int | None = Field(
+        None,
+        ge=0,
+        le=3,
+        description="with stream: true, previews per image (0-3) from a model that streams them "
+        "(`streams` in /v1/providers); others send none, as OpenAI may send fewer",
+    )
     # Accepted with their default (or null) only: see NOT_OFFERED.
-    stream: bool | None = Field(None, description="false or null: streaming is not offered yet")
-    partial_images: int | None = Field(None, ge=0, le=3, description="0 or null")
     frame_count: int | None = Field(None, description="9 (OpenAI's default) or null")
     frame_duration_ms: int | None = Field(None, description="200 (OpenAI's default) or null")
     complexity: Literal["low", "medium", "high"] | None = Field(None, description="null only")
@@ -209,6 +216,13 @@ class GenerationBody(BaseModel):
         if value is None or value in OPENAI_DEFAULTS.get(name, ()):
             return None
         raise PydanticCustomError("unsupported_parameter", NOT_OFFERED[name])
+
+    @field_validator("partial_images")
+    @classmethod
+    def _partials(cls, value: int | None, info: ValidationInfo) -> int | None:
+        if value and not info.data.get("stream"):  # `stream` is validated first
+            raise ValueError("partial images come only in a stream: send stream: true with it")
+        return value
 
     @field_validator("size")
     @classmethod
@@ -306,6 +320,8 @@ class ImageTask:
     params: dict[str, Any] = field(default_factory=dict)
     images: list[InputImage] = field(default_factory=list)
     mask: InputImage | None = None
+    stream: bool = False  # the client reads the answer as events (`stream: true`)
+    partial_images: int = 0  # previews per image it asked for (0-3), streamed where the model can
     # Fields of the provider's own request body that its `prepare` computed once per request
     # (BFL: the mask in its black-and-white form), so every call of the request reuses them.
     vendor: dict[str, Any] = field(default_factory=dict)
@@ -323,6 +339,9 @@ class GeneratedImage:
     revised_prompt: str | None = None
     b64: str | None = None  # the provider's own (validated) base64 of `data`, sent on as is
     size: str | None = None  # "WxH" from the image's header, set when the output is checked
+    # This image's own token usage, where the provider reported it per image (OpenAI's streamed
+    # `image_generation.completed` events); the request's `usage` is their sum.
+    usage: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)

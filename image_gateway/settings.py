@@ -352,6 +352,9 @@ class GatewaySettings(BaseSettings):
     # TESTS AND LOCAL DEMOS ONLY: exact host:port webhook targets allowed although not public.
     webhook_allow_hosts: CommaList = Field(default_factory=list)
     sse_poll_seconds: float = Field(0.5, gt=0, le=30)
+    # A `stream: true` answer's keep-alive comment after this long without an event (and the
+    # longest it waits before it answers 200 and starts the stream: api/streaming.py).
+    stream_keepalive_seconds: float = Field(15.0, gt=0, le=300)
     # The least time between two progress writes of one running job (`jobs/activity.py`).
     job_progress_seconds: float = Field(1.0, ge=0, le=60)
 

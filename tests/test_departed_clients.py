@@ -178,9 +178,14 @@ def assert_departed_quietly(
 # --- the provider has not accepted anything: cancelled, nothing submitted ---------------------
 
 
+@pytest.mark.parametrize("stream", [False, True], ids=["sync", "stream"])
 def test_leaving_while_queued_for_a_provider_slot_submits_nothing(
-    start_gateway: Callable[..., RunningGateway], bfl: BFLEmulator, gateway_logs: LogCapture
+    start_gateway: Callable[..., RunningGateway],
+    bfl: BFLEmulator,
+    gateway_logs: LogCapture,
+    stream: bool,
 ) -> None:
+    """A streaming request (`stream: true`) too: nothing was sent, so it is cancelled."""
     gw = start_gateway(**wired(bfl), provider_concurrency="bfl-flux=1")
     first: list[httpx.Response] = []
 
@@ -191,7 +196,8 @@ def test_leaving_while_queued_for_a_provider_slot_submits_nothing(
     holder = threading.Thread(target=hold)
     holder.start()
     wait_until(lambda: bfl.stats()["submits"] == 1, "the first submission")
-    queued = Departing.generate(gw, model="flux-dev", prompt="leaves while queued")
+    streamed = {"stream": True} if stream else {}
+    queued = Departing.generate(gw, model="flux-dev", prompt="leaves while queued", **streamed)
     wait_until(lambda: metric(gw, f"igw_provider_queue_depth{{{POOL}}}") == 1, "the wait")
     queued.leave()
     wait_until(lambda: metric(gw, f"igw_provider_queue_depth{{{POOL}}}") == 0, "the cancel", 2)

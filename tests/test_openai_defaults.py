@@ -51,7 +51,7 @@ SDK_EDIT_DEFAULTS: dict[str, Any] = {
     "frame_count": 9,
     "frame_duration_ms": 200,
 }
-# Never forwarded to a provider: no model of the gateway offers them.
+# Never forwarded to a provider with their defaults (`stream: true` is: tests/test_streaming.py).
 GATEWAY_ONLY = ("stream", "partial_images", "frame_count", "frame_duration_ms")
 
 
@@ -300,8 +300,6 @@ def test_multipart_edit_with_string_defaults(
 # --- what no model here offers: a 400 naming the field, never "unrecognized" --------------------
 
 NOT_OFFERED_VALUES = [
-    ("stream", True, "streaming is not supported"),
-    ("partial_images", 2, "streaming"),
     ("frame_count", 4, "GIF"),
     ("frame_duration_ms", 100, "GIF"),
     ("complexity", "high", "complexity"),
@@ -331,22 +329,9 @@ def test_not_offered_values_name_the_field(
     assert upstream_calls(openai_emu, bfl) == 0
 
 
-def test_sdk_stream_true_is_a_clear_400(sdk: openai.OpenAI) -> None:
-    for call in (
-        lambda: sdk.images.generate(model="gpt-image-1", prompt="p", stream=True),
-        lambda: sdk.images.edit(
-            model="local-art", prompt="p", image=("a.png", png(), "image/png"), stream=True
-        ),
-    ):
-        with pytest.raises(openai.BadRequestError) as err:
-            call()
-        assert err.value.param == "stream" and err.value.code == "unsupported_parameter"
-        assert "streaming is not supported" in err.value.message
-
-
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("stream", "true"), ("partial_images", "1"), ("frame_count", "3"), ("svg[model]", "x")],
+    [("frame_count", "3"), ("svg[model]", "x")],
 )
 def test_multipart_not_offered_values_name_the_field(
     gw: RunningGateway, field: str, value: str

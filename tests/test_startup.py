@@ -5,7 +5,8 @@ Pillow only for the local provider and input images, aiohttp only from the first
 input image fetched by URL or webhook delivered (its import also loads the system's CA
 certificates): memory and import time that every process would otherwise pay at a cold start
 (bench/RESULTS.md has the figures). botocore loads only for a configured Bedrock
-provider (`providers/bedrock/auth.py`) or the S3 image store.
+provider (`providers/bedrock/auth.py`) or the S3 image store, httpx-sse (with httpx) only
+for the first streamed provider answer (`upstream/sse.py`).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-NOT_AT_START = ("alembic", "mako", "pygments", "PIL", "aiohttp", "botocore")
+NOT_AT_START = ("alembic", "mako", "pygments", "PIL", "aiohttp", "botocore", "httpx_sse", "httpx")
 
 START = """
 import asyncio, sys

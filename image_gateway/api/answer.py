@@ -3,6 +3,8 @@ which routes get as `api.deps.AnswerDep`).
 
 - `Prefer: respond-async` on `POST /v1/images/generations` or `/edits` → `202` with the job
   (`Location: /v1/jobs/{id}`); `webhook_url`/`webhook_secret` in the body need it.
+- `stream: true` in the body → `text/event-stream`, OpenAI's image events as the run goes
+  (`api/streaming.py`); not with `Prefer: respond-async` or `Idempotency-Key` (400).
 - `Idempotency-Key: <up to 256 printable characters>` on either POST: the same key and body
   within IDEMPOTENCY_TTL_HOURS returns the first request's job (async) or its result (sync)
   instead of generating again; the same key with a different body is a 409. A synchronous
@@ -35,6 +37,7 @@ from starlette.types import Receive, Scope
 
 from image_gateway.access.auth import Client
 from image_gateway.api.middleware import disconnected, header
+from image_gateway.api.streaming import DONE, LEFT, EventStream, Relay
 from image_gateway.errors import ClientClosedRequest, Conflict, GatewayError, InvalidRequest
 from image_gateway.generation.dispatch import Dispatcher
 from image_gateway.generation.rendering import Renderer
@@ -42,7 +45,7 @@ from image_gateway.jobs.departed import SyncRun
 from image_gateway.jobs.runtime import Jobs
 from image_gateway.jobs.service import JobService
 from image_gateway.jobs.store import IdempotencyConflict, JobRow
-from image_gateway.providers.kit.journal import RequestJournal
+from image_gateway.providers.kit.journal import RequestJournal, StreamJournal
 from image_gateway.schemas import GenerationBody, ImageRef, InputImage
 
 IDEMPOTENCY_KEY_RE = re.compile(r"^[\x21-\x7e]{1,256}$")
@@ -98,12 +101,14 @@ class Answerer:
         *,
         wait_seconds: float,
         public_base_url: str | None = None,
+        keepalive_seconds: float = 15.0,
     ) -> None:
         self.dispatcher = dispatcher
         self.renderer = renderer
         self.jobs = jobs
         self.wait_seconds = wait_seconds
         self.public_base_url = public_base_url
+        self.keepalive_seconds = keepalive_seconds  # STREAM_KEEPALIVE_SECONDS
 
     async def __call__(
         self,
@@ -115,10 +120,18 @@ class Answerer:
         mask: InputImage | None = None,
         refs: Sequence[ImageRef] = (),
     ) -> Response:
-        """The answer to `body`: synchronous, asynchronous (a job), or idempotent. `refs`
-        (input images by URL) are fetched by the pre-flight, once the request is admitted."""
+        """The answer to `body`: synchronous, asynchronous (a job), idempotent, or streamed
+        (`stream: true`, `api/streaming.py`). `refs` (input images by URL) are fetched by the
+        pre-flight, once the request is admitted."""
         prefer, key = _answer_headers(request.scope)
         respond_async = "respond-async" in prefer.lower()
+        if body.stream and (respond_async or key is not None):
+            raise InvalidRequest(
+                "stream: true is answered as it runs; it cannot be a job "
+                "('Prefer: respond-async') or idempotent ('Idempotency-Key'): follow a job's "
+                "GET /v1/jobs/{id}/events instead",
+                param="stream",
+            )
         if key is not None and not IDEMPOTENCY_KEY_RE.match(key):
             raise InvalidRequest(
                 "Idempotency-Key must be 1-256 printable ASCII characters",
@@ -138,6 +151,8 @@ class Answerer:
         state = request.scope.setdefault("state", {})  # what `request.state` reads and writes
         request_id = state.get("request_id")
         public_base_url = self.public_base_url or base_url(request)
+        if body.stream:
+            return await self._stream(request, body, client, images, mask, refs)
         if not respond_async and key is None:
             journal = RequestJournal()
             work = asyncio.create_task(
@@ -196,6 +211,67 @@ class Answerer:
         location = f"/v1/jobs/{job.id}"
         headers = {"Location": location, "Preference-Applied": "respond-async"}
         return _json(await service.view(job, with_result=False), 202, headers)
+
+    async def _stream(
+        self,
+        request: Request,
+        body: GenerationBody,
+        client: Client,
+        images: list[InputImage] | None,
+        mask: InputImage | None,
+        refs: Sequence[ImageRef],
+    ) -> EventStream:
+        """A streamed answer (`api/streaming.py`): the run starts here; a failure before its
+        first event (or keep-alive) is raised, and answered like any request's."""
+        state = request.scope.setdefault("state", {})
+        request_id = state.get("request_id")
+        journal = StreamJournal()
+        work = asyncio.create_task(
+            self.dispatcher.generate(
+                body,
+                client=client,
+                request_id=request_id,
+                images=images,
+                mask=mask,
+                refs=refs,
+                journal=journal,
+            )
+        )
+        kind = "edit" if images or refs else "generate"
+        public_base_url = self.public_base_url or base_url(request)
+        run = SyncRun(work, journal, body, client, kind, request_id, public_base_url)
+        relay = Relay(run, journal, request.receive)
+        try:
+            first = await relay.next(self.keepalive_seconds)
+            if first == LEFT:
+                self._let_go(run)
+                raise ClientDisconnect()
+            if first == DONE and work.exception() is not None:
+                work.result()  # raises: answered with its status, nothing streamed yet
+        except GatewayError as exc:
+            relay.close()
+            _attribute(state, exc.attribution)
+            raise
+        except (ClientDisconnect, asyncio.CancelledError):
+            relay.close()
+            if not work.done() and not journal.closed:
+                self._let_go(run)  # the server stops this request: as if its client left
+            _attribute(state, journal.target)
+            raise
+        except BaseException:
+            relay.close()
+            raise
+        return EventStream(
+            relay,
+            first,
+            kind=kind,
+            renderer=self.renderer,
+            response_format=body.response_format,
+            request_id=request_id,
+            keepalive=self.keepalive_seconds,
+            let_go=self._let_go,
+            attribute=lambda target: _attribute(state, target, replace=True),
+        )
 
     async def _generate_now(self, receive: Receive, run: SyncRun) -> dict[str, Any]:
         """The synchronous answer of a running generation, unless its client leaves first

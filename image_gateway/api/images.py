@@ -36,6 +36,11 @@ IMAGE_REF_FIELDS = ("image_url", "file_id")  # of an image reference in a JSON e
 # A generation or an edit can meet every error the gateway has (validation, keys, limits,
 # budgets, providers), and may be answered as a job.
 RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The images (JSON); with `stream: true`, OpenAI's image events as they "
+        "come (README, Streaming)",
+        "content": {"text/event-stream": {"schema": {"type": "string"}}},
+    },
     202: ACCEPTED_RESPONSE,
     **error_responses(*answered_errors()),
 }

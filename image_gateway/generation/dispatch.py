@@ -362,6 +362,8 @@ def task_from(body: GenerationBody, images: list[InputImage], mask: InputImage |
         negative_prompt=body.negative_prompt,
         user=body.user,
         safety_identifier=body.safety_identifier,
+        stream=bool(body.stream),
+        partial_images=body.partial_images or 0,
         params=dict(body.provider_params),
         images=images,
         mask=mask,

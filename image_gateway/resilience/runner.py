@@ -46,6 +46,7 @@ from image_gateway.errors import (
 )
 from image_gateway.providers.kit.base import Provider
 from image_gateway.providers.kit.capabilities import ModelSpec
+from image_gateway.providers.kit.image_events import sum_usage
 from image_gateway.providers.kit.journal import NO_JOURNAL, CallJournal, RunJournal
 from image_gateway.providers.kit.output import check_images
 from image_gateway.resilience.breaker import Breakers, CircuitBreaker
@@ -420,19 +421,7 @@ def _final(error: ProviderError, advise_after: float | None) -> ProviderError:
 def merge_usage(usages: list[dict[str, Any] | None]) -> dict[str, Any] | None:
     """Sum numeric usage fields (one level of nesting) across fanned-out calls."""
     present = [u for u in usages if u]
-    if not present:
-        return None
-    total: dict[str, Any] = {}
-    for usage in present:
-        for key, value in usage.items():
-            if isinstance(value, dict):
-                inner = total.setdefault(key, {})
-                for k, v in value.items():
-                    if isinstance(v, int | float):
-                        inner[k] = inner.get(k, 0) + v
-            elif isinstance(value, int | float):
-                total[key] = total.get(key, 0) + value
-    return total
+    return sum_usage(present) if present else None
 
 
 def merge_charges(charges: list[Charge | None]) -> Charge | None:

@@ -27,6 +27,12 @@ has several addresses. No redirect is followed and no cookie kept; no proxy or c
 taken from the environment unless the operator opts in (`trust_env`). `proxy` sends every call
 through the operator's proxy; `ca_bundle` adds CAs (a TLS-inspecting proxy's) to the system's.
 
+`open_stream()` sends the same way but keeps a 2xx `text/event-stream` answer open: an
+`UpstreamStream` whose `events()` yields its server-sent events as they arrive
+(`upstream.sse`), each under the byte cap, the silence between reads bounded by the read
+timeout; a failure while reading is the table's, after a POST `billed_unknown` (the provider
+took the call). Any other answer is read whole, as `request()` reads it.
+
 Requests are encoded before anything is sent (`upstream.encoding`); bodies are read under the cap,
 and decompressed, by `upstream.body` (which says why aiohttp does not decompress them). A response
 left unread (over the cap, silent, abandoned) closes its connection; one that the parser read
@@ -40,7 +46,7 @@ import asyncio
 import logging
 import socket
 import ssl
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -49,11 +55,18 @@ from urllib.parse import urlsplit
 import orjson
 
 from image_gateway.errors import ProviderError, UpstreamError, UpstreamTimeout
-from image_gateway.upstream.body import BodyTooLarge, MalformedBody, read_body
+from image_gateway.upstream.body import BodyTooLarge, Inflater, MalformedBody, read_body
 from image_gateway.upstream.encoding import FormPart, encode
 from image_gateway.upstream.origins import DEFAULT_PORTS
+from image_gateway.upstream.sse import Event, EventDecoder, EventTooLarge
 
-__all__ = ["FormPart", "UpstreamClient", "UpstreamResponse"]  # FormPart: for the adapters
+__all__ = [
+    "Event",
+    "FormPart",
+    "UpstreamClient",
+    "UpstreamResponse",
+    "UpstreamStream",
+]  # FormPart: for the adapters
 
 if TYPE_CHECKING:
     import aiohttp
@@ -63,6 +76,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("image_gateway.upstream")
 
 IDLE_TIMEOUT = 30.0  # seconds an unused keep-alive connection is kept
+STREAM_EVENTS_MAX = 64  # events of the byte cap a compressed stream may inflate to, in all
 # The response buffer aiohttp fills before it stops reading the socket (its default is 64 KiB):
 # a multi-MB image is read in fewer, larger pieces.
 READ_BUFFER = 1 << 20
@@ -90,6 +104,57 @@ class UpstreamResponse:
                 f"{provider} returned a malformed response (HTTP {self.status}, not JSON)",
                 provider=provider,
             ) from None
+
+
+class UpstreamStream:
+    """A 2xx `text/event-stream` answer being read (`UpstreamClient.open_stream`): its
+    status and headers, then `events()` as they arrive; `close()` (always, `async with`)
+    drops the connection unless the stream was read to its end."""
+
+    def __init__(self, resp: aiohttp.ClientResponse, provider: str, cap: int) -> None:
+        self.status: int = resp.status
+        self.headers: Mapping[str, str] = resp.headers
+        self._resp, self._provider, self._cap = resp, provider, cap
+        self._done = False
+
+    async def __aenter__(self) -> UpstreamStream:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.close()
+
+    async def events(self) -> AsyncIterator[Event]:
+        """The stream's events in order; a transport failure, an event over the byte cap or
+        a body that cannot be decoded raises the table's error (`billed_unknown`)."""
+        decoder = EventDecoder(self._cap)
+        # The cap bounds each event (after decoding); a whole stream holds many of them.
+        inflater = Inflater.of(self._resp, self._cap * STREAM_EVENTS_MAX)
+        try:
+            async for chunk in self._resp.content.iter_any():
+                data = inflater.feed(chunk) if inflater is not None else chunk
+                for event in decoder.feed(data):
+                    yield event
+            if inflater is not None:
+                inflater.end()
+            tail = decoder.end()
+        except EventTooLarge as exc:
+            raise UpstreamError(
+                f"{self._provider} sent {exc}", provider=self._provider, billed_unknown=True
+            ) from None
+        except Exception as exc:
+            error = _gateway_error(exc, self._provider, first_send=True)
+            if error is None:
+                raise
+            raise error from None
+        self._done = True
+        for event in tail:
+            yield event
+
+    def close(self) -> None:
+        if self._done:
+            self._resp.release()
+        else:
+            self._resp.close()  # mid-stream: the connection is never reused
 
 
 class UpstreamClient:
@@ -228,6 +293,57 @@ class UpstreamClient:
                 return await exchange
             async with asyncio.timeout(deadline):
                 return await exchange
+        except Exception as exc:
+            error = _gateway_error(exc, provider, first_send)
+            if error is None:
+                raise
+            raise error from None
+
+    async def open_stream(
+        self,
+        method: str,
+        url: str,
+        *,
+        provider: str,
+        headers: Mapping[str, str] | None = None,
+        json: Any = None,
+        form: list[FormPart] | None = None,
+        content: bytes | None = None,
+        read_timeout: float | None = None,
+    ) -> UpstreamResponse | UpstreamStream:
+        """Send one request as `request()` does; a 2xx `text/event-stream` answer comes back
+        open (`UpstreamStream`: read its `events()`, then close it), any other read whole.
+        `read_timeout` bounds each silence of the stream, not its length."""
+        if not self._started:
+            raise RuntimeError("UpstreamClient.start() was not awaited")
+        session = self._session if self._session is not None else self._open()
+        first_send = method == "POST"  # as in `request()`
+        try:
+            target, send_headers, data = encode(method, url, headers, json, form, content)
+        except ValueError:
+            raise UpstreamError(
+                f"request to {provider} is not valid HTTP", provider=provider
+            ) from None
+        limits = self._timeout(read_timeout)
+        try:
+            resp = await session.request(
+                method,
+                target,
+                headers=send_headers,
+                data=data,
+                timeout=limits,
+                allow_redirects=False,
+            )
+            content_type = resp.headers.get("Content-Type", "").lower()
+            if 200 <= resp.status < 300 and content_type.startswith("text/event-stream"):
+                return UpstreamStream(resp, provider, self.max_response_bytes)
+            try:
+                body = await read_body(resp, method, self.max_response_bytes)
+            except BaseException:
+                resp.close()
+                raise
+            resp.release()
+            return UpstreamResponse(resp.status, resp.headers, body)
         except Exception as exc:
             error = _gateway_error(exc, provider, first_send)
             if error is None:

@@ -38,6 +38,7 @@ def on_azure(spec: OpenAIModel) -> OpenAIModel:
         description=f"{spec.id} on Azure OpenAI (limited access)",
         moderations=(),
         output_formats=OUTPUT_FORMATS,
+        streams=False,  # not documented for Azure (shared/providers/REFERENCE-MORE.md)
     )
 
 

@@ -70,6 +70,10 @@ class ModelSpec:
     # so the gateway prices what was made; None when the model decides per request (`auto`).
     default_size: str | None = None
     default_quality: str | None = None
+    # Streams its images as they are drawn (`stream: true` upstream, OpenAI's image events):
+    # `partial_images` previews reach a streaming client (kit/sync.py). Every model answers
+    # `stream: true`; one without this sends its images when they are done.
+    streams: bool = False
 
     def card(self, param_schemas: ParamSchemas | None = None) -> dict[str, Any]:
         """This model in `/v1/providers`: every declaration, so a client can see what a
@@ -94,6 +98,7 @@ class ModelSpec:
             "seed": self.seed,
             "negative_prompt": self.negative_prompt,
             "output_compression": self.output_compression,
+            "streams": self.streams,
             "provider_params": list(self.params),
             "provider_params_schema": {name: dict(schemas.get(name, {})) for name in self.params},
         }

@@ -42,6 +42,7 @@ task): `CallJournal.resumable` says which.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol, TypeVar
 
@@ -182,8 +183,11 @@ class RequestJournal:
     def call(self, index: int, part: int) -> CallJournal:
         journal = self._calls.get((index, part))
         if journal is None:  # a retry of this call sees what the last try reached
-            journal = self._calls[index, part] = _RequestCall(self)
+            journal = self._calls[index, part] = self._new_call()
         return journal
+
+    def _new_call(self) -> _RequestCall:
+        return _RequestCall(self)
 
     @property
     def committed(self) -> bool:
@@ -199,3 +203,44 @@ class _RequestCall(CallJournal):
     @property
     def closed(self) -> bool:
         return self._run.closed
+
+
+Report = PartialImage | Progress
+
+
+class StreamJournal(RequestJournal):
+    """The journal of a synchronous request whose client reads events (`stream: true`): what
+    its calls report is queued, in order, for the answer to send (`reports`), and the run is
+    `relayed` from the first report on — the client is about to see it, so nothing of the run
+    may be redone. Queueing never waits (the journal contract); the answer drains the queue."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reports: asyncio.Queue[Report] = asyncio.Queue()
+        self._watched = True
+
+    def report(self, item: Report) -> None:
+        self.relayed = True
+        if self._watched:
+            self.reports.put_nowait(item)
+
+    def detach(self) -> None:
+        """Its client left: what the run reports from now on is dropped, not kept."""
+        self._watched = False
+        while not self.reports.empty():
+            self.reports.get_nowait()
+
+    def _new_call(self) -> _RequestCall:
+        return _StreamCall(self)
+
+
+class _StreamCall(_RequestCall):
+    def __init__(self, run: StreamJournal) -> None:
+        super().__init__(run)
+        self._stream = run
+
+    async def progress(self, value: float | Progress) -> None:
+        self._stream.report(Progress.of(value))
+
+    async def partial_image(self, event: PartialImage) -> None:
+        self._stream.report(event)

@@ -37,6 +37,15 @@ that does not parse, an answer `from_vendor` refuses, a download that fails — 
 charged: it is marked `after_acceptance()` (`billed_unknown`, never re-sent; the one rule of
 `kit/acceptance.py`).
 
+A model that streams (`ModelSpec.streams`: OpenAI's GPT image models) asked for `stream:
+true` by its client is asked to stream too (`stream_fields`: `stream: true` and the client's
+`partial_images`), through `UpstreamClient.open_stream`. Its events are read as they arrive
+(`kit/image_events.py`): each partial image goes to `journal.partial_image` at once, the
+completed events make the JSON body `read_answer` reads for a non-streamed answer (each
+image keeping its own `usage`), an `error` event is the provider's failure. All of it comes
+after the provider took the call: any failure there may have been charged. A server that
+ignores `stream` and answers JSON is read as before.
+
 Images answered by URL (OpenAI-compatible servers that ignore `response_format`, xAI's result
 host) are downloaded at once, never with the key: on `base_url`'s own origin, or one of the
 config's `trusted_hosts` where the provider has that setting (`XAI_TRUSTED_HOSTS`), through the
@@ -58,13 +67,15 @@ from typing_extensions import TypeVar
 
 from image_gateway.errors import UpstreamError
 from image_gateway.fetch.urls import Refused
+from image_gateway.providers.kit import image_events
 from image_gateway.providers.kit.acceptance import after_acceptance
 from image_gateway.providers.kit.base import Provider
 from image_gateway.providers.kit.capabilities import ModelSpec
 from image_gateway.providers.kit.config import ProviderConfig
 from image_gateway.providers.kit.journal import NO_JOURNAL, CallJournal, submit_once
-from image_gateway.schemas import ImageTask, ProviderResult
-from image_gateway.upstream.client import FormPart, UpstreamResponse
+from image_gateway.providers.kit.redaction import provider_message
+from image_gateway.schemas import ImageTask, ProviderResult, token_usage
+from image_gateway.upstream.client import FormPart, UpstreamResponse, UpstreamStream
 from image_gateway.upstream.origins import TrustedOrigins, origin_text
 
 C = TypeVar("C", bound=ProviderConfig, default=ProviderConfig)
@@ -156,17 +167,29 @@ class SyncProvider(Provider[C]):
         headers = await self.credential_headers()
         url = f"{self.api_base}{self.endpoint(task, spec)}"
         fields = self.to_vendor(task, spec)
+        if self.streaming(task, spec):
+            fields.update(self.stream_fields(task, spec))
         if self.uses_form(task):
             return Submission(url, headers, form=self.to_form(fields, task))
         return Submission(url, headers, json=fields)
+
+    def streaming(self, task: ImageTask, spec: ModelSpec) -> bool:
+        """Whether this call streams: its client asked, and the model streams."""
+        return task.stream and spec.streams
+
+    def stream_fields(self, task: ImageTask, spec: ModelSpec) -> dict[str, Any]:
+        """The fields that ask the provider to stream (OpenAI's names)."""
+        return {"stream": True, "partial_images": task.partial_images}
 
     async def generate(
         self, task: ImageTask, spec: ModelSpec, journal: CallJournal = NO_JOURNAL
     ) -> ProviderResult:
         request = await self.submission(task, spec)
+        streaming = self.streaming(task, spec)
 
-        async def send(headers: dict[str, str]) -> UpstreamResponse:
-            return await self.http.request(
+        async def send(headers: dict[str, str]) -> UpstreamResponse | UpstreamStream:
+            call = self.http.open_stream if streaming else self.http.request
+            return await call(
                 "POST",
                 request.url,
                 provider=self.name,
@@ -177,23 +200,75 @@ class SyncProvider(Provider[C]):
                 read_timeout=self.submit_read_timeout,
             )
 
-        async def submit() -> UpstreamResponse:
+        async def submit() -> UpstreamResponse | UpstreamStream:
             resp = await send(request.headers)
+            if isinstance(resp, UpstreamStream):
+                return resp  # a 2xx: the provider took the call
             if resp.status == 401:  # refused, nothing taken: once more with fresh credentials
                 renewed = await self.renewed_credential_headers(resp)
                 if renewed is not None:
                     resp = await send(renewed)
-            if not 200 <= resp.status < 300:
+            if isinstance(resp, UpstreamResponse) and not 200 <= resp.status < 300:
                 raise self.error_from(resp)
             return resp
 
         resp = await submit_once(journal, self.name, submit)
         # A 2xx is a call the provider bills, whether or not its answer can be used.
         with after_acceptance(self):
-            answer = self.read_answer(resp.json(self.name), task, spec)
+            usages: list[dict[str, Any] | None] = []
+            if isinstance(resp, UpstreamStream):
+                async with resp:
+                    payload, usages = await self.read_stream(resp, journal)
+            else:
+                payload = resp.json(self.name)
+            answer = self.read_answer(payload, task, spec)
+            for image, usage in zip(answer.result.images, usages, strict=False):
+                image.usage = usage
             for index, image_url in answer.urls.items():
                 answer.result.images[index].data = await self.download(image_url)
         return answer.result
+
+    async def read_stream(
+        self, stream: UpstreamStream, journal: CallJournal
+    ) -> tuple[dict[str, Any], list[dict[str, Any] | None]]:
+        """A streamed answer (module docstring): the JSON body its completed events stand for,
+        and each image's own `usage`. Partial images go to `journal` as they arrive."""
+        completed: list[dict[str, Any]] = []
+        async for event in stream.events():
+            if event.data.startswith("[DONE]"):
+                break
+            try:
+                payload = orjson.loads(event.data)
+            except orjson.JSONDecodeError:
+                raise UpstreamError(
+                    f"{self.name} sent a malformed stream event (not JSON)", provider=self.name
+                ) from None
+            if not isinstance(payload, dict):
+                continue  # not an event of the image API: nothing to read in it
+            what = image_events.kind(event.name, payload)
+            if what == "error":
+                raise self.stream_error(image_events.error_of(payload))
+            if what == "partial":
+                partial = image_events.partial_image(payload, journal.first_image + len(completed))
+                if partial is not None:
+                    await journal.partial_image(partial)
+            elif what == "completed":
+                completed.append(payload)
+        if not completed:
+            raise UpstreamError(
+                f"{self.name} ended its stream without an image", provider=self.name
+            )
+        usages = [token_usage(event.get("usage")) for event in completed]
+        return image_events.images_body(completed), usages
+
+    def stream_error(self, error: dict[str, Any]) -> UpstreamError:
+        """The provider's `error` event, after it took the call: its message, redacted; never
+        retried (`after_acceptance` marks it)."""
+        message = provider_message(error.get("message"), self.secrets())
+        return UpstreamError(
+            f"{self.name} failed while streaming" + (f": {message}" if message else ""),
+            provider=self.name,
+        )
 
     async def download(self, url: str) -> bytes:
         """An image the provider answered by URL, never with the key (module docstring)."""

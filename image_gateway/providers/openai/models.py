@@ -46,6 +46,7 @@ _GPT_BASE = OpenAIModel(
     input_fidelities=FIDELITIES,
     output_compression=True,
     default_output_format="png",
+    streams=True,  # REFERENCE §1.7: stream + partial_images 0-3, GPT image models only
     family="gpt",
     max_prompt=32_000,
 )

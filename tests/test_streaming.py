@@ -1,0 +1,374 @@
+"""`stream: true` through the gateway (`api/streaming.py`, `kit/sync.py`'s streaming hook), driven
+by the official `openai` SDK's `stream=True` and raw sockets against the real app and the
+emulators: OpenAI's partial images relayed, BFL's progress, local's completed event, errors
+before and after the first event, and a client that leaves mid-stream."""
+
+from __future__ import annotations
+
+import base64
+import io
+import re
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import openai
+import orjson
+import pytest
+from PIL import Image
+
+from emulators.bfl import BFLEmulator
+from tests.admin_helpers import ADMIN_TEST_KEY
+from tests.conftest import (
+    BFL_TEST_KEY,
+    GATEWAY_TEST_KEY,
+    OPENAI_TEST_KEY,
+    OpenAIEmulatorHandle,
+    RunningGateway,
+)
+from tests.usage_helpers import wait_rows
+
+PARTIAL, COMPLETED = "image_generation.partial_image", "image_generation.completed"
+GEN = 1.0  # seconds a BFL task takes here: long enough for several progress reports
+
+
+@pytest.fixture(scope="module")
+def slow_bfl() -> Iterator[BFLEmulator]:
+    with BFLEmulator(api_key=BFL_TEST_KEY, generation_seconds=GEN) as emulator:
+        yield emulator
+
+
+@pytest.fixture
+def bfl(slow_bfl: BFLEmulator) -> BFLEmulator:
+    slow_bfl.reset()
+    return slow_bfl
+
+
+@pytest.fixture
+def gw(
+    start_gateway: Callable[..., RunningGateway], openai_emu: OpenAIEmulatorHandle, bfl: Any
+) -> RunningGateway:
+    return start_gateway(
+        openai_api_key=OPENAI_TEST_KEY,
+        openai_base_url=openai_emu.base_url,
+        bfl_api_key=BFL_TEST_KEY,
+        bfl_base_url=bfl.base_url,
+        bfl_trusted_hosts=bfl.poll_base_url,
+        stream_keepalive_seconds=0.3,
+        admin_api_key=ADMIN_TEST_KEY,
+    )
+
+
+def sdk(gw: RunningGateway) -> openai.OpenAI:
+    return openai.OpenAI(
+        base_url=f"{gw.url}/v1", api_key=GATEWAY_TEST_KEY, max_retries=0, timeout=30
+    )
+
+
+def decode(b64: str | None) -> Image.Image:
+    assert b64
+    return Image.open(io.BytesIO(base64.b64decode(b64)))
+
+
+def png(width: int = 64, height: int = 64) -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", (width, height), "red").save(buf, "PNG")
+    return buf.getvalue()
+
+
+def raw_events(text: str) -> list[tuple[str | None, str]]:
+    """(event name, data) per frame, comments as (":", text)."""
+    frames = []
+    for block in text.strip().split("\n\n"):
+        lines = block.splitlines()
+        if lines and lines[0].startswith(":"):
+            frames.append((":", lines[0]))
+            continue
+        fields = dict(line.split(": ", 1) for line in lines)
+        frames.append((fields.get("event"), fields["data"]))
+    return frames
+
+
+# --- OpenAI: partial images relayed --------------------------------------------------------
+
+
+def test_openai_partials_then_completed_via_sdk(
+    gw: RunningGateway, openai_emu: OpenAIEmulatorHandle
+) -> None:
+    with sdk(gw) as client:
+        events = list(
+            client.images.generate(
+                model="gpt-image-1", prompt="a fox", stream=True, partial_images=3, quality="low"
+            )
+        )
+    assert [e.type for e in events] == [PARTIAL] * 3 + [COMPLETED]
+    assert [getattr(e, "partial_image_index", None) for e in events] == [0, 1, 2, None]
+    partial, done = events[0], events[-1]
+    assert decode(partial.b64_json).size == (1024, 1024)
+    assert partial.size == "1024x1024" and partial.quality == "low"
+    assert isinstance(done, openai.types.ImageGenCompletedEvent)
+    assert decode(done.b64_json).size == (1024, 1024)
+    assert done.output_format == "png" and done.background == "opaque"
+    assert done.usage.output_tokens == 272 + 3 * 100  # the emulator's, per image
+    extra = done.model_extra or {}
+    assert extra["provider"] == "openai" and extra["model"] == "gpt-image-1"
+    assert extra["cost"]["usd"] > 0 and extra["attempts"] == 1
+    sent = openai_emu.stats()["last_request"]["json"]
+    assert sent["stream"] is True and sent["partial_images"] == 3
+
+
+def test_openai_n2_each_image_has_its_partials_and_completed_event(gw: RunningGateway) -> None:
+    """Partials pass through as they come (numbered by `image_index`); the completed events,
+    one per image, come once the gateway has checked and priced the whole run."""
+    with sdk(gw) as client:
+        events = list(
+            client.images.generate(
+                model="gpt-image-1", prompt="x", n=2, stream=True, partial_images=2
+            )
+        )
+    assert [e.type for e in events] == [PARTIAL] * 4 + [COMPLETED] * 2
+    partials = [e for e in events if e.type == PARTIAL]
+    assert [(e.model_extra or {})["image_index"] for e in partials] == [0, 0, 1, 1]
+    done = [e for e in events if e.type == COMPLETED]
+    assert [(e.model_extra or {})["image_index"] for e in done] == [0, 1]
+    assert all(e.usage.output_tokens == 1056 + 2 * 100 for e in done)  # type: ignore[union-attr]
+
+
+def test_openai_partial_images_0_sends_the_completed_event_only(gw: RunningGateway) -> None:
+    with sdk(gw) as client:
+        events = list(client.images.generate(model="gpt-image-1", prompt="x", stream=True))
+    assert [e.type for e in events] == [COMPLETED]
+
+
+def test_openai_edit_streams_image_edit_events(gw: RunningGateway) -> None:
+    with sdk(gw) as client:
+        events = list(
+            client.images.edit(
+                model="gpt-image-1",
+                image=("in.png", png(), "image/png"),
+                prompt="make it blue",
+                stream=True,
+                partial_images=1,
+            )
+        )
+    assert [e.type for e in events] == ["image_edit.partial_image", "image_edit.completed"]
+    assert decode(events[-1].b64_json).size == (64, 64)
+
+
+def test_partials_arrive_before_the_run_ends(
+    gw: RunningGateway, openai_emu: OpenAIEmulatorHandle
+) -> None:
+    """Nothing is held back: each partial reaches the client while the emulator is still
+    drawing the next (0.4 s apart)."""
+    openai_emu.add_faults([{"match": "generate", "stream_interval": 0.4}])
+    arrivals = []
+    with sdk(gw) as client:
+        started = time.monotonic()
+        for event in client.images.generate(
+            model="gpt-image-1", prompt="x", stream=True, partial_images=2
+        ):
+            arrivals.append((event.type, time.monotonic() - started))
+    assert [name for name, _ in arrivals] == [PARTIAL, PARTIAL, COMPLETED]
+    assert arrivals[1][1] - arrivals[0][1] >= 0.3, arrivals
+
+
+def test_url_response_format_puts_a_link_in_the_completed_event(gw: RunningGateway) -> None:
+    body = {"model": "gpt-image-1", "prompt": "x", "stream": True, "response_format": "url"}
+    with gw.client() as http:
+        resp = http.post("/v1/images/generations", json=body)
+        assert resp.status_code == 200, resp.text
+        (name, data), *_ = raw_events(resp.text)
+        assert name == COMPLETED
+        completed = orjson.loads(data)
+        assert "b64_json" not in completed
+        image = http.get(completed["url"])
+    assert image.status_code == 200 and image.headers["content-type"] == "image/png"
+
+
+def test_the_readme_snippet_runs_as_written(gw: RunningGateway) -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    start = readme.index("### Streaming")
+    section = readme[start : readme.index("\n## ", start)]
+    (snippet,) = re.findall(r"```python\n(.*?)```", section, re.S)
+    code = f"KEY = {GATEWAY_TEST_KEY!r}\n" + snippet.replace("http://127.0.0.1:8000", gw.url)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert [line.split()[:2] for line in lines[:2]] == [["preview", "0"], ["preview", "1"]]
+    assert lines[-1].startswith("done by openai cost {")
+
+
+# --- every other provider: completed events, progress, keep-alive ---------------------------
+
+
+def test_bfl_progress_then_completed_and_the_sdk_goes_on(gw: RunningGateway) -> None:
+    """BFL's progress comes as `image_gateway.progress` events; the SDK yields them with that
+    `type`, which its own example's dispatch on `type` passes over."""
+    with sdk(gw) as client:
+        events = list(
+            client.images.generate(
+                model="bfl-flux/flux-pro-1.1", prompt="x", stream=True, partial_images=2
+            )
+        )
+    types = [e.type for e in events]
+    assert types[-1] == COMPLETED and PARTIAL not in types  # no partials from BFL
+    progress = [e.model_extra or {} for e in events if e.type == "image_gateway.progress"]
+    assert len(progress) >= 2, types
+    fractions = [p["progress"] for p in progress]
+    assert fractions == sorted(fractions) and all(0 < f < 1 for f in fractions)
+    assert all(p["provider_status"] == "Pending" for p in progress)
+    done = events[-1]
+    assert decode(done.b64_json).format in ("JPEG", "PNG")
+    assert (done.model_extra or {})["provider"] == "bfl-flux"
+
+
+def test_a_quiet_run_gets_keep_alive_comments(
+    gw: RunningGateway, openai_emu: OpenAIEmulatorHandle
+) -> None:
+    """A provider silent for 1 s (the keep-alive interval here is 0.3 s): comments keep the
+    stream open, then its event comes."""
+    openai_emu.add_faults([{"match": "generate", "delay": 1.0}])
+    body = {"model": "gpt-image-1", "prompt": "x", "stream": True}
+    with gw.client() as http:
+        resp = http.post("/v1/images/generations", json=body)
+    frames = raw_events(resp.text)
+    assert resp.headers["content-type"].startswith("text/event-stream")
+    assert (":", ": keep-alive") in frames
+    assert frames[-1][0] == COMPLETED
+
+
+def test_local_answers_one_completed_event(gw: RunningGateway) -> None:
+    with sdk(gw) as client:
+        events = list(
+            client.images.generate(model="local/local-art", prompt="x", size="256x256", stream=True)
+        )
+    assert [e.type for e in events] == [COMPLETED]
+    assert decode(events[0].b64_json).size == (256, 256)
+    assert events[0].usage is None  # local reports no tokens: its price is in `cost`
+
+
+# --- errors ---------------------------------------------------------------------------------
+
+
+def test_an_error_before_the_first_event_is_an_http_error(
+    gw: RunningGateway, openai_emu: OpenAIEmulatorHandle
+) -> None:
+    with sdk(gw) as client:
+        with pytest.raises(openai.BadRequestError) as refused:
+            list(client.images.generate(model="gpt-image-1", prompt="[moderate] x", stream=True))
+        assert refused.value.code == "content_policy_violation"
+        with pytest.raises(openai.BadRequestError) as bad:
+            client.images.generate(model="gpt-image-1", prompt="x", stream=True, partial_images=4)
+        assert bad.value.body["param"] == "partial_images"  # type: ignore[index]
+
+
+def test_a_retry_before_the_first_event_is_invisible(
+    start_gateway: Callable[..., RunningGateway], openai_emu: OpenAIEmulatorHandle
+) -> None:
+    gw = start_gateway(
+        openai_api_key=OPENAI_TEST_KEY,
+        openai_base_url=openai_emu.base_url,
+        retry_max_attempts=2,
+        retry_base_delay_seconds=0.01,
+    )
+    openai_emu.add_faults([{"match": "generate", "status": 500}])
+    with sdk(gw) as client:
+        events = list(
+            client.images.generate(model="gpt-image-1", prompt="x", stream=True, partial_images=1)
+        )
+    assert [e.type for e in events] == [PARTIAL, COMPLETED]
+    assert (events[-1].model_extra or {})["attempts"] == 2
+
+
+def test_a_failure_after_the_first_event_is_an_error_event_and_never_retried(
+    start_gateway: Callable[..., RunningGateway], openai_emu: OpenAIEmulatorHandle
+) -> None:
+    gw = start_gateway(
+        openai_api_key=OPENAI_TEST_KEY,
+        openai_base_url=openai_emu.base_url,
+        retry_max_attempts=3,
+        retry_base_delay_seconds=0.01,
+        admin_api_key=ADMIN_TEST_KEY,
+    )
+    openai_emu.add_faults([{"match": "generate", "stream_fail_after": 1}])
+    seen = []
+    with sdk(gw) as client:
+        with pytest.raises(openai.APIError) as failed:
+            for event in client.images.generate(
+                model="gpt-image-1",
+                prompt="x",
+                stream=True,
+                partial_images=2,
+                extra_body={"fallbacks": ["local"]},
+            ):
+                seen.append(event.type)
+    assert seen == [PARTIAL]
+    assert "failed while streaming" in failed.value.message
+    assert failed.value.body["provider"] == "openai"  # type: ignore[index]
+    assert openai_emu.stats()["submissions"] == 1  # no retry, no fallback once it was seen
+    rows = wait_rows(gw, 1)["totals"]
+    assert rows["requests"] == 1
+
+
+def test_stream_is_not_a_job(gw: RunningGateway) -> None:
+    body = {"model": "local/local-art", "prompt": "x", "stream": True}
+    with gw.client() as http:
+        resp = http.post("/v1/images/generations", json=body, headers={"Prefer": "respond-async"})
+        assert resp.status_code == 400 and resp.json()["error"]["param"] == "stream"
+        lone = http.post(
+            "/v1/images/generations",
+            json={"model": "local/local-art", "prompt": "x", "partial_images": 2},
+        )
+        assert lone.status_code == 400 and lone.json()["error"]["param"] == "partial_images"
+
+
+def test_providers_say_which_models_stream(gw: RunningGateway) -> None:
+    with gw.client() as http:
+        providers = {p["id"]: p for p in http.get("/v1/providers").json()["data"]}
+    models = {m["id"]: m for m in providers["openai"]["models"]}
+    assert models["gpt-image-1"]["streams"] is True and models["dall-e-3"]["streams"] is False
+    assert not any(m["streams"] for m in providers["bfl-flux"]["models"])
+
+
+# --- a client that leaves ------------------------------------------------------------------
+
+
+def test_a_client_leaving_mid_stream_lets_the_accepted_call_finish_and_be_recorded(
+    gw: RunningGateway, openai_emu: OpenAIEmulatorHandle
+) -> None:
+    openai_emu.add_faults([{"match": "generate", "stream_interval": 0.4}])
+    body = orjson.dumps(
+        {"model": "gpt-image-1", "prompt": "left", "stream": True, "partial_images": 3}
+    )
+    host, port = gw.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(
+            b"POST /v1/images/generations HTTP/1.1\r\nHost: gw\r\n"
+            + f"X-API-Key: {GATEWAY_TEST_KEY}\r\nContent-Type: application/json\r\n".encode()
+            + f"Content-Length: {len(body)}\r\n\r\n".encode()
+            + body
+        )
+        received = b""
+        while PARTIAL.encode() not in received:
+            chunk = sock.recv(65536)
+            assert chunk, received[:200]
+            received += chunk
+    # The client left after the first partial: the call the provider took finishes anyway,
+    # is recorded with its cost, and becomes a job of its key.
+    rows = wait_rows(gw, 1)
+    assert rows["totals"]["requests"] == 1 and rows["totals"]["cost_usd"] > 0
+    with gw.client() as http:
+        deadline = time.monotonic() + 10
+        while True:
+            jobs = http.get("/v1/jobs").json()["data"]
+            if jobs and jobs[0]["status"] == "succeeded":
+                break
+            assert time.monotonic() < deadline, jobs
+            time.sleep(0.1)
+    assert openai_emu.stats()["submissions"] == 1

@@ -74,8 +74,8 @@ def test_every_output_shape_is_read(output: Any) -> None:
 
 
 def test_statuses() -> None:
-    for status in ("starting", "processing", "queued-someday"):
-        assert translate.parse_poll({"status": status}, "p1", []) == Pending()
+    for status in ("starting", "processing", "queued-someday"):  # the word goes to the journal
+        assert translate.parse_poll({"status": status}, "p1", []) == Pending(status=status)
     with pytest.raises(ContentPolicyViolation):
         translate.parse_poll({"status": "failed", "error": "NSFW content detected."}, "p1", [])
     with pytest.raises(UpstreamError) as failed:

@@ -156,7 +156,9 @@ def parse_poll(payload: Any, task_id: str, secrets: list[str]) -> PollOutcome:
             provider=PROVIDER,
             code="prediction_aborted",
         )
-    return Pending()  # starting, processing, and any status this adapter does not know yet
+    # starting, processing, and any status this adapter does not know yet: its word reported
+    word = status if isinstance(status, str) and 0 < len(status) <= 64 else None
+    return Pending(status=word)
 
 
 def _outputs(payload: dict[str, Any], task_id: str) -> tuple[Output, ...]:

@@ -154,8 +154,9 @@ class GenerationBody(BaseModel):
         None,
         ge=0,
         le=3,
-        description="with stream: true, previews per image (0-3) from a model that streams them "
-        "(`streams` in /v1/providers); others send none, as OpenAI may send fewer",
+        description="previews per image (0-3) from a model that streams them (`streams` in "
+        "/v1/providers), with stream: true or in a job's events; others send none, as OpenAI "
+        "may send fewer",
     )
     # Accepted with their default (or null) only: see NOT_OFFERED.
     frame_count: int | None = Field(None, description="9 (OpenAI's default) or null")
@@ -216,13 +217,6 @@ class GenerationBody(BaseModel):
         if value is None or value in OPENAI_DEFAULTS.get(name, ()):
             return None
         raise PydanticCustomError("unsupported_parameter", NOT_OFFERED[name])
-
-    @field_validator("partial_images")
-    @classmethod
-    def _partials(cls, value: int | None, info: ValidationInfo) -> int | None:
-        if value and not info.data.get("stream"):  # `stream` is validated first
-            raise ValueError("partial images come only in a stream: send stream: true with it")
-        return value
 
     @field_validator("size")
     @classmethod
@@ -321,7 +315,9 @@ class ImageTask:
     images: list[InputImage] = field(default_factory=list)
     mask: InputImage | None = None
     stream: bool = False  # the client reads the answer as events (`stream: true`)
-    partial_images: int = 0  # previews per image it asked for (0-3), streamed where the model can
+    # Previews per image asked for (0-3): streamed where the model can, to whoever watches the
+    # call (a streaming client, a job's events); a call with some streams upstream.
+    partial_images: int = 0
     # Fields of the provider's own request body that its `prepare` computed once per request
     # (BFL: the mask in its black-and-white form), so every call of the request reuses them.
     vendor: dict[str, Any] = field(default_factory=dict)

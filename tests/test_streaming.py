@@ -328,6 +328,27 @@ def test_stream_is_not_a_job(gw: RunningGateway) -> None:
         assert lone.status_code == 400 and lone.json()["error"]["param"] == "partial_images"
 
 
+def test_a_job_asking_for_partial_images_streams_upstream(
+    gw: RunningGateway, openai_emu: OpenAIEmulatorHandle
+) -> None:
+    """A job's OpenAI call streams when it asks for partial images (they go to the job's
+    journal), and the job gets its image as any job does."""
+    body = {"model": "gpt-image-1", "prompt": "x", "partial_images": 2}
+    with gw.client() as http:
+        job = http.post(
+            "/v1/images/generations", json=body, headers={"Prefer": "respond-async"}
+        ).json()
+        deadline = time.monotonic() + 10
+        while job["status"] not in ("succeeded", "failed"):
+            assert time.monotonic() < deadline, job
+            time.sleep(0.1)
+            job = http.get(f"/v1/jobs/{job['id']}").json()
+    assert job["status"] == "succeeded", job
+    assert decode(job["result"]["data"][0]["b64_json"]).size == (1024, 1024)
+    sent = openai_emu.stats()["last_request"]["json"]
+    assert sent["stream"] is True and sent["partial_images"] == 2
+
+
 def test_providers_say_which_models_stream(gw: RunningGateway) -> None:
     with gw.client() as http:
         providers = {p["id"]: p for p in http.get("/v1/providers").json()["data"]}

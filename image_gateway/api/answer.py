@@ -125,6 +125,12 @@ class Answerer:
         pre-flight, once the request is admitted."""
         prefer, key = _answer_headers(request.scope)
         respond_async = "respond-async" in prefer.lower()
+        if body.partial_images and not body.stream and not respond_async:
+            raise InvalidRequest(
+                "partial images come in a stream (stream: true) or in a job's events "
+                "('Prefer: respond-async'); send one of them with partial_images",
+                param="partial_images",
+            )
         if body.stream and (respond_async or key is not None):
             raise InvalidRequest(
                 "stream: true is answered as it runs; it cannot be a job "

@@ -38,11 +38,12 @@ charged: it is marked `after_acceptance()` (`billed_unknown`, never re-sent; the
 `kit/acceptance.py`).
 
 A model that streams (`ModelSpec.streams`: OpenAI's GPT image models) asked for `stream:
-true` by its client is asked to stream too (`stream_fields`: `stream: true` and the client's
-`partial_images`), through `UpstreamClient.open_stream`. Its events are read as they arrive
-(`kit/image_events.py`): each partial image goes to `journal.partial_image` at once, the
-completed events make the JSON body `read_answer` reads for a non-streamed answer (each
-image keeping its own `usage`), an `error` event is the provider's failure. All of it comes
+true` or for partial images (a job's) by its client is asked to stream too (`stream_fields`:
+`stream: true` and the client's `partial_images`), through `UpstreamClient.open_stream`.
+Its events are read as they arrive (`kit/image_events.py`): each partial image goes to
+`journal.partial_image` at once, the completed events make the JSON body `read_answer`
+reads for a non-streamed answer (each image keeping its own `usage`), an `error` event is
+the provider's failure. All of it comes
 after the provider took the call: any failure there may have been charged. A server that
 ignores `stream` and answers JSON is read as before.
 
@@ -174,8 +175,9 @@ class SyncProvider(Provider[C]):
         return Submission(url, headers, json=fields)
 
     def streaming(self, task: ImageTask, spec: ModelSpec) -> bool:
-        """Whether this call streams: its client asked, and the model streams."""
-        return task.stream and spec.streams
+        """Whether this call streams: the model streams, and its client reads events
+        (`stream: true`) or asked for partial images (a job's events carry them)."""
+        return spec.streams and (task.stream or task.partial_images > 0)
 
     def stream_fields(self, task: ImageTask, spec: ModelSpec) -> dict[str, Any]:
         """The fields that ask the provider to stream (OpenAI's names)."""

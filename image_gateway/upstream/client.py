@@ -9,15 +9,8 @@ short calls such as polls and downloads, or the call's own (`read_timeout`) wher
 works while it is silent, as an OpenAI generation does. `deadline` (seconds) bounds a whole
 call, the wait for a free connection included.
 
-Transport failures become gateway errors in `_gateway_error()` and nowhere else, with messages
-that never carry URLs, headers or keys (`first_send`: a POST, see `request()`):
-
-    refused, DNS, TLS failure; proxy refused   UpstreamError    retryable=first_send
-    no connection within connect_timeout       UpstreamTimeout  retryable=first_send
-    silent > read_timeout, or past deadline    UpstreamTimeout  billed_unknown=first_send
-    reset, early EOF, malformed response       UpstreamError    billed_unknown=first_send
-    body over max_response_bytes               UpstreamError    billed_unknown=first_send, if 2xx
-    URL or header that is not valid HTTP       UpstreamError    (neither: nothing was sent)
+Transport failures become gateway errors in `upstream.failures.gateway_error()` and nowhere
+else (its docstring has the table), with messages that never carry URLs, headers or keys.
 
 The transport is aiohttp, loaded by the first call (a gateway that calls no provider does
 without it: tests/test_startup.py). One `ClientSession`, whose `TCPConnector` keeps connections
@@ -28,8 +21,8 @@ taken from the environment unless the operator opts in (`trust_env`). `proxy` se
 through the operator's proxy; `ca_bundle` adds CAs (a TLS-inspecting proxy's) to the system's.
 
 `open_stream()` sends the same way but keeps a 2xx `text/event-stream` answer open: an
-`UpstreamStream` whose `events()` yields its server-sent events as they arrive
-(`upstream.sse`), each under the byte cap, the silence between reads bounded by the read
+`UpstreamStream` (`upstream.sse`) whose `events()` yields its server-sent events as they
+arrive, each under the byte cap, the silence between reads bounded by the read
 timeout; a failure while reading is the table's, after a POST `billed_unknown` (the provider
 took the call). Any other answer is read whole, as `request()` reads it.
 
@@ -46,7 +39,7 @@ import asyncio
 import logging
 import socket
 import ssl
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -54,11 +47,12 @@ from urllib.parse import urlsplit
 
 import orjson
 
-from image_gateway.errors import ProviderError, UpstreamError, UpstreamTimeout
-from image_gateway.upstream.body import BodyTooLarge, Inflater, MalformedBody, read_body
+from image_gateway.errors import UpstreamError
+from image_gateway.upstream.body import read_body
 from image_gateway.upstream.encoding import FormPart, encode
+from image_gateway.upstream.failures import gateway_error
 from image_gateway.upstream.origins import DEFAULT_PORTS
-from image_gateway.upstream.sse import Event, EventDecoder, EventTooLarge
+from image_gateway.upstream.sse import Event, UpstreamStream
 
 __all__ = [
     "Event",
@@ -76,7 +70,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("image_gateway.upstream")
 
 IDLE_TIMEOUT = 30.0  # seconds an unused keep-alive connection is kept
-STREAM_EVENTS_MAX = 64  # events of the byte cap a compressed stream may inflate to, in all
 # The response buffer aiohttp fills before it stops reading the socket (its default is 64 KiB):
 # a multi-MB image is read in fewer, larger pieces.
 READ_BUFFER = 1 << 20
@@ -104,57 +97,6 @@ class UpstreamResponse:
                 f"{provider} returned a malformed response (HTTP {self.status}, not JSON)",
                 provider=provider,
             ) from None
-
-
-class UpstreamStream:
-    """A 2xx `text/event-stream` answer being read (`UpstreamClient.open_stream`): its
-    status and headers, then `events()` as they arrive; `close()` (always, `async with`)
-    drops the connection unless the stream was read to its end."""
-
-    def __init__(self, resp: aiohttp.ClientResponse, provider: str, cap: int) -> None:
-        self.status: int = resp.status
-        self.headers: Mapping[str, str] = resp.headers
-        self._resp, self._provider, self._cap = resp, provider, cap
-        self._done = False
-
-    async def __aenter__(self) -> UpstreamStream:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        self.close()
-
-    async def events(self) -> AsyncIterator[Event]:
-        """The stream's events in order; a transport failure, an event over the byte cap or
-        a body that cannot be decoded raises the table's error (`billed_unknown`)."""
-        decoder = EventDecoder(self._cap)
-        # The cap bounds each event (after decoding); a whole stream holds many of them.
-        inflater = Inflater.of(self._resp, self._cap * STREAM_EVENTS_MAX)
-        try:
-            async for chunk in self._resp.content.iter_any():
-                data = inflater.feed(chunk) if inflater is not None else chunk
-                for event in decoder.feed(data):
-                    yield event
-            if inflater is not None:
-                inflater.end()
-            tail = decoder.end()
-        except EventTooLarge as exc:
-            raise UpstreamError(
-                f"{self._provider} sent {exc}", provider=self._provider, billed_unknown=True
-            ) from None
-        except Exception as exc:
-            error = _gateway_error(exc, self._provider, first_send=True)
-            if error is None:
-                raise
-            raise error from None
-        self._done = True
-        for event in tail:
-            yield event
-
-    def close(self) -> None:
-        if self._done:
-            self._resp.release()
-        else:
-            self._resp.close()  # mid-stream: the connection is never reused
 
 
 class UpstreamClient:
@@ -294,7 +236,7 @@ class UpstreamClient:
             async with asyncio.timeout(deadline):
                 return await exchange
         except Exception as exc:
-            error = _gateway_error(exc, provider, first_send)
+            error = gateway_error(exc, provider, first_send)
             if error is None:
                 raise
             raise error from None
@@ -345,7 +287,7 @@ class UpstreamClient:
             resp.release()
             return UpstreamResponse(resp.status, resp.headers, body)
         except Exception as exc:
-            error = _gateway_error(exc, provider, first_send)
+            error = gateway_error(exc, provider, first_send)
             if error is None:
                 raise
             raise error from None
@@ -407,65 +349,6 @@ class _Resolver:
 
     async def close(self) -> None:
         await self._inner.close()
-
-
-# Errors: the one mapping of transport failures to gateway errors (the table above).
-
-
-def _gateway_error(exc: Exception, provider: str, first_send: bool) -> ProviderError | None:
-    """The gateway error for a transport failure; None for anything else (a bug: re-raised)."""
-    import aiohttp
-
-    if isinstance(exc, BodyTooLarge):
-        return UpstreamError(
-            f"{provider} response is too large",
-            provider=provider,
-            billed_unknown=first_send and 200 <= exc.status < 300,
-        )
-    if isinstance(exc, aiohttp.ConnectionTimeoutError) or (
-        isinstance(exc, aiohttp.ClientConnectorError) and isinstance(exc.os_error, TimeoutError)
-    ):  # ours (DNS, TCP, TLS), or the kernel's ETIMEDOUT
-        return UpstreamTimeout(
-            f"{provider} did not accept a connection in time",
-            provider=provider,
-            retryable=first_send,
-        )
-    if isinstance(exc, TimeoutError):  # sock_read (aiohttp's SocketTimeoutError), or deadline
-        return UpstreamTimeout(
-            f"{provider} did not answer in time", provider=provider, billed_unknown=first_send
-        )
-    if isinstance(exc, aiohttp.ClientConnectorError | aiohttp.ClientHttpProxyError):
-        # refused, unreachable, DNS, TLS, or the proxy refused the tunnel: nothing reached
-        # the provider
-        return UpstreamError(
-            f"could not connect to {provider}", provider=provider, retryable=first_send
-        )
-    if isinstance(exc, aiohttp.InvalidURL):
-        return UpstreamError(f"request to {provider} is not valid HTTP", provider=provider)
-    reason = _reason(exc, aiohttp)
-    if reason is None:
-        return None
-    return UpstreamError(
-        f"connection to {provider} failed ({reason})",
-        provider=provider,
-        billed_unknown=first_send,
-    )
-
-
-def _reason(exc: Exception, aiohttp: Any) -> str | None:
-    if isinstance(exc, MalformedBody):
-        return f"malformed response: {exc}"
-    if isinstance(exc, aiohttp.ClientResponseError):  # the parser refused the status or head
-        return "malformed response"
-    if isinstance(exc, aiohttp.ClientPayloadError):  # cut short, or bad chunked framing
-        return "incomplete or malformed response body"
-    if isinstance(exc, aiohttp.ServerDisconnectedError):
-        return "closed before the response was complete"
-    if isinstance(exc, aiohttp.ClientOSError | aiohttp.ClientConnectionResetError):
-        return "connection reset"
-    if isinstance(exc, aiohttp.ClientError):
-        return "connection lost"
-    return None
 
 
 def _without_credentials(url: str) -> str:

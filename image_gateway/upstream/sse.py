@@ -10,14 +10,25 @@ the first stream, so a gateway that never streams does without it (tests/test_st
 
 `EventDecoder.feed(chunk)` returns the events the chunk completed. One event may hold at most
 `max_event_bytes` (a partial image is a few MB of base64): more without an event's end is
-`EventTooLarge`, and the caller stops reading.
+`EventTooLarge`, and the caller stops reading. `UpstreamStream` is a 2xx event-stream answer
+that `UpstreamClient.open_stream` left open, read through both.
 """
 
 from __future__ import annotations
 
 import codecs
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from image_gateway.errors import UpstreamError
+from image_gateway.upstream.body import Inflater
+from image_gateway.upstream.failures import gateway_error
+
+if TYPE_CHECKING:
+    import aiohttp
+
+STREAM_EVENTS_MAX = 64  # events of the byte cap a compressed stream may inflate to, in all
 
 
 class EventTooLarge(Exception):
@@ -66,3 +77,54 @@ class EventDecoder:
                 events.append(Event(sse.event, sse.data))
                 self._pending = 0
         return events
+
+
+class UpstreamStream:
+    """A 2xx `text/event-stream` answer being read (`UpstreamClient.open_stream`): its
+    status and headers, then `events()` as they arrive; `close()` (always, `async with`)
+    drops the connection unless the stream was read to its end."""
+
+    def __init__(self, resp: aiohttp.ClientResponse, provider: str, cap: int) -> None:
+        self.status: int = resp.status
+        self.headers: Mapping[str, str] = resp.headers
+        self._resp, self._provider, self._cap = resp, provider, cap
+        self._done = False
+
+    async def __aenter__(self) -> UpstreamStream:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.close()
+
+    async def events(self) -> AsyncIterator[Event]:
+        """The stream's events in order; a transport failure, an event over the byte cap or
+        a body that cannot be decoded raises the table's error (`billed_unknown`)."""
+        decoder = EventDecoder(self._cap)
+        # The cap bounds each event (after decoding); a whole stream holds many of them.
+        inflater = Inflater.of(self._resp, self._cap * STREAM_EVENTS_MAX)
+        try:
+            async for chunk in self._resp.content.iter_any():
+                data = inflater.feed(chunk) if inflater is not None else chunk
+                for event in decoder.feed(data):
+                    yield event
+            if inflater is not None:
+                inflater.end()
+            tail = decoder.end()
+        except EventTooLarge as exc:
+            raise UpstreamError(
+                f"{self._provider} sent {exc}", provider=self._provider, billed_unknown=True
+            ) from None
+        except Exception as exc:
+            error = gateway_error(exc, self._provider, first_send=True)
+            if error is None:
+                raise
+            raise error from None
+        self._done = True
+        for event in tail:
+            yield event
+
+    def close(self) -> None:
+        if self._done:
+            self._resp.release()
+        else:
+            self._resp.close()  # mid-stream: the connection is never reused

@@ -61,7 +61,7 @@ def test_the_page_is_served_without_a_key_under_a_strict_policy(gateway: Running
     tags = _Tags()
     tags.feed(page.text)
     scripts = [attrs for tag, attrs in tags.tags if tag == "script"]
-    assert scripts == [{"src": "playground/assets/playground.js", "defer": None}]
+    assert scripts == [{"type": "module", "src": "playground/assets/playground.js"}]
     assert tags.script_text.strip() == ""
     assert not [attrs for _, attrs in tags.tags if "style" in attrs]
     assert not [name for _, attrs in tags.tags for name in attrs if name.startswith("on")]
@@ -73,10 +73,12 @@ def test_the_page_is_served_without_a_key_under_a_strict_policy(gateway: Running
 def test_the_assets_are_served_from_the_package(gateway: RunningGateway) -> None:
     with gateway.client(key=None) as client:
         script = client.get("/playground/assets/playground.js")
+        module = client.get("/playground/assets/sse.js")
         style = client.get("/playground/assets/playground.css")
         missing = client.get("/playground/assets/nothing.js")
     assert script.status_code == 200 and "javascript" in script.headers["content-type"]
     assert script.content == (STATIC / "playground.js").read_bytes()
+    assert module.status_code == 200 and "javascript" in module.headers["content-type"]
     assert style.status_code == 200 and style.headers["content-type"].startswith("text/css")
     assert missing.status_code == 404
     # Every URL the page loads is relative to the gateway (no CDN).
@@ -85,7 +87,9 @@ def test_the_assets_are_served_from_the_package(gateway: RunningGateway) -> None
 
 
 def test_the_script_never_writes_html_and_keeps_the_key_out_of_urls() -> None:
-    script = (STATIC / "playground.js").read_text()
+    modules = [f for f in STATIC.iterdir() if f.name.endswith(".js")]
+    assert {f.name for f in modules} >= {"playground.js", "sse.js", "form.js", "results.js"}
+    script = "\n".join(f.read_text() for f in modules)
     for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval("):
         assert sink not in script, sink
     # The key is kept in sessionStorage and sent only as a header.

@@ -215,3 +215,39 @@ def test_phone_sized_screen_in_development_mode_needs_no_key(
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     _shot(playground, tmp_path, "playground-phone.png")
     assert playground.errors == []
+
+
+def test_the_event_stream_reader_follows_the_format(gateway: RunningGateway, visit: Opener) -> None:
+    """sse.js, fed awkwardly cut chunks: a CRLF split between chunks, a comment (the gateway's
+    keep-alive), data on two lines, an event without a name, an event cut off at the end."""
+    playground = visit(gateway)
+    playground.page.goto(gateway.url + "/playground")
+    chunks = [
+        "event: status\r",
+        '\ndata: {"status"',
+        ': "running"}\r\n\r\n',
+        ": keep-alive\n\n",
+        "event: partial_image\ndata: line one\ndata: line two\n\n",
+        'data: {"x": 2}\r\rid: 7\n',
+        'event: result\ndata: {"done": true}\n\n',
+        "event: cut\ndata: never dispatched\n",
+    ]
+    events = playground.page.evaluate(
+        """async (chunks) => {
+            const { sse } = await import("./playground/assets/sse.js");
+            const bytes = new TextEncoder();
+            const body = new ReadableStream({
+                start(c) { for (const chunk of chunks) c.enqueue(bytes.encode(chunk)); c.close(); },
+            });
+            const out = [];
+            for await (const event of sse(body)) out.push(event);
+            return out;
+        }""",
+        chunks,
+    )
+    assert events == [
+        {"name": "status", "data": {"status": "running"}},
+        {"name": "partial_image", "data": "line one\nline two"},
+        {"name": "message", "data": {"x": 2}},
+        {"name": "result", "data": {"done": True}},
+    ]

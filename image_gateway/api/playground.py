@@ -3,10 +3,15 @@ side by side as jobs, edit an uploaded image, see this key's recent generations)
 script and stylesheet under `/playground/assets/`.
 
 The files are kept in the package (`image_gateway/playground/static/`: `index.html`,
-`playground.js`, `playground.css`; plain JavaScript, no build step, nothing from a CDN), so the
-page works offline. The page holds no data of its own: it calls the public API with the key the
-user types (kept in the tab's sessionStorage, sent as `X-API-Key`; none needed in development
-mode from loopback), and its form is built from `GET /v1/providers`.
+`playground.css` and JavaScript modules, no build step, nothing from a CDN), so the page works
+offline: `playground.js` (the entry: running, edit inputs), `form.js` (the model picker and the
+fields, from `GET /v1/providers`), `results.js` (a job per model and its result card), `sse.js`
+(the job's Server-Sent Events, read from `fetch()`), `gallery.js`, `api.js` (URLs, the key,
+error messages) and `dom.js` (elements from text, never from HTML).
+
+The page holds no data of its own: it calls the public API with the key the user types (kept
+in the tab's sessionStorage, sent as `X-API-Key`; none needed in development mode from
+loopback), and its form is built from `GET /v1/providers`.
 
 The page's Content-Security-Policy lets it run only its own script (no inline script or style),
 load images only from this origin (and the `data:`/`blob:` URLs of base64 results and local

@@ -1,10 +1,11 @@
 """The playground (`/playground`) in a real browser (headless Chromium, tests/browser.py): a
 prompt run on `local` and on an emulated provider (BFL) side by side as jobs, their images
-rendered with provider, model, latency, cost and seed; the form built from the chosen models'
-cards; the API's message on an error card; an edit of an uploaded image; the gallery of the
-key's recent jobs; the key kept in sessionStorage and never in a URL; development mode needing
-no key; a phone-sized screen. Every run saves screenshots under the test's tmp dir, and
-`tests/artifacts/` (git-ignored) when PLAYGROUND_SCREENSHOTS is set.
+rendered with provider, model, latency, cost and seed; a job's progress shown while it runs;
+the form built from the chosen models' cards; the API's message on an error card; an edit of an
+uploaded image; the gallery of the key's recent jobs; the key kept in sessionStorage and never
+in a URL; development mode needing no key; a phone-sized screen; the event stream reader. Runs
+save screenshots under the test's tmp dir, and `tests/artifacts/` (git-ignored) when
+PLAYGROUND_SCREENSHOTS is set.
 """
 
 from __future__ import annotations
@@ -12,13 +13,17 @@ from __future__ import annotations
 import io
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
 from PIL import Image
 
+from emulators.bfl import BFLEmulator
 from tests.browser import Opener, Visit, browser, visit
-from tests.conftest import GATEWAY_TEST_KEY, RunningGateway, emulator_settings
+from tests.conftest import BFL_TEST_KEY, GATEWAY_TEST_KEY, RunningGateway, emulator_settings
+from tests.jobs.support import bfl_settings
 
 __all__ = ["browser", "visit"]  # fixtures
 
@@ -251,3 +256,34 @@ def test_the_event_stream_reader_follows_the_format(gateway: RunningGateway, vis
         {"name": "message", "data": {"x": 2}},
         {"name": "result", "data": {"done": True}},
     ]
+
+
+@pytest.fixture(scope="module")
+def drawing_bfl() -> Iterator[BFLEmulator]:
+    """BFL tasks that take 2 s, reporting `progress` on every poll meanwhile."""
+    with BFLEmulator(api_key=BFL_TEST_KEY, generation_seconds=2.0) as emulator:
+        yield emulator
+
+
+def test_progress_streams_into_the_card_while_the_job_runs(
+    start_gateway: Any, drawing_bfl: BFLEmulator, visit: Opener
+) -> None:
+    drawing_bfl.reset()
+    gateway = start_gateway(**bfl_settings(drawing_bfl, job_progress_seconds=0.2))
+    playground = _open(visit, gateway)
+    page = playground.page
+    _choose(page, "bfl-flux/flux-pro-1.1")
+    page.fill("[data-testid=prompt]", "a fox in the snow")
+    page.click("[data-testid=run]")
+    # Mid-run, from the job's progress events: the bar between 0 and 1, the card still running.
+    page.wait_for_function(
+        """() => {
+            const card = document.querySelector('[data-testid=result][data-model="flux-pro-1.1"]');
+            const bar = card && card.querySelector("progress");
+            return bar && card.classList.contains("running") && bar.value > 0 && bar.value < 1;
+        }""",
+        timeout=RUN_TIMEOUT_MS,
+    )
+    card = _card(page, "flux-pro-1.1")
+    assert all(width > 0 for width in _images_rendered(page, card))
+    assert playground.errors == []

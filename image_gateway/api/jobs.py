@@ -82,13 +82,15 @@ async def job_events(
     settings: SettingsDep,
 ) -> StreamingResponse:
     """Server-Sent Events: `status` on every change of status, `progress` as a running job's
-    provider calls report it, then `result` (the whole job) at the end."""
+    provider calls report it, `partial_image` as each arrives, then `result` (the whole job)
+    at the end."""
     await service.get(job_id, client)
     poll = settings.sse_poll_seconds
 
     async def events() -> AsyncIterator[bytes]:
         last: tuple[Any, ...] | None = None
         last_progress: dict[str, Any] | None = None
+        sent: set[str] = set()  # the partial images already sent (their image ids)
         started = time.monotonic()
         quiet_since = started
         while time.monotonic() - started < SSE_MAX_SECONDS:
@@ -104,6 +106,13 @@ async def job_events(
             if progress is not None and progress != last_progress:
                 last_progress, quiet_since = progress, time.monotonic()
                 yield _event("progress", progress)
+            for ref in (job["activity"] or {}).get("partials", []):
+                if ref["image_id"] not in sent:
+                    sent.add(ref["image_id"])
+                    partial = await service.partial_image(job, ref)
+                    if partial is not None:  # gone: the job ended, its result follows
+                        quiet_since = time.monotonic()
+                        yield _event("partial_image", partial)
             if job.terminal:
                 yield _event("result", await service.view(job))
                 return

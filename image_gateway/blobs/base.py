@@ -52,6 +52,11 @@ class ImageStore(ABC):
         """The image, or None for an unknown or malformed id."""
 
     @abstractmethod
+    async def delete(self, image_ids: list[str]) -> None:
+        """Delete these images now (a job's partial images at its end); unknown or malformed
+        ids are skipped."""
+
+    @abstractmethod
     async def delete_older_than(self, age_seconds: float) -> int:
         """Retention: delete images stored more than `age_seconds` ago; return how many."""
 

@@ -41,6 +41,14 @@ class LocalImageStore(ImageStore):
             return None
         return StoredImage(data, content_type_of(image_id))
 
+    async def delete(self, image_ids: list[str]) -> None:
+        def unlink() -> None:
+            for image_id in image_ids:
+                if IMAGE_ID_RE.match(image_id):
+                    self._path(image_id).unlink(missing_ok=True)
+
+        await asyncio.to_thread(unlink)
+
     async def delete_older_than(self, age_seconds: float) -> int:
         return await asyncio.to_thread(self._delete_older_than, time.time() - age_seconds)
 

@@ -91,6 +91,13 @@ class S3ImageStore(ImageStore):
             data = await stream.read()
         return StoredImage(data, content_type_of(image_id))
 
+    async def delete(self, image_ids: list[str]) -> None:
+        keys = [{"Key": self._key(i)} for i in image_ids if IMAGE_ID_RE.match(i)]
+        for start in range(0, len(keys), 1000):
+            await self._client.delete_objects(
+                Bucket=self.bucket, Delete={"Objects": keys[start : start + 1000], "Quiet": True}
+            )
+
     async def delete_older_than(self, age_seconds: float) -> int:
         cutoff = datetime.fromtimestamp(time.time() - age_seconds, UTC)
         paginator = self._client.get_paginator("list_objects_v2")

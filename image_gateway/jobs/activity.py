@@ -23,6 +23,20 @@ row updates a second: a report is written when it changes `provider_status` or
 about 1 / PROGRESS_STEP times in its life, whatever its poll rate; a report the throttle holds
 back is written with the next one that passes (the row's `progress` can lag by up to
 `interval`; the job's end writes 1).
+
+Partial images (a streaming model's, `JobJournal.partial_image`) are not throttled: each is put
+in the image store and its reference (`image_id`, `image_index`, `partial_image_index`, the
+event's fields) appended to `activity.partials` with an immediate row write; the events route
+reads the row, then the image, and sends it (`JobService.partial_image`). Why the store and the
+row rather than a Redis pub/sub channel: the event stream of a job may be served by any gateway
+instance, also without Redis (SQLite, one process); a watcher that connects, or reconnects,
+after a partial arrived still gets it (a pub/sub message reaches only who listens at that
+moment); and the hand-off costs about the same (`bench/handoff.py`, figures in
+bench/RESULTS.md: a few milliseconds either way for a 1 MB image). What it costs is latency:
+a watcher sees a partial up to `SSE_POLL_SECONDS` after it arrived, small against the seconds
+between two partial images of a generation. The partials are deleted when the job's run ends
+(finished, canceled, or handed to another worker, whose run starts a list of its own); a worker
+that died first leaves them to the image store's retention (`IMAGE_RETENTION_HOURS`).
 """
 
 from __future__ import annotations
@@ -64,6 +78,8 @@ class JobActivity:
         self._calls: dict[int, CallReport] = {}
         self._written: ActivityView | None = None
         self._written_at = float("-inf")
+        # References to the partial images stored so far (`JobJournal.partial_image`).
+        self.partials: list[dict[str, Any]] = []
 
     def start_call(self, part: int) -> None:
         """A call of the run began: it counts in the mean from now on (as 0 until it reports)."""
@@ -99,6 +115,19 @@ class JobActivity:
             return None
         self._written, self._written_at = view, self._clock()
         return view
+
+    def written(self) -> ActivityView:
+        """The view as it is now, to be written whatever the throttle says (a partial image
+        arrived): it counts as the last write."""
+        view = self.view()
+        self._written, self._written_at = view, self._clock()
+        return view
+
+    def row(self, view: ActivityView) -> dict[str, Any]:
+        """The row's `activity` column for `view`: its detail, and the partial images'
+        references when there are any."""
+        detail = view.detail()
+        return {**detail, "partials": list(self.partials)} if self.partials else detail
 
     def view(self) -> ActivityView:
         calls = list(self._calls.values())

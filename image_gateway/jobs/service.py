@@ -270,6 +270,23 @@ class JobService:
                 view["result_expired"] = True
         return view
 
+    async def partial_image(self, job: JobRow, ref: dict[str, Any]) -> dict[str, Any] | None:
+        """A `partial_image` event of the job's events from a reference its worker wrote
+        (`JobJournal.partial_image`): OpenAI's partial image event fields (its `type` by the
+        job's kind, `b64_json`, `partial_image_index`, `size`, ...) plus the job `id` and the
+        `image_index` within the request; None once the image is gone (the job ended)."""
+        stored = await self.image_urls.store.get(ref["image_id"])
+        if stored is None:
+            return None
+        kind = "image_generation" if job["kind"] == "generate" else "image_edit"
+        fields = {k: v for k, v in ref.items() if k != "image_id"}
+        return {
+            "id": job.id,
+            "type": f"{kind}.partial_image",
+            **fields,
+            "b64_json": base64.b64encode(stored.data).decode("ascii"),
+        }
+
     async def store_result(self, generation: Generation, body: GenerationBody) -> dict[str, Any]:
         """A finished generation as a job's `result` (`Renderer.keep`)."""
         return await self.renderer.keep(generation, body.response_format)

@@ -33,6 +33,7 @@ import orjson
 from image_gateway.access.auth import Client
 from image_gateway.access.controls import Admission
 from image_gateway.access.key_store import KeyStore
+from image_gateway.blobs.base import ImageStore
 from image_gateway.db.tables import utcnow
 from image_gateway.errors import (
     AuthenticationFailed,
@@ -49,7 +50,7 @@ from image_gateway.jobs.queue import JobQueue, MemoryJobQueue
 from image_gateway.jobs.service import JobService, restored
 from image_gateway.jobs.store import JobRow, JobStore
 from image_gateway.providers.kit.journal import CallJournal
-from image_gateway.providers.kit.progress import Progress
+from image_gateway.providers.kit.progress import PartialImage, Progress
 from image_gateway.schemas import GenerationBody, InputImage
 from image_gateway.settings import Settings
 
@@ -60,6 +61,16 @@ log = logging.getLogger("image_gateway.jobs")
 MAX_ATTEMPTS = 10  # claims of one job (restarts, crashes) before it fails for good
 JOB_CANCELED = "job_canceled"  # the ledger's error code of a job canceled while it ran
 PROGRESS_SECONDS = 1.0  # JOB_PROGRESS_SECONDS's default, for a journal built without settings
+# What a partial image's reference on the job's row keeps besides its image id (its event's).
+PARTIAL_FIELDS = (
+    "image_index",
+    "partial_image_index",
+    "size",
+    "quality",
+    "background",
+    "output_format",
+    "created_at",
+)
 
 
 class LeaseLost(Exception):
@@ -81,6 +92,7 @@ class JobJournal:
         worker: str,
         saved: Any,
         activity: JobActivity | None = None,
+        images: ImageStore | None = None,
     ) -> None:
         self.store, self.job_id, self.worker = store, job_id, worker
         self.data: dict[str, Any] = saved if isinstance(saved, dict) else {}
@@ -90,6 +102,8 @@ class JobJournal:
         self._inherited = set(self.data["calls"])  # call states an earlier run left
         self._lock = asyncio.Lock()
         self.activity = activity if activity is not None else JobActivity(PROGRESS_SECONDS)
+        self.images = images  # where partial images are kept while the job runs
+        self._activity_lock = asyncio.Lock()
 
     async def entering(self, index: int) -> None:
         if self.data["candidate"] != index:
@@ -130,12 +144,48 @@ class JobJournal:
         lets it (`jobs/activity.py`). Best effort: a failed write is skipped, never raised
         into the provider call (the heartbeat notices a lost lease)."""
         view = self.activity.report(part, progress, status=status, queue_position=queue_position)
-        if view is None:
+        if view is not None:
+            await self._save_activity()
+
+    async def partial_image(self, event: PartialImage) -> None:
+        """A preview of one of the job's images: kept in the image store (whichever gateway
+        serves the job's events reads it there; deleted when the run ends, `forget_partials`)
+        and its reference, with the event's fields, added to the row at once (not throttled:
+        at most 3 per image). Best effort, like progress (`kit/journal.py`'s contract)."""
+        if self.images is None:
             return
         try:
-            await self.store.save_activity(self.job_id, self.worker, view.progress, view.detail())
-        except Exception:
-            log.warning("job progress not saved", extra={"fields": {"job_id": self.job_id}})
+            image = base64.b64decode(event.b64_json, validate=True)
+            image_id = await self.images.put(image, "image/png")
+        except Exception:  # not base64, or the store is unreachable: the job goes on
+            log.warning("job partial image not stored", extra={"fields": {"job_id": self.job_id}})
+            return
+        fields = {f: getattr(event, f) for f in PARTIAL_FIELDS}
+        if fields["created_at"] is None:
+            fields["created_at"] = int(time.time())
+        self.activity.partials.append({**fields, "image_id": image_id})
+        self.activity.written()
+        await self._save_activity()
+
+    async def forget_partials(self) -> None:
+        """The job ended: its partial images are deleted (its result is what stays)."""
+        ids = [ref["image_id"] for ref in self.activity.partials]
+        if ids and self.images is not None:
+            try:
+                await self.images.delete(ids)
+            except Exception:  # the image store's retention removes them later
+                log.warning("job partials not deleted", extra={"fields": {"job_id": self.job_id}})
+
+    async def _save_activity(self) -> None:
+        """Write the row's progress and activity as they are now; one write at a time, so an
+        older state never overwrites a newer one."""
+        async with self._activity_lock:
+            view = self.activity.view()
+            row = self.activity.row(view)
+            try:
+                await self.store.save_activity(self.job_id, self.worker, view.progress, row)
+            except Exception:
+                log.warning("job progress not saved", extra={"fields": {"job_id": self.job_id}})
 
     async def _persist(self) -> None:
         async with self._lock:
@@ -144,7 +194,8 @@ class JobJournal:
 
 
 class _JobCall(CallJournal):
-    """A job's call journal: its progress goes to the job (`JobJournal.report`)."""
+    """A job's call journal: its progress and partial images go to the job
+    (`JobJournal.report`, `JobJournal.partial_image`)."""
 
     def __init__(self, run: JobJournal, part: int, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -158,6 +209,9 @@ class _JobCall(CallJournal):
             status=report.status,
             queue_position=report.queue_position,
         )
+
+    async def partial_image(self, event: PartialImage) -> None:
+        await self._run.partial_image(event)
 
 
 class JobWorker:
@@ -239,7 +293,8 @@ class JobWorker:
             )
             return
         activity = JobActivity(self.settings.job_progress_seconds)
-        journal = JobJournal(self.store, job.id, self.name, job["journal"], activity)
+        images = self.service.image_urls.store
+        journal = JobJournal(self.store, job.id, self.name, job["journal"], activity, images)
         work = asyncio.create_task(self._execute(job, journal))
         beat = asyncio.create_task(self._heartbeat(job.id, work, queue_heartbeat, journal))
         self._running.add(job.id)
@@ -257,6 +312,8 @@ class JobWorker:
             beat.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await beat
+        # It ended here (finished, canceled, put back or taken over): its partials go.
+        await journal.forget_partials()
 
     async def _heartbeat(
         self, job_id: str, work: asyncio.Task[None], queue_beat: Any, journal: JobJournal

@@ -103,6 +103,13 @@ async def test_retention_deletes_only_old_images(store: ImageStore, tmp_path: Pa
     assert await store.get(new) is not None
 
 
+async def test_delete_removes_exactly_the_images_named(store: ImageStore) -> None:
+    gone, kept = await store.put(PNG, "image/png"), await store.put(PNG, "image/png")
+    await store.delete([gone, "../../etc/passwd", "a" * 32 + ".png"])  # the others are skipped
+    assert await store.get(gone) is None
+    assert await store.get(kept) is not None
+
+
 async def test_local_store_never_writes_outside_its_root(tmp_path: Path) -> None:
     store = LocalImageStore(tmp_path / "root")
     image_id = await store.put(PNG, "image/png")

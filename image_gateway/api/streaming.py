@@ -137,7 +137,7 @@ class EventStream(Response):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         relay = self.relay
         try:
-            await send({"type": "http.response.start", "status": 200, "headers": HEADERS})
+            await send({"type": "http.response.start", "status": 200, "headers": list(HEADERS)})
             item = self.first
             while item != DONE:
                 if item == LEFT:

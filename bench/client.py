@@ -149,7 +149,7 @@ async def streams(
                         elif kind == "error":
                             failed = "error_event"
         except (aiohttp.ClientError, TimeoutError) as exc:
-            failed = type(exc).__name__
+            failed = f"{type(exc).__name__}: {exc}"[:160]
         total.append(time.perf_counter() - started)
         partials[seen] += 1
         outcomes[failed or ("ok" if done else "no_completed_event")] += 1

@@ -22,6 +22,7 @@ from ..stats import median
 from .common import server_metrics
 
 STREAMS = 64
+WARMUP_STREAMS = 16
 PARTIAL_IMAGES = 3
 PARTIAL_INTERVAL = 0.25  # seconds between two events of one upstream stream
 BODY = (
@@ -50,6 +51,11 @@ def run(ctx: Context) -> dict[str, Any]:
             gateway_target(gw, "gateway", BODY),
         ]
         runs: dict[str, list[dict[str, Any]]] = {t.label: [] for t in targets}
+        for target in targets:  # warm-up (imports, connection pools), not reported
+            try:
+                run_streams(target, WARMUP_STREAMS, timeout=60.0)
+            except LoadError as exc:
+                ctx.note(f"stream {target.label}: warm-up failed: {exc}")
         for round_no in range(rounds):
             shift = round_no % len(targets)
             for target in targets[shift:] + targets[:shift]:

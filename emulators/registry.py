@@ -17,6 +17,10 @@ EMULATORS: dict[str, tuple[str, str]] = {
     "bedrock": ("emulators.bedrock:BedrockEmulator", "emulate Amazon Bedrock's InvokeModel"),
     "azure": ("emulators.azure:AzureEmulator", "emulate Azure OpenAI's image API"),
     "replicate": ("emulators.replicate:ReplicateEmulator", "emulate Replicate's predictions API"),
+    "stability": (
+        "emulators.stability:StabilityEmulator",
+        "emulate Stability AI's Stable Image API",
+    ),
 }
 
 

@@ -34,6 +34,7 @@ from image_gateway.providers import (
     local,
     openai,
     replicate,
+    stability,
     vertex,
     xai,
 )
@@ -111,6 +112,7 @@ DEFINITIONS: dict[str, ProviderDefinition] = checked(
         bedrock.DEFINITION,
         azure.DEFINITION,
         replicate.DEFINITION,
+        stability.DEFINITION,
     )
 )
 

@@ -116,6 +116,12 @@ def _replicate(key: str) -> Emulator:
     return ReplicateEmulator(api_key=key, generation_seconds=0.05, strict=True)
 
 
+def _stability(key: str) -> Emulator:
+    from emulators.stability import StabilityEmulator
+
+    return StabilityEmulator(api_key=key, strict=True)
+
+
 def _vertex(key: str) -> Emulator:
     from emulators.vertex import VertexEmulator
 
@@ -305,6 +311,53 @@ CONTRACTS: dict[str, Contract] = {
                 Delivery(
                     {"aspect_ratio": "4:3", "provider_params": {"resolution": "2k"}},
                     {"image": PRESENT, "aspect_ratio": "4:3", "resolution": "2k"},
+                    edit=True,
+                ),
+            ),
+        ),
+        Contract(
+            provider="stability",
+            model="stable-image-core",
+            emulator=_stability,
+            submit_kinds=("generate", "edit"),
+            edit_model="stable-image-inpaint",
+            cost_basis="price_table",  # credits per endpoint (REFERENCE-MORE §9)
+            model_params={  # what these edit modes cannot be asked without
+                "stable-image-outpaint": {"left": 64},
+                "stable-image-search-and-replace": {"search_prompt": "a cat"},
+            },
+            # Multipart form fields arrive as text.
+            deliveries=(
+                Delivery({"size": "1536x1024"}, {"aspect_ratio": "3:2"}),
+                Delivery(
+                    {
+                        "aspect_ratio": "21:9",
+                        "seed": 42,
+                        "negative_prompt": "fog",
+                        "output_format": "webp",
+                    },
+                    {
+                        "aspect_ratio": "21:9",
+                        "seed": "42",
+                        "negative_prompt": "fog",
+                        "output_format": "webp",
+                    },
+                ),
+                Delivery({"provider_params": {"style_preset": "anime"}}, {"style_preset": "anime"}),
+                Delivery(
+                    {"provider_params": {"cfg_scale": 1.5}},
+                    {"model": "sd3.5-large-turbo", "cfg_scale": "1.5"},
+                    model="sd3.5-large-turbo",
+                ),
+                Delivery(
+                    {"provider_params": {"grow_mask": 10}},
+                    {"image": PRESENT, "grow_mask": "10"},
+                    edit=True,
+                ),
+                Delivery(
+                    {"provider_params": {"strength": 0.5}},
+                    {"image": PRESENT, "strength": "0.5", "mode": "image-to-image"},
+                    model="sd3.5-medium",
                     edit=True,
                 ),
             ),

@@ -23,7 +23,9 @@ region, OAuth access tokens, two APIs):
   a 401, fresh ones to send the same call once more with (a 401 is a refusal: nothing was
   taken), or None (the default) to map the 401;
 - `read_answer(payload, task, spec)`: `from_vendor(payload)` by default, for a provider whose
-  models answer in different shapes.
+  models answer in different shapes; `read_response(resp, task, spec)`: the whole 2xx answer
+  (its headers, and bytes that are no JSON: Stability's `accept: image/*` answers),
+  `read_answer` of its parsed JSON by default.
 
 And one that signs the bytes it sends (`providers/bedrock/`: SigV4 by botocore) builds the
 whole request in `submission(task, spec)`: URL, signed headers and the encoded body
@@ -160,6 +162,11 @@ class SyncProvider(Provider[C]):
         """The parsed JSON of a 2xx answer to this task: `from_vendor(payload)`."""
         return self.from_vendor(payload)
 
+    def read_response(self, resp: UpstreamResponse, task: ImageTask, spec: ModelSpec) -> Answer:
+        """A 2xx answer to this task: `read_answer` of its parsed JSON. A provider that may
+        answer with raw image bytes and headers (Stability) reads the response itself."""
+        return self.read_answer(resp.json(self.name), task, spec)
+
     async def submission(self, task: ImageTask, spec: ModelSpec) -> Submission:
         """What `generate` posts, before anything is sent: `credential_headers()` first (a
         project named only by Vertex's credentials is then known to `endpoint`), the URL, and
@@ -221,9 +228,9 @@ class SyncProvider(Provider[C]):
             if isinstance(resp, UpstreamStream):
                 async with resp:
                     payload, usages = await self.read_stream(resp, journal)
+                answer = self.read_answer(payload, task, spec)
             else:
-                payload = resp.json(self.name)
-            answer = self.read_answer(payload, task, spec)
+                answer = self.read_response(resp, task, spec)
             for image, usage in zip(answer.result.images, usages, strict=False):
                 image.usage = usage
             for index, image_url in answer.urls.items():

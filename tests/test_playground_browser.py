@@ -287,3 +287,28 @@ def test_progress_streams_into_the_card_while_the_job_runs(
     card = _card(page, "flux-pro-1.1")
     assert all(width > 0 for width in _images_rendered(page, card))
     assert playground.errors == []
+
+
+def test_partial_images_are_asked_of_streaming_models_only(
+    start_gateway: Any, openai_emu: Any, bfl: Any, visit: Opener
+) -> None:
+    """`partial_images` is offered when a chosen model streams (`"streams": true`: GPT image
+    models) and sent to that model only; the job runs, and its card shows its images (and any
+    partial image its events carry, as they come)."""
+    gateway = start_gateway(**emulator_settings(openai_emu, bfl))
+    playground = _open(visit, gateway)
+    page = playground.page
+    _choose(page, "local/local-art")
+    assert page.locator("#field-partial_images").count() == 0
+    _choose(page, "local/local-art", "openai/gpt-image-1")
+    page.fill("#field-partial_images", "2")
+    page.fill("[data-testid=prompt]", "a paper boat")
+    page.click("[data-testid=run]")
+    for model in ("local-art", "gpt-image-1"):
+        card = _card(page, model)
+        assert card.locator("[data-testid=error]").count() == 0, card.inner_text()
+        assert all(width > 0 for width in _images_rendered(page, card))
+    with gateway.client() as client:
+        jobs = client.get("/v1/jobs").json()["data"]
+    assert len(jobs) == 2 and {job["status"] for job in jobs} == {"succeeded"}
+    assert playground.errors == []

@@ -173,6 +173,11 @@ export function renderFields() {
     const hint = ["jpeg or webp only", whoTakes(picked, (p) => p.model.output_compression)].filter(Boolean).join("; ");
     rows.push(fieldRow("output_compression", "Output compression (%)", control, hint));
   }
+  if (cards.some((c) => c.streams)) {
+    const control = el("input", { type: "number", min: 0, max: 3, step: 1 });
+    const hint = ["previews shown while drawing", whoTakes(picked, (p) => p.model.streams)].filter(Boolean).join("; ");
+    rows.push(fieldRow("partial_images", "Partial images (0-3)", control, hint));
+  }
   if (cards.some((c) => c.seed)) {
     rows.push(fieldRow("seed", "Seed", el("input", { type: "number", step: 1, min: 0 }), whoTakes(picked, (p) => p.model.seed)));
   }
@@ -254,12 +259,13 @@ export function fieldsFor(model) {
     if (name === "aspect_ratio" && !model.aspect_ratio) continue;
     if (name === "seed" && !model.seed) continue;
     if (name === "output_compression" && !model.output_compression) continue;
+    if (name === "partial_images" && !model.streams) continue;
     if (name === "input_fidelity" && !state.image) continue;
     if (name === "negative_prompt" && !model.negative_prompt) continue;
     const choice = CHOICE_FIELDS.find(([field]) => field === name);
     if (choice && !(model[choice[1]] || []).includes(value)) continue;
     if (name === "n") body.n = Math.min(Number(value), (model.n && model.n.max) || 1);
-    else if (name === "seed" || name === "output_compression") body[name] = Number(value);
+    else if (["seed", "output_compression", "partial_images"].includes(name)) body[name] = Number(value);
     else body[name] = value;
   }
   if (Object.keys(params).length) body.provider_params = params;

@@ -21,6 +21,7 @@ EMULATORS: dict[str, tuple[str, str]] = {
         "emulators.stability:StabilityEmulator",
         "emulate Stability AI's Stable Image API",
     ),
+    "fal": ("emulators.fal:FalEmulator", "emulate fal.ai's queue API"),
 }
 
 

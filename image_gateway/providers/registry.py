@@ -30,6 +30,7 @@ from image_gateway.providers import (
     azure,
     bedrock,
     bfl,
+    fal,
     gemini,
     local,
     openai,
@@ -113,6 +114,7 @@ DEFINITIONS: dict[str, ProviderDefinition] = checked(
         azure.DEFINITION,
         replicate.DEFINITION,
         stability.DEFINITION,
+        fal.DEFINITION,
     )
 )
 

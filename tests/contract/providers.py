@@ -104,6 +104,12 @@ def _gemini(key: str) -> Emulator:
 _IMAGE_CONFIG = "generationConfig.imageConfig"
 
 
+def _fal(key: str) -> Emulator:
+    from emulators.fal import FalEmulator
+
+    return FalEmulator(api_key=key, generation_seconds=0.05, strict=True)
+
+
 def _xai(key: str) -> Emulator:
     from emulators.xai import XAIEmulator
 
@@ -612,6 +618,45 @@ CONTRACTS: dict[str, Contract] = {
                 Delivery(
                     {"seed": 3},
                     {"input.input_image": PRESENT, "input.aspect_ratio": "match_input_image"},
+                    edit=True,
+                ),
+            ),
+        ),
+        Contract(
+            provider="fal",
+            model="fal-ai/flux/schnell",
+            emulator=_fal,
+            submit_kinds=("submit",),
+            edit_model="fal-ai/flux-pro/kontext",
+            cost_basis="price_table",  # fal's answers carry no cost (REFERENCE section 4 prices)
+            deliveries=(
+                Delivery(
+                    {"size": "1536x1024", "n": 3},
+                    {"image_size.width": 1536, "image_size.height": 1024, "num_images": 3},
+                ),
+                Delivery({"aspect_ratio": "16:9"}, {"image_size": "landscape_16_9"}),
+                Delivery({"size": "1024x1024"}, {"image_size": "square_hd"}),
+                Delivery(
+                    {"seed": 42, "output_format": "png"},
+                    {"seed": 42, "output_format": "png"},
+                ),
+                Delivery(
+                    {"provider_params": {"num_inference_steps": 2, "acceleration": "high"}},
+                    {"num_inference_steps": 2, "acceleration": "high"},
+                ),
+                Delivery(
+                    {"size": "1536x1024", "provider_params": {"raw": True}},
+                    {"aspect_ratio": "3:2", "raw": True},
+                    model="fal-ai/flux-pro/v1.1-ultra",
+                ),
+                Delivery(
+                    {"aspect_ratio": "5:4", "provider_params": {"resolution": "2K"}},
+                    {"aspect_ratio": "5:4", "resolution": "2K"},
+                    model="fal-ai/nano-banana",
+                ),
+                Delivery(
+                    {"seed": 3, "provider_params": {"guidance_scale": 4.5}},
+                    {"image_url": PRESENT, "seed": 3, "guidance_scale": 4.5},
                     edit=True,
                 ),
             ),

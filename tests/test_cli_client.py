@@ -11,19 +11,21 @@ import os
 import pty
 import re
 import select
+import signal
 import socket
 import struct
 import subprocess
 import sys
 import termios
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from PIL import Image
 
-from tests.conftest import GATEWAY_TEST_KEY, RunningGateway, emulator_settings
+from tests.conftest import BFL_TEST_KEY, GATEWAY_TEST_KEY, RunningGateway, emulator_settings
 
 REPO = Path(__file__).resolve().parents[1]
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
@@ -201,6 +203,34 @@ def test_a_terminal_gets_a_live_display_and_the_table(tmp_path: Path, gw: Runnin
     assert re.search(r"bfl-flux\s+flux-pro-1.1\s+\d+\.\d s\s+\$0\.\d+\s+o/job_", text)
 
 
+@pytest.fixture(scope="module")
+def slow_bfl() -> Iterator[Any]:
+    """BFL tasks that take 2 s, reporting `progress` on every poll meanwhile."""
+    from emulators.bfl import BFLEmulator
+
+    with BFLEmulator(api_key=BFL_TEST_KEY, generation_seconds=2.0) as emulator:
+        yield emulator
+
+
+def test_progress_is_shown_as_the_provider_reports_it(
+    tmp_path: Path, start_gateway: Any, slow_bfl: Any
+) -> None:
+    slow_bfl.reset()
+    gw = start_gateway(
+        bfl_api_key=BFL_TEST_KEY,
+        bfl_base_url=slow_bfl.base_url,
+        bfl_trusted_hosts=slow_bfl.poll_base_url,
+        job_progress_seconds=0.1,
+        sse_poll_seconds=0.1,
+    )
+    result = cli(tmp_path, gw, "generate", "a slow fox", "-m", "flux-dev")
+    assert result.returncode == 0, result.stderr
+    shown = [int(p) for p in re.findall(r"flux-dev: running (\d+)%", result.stderr)]
+    assert shown and all(0 <= p < 100 for p in shown), result.stderr
+    assert shown == sorted(shown) and len(set(shown)) == len(shown)  # a line per change
+    assert re.search(r"flux-dev: saved", result.stderr)
+
+
 def test_edit_with_a_mask(tmp_path: Path, gw: RunningGateway) -> None:
     source = tmp_path / "in.png"
     Image.new("RGB", (256, 256), "navy").save(source)
@@ -289,6 +319,32 @@ def test_jobs_list_show_cancel_and_wait(tmp_path: Path, gw: RunningGateway) -> N
 
     missing = cli(tmp_path, gw, "jobs", "show", "job_0000")
     assert missing.returncode == 1 and missing.stderr.startswith("error: ")
+
+
+def test_ctrl_c_names_the_jobs_that_go_on(tmp_path: Path, gw: RunningGateway) -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "image_gateway", "generate", "[never-ready]", "-m", "flux-dev"],
+        cwd=tmp_path,
+        env=_env(tmp_path, gw),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stderr is not None
+    seen = ""
+    while "running" not in seen:
+        line = proc.stderr.readline()
+        assert line, seen
+        seen += line
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 130
+    job_id = re.search(r"(job_\w+) goes on on the gateway", stderr)
+    assert job_id, stderr
+    assert f"image-gateway jobs cancel {job_id[1]}" in stderr
+    assert TRACEBACK not in stderr and stdout == ""
+    canceled = cli(tmp_path, gw, "jobs", "cancel", job_id[1])
+    assert canceled.returncode == 0 and job_id[1] in canceled.stdout
 
 
 def test_a_failed_job_and_a_refused_request(tmp_path: Path, gw: RunningGateway) -> None:

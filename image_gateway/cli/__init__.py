@@ -20,7 +20,7 @@ Admin commands, on the gateway's own database and settings (admin.py):
 Exit status: 0 done; 1 a request or job failed (the API's message on stderr), or, for the
 admin commands, not found or the database unreachable; 2 bad arguments or configuration (an
 unreachable gateway, a refused key, a malformed URL, an unreadable input file); 130 interrupted
-(jobs already submitted go on: `image-gateway jobs cancel ID`).
+(jobs already submitted go on; each is named with the `jobs cancel` command that stops it).
 """
 
 from __future__ import annotations
@@ -54,10 +54,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
     except KeyboardInterrupt:
-        print(
-            "interrupted: submitted jobs go on (image-gateway jobs; jobs cancel ID)",
-            file=sys.stderr,
-        )
+        print("interrupted", file=sys.stderr)
         return 130
 
 

@@ -213,7 +213,6 @@ def job_error(job: Mapping[str, Any]) -> tuple[str, str | None]:
     error = body.get("error") if isinstance(body, dict) else None
     if isinstance(error, dict):
         code = error.get("code")
-        return str(error.get("message") or job.get("status")), code if isinstance(
-            code, str
-        ) else None
+        message = str(error.get("message") or job.get("status"))
+        return message, code if isinstance(code, str) else None
     return f"the job was {job.get('status')}", None

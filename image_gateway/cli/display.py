@@ -44,6 +44,11 @@ def error(message: str) -> None:
     print(f"error: {message}", file=sys.stderr, flush=True)
 
 
+def note(message: str) -> None:
+    """A line on stderr that is no error."""
+    print(message, file=sys.stderr, flush=True)
+
+
 class Progress:
     """The progress of runs, as an `Observer` (watch.py) and a context manager."""
 
@@ -52,6 +57,7 @@ class Progress:
         self.console = Console(stderr=True, highlight=False)
         self.live: Live | None = None
         self.quiet = quiet
+        self.shown: dict[int, str] = {}  # the last plain line's state of each run
         if not quiet and self.console.is_terminal:
             self.live = Live(
                 get_renderable=self._table,
@@ -71,8 +77,12 @@ class Progress:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        """End the live table (its last picture stays on the screen)."""
         if self.live is not None:
-            self.live.stop()  # the last picture stays on the screen
+            self.live.stop()
 
     def changed(self, run: Run, what: str) -> None:
         if self.live is not None or self.quiet:
@@ -82,6 +92,9 @@ class Progress:
         state = _state(run)
         if run.progress is not None and run.status == "running":
             state += f" {run.progress:.0%}"
+        if self.shown.get(id(run)) == state:
+            return  # an event that changed nothing this line shows
+        self.shown[id(run)] = state
         names = run.job_id or "-"
         if run.label != run.job_id:
             names += f" {run.label}"

@@ -5,9 +5,11 @@ each model named runs as one job (`Prefer: respond-async` on `POST /v1/images/ge
 
 The options are the API's common fields (README "Using it"): `-n`, `--size`, `--aspect-ratio`,
 `--quality`, `--style`, `--seed`, `--negative-prompt`, `--output-format`, `--background`,
-`--response-format`, `--user-id`, and `--param KEY=VALUE` for `provider_params` (VALUE read as
-JSON when it is JSON — `steps=30`, `raw=true` — else as text). What a model accepts is in
-`image-gateway models`; a field it cannot honour is the gateway's 400, shown as its message.
+`--response-format`, `--user-id`, `--partial-images` (OpenAI's: how many partial images the
+job's events carry, where the gateway streams them), and `--param KEY=VALUE` for
+`provider_params` (VALUE read as JSON when it is JSON — `steps=30`, `raw=true` — else as text).
+What a model accepts is in `image-gateway models`; a field it cannot honour is the gateway's
+400, shown as its message.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from typing import Any
 
 from image_gateway.cli import display
 from image_gateway.cli.client import Gateway, Target, Unusable
-from image_gateway.cli.watch import Run, Send, submit
+from image_gateway.cli.watch import TERMINAL, Run, Send, submit
 
 ASYNC = {"Prefer": "respond-async"}
 
@@ -38,6 +40,7 @@ FIELDS: tuple[tuple[str, str, Callable[[str], Any]], ...] = (
     ("--background", "background", str),
     ("--response-format", "response_format", str),
     ("--user-id", "user_id", str),
+    ("--partial-images", "partial_images", int),
 )
 
 
@@ -178,12 +181,22 @@ async def run_all(
     runs = [Run(label=model or "default") for model in models]
     async with Gateway(target) as gw:
         with display.Progress(runs, quiet=args.quiet) as progress:
-            await asyncio.gather(
-                *(
-                    submit(gw, run, send(gw, model), args.output_dir, progress)
-                    for run, model in zip(runs, models, strict=True)
+            try:
+                await asyncio.gather(
+                    *(
+                        submit(gw, run, send(gw, model), args.output_dir, progress)
+                        for run, model in zip(runs, models, strict=True)
+                    )
                 )
-            )
+            except asyncio.CancelledError:  # Ctrl+C: say which jobs go on without us
+                progress.stop()
+                for run in runs:
+                    if run.job_id and run.status not in TERMINAL:
+                        display.note(
+                            f"{run.label}: {run.job_id} goes on on the gateway "
+                            f"(image-gateway jobs cancel {run.job_id})"
+                        )
+                raise
     return report(runs, as_json=args.json)
 
 

@@ -3,8 +3,9 @@ sends the request as a job (`Prefer: respond-async`), `follow` reads its event s
 (`GET /v1/jobs/{id}/events`) to the `result` event and saves the images.
 
 Events (README "Asynchronous jobs"): `status` (`{"id", "status", "progress"}`), `progress`
-(`{"id", "progress", "provider_status", "queue_position"}`), an event whose name says `partial`
-(a partial image: counted), then `result`, the whole job. Other events are ignored, so a newer
+(`{"id", "progress", "provider_status", "queue_position"}`), `partial_image` (OpenAI's partial
+image fields and `b64_json`, where the gateway streams them: counted; any event whose name says
+`partial` is), then `result`, the whole job. Other events are ignored, so a newer
 gateway's events do not break an older client.
 """
 
@@ -55,10 +56,6 @@ class Run:
     error: str | None = None
     code: str | None = None
     exit_code: int = 0
-
-    @property
-    def done(self) -> bool:
-        return self.latency is not None or self.error is not None
 
     @property
     def elapsed(self) -> float:

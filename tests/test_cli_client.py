@@ -225,7 +225,7 @@ def test_progress_is_shown_as_the_provider_reports_it(
     )
     result = cli(tmp_path, gw, "generate", "a slow fox", "-m", "flux-dev")
     assert result.returncode == 0, result.stderr
-    shown = [int(p) for p in re.findall(r"flux-dev: running (\d+)%", result.stderr)]
+    shown = [int(p) for p in re.findall(r"flux-dev: running(?: \(\w+\))? (\d+)%", result.stderr)]
     assert shown and all(0 <= p < 100 for p in shown), result.stderr
     assert shown == sorted(shown) and len(set(shown)) == len(shown)  # a line per change
     assert re.search(r"flux-dev: saved", result.stderr)

@@ -215,7 +215,14 @@ class ReplicateApp(EmulatorApp):
         held = prefer_wait(prefer)
         if held is not None:
             self.count("held_answers")
-            await sleep_unless_stopping(min(held, self.book.remaining(prediction)), self.stopping)
+            # The book's clock is wall time, the sleep's monotonic: sleep again until the book
+            # says the prediction ended (or the hold is over), so no answer comes a hair early.
+            until = self.book.clock() + held
+            while not self.stopping.is_set():
+                left = min(until - self.book.clock(), self.book.remaining(prediction))
+                if left <= 0:
+                    break
+                await sleep_unless_stopping(left, self.stopping)
         fake = fault.fake_image if fault is not None else None
         await send_json(send, 201, await self.book.answer(prediction, fake))
 

@@ -45,17 +45,33 @@ def main(argv: Sequence[str] | None = None) -> int:
             setattr(args, name, value)
     command: Callable[[argparse.Namespace], int] = args.run
     try:
-        return command(args)
+        status = command(args)
+        sys.stdout.flush()  # a full disk or closed pipe shows here, not at interpreter exit
+        return status
     except CliError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         return exc.exit_code
     except BrokenPipeError:
         # stdout closed early (`| head`): stop quietly, as a pipe's reader expects.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        _drop_stdout()
+        return 1
+    except OSError as exc:
+        # stdout cannot be written (`> /dev/full`); every file the commands read or write
+        # turns its own OSError into a CliError, so this is the output.
+        _drop_stdout()
+        print(f"error: cannot write the output: {exc.strerror or exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+
+
+def _drop_stdout() -> None:
+    """Point stdout at /dev/null, so what is left in its buffer is dropped at exit quietly."""
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 def parser() -> argparse.ArgumentParser:
@@ -63,7 +79,10 @@ def parser() -> argparse.ArgumentParser:
         prog="image-gateway",
         description=(__doc__ or "").split("\n")[0],
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="Exit status: 0 done, 1 a request failed, 2 bad arguments or configuration.",
+        epilog=(
+            "Exit status: 0 done, 1 a request or job failed, 2 bad arguments or configuration, "
+            "130 interrupted (Ctrl+C; submitted jobs go on, each named with its cancel command)."
+        ),
     )
     groups = top.add_subparsers(dest="group", required=True, metavar="COMMAND")
     common = _client_options()

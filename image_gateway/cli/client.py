@@ -60,7 +60,7 @@ class Unusable(CliError):
 
 @dataclass(frozen=True)
 class Target:
-    """The gateway's base URL (no trailing slash) and the key sent to it."""
+    """The gateway's base URL (no trailing slash, no `/v1`) and the key sent to it."""
 
     url: str
     api_key: str | None
@@ -74,7 +74,11 @@ class Target:
             source = "--url" if url else URL_VARIABLE
             raise Unusable(f"{source} must be an http:// or https:// URL, like {DEFAULT_URL}")
         key = api_key if api_key is not None else os.environ.get(KEY_VARIABLE)
-        return cls(raw.rstrip("/"), key or None)
+        base = raw.rstrip("/")
+        # The start-up log and the SDKs' base_url name the API as .../v1; the routes add it.
+        if base.endswith("/v1"):
+            base = base.removesuffix("/v1")
+        return cls(base, key or None)
 
 
 class Gateway:
@@ -178,7 +182,7 @@ class Gateway:
                 code=code,
                 status=401,
             )
-        return RequestFailed(self.redact(message), code=code, status=resp.status_code)
+        return RequestFailed(self.redact(in_cli_words(message)), code=code, status=resp.status_code)
 
     def _transport_error(self, exc: httpx.HTTPError) -> CliError:
         kind = type(exc).__name__
@@ -195,6 +199,22 @@ class Gateway:
         """`text` without the key (the gateway never echoes it; this holds whatever it says)."""
         key = self.target.api_key
         return text.replace(key, "[key]") if key else text
+
+
+# The API's pointers to its own routes, as the command that does the same (README "Command line").
+CLI_WORDS = (
+    ("see GET /v1/models", "see image-gateway models"),
+    ("use POST /v1/images/edits", "use image-gateway edit IMAGE PROMPT"),
+    ("is not configured: set ", "is not configured on the gateway: its operator sets "),
+)
+
+
+def in_cli_words(message: str) -> str:
+    """`message` with the API's pointers to routes and server settings put as a CLI user
+    acts on them."""
+    for api, cli in CLI_WORDS:
+        message = message.replace(api, cli)
+    return message
 
 
 def _error_body(resp: httpx.Response) -> dict[str, Any]:

@@ -103,13 +103,15 @@ class Progress:
 
     def _table(self) -> Table:
         table = Table(box=None, pad_edge=False, collapse_padding=True, header_style="bold")
-        # On a narrow terminal the job id is cut first, then the model; never the figures.
-        table.add_column("model", no_wrap=True, max_width=28)
-        table.add_column("status", no_wrap=True, min_width=9)
+        # The job id is the handle for `jobs cancel/wait`: never cut. On a narrow terminal the
+        # model and the status fold instead.
+        table.add_column("model", overflow="fold", max_width=28)
+        table.add_column("status", overflow="fold", min_width=9)
         table.add_column("progress", no_wrap=True, min_width=15)
         table.add_column("elapsed", justify="right", no_wrap=True, min_width=7)
-        table.add_column("partials", justify="right", min_width=8)
-        table.add_column("job", no_wrap=True, ratio=1)
+        table.add_column("partials", justify="right", no_wrap=True, min_width=8)
+        job_width = max([3, *(len(run.job_id or "") for run in self.runs)])
+        table.add_column("job", no_wrap=True, min_width=job_width)
         for run in self.runs:
             table.add_row(
                 run.label,
@@ -187,11 +189,19 @@ def cost_text(cost: dict[str, Any] | None) -> str:
     return text + (" (est.)" if cost.get("basis") == "estimate" else "")
 
 
-def table(columns: Sequence[str], rows: Iterable[Sequence[str]]) -> None:
-    """A plain table on stdout (no borders, so it reads the same piped)."""
+def table(
+    columns: Sequence[str], rows: Iterable[Sequence[str]], *, keep: Sequence[str] = ()
+) -> None:
+    """A plain table on stdout (no borders, so it reads the same piped). The columns named in
+    `keep` (ids to copy) are never cut or wrapped: on a narrow terminal the others give way."""
+    rows = [list(row) for row in rows]
     out = Table(box=None, pad_edge=False, collapse_padding=True, header_style="bold")
-    for name in columns:
-        out.add_column(name)
+    for index, name in enumerate(columns):
+        if name in keep:
+            widest = max([len(name), *(len(str(row[index])) for row in rows)])
+            out.add_column(name, no_wrap=True, min_width=widest)
+        else:
+            out.add_column(name, overflow="fold")
     for row in rows:
         out.add_row(*row)
     show(out)

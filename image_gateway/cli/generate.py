@@ -24,23 +24,29 @@ from typing import Any
 
 from image_gateway.cli import display
 from image_gateway.cli.client import Gateway, Target, Unusable
-from image_gateway.cli.watch import TERMINAL, Run, Send, submit
+from image_gateway.cli.watch import TERMINAL, Run, Send, prepare_output, submit
 
 ASYNC = {"Prefer": "respond-async"}
 
-# (flag, API field, type): the common fields, sent when given.
-FIELDS: tuple[tuple[str, str, Callable[[str], Any]], ...] = (
-    ("--size", "size", str),
-    ("--aspect-ratio", "aspect_ratio", str),
-    ("--quality", "quality", str),
-    ("--style", "style", str),
-    ("--seed", "seed", int),
-    ("--negative-prompt", "negative_prompt", str),
-    ("--output-format", "output_format", str),
-    ("--background", "background", str),
-    ("--response-format", "response_format", str),
-    ("--user-id", "user_id", str),
-    ("--partial-images", "partial_images", int),
+# (flag, API field, type, help): the common fields, sent when given.
+FIELDS: tuple[tuple[str, str, Callable[[str], Any], str], ...] = (
+    ("--size", "size", str, "WxH, like 1024x1024 (each model's sizes: image-gateway models)"),
+    ("--aspect-ratio", "aspect_ratio", str, "W:H, like 16:9 (for models sized by ratio)"),
+    ("--quality", "quality", str, "the model's quality word (low, medium, high, hd, ...)"),
+    ("--style", "style", str, "vivid or natural (dall-e-3)"),
+    ("--seed", "seed", int, "a whole number >= 0, for repeatable draws where supported"),
+    ("--negative-prompt", "negative_prompt", str, "what the image should not show"),
+    ("--output-format", "output_format", str, "png, jpeg or webp"),
+    ("--background", "background", str, "transparent, opaque or auto (GPT image models)"),
+    ("--response-format", "response_format", str, "b64_json or url: how the job keeps images"),
+    ("--user-id", "user_id", str, "your end user's id, kept with the job and its usage"),
+    (
+        "--partial-images",
+        "partial_images",
+        int,
+        "0-3 previews streamed into the job's events by models that stream (counted in "
+        "the progress display's partials; other models send none)",
+    ),
 )
 
 
@@ -52,7 +58,7 @@ def add_commands(groups: Any, common: argparse.ArgumentParser) -> None:
         help="generate images on one or more models, side by side",
         description=__doc__.split("\n\n")[0],
     )
-    generate.add_argument("prompt")
+    generate.add_argument("prompt", help="what to draw (quote it)")
     _request_options(generate)
     generate.set_defaults(run=lambda args: asyncio.run(_generate(args)))
 
@@ -63,7 +69,7 @@ def add_commands(groups: Any, common: argparse.ArgumentParser) -> None:
         description="Edit IMAGE as PROMPT says (POST /v1/images/edits), on each model named.",
     )
     edit.add_argument("image", type=Path, help="the image to edit (PNG, JPEG or WebP)")
-    edit.add_argument("prompt")
+    edit.add_argument("prompt", help="what to change (quote it)")
     edit.add_argument(
         "--image",
         dest="more_images",
@@ -90,9 +96,9 @@ def _request_options(parser: argparse.ArgumentParser) -> None:
         help="a model, provider/model or provider name (repeat to compare; "
         "default: the gateway's default)",
     )
-    parser.add_argument("-n", type=int, help="images per model (1-10)")
-    for flag, name, kind in FIELDS:
-        parser.add_argument(flag, dest=name, type=kind, metavar=name.upper())
+    parser.add_argument("-n", type=int, help="images per model (1-10; default 1)")
+    for flag, name, kind, text in FIELDS:
+        parser.add_argument(flag, dest=name, type=kind, metavar=name.upper(), help=text)
     parser.add_argument(
         "--param",
         dest="params",
@@ -103,7 +109,11 @@ def _request_options(parser: argparse.ArgumentParser) -> None:
         help="a provider_params entry (VALUE as JSON when it parses, else text; repeatable)",
     )
     parser.add_argument(
-        "-o", "--output-dir", type=Path, default=Path("."), help="where images go (default: .)"
+        "-o",
+        "--output-dir",
+        type=Path,
+        default=Path("."),
+        help="where images go, made if missing, checked before anything is sent (default: .)",
     )
 
 
@@ -123,7 +133,7 @@ def _fields(args: argparse.Namespace) -> dict[str, Any]:
     fields: dict[str, Any] = {}
     if args.n is not None:
         fields["n"] = args.n
-    for _flag, name, _kind in FIELDS:
+    for _flag, name, _kind, _help in FIELDS:
         if getattr(args, name) is not None:
             fields[name] = getattr(args, name)
     if getattr(args, "input_fidelity", None) is not None:
@@ -177,6 +187,7 @@ async def run_all(
     """One job per model, all at once, watched to their end; then the results. The exit status
     is the worst of the runs' (0 all saved, 1 a request or job failed, 2 the gateway was
     unusable)."""
+    prepare_output(args.output_dir)
     models: list[str | None] = list(dict.fromkeys(args.models)) or [None]
     runs = [Run(label=model or "default") for model in models]
     async with Gateway(target) as gw:

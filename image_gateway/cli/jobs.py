@@ -15,33 +15,38 @@ from typing import Any
 from image_gateway.cli import display
 from image_gateway.cli.client import Gateway, Target, job_error
 from image_gateway.cli.generate import report
-from image_gateway.cli.watch import Run, wait
+from image_gateway.cli.watch import Run, prepare_output, wait
 
 STATUSES = ("queued", "running", "succeeded", "failed", "canceled")
 
 
 def add_commands(groups: Any, common: argparse.ArgumentParser) -> None:
-    jobs = groups.add_parser("jobs", parents=[common], help="list, show, cancel or wait for jobs")
-    # `jobs` alone lists them.
-    jobs.set_defaults(
-        run=lambda args: asyncio.run(_list(args)), status=None, user_id=None, limit=20
+    # `jobs` alone lists them, and takes the list's options (`jobs --limit 5` as `jobs list
+    # --limit 5`); the list's own defaults are suppressed so they never undo the ones given
+    # before it.
+    filters = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS)
+    filters.add_argument("--status", choices=STATUSES, help="only jobs in this status")
+    filters.add_argument("--user-id", help="only jobs sent with this user_id")
+    filters.add_argument("--limit", type=int, help="at most this many, newest first (1-100; 20)")
+    jobs = groups.add_parser(
+        "jobs", parents=[common, filters], help="list, show, cancel or wait for jobs"
     )
-    actions = jobs.add_subparsers(dest="action")
-    listing = actions.add_parser("list", parents=[common], help="recent jobs, newest first")
-    listing.add_argument("--status", choices=STATUSES)
-    listing.add_argument("--user-id")
-    listing.add_argument("--limit", type=int, default=20, help="at most this many (1-100)")
+    jobs.set_defaults(run=lambda args: asyncio.run(_list(args)))
+    actions = jobs.add_subparsers(dest="action", metavar="{list,show,cancel,wait}")
+    listing = actions.add_parser(
+        "list", parents=[common, filters], help="recent jobs, newest first (the default)"
+    )
     listing.set_defaults(run=lambda args: asyncio.run(_list(args)))
     show = actions.add_parser("show", parents=[common], help="one job")
-    show.add_argument("id")
+    show.add_argument("id", help="the job id (job_...), as `jobs` lists it")
     show.set_defaults(run=lambda args: asyncio.run(_show(args)))
     cancel = actions.add_parser("cancel", parents=[common], help="cancel a job")
-    cancel.add_argument("id")
+    cancel.add_argument("id", help="the job id (job_...), as `jobs` lists it")
     cancel.set_defaults(run=lambda args: asyncio.run(_cancel(args)))
     waiting = actions.add_parser(
         "wait", parents=[common], help="follow a job to its end and save its images"
     )
-    waiting.add_argument("id")
+    waiting.add_argument("id", help="the job id (job_...), as `jobs` lists it")
     waiting.add_argument(
         "-o", "--output-dir", type=Path, default=Path("."), help="where images go (default: .)"
     )
@@ -53,7 +58,11 @@ def _gateway(args: argparse.Namespace) -> Gateway:
 
 
 async def _list(args: argparse.Namespace) -> int:
-    params = {"limit": args.limit, "status": args.status, "user_id": args.user_id}
+    params = {
+        "limit": getattr(args, "limit", None) or 20,
+        "status": getattr(args, "status", None),
+        "user_id": getattr(args, "user_id", None),
+    }
     async with _gateway(args) as gw:
         page = await gw.get("/v1/jobs", {k: v for k, v in params.items() if v is not None})
     if args.json:
@@ -74,7 +83,9 @@ async def _list(args: argparse.Namespace) -> int:
     if not rows:
         print("no jobs", flush=True)
         return 0
-    display.table(("id", "status", "kind", "created", "took", "user_id", "error"), rows)
+    display.table(
+        ("id", "status", "kind", "created", "took", "user_id", "error"), rows, keep=("id",)
+    )
     return 0
 
 
@@ -120,6 +131,7 @@ async def _cancel(args: argparse.Namespace) -> int:
 
 
 async def _wait(args: argparse.Namespace) -> int:
+    prepare_output(args.output_dir)
     run = Run(label=args.id, job_id=args.id, status="", timed_here=False)
     async with _gateway(args) as gw:
         with display.Progress([run], quiet=args.quiet) as progress:

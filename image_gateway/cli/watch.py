@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import os
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from image_gateway.cli.client import (
     CliError,
     Gateway,
     RequestFailed,
+    Unusable,
     job_error,
 )
 from image_gateway.image_format import sniff_image_type
@@ -211,6 +213,20 @@ async def save_images(
         ext = EXTENSIONS.get(sniff_image_type(data) or "", "bin")
         images.append((f"{job_id}-{index}.{ext}", data))
     return await asyncio.to_thread(_write, out_dir, images)
+
+
+def prepare_output(out_dir: Path) -> None:
+    """Make `out_dir` (and its parents) before anything is submitted, so a job is never paid
+    for whose images cannot be saved; `Unusable` (exit status 2) when it is not a writable
+    folder."""
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise Unusable(f"-o {out_dir}: not a directory") from None
+    except OSError as exc:
+        raise Unusable(f"-o {out_dir}: cannot create it: {exc.strerror or exc}") from None
+    if not os.access(out_dir, os.W_OK | os.X_OK):
+        raise Unusable(f"-o {out_dir}: not writable") from None
 
 
 def _write(out_dir: Path, images: list[tuple[str, bytes]]) -> list[Path]:

@@ -24,6 +24,8 @@ router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 STATUSES = ("queued", "running", "succeeded", "failed", "canceled")
 SSE_KEEPALIVE_SECONDS = 15.0
 SSE_MAX_SECONDS = 15 * 60.0  # then the stream ends; EventSource reconnects by itself
+# A stream opened this soon after its job ended still sends the previews (a reconnect).
+PARTIALS_AFTER_END_SECONDS = 60.0
 
 
 def _json(payload: Any, status: int = 200) -> Response:
@@ -91,6 +93,7 @@ async def job_events(
         last: tuple[Any, ...] | None = None
         last_progress: dict[str, Any] | None = None
         sent: set[str] = set()  # the partial images already sent (their image ids)
+        saw_it_run = False  # this stream saw the job before its end
         started = time.monotonic()
         quiet_since = started
         while time.monotonic() - started < SSE_MAX_SECONDS:
@@ -106,11 +109,19 @@ async def job_events(
             if progress is not None and progress != last_progress:
                 last_progress, quiet_since = progress, time.monotonic()
                 yield _event("progress", progress)
-            for ref in (job["activity"] or {}).get("partials", []):
+            # A job's previews, also those that came in its last poll interval: a job that
+            # ended keeps them (`JobJournal.forget_partials`), sent before its result to a
+            # watcher that saw it run or reconnects soon after its end.
+            if not job.terminal:
+                saw_it_run = True
+            partials = (job["activity"] or {}).get("partials", [])
+            if job.terminal and not (saw_it_run or _ended_within(job, PARTIALS_AFTER_END_SECONDS)):
+                partials = []
+            for ref in partials:
                 if ref["image_id"] not in sent:
                     sent.add(ref["image_id"])
                     partial = await service.partial_image(job, ref)
-                    if partial is not None:  # gone: the job ended, its result follows
+                    if partial is not None:  # gone: past the image store's retention
                         quiet_since = time.monotonic()
                         yield _event("partial_image", partial)
             if job.terminal:
@@ -128,16 +139,25 @@ async def job_events(
 
 
 def _progress(job: JobRow) -> dict[str, Any] | None:
-    """A running job's `progress` event (`jobs/activity.py`), once a call reported anything."""
+    """A running job's `progress` event (`jobs/activity.py`), once a call reported a fraction,
+    a status word or a queue position; None otherwise."""
     activity = job["activity"] or {}
-    if job.status != "running" or (job["progress"] is None and not activity):
-        return None
-    return {
-        "id": job.id,
+    fields = {
         "progress": job["progress"],
         "provider_status": activity.get("provider_status"),
         "queue_position": activity.get("queue_position"),
     }
+    # Nothing to say yet (a run with partial images only): no event.
+    if job.status != "running" or all(v is None for v in fields.values()):
+        return None
+    return {"id": job.id, **fields}
+
+
+def _ended_within(job: JobRow, seconds: float) -> bool:
+    finished = job["finished_at"]
+    if finished is None:
+        return False
+    return bool(time.time() - finished.replace(tzinfo=UTC).timestamp() < seconds)
 
 
 def _event(name: str, data: Any) -> bytes:

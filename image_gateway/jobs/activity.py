@@ -34,9 +34,11 @@ after a partial arrived still gets it (a pub/sub message reaches only who listen
 moment); and the hand-off costs about the same (`bench/handoff.py`, figures in
 bench/RESULTS.md: a few milliseconds either way for a 1 MB image). What it costs is latency:
 a watcher sees a partial up to `SSE_POLL_SECONDS` after it arrived, small against the seconds
-between two partial images of a generation. The partials are deleted when the job's run ends
-(finished, canceled, or handed to another worker, whose run starts a list of its own); a worker
-that died first leaves them to the image store's retention (`IMAGE_RETENTION_HOURS`).
+between two partial images of a generation; a watcher that sees the job ended sends the
+partials it has not sent before the result, so those of the last poll interval are not lost.
+A run that ends the job therefore leaves its partials to the image store's retention
+(`IMAGE_RETENTION_HOURS`, like the result); a run that does not (put back, handed to another
+worker, whose run starts a list of its own) deletes them (`JobJournal.forget_partials`).
 """
 
 from __future__ import annotations

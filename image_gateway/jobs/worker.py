@@ -149,7 +149,7 @@ class JobJournal:
 
     async def partial_image(self, event: PartialImage) -> None:
         """A preview of one of the job's images: kept in the image store (whichever gateway
-        serves the job's events reads it there; deleted when the run ends, `forget_partials`)
+        serves the job's events reads it there; `forget_partials` says how long it stays)
         and its reference, with the event's fields, added to the row at once (not throttled:
         at most 3 per image). Best effort, like progress (`kit/journal.py`'s contract)."""
         if self.images is None:
@@ -168,9 +168,23 @@ class JobJournal:
         await self._save_activity()
 
     async def forget_partials(self) -> None:
-        """The job ended: its partial images are deleted (its result is what stays)."""
+        """This run ended: its partial images are deleted unless the job's row still names
+        them and the job is over (finished, failed or canceled here). Those stay for the job's
+        watchers, which send a terminal job's unsent previews before its result
+        (`api/jobs.py`), and go with the image store's retention (`IMAGE_RETENTION_HOURS`),
+        like its result. A run that was put back, lost its lease or stopped drops its own:
+        the next run starts a list of its own."""
         ids = [ref["image_id"] for ref in self.activity.partials]
-        if ids and self.images is not None:
+        if not ids or self.images is None:
+            return
+        try:
+            row = await self.store.get(self.job_id)
+        except Exception:  # unreadable: keep them; the image store's retention removes them
+            return
+        if row is not None and row.terminal:
+            named = {ref["image_id"] for ref in (row["activity"] or {}).get("partials", [])}
+            ids = [i for i in ids if i not in named]
+        if ids:
             try:
                 await self.images.delete(ids)
             except Exception:  # the image store's retention removes them later
@@ -312,7 +326,8 @@ class JobWorker:
             beat.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await beat
-        # It ended here (finished, canceled, put back or taken over): its partials go.
+        # It ended here (finished, canceled, put back or taken over): its partials go, but
+        # those of a job that is over stay for its watchers (`JobJournal.forget_partials`).
         await journal.forget_partials()
 
     async def _heartbeat(

@@ -1,7 +1,8 @@
 """Partial images through a job: a job asking for `partial_images` on a GPT image model gets
 each preview on `/v1/jobs/{id}/events` as a `partial_image` event as it arrives (OpenAI's
 partial image fields plus `id` and `image_index`), then its result, stored like every image;
-the previews are kept in the image store while the job runs and deleted when it ends. On
+the previews are kept in the image store (for a job that ended, until the store's retention),
+so a watcher gets those that came in its last poll interval too, before the result. On
 PostgreSQL with the Redis queue, the stream is served by a gateway that runs no worker, so the
 previews reach it through the store and the row, never through the worker's memory."""
 
@@ -78,11 +79,35 @@ def test_partial_images_come_as_they_arrive_then_the_result(
     result = events[-1][1]
     assert result["status"] == "succeeded" and len(result["result"]["data"]) == 2
     assert openai_emu.stats()["last_request"]["json"]["partial_images"] == 2
-    # The previews are gone from the image store; the final images stay (kept for the job).
+    # The final images are kept for the job; the previews stay too, for late watchers.
     with watched.client() as http:
         again = http.get(f"/v1/jobs/{job_id}").json()
     assert again["result"]["data"][0]["b64_json"]
-    assert len(_stored_ids(tmp_path / "images")) == 2
+    assert len(_stored_ids(tmp_path / "images")) == 2 + 4
+
+
+def test_previews_that_come_just_before_the_end_are_sent_before_the_result(
+    start_gateway: Callable[..., RunningGateway], openai_emu: OpenAIEmulatorHandle
+) -> None:
+    # The whole run (6 previews, 2 images) fits in one poll interval of the watcher: the
+    # stream sees the job running, then ended; every preview still comes, then the result,
+    # and no progress event saying nothing (OpenAI reports no fraction).
+    openai_emu.add_faults([{"match": "generate", "stream_interval": 0.02}])
+    settings = {**FAST, "sse_poll_seconds": 1.5}
+    gw = start_gateway(
+        **settings, openai_api_key=OPENAI_TEST_KEY, openai_base_url=openai_emu.base_url
+    )
+    with gw.client() as http:
+        job_id = submit(http, {**BODY, "partial_images": 3, "n": 2})["id"]
+        with http.stream("GET", f"/v1/jobs/{job_id}/events") as resp:
+            events = list(read_events(resp.iter_lines()))
+    names = [name for name, _ in events]
+    assert "progress" not in names, events
+    partials = [data for name, data in events if name == "partial_image"]
+    got = sorted((p["image_index"], p["partial_image_index"]) for p in partials)
+    assert got == [(i, k) for i in (0, 1) for k in (0, 1, 2)], names
+    assert names[-1] == "result" and events[-1][1]["status"] == "succeeded"
+    assert names.index("result") > max(i for i, n in enumerate(names) if n == "partial_image")
 
 
 def test_a_job_without_partial_images_sends_none(

@@ -215,6 +215,10 @@ class _JobCall(CallJournal):
         super().__init__(*args, **kwargs)
         self._run, self._part = run, part
 
+    @property
+    def watched(self) -> bool:
+        return True  # its reports go to the job's row, for whoever watches it
+
     async def progress(self, value: float | Progress) -> None:
         report = Progress.of(value)
         await self._run.report(

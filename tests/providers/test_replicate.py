@@ -20,6 +20,7 @@ from typing import Any
 
 import httpx
 import openai
+import orjson
 import pytest
 from PIL import Image
 
@@ -437,3 +438,30 @@ def test_the_emulator_checks_tokens_and_durations(emu: ReplicateEmulator) -> Non
     assert old_scheme.status_code == 201 and old_scheme.json()["status"] == "processing"
     assert bad_limit.status_code == 400
     assert polled.status_code == 200 and polled.json()["id"] == old_scheme.json()["id"]
+
+
+# --- a watched call polls at once: its status words reach the stream ----------------------------
+
+
+def test_a_stream_reports_replicates_status_words_under_the_default_wait(
+    tmp_path: Path,
+) -> None:
+    # REPLICATE_PREFER_WAIT is left at its default (60): a stream still polls from the start
+    # (no `Prefer`), so `starting` then `processing` reach the client before the image.
+    with ReplicateEmulator(
+        api_key=REPLICATE_TEST_KEY, queue_seconds=0.5, generation_seconds=0.5
+    ) as slow:
+        with serve_gateway(tmp_path, **settings_for(slow)) as gateway, gateway.client() as http:
+            body = {"model": SCHNELL, "prompt": "a slow fox", "stream": True}
+            with http.stream("POST", "/v1/images/generations", json=body) as resp:
+                assert resp.status_code == 200
+                frames = [line for line in resp.iter_lines() if line.startswith("data: ")]
+            # A JSON request (nobody watches) is still held by Replicate until it ends.
+            assert generate(gateway, prompt="held").status_code == 200
+        headers = slow.stats()["create_headers"]
+    events = [orjson.loads(frame[len("data: ") :]) for frame in frames]
+    statuses = [e["provider_status"] for e in events if e["type"] == "image_gateway.progress"]
+    assert statuses[:2] == ["starting", "processing"], events
+    assert events[-1]["type"] == "image_generation.completed" and events[-1]["b64_json"]
+    assert "prefer" not in {k for k, v in headers[0].items() if v is not None}
+    assert headers[1]["prefer"] == "wait=9"

@@ -79,6 +79,13 @@ class CallJournal:
     # The request's index of this call's first image (a fanned-out request's runner sets it).
     first_image = 0
 
+    @property
+    def watched(self) -> bool:
+        """Whether someone reads this call's reports now (a job's watchers, a stream's
+        client): an adapter may then ask its provider for them sooner (Replicate polls at
+        once instead of a held answer). False for the default journal."""
+        return False
+
     async def progress(self, value: float | Progress) -> None:
         """Best-effort progress for watchers: a fraction 0..1 or a `Progress` (read both with
         `Progress.of`); the default journal ignores it (module docstring: the contract)."""
@@ -219,6 +226,11 @@ class StreamJournal(RequestJournal):
         self.reports: asyncio.Queue[Report] = asyncio.Queue()
         self._watched = True
 
+    @property
+    def watched(self) -> bool:
+        """Its client still reads the events."""
+        return self._watched
+
     def report(self, item: Report) -> None:
         self.relayed = True
         if self._watched:
@@ -238,6 +250,10 @@ class _StreamCall(_RequestCall):
     def __init__(self, run: StreamJournal) -> None:
         super().__init__(run)
         self._stream = run
+
+    @property
+    def watched(self) -> bool:
+        return self._stream.watched
 
     async def progress(self, value: float | Progress) -> None:
         self._stream.report(Progress.of(value))

@@ -122,8 +122,9 @@ class SubmitAndPollProvider(Provider[P]):
         """Headers of every call that carries the key. Default `Authorization: Bearer`."""
         return {"Authorization": f"Bearer {key}"}
 
-    def submit_headers(self) -> dict[str, str]:
-        """Extra headers of the submission only."""
+    def submit_headers(self, journal: CallJournal = NO_JOURNAL) -> dict[str, str]:
+        """Extra headers of the submission only (`journal.watched`: someone reads the call's
+        progress)."""
         return {}
 
     @abstractmethod
@@ -200,7 +201,7 @@ class SubmitAndPollProvider(Provider[P]):
     ) -> Submitted:
         body = self.to_vendor(task, spec)
         url = self.submit_url(spec)
-        headers = {**self.auth_headers(key), **self.submit_headers()}
+        headers = {**self.auth_headers(key), **self.submit_headers(journal)}
 
         async def submit() -> Submitted:
             resp = await self.http.request(

@@ -28,6 +28,7 @@ from image_gateway.providers.kit.errors import (
     retry_after_header,
     retry_after_seconds,
 )
+from image_gateway.providers.kit.journal import NO_JOURNAL, CallJournal
 from image_gateway.providers.kit.polling import PollOutcome, SubmitAndPollProvider, Submitted
 from image_gateway.providers.replicate import DEFINITION, translate
 from image_gateway.providers.replicate.config import ReplicateConfig
@@ -89,11 +90,15 @@ class ReplicateProvider(SubmitAndPollProvider[ReplicateConfig]):
             return f"{self.config.base_url}/predictions"
         return f"{self.config.base_url}/models/{model.name}/predictions"
 
-    def submit_headers(self) -> dict[str, str]:
+    def submit_headers(self, journal: CallJournal = NO_JOURNAL) -> dict[str, str]:
         """`Prefer: wait=N`, N at most a second less than the submission's read timeout
         (`REPLICATE_TIMEOUT_SECONDS`, else the request's deadline), so a held answer is never
-        cut off (an unknown outcome); `Cancel-After` from the wait and the polling timeout."""
+        cut off (an unknown outcome); `Cancel-After` from the wait and the polling timeout.
+        No `Prefer` when someone watches the call (a stream, a job): a held answer would
+        hide the prediction's status words (`starting`, `processing`), which polling reports."""
         wait = max(0, min(self.config.prefer_wait, int(self.submit_read_timeout) - 1))
+        if journal.watched:
+            wait = 0
         headers = {"Cancel-After": translate.cancel_after(wait, self.config.poll_timeout_seconds)}
         if wait:
             headers["Prefer"] = f"wait={wait}"

@@ -9,6 +9,8 @@ reads, replicate-python-beta `_client.py`), `REPLICATE_BASE_URL` (the SDK's name
 - `REPLICATE_PREFER_WAIT`: seconds a submission asks Replicate to hold its answer until the
   prediction ends (`Prefer: wait=N`, REPLICATE-PY `models/predictions.py`: "up to 60 seconds"),
   1-60; 0 sends no `Prefer` header (the prediction comes back `starting` and is polled).
+  A watched call (a stream, a job: `CallJournal.watched`) sends none either, so its status
+  words (`starting`, `processing`) reach the watchers.
 """
 
 from __future__ import annotations

@@ -107,9 +107,14 @@ class FaultRules:
         return tuple(dict.fromkeys((*self.kinds, "submit", "any")))
 
     def parse(self, payload: Any) -> list[Fault]:
-        """Validate a `{"faults": [...]}` body; ValueError names the bad field."""
+        """Validate a `{"faults": [...]}` body, a bare list of faults or one bare fault
+        object; ValueError names the bad field."""
+        if isinstance(payload, dict) and payload and "faults" not in payload:
+            payload = {"faults": [payload]}  # one fault, as the README's curl example sends
+        elif isinstance(payload, list):
+            payload = {"faults": payload}
         if not isinstance(payload, dict) or not isinstance(payload.get("faults"), list):
-            raise ValueError('expected {"faults": [ ... ]}')
+            raise ValueError('expected {"faults": [ ... ]}, a list of faults or one fault')
         return [self.parse_one(raw, f"faults[{i}]") for i, raw in enumerate(payload["faults"])]
 
     def parse_one(self, raw: Any, where: str = "fault") -> Fault:

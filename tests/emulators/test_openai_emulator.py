@@ -652,6 +652,22 @@ def test_stream_fault_numbers_are_checked(http: httpx.Client, fault: dict[str, A
 # --- faults -------------------------------------------------------------------------------------
 
 
+def test_a_fault_may_be_posted_bare_or_as_a_list(http: httpx.Client) -> None:
+    # emulators/README.md's example posts one fault object; a bare list works too.
+    one = http.post("/_emulator/faults", content=b'{"match":"generate","stream_fail_after":1}')
+    assert one.status_code == 200 and one.json() == {"queued": 1}
+    listed = http.post("/_emulator/faults", json=[{"match": "edit", "status": 500}])
+    assert listed.status_code == 200 and listed.json() == {"queued": 2}
+    pending = http.get("/_emulator/faults").json()["faults"]
+    assert [f["match"] for f in pending] == ["generate", "edit"]
+    # A refused fault is a 400 (so `curl -f` fails) and queues nothing.
+    for bad in ({"match": "nope"}, {}, "x"):
+        refused = http.post("/_emulator/faults", json=bad)
+        assert refused.status_code == 400, bad
+        assert refused.json()["error"]["message"].startswith("invalid faults")
+    assert stats(http)["faults_pending"] == 2
+
+
 def test_fault_status_headers_and_times(http: httpx.Client, sdk: openai.OpenAI) -> None:
     add_faults(
         http, {"match": "generate", "status": 429, "headers": {"retry-after": "2"}, "times": 2}

@@ -305,9 +305,9 @@ class UpstreamTimeout(ProviderError):
 def error_body(err: GatewayError, request_id: str | None) -> dict[str, Any]:
     """The OpenAI-style error object; a failure that may have been paid says so."""
     message = err.message
-    if err.billed_unknown:  # a message that ends its sentence gets no second period
-        stem = message.rstrip().removesuffix(".")
-        message = f"{stem}. {UNKNOWN_OUTCOME}"
+    if err.billed_unknown:  # a message that ends its sentence (. ! ?) gets no second stop
+        stem = message.rstrip()
+        message = f"{stem}{'' if stem.endswith(('.', '!', '?')) else '.'} {UNKNOWN_OUTCOME}"
     body: dict[str, Any] = {
         "message": message,
         "type": err.error_type,

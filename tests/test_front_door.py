@@ -144,6 +144,44 @@ def test_start_up_log_says_where_the_api_and_the_docs_are(tmp_path: Path) -> Non
     assert "Traceback" not in rest
 
 
+def test_no_second_ready_line_when_the_public_url_is_the_bound_one(tmp_path: Path) -> None:
+    port = _free_port()
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "DATABASE_URL": f"sqlite:///{tmp_path}/gateway.db",
+        "IMAGE_STORE_DIR": str(tmp_path / "images"),
+        "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}/",
+        "GATEWAY_API_KEYS": "",
+    }
+    command = [sys.executable, "-m", "uvicorn", "main:app", "--app-dir", str(ROOT)]
+    server = subprocess.Popen(
+        [*command, "--host", "127.0.0.1", "--port", str(port), "--no-access-log"],
+        cwd=tmp_path,
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    lines: list[str] = []
+    try:
+        assert server.stderr is not None
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:  # until uvicorn says where it listens
+            line = server.stderr.readline()
+            if not line:
+                break
+            lines.append(line)
+            if "Uvicorn running on" in line:
+                break
+    finally:
+        server.send_signal(signal.SIGINT)
+        rest = server.communicate(timeout=30)[1]
+    assert any("Uvicorn running on" in line for line in lines), "".join(lines) + rest
+    ready = _ready_lines(lines + rest.splitlines(keepends=True))
+    assert len(ready) == 1, "".join(lines) + rest
+    assert ready[0]["api_base"] == f"http://127.0.0.1:{port}/v1"
+
+
 @pytest.mark.parametrize(
     ("args", "expected"),
     [

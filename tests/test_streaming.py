@@ -310,6 +310,7 @@ def test_a_failure_after_the_first_event_is_an_error_event_and_never_retried(
                 seen.append(event.type)
     assert seen == [PARTIAL]
     assert "failed while streaming" in failed.value.message
+    assert "Sorry about that! The outcome is unknown" in failed.value.message  # no "!."
     assert failed.value.body["provider"] == "openai"  # type: ignore[index]
     assert openai_emu.stats()["submissions"] == 1  # no retry, no fallback once it was seen
     rows = wait_rows(gw, 1)["totals"]

@@ -56,15 +56,21 @@ def bound_base_url(record: logging.LogRecord) -> tuple[str, bool] | None:
     return f"{scheme}://{shown}:{port}", wildcard
 
 
+def _same(base: str, public_base_url: str | None) -> bool:
+    """The bound URL is the public one, already logged: no second line saying the same."""
+    return public_base_url is not None and base.rstrip("/") == public_base_url.rstrip("/")
+
+
 @contextmanager
 def announce_urls(public_base_url: str | None) -> Iterator[None]:
-    """While the app runs, log its URLs once uvicorn says where it listens."""
+    """While the app runs, log its URLs once uvicorn says where it listens (unless that is
+    `PUBLIC_BASE_URL`, logged at once)."""
     if public_base_url:
         log_urls(public_base_url, source="PUBLIC_BASE_URL")
 
     def on_record(record: logging.LogRecord) -> bool:
         bound = bound_base_url(record)
-        if bound is not None:
+        if bound is not None and not _same(bound[0], public_base_url):
             base, wildcard = bound
             extra = {"all_interfaces": True} if wildcard else {}
             log_urls(base, **extra)

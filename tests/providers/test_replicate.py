@@ -455,13 +455,18 @@ def test_a_stream_reports_replicates_status_words_under_the_default_wait(
             body = {"model": SCHNELL, "prompt": "a slow fox", "stream": True}
             with http.stream("POST", "/v1/images/generations", json=body) as resp:
                 assert resp.status_code == 200
-                frames = [line for line in resp.iter_lines() if line.startswith("data: ")]
+                lines = list(resp.iter_lines())
             # A JSON request (nobody watches) is still held by Replicate until it ends.
             assert generate(gateway, prompt="held").status_code == 200
         headers = slow.stats()["create_headers"]
-    events = [orjson.loads(frame[len("data: ") :]) for frame in frames]
-    statuses = [e["provider_status"] for e in events if e["type"] == "image_gateway.progress"]
-    assert statuses[:2] == ["starting", "processing"], events
+    # Progress as an event, or as the comment a stream sends when progress events were not
+    # asked for (`stream_options.include_progress`): either way with the status word.
+    comment = ": image_gateway.progress "
+    events = [orjson.loads(line[len("data: ") :]) for line in lines if line.startswith("data: ")]
+    reports = [e for e in events if e["type"] == "image_gateway.progress"]
+    reports += [orjson.loads(line[len(comment) :]) for line in lines if line.startswith(comment)]
+    statuses = [r["provider_status"] for r in reports]
+    assert statuses[:2] == ["starting", "processing"], lines
     assert events[-1]["type"] == "image_generation.completed" and events[-1]["b64_json"]
     assert "prefer" not in {k for k, v in headers[0].items() if v is not None}
     assert headers[1]["prefer"] == "wait=9"

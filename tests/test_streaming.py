@@ -22,6 +22,7 @@ import pytest
 from PIL import Image
 
 from emulators.bfl import BFLEmulator
+from image_gateway.errors import UNKNOWN_OUTCOME
 from tests.admin_helpers import ADMIN_TEST_KEY
 from tests.conftest import (
     BFL_TEST_KEY,
@@ -315,6 +316,23 @@ def test_a_failure_after_the_first_event_is_an_error_event_and_never_retried(
     assert openai_emu.stats()["submissions"] == 1  # no retry, no fallback once it was seen
     rows = wait_rows(gw, 1)["totals"]
     assert rows["requests"] == 1
+
+
+def test_a_connection_dropped_mid_stream_is_an_error_event_saying_it_may_be_charged(
+    gw: RunningGateway, openai_emu: OpenAIEmulatorHandle
+) -> None:
+    """The provider took the call, sent a partial, then its connection broke: the client gets
+    an `error` event (never a silent cut) saying the outcome is unknown."""
+    openai_emu.add_faults([{"match": "generate", "stream_reset": True}])
+    body = {"model": "gpt-image-1", "prompt": "x", "stream": True, "partial_images": 2}
+    with gw.client() as http:
+        resp = http.post("/v1/images/generations", json=body)
+    assert resp.status_code == 200
+    frames = [(name, orjson.loads(data)) for name, data in raw_events(resp.text) if name != ":"]
+    assert [name for name, _ in frames] == [PARTIAL, "error"]
+    error = frames[-1][1]
+    assert error["type"] == "error" and error["error"]["provider"] == "openai"
+    assert error["error"]["message"].endswith(UNKNOWN_OUTCOME)
 
 
 def test_stream_is_not_a_job(gw: RunningGateway) -> None:

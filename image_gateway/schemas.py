@@ -27,6 +27,8 @@ from pydantic import (
     ConfigDict,
     Field,
     JsonValue,
+    StrictBool,
+    StrictInt,
     ValidationInfo,
     field_validator,
     model_validator,
@@ -113,6 +115,16 @@ def form_value(name: str, text: str) -> str | None:
     return text
 
 
+class StreamOptions(BaseModel):
+    """`stream_options` of a streamed request (README, Streaming): `include_progress` true
+    sends the gateway's progress as `image_gateway.progress` events; by default they are SSE
+    comments, which the official SDK skips."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    include_progress: StrictBool = False
+
+
 class GenerationBody(BaseModel):
     """`POST /v1/images/generations`: unified body and OpenAI body in one."""
 
@@ -145,18 +157,23 @@ class GenerationBody(BaseModel):
     safety_identifier: str | None = Field(
         None, max_length=256, description="a stable end-user id, sent on to OpenAI"
     )
-    stream: bool | None = Field(
+    stream: StrictBool | None = Field(
         None,
         description="true: answer text/event-stream, OpenAI's image events (README, Streaming); "
         "every model, not only those that stream partial images",
     )
-    partial_images: int | None = Field(
+    partial_images: StrictInt | None = Field(
         None,
         ge=0,
         le=3,
         description="previews per image (0-3) from a model that streams them (`streams` in "
         "/v1/providers), with stream: true or in a job's events; others send none, as OpenAI "
         "may send fewer",
+    )
+    stream_options: StreamOptions | None = Field(
+        None,
+        description='with stream: true, {"include_progress": true} sends progress as '
+        "image_gateway.progress events (default: SSE comments, which SDKs skip)",
     )
     # Accepted with their default (or null) only: see NOT_OFFERED.
     frame_count: int | None = Field(None, description="9 (OpenAI's default) or null")

@@ -208,13 +208,40 @@ def test_the_readme_snippet_runs_as_written(gw: RunningGateway) -> None:
 # --- every other provider: completed events, progress, keep-alive ---------------------------
 
 
-def test_bfl_progress_then_completed_and_the_sdk_goes_on(gw: RunningGateway) -> None:
-    """BFL's progress comes as `image_gateway.progress` events; the SDK yields them with that
-    `type`, which its own example's dispatch on `type` passes over."""
+def test_bfl_progress_is_a_comment_an_ordinary_sdk_loop_never_sees(gw: RunningGateway) -> None:
+    """By default BFL's progress goes as `: image_gateway.progress {...}` comments: the SDK
+    yields the completed event only, so a loop written for OpenAI (anything not completed is a
+    preview) runs; the raw stream carries the progress, rising."""
+    with sdk(gw) as client:
+        for ev in client.images.generate(model="bfl-flux/flux-pro-1.1", prompt="x", stream=True):
+            if ev.type.endswith("completed"):
+                done = ev
+            else:  # what an OpenAI-only client does with any other event
+                decode(ev.b64_json)
+    assert decode(done.b64_json).format in ("JPEG", "PNG")
+    body = {"model": "bfl-flux/flux-pro-1.1", "prompt": "x", "stream": True}
+    with gw.client() as http:
+        frames = raw_events(http.post("/v1/images/generations", json=body).text)
+    assert [name for name, _ in frames if name != ":"] == [COMPLETED]
+    prefix = ": image_gateway.progress "
+    progress = [orjson.loads(text[len(prefix) :]) for n, text in frames if text.startswith(prefix)]
+    assert len(progress) >= 2, frames
+    fractions = [p["progress"] for p in progress]
+    assert fractions == sorted(fractions) and all(0 < f < 1 for f in fractions)
+    assert all(p["provider_status"] == "Pending" for p in progress)
+
+
+def test_bfl_progress_events_when_asked_for_and_the_sdk_goes_on(gw: RunningGateway) -> None:
+    """`stream_options: {"include_progress": true}` (the SDK's extra_body) makes them
+    `image_gateway.progress` events; the SDK yields them with that `type`."""
     with sdk(gw) as client:
         events = list(
             client.images.generate(
-                model="bfl-flux/flux-pro-1.1", prompt="x", stream=True, partial_images=2
+                model="bfl-flux/flux-pro-1.1",
+                prompt="x",
+                stream=True,
+                partial_images=2,
+                extra_body={"stream_options": {"include_progress": True}},
             )
         )
     types = [e.type for e in events]
@@ -227,6 +254,110 @@ def test_bfl_progress_then_completed_and_the_sdk_goes_on(gw: RunningGateway) -> 
     done = events[-1]
     assert decode(done.b64_json).format in ("JPEG", "PNG")
     assert (done.model_extra or {})["provider"] == "bfl-flux"
+
+
+@pytest.mark.parametrize("include_progress", [False, True])
+def test_progress_never_stops_a_fallback(gw: RunningGateway, include_progress: bool) -> None:
+    """A BFL task fails at its end, after its progress reached the client: the fallback still
+    serves the request (only a partial image, a picture the client saw, ends them)."""
+    body = {
+        "model": "bfl-flux/flux-pro-1.1",
+        "prompt": "x [error]",
+        "stream": True,
+        "fallbacks": ["local/local-art"],
+        "stream_options": {"include_progress": include_progress},
+    }
+    with gw.client() as http:
+        resp = http.post("/v1/images/generations", json=body)
+    assert resp.status_code == 200, resp.text
+    frames = raw_events(resp.text)
+    progress = [f for f in frames if "image_gateway.progress" in (f[0] or "") + f[1]]
+    assert progress, frames  # the client saw progress before the failure
+    assert frames[-1][0] == COMPLETED, frames
+    completed = orjson.loads(frames[-1][1])
+    assert completed["provider"] == "local" and completed["fallback_from"], completed
+
+
+@pytest.mark.parametrize(
+    ("extra", "param"),
+    [
+        ({"stream_options": {"include_progres": True}}, "stream_options.include_progres"),
+        ({"stream_options": {"include_progress": "true"}}, "stream_options.include_progress"),
+        ({"stream_options": {"include_progress": 1}}, "stream_options.include_progress"),
+        ({"stream_options": True}, "stream_options"),
+        ({"stream": False, "stream_options": {"include_progress": True}}, "stream_options"),
+    ],
+)
+def test_bad_stream_options_are_a_400_naming_them(
+    gw: RunningGateway, extra: dict[str, Any], param: str
+) -> None:
+    body = {"model": "local/local-art", "prompt": "x", "stream": True, **extra}
+    with gw.client() as http:
+        resp = http.post("/v1/images/generations", json=body)
+    assert resp.status_code == 400, resp.text
+    assert resp.json()["error"]["param"] == param
+
+
+def test_dall_e_streams_base64_unless_a_url_is_asked_for(gw: RunningGateway) -> None:
+    """DALL·E's JSON default is a URL; in a stream the completed event is base64 (what the
+    SDK's `ImageGenCompletedEvent.b64_json: str` expects), a URL only when asked."""
+    with sdk(gw) as client:
+        events = list(client.images.generate(model="dall-e-3", prompt="x", stream=True))
+    assert [e.type for e in events] == [COMPLETED]
+    assert decode(events[0].b64_json).format == "PNG"
+    assert "url" not in (events[0].model_extra or {})
+    body = {"model": "dall-e-3", "prompt": "x", "stream": True, "response_format": "url"}
+    with gw.client() as http:
+        (name, data), *_ = raw_events(http.post("/v1/images/generations", json=body).text)
+    assert name == COMPLETED and "url" in orjson.loads(data) and "b64_json" not in data
+
+
+@pytest.mark.parametrize(
+    ("extra", "param"),
+    [
+        ({"stream": "yes"}, "stream"),
+        ({"stream": "true"}, "stream"),
+        ({"stream": 1}, "stream"),
+        ({"stream": True, "partial_images": True}, "partial_images"),
+        ({"stream": True, "partial_images": "3"}, "partial_images"),
+        ({"stream": True, "partial_images": 1.0}, "partial_images"),
+    ],
+)
+def test_stream_and_partial_images_take_their_json_types_only(
+    gw: RunningGateway, extra: dict[str, Any], param: str
+) -> None:
+    body = {"model": "gpt-image-1", "prompt": "x", **extra}
+    with gw.client() as http:
+        resp = http.post("/v1/images/generations", json=body)
+    assert resp.status_code == 400, resp.text
+    assert resp.json()["error"]["param"] == param
+
+
+def test_a_multipart_edit_takes_true_false_and_digits_only(gw: RunningGateway) -> None:
+    files = {"image": ("in.png", png(), "image/png")}
+    form = {"model": "gpt-image-1", "prompt": "x"}
+    with gw.client() as http:
+        for extra, param in [
+            ({"stream": "yes"}, "stream"),
+            ({"stream": "1"}, "stream"),
+            ({"stream": "true", "partial_images": "two"}, "partial_images"),
+            ({"stream": "true", "stream_options[include_progress]": "yes"}, "stream_options"),
+        ]:
+            resp = http.post("/v1/images/edits", data={**form, **extra}, files=files)
+            assert resp.status_code == 400, (extra, resp.text)
+            assert resp.json()["error"]["param"].startswith(param), resp.text
+        resp = http.post(
+            "/v1/images/edits",
+            data={**form, "stream": "true", "partial_images": "1"},
+            files=files,
+        )
+        assert resp.status_code == 200, resp.text
+        assert [n for n, _ in raw_events(resp.text)] == [
+            "image_edit.partial_image",
+            "image_edit.completed",
+        ]
+        resp = http.post("/v1/images/edits", data={**form, "stream": "false"}, files=files)
+        assert resp.status_code == 200 and resp.json()["data"][0]["b64_json"]
 
 
 def test_a_quiet_run_gets_keep_alive_comments(

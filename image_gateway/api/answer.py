@@ -131,6 +131,11 @@ class Answerer:
                 "('Prefer: respond-async'); send one of them with partial_images",
                 param="partial_images",
             )
+        if body.stream_options is not None and not body.stream:
+            raise InvalidRequest(
+                "stream_options applies to a stream: send it with stream: true",
+                param="stream_options",
+            )
         if body.stream and (respond_async or key is not None):
             raise InvalidRequest(
                 "stream: true is answered as it runs; it cannot be a job "
@@ -272,7 +277,10 @@ class Answerer:
             first,
             kind=kind,
             renderer=self.renderer,
-            response_format=body.response_format,
+            # base64 unless a URL was asked for: a model whose JSON default is a URL (DALL·E)
+            # must not put one in a stream, a shape OpenAI never sends
+            response_format=body.response_format or "b64_json",
+            include_progress=bool(body.stream_options and body.stream_options.include_progress),
             request_id=request_id,
             keepalive=self.keepalive_seconds,
             let_go=self._let_go,

@@ -322,6 +322,13 @@ def _not_a_file(name: str) -> str:
     return f"{name} must be an uploaded image file; send image URLs as image_url"
 
 
+BOOL_TEXT: dict[str, Any] = {"true": True, "false": False}
+FORM_TYPED: dict[str, dict[str, Any]] = {
+    "stream": BOOL_TEXT,
+    "partial_images": {str(i): i for i in range(10)},
+}
+
+
 def _form_to_body(fields: dict[str, Any]) -> dict[str, Any]:
     """Form fields are strings (the body model reads `"false"`, `"0"`, `"100"` as JSON's values;
     `schemas.form_value` says which mean null): decode `provider_params`, and gather the SDK's
@@ -334,6 +341,14 @@ def _form_to_body(fields: dict[str, Any]) -> dict[str, Any]:
                 raw.setdefault("svg", {})[name] = value
         else:
             raw[name] = value
+    # JSON types from the texts a form sends for them (`stream=true`, `partial_images=2`); any
+    # other text stays a string, which the body's strict types refuse by name.
+    for name, texts in FORM_TYPED.items():
+        if isinstance(raw.get(name), str) and raw[name] in texts:
+            raw[name] = texts[raw[name]]
+    options = {k[15:-1]: raw.pop(k) for k in list(raw) if k.startswith("stream_options[")}
+    if options:  # the SDK's extra_body={"stream_options": {...}} in a multipart request
+        raw["stream_options"] = {k: BOOL_TEXT.get(v, v) for k, v in options.items()}
     params: dict[str, Any] = {}
     if raw.get("provider_params") is not None:
         try:

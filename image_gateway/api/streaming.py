@@ -4,7 +4,9 @@ events in OpenAI's format (README, Streaming), whatever the provider.
     event: image_generation.partial_image      (image_edit.* for an edit)
     data: {"type", "b64_json", "created_at", "size", "quality", "background", "output_format",
            "partial_image_index", "image_index"}
-    event: image_gateway.progress
+    : image_gateway.progress {"progress", "provider_status", "queue_position"}
+                                                a comment (the SDK skips it), by default
+    event: image_gateway.progress               instead, with stream_options.include_progress
     data: {"type", "progress", "provider_status", "queue_position"}
     event: image_generation.completed           one per image, after the run
     data: {"type", "b64_json" | "url", "created_at", "size", "quality", "background",
@@ -20,17 +22,22 @@ decodes their base64); progress from one that reports it (BFL's polls). The comp
 are the run's images once the gateway checked, priced and recorded them, with the fields of
 the JSON answer as extras (the SDK keeps unknown fields). `usage` is each image's own where
 the provider reported it per image, else the request's for a single image, else null (a
-provider without token usage: the price is in `cost`). `response_format: "url"` puts a `url`
-to the stored image in place of `b64_json` (OpenAI's streams carry base64 only; a client that
+provider without token usage: the price is in `cost`). Images are base64 whatever the model's JSON
+default (DALL·E's is a URL); only `response_format: "url"`, asked explicitly, puts a `url` to
+the stored image in place of `b64_json` (OpenAI's streams carry base64 only; a client that
 asks for a URL gets one); partial images are always base64 and never stored.
 
 When the answer begins: nothing is sent until the run reports something, ends, or has been
 quiet for STREAM_KEEPALIVE_SECONDS. A run that fails before that is answered like any request,
 with its status and JSON error (what the SDK raises as `BadRequestError`, `RateLimitError`...).
 After it, the status is 200 and a failure is an `error` event, the last of the stream.
-Retries and fallbacks run until the client has seen an event (`RunJournal.relayed`: a partial
-image or a progress report — a second try would draw another picture or start its count
-again); a keep-alive comment is not an event, so a quiet run is still retried after it.
+Progress goes as a comment unless the client opted in (`stream_options: {"include_progress":
+true}`): the official SDK yields every `data:` event as an image event, so an ordinary SDK loop
+would take a progress event for a partial image. A progress comment also keeps the connection
+alive (it resets the keep-alive wait).
+Retries and fallbacks run until the client has seen a partial image (`RunJournal.relayed`: a
+second try would draw another picture); progress (event or comment) and keep-alive comments
+never stop them: a retried or fallen-back run only counts its progress again from 0.
 
 A client that leaves mid-stream is a departed client (`jobs/departed.py`): a run none of whose
 calls was sent is cancelled, one whose call the provider may charge for finishes in the
@@ -119,6 +126,7 @@ class EventStream(Response):
         kind: str,
         renderer: Renderer,
         response_format: str | None,
+        include_progress: bool,
         request_id: str | None,
         keepalive: float,
         let_go: Callable[[SyncRun], None],
@@ -129,6 +137,7 @@ class EventStream(Response):
         self.prefix = EVENT_PREFIX[kind]
         self.renderer = renderer
         self.response_format = response_format
+        self.include_progress = include_progress
         self.request_id = request_id
         self.keepalive = keepalive
         self.let_go = let_go
@@ -177,7 +186,9 @@ class EventStream(Response):
                 },
             )
         assert isinstance(item, Progress)
-        return event(PROGRESS, progress_fields(item))
+        if self.include_progress:
+            return event(PROGRESS, progress_fields(item))
+        return b": " + PROGRESS.encode() + b" " + orjson.dumps(progress_fields(item)) + b"\n\n"
 
     async def ending(self) -> bytes:
         """The run's last events: one completed event per image, or its `error` event."""

@@ -22,8 +22,9 @@ marked `billed_unknown` too, whichever call failed last: the client is told not 
 Once the run's journal is `closed` (a synchronous client left, `providers/journal.py`), nothing
 new is sent: no retry, no fallback; calls already accepted finish, and a fanned-out request
 keeps the images of those that succeeded.
-Once it is `relayed` (a streaming client received an event of the run: a partial image or
-progress), the run is not redone either: no retry, no fallback; its failure is the client's.
+Once it is `relayed` (a streaming client received a partial image of the run: a picture a
+second try would contradict), the run is not redone either: no retry, no fallback; its
+failure is the client's. Progress reports never make it so (api/streaming.py).
 """
 
 from __future__ import annotations

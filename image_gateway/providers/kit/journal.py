@@ -155,8 +155,9 @@ class RunJournal(Protocol):
     # Once true, nothing new is sent upstream for this run (no retry, no fallback, no
     # submission of a call still waiting): its requester left.
     closed: bool
-    # Once true, the run is not redone (no retry, no fallback): an event of it reached its
-    # client (a streamed partial image or progress), which a second try would contradict.
+    # Once true, the run is not redone (no retry, no fallback): a partial image of it reached
+    # its client, a picture a second try would contradict. Progress never sets it: a second
+    # try only counts again from 0.
     relayed: bool
     # Set by whoever cancels the run: the error code its ledger row records.
     stopped: str | None
@@ -218,8 +219,9 @@ Report = PartialImage | Progress
 class StreamJournal(RequestJournal):
     """The journal of a synchronous request whose client reads events (`stream: true`): what
     its calls report is queued, in order, for the answer to send (`reports`), and the run is
-    `relayed` from the first report on — the client is about to see it, so nothing of the run
-    may be redone. Queueing never waits (the journal contract); the answer drains the queue."""
+    `relayed` from the first partial image on — the client is about to see a picture, so
+    nothing of the run may be redone (progress leaves retries and fallbacks free). Queueing
+    never waits (the journal contract); the answer drains the queue."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -232,7 +234,8 @@ class StreamJournal(RequestJournal):
         return self._watched
 
     def report(self, item: Report) -> None:
-        self.relayed = True
+        if isinstance(item, PartialImage):
+            self.relayed = True
         if self._watched:
             self.reports.put_nowait(item)
 

@@ -312,3 +312,32 @@ def test_partial_images_are_asked_of_streaming_models_only(
         jobs = client.get("/v1/jobs").json()["data"]
     assert len(jobs) == 2 and {job["status"] for job in jobs} == {"succeeded"}
     assert playground.errors == []
+
+
+def test_a_streaming_models_previews_show_before_its_final_image(
+    start_gateway: Any, openai_emu: Any, bfl: Any, visit: Opener, tmp_path: Path
+) -> None:
+    """With `partial_images` set, gpt-image-1's card shows each partial image as its job's
+    `partial_image` event arrives (the emulator paced at 1.2 s an event), before the final
+    image, which then replaces the preview."""
+    openai_emu.add_faults([{"match": "generate", "stream_interval": 1.2}])
+    gateway = start_gateway(**emulator_settings(openai_emu, bfl))
+    playground = _open(visit, gateway)
+    page = playground.page
+    _choose(page, "openai/gpt-image-1")
+    page.fill("#field-partial_images", "2")
+    page.fill("[data-testid=prompt]", "a paper boat")
+    page.click("[data-testid=run]")
+    card = page.locator('[data-testid=result][data-model="gpt-image-1"]').first
+    preview = card.locator("[data-testid=partial-image]")
+    preview.wait_for(timeout=RUN_TIMEOUT_MS)
+    page.wait_for_function(
+        "img => img.complete && img.naturalWidth > 0", arg=preview.element_handle()
+    )
+    assert card.locator("[data-testid=result-image]").count() == 0
+    assert "preview" in card.locator(".state").inner_text()
+    _shot(playground, tmp_path, "playground-partial-preview.png")
+    card = _card(page, "gpt-image-1")
+    assert all(width > 0 for width in _images_rendered(page, card))
+    assert card.locator("[data-testid=partial-image]").count() == 0
+    assert playground.errors == []

@@ -142,9 +142,14 @@ export class ResultCard {
     // partial images, whatever the event is called, once they carry an image
     const src = imageSource(data, data.output_format);
     if (src) {
-      const img = el("img", { src, alt: `partial image of ${this.title.textContent}`, class: "partial" });
+      const img = el("img", {
+        src,
+        alt: `preview of ${this.title.textContent} (partial image ${(data.partial_image_index ?? 0) + 1})`,
+        class: "partial",
+        "data-testid": "partial-image",
+      });
       this.partials.replaceChildren(img);
-      if (typeof data.progress === "number") this.status("partial image", data.progress);
+      this.status(`preview ${(data.partial_image_index ?? 0) + 1} of the image`, data.progress);
     }
   }
 

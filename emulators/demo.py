@@ -151,6 +151,7 @@ def _print_demo(base: str, key: str, emulators: list[Emulator], wiring: dict[str
 image-gateway demo: a gateway wired to the provider emulators (nothing leaves this machine)
 
   gateway                  {base}/v1    docs {base}/docs
+  playground               {base}/playground    (in a browser: type the key below)
   gateway key              {key}    (X-API-Key: <key>, or Authorization: Bearer <key>)
 {listed}
 

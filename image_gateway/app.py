@@ -114,7 +114,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(
         title="image-gateway",
         version=__version__,
-        description="One API for image generation across OpenAI, Black Forest Labs and more.",
+        description=(
+            "One API for image generation across OpenAI, Black Forest Labs and more. "
+            "To try it in a browser, open the [playground](/playground)."
+        ),
         lifespan=lifespan,
         # Served from the package by api/docs.py (FastAPI's own pages load their assets from a
         # CDN, and are blank without internet access).

@@ -65,6 +65,9 @@ def test_the_front_door_leads_to_the_docs(gateway: RunningGateway) -> None:
         assert first.status_code == 307
         assert first.headers["location"] == "/docs"
         assert http.get("/", follow_redirects=True).url.path == "/docs"
+        # The docs point to the playground (the API's description, shown atop /docs).
+        description = http.get("/openapi.json").json()["info"]["description"]
+        assert "(/playground)" in description
         assert http.head("/docs/assets/swagger-ui.css").status_code == 200
         missing = http.get("/docs/assets/nope.js")
         assert missing.status_code == 404
@@ -139,7 +142,9 @@ def test_start_up_log_says_where_the_api_and_the_docs_are(tmp_path: Path) -> Non
     assert bound["api_base"] == f"http://127.0.0.1:{port}/v1"
     assert bound["docs"] == f"http://127.0.0.1:{port}/docs"
     assert bound["redoc"] == f"http://127.0.0.1:{port}/redoc"
+    assert bound["playground"] == f"http://127.0.0.1:{port}/playground"
     assert f"docs http://127.0.0.1:{port}/docs" in str(bound["msg"])
+    assert f"playground http://127.0.0.1:{port}/playground" in str(bound["msg"])
     assert server.returncode == 0
     assert "Traceback" not in rest
 

@@ -1,6 +1,7 @@
-"""The start-up line that tells a person where the gateway answers: its API base URL and its
-docs, e.g. `{"msg": "image-gateway ready: API http://127.0.0.1:8000/v1, docs
-http://127.0.0.1:8000/docs", "api_base": …, "docs": …, "redoc": …}`.
+"""The start-up line that tells a person where the gateway answers: its API base URL, its docs
+and its playground, e.g. `{"msg": "image-gateway ready: API http://127.0.0.1:8000/v1, docs
+http://127.0.0.1:8000/docs, playground http://127.0.0.1:8000/playground", "api_base": …,
+"docs": …, "redoc": …, "playground": …}`.
 
 The app cannot know its own address: the server binds its socket after the app has started.
 Uvicorn logs the address it bound (`"Uvicorn running on %s://%s:%d …"` on the logger
@@ -27,13 +28,19 @@ ALL_INTERFACES = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}  # noqa:
 def urls(base: str) -> dict[str, str]:
     """The URLs a person needs, from the gateway's base URL (`http://host:port`)."""
     base = base.rstrip("/")
-    return {"api_base": f"{base}/v1", "docs": f"{base}/docs", "redoc": f"{base}/redoc"}
+    return {
+        "api_base": f"{base}/v1",
+        "docs": f"{base}/docs",
+        "redoc": f"{base}/redoc",
+        "playground": f"{base}/playground",
+    }
 
 
 def log_urls(base: str, **fields: Any) -> None:
     found = urls(base)
     log.info(
-        f"image-gateway ready: API {found['api_base']}, docs {found['docs']}",
+        f"image-gateway ready: API {found['api_base']}, docs {found['docs']}, "
+        f"playground {found['playground']}",
         extra={"fields": {**found, **fields}},
     )
 

@@ -238,6 +238,7 @@ def test_the_demo_serves_generations_through_the_emulators_with_the_key_it_print
     key = re.search(r"export KEY=(\S+)", out)
     assert key, out
     assert f"docs http://127.0.0.1:{port}/docs" in out
+    assert f"playground               http://127.0.0.1:{port}/playground" in out
     assert "OPENAI_API_KEY=sk-emulator" in out and "BFL_FLUX_API_KEY=bfl-emulator" in out
     assert "BFL_FLUX_TRUSTED_HOSTS=http://127.0.0.1:" in out  # the polling port, trusted
     assert "BFL_BASE_URL" not in out and "BFL_API_KEY" not in out

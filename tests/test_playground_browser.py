@@ -166,14 +166,31 @@ def test_an_api_error_is_shown_with_its_message(
         jobs = client.get("/v1/jobs", params={"status": "failed"}).json()["data"]
     assert [job["error"]["error"]["message"] for job in jobs] == [moderated]
     assert jobs[0]["error"]["error"]["code"] == "content_policy_violation"
-    # Without the key, the catalogue's 401 is shown as the API words it.
+    # Without the key, the catalogue's 401 is said in words for a person (where the key goes),
+    # the key field marked and its placeholder no longer promising development mode.
     keyless = visit(gateway)
     keyless.page.goto(gateway.url + "/playground")
     status = keyless.page.locator("#catalogue-status")
     status.filter(has_text="Could not load the models").wait_for()
-    with gateway.client(key=None) as client:
-        refusal = client.get("/v1/providers").json()["error"]["message"]
-    assert status.inner_text() == f"Could not load the models: {refusal}"
+    assert status.inner_text() == (
+        "Could not load the models: This gateway needs a key: enter a gateway key above."
+    )
+    key_field = keyless.page.locator("#key")
+    assert key_field.get_attribute("aria-invalid") == "true"
+    assert key_field.get_attribute("placeholder") == "this gateway needs a key"
+    keyless.page.fill("[data-testid=prompt]", "a cat")
+    keyless.page.click("[data-testid=run]")
+    notice = keyless.page.locator("#results .card.error").first.inner_text()
+    assert notice.startswith("No models to choose from: Could not load the models: This gateway")
+    # A wrong key: refused in plain words; the right one clears the mark.
+    keyless.page.fill("#key", "not-the-key-0123456789")
+    keyless.page.press("#key", "Tab")
+    status.filter(has_text="refused this key").wait_for()
+    assert "X-API-Key" not in status.inner_text()
+    keyless.page.fill("#key", GATEWAY_TEST_KEY)
+    keyless.page.press("#key", "Tab")
+    keyless.page.wait_for_selector("[data-testid=models] input[name=model]")
+    assert key_field.get_attribute("aria-invalid") is None
     # A provider without a key is listed but cannot be picked.
     assert page.locator('[data-testid=models] input[value^="gemini/"]').first.is_disabled()
     assert page.locator("img[src=x]").count() == 0
@@ -206,6 +223,8 @@ def test_phone_sized_screen_in_development_mode_needs_no_key(
     gateway = start_gateway(gateway_api_keys=[])
     playground = _open(visit, gateway, key=None, viewport=PHONE)
     page = playground.page
+    # The catalogue answered without a key: the key field says none is needed here.
+    assert page.get_attribute("#key", "placeholder") == "none needed here (development mode)"
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     # Keyboard: the key, then the prompt, are reached with Tab; Enter runs.
     page.focus("#key")

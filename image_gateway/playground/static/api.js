@@ -25,7 +25,32 @@ export function headers(extra) {
   return h;
 }
 
+// The key field's state, said to a person: a 401 means this gateway wants a key (none typed) or
+// refused the one typed; an answer without a key means none is needed here (development mode).
+export function markKey(answer) {
+  const input = document.getElementById("key");
+  if (!input) return;
+  if (answer === "refused") {
+    input.setAttribute("aria-invalid", "true");
+    input.placeholder = "this gateway needs a key";
+  } else {
+    input.removeAttribute("aria-invalid");
+    if (!key()) input.placeholder = "none needed here (development mode)";
+  }
+}
+
+/** The message for a 401, in words for the person at the page (where the key goes). */
+export function keyMessage() {
+  return key()
+    ? "The gateway refused this key: check the Gateway key field above."
+    : "This gateway needs a key: enter a gateway key above.";
+}
+
 export async function apiError(resp) {
+  if (resp.status === 401) {
+    markKey("refused");
+    return keyMessage();
+  }
   let message = `HTTP ${resp.status}`;
   try {
     const body = await resp.json();
@@ -39,5 +64,6 @@ export async function apiError(resp) {
 export async function getJSON(path) {
   const resp = await fetch(api(path), { headers: headers(), cache: "no-store" });
   if (!resp.ok) throw new Error(await apiError(resp));
+  if (path.startsWith("v1/providers")) markKey("accepted");
   return resp.json();
 }

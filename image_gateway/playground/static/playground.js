@@ -19,6 +19,10 @@ async function run(event) {
     showNotice("Write a prompt first.");
     return;
   }
+  if (!picked.length && !state.providers.length) {
+    showNotice(`No models to choose from: ${$("catalogue-status").textContent || "the catalogue is not loaded"}`);
+    return;
+  }
   if (!picked.length) {
     showNotice("Choose at least one model.");
     return;

@@ -360,3 +360,29 @@ def test_a_streaming_models_previews_show_before_its_final_image(
     assert all(width > 0 for width in _images_rendered(page, card))
     assert card.locator("[data-testid=partial-image]").count() == 0
     assert playground.errors == []
+
+
+def test_cancel_says_it_was_requested_then_that_the_job_was_canceled(
+    start_gateway: Any, drawing_bfl: BFLEmulator, visit: Opener
+) -> None:
+    """The card's Cancel: "cancel requested…" at once, then "canceled" when the job's worker
+    notices (a running job stops at its next heartbeat), not a silent grey button."""
+    drawing_bfl.reset()
+    gateway = start_gateway(**bfl_settings(drawing_bfl, job_progress_seconds=0.2))
+    playground = _open(visit, gateway)
+    page = playground.page
+    _choose(page, "bfl-flux/flux-pro-1.1")
+    page.fill("[data-testid=prompt]", "a fox in the snow")
+    page.click("[data-testid=run]")
+    card = page.locator('[data-testid=result][data-model="flux-pro-1.1"]').first
+    cancel = card.get_by_role("button", name="Cancel")
+    cancel.wait_for(timeout=RUN_TIMEOUT_MS)
+    cancel.click()
+    assert card.locator(".state").inner_text().startswith("cancel requested")
+    card.locator(".state", has_text="canceled").wait_for(timeout=RUN_TIMEOUT_MS)
+    assert card.locator(".state").inner_text() == "canceled"
+    assert "Canceled" in card.locator("[data-testid=error]").inner_text()
+    with gateway.client() as client:
+        jobs = client.get("/v1/jobs").json()["data"]
+    assert [job["status"] for job in jobs] == ["canceled"]
+    assert playground.errors == []

@@ -118,16 +118,30 @@ export class ResultCard {
     this.cancel.hidden = false;
     this.cancel.addEventListener("click", async () => {
       this.cancel.disabled = true;
-      const resp = await fetch(api(`v1/jobs/${encodeURIComponent(jobId)}/cancel`), {
-        method: "POST",
-        headers: headers(),
-      });
-      if (!resp.ok) this.state.textContent = `cancel refused: ${await apiError(resp)}`;
+      this.cancelRequested = true;
+      this.state.textContent = "cancel requested…";
+      let resp;
+      try {
+        resp = await fetch(api(`v1/jobs/${encodeURIComponent(jobId)}/cancel`), {
+          method: "POST",
+          headers: headers(),
+        });
+      } catch (err) {
+        this.cancelRequested = false;
+        this.state.textContent = `cancel not sent: ${err.message}`;
+        return;
+      }
+      if (!resp.ok) {
+        this.cancelRequested = false;
+        this.state.textContent = `cancel refused: ${await apiError(resp)}`;
+      }
     });
   }
 
   status(status, progress) {
-    this.state.textContent = status;
+    // Until the job ends, a requested cancel stays said (a running job stops when its worker
+    // notices; README "Asynchronous jobs").
+    this.state.textContent = this.cancelRequested ? `cancel requested… (${status})` : status;
     if (typeof progress === "number") this.bar.value = progress > 1 ? progress / 100 : progress;
   }
 
@@ -164,6 +178,12 @@ export class ResultCard {
   }
 
   finish(job, seconds) {
+    if (job.status === "canceled") {
+      this.fail("Canceled: the job stopped before it produced an image.");
+      this.state.textContent = "canceled";
+      this.node.classList.replace("error", "canceled");
+      return;
+    }
     if (job.status !== "succeeded" || !job.result) {
       const message = (job.error && job.error.error && job.error.error.message) || `the job ended ${job.status}`;
       this.fail(message);
@@ -174,7 +194,9 @@ export class ResultCard {
     this.cancel.remove();
     this.bar.remove();
     this.partials.remove();
-    this.state.textContent = "succeeded";
+    this.state.textContent = this.cancelRequested
+      ? "succeeded: it finished before the cancel took effect"
+      : "succeeded";
     this.title.textContent = result.model || this.title.textContent;
     const images = el("div", { class: "images" });
     (result.data || []).forEach((item, index) => {

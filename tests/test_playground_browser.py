@@ -54,8 +54,9 @@ def _open(
 
 
 def _choose(page: Any, *models: str) -> None:
-    for box in page.locator("[data-testid=models] input[name=model]:checked").all():
-        box.uncheck()
+    checked = page.locator("[data-testid=models] input[name=model]:checked")
+    while checked.count():
+        checked.first.uncheck()
     for model in models:
         page.check(f'[data-testid=models] input[value="{model}"]')
 
@@ -385,4 +386,42 @@ def test_cancel_says_it_was_requested_then_that_the_job_was_canceled(
     with gateway.client() as client:
         jobs = client.get("/v1/jobs").json()["data"]
     assert [job["status"] for job in jobs] == ["canceled"]
+    assert playground.errors == []
+
+
+def test_the_size_hint_edit_note_and_a_mask_alone(
+    start_gateway: Any, openai_emu: Any, bfl: Any, visit: Opener, tmp_path: Path
+) -> None:
+    """The Size hint names every chosen model's sizes; choosing an image names the models it
+    unticked and why; a mask without an image is refused with a message, nothing submitted."""
+    gateway = start_gateway(**emulator_settings(openai_emu, bfl))
+    playground = _open(visit, gateway)
+    page = playground.page
+    _choose(
+        page, "openai/gpt-image-1", "openai/dall-e-3", "local/local-art", "bfl-flux/flux-pro-1.1"
+    )
+    hint = page.locator("#field-size + small").inner_text()
+    with gateway.client() as client:
+        listing = client.get("/v1/providers").json()["data"]
+    cards = {m["id"]: m for p in listing for m in p["models"]}
+    for model in ("gpt-image-1", "dall-e-3", "local-art", "flux-pro-1.1"):
+        sizes = cards[model]["sizes"]
+        shown = ", ".join(sizes) if isinstance(sizes, list) else sizes
+        assert f"{model}: {shown}" in hint, hint
+    image, mask = tmp_path / "in.png", tmp_path / "mask.png"
+    image.write_bytes(_png((96, 64)))
+    mask.write_bytes(_png((96, 64), "RGBA"))
+    page.set_input_files("#image-file", str(image))
+    note = page.locator("[data-testid=model-note]").inner_text()
+    assert note.startswith("Unticked ") and "flux-pro-1.1" in note and "dall-e-3" in note, note
+    assert "no input image" in note
+    assert "gpt-image-1" not in note and "local-art" not in note
+    page.click("#clear-edit")
+    page.set_input_files("#mask-file", str(mask))
+    _choose(page, "local/local-art")
+    page.fill("[data-testid=prompt]", "paint it blue")
+    page.click("[data-testid=run]")
+    notice = page.locator("#results .card.error").first
+    assert notice.inner_text().startswith("A mask needs an image to edit")
+    assert not [u for u in playground.requests if "/v1/images/" in u]
     assert playground.errors == []

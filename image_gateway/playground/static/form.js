@@ -72,15 +72,27 @@ export function chosen() {
   return picked;
 }
 
-// Models that take no edit are disabled while an image is chosen.
+// Models that take no edit are disabled while an image is chosen (and models that need an input
+// image while none is); a ticked model unticked that way is named in the note under the list.
 export function applyEditMode() {
+  const unticked = [];
   for (const input of document.querySelectorAll('#models input[name="model"]')) {
     const [providerId, ...rest] = input.value.split("/");
     const provider = state.providers.find((p) => p.id === providerId);
     const model = provider.models.find((m) => m.id === rest.join("/"));
     const usable = provider.configured && (state.image ? model.edits : !model.requires_input_image);
     input.disabled = !usable;
+    if (!usable && input.checked && provider.configured) unticked.push(model.id);
     if (!usable) input.checked = false;
+  }
+  const note = $("model-note");
+  if (unticked.length) {
+    const why = state.image ? "they take no input image (no edits)" : "they need an input image";
+    note.textContent = `Unticked ${unticked.join(", ")}: ${why}.`;
+  } else if (state.image) {
+    note.textContent = "An image is chosen: only models that take edits can be ticked.";
+  } else {
+    note.textContent = "";
   }
   renderFields();
 }
@@ -151,9 +163,12 @@ export function renderFields() {
     const control = closed
       ? select(union(withSizes.map((c) => c.sizes)))
       : el("input", { type: "text", placeholder: "WxH, e.g. 1024x768", inputmode: "text", autocomplete: "off" });
-    const rules = withSizes
-      .filter((c) => !Array.isArray(c.sizes))
-      .map((c) => `${c.id}: ${c.sizes}`)
+    // Every chosen model's sizes, so one that suits them all can be picked.
+    const rules = cards
+      .map((c) => {
+        if (c.sizes === undefined) return `${c.id}: no size (its own default)`;
+        return `${c.id}: ${Array.isArray(c.sizes) ? c.sizes.join(", ") : c.sizes}`;
+      })
       .join("; ");
     rows.push(fieldRow("size", "Size", control, rules));
   }

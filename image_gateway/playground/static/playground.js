@@ -19,6 +19,10 @@ async function run(event) {
     showNotice("Write a prompt first.");
     return;
   }
+  if (state.mask && !state.image) {
+    showNotice("A mask needs an image to edit: add the image, or clear the edit images.");
+    return;
+  }
   if (!picked.length && !state.providers.length) {
     showNotice(`No models to choose from: ${$("catalogue-status").textContent || "the catalogue is not loaded"}`);
     return;

@@ -107,6 +107,9 @@ def test_local_and_bfl_side_by_side_with_their_facts_and_the_gallery(
         == "SELECT"
     )
     assert page.locator("#field-quality").count() == 0  # neither model has a quality
+    labels = page.locator("#field-list label").all_inner_texts()
+    assert "Safety tolerance (provider option)" in labels, labels
+    assert all(label[0].isupper() for label in labels), labels
     page.fill("#field-seed", "7")
     page.fill("#field-provider_params_safety_tolerance", "2")
     page.fill("[data-testid=prompt]", "a lighthouse at dusk")
@@ -122,7 +125,16 @@ def test_local_and_bfl_side_by_side_with_their_facts_and_the_gallery(
         assert provider in facts and "latency" in facts and "cost" in facts
         assert "seed\n7" in facts or "seed\t7" in facts, facts
         assert card.locator("a[download]").count() >= 1
-    assert "$" in flux.locator(".facts").inner_text()  # BFL's credits, in USD
+        # Downloads numbered from 1 like the CLI's files; the card shows the prompt it ran.
+        assert (
+            card.locator("a[download]")
+            .first.get_attribute("download")
+            .rsplit(".", 1)[0]
+            .endswith("-1")
+        )
+        assert card.locator("[data-testid=card-prompt]").inner_text() == "a lighthouse at dusk"
+    # BFL's credits, in USD, the basis in words rather than the API's term.
+    assert "$0.0400 (charged by the provider)" in flux.locator(".facts").inner_text()
 
     # The gallery lists both jobs' images once the runs ended.
     page.wait_for_function(
@@ -378,6 +390,7 @@ def test_cancel_says_it_was_requested_then_that_the_job_was_canceled(
     card = page.locator('[data-testid=result][data-model="flux-pro-1.1"]').first
     cancel = card.get_by_role("button", name="Cancel")
     cancel.wait_for(timeout=RUN_TIMEOUT_MS)
+    assert page.locator("[data-testid=run]").is_disabled()  # one run at a time
     cancel.click()
     assert card.locator(".state").inner_text().startswith("cancel requested")
     card.locator(".state", has_text="canceled").wait_for(timeout=RUN_TIMEOUT_MS)
@@ -386,6 +399,7 @@ def test_cancel_says_it_was_requested_then_that_the_job_was_canceled(
     with gateway.client() as client:
         jobs = client.get("/v1/jobs").json()["data"]
     assert [job["status"] for job in jobs] == ["canceled"]
+    assert page.locator("[data-testid=run]").is_enabled()
     assert playground.errors == []
 
 

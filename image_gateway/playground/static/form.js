@@ -121,6 +121,12 @@ function keepValues() {
   return values;
 }
 
+// A field name as a label: "output_format" → "Output format" (the labels all read alike).
+export function labelOf(name) {
+  const words = name.replaceAll("_", " ");
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
 function fieldRow(name, labelText, control, hint) {
   control.id = `field-${name.replace(/[^A-Za-z0-9_-]/g, "_")}`;
   control.name = name;
@@ -181,7 +187,7 @@ export function renderFields() {
   for (const [name, entry] of CHOICE_FIELDS) {
     if (name === "input_fidelity" && !state.image) continue;
     const values = union(cards.map((c) => c[entry] || []));
-    if (values.length) rows.push(fieldRow(name, name.replace("_", " "), select(values), whoTakes(picked, (p) => (p.model[entry] || []).length)));
+    if (values.length) rows.push(fieldRow(name, labelOf(name), select(values), whoTakes(picked, (p) => (p.model[entry] || []).length)));
   }
   if (cards.some((c) => c.output_compression)) {
     const control = el("input", { type: "number", min: 0, max: 100, step: 1 });
@@ -209,7 +215,7 @@ export function renderFields() {
       const hint = [schema.description, whoTakes(picked, (p) => (p.model.provider_params || []).includes(name))]
         .filter(Boolean)
         .join("; ");
-      rows.push(fieldRow(`provider_params.${name}`, `provider_params.${name}`, paramControl(schema), hint));
+      rows.push(fieldRow(`provider_params.${name}`, `${labelOf(name)} (provider option)`, paramControl(schema), hint));
     }
   }
   list.append(...rows);

@@ -30,7 +30,7 @@ export async function loadGallery(older) {
     (result.data || []).forEach((item, index) => {
       const src = imageSource(item, result.output_format);
       if (!src) return;
-      const name = `${job.id}-${index}.${result.output_format || "png"}`;
+      const name = `${job.id}-${index + 1}.${result.output_format || "png"}`; // 1-based, as the CLI
       const when = job.created_at ? new Date(job.created_at * 1000).toLocaleString() : "";
       items.push(
         el(

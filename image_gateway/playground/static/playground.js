@@ -12,6 +12,7 @@ import { ResultCard, runOne, showNotice } from "./results.js";
 
 async function run(event) {
   event.preventDefault();
+  if ($("run").disabled) return; // a run is in flight (Enter in the prompt submits too)
   const prompt = $("prompt").value.trim();
   const picked = chosen();
   if (!prompt) {
@@ -32,10 +33,16 @@ async function run(event) {
     return;
   }
   // One card per model, in the order picked, newest run first.
-  const cards = picked.map((p) => new ResultCard(p.provider.id, p.model.id));
+  const cards = picked.map((p) => new ResultCard(p.provider.id, p.model.id, prompt));
   $("results").prepend(...cards.map((card) => card.node));
   if (window.matchMedia("(max-width: 999px)").matches) cards[0].node.scrollIntoView({ block: "start" });
-  await Promise.all(picked.map((p, i) => runOne(cards[i], prompt, p)));
+  // One run at a time: Run is disabled until every job of this one has ended.
+  $("run").disabled = true;
+  try {
+    await Promise.all(picked.map((p, i) => runOne(cards[i], prompt, p)));
+  } finally {
+    $("run").disabled = false;
+  }
   loadGallery();
 }
 

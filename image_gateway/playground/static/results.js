@@ -86,14 +86,22 @@ export function imageSource(item, format) {
   return null;
 }
 
-function money(cost) {
-  if (!cost) return "—";
-  if (cost.usd === null || cost.usd === undefined) return `unpriced (${cost.basis || "no price"})`;
-  return `$${Number(cost.usd).toFixed(4)} (${cost.basis})`;
+// The cost's basis (schemas.Cost) in words for a person.
+const BASIS_WORDS = {
+  provider: "charged by the provider",
+  tokens: "from the tokens used",
+  price_table: "from the price list",
+  estimate: "estimated from the price list",
+};
+
+export function money(cost) {
+  if (!cost || cost.usd === null || cost.usd === undefined) return "no known price";
+  const words = BASIS_WORDS[cost.basis];
+  return `$${Number(cost.usd).toFixed(4)}${words ? ` (${words})` : ""}`;
 }
 
 export class ResultCard {
-  constructor(provider, model) {
+  constructor(provider, model, prompt) {
     this.title = el("h3", { text: model });
     this.state = el("p", { class: "state", role: "status", text: "submitting…" });
     this.bar = el("progress", { max: 1, "aria-label": `${model} progress` });
@@ -105,6 +113,7 @@ export class ResultCard {
       { class: "card running", "data-testid": "result", dataset: { provider, model } },
       this.title,
       el("p", { class: "muted", text: provider }),
+      prompt ? el("p", { class: "prompt", "data-testid": "card-prompt", text: prompt }) : null,
       this.state,
       this.bar,
       this.cancel,
@@ -202,7 +211,7 @@ export class ResultCard {
     (result.data || []).forEach((item, index) => {
       const src = imageSource(item, result.output_format);
       if (!src) return;
-      const name = `${job.id}-${index}.${result.output_format || "png"}`;
+      const name = `${job.id}-${index + 1}.${result.output_format || "png"}`; // 1-based, as the CLI
       images.append(
         el(
           "figure",

@@ -437,5 +437,7 @@ def test_the_size_hint_edit_note_and_a_mask_alone(
     page.click("[data-testid=run]")
     notice = page.locator("#results .card.error").first
     assert notice.inner_text().startswith("A mask needs an image to edit")
+    page.click("[data-testid=run]")  # the notice is said once, not piled up
+    assert page.locator("#results .notice").count() == 1
     assert not [u for u in playground.requests if "/v1/images/" in u]
     assert playground.errors == []

@@ -8,7 +8,7 @@ import { key, setKey } from "./api.js";
 import { $ } from "./dom.js";
 import { applyEditMode, chosen, loadCatalogue, state } from "./form.js";
 import { loadGallery } from "./gallery.js";
-import { ResultCard, runOne, showNotice } from "./results.js";
+import { clearNotices, ResultCard, runOne, showNotice } from "./results.js";
 
 async function run(event) {
   event.preventDefault();
@@ -33,6 +33,7 @@ async function run(event) {
     return;
   }
   // One card per model, in the order picked, newest run first.
+  clearNotices();
   const cards = picked.map((p) => new ResultCard(p.provider.id, p.model.id, prompt));
   $("results").prepend(...cards.map((card) => card.node));
   if (window.matchMedia("(max-width: 999px)").matches) cards[0].node.scrollIntoView({ block: "start" });

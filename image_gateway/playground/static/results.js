@@ -5,9 +5,16 @@ import { $, el } from "./dom.js";
 import { fieldsFor, state } from "./form.js";
 import { sse } from "./sse.js";
 
+// A notice about the form (no prompt, no model, ...): it replaces the previous notices rather
+// than piling up among the results.
 export function showNotice(text) {
-  const card = el("article", { class: "card error", role: "alert" }, el("p", { text }));
+  clearNotices();
+  const card = el("article", { class: "card error notice", role: "alert" }, el("p", { text }));
   $("results").prepend(card);
+}
+
+export function clearNotices() {
+  for (const old of $("results").querySelectorAll(".notice")) old.remove();
 }
 
 export async function runOne(card, prompt, { model, value }) {

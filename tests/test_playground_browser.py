@@ -431,6 +431,19 @@ def test_the_size_hint_edit_note_and_a_mask_alone(
     assert "no input image" in note
     assert "gpt-image-1" not in note and "local-art" not in note
     page.click("#clear-edit")
+    # A dropped image: the file input names it too (not "No file chosen").
+    page.evaluate(
+        """() => {
+            const data = new DataTransfer();
+            const bytes = new Uint8Array([137, 80, 78, 71]);
+            data.items.add(new File([bytes], "dropped.png", {type: "image/png"}));
+            const zone = document.getElementById("image-drop");
+            const drop = {dataTransfer: data, bubbles: true, cancelable: true};
+            zone.dispatchEvent(new DragEvent("drop", drop));
+        }"""
+    )
+    assert page.evaluate("document.getElementById('image-file').files[0].name") == "dropped.png"
+    page.click("#clear-edit")
     page.set_input_files("#mask-file", str(mask))
     _choose(page, "local/local-art")
     page.fill("[data-testid=prompt]", "paint it blue")

@@ -78,7 +78,9 @@ function wireDrop(kind) {
     e.preventDefault();
     drop.classList.remove("over");
     const file = e.dataTransfer && e.dataTransfer.files[0];
-    if (file) setEditFile(kind, file);
+    if (!file) return;
+    input.files = e.dataTransfer.files; // the input names the dropped file, not "No file chosen"
+    setEditFile(kind, file);
   });
 }
 

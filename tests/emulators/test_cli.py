@@ -169,10 +169,13 @@ def refused() -> Iterator[dict[tuple[str, ...], tuple[int, str]]]:
     stderr by arguments. A command that is not refused would serve: it is killed."""
     running = {args: Cli(*args) for args in USAGE_ERRORS}
     results: dict[tuple[str, ...], tuple[int, str]] = {}
+    # One deadline for all: 21 interpreters importing at once on a loaded 2-core machine can
+    # take tens of seconds before the first one parses its arguments.
+    deadline = time.monotonic() + 120
     try:
         for args, cli in running.items():
             try:
-                _, err = cli.process.communicate(timeout=30)
+                _, err = cli.process.communicate(timeout=max(1.0, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
                 cli.process.kill()
                 _, err = cli.process.communicate()

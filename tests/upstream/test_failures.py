@@ -92,13 +92,20 @@ async def trickle(req: Received, r: asyncio.StreamReader, w: asyncio.StreamWrite
         w.write(b"x")
 
 
-async def test_a_slow_body_that_keeps_coming_is_not_a_timeout(
-    script, quick: UpstreamClient
-) -> None:
-    server = await script(trickle)
-    started = time.monotonic()
-    resp = await quick.request("GET", server.url, provider="p")
-    assert resp.body == b"x" * 12 and time.monotonic() - started > 1.0
+async def test_a_slow_body_that_keeps_coming_is_not_a_timeout(script) -> None:
+    # The read timeout (0.6 s) bounds each gap (0.1 s), not the body (1.2 s): six times the gap,
+    # so a loaded machine's scheduling delays do not turn a gap into a timeout.
+    client = UpstreamClient(
+        connect_timeout=0.6, read_timeout=0.6, max_connections=4, max_response_bytes=1 << 20
+    )
+    await client.start()
+    try:
+        server = await script(trickle)
+        started = time.monotonic()
+        resp = await client.request("GET", server.url, provider="p")
+        assert resp.body == b"x" * 12 and time.monotonic() - started > 1.0
+    finally:
+        await client.close()
 
 
 async def test_the_deadline_bounds_the_whole_exchange(script, quick: UpstreamClient) -> None:

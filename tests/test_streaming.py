@@ -28,6 +28,7 @@ from tests.conftest import (
     BFL_TEST_KEY,
     GATEWAY_TEST_KEY,
     OPENAI_TEST_KEY,
+    LogCapture,
     OpenAIEmulatorHandle,
     RunningGateway,
 )
@@ -137,6 +138,20 @@ def test_openai_n2_each_image_has_its_partials_and_completed_event(gw: RunningGa
     done = [e for e in events if e.type == COMPLETED]
     assert [(e.model_extra or {})["image_index"] for e in done] == [0, 1]
     assert all(e.usage.output_tokens == 1056 + 2 * 100 for e in done)  # type: ignore[union-attr]
+
+
+def test_each_completed_event_repeats_the_requests_total_cost(gw: RunningGateway) -> None:
+    """`cost` is the request's (README, Streaming): the same in every completed event of n=2,
+    what the ledger books for the request once, while `usage` is each image's own."""
+    body = {"model": "gpt-image-1", "prompt": "x", "n": 2, "stream": True}
+    with gw.client() as http:
+        frames = raw_events(http.post("/v1/images/generations", json=body).text)
+    completed = [orjson.loads(data) for name, data in frames if name == COMPLETED]
+    assert [c["image_index"] for c in completed] == [0, 1]
+    assert completed[0]["cost"] == completed[1]["cost"] and completed[0]["cost"]["usd"] > 0
+    totals = wait_rows(gw, 1)["totals"]
+    assert totals["requests"] == 1
+    assert totals["cost_usd"] == pytest.approx(completed[0]["cost"]["usd"])
 
 
 def test_openai_partial_images_0_sends_the_completed_event_only(gw: RunningGateway) -> None:
@@ -447,6 +462,47 @@ def test_a_failure_after_the_first_event_is_an_error_event_and_never_retried(
     assert openai_emu.stats()["submissions"] == 1  # no retry, no fallback once it was seen
     rows = wait_rows(gw, 1)["totals"]
     assert rows["requests"] == 1
+
+
+def test_a_failure_after_the_stream_began_is_logged_and_counted_like_a_json_one(
+    gw: RunningGateway, openai_emu: OpenAIEmulatorHandle, gateway_logs: LogCapture
+) -> None:
+    """The same `upstream failure` warning and `igw_errors_total` sample as a failed JSON
+    request, and the access line (status 200) names the outcome in `stream_error`."""
+
+    def errors() -> dict[str, float]:
+        with gw.client() as http:
+            text = http.get("/metrics").text
+        samples = [line.rsplit(" ", 1) for line in text.splitlines()]
+        return {name: float(v) for name, v in samples if name.startswith("igw_errors_total{")}
+
+    before = errors()
+    openai_emu.add_faults([{"match": "generate", "stream_fail_after": 1}])
+    body = {"model": "gpt-image-1", "prompt": "x", "stream": True, "partial_images": 2}
+    with gw.client() as http:
+        resp = http.post("/v1/images/generations", json=body)
+    frames = raw_events(resp.text)
+    assert resp.status_code == 200 and frames[-1][0] == "error", frames
+    error = orjson.loads(frames[-1][1])["error"]
+    code = error["code"]
+    request_id = resp.headers["x-request-id"]
+
+    def lines() -> list[dict[str, Any]]:
+        found = [orjson.loads(line) for line in list(gateway_logs.lines)]
+        return [line for line in found if line.get("request_id") == request_id]
+
+    deadline = time.monotonic() + 5
+    while not any(line["logger"] == "image_gateway.access" for line in lines()):
+        assert time.monotonic() < deadline, lines()
+        time.sleep(0.05)
+    (warning,) = [line for line in lines() if line.get("msg") == "upstream failure"]
+    assert warning["level"].lower() == "warning" and warning["error_code"] == code
+    (access,) = [line for line in lines() if line["logger"] == "image_gateway.access"]
+    assert access["status"] == 200 and access["stream_error"] == code
+    labels = f'code="{code}",type="{error["type"]}"'
+    series = "igw_errors_total{" + labels + "}"
+    after = errors()
+    assert after.get(series, 0) - before.get(series, 0) == 1, (series, after)
 
 
 def test_a_connection_dropped_mid_stream_is_an_error_event_saying_it_may_be_charged(

@@ -285,6 +285,7 @@ class Answerer:
             keepalive=self.keepalive_seconds,
             let_go=self._let_go,
             attribute=lambda target: _attribute(state, target, replace=True),
+            state=state,
         )
 
     async def _generate_now(self, receive: Receive, run: SyncRun) -> dict[str, Any]:

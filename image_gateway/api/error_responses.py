@@ -34,6 +34,13 @@ def error_response(err: GatewayError, request_id: str | None, metrics: Metrics |
 
 def gateway_error_response(err: GatewayError, request_id: str | None, metrics: Metrics) -> Response:
     """A raised `GatewayError`: 5xx ones (the provider or the gateway failed) are logged."""
+    log_failure(err, request_id)
+    return error_response(err, request_id, metrics)
+
+
+def log_failure(err: GatewayError, request_id: str | None) -> None:
+    """The warning line of a failed request whose error is a 5xx (the provider or the gateway
+    failed), answered as JSON or as a stream's `error` event (api/streaming.py)."""
     if err.status_code >= 500:
         provider, model = err.attribution or (err.provider, None)
         log.warning(
@@ -48,7 +55,6 @@ def gateway_error_response(err: GatewayError, request_id: str | None, metrics: M
                 }
             },
         )
-    return error_response(err, request_id, metrics)
 
 
 def unexpected_error_response(

@@ -57,6 +57,9 @@ class RequestContextMiddleware:
                 response = unexpected_error_response(exc, answer.request_id, self.metrics)
             await response(scope, receive, answer)
         finally:
+            failure = scope.get("state", {}).get("stream_error")
+            if isinstance(failure, GatewayError):  # a stream that failed after it began
+                self.metrics.error(failure)
             metrics = self.metrics if self.count else None
             finished(scope, status or answer.status, started, metrics)
 
@@ -128,6 +131,9 @@ def log_access(scope: Scope, status: int, started: float) -> None:
         "provider": state.get("provider"),
         "model": state.get("model"),
     }
+    failure = state.get("stream_error")
+    if isinstance(failure, GatewayError):  # the status was 200; the stream ended in an error
+        fields["stream_error"] = failure.code
     access_log.info("request", extra={"fields": fields})
 
 

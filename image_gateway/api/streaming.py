@@ -22,15 +22,18 @@ decodes their base64); progress from one that reports it (BFL's polls). The comp
 are the run's images once the gateway checked, priced and recorded them, with the fields of
 the JSON answer as extras (the SDK keeps unknown fields). `usage` is each image's own where
 the provider reported it per image, else the request's for a single image, else null (a
-provider without token usage: the price is in `cost`). Images are base64 whatever the model's JSON
-default (DALL·E's is a URL); only `response_format: "url"`, asked explicitly, puts a `url` to
-the stored image in place of `b64_json` (OpenAI's streams carry base64 only; a client that
-asks for a URL gets one); partial images are always base64 and never stored.
+provider without token usage: the price is in `cost`). `cost` is the request's total,
+repeated in each completed event (never per image: add none of them up). Images are base64
+whatever the model's JSON default (DALL·E's is a URL); only `response_format: "url"`, asked
+explicitly, puts a `url` to the stored image in place of `b64_json` (OpenAI's streams carry
+base64 only; a client that asks for a URL gets one); partial images are always base64 and
+never stored.
 
 When the answer begins: nothing is sent until the run reports something, ends, or has been
 quiet for STREAM_KEEPALIVE_SECONDS. A run that fails before that is answered like any request,
 with its status and JSON error (what the SDK raises as `BadRequestError`, `RateLimitError`...).
-After it, the status is 200 and a failure is an `error` event, the last of the stream.
+After it, the status is 200 and a failure is an `error` event, the last of the stream, logged
+and counted as a JSON failure is (`EventStream.failed`).
 Progress goes as a comment unless the client opted in (`stream_options: {"include_progress":
 true}`): the official SDK yields every `data:` event as an image event, so an ordinary SDK loop
 would take a progress event for a partial image. A progress comment also keeps the connection
@@ -57,7 +60,7 @@ from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from image_gateway.api.error_responses import INTERNAL_ERROR
+from image_gateway.api.error_responses import INTERNAL_ERROR, log_failure
 from image_gateway.api.middleware import disconnected
 from image_gateway.errors import GatewayError, error_body
 from image_gateway.generation.rendering import Generation, Renderer
@@ -131,6 +134,7 @@ class EventStream(Response):
         keepalive: float,
         let_go: Callable[[SyncRun], None],
         attribute: Callable[[tuple[str, str] | None], None],
+        state: dict[str, Any],
     ) -> None:
         self.relay, self.first = relay, first
         self.status_code, self.background, self.raw_headers = 200, None, list(HEADERS)
@@ -142,6 +146,7 @@ class EventStream(Response):
         self.keepalive = keepalive
         self.let_go = let_go
         self.attribute = attribute
+        self.state = state  # the request's scope state (`failed`)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         relay = self.relay
@@ -190,6 +195,15 @@ class EventStream(Response):
             return event(PROGRESS, progress_fields(item))
         return b": " + PROGRESS.encode() + b" " + orjson.dumps(progress_fields(item)) + b"\n\n"
 
+    def failed(self, err: GatewayError) -> bytes:
+        """The `error` event of a run that failed after the stream began, seen by operators as
+        a JSON answer's failure is: its warning line (`log_failure`), and `state["stream_error"]`,
+        which the request-context middleware counts in `igw_errors_total` and writes in the
+        access line (`stream_error`: the error's code; the status stays 200)."""
+        log_failure(err, self.request_id)
+        self.state["stream_error"] = err
+        return event("error", error_body(err, self.request_id))
+
     async def ending(self) -> bytes:
         """The run's last events: one completed event per image, or its `error` event."""
         work = self.relay.run.work
@@ -197,12 +211,12 @@ class EventStream(Response):
             generation = work.result()
         except GatewayError as exc:
             self.attribute(exc.attribution)
-            return event("error", error_body(exc, self.request_id))
+            return self.failed(exc)
         except Exception as exc:  # a bug: logged with its traceback, answered without it
             log.error(
                 "unhandled error", exc_info=exc, extra={"fields": {"request_id": self.request_id}}
             )
-            return event("error", error_body(GatewayError(INTERNAL_ERROR), self.request_id))
+            return self.failed(GatewayError(INTERNAL_ERROR))
         self.attribute((generation.provider, generation.model))
         frames = await completed_events(
             generation, self.prefix, self.renderer, self.response_format, self.relay.run

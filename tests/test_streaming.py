@@ -5,6 +5,7 @@ before and after the first event, and a client that leaves mid-stream."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import io
 import re
@@ -23,6 +24,8 @@ from PIL import Image
 
 from emulators.bfl import BFLEmulator
 from image_gateway.errors import UNKNOWN_OUTCOME
+from image_gateway.providers.kit.journal import StreamJournal
+from image_gateway.providers.kit.progress import Progress
 from tests.admin_helpers import ADMIN_TEST_KEY
 from tests.conftest import (
     BFL_TEST_KEY,
@@ -35,6 +38,7 @@ from tests.conftest import (
 from tests.usage_helpers import wait_rows
 
 PARTIAL, COMPLETED = "image_generation.partial_image", "image_generation.completed"
+PROGRESS = "image_gateway.progress"
 GEN = 1.0  # seconds a BFL task takes here: long enough for several progress reports
 
 
@@ -599,3 +603,46 @@ def test_a_client_leaving_mid_stream_lets_the_accepted_call_finish_and_be_record
             assert time.monotonic() < deadline, jobs
             time.sleep(0.1)
     assert openai_emu.stats()["submissions"] == 1
+
+
+def test_a_fanned_out_stream_shows_one_progress_the_mean_of_its_calls() -> None:
+    """F10: the calls of `n` = 2 report into one view, as a job's watchers see it
+    (`jobs/activity.py`): their mean fraction, the status of the call furthest behind, queued
+    only when it changed; a fallback's calls start it over."""
+    journal = StreamJournal()
+
+    async def run() -> list[Any]:
+        await journal.entering(0)
+        first, second = journal.call(0, 0), journal.call(0, 1)
+        await first.progress(Progress(0.5, "Pending"))
+        await first.progress(Progress(0.5, "Pending"))  # the same view: not queued again
+        await second.progress(Progress(0.3, "Ready?"))
+        await second.progress(0.7)
+        await journal.entering(1)  # a fallback
+        await journal.call(1, 0).progress(0.2)
+        return [journal.reports.get_nowait() for _ in range(journal.reports.qsize())]
+
+    assert asyncio.run(run()) == [
+        Progress(0.25, "Pending"),
+        Progress(0.4, "Ready?"),
+        Progress(0.6, "Pending"),
+        Progress(0.2),
+    ]
+
+
+def test_bfl_n2_streams_one_rising_progress(gw: RunningGateway) -> None:
+    """Through the gateway: two BFL calls fanned out, one progress that only rises, two
+    completed events."""
+    body = {
+        "model": "bfl-flux/flux-pro-1.1",
+        "prompt": "x",
+        "n": 2,
+        "stream": True,
+        "stream_options": {"include_progress": True},
+    }
+    with gw.client() as http:
+        frames = raw_events(http.post("/v1/images/generations", json=body).text)
+    assert [name for name, _ in frames].count(COMPLETED) == 2
+    fractions = [orjson.loads(text)["progress"] for name, text in frames if name == PROGRESS]
+    assert len(fractions) >= 2, frames
+    assert fractions == sorted(fractions) and all(0 <= f < 1 for f in fractions)

@@ -15,6 +15,8 @@ them (`JobActivity.view`), stored on its row (`progress` and `activity` columns)
     queue_position    the largest position among calls that report one: the job waits for
                       its last call (None when none is queued)
 
+(`kit/progress.CallReports` makes that view; a streaming request's events show the same.)
+
 Writes are throttled, since 10,000 concurrent jobs polled every second must not become 10,000
 row updates a second: a report is written when it changes `provider_status` or
 `queue_position` (rare: a few times per call), otherwise only when `progress` moved by at least
@@ -48,16 +50,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from image_gateway.providers.kit.progress import CallReports, Progress
+
 PROGRESS_STEP = 0.01  # the least change of the job's fraction worth a write
-
-
-@dataclass(slots=True)
-class CallReport:
-    """The last thing one upstream call reported."""
-
-    progress: float | None = None
-    status: str | None = None
-    queue_position: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +72,7 @@ class JobActivity:
     def __init__(self, interval: float, clock: Callable[[], float] = time.monotonic) -> None:
         self.interval = interval
         self._clock = clock
-        self._calls: dict[int, CallReport] = {}
+        self._calls = CallReports()
         self._written: ActivityView | None = None
         self._written_at = float("-inf")
         # References to the partial images stored so far (`JobJournal.partial_image`).
@@ -85,7 +80,7 @@ class JobActivity:
 
     def start_call(self, part: int) -> None:
         """A call of the run began: it counts in the mean from now on (as 0 until it reports)."""
-        self._calls.setdefault(part, CallReport())
+        self._calls.start(part)
 
     def restart(self) -> None:
         """A new candidate (a fallback) runs: its calls start from nothing."""
@@ -102,16 +97,7 @@ class JobActivity:
         """Record a call's report; the view to write now, or None when the throttle holds it
         (or nothing changed). A field left None keeps what the call said before, except
         `queue_position`, which a call leaves by reporting progress or another status."""
-        call = self._calls.setdefault(part, CallReport())
-        if progress is not None:
-            call.progress = min(1.0, max(0.0, float(progress)))
-        if status is not None and status != call.status:
-            call.status = status
-            call.queue_position = None  # a new status word: out of the queue unless it says
-        if queue_position is not None:
-            call.queue_position = queue_position
-        elif progress is not None:
-            call.queue_position = None  # it is being drawn: no longer queued
+        self._calls.report(part, Progress(progress, status, queue_position))
         view = self.view()
         if not self._due(view):
             return None
@@ -132,19 +118,8 @@ class JobActivity:
         return {**detail, "partials": list(self.partials)} if self.partials else detail
 
     def view(self) -> ActivityView:
-        calls = list(self._calls.values())
-        fractions = [c.progress for c in calls]
-        progress = None
-        if any(f is not None for f in fractions):
-            progress = round(sum(f or 0.0 for f in fractions) / len(fractions), 4)
-        with_status = [c for c in calls if c.status is not None]
-        behind = min(with_status, key=lambda c: c.progress or 0.0) if with_status else None
-        positions = [c.queue_position for c in calls if c.queue_position is not None]
-        return ActivityView(
-            progress,
-            behind.status if behind is not None else None,
-            max(positions) if positions else None,
-        )
+        seen = self._calls.view()
+        return ActivityView(seen.fraction, seen.status, seen.queue_position)
 
     def _due(self, view: ActivityView) -> bool:
         last = self._written

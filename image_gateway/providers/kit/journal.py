@@ -47,7 +47,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Protocol, TypeVar
 
 from image_gateway.errors import ClientClosedRequest, GatewayError, UpstreamError
-from image_gateway.providers.kit.progress import PartialImage, Progress
+from image_gateway.providers.kit.progress import CallReports, PartialImage, Progress
 
 T = TypeVar("T")
 Saver = Callable[[dict[str, Any] | None], Awaitable[None]]
@@ -191,10 +191,10 @@ class RequestJournal:
     def call(self, index: int, part: int) -> CallJournal:
         journal = self._calls.get((index, part))
         if journal is None:  # a retry of this call sees what the last try reached
-            journal = self._calls[index, part] = self._new_call()
+            journal = self._calls[index, part] = self._new_call(part)
         return journal
 
-    def _new_call(self) -> _RequestCall:
+    def _new_call(self, part: int) -> _RequestCall:
         return _RequestCall(self)
 
     @property
@@ -221,12 +221,25 @@ class StreamJournal(RequestJournal):
     its calls report is queued, in order, for the answer to send (`reports`), and the run is
     `relayed` from the first partial image on — the client is about to see a picture, so
     nothing of the run may be redone (progress leaves retries and fallbacks free). Queueing
-    never waits (the journal contract); the answer drains the queue."""
+    never waits (the journal contract); the answer drains the queue.
+
+    Progress is the run's, not a call's: the calls of a fanned-out request (`n` > 1) report
+    into one `CallReports`, whose view (their mean fraction, the status of the call furthest
+    behind) is queued when it changes, as a job's watchers see it (`jobs/activity.py`); a
+    fallback's calls start it over."""
 
     def __init__(self) -> None:
         super().__init__()
         self.reports: asyncio.Queue[Report] = asyncio.Queue()
         self._watched = True
+        self._progress = CallReports()
+        self._shown: Progress | None = None
+        self._candidate = 0
+
+    async def entering(self, index: int) -> None:
+        if index != self._candidate:
+            self._candidate = index
+            self._progress.clear()
 
     @property
     def watched(self) -> bool:
@@ -239,27 +252,39 @@ class StreamJournal(RequestJournal):
         if self._watched:
             self.reports.put_nowait(item)
 
+    def progress(self, part: int, report: Progress) -> None:
+        """Call `part` reported `report`: the run's view is queued when it changed."""
+        self._progress.report(part, report)
+        view = self._progress.view()
+        if view != self._shown:
+            self._shown = view
+            self.report(view)
+
+    def start(self, part: int) -> None:
+        self._progress.start(part)
+
     def detach(self) -> None:
         """Its client left: what the run reports from now on is dropped, not kept."""
         self._watched = False
         while not self.reports.empty():
             self.reports.get_nowait()
 
-    def _new_call(self) -> _RequestCall:
-        return _StreamCall(self)
+    def _new_call(self, part: int) -> _RequestCall:
+        self.start(part)
+        return _StreamCall(self, part)
 
 
 class _StreamCall(_RequestCall):
-    def __init__(self, run: StreamJournal) -> None:
+    def __init__(self, run: StreamJournal, part: int) -> None:
         super().__init__(run)
-        self._stream = run
+        self._stream, self._part = run, part
 
     @property
     def watched(self) -> bool:
         return self._stream.watched
 
     async def progress(self, value: float | Progress) -> None:
-        self._stream.report(Progress.of(value))
+        self._stream.progress(self._part, Progress.of(value))
 
     async def partial_image(self, event: PartialImage) -> None:
         self._stream.report(event)

@@ -13,7 +13,7 @@ OpenAI's `image_generation.partial_image` / `image_edit.partial_image` events (o
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,3 +58,68 @@ class PartialImage:
     background: str | None = None
     output_format: str | None = None
     created_at: int | None = None
+
+
+@dataclass(slots=True)
+class _Last:
+    """What one call said last (`CallReports`)."""
+
+    fraction: float | None = None
+    status: str | None = None
+    queue_position: int | None = None
+
+
+@dataclass(slots=True)
+class CallReports:
+    """The reports of one run's upstream calls (one, or `n` fanned out), seen as one `Progress`.
+
+    Each call (its `part`) keeps what it said last: a field a report leaves None keeps the
+    call's earlier value, except `queue_position`, which a call leaves by reporting a fraction
+    or a new status word. `view()`:
+
+        fraction          mean of the calls' fractions (a call that has not reported one counts
+                          0); None while no call has reported any
+        status            the status word of the call that is furthest behind (lowest fraction;
+                          the first call on a tie); None when none reported one
+        queue_position    the largest position among queued calls: the run waits for its last
+
+    A job's watchers (`jobs/activity.py`) and a streaming client (`StreamJournal`) both see
+    this view, so a fanned-out request shows one progress, not each call's in turn.
+    """
+
+    _calls: dict[int, _Last] = field(default_factory=dict)
+
+    def start(self, part: int) -> None:
+        """Call `part` began: it counts in the mean from now on (as 0 until it reports)."""
+        self._calls.setdefault(part, _Last())
+
+    def clear(self) -> None:
+        """A new candidate (a fallback) runs: its calls start from nothing."""
+        self._calls.clear()
+
+    def report(self, part: int, report: Progress) -> None:
+        call = self._calls.setdefault(part, _Last())
+        if report.fraction is not None:
+            call.fraction = min(1.0, max(0.0, float(report.fraction)))
+        if report.status is not None and report.status != call.status:
+            call.status = report.status
+            call.queue_position = None  # a new status word: out of the queue unless it says
+        if report.queue_position is not None:
+            call.queue_position = report.queue_position
+        elif report.fraction is not None:
+            call.queue_position = None  # it is being drawn: no longer queued
+
+    def view(self) -> Progress:
+        calls = list(self._calls.values())
+        fractions = [c.fraction for c in calls]
+        fraction = None
+        if any(f is not None for f in fractions):
+            fraction = round(sum(f or 0.0 for f in fractions) / len(fractions), 4)
+        with_status = [c for c in calls if c.status is not None]
+        behind = min(with_status, key=lambda c: c.fraction or 0.0) if with_status else None
+        positions = [c.queue_position for c in calls if c.queue_position is not None]
+        return Progress(
+            fraction,
+            behind.status if behind is not None else None,
+            max(positions) if positions else None,
+        )

@@ -21,9 +21,10 @@ import random
 import uvicorn
 from PIL import Image
 
+from emulators.kit.placeholder import Rendered
 from emulators.kit.server import bind_socket
 from emulators.openai_images import OpenAIApp
-from emulators.openai_images.images import ImageCache, Rendered
+from emulators.openai_images.images import ImageCache
 
 LARGE_SIDE = 1183  # 1183 x 1183 RGB noise: a 4.2 MB PNG that does not compress
 STREAM_SIDE = 577  # 577 x 577 RGB noise: a 1.0 MB PNG, each partial image of a stream

@@ -19,12 +19,13 @@ from urllib.parse import parse_qs
 from ..kit.app import EmulatorApp
 from ..kit.asgi import Receive, Scope, Send, send_json
 from ..kit.faults import Fault, FaultRules
+from ..kit.placeholder import Placeholders
 from ..kit.scenarios import ScenarioTable
 from .api import FAULT_SCOPE_KEY, auth_failure, build_submit_app
 from .catalog import ENDPOINTS
 from .delivery import PREFIX as DELIVERY_PREFIX
 from .delivery import serve_sample
-from .images import RenderCache
+from .images import LOOK
 from .tasks import MARKERS, BFLState
 
 NOT_FOUND = {"detail": "Not Found"}
@@ -43,7 +44,7 @@ class BFLApp(EmulatorApp):
         super().__init__(api_key, RULES, ("submit",), scenarios, strict)
         self.state = BFLState(api_key, self.log, **state_options)
         self.submit_app = build_submit_app(self.state, self.log, strict)
-        self.render_cache = RenderCache()
+        self.render_cache = Placeholders(LOOK, 32)
 
     def classify(self, scope: Scope) -> str:
         path = scope["path"]

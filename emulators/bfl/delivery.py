@@ -7,13 +7,13 @@ signature or an expired URL gives 403 with an Azure-style XML error body.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 from urllib.parse import parse_qs
 
 from ..kit.asgi import Send, send_bytes
+from ..kit.placeholder import Placeholders
 from ..kit.signed_urls import SignedUrls, forbidden
-from .images import CONTENT_TYPES, RenderCache
+from .images import CONTENT_TYPES
 
 PREFIX = "/delivery/"
 MAX_SIDE = 16384
@@ -23,7 +23,7 @@ async def serve_sample(
     path: str,
     query: bytes,
     urls: SignedUrls,
-    cache: RenderCache,
+    cache: Placeholders,
     send: Send,
     fake_image: bytes | None = None,
 ) -> bool:
@@ -45,9 +45,7 @@ async def serve_sample(
     if refusal is not None:
         await refusal.send(send)
         return False
-    data = fake_image if fake_image is not None else cache.get(w, h, ext)
-    if data is None:
-        data = await asyncio.to_thread(cache.render, w, h, ext)
+    data = fake_image if fake_image is not None else (await cache.get(w, h, ext)).data
     headers = [
         (b"content-type", CONTENT_TYPES[ext].encode()),
         (b"x-ms-blob-type", b"BlockBlob"),

@@ -1,4 +1,5 @@
-"""Image helpers: identify base64 inputs, render output images lazily with a bounded cache."""
+"""Image helpers: identify base64 inputs; the look of the output images (rendered and cached by
+the kit's `Placeholders`)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,8 @@ from collections import OrderedDict
 
 from PIL import Image, UnidentifiedImageError
 
-from ..kit.label import stamp
+from ..kit.placeholder import Look
 
-PIL_FORMATS = {"jpeg": "JPEG", "png": "PNG", "webp": "WEBP"}
 CONTENT_TYPES = {"jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
 
 
@@ -63,43 +63,5 @@ def _decode_size(value: str) -> tuple[int, int] | None:
         return None
 
 
-def encode_image(width: int, height: int, fmt: str) -> bytes:
-    """A real image of the requested size and format: a two-tone pattern saying "BFL emulator"."""
-    img = Image.new("RGB", (width, height), (40, 90, 160))
-    img.paste((230, 180, 60), (0, 0, max(1, width // 2), max(1, height // 2)))
-    stamp(img, "BFL emulator", f"not a real image - {width}x{height} {fmt}")
-    buf = io.BytesIO()
-    if fmt == "jpeg":
-        img.save(buf, "JPEG", quality=85)
-    elif fmt == "png":
-        img.save(buf, "PNG", compress_level=1)
-    else:
-        img.save(buf, "WEBP", quality=80, method=0)
-    return buf.getvalue()
-
-
-class RenderCache:
-    """Small LRU of encoded images keyed by (width, height, format). Thread-safe."""
-
-    def __init__(self, maxsize: int = 32) -> None:
-        self.maxsize = maxsize
-        self._items: OrderedDict[tuple[int, int, str], bytes] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, width: int, height: int, fmt: str) -> bytes | None:
-        key = (width, height, fmt)
-        with self._lock:
-            data = self._items.get(key)
-            if data is not None:
-                self._items.move_to_end(key)
-            return data
-
-    def render(self, width: int, height: int, fmt: str) -> bytes:
-        data = self.get(width, height, fmt)
-        if data is None:
-            data = encode_image(width, height, fmt)
-            with self._lock:
-                self._items[(width, height, fmt)] = data
-                while len(self._items) > self.maxsize:
-                    self._items.popitem(last=False)
-        return data
+# The output images: a two-tone pattern saying "BFL emulator" (the kit's placeholders).
+LOOK = Look("BFL emulator", (40, 90, 160), (230, 180, 60), block="corner")

@@ -110,7 +110,7 @@ class FalApp(EmulatorApp):
                 status, body = self.book.status(request)
             elif kind == "cancel":
                 self.count("cancels")
-                status, body = self.book.cancel(request)
+                status, body = self.book.cancel_answer(request)
             else:
                 status, body = await self._result(request)
             await send_json(send, status, body, [(b"x-fal-request-id", request.id.encode())])
@@ -170,7 +170,7 @@ class FalApp(EmulatorApp):
         if request.status(self.book.clock()) != "COMPLETED":
             return 400, {"detail": "Request is still in progress"}
         status, body = await self.book.result(request)
-        if self.book.expired(request, size_of(body)):
+        if self.book.expired_result(request, size_of(body)):
             self.count("expired_results")
             return 404, {"detail": "Request not found"}
         return status, body

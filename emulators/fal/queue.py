@@ -17,45 +17,47 @@ Images are files on the second listener (like `v3.fal.media`), signed, expiring 
 
 from __future__ import annotations
 
-import asyncio
-import io
 import math
 import secrets
-import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from PIL import Image
 
-from ..kit.label import stamp
-from ..kit.signed_urls import SignedUrls
+from ..kit.jobs import Job, JobBook, JobSwitches
+from ..kit.placeholder import Look
 from .catalog import Model
 
 PREFIX = "/files/"
-FORMATS = {"png": "PNG", "jpeg": "JPEG", "webp": "WEBP"}
 MIME = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp"}
 MARKERS = ("[nsfw-first]", "[nsfw]", "[policy]", "[fail]", "[never]")
 FAILED = "Runner disconnected while processing the request (emulated)"
 LARGE = 10 * 1024  # results this big are kept `large_retention` only
 
 
-@dataclass
-class Request:
-    id: str
+SWITCHES = JobSwitches(
+    queue_seconds=0.0,
+    generation_seconds=0.3,
+    retention=3600.0,
+    queue_help="time spent IN_QUEUE",
+    generation_help="time spent IN_PROGRESS",
+    retention_help="seconds a result is kept",
+)
+LOOK = Look("fal emulator", (30, 60, 50), (200, 235, 215))
+STATUS = {"queued": "IN_QUEUE", "generating": "IN_PROGRESS", "done": "COMPLETED",
+          "canceled": "COMPLETED"}  # fmt: skip
+
+
+@dataclass(kw_only=True)
+class Request(Job):
     model: Model
     input: dict[str, Any]
-    created: float
-    queue_seconds: float
-    generation_seconds: float
     size: tuple[int, int]
     image_format: str
     count: int
     marker: str | None = None
-    canceled_at: float | None = None
 
     @property
     def app(self) -> str:
@@ -63,33 +65,15 @@ class Request:
         return "/".join(self.model.id.split("/")[:2])
 
     def status(self, now: float) -> str:
-        age = now - self.created
-        if self.canceled_at is not None:
-            return "COMPLETED"
-        if age < self.queue_seconds:
-            return "IN_QUEUE"
-        if self.marker == "[never]" or age < self.queue_seconds + self.generation_seconds:
-            return "IN_PROGRESS"
-        return "COMPLETED"
-
-    def completed_at(self) -> float:
-        if self.canceled_at is not None:
-            return self.canceled_at
-        return self.created + self.queue_seconds + self.generation_seconds
+        return STATUS[self.phase(now)]
 
 
-def render(width: int, height: int, image_format: str, black: bool) -> bytes:
-    img = Image.new("RGB", (width, height), (0, 0, 0) if black else (30, 60, 50))
-    if not black:
-        img.paste((200, 235, 215), (width // 4, height // 4, width * 3 // 4, height * 3 // 4))
-        stamp(img, "fal emulator", f"not a real image - {width}x{height} {image_format}")
-    buf = io.BytesIO()
-    img.save(buf, FORMATS[image_format])
-    return buf.getvalue()
+def new_id() -> str:
+    return f"{secrets.token_hex(4)}-{secrets.token_hex(2)}-{secrets.token_hex(6)}"
 
 
-class Book:
-    """The emulator's requests (oldest dropped beyond `max_requests`) and result files."""
+class Book(JobBook[Request]):
+    """The emulator's requests (the kit's `JobBook`) and result files."""
 
     def __init__(
         self,
@@ -100,38 +84,21 @@ class Book:
         clock: Callable[[], float] = time.time,
         max_requests: int = 20000,
     ) -> None:
-        self.queue_seconds, self.generation_seconds = queue_seconds, generation_seconds
-        self.retention, self.large_retention = retention, large_retention
-        self.clock, self.max = clock, max_requests
-        self.urls = SignedUrls(clock)
-        self.api_base = self.file_base = ""  # the two listeners' origins, once bound
-        self._lock = threading.Lock()
-        self._items: OrderedDict[str, Request] = OrderedDict()
-        self._images: OrderedDict[tuple[int, int, str, bool], bytes] = OrderedDict()
-
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
+        super().__init__(
+            SWITCHES,
+            queue_seconds=queue_seconds,
+            generation_seconds=generation_seconds,
+            retention=retention,
+            look=LOOK,
+            clock=clock,
+            max_jobs=max_requests,
+            new_id=new_id,
+        )
+        self.large_retention = large_retention
 
     def add(self, model: Model, data: dict[str, Any], **options: Any) -> Request:
-        request = Request(
-            f"{secrets.token_hex(4)}-{secrets.token_hex(2)}-{secrets.token_hex(6)}",
-            model,
-            data,
-            self.clock(),
-            self.queue_seconds,
-            self.generation_seconds,
-            **options,
-        )
-        with self._lock:
-            self._items[request.id] = request
-            while len(self._items) > self.max:
-                self._items.popitem(last=False)
-        return request
-
-    def get(self, request_id: str) -> Request | None:
-        with self._lock:
-            return self._items.get(request_id)
+        never = options.get("marker") == "[never]"
+        return self.create(Request, model=model, input=data, never=never, **options)
 
     def urls_of(self, request: Request) -> dict[str, str]:
         base = f"{self.api_base}/{request.app}/requests/{request.id}"
@@ -168,18 +135,17 @@ class Book:
             body.update(error=FAILED, error_type="runner_disconnected")
         return 200, body
 
-    def cancel(self, request: Request) -> tuple[int, dict[str, Any]]:
+    def cancel_answer(self, request: Request) -> tuple[int, dict[str, Any]]:
         status = request.status(self.clock())
-        if status == "COMPLETED":
+        if not super().cancel(request):
             return 400, {"status": "ALREADY_COMPLETED"}
-        request.canceled_at = self.clock()
         if status == "IN_QUEUE":
             return 200, {"status": "OK"}
         return 202, {"status": "CANCELLATION_REQUESTED"}
 
-    def expired(self, request: Request, size: int) -> bool:
-        keep = self.large_retention if size >= LARGE else self.retention
-        return self.clock() > request.completed_at() + keep
+    def expired_result(self, request: Request, size: int) -> bool:
+        """Past retention (`large_retention` for a result of `size` >= 10 KB)."""
+        return self.expired(request, self.large_retention if size >= LARGE else None)
 
     async def result(self, request: Request) -> tuple[int, Any]:
         """The result: the model's output, or its error (the model's own status)."""
@@ -194,7 +160,7 @@ class Book:
         width, height = request.size
         flags = [request.marker == "[nsfw]" or (i == 0 and request.marker == "[nsfw-first]")
                  for i in range(request.count)]  # fmt: skip
-        expires = request.completed_at() + self.retention
+        expires = request.finished_at() + self.retention
         images = []
         for i, flagged in enumerate(flags):
             ext = "jpg" if request.image_format == "jpeg" else request.image_format
@@ -222,20 +188,7 @@ class Book:
         return 200, body
 
     def _position(self, request: Request, now: float) -> int:
-        left = request.created + request.queue_seconds - now
-        return max(0, math.ceil(left / 0.25) - 1)
-
-    async def image(self, width: int, height: int, image_format: str, black: bool) -> bytes:
-        key = (width, height, image_format, black)
-        with self._lock:
-            data = self._images.get(key)
-        if data is None:
-            data = await asyncio.to_thread(render, width, height, image_format, black)
-            with self._lock:
-                self._images[key] = data
-                while len(self._images) > 16:
-                    self._images.popitem(last=False)
-        return data
+        return max(0, math.ceil(request.queue_left(now) / 0.25) - 1)
 
 
 def size_of(body: Any) -> int:

@@ -6,13 +6,14 @@ import argparse
 from typing import ClassVar
 
 from ..kit import cli
-from ..kit.emulator import Emulator
+from ..kit.jobs import JobEmulator, job_options
 from ..kit.scenarios import ScenarioTable
 from . import errors as E
 from .app import FalApp
+from .queue import SWITCHES
 
 
-class FalEmulator(Emulator):
+class FalEmulator(JobEmulator):
     """fal's queue (`base_url` like `https://queue.fal.run`) on one listener; its CDN
     (`poll_base_url`, where result images are, like `v3.fal.media`) on a second one.
 
@@ -29,6 +30,7 @@ class FalEmulator(Emulator):
     DEFAULT_POLL_PORT = 10102
     POLL_ROLE = "files"
     POLL_ROLE_HELP = "result image downloads"
+    SWITCHES = SWITCHES
     DEFAULT_API_KEY = "fal-emulator-key"
     LENIENT = frozenset({"submit"})
     SCENARIO_FAULTS: ClassVar[ScenarioTable] = {
@@ -51,9 +53,9 @@ class FalEmulator(Emulator):
         poll_port: int = 0,
         poll_host: str | None = None,
         strict: bool = False,
-        queue_seconds: float = 0.0,
-        generation_seconds: float = 0.3,
-        retention: float = 3600.0,
+        queue_seconds: float = SWITCHES.queue_seconds,
+        generation_seconds: float = SWITCHES.generation_seconds,
+        retention: float = SWITCHES.retention,
         large_retention: float = 360.0,
         rate_limit: int | None = None,
     ) -> None:
@@ -67,40 +69,24 @@ class FalEmulator(Emulator):
             large_retention=large_retention,
             rate_limit=rate_limit,
         )
-        super().__init__(app, host=host, port=port, poll_port=poll_port, poll_host=poll_host)
-
-    def bound(self) -> None:
-        self.app.book.api_base = self.url or ""
-        self.app.book.file_base = self.poll_base_url
+        super().__init__(
+            app, app.book, host=host, port=port, poll_port=poll_port, poll_host=poll_host
+        )
 
     @classmethod
     def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument(
-            "--queue-seconds", type=cli.amount, default=0.0, help="time spent IN_QUEUE"
-        )
-        parser.add_argument(
-            "--generation-seconds", type=cli.amount, default=0.3, help="time spent IN_PROGRESS"
-        )
-        parser.add_argument(
-            "--retention", type=cli.amount, default=3600.0, help="seconds a result is kept"
-        )
+        super().add_arguments(parser)
         parser.add_argument(
             "--large-retention",
             type=cli.amount,
             default=360.0,
-            help="seconds a result of 10 KB or more is kept",
-        )
-        parser.add_argument(
-            "--rate-limit", type=cli.count, default=0, help="submissions per minute; 0 = unlimited"
+            help="seconds a result of 10 KB or more is kept (default 360)",
         )
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> FalEmulator:
         return cls(
             **cls.standard_options(args),
-            queue_seconds=args.queue_seconds,
-            generation_seconds=args.generation_seconds,
-            retention=args.retention,
+            **job_options(args),
             large_retention=args.large_retention,
-            rate_limit=args.rate_limit or None,
         )

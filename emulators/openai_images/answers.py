@@ -26,9 +26,10 @@ from typing import Any, Final
 import orjson
 
 from ..kit.faults import Fault
+from ..kit.placeholder import Rendered
 from . import errors as E
 from .files import FileStore
-from .images import ImageCache, Rendered, usage
+from .images import ImageCache, usage
 from .params import Job
 
 CUT: Final = b""  # what `Answers.events` yields where the connection is to be dropped

@@ -1,60 +1,33 @@
 """Output images, input-image inspection and token usage.
 
 Outputs are real encoded images of the requested size and format (a flat colour with a centred
-block, and "OpenAI emulator" written across it), cached by their parameters in a small LRU so
-the hot path only looks bytes up.
+block, and "OpenAI emulator" written across it: the kit's placeholders), cached by their
+parameters in a small LRU so the hot path only looks bytes up.
 """
 
 from __future__ import annotations
 
-import asyncio
-import base64
 import io
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
 from PIL import Image
 
-from ..kit.label import stamp
+from ..kit.placeholder import Look, Placeholders, Rendered
 
-PIL_FORMATS = {"png": "PNG", "jpeg": "JPEG", "webp": "WEBP"}
-_PALETTE = [((32, 96, 160), (240, 200, 64)), ((96, 96, 96), (200, 200, 200))]
-
-
-@dataclass(frozen=True)
-class Rendered:
-    data: bytes
-    b64: str
-
-
-CacheKey = tuple[int, int, str, bool, int, int]
-
-
-def render(
-    width: int, height: int, fmt: str, transparent: bool, compression: int, variant: int
-) -> Rendered:
-    back, front = _PALETTE[variant % len(_PALETTE)]
-    img = Image.new(
-        "RGBA" if transparent else "RGB", (width, height), (0, 0, 0, 0) if transparent else back
-    )
-    img.paste(front, (width // 4, height // 4, width - width // 4, height - height // 4))
-    stamp(img, "OpenAI emulator", f"not a real image - {width}x{height} {fmt}")
-    buf = io.BytesIO()
-    options: dict[str, Any] = (
-        {"compress_level": 1} if fmt == "png" else {"quality": max(1, compression)}
-    )
-    img.save(buf, PIL_FORMATS[fmt], **options)
-    data = buf.getvalue()
-    return Rendered(data, base64.b64encode(data).decode("ascii"))
+# The final image's look, then a partial image's (`variant` 1).
+LOOKS = (
+    Look("OpenAI emulator", (32, 96, 160), (240, 200, 64)),
+    Look("OpenAI emulator", (96, 96, 96), (200, 200, 200)),
+)
 
 
 class ImageCache:
-    """LRU of rendered images; misses are encoded in a worker thread to keep the loop free."""
+    """The rendered images (the kit's `Placeholders`: an LRU, misses encoded in a worker
+    thread to keep the loop free). `compression` is JPEG/WebP quality (0-100)."""
 
     def __init__(self, max_entries: int = 24) -> None:
-        self.max_entries = max_entries
-        self._entries: OrderedDict[CacheKey, Rendered] = OrderedDict()
+        self.cache = Placeholders(LOOKS[0], max_entries)
 
     async def get(
         self,
@@ -65,16 +38,14 @@ class ImageCache:
         compression: int = 100,
         variant: int = 0,
     ) -> Rendered:
-        key = (width, height, fmt, transparent, compression if fmt != "png" else 100, variant)
-        hit = self._entries.get(key)
-        if hit is not None:
-            self._entries.move_to_end(key)
-            return hit
-        rendered = await asyncio.to_thread(render, *key)
-        self._entries[key] = rendered
-        while len(self._entries) > self.max_entries:
-            self._entries.popitem(last=False)
-        return rendered
+        return await self.cache.get(
+            width,
+            height,
+            fmt,
+            transparent=transparent,
+            quality=compression,
+            look=LOOKS[variant % len(LOOKS)],
+        )
 
 
 @dataclass(frozen=True)

@@ -15,27 +15,19 @@ instead when asked (the `data_uri` switch: REPL-JS README, "a remote URL or a da
 
 from __future__ import annotations
 
-import asyncio
 import base64
-import io
-import math
 import secrets
-import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from PIL import Image
-
-from ..kit.label import stamp
-from ..kit.signed_urls import SignedUrls
+from ..kit.jobs import Job, JobBook, JobSwitches
+from ..kit.placeholder import Look
 from .catalog import Model
 
 PREFIX = "/xezq/"
-FORMATS = {"png": "PNG", "jpg": "JPEG", "webp": "WEBP"}
 MIME = {"png": "image/png", "jpg": "image/jpeg", "webp": "image/webp"}
 FAILED_NSFW = "NSFW content detected. Try running it again, or try a different prompt."
 FAILED_SENSITIVE = (
@@ -46,38 +38,41 @@ MARKER_ERRORS = {"[nsfw]": FAILED_NSFW, "[sensitive]": FAILED_SENSITIVE, "[fail]
 NEVER = "[never]"
 
 
-@dataclass
-class Prediction:
-    id: str
+SWITCHES = JobSwitches(
+    queue_seconds=0.0,
+    generation_seconds=0.5,
+    retention=3600.0,
+    queue_help="time spent `starting`",
+    generation_help="time spent `processing`",
+    retention_help="seconds before data is removed",
+    rate_help="creations per minute; 0 = unlimited",
+)
+LOOK = Look("Replicate emulator", (40, 32, 60), (210, 200, 235))
+STATUS = {"queued": "starting", "generating": "processing"}
+
+
+@dataclass(kw_only=True)
+class Prediction(Job):
     model: Model
     input: dict[str, Any]
-    created: float  # clock seconds
-    queue_seconds: float
-    generation_seconds: float
     size: tuple[int, int]
     image_format: str
     count: int
     error: str | None = None  # a marker's failure text
-    never: bool = False
     cancel_after: float | None = None  # seconds after creation
-    canceled_at: float | None = None
     data_uri: bool = False
-    polls: int = field(default=0)
 
     def status(self, now: float) -> str:
-        age = now - self.created
-        start, end = self.queue_seconds, self.queue_seconds + self.generation_seconds
-        if self.canceled_at is not None and self.canceled_at - self.created < end:
+        phase = self.phase(now)
+        if phase == "canceled":
             return "canceled"
-        if self.cancel_after is not None and age >= self.cancel_after:
-            if self.cancel_after < start:
+        if self.cancel_after is not None and now - self.created >= self.cancel_after:
+            if self.cancel_after < self.queue_seconds:
                 return "aborted"
-            if self.never or self.cancel_after < end:
+            if self.created + self.cancel_after < self.ends():
                 return "canceled"
-        if age < start:
-            return "starting"
-        if self.never or age < end:
-            return "processing"
+        if phase in STATUS:
+            return STATUS[phase]
         return "failed" if self.error else "succeeded"
 
 
@@ -85,17 +80,8 @@ def iso(seconds: float) -> str:
     return datetime.fromtimestamp(seconds, UTC).isoformat().replace("+00:00", "Z")
 
 
-def render(width: int, height: int, image_format: str) -> bytes:
-    img = Image.new("RGB", (width, height), (40, 32, 60))
-    img.paste((210, 200, 235), (width // 4, height // 4, width - width // 4, height - height // 4))
-    stamp(img, "Replicate emulator", f"not a real image - {width}x{height} {image_format}")
-    buf = io.BytesIO()
-    img.save(buf, FORMATS[image_format])
-    return buf.getvalue()
-
-
-class Book:
-    """The emulator's predictions (oldest dropped beyond `max_predictions`) and output files."""
+class Book(JobBook[Prediction]):
+    """The emulator's predictions (the kit's `JobBook`) and output files."""
 
     def __init__(
         self,
@@ -105,55 +91,33 @@ class Book:
         clock: Callable[[], float] = time.time,
         max_predictions: int = 20000,
     ) -> None:
-        self.queue_seconds, self.generation_seconds = queue_seconds, generation_seconds
-        self.retention, self.clock, self.max = retention, clock, max_predictions
-        self.urls = SignedUrls(clock)
-        self.api_base = self.file_base = ""  # the two listeners' origins, once bound
-        self._lock = threading.Lock()
-        self._items: OrderedDict[str, Prediction] = OrderedDict()
-        self._images: OrderedDict[tuple[int, int, str], bytes] = OrderedDict()
-
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
+        super().__init__(
+            SWITCHES,
+            queue_seconds=queue_seconds,
+            generation_seconds=generation_seconds,
+            retention=retention,
+            look=LOOK,
+            clock=clock,
+            max_jobs=max_predictions,
+            new_id=lambda: secrets.token_hex(13),
+        )
 
     def add(self, model: Model, data: dict[str, Any], **options: Any) -> Prediction:
-        prediction = Prediction(
-            secrets.token_hex(13),
-            model,
-            data,
-            self.clock(),
-            self.queue_seconds,
-            self.generation_seconds,
-            **options,
-        )
-        with self._lock:
-            self._items[prediction.id] = prediction
-            while len(self._items) > self.max:
-                self._items.popitem(last=False)
-        return prediction
+        return self.create(Prediction, model=model, input=data, **options)
 
-    def get(self, prediction_id: str) -> Prediction | None:
-        with self._lock:
-            found = self._items.get(prediction_id)
-            if found is not None:
-                found.polls += 1
-            return found
-
-    def cancel(self, prediction: Prediction) -> None:
-        if prediction.status(self.clock()) in ("starting", "processing"):
-            prediction.canceled_at = self.clock()
+    def cancel(self, job: Prediction) -> bool:
+        """`POST urls.cancel`: only a prediction still starting or processing (one a
+        `Cancel-After` deadline ended stays `aborted` or `canceled`)."""
+        if job.status(self.clock()) not in ("starting", "processing"):
+            return False
+        return super().cancel(job)
 
     def remaining(self, prediction: Prediction) -> float:
         """Seconds until the prediction ends (inf when it never does by itself)."""
-        end = (
-            math.inf
-            if prediction.never
-            else prediction.queue_seconds + prediction.generation_seconds
-        )
+        end = prediction.ends()
         if prediction.cancel_after is not None:
-            end = min(end, prediction.cancel_after)
-        return max(0.0, prediction.created + end - self.clock())
+            end = min(end, prediction.created + prediction.cancel_after)
+        return max(0.0, end - self.clock())
 
     async def answer(self, prediction: Prediction, fake: bytes | None = None) -> dict[str, Any]:
         """The prediction's JSON as Replicate's API gives it (REPL-PY `types/prediction.py`)."""
@@ -179,7 +143,7 @@ class Book:
             },
         }
         if status not in ("starting", "aborted"):
-            body["started_at"] = iso(prediction.created + prediction.queue_seconds)
+            body["started_at"] = iso(prediction.started)
         if status in ("succeeded", "failed", "canceled", "aborted"):
             body["completed_at"] = iso(now)
             body["metrics"] = {"predict_time": prediction.generation_seconds}
@@ -202,15 +166,3 @@ class Book:
         expires = prediction.created + self.retention
         params = {"w": width, "h": height, "f": prediction.image_format}
         return self.urls.make(self.file_base, PREFIX, name, expires, params)
-
-    async def image(self, width: int, height: int, image_format: str) -> bytes:
-        key = (width, height, image_format)
-        with self._lock:
-            data = self._images.get(key)
-        if data is None:
-            data = await asyncio.to_thread(render, width, height, image_format)
-            with self._lock:
-                self._images[key] = data
-                while len(self._images) > 16:
-                    self._images.popitem(last=False)
-        return data

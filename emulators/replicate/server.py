@@ -5,14 +5,14 @@ from __future__ import annotations
 import argparse
 from typing import ClassVar
 
-from ..kit import cli
-from ..kit.emulator import Emulator
+from ..kit.jobs import JobEmulator, job_options
 from ..kit.scenarios import ScenarioTable
 from . import errors as E
 from .app import ReplicateApp
+from .predictions import SWITCHES
 
 
-class ReplicateEmulator(Emulator):
+class ReplicateEmulator(JobEmulator):
     """Replicate's API (`base_url` ends in `/v1`, like `https://api.replicate.com/v1`) on one
     listener; its file host (`poll_base_url`, where output URLs point, like
     `replicate.delivery`) on a second one.
@@ -30,6 +30,7 @@ class ReplicateEmulator(Emulator):
     DEFAULT_POLL_PORT = 10002
     POLL_ROLE = "files"
     POLL_ROLE_HELP = "output file downloads"
+    SWITCHES = SWITCHES
     DEFAULT_API_KEY = "r8_emulator"
     BASE_PATH = "/v1"
     LENIENT = frozenset({"create"})
@@ -57,9 +58,9 @@ class ReplicateEmulator(Emulator):
         poll_port: int = 0,
         poll_host: str | None = None,
         strict: bool = False,
-        queue_seconds: float = 0.0,
-        generation_seconds: float = 0.5,
-        retention: float = 3600.0,
+        queue_seconds: float = SWITCHES.queue_seconds,
+        generation_seconds: float = SWITCHES.generation_seconds,
+        retention: float = SWITCHES.retention,
         rate_limit: int | None = None,
         file_auth: bool = False,
     ) -> None:
@@ -73,37 +74,17 @@ class ReplicateEmulator(Emulator):
             rate_limit=rate_limit,
             file_auth=file_auth,
         )
-        super().__init__(app, host=host, port=port, poll_port=poll_port, poll_host=poll_host)
-
-    def bound(self) -> None:
-        self.app.book.api_base = self.url or ""
-        self.app.book.file_base = self.poll_base_url
+        super().__init__(
+            app, app.book, host=host, port=port, poll_port=poll_port, poll_host=poll_host
+        )
 
     @classmethod
     def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument(
-            "--queue-seconds", type=cli.amount, default=0.0, help="time spent `starting`"
-        )
-        parser.add_argument(
-            "--generation-seconds", type=cli.amount, default=0.5, help="time spent `processing`"
-        )
-        parser.add_argument(
-            "--retention", type=cli.amount, default=3600.0, help="seconds before data is removed"
-        )
-        parser.add_argument(
-            "--rate-limit", type=cli.count, default=0, help="creations per minute; 0 = unlimited"
-        )
+        super().add_arguments(parser)
         parser.add_argument(
             "--file-auth", action="store_true", help="output files need the Bearer key"
         )
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> ReplicateEmulator:
-        return cls(
-            **cls.standard_options(args),
-            queue_seconds=args.queue_seconds,
-            generation_seconds=args.generation_seconds,
-            retention=args.retention,
-            rate_limit=args.rate_limit or None,
-            file_auth=args.file_auth,
-        )
+        return cls(**cls.standard_options(args), **job_options(args), file_auth=args.file_auth)

@@ -13,17 +13,13 @@ bytes whatever `accept` asked; `v1_401` answers a bad key in v1's `{id, name, me
 
 from __future__ import annotations
 
-import asyncio
 import base64
-import functools
-import io
 import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
 import orjson
-from PIL import Image, ImageFilter
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException
 from starlette.requests import Request
@@ -32,9 +28,9 @@ from ..kit import auth
 from ..kit.app import EmulatorApp
 from ..kit.asgi import Receive, Scope, Send, read_body, send_bytes, send_json
 from ..kit.faults import Fault, FaultRules
-from ..kit.label import stamp
 from ..kit.limits import RateLimit
 from ..kit.markers import marker_of
+from ..kit.placeholder import Look, Placeholders
 from ..kit.records import form_fields
 from ..kit.scenarios import ScenarioTable
 from . import errors as E
@@ -179,9 +175,11 @@ class StabilityApp(EmulatorApp):
     ) -> None:
         data = fault.fake_image if fault is not None else None
         if data is None:
-            data = await asyncio.to_thread(
-                render, job.service, job.width, job.height, job.output_format, filtered
+            detail = f"not a real image - {job.service} {job.width}x{job.height}"
+            rendered = await IMAGES.get(
+                job.width, job.height, job.output_format, detail=detail, blur=24 if filtered else 0
             )
+            data = rendered.data
         seed = job.seed or 1234567
         reason = "CONTENT_FILTERED" if filtered else "SUCCESS"
         rid = E.request_id()
@@ -206,20 +204,6 @@ class StabilityApp(EmulatorApp):
         )
 
 
-@functools.lru_cache(maxsize=32)
-def render(service: str, width: int, height: int, fmt: str, blurred: bool) -> bytes:
-    """A real image of that size and format saying what it is; blurred when filtered. Run in
-    a worker thread, and kept (the same answer is asked for again and again in tests)."""
-    img = Image.new("RGB", (width, height), (120, 60, 150))
-    img.paste((240, 200, 80), (0, 0, max(1, width // 2), max(1, height // 2)))
-    stamp(img, "Stability emulator", f"not a real image - {service} {width}x{height}")
-    if blurred:
-        img = img.filter(ImageFilter.GaussianBlur(24))
-    buf = io.BytesIO()
-    if fmt == "jpeg":
-        img.save(buf, "JPEG", quality=85)
-    elif fmt == "webp":
-        img.save(buf, "WEBP", quality=80, method=0)
-    else:
-        img.save(buf, "PNG", compress_level=1)
-    return buf.getvalue()
+# A real image of the asked size and format saying what it is, blurred when filtered; kept (the
+# same answer is asked for again and again in tests) and encoded in a worker thread.
+IMAGES = Placeholders(Look("Stability emulator", (120, 60, 150), (240, 200, 80), "corner"), 32)

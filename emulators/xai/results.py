@@ -16,21 +16,15 @@ edit without one; 1:1 otherwise), sides multiples of 16.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
-import io
 import math
-import threading
 import time
 import uuid
-from collections import OrderedDict
 from collections.abc import Callable
 from urllib.parse import parse_qs
 
-from PIL import Image
-
 from ..kit.asgi import Send, send_bytes
-from ..kit.label import stamp
+from ..kit.placeholder import Look, Placeholders
 from ..kit.signed_urls import SignedUrls, forbidden
 
 PREFIX = "/xai-imgen/"
@@ -50,13 +44,7 @@ def _multiple(value: float) -> int:
     return max(16, round(value / 16) * 16)
 
 
-def render(width: int, height: int) -> bytes:
-    img = Image.new("RGB", (width, height), (24, 24, 28))
-    img.paste((220, 220, 230), (width // 3, height // 3, width - width // 3, height - height // 3))
-    stamp(img, "xAI emulator", f"not a real image - {width}x{height} jpeg")
-    buf = io.BytesIO()
-    img.save(buf, "JPEG", quality=85)
-    return buf.getvalue()
+LOOK = Look("xAI emulator", (24, 24, 28), (220, 220, 230), block="third")
 
 
 class Results:
@@ -65,22 +53,10 @@ class Results:
     def __init__(self, ttl: float, clock: Callable[[], float] = time.time) -> None:
         self.ttl = ttl
         self.urls = SignedUrls(clock)
-        self._cache: OrderedDict[tuple[int, int], bytes] = OrderedDict()
-        self._lock = threading.Lock()
+        self.images = Placeholders(LOOK)
 
     async def image(self, width: int, height: int) -> bytes:
-        key = (width, height)
-        with self._lock:
-            data = self._cache.get(key)
-            if data is not None:
-                self._cache.move_to_end(key)
-                return data
-        data = await asyncio.to_thread(render, width, height)
-        with self._lock:
-            self._cache[key] = data
-            while len(self._cache) > 16:
-                self._cache.popitem(last=False)
-        return data
+        return (await self.images.get(width, height, "jpeg")).data
 
     def url(self, base: str, width: int, height: int) -> str:
         """A result URL on `base` (the result host), valid for `ttl` seconds."""

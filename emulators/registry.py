@@ -22,6 +22,7 @@ EMULATORS: dict[str, tuple[str, str]] = {
         "emulate Stability AI's Stable Image API",
     ),
     "fal": ("emulators.fal:FalEmulator", "emulate fal.ai's queue API"),
+    "together": ("emulators.together:TogetherEmulator", "emulate Together AI's Images API"),
 }
 
 

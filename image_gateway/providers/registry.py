@@ -36,6 +36,7 @@ from image_gateway.providers import (
     openai,
     replicate,
     stability,
+    together,
     vertex,
     xai,
 )
@@ -115,6 +116,7 @@ DEFINITIONS: dict[str, ProviderDefinition] = checked(
         replicate.DEFINITION,
         stability.DEFINITION,
         fal.DEFINITION,
+        together.DEFINITION,
     )
 )
 

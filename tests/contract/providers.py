@@ -128,6 +128,12 @@ def _stability(key: str) -> Emulator:
     return StabilityEmulator(api_key=key, strict=True)
 
 
+def _together(key: str) -> Emulator:
+    from emulators.together import TogetherEmulator
+
+    return TogetherEmulator(api_key=key, strict=True)
+
+
 def _vertex(key: str) -> Emulator:
     from emulators.vertex import VertexEmulator
 
@@ -659,6 +665,40 @@ CONTRACTS: dict[str, Contract] = {
                 Delivery(
                     {"seed": 3, "provider_params": {"guidance_scale": 4.5}},
                     {"image_url": PRESENT, "seed": 3, "guidance_scale": 4.5},
+                    edit=True,
+                ),
+            ),
+        ),
+        Contract(
+            provider="together",
+            model="black-forest-labs/FLUX.1-schnell",
+            emulator=_together,
+            submit_kinds=("generate",),
+            edit_model="black-forest-labs/FLUX.1-kontext-pro",
+            cost_basis="unpriced",  # no sourced price (REFERENCE-MORE §9: not collected)
+            no_form=frozenset({"moderated_200"}),  # Together documents no HTTP-200 refusal
+            deliveries=(
+                Delivery(
+                    {"size": "1536x1024", "n": 3},
+                    {"width": 1536, "height": 1024, "n": 3, "response_format": "base64"},
+                ),
+                Delivery({"aspect_ratio": "16:9"}, {"width": 1328, "height": 752}),
+                Delivery(
+                    {"seed": 42, "output_format": "png", "provider_params": {"steps": 4}},
+                    {"seed": 42, "output_format": "png", "steps": 4},
+                ),
+                Delivery(
+                    {"provider_params": {"guidance_scale": 4.5, "disable_safety_checker": True}},
+                    {
+                        "model": "black-forest-labs/FLUX.1-dev",
+                        "guidance_scale": 4.5,
+                        "disable_safety_checker": True,
+                    },
+                    model="black-forest-labs/FLUX.1-dev",
+                ),
+                Delivery(
+                    {"size": "1024x768", "provider_params": {"guidance_scale": 3}},
+                    {"image_url": PRESENT, "width": 1024, "height": 768, "guidance_scale": 3},
                     edit=True,
                 ),
             ),

@@ -23,6 +23,10 @@ EMULATORS: dict[str, tuple[str, str]] = {
     ),
     "fal": ("emulators.fal:FalEmulator", "emulate fal.ai's queue API"),
     "together": ("emulators.together:TogetherEmulator", "emulate Together AI's Images API"),
+    "seedream": (
+        "emulators.seedream:SeedreamEmulator",
+        "emulate BytePlus ModelArk's Images API (Seedream)",
+    ),
 }
 
 

@@ -35,6 +35,7 @@ from image_gateway.providers import (
     local,
     openai,
     replicate,
+    seedream,
     stability,
     together,
     vertex,
@@ -117,6 +118,7 @@ DEFINITIONS: dict[str, ProviderDefinition] = checked(
         stability.DEFINITION,
         fal.DEFINITION,
         together.DEFINITION,
+        seedream.DEFINITION,
     )
 )
 

@@ -134,6 +134,12 @@ def _together(key: str) -> Emulator:
     return TogetherEmulator(api_key=key, strict=True)
 
 
+def _seedream(key: str) -> Emulator:
+    from emulators.seedream import SeedreamEmulator
+
+    return SeedreamEmulator(api_key=key, strict=True)
+
+
 def _vertex(key: str) -> Emulator:
     from emulators.vertex import VertexEmulator
 
@@ -699,6 +705,37 @@ CONTRACTS: dict[str, Contract] = {
                 Delivery(
                     {"size": "1024x768", "provider_params": {"guidance_scale": 3}},
                     {"image_url": PRESENT, "width": 1024, "height": 768, "guidance_scale": 3},
+                    edit=True,
+                ),
+            ),
+        ),
+        Contract(
+            provider="seedream",
+            model="seedream-4-0-250828",
+            emulator=_seedream,
+            submit_kinds=("generate",),  # generations and edits share Ark's one route
+            edit_model="seedream-4-0-250828",
+            cost_basis="price_table",  # a flat price per image (BytePlus's docs)
+            deliveries=(
+                Delivery({"size": "1920x1080"}, {"size": "1920x1080", "response_format": "url"}),
+                Delivery({"aspect_ratio": "16:9"}, {"size": "2736x1536"}),
+                Delivery(
+                    {"provider_params": {"resolution": "1K", "watermark": False}},
+                    {"size": "1K", "watermark": False},
+                ),
+                Delivery(
+                    {"seed": 42, "size": "768x512", "provider_params": {"guidance_scale": 3.5}},
+                    {"model": "seedream-3-0-t2i-250415", "seed": 42, "guidance_scale": 3.5},
+                    model="seedream-3-0-t2i-250415",
+                ),
+                Delivery(
+                    {"output_format": "png", "provider_params": {"resolution": "2K"}},
+                    {"model": "seedream-5-0-260128", "output_format": "png", "size": "2K"},
+                    model="seedream-5-0-260128",
+                ),
+                Delivery(
+                    {"provider_params": {"watermark": False}},
+                    {"image": PRESENT, "watermark": False},
                     edit=True,
                 ),
             ),

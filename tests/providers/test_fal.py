@@ -10,76 +10,45 @@ Servers: the real gateway and the fal emulator on loopback (`tests/contract/harn
 
 from __future__ import annotations
 
-import base64
-import io
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import openai
 import pytest
-from PIL import Image
 
 from emulators.fal import FalEmulator
 from image_gateway.errors import UNKNOWN_OUTCOME
-from tests.conftest import GATEWAY_TEST_KEY, RunningGateway
+from tests.conftest import RunningGateway
 from tests.contract.harness import png, provider_settings, serve_gateway
 from tests.contract.providers import CONTRACTS
 from tests.jobs.support import submit
 from tests.jobs.test_job_events import read_events
+from tests.providers import support
+from tests.providers.support import decoded, error_of, provider_fixtures
 
 FAL_TEST_KEY = "fal-test-canary-3c8e1a7b5d"
 SCHNELL = "fal/fal-ai/flux/schnell"
-
-
-@pytest.fixture(scope="module")
-def emu() -> Iterator[FalEmulator]:
-    with FalEmulator(api_key=FAL_TEST_KEY, strict=True, generation_seconds=0.05) as emulator:
-        yield emulator
 
 
 def settings_for(emu: FalEmulator, **overrides: Any) -> dict[str, Any]:
     return {**provider_settings(CONTRACTS["fal"], emu), **overrides}
 
 
-@pytest.fixture(scope="module")
-def gw(emu: FalEmulator, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningGateway]:
-    with serve_gateway(tmp_path_factory.mktemp("fal"), **settings_for(emu)) as gateway:
-        yield gateway
-
-
-@pytest.fixture(autouse=True)
-def _reset(emu: FalEmulator) -> Iterator[None]:
-    emu.reset()
-    yield
-    emu.app.book.queue_seconds = 0.0
-
-
-@pytest.fixture
-def sdk(gw: RunningGateway) -> openai.OpenAI:
-    return openai.OpenAI(base_url=gw.url + "/v1", api_key=GATEWAY_TEST_KEY, max_retries=0)
+emu, gw, _reset, sdk = provider_fixtures(
+    "fal",
+    lambda: FalEmulator(api_key=FAL_TEST_KEY, strict=True, generation_seconds=0.05),
+    settings_for,
+)
 
 
 def sent(emu: FalEmulator) -> list[dict[str, Any]]:
     return [{"path": r["path"], **r["fields"]} for r in emu.requests()]
 
 
-def decoded(b64: str | None) -> Image.Image:
-    return Image.open(io.BytesIO(base64.b64decode(b64 or "")))
-
-
 def generate(gw: RunningGateway, **body: Any) -> httpx.Response:
-    body.setdefault("prompt", "a lighthouse")
-    body.setdefault("model", SCHNELL)
-    with gw.client() as http:
-        return http.post("/v1/images/generations", json=body)
-
-
-def error_of(resp: httpx.Response) -> dict[str, Any]:
-    error: dict[str, Any] = resp.json()["error"]
-    return error
+    return support.generate(gw, SCHNELL, **body)
 
 
 # --- the official SDK, through the gateway ------------------------------------------------------

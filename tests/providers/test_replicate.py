@@ -10,11 +10,8 @@ Servers: the real gateway and the Replicate emulator on loopback (`tests/contrac
 
 from __future__ import annotations
 
-import base64
 import hashlib
-import io
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,27 +19,20 @@ import httpx
 import openai
 import orjson
 import pytest
-from PIL import Image
 
 from emulators.replicate import ReplicateEmulator
 from image_gateway.errors import UNKNOWN_OUTCOME
-from tests.conftest import GATEWAY_TEST_KEY, RunningGateway
+from tests.conftest import RunningGateway
 from tests.contract.harness import png, provider_settings, serve_gateway
 from tests.contract.providers import CONTRACTS
+from tests.providers import support
+from tests.providers.support import decoded, error_of, provider_fixtures
 
 REPLICATE_TEST_KEY = "r8_test-canary-5e1b7d2c9a4f"
 SCHNELL = "replicate/black-forest-labs/flux-schnell"
 SDXL_LITE = "acme/sdxl-lite:" + hashlib.sha256(b"acme/sdxl-lite").hexdigest()
 THROTTLED = "Request was throttled. Your rate limit resets in ~2s."
 SCHNELL_VERSION = hashlib.sha256(b"black-forest-labs/flux-schnell").hexdigest()
-
-
-@pytest.fixture(scope="module")
-def emu() -> Iterator[ReplicateEmulator]:
-    with ReplicateEmulator(
-        api_key=REPLICATE_TEST_KEY, strict=True, generation_seconds=0.05, file_auth=True
-    ) as emulator:
-        yield emulator
 
 
 def settings_for(emu: ReplicateEmulator, **overrides: Any) -> dict[str, Any]:
@@ -52,42 +42,21 @@ def settings_for(emu: ReplicateEmulator, **overrides: Any) -> dict[str, Any]:
     return {**base, **overrides}
 
 
-@pytest.fixture(scope="module")
-def gw(
-    emu: ReplicateEmulator, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[RunningGateway]:
-    with serve_gateway(tmp_path_factory.mktemp("replicate"), **settings_for(emu)) as gateway:
-        yield gateway
-
-
-@pytest.fixture(autouse=True)
-def _reset(emu: ReplicateEmulator) -> None:
-    emu.reset()
-
-
-@pytest.fixture
-def sdk(gw: RunningGateway) -> openai.OpenAI:
-    return openai.OpenAI(base_url=gw.url + "/v1", api_key=GATEWAY_TEST_KEY, max_retries=0)
+emu, gw, _reset, sdk = provider_fixtures(
+    "replicate",
+    lambda: ReplicateEmulator(
+        api_key=REPLICATE_TEST_KEY, strict=True, generation_seconds=0.05, file_auth=True
+    ),
+    settings_for,
+)
 
 
 def sent(emu: ReplicateEmulator) -> list[dict[str, Any]]:
     return [{"path": r["path"], **r["fields"]} for r in emu.requests()]
 
 
-def decoded(b64: str | None) -> Image.Image:
-    return Image.open(io.BytesIO(base64.b64decode(b64 or "")))
-
-
 def generate(gw: RunningGateway, **body: Any) -> httpx.Response:
-    body.setdefault("prompt", "a lighthouse")
-    body.setdefault("model", SCHNELL)
-    with gw.client() as http:
-        return http.post("/v1/images/generations", json=body)
-
-
-def error_of(resp: httpx.Response) -> dict[str, Any]:
-    error: dict[str, Any] = resp.json()["error"]
-    return error
+    return support.generate(gw, SCHNELL, **body)
 
 
 # --- the official SDK, through the gateway ------------------------------------------------------

@@ -8,7 +8,6 @@ Servers: the real gateway and the Stability emulator on loopback (`tests/contrac
 
 from __future__ import annotations
 
-import base64
 import io
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,51 +19,26 @@ import pytest
 from PIL import Image
 
 from emulators.stability import StabilityEmulator
-from tests.conftest import GATEWAY_TEST_KEY, RunningGateway
+from tests.conftest import RunningGateway
 from tests.contract.harness import png, provider_settings, serve_gateway
 from tests.contract.providers import CONTRACTS
+from tests.providers import support
+from tests.providers.support import decoded, provider_fixtures
 
 STABILITY_TEST_KEY = "sk-stability-test-canary-8e2d4c6a"
 
 
-@pytest.fixture(scope="module")
-def emu() -> Iterator[StabilityEmulator]:
-    with StabilityEmulator(api_key=STABILITY_TEST_KEY, strict=True) as emulator:
-        yield emulator
-
-
-@pytest.fixture(scope="module")
-def gw(
-    emu: StabilityEmulator, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[RunningGateway]:
-    settings = provider_settings(CONTRACTS["stability"], emu)
-    with serve_gateway(tmp_path_factory.mktemp("stability"), **settings) as gateway:
-        yield gateway
-
-
-@pytest.fixture(autouse=True)
-def _reset(emu: StabilityEmulator) -> None:
-    emu.reset()
-
-
-@pytest.fixture
-def sdk(gw: RunningGateway) -> openai.OpenAI:
-    return openai.OpenAI(base_url=gw.url + "/v1", api_key=GATEWAY_TEST_KEY, max_retries=0)
+emu, gw, _reset, sdk = provider_fixtures(
+    "stability", lambda: StabilityEmulator(api_key=STABILITY_TEST_KEY, strict=True)
+)
 
 
 def sent(emu: StabilityEmulator) -> list[dict[str, Any]]:
     return [record["fields"] for record in emu.requests()]
 
 
-def decoded(b64: str | None) -> Image.Image:
-    return Image.open(io.BytesIO(base64.b64decode(b64 or "")))
-
-
 def generate(gw: RunningGateway, **body: Any) -> httpx.Response:
-    body.setdefault("prompt", "a lighthouse")
-    body.setdefault("model", "stability/stable-image-core")
-    with gw.client() as http:
-        return http.post("/v1/images/generations", json=body)
+    return support.generate(gw, "stability/stable-image-core", **body)
 
 
 def edit(gw: RunningGateway, files: dict[str, Any], **data: Any) -> httpx.Response:

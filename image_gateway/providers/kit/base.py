@@ -85,6 +85,13 @@ class Provider(ABC, Generic[C]):
             raise self.not_configured()
         return str(secret.get_secret_value())
 
+    def auth_headers(self, key: str) -> dict[str, str]:
+        """The headers of every call that carries the key: a synchronous provider's submission
+        (never a download); a polling provider's submit, polls and cancel (downloads only with
+        `result_needs_key`). Default `Authorization: Bearer <key>`; adapters override it
+        (BFL `x-key`, fal `Key`, Gemini `x-goog-api-key`, Azure `api-key`)."""
+        return {"Authorization": f"Bearer {key}"}
+
     def secrets(self) -> list[str]:
         """What must never appear in a message shown or logged (`redaction.provider_message`)."""
         secret = getattr(self.config, "api_key", None)

@@ -118,10 +118,6 @@ class SubmitAndPollProvider(Provider[P]):
 
     # -- hooks ---------------------------------------------------------------------------
 
-    def auth_headers(self, key: str) -> dict[str, str]:
-        """Headers of every call that carries the key. Default `Authorization: Bearer`."""
-        return {"Authorization": f"Bearer {key}"}
-
     def submit_headers(self, journal: CallJournal = NO_JOURNAL) -> dict[str, str]:
         """Extra headers of the submission only (`journal.watched`: someone reads the call's
         progress)."""

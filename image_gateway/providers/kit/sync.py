@@ -10,7 +10,7 @@ An adapter supplies pure translations and a few hooks; this module does all the 
   `/images/generations` otherwise);
 - `to_vendor(task, spec)`: the request's fields (a dict); `uses_form(task)` says whether they go
   as multipart (`to_form`: the fields as text parts, plus the files) or as JSON, per task;
-- `auth_headers(key)`: default `Authorization: Bearer <key>`;
+- `auth_headers(key)` (`Provider`'s): default `Authorization: Bearer <key>`;
 - `from_vendor(payload)`: the parsed 2xx JSON to an `Answer` (the result, plus the URLs of images
   answered by URL); pure, raising `UpstreamError` for an answer it cannot use.
 
@@ -143,10 +143,6 @@ class SyncProvider(Provider[C]):
     def form_files(self, task: ImageTask) -> list[FormPart]:
         """The file parts of a form: none by default. Adapters name theirs (`image`, `mask`)."""
         return []
-
-    def auth_headers(self, key: str) -> dict[str, str]:
-        """The headers that carry the key on the submission (never on a download)."""
-        return {"Authorization": f"Bearer {key}"}
 
     async def credential_headers(self) -> dict[str, str]:
         """The headers that carry the credentials on a submission, got before anything is

@@ -5,38 +5,27 @@
 needs no record; an expired or altered URL is a 403, the kit's refusal). Where Together really
 hosts its results, and for how long, is [UNVERIFIED] (`--url-ttl` here). No key is needed; a
 request carrying one is counted (`result_requests_with_key`): the gateway must never send it.
-Images are JPEG (Together's default `output_format`) or PNG, "Together emulator" across them.
+Images are JPEG (Together's default `output_format`) or PNG, "Together emulator" across them
+(the kit's `Placeholders`).
 """
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
-import io
-import threading
 import time
 import uuid
-from collections import OrderedDict
 from collections.abc import Callable
 from urllib.parse import parse_qs
 
-from PIL import Image
-
 from ..kit.asgi import Send, send_bytes
-from ..kit.label import stamp
+from ..kit.placeholder import Look, Placeholders
 from ..kit.signed_urls import SignedUrls, forbidden
 
 PREFIX = "/imgproxy/"
 FORMATS = {"jpeg": ("JPEG", b"image/jpeg", "jpg"), "png": ("PNG", b"image/png", "png")}
 
 
-def render(width: int, height: int, fmt: str) -> bytes:
-    img = Image.new("RGB", (width, height), (30, 26, 40))
-    img.paste((200, 190, 230), (width // 4, height // 4, width - width // 4, height - height // 4))
-    stamp(img, "Together emulator", f"not a real image - {width}x{height} {fmt}")
-    buf = io.BytesIO()
-    img.save(buf, FORMATS[fmt][0])
-    return buf.getvalue()
+LOOK = Look("Together emulator", (30, 26, 40), (200, 190, 230))
 
 
 class Results:
@@ -45,22 +34,10 @@ class Results:
     def __init__(self, ttl: float, clock: Callable[[], float] = time.time) -> None:
         self.ttl = ttl
         self.urls = SignedUrls(clock)
-        self._cache: OrderedDict[tuple[int, int, str], bytes] = OrderedDict()
-        self._lock = threading.Lock()
+        self.images = Placeholders(LOOK)
 
     async def image(self, width: int, height: int, fmt: str) -> bytes:
-        key = (width, height, fmt)
-        with self._lock:
-            data = self._cache.get(key)
-            if data is not None:
-                self._cache.move_to_end(key)
-                return data
-        data = await asyncio.to_thread(render, width, height, fmt)
-        with self._lock:
-            self._cache[key] = data
-            while len(self._cache) > 16:
-                self._cache.popitem(last=False)
-        return data
+        return (await self.images.get(width, height, fmt)).data
 
     def url(self, base: str, width: int, height: int, fmt: str) -> str:
         name = f"{uuid.uuid4().hex}.{FORMATS[fmt][2]}"

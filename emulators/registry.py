@@ -27,6 +27,7 @@ EMULATORS: dict[str, tuple[str, str]] = {
         "emulators.seedream:SeedreamEmulator",
         "emulate BytePlus ModelArk's Images API (Seedream)",
     ),
+    "ideogram": ("emulators.ideogram:IdeogramEmulator", "emulate Ideogram's API (3.0, 4.0)"),
 }
 
 

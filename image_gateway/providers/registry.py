@@ -32,6 +32,7 @@ from image_gateway.providers import (
     bfl,
     fal,
     gemini,
+    ideogram,
     local,
     openai,
     replicate,
@@ -119,6 +120,7 @@ DEFINITIONS: dict[str, ProviderDefinition] = checked(
         fal.DEFINITION,
         together.DEFINITION,
         seedream.DEFINITION,
+        ideogram.DEFINITION,
     )
 )
 

@@ -122,6 +122,12 @@ def _replicate(key: str) -> Emulator:
     return ReplicateEmulator(api_key=key, generation_seconds=0.05, strict=True)
 
 
+def _ideogram(key: str) -> Emulator:
+    from emulators.ideogram import IdeogramEmulator
+
+    return IdeogramEmulator(api_key=key, strict=True)
+
+
 def _stability(key: str) -> Emulator:
     from emulators.stability import StabilityEmulator
 
@@ -736,6 +742,46 @@ CONTRACTS: dict[str, Contract] = {
                 Delivery(
                     {"provider_params": {"watermark": False}},
                     {"image": PRESENT, "watermark": False},
+                    edit=True,
+                ),
+            ),
+        ),
+        Contract(
+            provider="ideogram",
+            model="ideogram-3-turbo",
+            emulator=_ideogram,
+            submit_kinds=("generate", "edit"),
+            edit_model="ideogram-3-turbo",
+            cost_basis="price_table",  # per output image by rendering speed (REFERENCE section 4)
+            no_form=frozenset({"quota"}),  # Ideogram's out-of-credit answer is not documented
+            # Multipart form fields arrive as text.
+            deliveries=(
+                Delivery(
+                    {"size": "1536x640", "n": 3},
+                    {"resolution": "1536x640", "num_images": "3", "rendering_speed": "TURBO"},
+                ),
+                Delivery(
+                    {"aspect_ratio": "16:10", "seed": 42, "negative_prompt": "fog"},
+                    {"aspect_ratio": "16x10", "seed": "42", "negative_prompt": "fog"},
+                ),
+                Delivery(
+                    {"provider_params": {"magic_prompt": "OFF", "style_type": "DESIGN"}},
+                    {"magic_prompt": "OFF", "style_type": "DESIGN"},
+                ),
+                Delivery(
+                    {"seed": 7},
+                    {"rendering_speed": "FLASH", "seed": "7"},
+                    model="ideogram-3-flash",
+                ),
+                Delivery(
+                    {"aspect_ratio": "16:9"},
+                    {"resolution": "2560x1440", "rendering_speed": "QUALITY"},
+                    model="ideogram-4-quality",
+                    prompt_field="text_prompt",
+                ),
+                Delivery(
+                    {"provider_params": {"image_weight": 30}},
+                    {"image": PRESENT, "image_weight": "30", "rendering_speed": "TURBO"},
                     edit=True,
                 ),
             ),

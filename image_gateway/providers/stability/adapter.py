@@ -44,6 +44,7 @@ from image_gateway.providers.kit.errors import (
     retry_after_seconds,
 )
 from image_gateway.providers.kit.masks import WHITE, black_and_white_mask
+from image_gateway.providers.kit.param_types import check_param_types
 from image_gateway.providers.kit.sync import Answer, Submission, SyncMultipartProvider
 from image_gateway.providers.stability import DEFINITION, translate
 from image_gateway.providers.stability.config import StabilityConfig
@@ -70,7 +71,7 @@ class StabilityProvider(SyncMultipartProvider[StabilityConfig]):
         """The common checks, then Stability's (module docstring)."""
         super().validate(task, spec)
         model = as_stability(spec)
-        check_param_types(task.params)
+        check_param_types(task.params, PARAM_SCHEMAS)
         if task.seed is not None and not 0 <= task.seed <= MAX_SEED:
             raise InvalidRequest(
                 f"seed {task.seed} is out of range for {spec.id}: 0-{MAX_SEED} (0 = random)",
@@ -206,40 +207,3 @@ class StabilityProvider(SyncMultipartProvider[StabilityConfig]):
                 retry_after=wait,
             )
         return None
-
-
-def check_param_types(params: dict[str, Any]) -> None:
-    """Each provider_param of the right type and range (`models.PARAM_SCHEMAS`)."""
-    for name, value in params.items():
-        schema = PARAM_SCHEMAS.get(name, {})
-        kind = schema.get("type")
-        ok = True
-        if kind == "string":
-            ok = isinstance(value, str) and bool(value.strip())
-            if ok and "enum" in schema:
-                ok = value in schema["enum"]
-        elif kind in ("number", "integer"):
-            ok = isinstance(value, int | float) and not isinstance(value, bool)
-            if ok and kind == "integer":
-                ok = isinstance(value, int) or float(value).is_integer()
-            if ok and "minimum" in schema:
-                ok = value >= schema["minimum"]
-            if ok and "maximum" in schema:
-                ok = value <= schema["maximum"]
-        if not ok:
-            raise InvalidRequest(
-                f"provider_params.{name} {value!r:.40} is not valid: {_expected(schema)}",
-                param=f"provider_params.{name}",
-            )
-
-
-def _expected(schema: Any) -> str:
-    if "enum" in schema:
-        return "one of " + ", ".join(schema["enum"])
-    low, high = schema.get("minimum"), schema.get("maximum")
-    kind = "an integer" if schema.get("type") == "integer" else "a number"
-    if schema.get("type") == "string":
-        return "a non-empty string"
-    if high is None:
-        return f"{kind} of at least {low}"
-    return f"{kind} from {low} to {high}"

@@ -28,6 +28,7 @@ EMULATORS: dict[str, tuple[str, str]] = {
         "emulate BytePlus ModelArk's Images API (Seedream)",
     ),
     "ideogram": ("emulators.ideogram:IdeogramEmulator", "emulate Ideogram's API (3.0, 4.0)"),
+    "recraft": ("emulators.recraft:RecraftEmulator", "emulate Recraft's image API"),
 }
 
 

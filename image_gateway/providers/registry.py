@@ -35,6 +35,7 @@ from image_gateway.providers import (
     ideogram,
     local,
     openai,
+    recraft,
     replicate,
     seedream,
     stability,
@@ -121,6 +122,7 @@ DEFINITIONS: dict[str, ProviderDefinition] = checked(
         together.DEFINITION,
         seedream.DEFINITION,
         ideogram.DEFINITION,
+        recraft.DEFINITION,
     )
 )
 

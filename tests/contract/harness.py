@@ -180,7 +180,11 @@ class Served:
             return http.post("/v1/images/generations", json=dict(body))
 
     def edit(self, body: Mapping[str, Any]) -> httpx.Response:
-        """`body` as a multipart edit of a small PNG (fields as text, `provider_params` JSON)."""
+        """`body` as a multipart edit of a small PNG (fields as text, `provider_params` JSON),
+        with the entry's `edit_params` under the body's own."""
+        if self.contract.edit_params:
+            params = {**self.contract.edit_params, **body.get("provider_params", {})}
+            body = {**body, "provider_params": params}
         data = {k: json.dumps(v) if isinstance(v, dict) else str(v) for k, v in body.items()}
         with self.gateway.client() as http:
             return http.post("/v1/images/edits", data=data, files={"image": png_file()})

@@ -19,6 +19,8 @@ suite fails (`test_registry.py`): a new provider cannot skip the contract. An en
 - `no_form`: the standard scenarios (`emulators.kit.SCENARIOS`) the provider has no form of
   (OpenAI has no HTTP-200 moderation answer); the suite checks the emulator agrees;
 - `model_params`: `provider_params` a model cannot be asked without (a fine-tune's id);
+- `edit_params`: `provider_params` an edit cannot be asked without, added to every edit the
+  suite sends (Recraft's image to image requires `strength`, which a generation refuses);
 - `settings`: gateway settings beyond the generic ones (`harness.provider_settings`: key,
   base URL, trusted polling origin, short timeouts), given the started emulator;
 - `known_bugs`: a contract check (a test function's name) the provider fails today, with why:
@@ -70,6 +72,7 @@ class Contract:
     cost_basis: str = "price_table"
     no_form: frozenset[str] = frozenset()
     model_params: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    edit_params: Mapping[str, Any] = field(default_factory=dict)
     settings: Callable[[Emulator], dict[str, Any]] | None = None
     offline: str = ""  # why a provider without an emulator calls nobody
     known_bugs: Mapping[str, str] = field(default_factory=dict)
@@ -126,6 +129,12 @@ def _ideogram(key: str) -> Emulator:
     from emulators.ideogram import IdeogramEmulator
 
     return IdeogramEmulator(api_key=key, strict=True)
+
+
+def _recraft(key: str) -> Emulator:
+    from emulators.recraft import RecraftEmulator
+
+    return RecraftEmulator(api_key=key, strict=True)
 
 
 def _stability(key: str) -> Emulator:
@@ -782,6 +791,49 @@ CONTRACTS: dict[str, Contract] = {
                 Delivery(
                     {"provider_params": {"image_weight": 30}},
                     {"image": PRESENT, "image_weight": "30", "rendering_speed": "TURBO"},
+                    edit=True,
+                ),
+            ),
+        ),
+        Contract(
+            provider="recraft",
+            model="recraftv4_1",
+            emulator=_recraft,
+            submit_kinds=("generate", "edit"),
+            edit_model="recraftv3",
+            edit_params={"strength": 0.4},  # Recraft's image to image requires it
+            cost_basis="provider",  # Recraft's `credits` (API units) in its answer
+            no_form=frozenset({"moderated_200"}),
+            deliveries=(
+                Delivery({"size": "1344x768", "n": 2}, {"size": "1344x768", "n": 2}),
+                Delivery({"aspect_ratio": "3:5"}, {"size": "832x1344", "model": "recraftv4_1"}),
+                Delivery(
+                    {"aspect_ratio": "16:9"},
+                    {"size": "2688x1536", "model": "recraftv4_pro"},
+                    model="recraftv4_pro",
+                ),
+                Delivery(
+                    {
+                        "style": "digital_illustration",
+                        "negative_prompt": "fog",
+                        "seed": 7,
+                        "provider_params": {"substyle": "2d_art_poster"},
+                    },
+                    {
+                        "style": "digital_illustration",
+                        "negative_prompt": "fog",
+                        "random_seed": 7,
+                        "substyle": "2d_art_poster",
+                    },
+                    model="recraftv3",
+                ),
+                Delivery(
+                    {"output_format": "webp", "provider_params": {"controls": {"no_text": True}}},
+                    {"image_format": "webp", "controls": {"no_text": True}},
+                ),
+                Delivery(
+                    {"provider_params": {"strength": 0.7}},
+                    {"image": PRESENT, "strength": "0.7", "model": "recraftv3"},
                     edit=True,
                 ),
             ),

@@ -16,11 +16,8 @@ Prompt markers: `[moderate]` a 400 `inappropriate_content` (not billed).
 
 from __future__ import annotations
 
-import asyncio
 import base64
-import functools
 import hashlib
-import io
 import time
 import uuid
 from collections.abc import Callable
@@ -28,7 +25,6 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import orjson
-from PIL import Image
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException
 from starlette.requests import Request
@@ -37,9 +33,9 @@ from ..kit import auth
 from ..kit.app import EmulatorApp
 from ..kit.asgi import Receive, Scope, Send, read_body, send_bytes, send_json
 from ..kit.faults import Fault, FaultRules
-from ..kit.label import stamp
 from ..kit.limits import RateLimit
 from ..kit.markers import marker_of
+from ..kit.placeholder import Look, Placeholders
 from ..kit.records import form_fields, json_fields
 from ..kit.scenarios import ScenarioTable
 from ..kit.signed_urls import SignedUrls, forbidden
@@ -57,6 +53,7 @@ RESULTS = "/recraft-results/"
 MODERATE = "[moderate]"
 RULES = FaultRules(KINDS, markers=(MODERATE,))
 MIME = {"png": "image/png", "webp": "image/webp", "svg": "image/svg+xml"}
+IMAGES = Placeholders(Look("Recraft emulator", (70, 160, 110), (250, 240, 220)))
 
 
 class RecraftApp(EmulatorApp):
@@ -173,7 +170,7 @@ class RecraftApp(EmulatorApp):
             if job.response_format == "b64_json":
                 data = fault.fake_image if fault is not None else None
                 if data is None:
-                    data = await asyncio.to_thread(render, job.width, job.height, fmt)
+                    data = await image(job.width, job.height, fmt)
                 item["b64_json"] = base64.b64encode(data).decode("ascii")
             else:
                 expires = self.urls.clock() + self.url_ttl
@@ -197,28 +194,19 @@ class RecraftApp(EmulatorApp):
         width, height, fmt = int(query["w"]), int(query["h"]), query["f"]
         data = fault.fake_image if fault is not None else None
         if data is None:
-            data = await asyncio.to_thread(render, width, height, fmt)
+            data = await image(width, height, fmt)
         etag = f'"{hashlib.sha256(name.encode()).hexdigest()[:16]}"'.encode()
         await send_bytes(send, 200, data, [(b"content-type", MIME[fmt].encode()), (b"etag", etag)])
         self.count("results_served")
 
 
-@functools.lru_cache(maxsize=32)
-def render(width: int, height: int, fmt: str) -> bytes:
-    """An image of that size and format saying what it is (an SVG document for vector models);
-    kept, as tests ask for the same ones again and again."""
-    if fmt == "svg":
-        return (
-            f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}">'
-            f'<rect width="100%" height="100%" fill="#4a6"/><text x="10" y="40">Recraft '
-            "emulator - not a real image</text></svg>"
-        ).encode()
-    img = Image.new("RGB", (width, height), (70, 160, 110))
-    img.paste((250, 240, 220), (width // 4, height // 4, width - width // 4, height - height // 4))
-    stamp(img, "Recraft emulator", f"not a real image - {width}x{height} {fmt}")
-    buf = io.BytesIO()
-    if fmt == "webp":
-        img.save(buf, "WEBP", quality=80, method=0)
-    else:
-        img.save(buf, "PNG", compress_level=1)
-    return buf.getvalue()
+async def image(width: int, height: int, fmt: str) -> bytes:
+    """An image of that size and format saying what it is: the kit's placeholder, or an SVG
+    document for vector models."""
+    if fmt != "svg":
+        return (await IMAGES.get(width, height, fmt)).data
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}">'
+        f'<rect width="100%" height="100%" fill="#4a6"/><text x="10" y="40">Recraft '
+        "emulator - not a real image</text></svg>"
+    ).encode()

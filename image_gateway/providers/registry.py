@@ -37,6 +37,7 @@ from image_gateway.providers import (
     openai,
     recraft,
     replicate,
+    runway,
     seedream,
     stability,
     together,
@@ -123,6 +124,7 @@ DEFINITIONS: dict[str, ProviderDefinition] = checked(
         seedream.DEFINITION,
         ideogram.DEFINITION,
         recraft.DEFINITION,
+        runway.DEFINITION,
     )
 )
 

@@ -137,6 +137,12 @@ def _recraft(key: str) -> Emulator:
     return RecraftEmulator(api_key=key, strict=True)
 
 
+def _runway(key: str) -> Emulator:
+    from emulators.runway import RunwayEmulator
+
+    return RunwayEmulator(api_key=key, generation_seconds=0.05, strict=True)
+
+
 def _stability(key: str) -> Emulator:
     from emulators.stability import StabilityEmulator
 
@@ -834,6 +840,40 @@ CONTRACTS: dict[str, Contract] = {
                 Delivery(
                     {"provider_params": {"strength": 0.7}},
                     {"image": PRESENT, "strength": "0.7", "model": "recraftv3"},
+                    edit=True,
+                ),
+            ),
+        ),
+        Contract(
+            provider="runway",
+            model="gen4_image",
+            emulator=_runway,
+            submit_kinds=("submit",),
+            edit_model="gen4_image",
+            cost_basis="unpriced",  # no sourced price (REFERENCE-MORE §9: not collected)
+            no_form=frozenset({"moderated"}),  # Runway refuses content by a FAILED task only
+            prompt_field="promptText",
+            deliveries=(
+                Delivery({"size": "1920x1080"}, {"ratio": "1920:1080", "model": "gen4_image"}),
+                Delivery({"aspect_ratio": "16:9"}, {"ratio": "1920:1080"}),
+                Delivery({}, {"ratio": "1024:1024"}),
+                Delivery(
+                    {"seed": 42, "provider_params": {"publicFigureThreshold": "low"}},
+                    {"seed": 42, "contentModeration.publicFigureThreshold": "low"},
+                ),
+                Delivery(
+                    {"n": 3, "quality": "low", "background": "opaque"},
+                    {"outputCount": 3, "quality": "low", "background": "opaque", "ratio": "auto"},
+                    model="gpt_image_2",
+                ),
+                Delivery(
+                    {"output_format": "jpeg"},
+                    {"outputFormat": "jpeg", "ratio": "2048:2048"},
+                    model="seedream5_lite",
+                ),
+                Delivery(
+                    {"provider_params": {"reference_tags": ["cat"]}},
+                    {"referenceImages.0.tag": "cat", "referenceImages.0.uri": PRESENT},
                     edit=True,
                 ),
             ),

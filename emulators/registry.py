@@ -30,6 +30,10 @@ EMULATORS: dict[str, tuple[str, str]] = {
     "ideogram": ("emulators.ideogram:IdeogramEmulator", "emulate Ideogram's API (3.0, 4.0)"),
     "recraft": ("emulators.recraft:RecraftEmulator", "emulate Recraft's image API"),
     "runway": ("emulators.runway:RunwayEmulator", "emulate Runway's image API (tasks)"),
+    "fireworks": (
+        "emulators.fireworks:FireworksEmulator",
+        "emulate Fireworks AI's FLUX workflows (schnell, Kontext)",
+    ),
 }
 
 

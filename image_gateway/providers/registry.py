@@ -31,6 +31,7 @@ from image_gateway.providers import (
     bedrock,
     bfl,
     fal,
+    fireworks,
     gemini,
     ideogram,
     local,
@@ -125,6 +126,7 @@ DEFINITIONS: dict[str, ProviderDefinition] = checked(
         ideogram.DEFINITION,
         recraft.DEFINITION,
         runway.DEFINITION,
+        fireworks.DEFINITION,
     )
 )
 

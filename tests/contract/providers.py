@@ -125,6 +125,12 @@ def _replicate(key: str) -> Emulator:
     return ReplicateEmulator(api_key=key, generation_seconds=0.05, strict=True)
 
 
+def _fireworks(key: str) -> Emulator:
+    from emulators.fireworks import FireworksEmulator
+
+    return FireworksEmulator(api_key=key, strict=True)
+
+
 def _ideogram(key: str) -> Emulator:
     from emulators.ideogram import IdeogramEmulator
 
@@ -874,6 +880,36 @@ CONTRACTS: dict[str, Contract] = {
                 Delivery(
                     {"provider_params": {"reference_tags": ["cat"]}},
                     {"referenceImages.0.tag": "cat", "referenceImages.0.uri": PRESENT},
+                    edit=True,
+                ),
+            ),
+        ),
+        Contract(
+            provider="fireworks",
+            model="flux-1-schnell-fp8",
+            emulator=_fireworks,
+            submit_kinds=("generate", "submit"),
+            edit_model="flux-kontext-pro",
+            cost_basis="unpriced",  # no sourced Fireworks price (REFERENCE-MORE section 9)
+            # An HTTP-error moderation and an out-of-credit answer are not documented.
+            no_form=frozenset({"moderated", "quota"}),
+            deliveries=(
+                Delivery(
+                    {"aspect_ratio": "21:9", "seed": 42}, {"aspect_ratio": "21:9", "seed": 42}
+                ),
+                Delivery({"size": "1536x1024"}, {"aspect_ratio": "3:2"}),
+                Delivery(
+                    {"provider_params": {"guidance_scale": 2.5, "num_inference_steps": 6}},
+                    {"guidance_scale": 2.5, "num_inference_steps": 6},
+                ),
+                Delivery(
+                    {"aspect_ratio": "16:9", "provider_params": {"safety_tolerance": 4}},
+                    {"aspect_ratio": "16:9", "safety_tolerance": 4},
+                    model="flux-kontext-max",
+                ),
+                Delivery(
+                    {"seed": 3, "provider_params": {"prompt_upsampling": True}},
+                    {"input_image": PRESENT, "seed": 3, "prompt_upsampling": True},
                     edit=True,
                 ),
             ),

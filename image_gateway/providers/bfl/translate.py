@@ -1,5 +1,6 @@
 """`bfl-flux` translations, all pure: a task to BFL's submission JSON, BFL's answers to the
-kit's outcomes (`kit/tasks.py`), its error bodies to an `ErrorDetail`.
+kit's outcomes (`kit/tasks.py`, read by `kit/flux_tasks.py`, which Fireworks shares), its
+error bodies to an `ErrorDetail`.
 
 BFL's API (REFERENCE.md §2, BFL's OpenAPI): `POST /v1/<endpoint>` answers `{id, polling_url,
 cost?}` (`cost` in credits); `GET polling_url` answers `{status, result: {sample, seed},
@@ -14,24 +15,15 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from image_gateway.errors import ContentPolicyViolation, UpstreamError
 from image_gateway.providers.bfl.models import BFLModel
+from image_gateway.providers.kit import flux_tasks
 from image_gateway.providers.kit.errors import ErrorDetail, safe_token
 from image_gateway.providers.kit.redaction import provider_message
 from image_gateway.providers.kit.sizing import aspect_of, dims_for_aspect, fit_within
-from image_gateway.providers.kit.tasks import (
-    NOT_FOUND,
-    Finished,
-    Output,
-    Pending,
-    PollOutcome,
-    Submitted,
-)
+from image_gateway.providers.kit.tasks import PollOutcome, Submitted
 from image_gateway.schemas import ImageTask
 
 PROVIDER = "bfl-flux"
-MODERATED = {"Request Moderated": "input", "Content Moderated": "generated image"}
-FAILED = ("Error", "Failed")
 # Request fields that are the gateway's own common fields; any other is a provider_param.
 _COMMON = {"prompt", "seed", "output_format"}
 _SIZE = {"width", "height", "aspect_ratio"}
@@ -71,50 +63,14 @@ def to_vendor(task: ImageTask, model: BFLModel) -> dict[str, Any]:
 
 
 def parse_submit(payload: Any) -> Submitted:
-    """The task in an accepted submission's JSON; `UpstreamError` when it names none."""
-    task_id = payload.get("id") if isinstance(payload, dict) else None
-    if not isinstance(task_id, str) or not task_id:
-        raise UpstreamError(
-            f"{PROVIDER} accepted the request but returned no task id", provider=PROVIDER
-        )
-    polling_url, cost = payload.get("polling_url"), payload.get("cost")
-    return Submitted(
-        task_id,
-        polling_url=polling_url if isinstance(polling_url, str) else None,
-        credits=float(cost) if isinstance(cost, int | float) else None,
-    )
+    """The task in an accepted submission's JSON (`kit/flux_tasks.py`)."""
+    return flux_tasks.parse_submit(payload, PROVIDER)
 
 
 def parse_poll(payload: Any, task_id: str, secrets: list[str]) -> PollOutcome:
-    """A status answer's JSON as an outcome; raises for a task that ended badly."""
-    status = payload.get("status") if isinstance(payload, dict) else None
-    if status == "Ready":
-        result = payload.get("result")
-        if not isinstance(result, dict):
-            raise UpstreamError(f"{PROVIDER} reported Ready without a result", provider=PROVIDER)
-        seed = result.get("seed")
-        sample = Output.of(result.get("sample"), PROVIDER, seed if isinstance(seed, int) else None)
-        return Finished((sample,))
-    if status in MODERATED:
-        raise ContentPolicyViolation(
-            f"the provider's safety system rejected the {MODERATED[status]} ({status})",
-            provider=PROVIDER,
-        )
-    if status in FAILED:
-        detail = provider_message(payload.get("details") or payload.get("error"), secrets)
-        raise UpstreamError(
-            f"{PROVIDER} task {task_id} failed" + (f": {detail}" if detail else ""),
-            provider=PROVIDER,
-            code="generation_failed",
-        )
-    if status == "Task not found":
-        return NOT_FOUND
-    # Pending, and any status this adapter does not know yet: its word and fraction reported.
-    word = status if isinstance(status, str) and 0 < len(status) <= 64 else None
-    progress = payload.get("progress") if isinstance(payload, dict) else None
-    if isinstance(progress, int | float) and 0 <= progress <= 1:
-        return Pending(progress=float(progress), status=word)
-    return Pending(status=word)
+    """A status answer's JSON as an outcome (`kit/flux_tasks.py`); raises for a task that
+    ended badly."""
+    return flux_tasks.parse_poll(payload, task_id, PROVIDER, secrets)
 
 
 def validation_detail(payload: Any, secrets: list[str]) -> ErrorDetail | None:

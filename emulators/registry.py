@@ -23,6 +23,10 @@ EMULATORS: dict[str, tuple[str, str]] = {
     ),
     "fal": ("emulators.fal:FalEmulator", "emulate fal.ai's queue API"),
     "together": ("emulators.together:TogetherEmulator", "emulate Together AI's Images API"),
+    "dashscope": (
+        "emulators.dashscope:DashScopeEmulator",
+        "emulate Alibaba Model Studio's DashScope image synthesis (Wan, Qwen-Image)",
+    ),
     "seedream": (
         "emulators.seedream:SeedreamEmulator",
         "emulate BytePlus ModelArk's Images API (Seedream)",

@@ -30,6 +30,7 @@ from image_gateway.providers import (
     azure,
     bedrock,
     bfl,
+    dashscope,
     fal,
     fireworks,
     gemini,
@@ -127,6 +128,7 @@ DEFINITIONS: dict[str, ProviderDefinition] = checked(
         recraft.DEFINITION,
         runway.DEFINITION,
         fireworks.DEFINITION,
+        dashscope.DEFINITION,
     )
 )
 

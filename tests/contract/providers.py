@@ -161,6 +161,12 @@ def _together(key: str) -> Emulator:
     return TogetherEmulator(api_key=key, strict=True)
 
 
+def _dashscope(key: str) -> Emulator:
+    from emulators.dashscope import DashScopeEmulator
+
+    return DashScopeEmulator(api_key=key, generation_seconds=0.05, strict=True)
+
+
 def _seedream(key: str) -> Emulator:
     from emulators.seedream import SeedreamEmulator
 
@@ -910,6 +916,48 @@ CONTRACTS: dict[str, Contract] = {
                 Delivery(
                     {"seed": 3, "provider_params": {"prompt_upsampling": True}},
                     {"input_image": PRESENT, "seed": 3, "prompt_upsampling": True},
+                    edit=True,
+                ),
+            ),
+        ),
+        Contract(
+            provider="dashscope",
+            model="wan2.2-t2i-flash",
+            emulator=_dashscope,
+            submit_kinds=("submit",),
+            edit_model="wan2.5-i2i-preview",
+            cost_basis="unpriced",  # Wan 2.2 has no primary price source (wanx2.1 has)
+            prompt_field="input.prompt",
+            deliveries=(
+                Delivery(
+                    {"size": "1280x720", "n": 2, "seed": 9, "negative_prompt": "fog"},
+                    {
+                        "parameters.size": "1280*720",
+                        "parameters.n": 2,
+                        "parameters.seed": 9,
+                        "input.negative_prompt": "fog",
+                    },
+                ),
+                Delivery({"aspect_ratio": "16:9"}, {"parameters.size": "1360*768"}),
+                Delivery(
+                    {"provider_params": {"prompt_extend": False, "watermark": True}},
+                    {"parameters.prompt_extend": False, "parameters.watermark": True},
+                ),
+                Delivery(
+                    {"aspect_ratio": "16:9"},
+                    {"model": "qwen-image", "parameters.size": "1664*928", "parameters.n": 1},
+                    model="qwen-image",
+                ),
+                Delivery(
+                    {"size": "768x2304"},
+                    {"model": "wan2.5-t2i-preview", "parameters.size": "768*2304"},
+                    model="wan2.5-t2i-preview",
+                ),
+                Delivery({"seed": 4}, {"input.images": PRESENT, "parameters.seed": 4}, edit=True),
+                Delivery(
+                    {"provider_params": {"function": "stylization_all"}},
+                    {"input.function": "stylization_all", "input.base_image_url": PRESENT},
+                    model="wanx2.1-imageedit",
                     edit=True,
                 ),
             ),

@@ -38,6 +38,7 @@ EMULATORS: dict[str, tuple[str, str]] = {
         "emulators.fireworks:FireworksEmulator",
         "emulate Fireworks AI's FLUX workflows (schnell, Kontext)",
     ),
+    "luma": ("emulators.luma:LumaEmulator", "emulate Luma's Dream Machine API (Photon images)"),
 }
 
 

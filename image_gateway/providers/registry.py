@@ -36,6 +36,7 @@ from image_gateway.providers import (
     gemini,
     ideogram,
     local,
+    luma,
     openai,
     recraft,
     replicate,
@@ -129,6 +130,7 @@ DEFINITIONS: dict[str, ProviderDefinition] = checked(
         runway.DEFINITION,
         fireworks.DEFINITION,
         dashscope.DEFINITION,
+        luma.DEFINITION,
     )
 )
 

@@ -173,6 +173,12 @@ def _seedream(key: str) -> Emulator:
     return SeedreamEmulator(api_key=key, strict=True)
 
 
+def _luma(key: str) -> Emulator:
+    from emulators.luma import LumaEmulator
+
+    return LumaEmulator(api_key=key, generation_seconds=0.05, strict=True)
+
+
 def _vertex(key: str) -> Emulator:
     from emulators.vertex import VertexEmulator
 
@@ -959,6 +965,48 @@ CONTRACTS: dict[str, Contract] = {
                     {"input.function": "stylization_all", "input.base_image_url": PRESENT},
                     model="wanx2.1-imageedit",
                     edit=True,
+                ),
+            ),
+        ),
+        Contract(
+            provider="luma",
+            model="photon-flash-1",
+            emulator=_luma,
+            submit_kinds=("submit",),
+            edit_model=None,  # Luma reads input images only from URLs (provider_params refs)
+            cost_basis="unpriced",  # no sourced price (REFERENCE-MORE §9: not collected)
+            deliveries=(
+                Delivery({"size": "1536x864"}, {"aspect_ratio": "16:9"}),
+                Delivery(
+                    {"aspect_ratio": "9:21", "output_format": "png"},
+                    {"aspect_ratio": "9:21", "format": "png", "model": "photon-1"},
+                    model="photon-1",
+                ),
+                Delivery({"output_format": "jpeg"}, {"format": "jpg"}),
+                Delivery(
+                    {
+                        "provider_params": {
+                            "modify_image_ref": {"url": "https://example.com/a.png", "weight": 0.8}
+                        }
+                    },
+                    {
+                        "modify_image_ref.url": "https://example.com/a.png",
+                        "modify_image_ref.weight": 0.8,
+                    },
+                ),
+                Delivery(
+                    {
+                        "provider_params": {
+                            "image_ref": [{"url": "https://example.com/b.jpg", "weight": 0.5}],
+                            "character_ref": {
+                                "identity0": {"images": ["https://example.com/c.jpg"]}
+                            },
+                        }
+                    },
+                    {
+                        "image_ref.0.url": "https://example.com/b.jpg",
+                        "character_ref.identity0.images.0": "https://example.com/c.jpg",
+                    },
                 ),
             ),
         ),

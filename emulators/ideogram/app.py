@@ -13,6 +13,13 @@ Prompt markers: `[moderate]` the 422 "Prompt failed the safety check." (not bill
 whether for unsafe ones is [UNVERIFIED]). `stats()` adds `auth_failures`, `images_made`,
 `unsafe_images`, `in_flight_refused`, `silent_overrides`, `results_served`,
 `result_requests_with_key`.
+
+Ideogram answers each image as a link ("Images links are available for a limited period of
+time; if you would like to keep the image, you must download it", IDEO-DOCS; 1 h or 24 h,
+[UNVERIFIED]: `--url-ttl` here) on its own site, `https://ideogram.ai/api/images/ephemeral/
+<id>.png?exp=...&signature=...` ([3P] callers' logs). The emulator's result host
+(kit/results.py): `GET /api/images/ephemeral/<id>.png?se=&w=&h=&sig=`; a download carrying
+`Api-Key` or `Authorization` counts as `result_requests_with_key`.
 """
 
 from __future__ import annotations
@@ -26,16 +33,15 @@ from starlette.formparsers import MultiPartException
 from starlette.requests import Request
 
 from ..kit import auth
-from ..kit.app import EmulatorApp
 from ..kit.asgi import Receive, Scope, Send, read_body, send_json, sleep_unless_stopping
 from ..kit.faults import Fault, FaultRules
 from ..kit.markers import marker_of
+from ..kit.placeholder import Look
 from ..kit.records import form_fields
+from ..kit.results import ResultHost, ResultHostApp
 from ..kit.scenarios import ScenarioTable
 from . import errors as E
 from .params import FILES, Job, Upload, parse_job, upload
-from .results import PREFIX as RESULT_PREFIX
-from .results import Results
 
 ROUTES = {
     "/v1/ideogram-v3/generate": "v3/generate",
@@ -49,9 +55,16 @@ KINDS = ("generate", "edit", "result")
 PAID = ("generate", "edit")
 MODERATE, UNSAFE, UNSAFE_ONE = "[moderate]", "[unsafe]", "[unsafe-one]"
 RULES = FaultRules(KINDS, markers=(UNSAFE_ONE, UNSAFE, MODERATE))
+LOOK = Look("Ideogram emulator", (250, 236, 214), (40, 90, 160))
 
 
-class IdeogramApp(EmulatorApp):
+class IdeogramApp(ResultHostApp):
+    COUNTERS = (
+        *("auth_failures", "images_made", "unsafe_images", "in_flight_refused"),
+        *("silent_overrides", "results_served", "result_requests_with_key"),
+    )
+    KEY_HEADERS = ("api-key", "authorization")
+
     def __init__(
         self,
         api_key: str,
@@ -61,20 +74,16 @@ class IdeogramApp(EmulatorApp):
         max_in_flight: int | None = 10,
         generation_seconds: float = 0.0,
     ) -> None:
-        super().__init__(api_key, RULES, PAID, scenarios, strict)
-        self.results = Results(url_ttl)
+        results = ResultHost("/api/images/ephemeral/", LOOK, ttl=url_ttl)
+        super().__init__(api_key, RULES, PAID, scenarios, strict, results)
         self.max_in_flight = max_in_flight
         self.generation_seconds = generation_seconds
-        self.result_base = ""  # the result host's origin, once bound
-        self.counts: dict[str, int] = {}
         self.active = 0
         self._lock = threading.Lock()
 
     # --- the kit's hooks -----------------------------------------------------------------------
 
-    def classify(self, scope: Scope) -> str | None:
-        if self.on_poll_listener(scope):
-            return "result" if scope["path"].startswith(RESULT_PREFIX) else None
+    def classify_api(self, scope: Scope) -> str | None:
         endpoint = ROUTES.get(scope["path"])
         if endpoint is None or scope["method"] != "POST":
             return None
@@ -86,31 +95,9 @@ class IdeogramApp(EmulatorApp):
     def fault_body(self, status: int) -> Any:
         return E.fault_body(status)
 
-    def provider_stats(self) -> dict[str, Any]:
-        keys = (
-            *("auth_failures", "images_made", "unsafe_images", "in_flight_refused"),
-            *("silent_overrides", "results_served", "result_requests_with_key"),
-        )
-        return {key: self.counts.get(key, 0) for key in keys}
-
-    def provider_reset(self) -> None:
-        with self._lock:
-            self.counts.clear()
-
-    def count(self, key: str, amount: int = 1) -> None:
-        with self._lock:
-            self.counts[key] = self.counts.get(key, 0) + amount
-
-    async def handle(
+    async def handle_api(
         self, kind: str | None, scope: Scope, receive: Receive, send: Send, fault: Fault | None
     ) -> None:
-        if kind == "result":
-            if auth.header(scope, "api-key") or auth.header(scope, "authorization"):
-                self.count("result_requests_with_key")
-            fake = fault.fake_image if fault is not None else None
-            if await self.results.serve(scope["path"], scope["query_string"], send, fake):
-                self.count("results_served")
-            return
         if kind is None:
             await read_body(receive)
             status = 405 if scope["path"] in ROUTES else 404
@@ -137,10 +124,12 @@ class IdeogramApp(EmulatorApp):
     def _enter(self) -> None:
         """One more request in flight, or a 429 past the limit (10 by default, REFERENCE §3.5)."""
         with self._lock:
-            if self.max_in_flight is not None and self.active >= self.max_in_flight:
-                self.counts["in_flight_refused"] = self.counts.get("in_flight_refused", 0) + 1
-                raise E.too_many(self.max_in_flight, 1)
-            self.active += 1
+            full = self.max_in_flight is not None and self.active >= self.max_in_flight
+            if not full:
+                self.active += 1
+        if full:
+            self.count("in_flight_refused")
+            raise E.too_many(self.max_in_flight or 0, 1)
 
     async def _serve(self, scope: Scope, receive: Receive, send: Send, fault: Fault | None) -> None:
         job = await self._job(ROUTES[scope["path"]], scope, receive)
@@ -179,7 +168,7 @@ class IdeogramApp(EmulatorApp):
         items = []
         for index in range(job.n):
             safe = not (marker == UNSAFE or (marker == UNSAFE_ONE and index == 0))
-            url = self.results.url(self.result_base, job.width, job.height) if safe else ""
+            url = self.results.url(self.result_base, job.width, job.height, "png") if safe else ""
             items.append(
                 {
                     "url": url,

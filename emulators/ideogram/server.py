@@ -6,12 +6,12 @@ import argparse
 from typing import ClassVar
 
 from ..kit import cli
-from ..kit.emulator import Emulator
+from ..kit.results import ResultHostEmulator
 from ..kit.scenarios import ScenarioTable
 from .app import MODERATE, UNSAFE, IdeogramApp
 
 
-class IdeogramEmulator(Emulator):
+class IdeogramEmulator(ResultHostEmulator):
     """Ideogram's API (`base_url` has no path, like `https://api.ideogram.ai`) on one listener,
     its result host (`poll_base_url`, where result URLs point) on a second one.
 
@@ -25,8 +25,6 @@ class IdeogramEmulator(Emulator):
     TITLE = "Ideogram emulator"
     DEFAULT_PORT = 10401
     DEFAULT_POLL_PORT = 10402
-    POLL_ROLE = "results"
-    POLL_ROLE_HELP = "result downloads"
     DEFAULT_API_KEY = "ideogram-emulator"
     LENIENT = frozenset({"generate", "edit"})
     SCENARIO_FAULTS: ClassVar[ScenarioTable] = {
@@ -43,6 +41,7 @@ class IdeogramEmulator(Emulator):
         "moderated_200": {"marker": UNSAFE},  # 200, is_image_safe: false, empty URL
         # quota: Ideogram's out-of-credit answer is not documented (no form here)
     }
+    RATE_HELP = None  # Ideogram limits requests in flight, not per minute
     app: IdeogramApp
 
     def __init__(
@@ -60,16 +59,11 @@ class IdeogramEmulator(Emulator):
         app = IdeogramApp(
             api_key, self.SCENARIO_FAULTS, strict, url_ttl, max_in_flight, generation_seconds
         )
-        super().__init__(app, host=host, port=port, poll_port=poll_port, poll_host=poll_host)
-
-    def bound(self) -> None:
-        self.app.result_base = self.poll_base_url
+        super().__init__(host=host, port=port, poll_port=poll_port, poll_host=poll_host, app=app)
 
     @classmethod
     def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument(
-            "--url-ttl", type=cli.amount, default=3600.0, help="result URL lifetime (s)"
-        )
+        super().add_arguments(parser)
         parser.add_argument(
             "--max-in-flight",
             type=cli.count,
@@ -84,7 +78,7 @@ class IdeogramEmulator(Emulator):
     def from_args(cls, args: argparse.Namespace) -> IdeogramEmulator:
         return cls(
             **cls.standard_options(args),
-            url_ttl=args.url_ttl,
+            **cls.result_options(args),
             max_in_flight=args.max_in_flight or None,
             generation_seconds=args.generation_seconds,
         )

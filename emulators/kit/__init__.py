@@ -5,8 +5,9 @@ Modules: `emulator` (the `Emulator` base: listeners, the uniform handle, the com
 `cli` (what the command lines accept), `app` (the `EmulatorApp` ASGI base: control surface,
 faults, counters), `faults`, `records`, `scenarios`, `auth` (Bearer or a header key), `limits`
 (rate, concurrency, credits), `tasks` (polling tasks with set durations), `signed_urls`
-(expiring result URLs), `markers`, `strict`, `asgi` (raw replies, resets, hangs), `server`
-(uvicorn on pre-bound sockets), `label`.
+(expiring result URLs), `results` (a synchronous emulator's result host and its app and emulator
+bases), `jobs` (queued jobs for submit-and-poll emulators), `markers`, `strict`, `asgi` (raw
+replies, resets, hangs), `server` (uvicorn on pre-bound sockets), `label`.
 
 The scenario interface (what the contract suite drives; every emulator class, today's and
 each new one, derives from `Emulator`):

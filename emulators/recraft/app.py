@@ -17,12 +17,11 @@ Prompt markers: `[moderate]` a 400 `inappropriate_content` (not billed).
 from __future__ import annotations
 
 import base64
-import hashlib
+import math
 import time
 import uuid
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import parse_qs
 
 import orjson
 from starlette.datastructures import UploadFile
@@ -30,15 +29,13 @@ from starlette.formparsers import MultiPartException
 from starlette.requests import Request
 
 from ..kit import auth
-from ..kit.app import EmulatorApp
-from ..kit.asgi import Receive, Scope, Send, read_body, send_bytes, send_json
+from ..kit.asgi import Receive, Scope, Send, read_body, send_json
 from ..kit.faults import Fault, FaultRules
-from ..kit.limits import RateLimit
 from ..kit.markers import marker_of
-from ..kit.placeholder import Look, Placeholders
+from ..kit.placeholder import MIME, Look
 from ..kit.records import form_fields, json_fields
+from ..kit.results import ResultHost, ResultHostApp
 from ..kit.scenarios import ScenarioTable
-from ..kit.signed_urls import SignedUrls, forbidden
 from . import errors as E
 from .params import Job, parse_job
 
@@ -49,14 +46,44 @@ ROUTES = {
 }
 KINDS = ("generate", "edit", "result")
 PAID = ("generate", "edit")
-RESULTS = "/recraft-results/"
 MODERATE = "[moderate]"
 RULES = FaultRules(KINDS, markers=(MODERATE,))
-MIME = {"png": "image/png", "webp": "image/webp", "svg": "image/svg+xml"}
-IMAGES = Placeholders(Look("Recraft emulator", (70, 160, 110), (250, 240, 220)))
+LOOK = Look("Recraft emulator", (70, 160, 110), (250, 240, 220))
+FORMATS = {"png": "png", "webp": "webp", "svg": "svg"}  # image_format -> the file's extension
 
 
-class RecraftApp(EmulatorApp):
+class RecraftResults(ResultHost):
+    """The image host (kit/results.py): `GET /recraft-results/<image_id>.<fmt>?se=&w=&h=&f=
+    &sig=`, the kit's placeholder, or an SVG document for vector models."""
+
+    def __init__(self, ttl: float, clock: Callable[[], float]) -> None:
+        super().__init__(
+            "/recraft-results/",
+            LOOK,
+            ttl=ttl,
+            max_side=math.inf,
+            formats=FORMATS,
+            sign_format=True,
+            mime={**MIME, "svg": "image/svg+xml"},
+            clock=clock,
+        )
+
+    async def image(self, width: int, height: int, fmt: str) -> bytes:
+        if fmt != "svg":
+            return await super().image(width, height, fmt)
+        return (
+            f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}">'
+            f'<rect width="100%" height="100%" fill="#4a6"/><text x="10" y="40">Recraft '
+            "emulator - not a real image</text></svg>"
+        ).encode()
+
+
+class RecraftApp(ResultHostApp):
+    COUNTERS = (
+        *("auth_failures", "silently_ignored", "units_spent", "results_served"),
+        "result_requests_with_key",
+    )
+
     def __init__(
         self,
         api_key: str,
@@ -66,18 +93,12 @@ class RecraftApp(EmulatorApp):
         rate_limit: int | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        super().__init__(api_key, RULES, PAID, scenarios, strict)
-        self.urls = SignedUrls(clock)
-        self.url_ttl = url_ttl
-        self.rate = RateLimit(rate_limit)
-        self.result_base = ""  # the image host's origin, once bound
-        self.counts: dict[str, int] = {}
+        results = RecraftResults(url_ttl, clock)
+        super().__init__(api_key, RULES, PAID, scenarios, strict, results, rate_limit)
 
     # --- the kit's hooks -----------------------------------------------------------------------
 
-    def classify(self, scope: Scope) -> str | None:
-        if self.on_poll_listener(scope):
-            return "result" if scope["path"].startswith(RESULTS) else None
+    def classify_api(self, scope: Scope) -> str | None:
         route = ROUTES.get(scope["path"])
         if route is None or scope["method"] != "POST":
             return None
@@ -89,23 +110,9 @@ class RecraftApp(EmulatorApp):
     def fault_body(self, status: int) -> Any:
         return E.fault_body(status)
 
-    def provider_stats(self) -> dict[str, Any]:
-        keys = ("auth_failures", "silently_ignored", "units_spent", "results_served")
-        return {key: self.counts.get(key, 0) for key in (*keys, "result_requests_with_key")}
-
-    def provider_reset(self) -> None:
-        self.counts.clear()
-        self.rate.clear()
-
-    def count(self, key: str, amount: int = 1) -> None:
-        self.counts[key] = self.counts.get(key, 0) + amount
-
-    async def handle(
+    async def handle_api(
         self, kind: str | None, scope: Scope, receive: Receive, send: Send, fault: Fault | None
     ) -> None:
-        if kind == "result":
-            await self._serve_result(scope, send, fault)
-            return
         if kind is None:
             await read_body(receive)
             await send_json(send, 404, {"code": "not_found", "message": "Not found"})
@@ -170,43 +177,10 @@ class RecraftApp(EmulatorApp):
             if job.response_format == "b64_json":
                 data = fault.fake_image if fault is not None else None
                 if data is None:
-                    data = await image(job.width, job.height, fmt)
+                    data = await self.results.image(job.width, job.height, fmt)
                 item["b64_json"] = base64.b64encode(data).decode("ascii")
             else:
-                expires = self.urls.clock() + self.url_ttl
-                params = {"w": job.width, "h": job.height, "f": fmt}
-                name = f"{image_id}.{fmt}"
-                item["url"] = self.urls.make(self.result_base, RESULTS, name, expires, params)
+                base = self.result_base
+                item["url"] = self.results.url(base, job.width, job.height, fmt, image_id)
             items.append(item)
         return {"created": int(time.time()), "credits": units, "data": items}
-
-    async def _serve_result(self, scope: Scope, send: Send, fault: Fault | None) -> None:
-        if auth.header(scope, "authorization") is not None:
-            self.count("result_requests_with_key")
-        name = scope["path"][len(RESULTS) :]
-        query = {k: v[0] for k, v in parse_qs(scope["query_string"].decode("latin-1")).items()}
-        refusal = self.urls.check(name, query, ("w", "h", "f"))
-        if refusal is None and query.get("f") not in MIME:
-            refusal = forbidden("Signed format unknown.")
-        if refusal is not None:
-            await refusal.send(send)
-            return
-        width, height, fmt = int(query["w"]), int(query["h"]), query["f"]
-        data = fault.fake_image if fault is not None else None
-        if data is None:
-            data = await image(width, height, fmt)
-        etag = f'"{hashlib.sha256(name.encode()).hexdigest()[:16]}"'.encode()
-        await send_bytes(send, 200, data, [(b"content-type", MIME[fmt].encode()), (b"etag", etag)])
-        self.count("results_served")
-
-
-async def image(width: int, height: int, fmt: str) -> bytes:
-    """An image of that size and format saying what it is: the kit's placeholder, or an SVG
-    document for vector models."""
-    if fmt != "svg":
-        return (await IMAGES.get(width, height, fmt)).data
-    return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}">'
-        f'<rect width="100%" height="100%" fill="#4a6"/><text x="10" y="40">Recraft '
-        "emulator - not a real image</text></svg>"
-    ).encode()

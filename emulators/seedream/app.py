@@ -13,29 +13,32 @@ counted as a submission [UNVERIFIED whether Ark bills it]); `[moderate-200]` an 
 `data` entry is `{"error": {"code": "OutputImageSensitiveContentDetected", ...}}` (a group
 image's failure form); `[fail-200]` an HTTP 200 with a top-level `error`
 (`InternalServiceError`) and no images.
+
+Ark answers `url` results on its object storage (TOS), a host other than its API's (URL
+lifetime 24 h [UNVERIFIED], `--url-ttl` here). The emulator's result host (kit/results.py):
+`GET /ark-content-generation/<uuid>.<jpeg|png>?se=&w=&h=&sig=` (the format is the extension).
 """
 
 from __future__ import annotations
 
 import base64
 import time
+import uuid
 from collections.abc import Callable
 from typing import Any
 
 import orjson
 
 from ..kit import auth
-from ..kit.app import EmulatorApp
 from ..kit.asgi import Receive, Scope, Send, read_body, send_json
 from ..kit.faults import Fault, FaultRules
-from ..kit.limits import RateLimit
 from ..kit.markers import marker_of
+from ..kit.placeholder import Look
 from ..kit.records import json_fields
+from ..kit.results import ResultHost, ResultHostApp
 from ..kit.scenarios import ScenarioTable
 from . import errors as E
 from .params import Job, parse_job
-from .results import PREFIX as RESULT_PREFIX
-from .results import Results
 
 ROUTE = "/api/v3/images/generations"
 KINDS = ("generate", "result")
@@ -47,10 +50,13 @@ RULES = FaultRules(
     switches=("created_at",),
     markers=(MODERATE_IMAGE, MODERATE_200, MODERATE, FAIL_200),
 )
-COUNTERS = ("auth_failures", "ignored", "results_served", "result_requests_with_key")
+LOOK = Look("Seedream emulator", (34, 28, 48), (236, 196, 120), block="corner")
+FORMATS = {"jpeg": "jpeg", "png": "png"}  # output_format -> the file's extension
 
 
-class SeedreamApp(EmulatorApp):
+class SeedreamApp(ResultHostApp):
+    COUNTERS = ("auth_failures", "ignored", "results_served", "result_requests_with_key")
+
     def __init__(
         self,
         api_key: str,
@@ -60,17 +66,20 @@ class SeedreamApp(EmulatorApp):
         rate_limit: int | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        super().__init__(api_key, RULES, PAID, scenarios, strict)
-        self.results = Results(url_ttl, clock)
-        self.rate = RateLimit(rate_limit)
-        self.result_base = ""  # the result host's origin, once bound
-        self.counts: dict[str, int] = {}
+        results = ResultHost(
+            "/ark-content-generation/",
+            LOOK,
+            ttl=url_ttl,
+            max_side=8192,
+            formats=FORMATS,
+            stem=lambda: str(uuid.uuid4()),
+            clock=clock,
+        )
+        super().__init__(api_key, RULES, PAID, scenarios, strict, results, rate_limit)
 
     # --- the kit's hooks -----------------------------------------------------------------------
 
-    def classify(self, scope: Scope) -> str | None:
-        if self.on_poll_listener(scope):
-            return "result" if scope["path"].startswith(RESULT_PREFIX) else None
+    def classify_api(self, scope: Scope) -> str | None:
         return "generate" if (scope["method"], scope["path"]) == ("POST", ROUTE) else None
 
     def error_body(self, status: int, message: str) -> Any:
@@ -80,26 +89,9 @@ class SeedreamApp(EmulatorApp):
     def fault_body(self, status: int) -> Any:
         return E.fault_body(status)
 
-    def provider_stats(self) -> dict[str, Any]:
-        return {key: self.counts.get(key, 0) for key in COUNTERS}
-
-    def provider_reset(self) -> None:
-        self.counts.clear()
-        self.rate.clear()
-
-    def count(self, key: str) -> None:
-        self.counts[key] = self.counts.get(key, 0) + 1
-
-    async def handle(
+    async def handle_api(
         self, kind: str | None, scope: Scope, receive: Receive, send: Send, fault: Fault | None
     ) -> None:
-        if kind == "result":
-            if auth.header(scope, "authorization") is not None:
-                self.count("result_requests_with_key")
-            fake = fault.fake_image if fault is not None else None
-            if await self.results.serve(scope["path"], scope["query_string"], send, fake):
-                self.count("results_served")
-            return
         if kind is None:
             await read_body(receive)
             await send_json(send, 404, E.body(404, "NotFound", "The requested path was not found."))

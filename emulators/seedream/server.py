@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import argparse
 from typing import ClassVar
 
-from ..kit import cli
-from ..kit.emulator import Emulator
+from ..kit.results import ResultHostEmulator
 from ..kit.scenarios import ScenarioTable
 from . import errors as E
 from .app import MODERATE, MODERATE_200, SeedreamApp
 
 
-class SeedreamEmulator(Emulator):
+class SeedreamEmulator(ResultHostEmulator):
     """Ark's Images API (`base_url` is the host, like `https://ark.ap-southeast.bytepluses.com`;
     the route carries `/api/v3`) on one listener, its result host (`poll_base_url`, where `url`
     results point) on a second one.
@@ -27,8 +25,6 @@ class SeedreamEmulator(Emulator):
     TITLE = "Seedream (Ark Images) emulator"
     DEFAULT_PORT = 10801
     DEFAULT_POLL_PORT = 10802
-    POLL_ROLE = "results"
-    POLL_ROLE_HELP = "result downloads"
     DEFAULT_API_KEY = "ark-emulator-key"
     LENIENT = frozenset({"generate"})
     SCENARIO_FAULTS: ClassVar[ScenarioTable] = {
@@ -45,41 +41,6 @@ class SeedreamEmulator(Emulator):
         "moderated_200": {"marker": MODERATE_200},  # 200, a data entry with `error`
         "quota": {"status": 403, "body": E.QUOTA},  # AccountOverdueError
     }
+    APP = SeedreamApp
+    URL_TTL = 86400.0
     app: SeedreamApp
-
-    def __init__(
-        self,
-        api_key: str = "ark-emulator-key",
-        host: str = "127.0.0.1",
-        port: int = 0,
-        poll_port: int = 0,
-        poll_host: str | None = None,
-        strict: bool = False,
-        url_ttl: float = 86400.0,
-        rate_limit: int | None = None,
-    ) -> None:
-        app = SeedreamApp(api_key, self.SCENARIO_FAULTS, strict, url_ttl, rate_limit)
-        super().__init__(app, host=host, port=port, poll_port=poll_port, poll_host=poll_host)
-
-    def bound(self) -> None:
-        self.app.result_base = self.poll_base_url
-
-    def ready_text(self) -> str:
-        return super().ready_text().replace(", polling ", ", results ", 1)
-
-    @classmethod
-    def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument(
-            "--url-ttl", type=cli.amount, default=86400.0, help="result URL lifetime (s)"
-        )
-        parser.add_argument(
-            "--rate-limit", type=cli.count, default=0, help="requests per minute; 0 = unlimited"
-        )
-
-    @classmethod
-    def from_args(cls, args: argparse.Namespace) -> SeedreamEmulator:
-        return cls(
-            **cls.standard_options(args),
-            url_ttl=args.url_ttl,
-            rate_limit=args.rate_limit or None,
-        )

@@ -7,6 +7,11 @@ answer or of a `result` download.
 
 Prompt marker: `[moderate]` the 422 naming NSFW content (no image, not billed; form
 [UNVERIFIED]). Together documents no HTTP-200 refusal, so the emulator has none.
+
+`response_format: "url"` answers point at the result host (kit/results.py): `GET /imgproxy/<id>
+.<jpg|png>?se=&w=&h=&f=&sig=`. Where Together really hosts its results, and for how long, is
+[UNVERIFIED] (`--url-ttl` here). Images are JPEG (Together's default `output_format`) or PNG,
+"Together emulator" across them.
 """
 
 from __future__ import annotations
@@ -20,25 +25,25 @@ from typing import Any
 import orjson
 
 from ..kit import auth
-from ..kit.app import EmulatorApp
 from ..kit.asgi import Receive, Scope, Send, read_body, send_json
 from ..kit.faults import Fault, FaultRules
-from ..kit.limits import RateLimit
 from ..kit.markers import marker_of
+from ..kit.placeholder import Look
 from ..kit.records import json_fields
+from ..kit.results import ResultHost, ResultHostApp
 from ..kit.scenarios import ScenarioTable
 from . import errors as E
 from .params import Job, parse_job
-from .results import PREFIX as RESULT_PREFIX
-from .results import Results
 
 ROUTE = "/v1/images/generations"
 KINDS = ("generate", "result")
 MODERATE = "[moderate]"
 RULES = FaultRules(KINDS, markers=(MODERATE,))
+LOOK = Look("Together emulator", (30, 26, 40), (200, 190, 230))
+FORMATS = {"jpeg": "jpg", "png": "png"}  # output_format -> the file's extension
 
 
-class TogetherApp(EmulatorApp):
+class TogetherApp(ResultHostApp):
     def __init__(
         self,
         api_key: str,
@@ -48,17 +53,14 @@ class TogetherApp(EmulatorApp):
         rate_limit: int | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        super().__init__(api_key, RULES, ("generate",), scenarios, strict)
-        self.results = Results(url_ttl, clock)
-        self.rate = RateLimit(rate_limit)
-        self.result_base = ""  # the result host's origin, once bound
-        self.counts: dict[str, int] = {}
+        results = ResultHost(
+            "/imgproxy/", LOOK, ttl=url_ttl, formats=FORMATS, sign_format=True, clock=clock
+        )
+        super().__init__(api_key, RULES, ("generate",), scenarios, strict, results, rate_limit)
 
     # --- the kit's hooks -----------------------------------------------------------------------
 
-    def classify(self, scope: Scope) -> str | None:
-        if self.on_poll_listener(scope):
-            return "result" if scope["path"].startswith(RESULT_PREFIX) else None
+    def classify_api(self, scope: Scope) -> str | None:
         return "generate" if scope["path"] == ROUTE and scope["method"] == "POST" else None
 
     def error_body(self, status: int, message: str) -> Any:
@@ -67,27 +69,9 @@ class TogetherApp(EmulatorApp):
     def fault_body(self, status: int) -> Any:
         return E.fault_body(status)
 
-    def provider_stats(self) -> dict[str, Any]:
-        keys = ("auth_failures", "results_served", "result_requests_with_key")
-        return {key: self.counts.get(key, 0) for key in keys}
-
-    def provider_reset(self) -> None:
-        self.counts.clear()
-        self.rate.clear()
-
-    def count(self, key: str) -> None:
-        self.counts[key] = self.counts.get(key, 0) + 1
-
-    async def handle(
+    async def handle_api(
         self, kind: str | None, scope: Scope, receive: Receive, send: Send, fault: Fault | None
     ) -> None:
-        if kind == "result":
-            if auth.header(scope, "authorization") is not None:
-                self.count("result_requests_with_key")
-            fake = fault.fake_image if fault is not None else None
-            if await self.results.serve(scope["path"], scope["query_string"], send, fake):
-                self.count("results_served")
-            return
         if kind is None:
             await read_body(receive)
             if scope["path"] == ROUTE:

@@ -21,17 +21,15 @@ from typing import Any
 import orjson
 
 from ..kit import auth
-from ..kit.app import EmulatorApp
 from ..kit.asgi import Receive, Scope, Send, read_body, send_json
 from ..kit.faults import Fault, FaultRules
-from ..kit.limits import RateLimit
 from ..kit.markers import marker_of
 from ..kit.records import json_fields
+from ..kit.results import ResultHostApp
 from ..kit.scenarios import ScenarioTable
 from . import errors as E
 from .params import Job, Lenience, parse_job
-from .results import PREFIX as RESULT_PREFIX
-from .results import Results, dimensions
+from .results import dimensions, result_host
 
 ROUTES = {"/v1/images/generations": "generate", "/v1/images/edits": "edit"}
 KINDS = ("generate", "edit", "result")
@@ -49,7 +47,12 @@ INPUT_IMAGE_PRICE = 0.002
 TICKS_PER_USD = 10**10  # xai-sdk `cost.py`: 1 tick == 1e-10 USD
 
 
-class XAIApp(EmulatorApp):
+class XAIApp(ResultHostApp):
+    COUNTERS = (
+        *("auth_failures", "silent_fallbacks", "dropped_inputs"),
+        *("results_served", "result_requests_with_key"),
+    )
+
     def __init__(
         self,
         api_key: str,
@@ -59,17 +62,12 @@ class XAIApp(EmulatorApp):
         rate_limit: int | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        super().__init__(api_key, RULES, PAID, scenarios, strict)
-        self.results = Results(url_ttl, clock)
-        self.rate = RateLimit(rate_limit)
-        self.result_base = ""  # the result host's origin, once bound
-        self.counts: dict[str, int] = {}
+        results = result_host(url_ttl, clock)
+        super().__init__(api_key, RULES, PAID, scenarios, strict, results, rate_limit)
 
     # --- the kit's hooks -----------------------------------------------------------------------
 
-    def classify(self, scope: Scope) -> str | None:
-        if self.on_poll_listener(scope):
-            return "result" if scope["path"].startswith(RESULT_PREFIX) else None
+    def classify_api(self, scope: Scope) -> str | None:
         kind = ROUTES.get(scope["path"])
         return kind if kind is not None and scope["method"] == "POST" else None
 
@@ -79,35 +77,9 @@ class XAIApp(EmulatorApp):
     def fault_body(self, status: int) -> Any:
         return E.fault_body(status)
 
-    def provider_stats(self) -> dict[str, Any]:
-        return {
-            key: self.counts.get(key, 0)
-            for key in (
-                "auth_failures",
-                "silent_fallbacks",
-                "dropped_inputs",
-                "results_served",
-                "result_requests_with_key",
-            )
-        }
-
-    def provider_reset(self) -> None:
-        self.counts.clear()
-        self.rate.clear()
-
-    def count(self, key: str) -> None:
-        self.counts[key] = self.counts.get(key, 0) + 1
-
-    async def handle(
+    async def handle_api(
         self, kind: str | None, scope: Scope, receive: Receive, send: Send, fault: Fault | None
     ) -> None:
-        if kind == "result":
-            if auth.header(scope, "authorization") is not None:
-                self.count("result_requests_with_key")
-            fake = fault.fake_image if fault is not None else None
-            if await self.results.serve(scope["path"], scope["query_string"], send, fake):
-                self.count("results_served")
-            return
         if kind is None:
             await read_body(receive)
             if scope["path"] in ROUTES:
@@ -169,13 +141,13 @@ class XAIApp(EmulatorApp):
             elif job.response_format == "b64_json":
                 data = fault.fake_image if fault is not None else None
                 if data is None:
-                    data = await self.results.image(width, height)
+                    data = await self.results.image(width, height, "jpeg")
                 b64 = base64.b64encode(data).decode("ascii")
                 plain = fault is not None and fault.switch("plain_b64")
                 item.update(b64_json=b64 if plain else f"data:image/jpeg;base64,{b64}")
                 item["respect_moderation"] = True
             else:
-                item.update(url=self.results.url(self.result_base, width, height))
+                item.update(url=self.results.url(self.result_base, width, height, "jpeg"))
                 item["respect_moderation"] = True
             items.append(item)
         return {"data": items, "usage": {"cost_in_usd_ticks": _ticks(job)}}

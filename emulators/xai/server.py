@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import argparse
 from typing import ClassVar
 
-from ..kit import cli
-from ..kit.emulator import Emulator
+from ..kit.results import ResultHostEmulator
 from ..kit.scenarios import ScenarioTable
 from . import errors as E
 from .app import MODERATE, MODERATE_IMAGE, XAIApp
 
 
-class XAIEmulator(Emulator):
+class XAIEmulator(ResultHostEmulator):
     """xAI's Images API (`base_url` ends in `/v1`, like `https://api.x.ai/v1`) on one listener,
     its result host (`poll_base_url`, where `url` results point) on a second one.
 
@@ -26,8 +24,6 @@ class XAIEmulator(Emulator):
     TITLE = "xAI Images emulator"
     DEFAULT_PORT = 9801
     DEFAULT_POLL_PORT = 9802
-    POLL_ROLE = "results"  # the second listener only serves generated images (no polling)
-    POLL_ROLE_HELP = "result downloads"
     DEFAULT_API_KEY = "xai-emulator"
     BASE_PATH = "/v1"
     LENIENT = frozenset({"generate", "edit"})
@@ -45,41 +41,5 @@ class XAIEmulator(Emulator):
         "moderated_200": {"marker": MODERATE_IMAGE},  # 200, respect_moderation: false
         "quota": {"status": 429, "body": {"code": E.RESOURCE_EXHAUSTED, "error": E.QUOTA_MESSAGE}},
     }
+    APP = XAIApp
     app: XAIApp
-
-    def __init__(
-        self,
-        api_key: str = "xai-emulator",
-        host: str = "127.0.0.1",
-        port: int = 0,
-        poll_port: int = 0,
-        poll_host: str | None = None,
-        strict: bool = False,
-        url_ttl: float = 3600.0,
-        rate_limit: int | None = None,
-    ) -> None:
-        app = XAIApp(api_key, self.SCENARIO_FAULTS, strict, url_ttl, rate_limit)
-        super().__init__(app, host=host, port=port, poll_port=poll_port, poll_host=poll_host)
-
-    def bound(self) -> None:
-        self.app.result_base = self.poll_base_url
-
-    def ready_text(self) -> str:
-        return super().ready_text().replace(", polling ", ", results ", 1)
-
-    @classmethod
-    def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
-        parser.add_argument(
-            "--url-ttl", type=cli.amount, default=3600.0, help="result URL lifetime (s)"
-        )
-        parser.add_argument(
-            "--rate-limit", type=cli.count, default=0, help="requests per minute; 0 = unlimited"
-        )
-
-    @classmethod
-    def from_args(cls, args: argparse.Namespace) -> XAIEmulator:
-        return cls(
-            **cls.standard_options(args),
-            url_ttl=args.url_ttl,
-            rate_limit=args.rate_limit or None,
-        )

@@ -11,10 +11,11 @@ a gateway that never receives one does not load it.
 
 from __future__ import annotations
 
-import base64
 import binascii
 import io
 import re
+
+import pybase64
 
 from image_gateway.fetch.urls import Refused
 from image_gateway.image_format import dimensions, sniff_image_type
@@ -75,7 +76,7 @@ def decode_inline(value: str, *, max_bytes: int, allow_raw: bool) -> bytes:
         raise Refused(f"is larger than {max_bytes} bytes")
     compact = "".join(payload.split())
     try:
-        data = base64.b64decode(compact, validate=True)
+        data = pybase64.b64decode(compact, validate=True)
     except (binascii.Error, ValueError):
         raise Refused(f"is neither a URL nor base64-encoded {KINDS}") from None
     if len(data) > max_bytes:

@@ -4,9 +4,10 @@ cheaply at validation time, then loaded through the fetcher — concurrently, al
 from __future__ import annotations
 
 import asyncio
-import base64
 from collections.abc import Iterable
 from typing import Any
+
+import pybase64
 
 from image_gateway.errors import InvalidRequest
 from image_gateway.fetch.fetcher import ImageFetcher
@@ -72,5 +73,5 @@ async def resolve_image_params(
     images = await load_all(fetcher, items, allow_raw_base64=True)
     resolved = dict(params)
     for name, image in zip(present, images, strict=True):
-        resolved[name] = base64.b64encode(image.data).decode("ascii")
+        resolved[name] = pybase64.b64encode(image.data).decode("ascii")
     return resolved

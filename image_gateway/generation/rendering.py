@@ -21,11 +21,12 @@ the primary model's default.
 
 from __future__ import annotations
 
-import base64
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
+
+import pybase64
 
 from image_gateway.blobs import ImageUrls
 from image_gateway.errors import NotFound
@@ -171,14 +172,14 @@ class Renderer:
     async def _b64(self, image: _Image) -> str:
         if image.image is not None:
             made = image.image
-            return made.b64 or base64.b64encode(made.data).decode("ascii")
+            return made.b64 or pybase64.b64encode(made.data).decode("ascii")
         assert image.image_id is not None
         stored = await self.image_urls.store.get(image.image_id)
         if stored is None:
             raise NotFound(
                 "this job's images are no longer stored (retention)", code="image_expired"
             )
-        return base64.b64encode(stored.data).decode("ascii")
+        return pybase64.b64encode(stored.data).decode("ascii")
 
 
 def _extras(revised_prompt: Any, seed: Any, size: Any) -> tuple[tuple[str, Any], ...]:

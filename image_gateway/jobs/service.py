@@ -21,7 +21,6 @@ the synchronous response (`b64_json` read back from the image store, or `url`).
 from __future__ import annotations
 
 import asyncio
-import base64
 import hashlib
 import time
 from collections.abc import Sequence
@@ -29,6 +28,7 @@ from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 import orjson
+import pybase64
 
 from image_gateway.access.auth import Client
 from image_gateway.access.controls import Admission
@@ -145,7 +145,7 @@ class JobService:
                 inputs["mask"] = await store.put(admitted.mask.data, admitted.mask.content_type)
         params = {}
         for name, value in admitted.prepared.items():
-            data = base64.b64decode(value)
+            data = pybase64.b64decode(value)
             params[name] = await store.put(data, sniff_image_type(data) or "image/png")
         if params:
             inputs["params"] = params
@@ -284,7 +284,7 @@ class JobService:
             "id": job.id,
             "type": f"{kind}.partial_image",
             **fields,
-            "b64_json": base64.b64encode(stored.data).decode("ascii"),
+            "b64_json": pybase64.b64encode(stored.data).decode("ascii"),
         }
 
     async def store_result(self, generation: Generation, body: GenerationBody) -> dict[str, Any]:

@@ -19,7 +19,6 @@ crashes.
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import functools
 import logging
@@ -29,6 +28,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import orjson
+import pybase64
 
 from image_gateway.access.auth import Client
 from image_gateway.access.controls import Admission
@@ -155,7 +155,7 @@ class JobJournal:
         if self.images is None:
             return
         try:
-            image = base64.b64decode(event.b64_json, validate=True)
+            image = pybase64.b64decode(event.b64_json, validate=True)
             image_id = await self.images.put(image, "image/png")
         except Exception:  # not base64, or the store is unreachable: the job goes on
             log.warning("job partial image not stored", extra={"fields": {"job_id": self.job_id}})
@@ -467,7 +467,7 @@ class JobWorker:
         images = [await load(i) for i in inputs.get("images", [])]
         mask = await load(inputs["mask"]) if inputs.get("mask") else None
         params = {
-            name: base64.b64encode((await load(image_id)).data).decode("ascii")
+            name: pybase64.b64encode((await load(image_id)).data).decode("ascii")
             for name, image_id in (inputs.get("params") or {}).items()
         }
         return images, mask, params

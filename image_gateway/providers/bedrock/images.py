@@ -11,8 +11,9 @@ brings, in a worker thread (`adapter.prepare`).
 
 from __future__ import annotations
 
-import base64
 import io
+
+import pybase64
 
 from image_gateway.errors import InvalidRequest
 from image_gateway.providers.kit.masks import BLACK, black_and_white_mask
@@ -49,7 +50,7 @@ def nova_mask(data: bytes, size: tuple[int, int]) -> str:
     conversion is `kit/masks.py`'s, black where OpenAI's mask is transparent); `InvalidRequest`
     naming `mask` when it cannot be read or has another size."""
     mask = black_and_white_mask(data, edited=BLACK, mode="RGB", size=size)
-    return base64.b64encode(mask).decode("ascii")
+    return pybase64.b64encode(mask).decode("ascii")
 
 
 def check_stability_input(data: bytes) -> None:

@@ -21,11 +21,12 @@ filter reason on HTTP 200 is a refusal (`ContentPolicyViolation`), never an empt
 
 from __future__ import annotations
 
-import base64
 import math
 import re
 from typing import Any
 from urllib.parse import quote
+
+import pybase64
 
 from image_gateway.errors import ContentPolicyViolation, InvalidRequest, UpstreamError
 from image_gateway.providers.bedrock.models import STABILITY_RATIOS, BedrockModel
@@ -129,7 +130,7 @@ def _stability(task: ImageTask, model: BedrockModel) -> dict[str, Any]:
 
 
 def b64(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii")
+    return pybase64.b64encode(data).decode("ascii")
 
 
 # --- sizes -----------------------------------------------------------------------------------

@@ -4,11 +4,11 @@ transparency pass unchanged."""
 
 from __future__ import annotations
 
-import base64
+import pybase64
 
 from image_gateway.providers.kit.masks import WHITE, black_and_white_mask
 
 
 def openai_mask_to_bfl(data: bytes) -> str:
     """The base64 PNG `mask` for BFL Fill; `InvalidRequest` naming `mask` when unreadable."""
-    return base64.b64encode(black_and_white_mask(data, edited=WHITE)).decode("ascii")
+    return pybase64.b64encode(black_and_white_mask(data, edited=WHITE)).decode("ascii")

@@ -12,8 +12,9 @@ found`. Moderation is an HTTP 200 with that status. Validation errors are FastAP
 
 from __future__ import annotations
 
-import base64
 from typing import Any
+
+import pybase64
 
 from image_gateway.providers.bfl.models import BFLModel
 from image_gateway.providers.kit import flux_tasks
@@ -51,7 +52,7 @@ def to_vendor(task: ImageTask, model: BFLModel) -> dict[str, Any]:
             else:
                 size = fit_within(size, low=64, high=4096, multiple=16, max_pixels=4 * 1024 * 1024)
             body["width"], body["height"] = size
-    images = [base64.b64encode(img.data).decode("ascii") for img in task.images]
+    images = [pybase64.b64encode(img.data).decode("ascii") for img in task.images]
     if images:
         if model.image_field is not None:
             body[model.image_field] = images[0]

@@ -26,9 +26,10 @@ quota used up) are quota; other `Throttling*` are rate limits (HTTP 429).
 
 from __future__ import annotations
 
-import base64
 import io
 from typing import Any
+
+import pybase64
 
 from image_gateway.errors import ContentPolicyViolation, UpstreamError
 from image_gateway.providers.dashscope.models import QWEN_SIZES, DashScopeModel
@@ -91,7 +92,7 @@ def size_for_aspect(ratio: str, spec: DashScopeModel) -> tuple[int, int]:
 def data_uri(image: InputImage | bytes, content_type: str = "image/png") -> str:
     data = image.data if isinstance(image, InputImage) else image
     kind = image.content_type if isinstance(image, InputImage) else content_type
-    return f"data:{kind};base64,{base64.b64encode(data).decode('ascii')}"
+    return f"data:{kind};base64,{pybase64.b64encode(data).decode('ascii')}"
 
 
 def to_vendor(task: ImageTask, spec: DashScopeModel) -> dict[str, Any]:

@@ -19,8 +19,9 @@ returned (fewer than asked); fal bills the request either way ([UNVERIFIED]).
 
 from __future__ import annotations
 
-import base64
 from typing import Any
+
+import pybase64
 
 from image_gateway.errors import ContentPolicyViolation, UpstreamError
 from image_gateway.providers.fal.models import PRESETS, RATIO_PRESETS, FalModel
@@ -75,7 +76,7 @@ def to_vendor(task: ImageTask, model: FalModel) -> dict[str, Any]:
     data.update(_size_fields(task, model))
     if task.images and model.image_field is not None:
         image = task.images[0]
-        encoded = base64.b64encode(image.data).decode("ascii")
+        encoded = pybase64.b64encode(image.data).decode("ascii")
         data[model.image_field] = f"data:{image.content_type or 'image/png'};base64,{encoded}"
     data.update(task.params)
     return data

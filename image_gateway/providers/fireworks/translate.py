@@ -17,10 +17,11 @@ Error bodies are OpenAI's `{"error": {...}}` or `{"error": "text"}` [UNVERIFIED]
 
 from __future__ import annotations
 
-import base64
 import binascii
 from collections.abc import Mapping
 from typing import Any
+
+import pybase64
 
 from image_gateway.errors import ContentPolicyViolation, UpstreamError
 from image_gateway.providers.fireworks.models import SCHNELL_RATIOS
@@ -72,7 +73,7 @@ def from_json(payload: Any, secrets: list[str]) -> Answer:
         raise UpstreamError(f"{PROVIDER} returned an answer without an image", provider=PROVIDER)
     encoded = first.partition(",")[2] if first.startswith("data:") else first
     try:
-        data = base64.b64decode(encoded, validate=True)
+        data = pybase64.b64decode(encoded, validate=True)
     except (binascii.Error, ValueError):
         raise UpstreamError(
             f"{PROVIDER} returned invalid base64 image data", provider=PROVIDER

@@ -32,9 +32,10 @@ an image (`NO_IMAGE`, `IMAGE_OTHER`, `OTHER`, `MAX_TOKENS`, text only, no candid
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Mapping
 from typing import Any
+
+import pybase64
 
 from image_gateway.errors import (
     ContentPolicyViolation,
@@ -146,7 +147,7 @@ def to_vendor(task: ImageTask, spec: GeminiModel) -> dict[str, Any]:
     input image as inline data (base64), in the order given."""
     parts: list[dict[str, Any]] = [{"text": task.prompt}]
     for image in task.images:
-        data = base64.b64encode(image.data).decode("ascii")
+        data = pybase64.b64encode(image.data).decode("ascii")
         parts.append({"inlineData": {"mimeType": image.content_type, "data": data}})
     generation: dict[str, Any] = {"responseModalities": list(_modalities(task) or MODALITIES[0])}
     config = image_config(task, spec)

@@ -12,11 +12,12 @@ adapters' pure translations return and the kit acts on.
 
 from __future__ import annotations
 
-import base64
 import binascii
 from dataclasses import dataclass
 from types import UnionType
 from typing import Any
+
+import pybase64
 
 from image_gateway.errors import UpstreamError
 from image_gateway.providers.kit.progress import Progress
@@ -109,7 +110,7 @@ class Output:
         if isinstance(value, str) and value.startswith("data:"):
             _, _, encoded = value.partition(",")
             try:
-                return cls(data=base64.b64decode(encoded, validate=True), seed=seed)
+                return cls(data=pybase64.b64decode(encoded, validate=True), seed=seed)
             except (binascii.Error, ValueError):
                 pass
         elif isinstance(value, str) and value.startswith(("https://", "http://")):

@@ -14,10 +14,11 @@ Error answers are problem JSON: `{"title", "detail", "status"}`, an input check 
 
 from __future__ import annotations
 
-import base64
 import math
 import re
 from typing import Any
+
+import pybase64
 
 from image_gateway.errors import ContentPolicyViolation, UpstreamError, UpstreamTimeout
 from image_gateway.providers.kit.errors import ErrorDetail, safe_token
@@ -76,7 +77,7 @@ def to_input(task: ImageTask, model: ReplicateModel) -> dict[str, Any]:
     data.update(_size_fields(task, model))
     if task.images and model.image_field is not None:
         image = task.images[0]
-        encoded = base64.b64encode(image.data).decode("ascii")
+        encoded = pybase64.b64encode(image.data).decode("ascii")
         data[model.image_field] = f"data:{image.content_type or 'image/png'};base64,{encoded}"
     data.update(task.params)  # provider-specific fields win over translated common ones
     return data

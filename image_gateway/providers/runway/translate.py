@@ -16,8 +16,9 @@ retried; docs.dev.runwayml.com errors/task-failures), CANCELLED (a cancelled or 
 
 from __future__ import annotations
 
-import base64
 from typing import Any
+
+import pybase64
 
 from image_gateway.errors import ContentPolicyViolation, UpstreamError
 from image_gateway.providers.kit.polling import Finished, Output, Pending, PollOutcome, Submitted
@@ -76,7 +77,7 @@ def to_vendor(task: ImageTask, spec: RunwayModel) -> dict[str, Any]:
 
 
 def data_uri(image: InputImage) -> str:
-    return f"data:{image.content_type};base64,{base64.b64encode(image.data).decode('ascii')}"
+    return f"data:{image.content_type};base64,{pybase64.b64encode(image.data).decode('ascii')}"
 
 
 def parse_submit(payload: Any, provider: str) -> Submitted:

@@ -31,9 +31,10 @@ inference limit) are quota, not rate limits; `RateLimitExceeded.*` and `ServerOv
 
 from __future__ import annotations
 
-import base64
 import math
 from typing import Any
+
+import pybase64
 
 from image_gateway.errors import ContentPolicyViolation, UpstreamError
 from image_gateway.providers.kit.redaction import provider_message
@@ -147,7 +148,7 @@ def to_vendor(task: ImageTask, spec: SeedreamModel, response_format: str) -> dic
 
 def data_uri(image: InputImage) -> str:
     """An input image as Ark takes base64: `data:image/<format>;base64,<data>`."""
-    return f"data:{image.content_type};base64,{base64.b64encode(image.data).decode('ascii')}"
+    return f"data:{image.content_type};base64,{pybase64.b64encode(image.data).decode('ascii')}"
 
 
 def from_vendor(payload: Any, provider: str, secrets: list[str]) -> Answer:

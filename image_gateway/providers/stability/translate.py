@@ -20,10 +20,11 @@ Errors (§2.4): `{"id", "name", "errors": ["<field>: <message>", ...]}`, or for 
 
 from __future__ import annotations
 
-import base64
 import binascii
 import re
 from typing import Any
+
+import pybase64
 
 from image_gateway.errors import ContentPolicyViolation, UpstreamError
 from image_gateway.providers.kit.errors import ErrorDetail, safe_token
@@ -138,7 +139,7 @@ def _b64(value: Any) -> bytes:
     if value.startswith("data:"):
         value = value.partition(",")[2]
     try:
-        return base64.b64decode(value, validate=True)
+        return pybase64.b64decode(value, validate=True)
     except (binascii.Error, ValueError):
         raise UpstreamError(
             f"{PROVIDER} returned invalid base64 image data", provider=PROVIDER

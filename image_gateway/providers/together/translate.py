@@ -21,8 +21,9 @@ a credit limit or balance, as `ProviderQuotaExhausted`. No HTTP-200 refusal form
 
 from __future__ import annotations
 
-import base64
 from typing import Any
+
+import pybase64
 
 from image_gateway.errors import ContentPolicyViolation, GatewayError, ProviderQuotaExhausted
 from image_gateway.providers.kit.errors import ErrorDetail
@@ -84,7 +85,7 @@ def to_vendor(task: ImageTask, spec: TogetherModel, response_format: str) -> dic
 
 
 def data_uri(image: InputImage) -> str:
-    return f"data:{image.content_type};base64,{base64.b64encode(image.data).decode('ascii')}"
+    return f"data:{image.content_type};base64,{pybase64.b64encode(image.data).decode('ascii')}"
 
 
 def from_vendor(payload: Any, provider: str) -> Answer:

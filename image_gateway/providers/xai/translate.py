@@ -24,9 +24,10 @@ Everything else is read by the OpenAI adapter's `translate.from_vendor`.
 
 from __future__ import annotations
 
-import base64
 from fractions import Fraction
 from typing import Any
+
+import pybase64
 
 from image_gateway.errors import ContentPolicyViolation
 from image_gateway.providers.kit.redaction import provider_message
@@ -80,7 +81,7 @@ def to_vendor(task: ImageTask, spec: XAIModel, response_format: str) -> dict[str
 
 def image_url(image: InputImage) -> dict[str, str]:
     """An input image as xAI's image object: its bytes as a data URI."""
-    data = base64.b64encode(image.data).decode("ascii")
+    data = pybase64.b64encode(image.data).decode("ascii")
     return {"url": f"data:{image.content_type};base64,{data}", "type": "image_url"}
 
 

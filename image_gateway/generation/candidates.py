@@ -110,7 +110,9 @@ class Resolver:
                     param="model",
                     code="model_not_found",
                 )
-            provider = owners[0]
+            # A bare id two providers offer (`flux-kontext-pro`: BFL and Fireworks) goes to the
+            # first configured one in registry order, else to the first (its 503 names its key).
+            provider = next((p for p in owners if p.configured), owners[0])
         if provider is None:
             provider = self.provider(self.settings.default_provider)
         model = model or provider.default_model

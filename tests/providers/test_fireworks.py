@@ -141,6 +141,17 @@ def test_sdk_edits_with_kontext(sdk: openai.OpenAI, emu: FireworksEmulator) -> N
     assert Image.open(io.BytesIO(base64.b64decode(image))).size == (96, 64)
 
 
+def test_a_bare_kontext_id_goes_to_fireworks_when_bfl_is_not_configured(
+    gw: RunningGateway, emu: FireworksEmulator
+) -> None:
+    """`flux-kontext-pro` is offered by bfl-flux (first in the registry) and fireworks: a bare
+    id goes to the first configured owner, not to an unconfigured one's 503."""
+    resp = generate(gw, model="flux-kontext-pro")
+    assert resp.status_code == 200, resp.text
+    assert resp.json()["provider"] == "fireworks"
+    assert sent(emu)[0][0] == "flux-kontext-pro"
+
+
 # --- refusals and failures ----------------------------------------------------------------------
 
 

@@ -299,6 +299,8 @@ REFUSED_EDITS = {
     "budget-too-small": ({"monthly_budget_usd": 0.01}, "flux-kontext-pro", 402),
     "not-configured": ({}, "gpt-image-1", 503),
 }
+# The JSON edit also names a mask, so its model must take one: Kontext does not, Fill does.
+MASKED = {"flux-kontext-pro": "flux-pro-1.0-fill"}
 
 
 @pytest.mark.parametrize("case", list(REFUSED_EDITS))
@@ -324,7 +326,11 @@ def test_a_refused_edit_fetches_nothing(
                 data={"prompt": "p", "model": model, "image_url": [url, url]},
                 headers=headers,
             )
-            body = {"prompt": "p", "model": model, "images": [{"image_url": url}]}
+            body = {
+                "prompt": "p",
+                "model": MASKED.get(model, model),
+                "images": [{"image_url": url}],
+            }
             as_json = http.post(
                 "/v1/images/edits", json={**body, "mask": {"image_url": mask}}, headers=headers
             )

@@ -144,6 +144,29 @@ def test_fill_converts_an_openai_mask(gw: RunningGateway, bfl: Any) -> None:
     assert bfl_mask.getpixel((10, 10)) == 255 and bfl_mask.getpixel((200, 10)) == 0
 
 
+@pytest.mark.parametrize("model", ["flux-kontext-pro", "flux-pro-1.0-expand", "flux-2-pro"])
+def test_a_mask_is_refused_where_bfl_would_drop_it(
+    gw: RunningGateway, bfl: Any, model: str
+) -> None:
+    """Only Fill reads `mask` (BFL's OpenAPI); elsewhere it is a 400, never dropped unread."""
+    mask = Image.new("RGBA", (64, 64), (0, 0, 0, 0))
+    buf = io.BytesIO()
+    mask.save(buf, "PNG")
+    with gw.client() as http:
+        resp = http.post(
+            "/v1/images/edits",
+            data={"model": model, "prompt": "sky"},
+            files={
+                "image": ("i.png", png((64, 64)), "image/png"),
+                "mask": ("m.png", buf.getvalue(), "image/png"),
+            },
+        )
+    assert resp.status_code == 400, resp.text
+    error = resp.json()["error"]
+    assert (error["param"], error["code"]) == ("mask", "unsupported_parameter")
+    assert bfl.stats()["submits"] == 0
+
+
 def test_fill_without_image_is_refused_before_submitting(gw: RunningGateway, bfl: Any) -> None:
     resp = generate(gw, {"model": "flux-pro-1.0-fill", "prompt": "p"})
     assert resp.status_code == 400 and bfl.stats()["submits"] == 0

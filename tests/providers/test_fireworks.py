@@ -152,6 +152,21 @@ def test_a_bare_kontext_id_goes_to_fireworks_when_bfl_is_not_configured(
     assert sent(emu)[0][0] == "flux-kontext-pro"
 
 
+def test_kontext_refuses_a_mask_it_would_drop(gw: RunningGateway, emu: FireworksEmulator) -> None:
+    with gw.client() as http:
+        resp = http.post(
+            "/v1/images/edits",
+            data={"model": "fireworks/flux-kontext-pro", "prompt": "make it night"},
+            files={
+                "image": ("in.png", png((64, 64)), "image/png"),
+                "mask": ("m.png", png((64, 64)), "image/png"),
+            },
+        )
+    assert resp.status_code == 400, resp.text
+    assert resp.json()["error"]["param"] == "mask"
+    assert emu.stats()["submissions"] == 0
+
+
 # --- refusals and failures ----------------------------------------------------------------------
 
 

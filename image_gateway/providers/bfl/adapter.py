@@ -48,6 +48,14 @@ class BFLProvider(SubmitAndPollProvider[BFLConfig]):
                 raise InvalidRequest(
                     f"{model.id} needs provider_params.{name}", param=f"provider_params.{name}"
                 )
+        if task.mask is not None and not model.mask:
+            # BFL reads a mask only on Fill (`BFLModel.mask`); anywhere else it is dropped unread.
+            raise InvalidRequest(
+                f"{model.id} takes no mask (FLUX.1 Fill inpaints a masked area); name the "
+                "change in the prompt instead",
+                param="mask",
+                code="unsupported_parameter",
+            )
         if task.is_edit and model.size_mode == "none" and task.size is not None:
             raise InvalidRequest(f"{model.id} keeps the input image's size", param="size")
         for name in IMAGE_PARAMS:

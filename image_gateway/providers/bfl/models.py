@@ -11,7 +11,8 @@ as typed `BFLModel`s: the common declarations of `ModelSpec` plus BFL's own.
 Every endpoint takes `seed` and `output_format`; none takes quality, style, background,
 moderation, negative_prompt or output_compression (so none is declared).
 Input images go to `image_field` (Fill, Expand: the one image) or, in order, to `refs`
-(Kontext, FLUX.2: reference images).
+(Kontext, FLUX.2: reference images). `mask`: whether the endpoint takes one (BFL's OpenAPI:
+only Fill and Fill fine-tuned have a `mask` field; any other would drop it unread).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ class BFLModel(ModelSpec):
     size_mode: SizeMode
     image_field: str | None = None
     refs: tuple[str, ...] = ()
+    mask: bool = False
 
 
 FORMATS = ("jpeg", "png", "webp")
@@ -83,6 +85,7 @@ _FILL = BFLModel(
     path="flux-pro-1.0-fill",
     size_mode="none",
     image_field="image",
+    mask=True,
 )
 _KONTEXT = BFLModel(
     id="flux-kontext-pro",
@@ -153,20 +156,23 @@ MODELS: dict[str, BFLModel] = {
             "FLUX.1 Fill [pro], fine-tuned",
             params=(*_FILL.params, "finetune_id", "finetune_strength"),
         ),
-        _variant(
-            _FILL,
-            "flux-pro-1.0-expand",
-            "FLUX.1 Expand [pro]: outpainting",
-            params=(
-                *_COMMON,
-                "top",
-                "bottom",
-                "left",
-                "right",
-                "steps",
-                "guidance",
-                "prompt_upsampling",
+        replace(
+            _variant(
+                _FILL,
+                "flux-pro-1.0-expand",
+                "FLUX.1 Expand [pro]: outpainting",
+                params=(
+                    *_COMMON,
+                    "top",
+                    "bottom",
+                    "left",
+                    "right",
+                    "steps",
+                    "guidance",
+                    "prompt_upsampling",
+                ),
             ),
+            mask=False,
         ),
         _KONTEXT,
         _variant(_KONTEXT, "flux-kontext-max", "FLUX.1 Kontext [max]"),

@@ -137,9 +137,7 @@ def test_local_and_bfl_side_by_side_with_their_facts_and_the_gallery(
     assert "$0.0400 (charged by the provider)" in flux.locator(".facts").inner_text()
 
     # The gallery lists both jobs' images once the runs ended.
-    page.wait_for_function(
-        "document.querySelectorAll('[data-testid=gallery-item] img').length >= 2"
-    )
+    page.locator("[data-testid=gallery-item] img").nth(1).wait_for()
     assert page.locator("[data-testid=gallery-item] a[download]").count() >= 2
     shot = _shot(playground, tmp_path, "playground-side-by-side.png")
     with Image.open(shot) as screenshot:

@@ -198,12 +198,23 @@ def test_never_ready_hits_the_polling_deadline(start_gateway, bfl: Any) -> None:
     assert bfl.stats()["submits"] == 1
 
 
-def test_provider_validation_error_names_the_field(gw: RunningGateway) -> None:
-    resp = generate(
-        gw, {"model": "flux-dev", "prompt": "p", "provider_params": {"safety_tolerance": 9}}
-    )
+def test_provider_validation_error_names_the_field(gw: RunningGateway, bfl: Any) -> None:
+    """BFL's own 422 (steps 1-50 on flux-dev, a range the gateway leaves to it) names the field."""
+    resp = generate(gw, {"model": "flux-dev", "prompt": "p", "provider_params": {"steps": 99}})
     assert resp.status_code == 400
-    assert resp.json()["error"]["param"] == "provider_params.safety_tolerance"
+    assert resp.json()["error"]["param"] == "provider_params.steps"
+
+
+def test_safety_tolerance_above_the_models_maximum_is_refused_before_sending(
+    gw: RunningGateway, bfl: Any
+) -> None:
+    """0-6 on FLUX1.x, 0-5 on FLUX.2 (BFL's OpenAPI): checked by the gateway, nothing sent."""
+    for model, top in (("flux-dev", 6), ("flux-2-pro", 5)):
+        body = {"model": model, "prompt": "p", "provider_params": {"safety_tolerance": top + 1}}
+        resp = generate(gw, body)
+        assert resp.status_code == 400, resp.text
+        assert resp.json()["error"]["param"] == "provider_params.safety_tolerance"
+    assert bfl.stats()["submits"] == 0
 
 
 @pytest.mark.parametrize(

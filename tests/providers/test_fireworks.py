@@ -152,6 +152,18 @@ def test_a_bare_kontext_id_goes_to_fireworks_when_bfl_is_not_configured(
     assert sent(emu)[0][0] == "flux-kontext-pro"
 
 
+@pytest.mark.parametrize(("model", "top"), [("flux-kontext-pro", 6), ("flux-kontext-max", 6)])
+def test_kontext_safety_tolerance_above_its_maximum_is_refused_before_sending(
+    gw: RunningGateway, emu: FireworksEmulator, model: str, top: int
+) -> None:
+    resp = generate(gw, model=f"fireworks/{model}", provider_params={"safety_tolerance": top + 1})
+    assert resp.status_code == 400, resp.text
+    assert resp.json()["error"]["param"] == "provider_params.safety_tolerance"
+    assert emu.stats()["submissions"] == 0
+    ok = generate(gw, model=f"fireworks/{model}", provider_params={"safety_tolerance": top})
+    assert ok.status_code == 200, ok.text
+
+
 def test_kontext_refuses_a_mask_it_would_drop(gw: RunningGateway, emu: FireworksEmulator) -> None:
     with gw.client() as http:
         resp = http.post(

@@ -56,6 +56,15 @@ class BFLProvider(SubmitAndPollProvider[BFLConfig]):
                 param="mask",
                 code="unsupported_parameter",
             )
+        # safety_tolerance is 0-6 on FLUX1.x and Kontext, 0-5 on FLUX.2 (BFL's OpenAPI): the
+        # schema gives only the minimum they share, the maximum is the model's.
+        top = 5 if model.id.startswith("flux-2") else 6
+        tolerance = task.params.get("safety_tolerance")
+        if isinstance(tolerance, int) and tolerance > top:
+            raise InvalidRequest(
+                f"provider_params.safety_tolerance is 0-{top} on {model.id}",
+                param="provider_params.safety_tolerance",
+            )
         if task.is_edit and model.size_mode == "none" and task.size is not None:
             raise InvalidRequest(f"{model.id} keeps the input image's size", param="size")
         for name in IMAGE_PARAMS:

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import argparse
 from typing import ClassVar
 
-from ..kit.jobs import JobEmulator, job_options
+from ..kit.jobs import StandardJobEmulator
 from ..kit.scenarios import ScenarioTable
 from . import errors as E
 from .app import MODERATE, MODERATE_OUTPUT, DashScopeApp
 from .tasks import SWITCHES
 
 
-class DashScopeEmulator(JobEmulator):
+class DashScopeEmulator(StandardJobEmulator):
     """DashScope's API (`base_url` is the host, like `https://dashscope-intl.aliyuncs.com`;
     routes carry `/api/v1`) on one listener; its result host (`poll_base_url`, where result
     URLs point, like Alibaba Cloud OSS) on a second one.
@@ -47,37 +46,8 @@ class DashScopeEmulator(JobEmulator):
         "moderated_200": {"marker": MODERATE_OUTPUT},  # task FAILED DataInspectionFailed
         "quota": {"status": 400, "body": E.ARREARAGE},
     }
+    APP = DashScopeApp
     app: DashScopeApp
-
-    def __init__(
-        self,
-        api_key: str = "sk-dashscope-emulator",
-        host: str = "127.0.0.1",
-        port: int = 0,
-        poll_port: int = 0,
-        poll_host: str | None = None,
-        strict: bool = False,
-        queue_seconds: float = SWITCHES.queue_seconds,
-        generation_seconds: float = SWITCHES.generation_seconds,
-        retention: float = SWITCHES.retention,
-        rate_limit: int | None = None,
-    ) -> None:
-        app = DashScopeApp(
-            api_key,
-            self.SCENARIO_FAULTS,
-            strict,
-            queue_seconds=queue_seconds,
-            generation_seconds=generation_seconds,
-            retention=retention,
-            rate_limit=rate_limit,
-        )
-        super().__init__(
-            app, app.book, host=host, port=port, poll_port=poll_port, poll_host=poll_host
-        )
 
     def ready_text(self) -> str:
         return super().ready_text().replace(", polling ", ", results ", 1)
-
-    @classmethod
-    def from_args(cls, args: argparse.Namespace) -> DashScopeEmulator:
-        return cls(**cls.standard_options(args), **job_options(args))

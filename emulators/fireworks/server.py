@@ -3,16 +3,15 @@ switches."""
 
 from __future__ import annotations
 
-import argparse
 from typing import ClassVar
 
-from ..kit.jobs import JobEmulator, job_options
+from ..kit.jobs import StandardJobEmulator
 from ..kit.scenarios import ScenarioTable
 from . import errors as E
 from .app import FILTERED, SWITCHES, FireworksApp
 
 
-class FireworksEmulator(JobEmulator):
+class FireworksEmulator(StandardJobEmulator):
     """Fireworks' inference API (`base_url` ends in `/inference/v1`, like
     `https://api.fireworks.ai/inference/v1`) on one listener; Kontext samples (`poll_base_url`)
     on a second one.
@@ -46,34 +45,5 @@ class FireworksEmulator(JobEmulator):
         # not documented (no form here)
         "moderated_200": {"marker": FILTERED},
     }
+    APP = FireworksApp
     app: FireworksApp
-
-    def __init__(
-        self,
-        api_key: str = DEFAULT_API_KEY,
-        host: str = "127.0.0.1",
-        port: int = 0,
-        poll_port: int = 0,
-        poll_host: str | None = None,
-        strict: bool = False,
-        queue_seconds: float = SWITCHES.queue_seconds,
-        generation_seconds: float = SWITCHES.generation_seconds,
-        retention: float = SWITCHES.retention,
-        rate_limit: int | None = None,
-    ) -> None:
-        app = FireworksApp(
-            api_key,
-            self.SCENARIO_FAULTS,
-            strict,
-            queue_seconds=queue_seconds,
-            generation_seconds=generation_seconds,
-            retention=retention,
-            rate_limit=rate_limit,
-        )
-        super().__init__(
-            app, app.book, host=host, port=port, poll_port=poll_port, poll_host=poll_host
-        )
-
-    @classmethod
-    def from_args(cls, args: argparse.Namespace) -> FireworksEmulator:
-        return cls(**cls.standard_options(args), **job_options(args))

@@ -35,7 +35,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Generic, Literal, TypeVar
+from typing import Any, ClassVar, Generic, Literal, Self, TypeVar
 
 from . import cli
 from .app import EmulatorApp
@@ -234,3 +234,44 @@ class JobEmulator(Emulator):
     @classmethod
     def add_arguments(cls, parser: argparse.ArgumentParser) -> None:
         add_job_arguments(parser, cls.SWITCHES)
+
+
+class StandardJobEmulator(JobEmulator):
+    """A `JobEmulator` with only the job switches: `APP(api_key, scenarios, strict, *,
+    queue_seconds, generation_seconds, retention, rate_limit)` builds its app (which keeps its
+    `book`); `DEFAULT_API_KEY` and `SWITCHES` are the defaults of a switch left None."""
+
+    APP: ClassVar[Callable[..., Any]]
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        poll_port: int = 0,
+        poll_host: str | None = None,
+        strict: bool = False,
+        queue_seconds: float | None = None,
+        generation_seconds: float | None = None,
+        retention: float | None = None,
+        rate_limit: int | None = None,
+    ) -> None:
+        s = self.SWITCHES
+        app = type(self).APP(
+            self.DEFAULT_API_KEY if api_key is None else api_key,
+            self.SCENARIO_FAULTS,
+            strict,
+            queue_seconds=s.queue_seconds if queue_seconds is None else queue_seconds,
+            generation_seconds=(
+                s.generation_seconds if generation_seconds is None else generation_seconds
+            ),
+            retention=s.retention if retention is None else retention,
+            rate_limit=rate_limit,
+        )
+        super().__init__(
+            app, app.book, host=host, port=port, poll_port=poll_port, poll_host=poll_host
+        )
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> Self:
+        return cls(**cls.standard_options(args), **job_options(args))

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import argparse
 from typing import ClassVar
 
-from ..kit.jobs import JobEmulator, job_options
+from ..kit.jobs import StandardJobEmulator
 from ..kit.scenarios import ScenarioTable
 from . import errors as E
 from .app import MODERATE, LumaApp
 from .generations import MODERATE_OUTPUT, SWITCHES
 
 
-class LumaEmulator(JobEmulator):
+class LumaEmulator(StandardJobEmulator):
     """Luma's API (`base_url` ends in `/dream-machine/v1`, like `https://api.lumalabs.ai/
     dream-machine/v1`) on one listener, its result files (`poll_base_url`) on a second.
 
@@ -41,34 +40,5 @@ class LumaEmulator(JobEmulator):
         "moderated_200": {"marker": MODERATE_OUTPUT},  # polls: failed, moderation
         "quota": {"status": 402, "body": {"detail": E.QUOTA}},
     }
+    APP = LumaApp
     app: LumaApp
-
-    def __init__(
-        self,
-        api_key: str = "luma-emulator-key",
-        host: str = "127.0.0.1",
-        port: int = 0,
-        poll_port: int = 0,
-        poll_host: str | None = None,
-        strict: bool = False,
-        queue_seconds: float = SWITCHES.queue_seconds,
-        generation_seconds: float = SWITCHES.generation_seconds,
-        retention: float = SWITCHES.retention,
-        rate_limit: int | None = None,
-    ) -> None:
-        app = LumaApp(
-            api_key,
-            self.SCENARIO_FAULTS,
-            strict,
-            queue_seconds=queue_seconds,
-            generation_seconds=generation_seconds,
-            retention=retention,
-            rate_limit=rate_limit,
-        )
-        super().__init__(
-            app, app.book, host=host, port=port, poll_port=poll_port, poll_host=poll_host
-        )
-
-    @classmethod
-    def from_args(cls, args: argparse.Namespace) -> LumaEmulator:
-        return cls(**cls.standard_options(args), **job_options(args))

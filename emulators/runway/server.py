@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import argparse
 from typing import ClassVar
 
-from ..kit.jobs import JobEmulator, job_options
+from ..kit.jobs import StandardJobEmulator
 from ..kit.scenarios import ScenarioTable
 from . import errors as E
 from .app import RunwayApp
 from .tasks import SWITCHES
 
 
-class RunwayEmulator(JobEmulator):
+class RunwayEmulator(StandardJobEmulator):
     """Runway's API (`base_url` like `https://api.dev.runwayml.com`) on one listener, its output
     files (`poll_base_url`, where `output` URLs point, like Runway's CloudFront host) on a
     second one.
@@ -40,34 +39,5 @@ class RunwayEmulator(JobEmulator):
         "moderated_200": {"marker": "[safety]"},  # FAILED with SAFETY.INPUT.TEXT
         "quota": {"status": 400, "body": {"error": E.NO_CREDITS}},
     }
+    APP = RunwayApp
     app: RunwayApp
-
-    def __init__(
-        self,
-        api_key: str = "key_runway_emulator",
-        host: str = "127.0.0.1",
-        port: int = 0,
-        poll_port: int = 0,
-        poll_host: str | None = None,
-        strict: bool = False,
-        queue_seconds: float = SWITCHES.queue_seconds,
-        generation_seconds: float = SWITCHES.generation_seconds,
-        retention: float = SWITCHES.retention,
-        rate_limit: int | None = None,
-    ) -> None:
-        app = RunwayApp(
-            api_key,
-            self.SCENARIO_FAULTS,
-            strict,
-            queue_seconds=queue_seconds,
-            generation_seconds=generation_seconds,
-            retention=retention,
-            rate_limit=rate_limit,
-        )
-        super().__init__(
-            app, app.book, host=host, port=port, poll_port=poll_port, poll_host=poll_host
-        )
-
-    @classmethod
-    def from_args(cls, args: argparse.Namespace) -> RunwayEmulator:
-        return cls(**cls.standard_options(args), **job_options(args))

@@ -18,8 +18,6 @@ from tests.conftest import (
     emulator_settings,
 )
 
-TODAY = datetime.now(UTC).date().isoformat()
-
 
 @pytest.fixture
 def gw(start_gateway: Any, openai_emu: OpenAIEmulatorHandle, bfl: Any) -> RunningGateway:
@@ -48,6 +46,10 @@ def _wait_for_rows(gw: RunningGateway, count: int) -> None:
     raise AssertionError("ledger rows were not written")
 
 
+def _today() -> str:
+    return datetime.now(UTC).date().isoformat()
+
+
 def _rows(gw: RunningGateway) -> list[dict[str, Any]]:
     path = gw.settings.database_url.get_secret_value().split("///", 1)[1]
     with sqlite3.connect(path) as conn:
@@ -67,6 +69,7 @@ def _generate(gw: RunningGateway, key: str, body: dict[str, Any]) -> dict[str, A
 def test_ledger_costs_grouping_and_isolation(gw: RunningGateway) -> None:
     alice = create_key(gw, name="alice")
     bob = create_key(gw, name="bob")
+    first_day = _today()
     local = _generate(gw, alice["key"], {"prompt": "a", "size": "64x64", "user_id": "u1"})
     openai = _generate(
         gw,
@@ -79,6 +82,10 @@ def test_ledger_costs_grouping_and_isolation(gw: RunningGateway) -> None:
     _generate(gw, bob["key"], {"prompt": "b", "size": "64x64", "user_id": "u1"})
     _generate(gw, GATEWAY_TEST_KEY, {"prompt": "c", "size": "64x64"})
     _wait_for_rows(gw, 5)
+    last_day = _today()
+    # The days alice's rows fall on: one, unless the test ran across midnight UTC.
+    alice_days = sorted({r["created_at"][:10] for r in _rows(gw) if r["key_id"] == alice["id"]})
+    assert alice_days and first_day <= alice_days[0] and alice_days[-1] <= last_day
 
     tokens = openai["usage"]
     openai_cost = (
@@ -107,21 +114,19 @@ def test_ledger_costs_grouping_and_isolation(gw: RunningGateway) -> None:
     assert by_user["u1"]["requests"] == 2 and by_user["u1"]["images"] == 3
     assert by_user["u2"]["requests"] == 1
     by_day = _usage(gw, alice["key"], group_by="day,key")["data"]
-    assert by_day == [
-        {
-            "day": TODAY,
-            "key_id": alice["id"],
-            "key_name": "alice",
-            "requests": 3,
-            "succeeded": 3,
-            "failed": 0,
-            "outcome_unknown": 0,
-            "images": 4,
-            "cost_usd": pytest.approx(openai_cost + bfl_cost, abs=1e-6),
-            "outcome_unknown_cost_usd": 0.0,
-            "unpriced_requests": 0,
-        }
-    ]
+    assert [r["day"] for r in by_day] == alice_days
+    assert {(r["key_id"], r["key_name"]) for r in by_day} == {(alice["id"], "alice")}
+    counts = ("requests", "succeeded", "failed", "outcome_unknown", "images", "unpriced_requests")
+    assert {c: sum(r[c] for r in by_day) for c in counts} == {
+        "requests": 3,
+        "succeeded": 3,
+        "failed": 0,
+        "outcome_unknown": 0,
+        "images": 4,
+        "unpriced_requests": 0,
+    }
+    assert sum(r["cost_usd"] for r in by_day) == pytest.approx(openai_cost + bfl_cost, abs=1e-6)
+    assert sum(r["outcome_unknown_cost_usd"] for r in by_day) == 0.0
 
     # Each key sees its own rows only; asking for another key's is refused.
     assert _usage(gw, bob["key"])["totals"]["requests"] == 1
@@ -158,8 +163,9 @@ def test_ledger_costs_grouping_and_isolation(gw: RunningGateway) -> None:
     assert _usage(gw, alice["key"], provider="openai")["totals"]["requests"] == 1
     assert _usage(gw, alice["key"], model="bfl-flux/flux-dev")["totals"]["images"] == 2
     assert _usage(gw, alice["key"], model="local-art", user_id="u1")["totals"]["requests"] == 1
-    assert _usage(gw, alice["key"], start=TODAY, end=TODAY)["totals"]["requests"] == 3
-    tomorrow = (datetime.now(UTC).date() + timedelta(days=1)).isoformat()
+    span = {"start": alice_days[0], "end": alice_days[-1]}
+    assert _usage(gw, alice["key"], **span)["totals"]["requests"] == 3
+    tomorrow = (datetime.fromisoformat(last_day).date() + timedelta(days=1)).isoformat()
     assert _usage(gw, alice["key"], start=tomorrow)["totals"]["requests"] == 0
 
     # The rows themselves.
@@ -168,7 +174,7 @@ def test_ledger_costs_grouping_and_isolation(gw: RunningGateway) -> None:
     assert row["key_id"] == alice["id"] and row["key_name"] == "alice"
     assert (row["provider"], row["model"], row["user_id"]) == ("openai", "gpt-image-1", "u2")
     assert (row["status"], row["images"], row["quality"]) == ("succeeded", 1, "low")
-    assert row["latency_ms"] > 0 and row["created_at"].startswith(TODAY)
+    assert row["latency_ms"] > 0 and row["created_at"][:10] in alice_days
     assert row["cost_micros"] == round(openai_cost * 1_000_000)
     assert rows[bfl["_request_id"]]["cost_micros"] == 50_000
     assert rows[local["_request_id"]]["cost_micros"] == 0

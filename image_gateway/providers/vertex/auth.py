@@ -12,8 +12,9 @@ A token is reused while google-auth calls it valid (until a few minutes before i
 refreshed by google-auth (`Credentials.refresh`: the service account signs a JWT assertion and
 trades it at its `token_uri`) in a worker thread, one refresh at a time (an asyncio lock, as
 python-genai's `async_get_token_from_credentials`). google-auth's HTTP goes through the
-gateway's own upstream client (`GatewayTransport`): the same egress proxy, CA bundle, limits
-and timeouts as every provider call; no second HTTP stack.
+gateway's own upstream client (`google_io.GatewayTransport`): the same egress proxy, CA bundle,
+limits and timeouts as every provider call; no second HTTP stack. google-auth (`google_io`)
+is imported with the first token, not with the gateway.
 
 Failures, before anything is sent to Vertex (so nothing is paid): credentials that cannot be
 loaded are 503 `provider_not_configured` naming the variable; a refresh the token endpoint
@@ -25,93 +26,17 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import Callable, Mapping
-from typing import Any
-
-import google.auth
-import google.auth.credentials
-import google.auth.exceptions
-import google.auth.transport
-from google.oauth2 import service_account
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from image_gateway.errors import GatewayError, ProviderNotConfigured, UpstreamError
 from image_gateway.providers.kit.redaction import provider_message
 from image_gateway.upstream.client import UpstreamClient
 
+if TYPE_CHECKING:
+    import google.auth.credentials
+
 SCOPE = "https://www.googleapis.com/auth/cloud-platform"
-TOKEN_DEADLINE_SECONDS = 30.0  # one token-endpoint exchange, whole
-
-
-class _Response(google.auth.transport.Response):
-    def __init__(self, status: int, headers: Mapping[str, str], data: bytes) -> None:
-        self._status, self._headers, self._data = status, dict(headers), data
-
-    @property
-    def status(self) -> int:
-        return self._status
-
-    @property
-    def headers(self) -> Mapping[str, str]:
-        return self._headers
-
-    @property
-    def data(self) -> bytes:
-        return self._data
-
-
-class GatewayTransport(google.auth.transport.Request):
-    """google-auth's transport interface over the gateway's `UpstreamClient`, for google-auth
-    code running in a worker thread: each request runs on the event loop (`loop`) and the
-    thread waits for it. A failure to get an answer is google-auth's `TransportError`, whose
-    `__cause__` is the gateway's error."""
-
-    def __init__(
-        self, http: UpstreamClient, loop: asyncio.AbstractEventLoop, provider: str
-    ) -> None:
-        self.http, self.loop, self.provider = http, loop, provider
-
-    def __call__(
-        self,
-        url: str,
-        method: str = "GET",
-        body: bytes | str | None = None,
-        headers: Mapping[str, str] | None = None,
-        timeout: float | None = None,
-        **kwargs: Any,
-    ) -> _Response:
-        content = body.encode() if isinstance(body, str) else body
-        call = self.http.request(
-            method,
-            url,
-            provider=self.provider,
-            headers=headers,
-            content=content,
-            deadline=min(timeout or TOKEN_DEADLINE_SECONDS, TOKEN_DEADLINE_SECONDS),
-        )
-        try:
-            resp = asyncio.run_coroutine_threadsafe(call, self.loop).result()
-        except GatewayError as exc:
-            raise google.auth.exceptions.TransportError(exc.message) from exc  # type: ignore[no-untyped-call]
-        return _Response(resp.status, resp.headers, resp.body)
-
-
-def refusal(exc: google.auth.exceptions.RefreshError) -> str:
-    """What the token endpoint said, as a sentence: OAuth's `error` and `error_description`
-    (RFC 6749 §5.2), or a Google envelope's `error.message`/`error.status`; google-auth's
-    `RefreshError` carries the parsed body as its second argument (`oauth2/_client.py`
-    `_handle_error_response`), its text as the first."""
-    body = exc.args[1] if len(exc.args) > 1 else None
-    if isinstance(body, Mapping):
-        error = body.get("error")
-        if isinstance(error, Mapping):  # {"error": {"code": 401, "message": ..., "status": ...}}
-            parts = [error.get("status"), error.get("message")]
-        else:
-            parts = [error, body.get("error_description")]
-        text = ": ".join(str(p) for p in parts if isinstance(p, str | int) and str(p))
-        if text:
-            return text
-    first = exc.args[0] if exc.args else ""
-    return first if isinstance(first, str) and "{" not in first else ""
 
 
 class AccessTokens:
@@ -177,6 +102,8 @@ class AccessTokens:
 
     def _read(self) -> tuple[google.auth.credentials.Credentials, str | None]:
         """The credentials (a worker thread: files, maybe the metadata server)."""
+        from image_gateway.providers.vertex.google_io import google, service_account
+
         if self.credentials_file is not None:
             try:
                 credentials = service_account.Credentials.from_service_account_file(  # type: ignore[no-untyped-call]
@@ -198,6 +125,8 @@ class AccessTokens:
         return found, project
 
     async def _refresh(self, credentials: google.auth.credentials.Credentials) -> None:
+        from image_gateway.providers.vertex.google_io import GatewayTransport, google, refusal
+
         transport = GatewayTransport(self.http, asyncio.get_running_loop(), self.provider)
         try:
             await asyncio.to_thread(functools.partial(credentials.refresh, transport))

@@ -6,7 +6,12 @@ input image fetched by URL or webhook delivered (its import also loads the syste
 certificates): memory and import time that every process would otherwise pay at a cold start
 (bench/RESULTS.md has the figures). botocore loads only for a configured Bedrock
 provider (`providers/bedrock/auth.py`) or the S3 image store, httpx-sse (with httpx) only
-for the first streamed provider answer (`upstream/sse.py`).
+for the first streamed provider answer (`upstream/sse.py`), google-auth (with cryptography)
+only for Vertex AI's first token (`providers/vertex/google_io.py`).
+
+`import main` (what `uvicorn main:app` and Vercel do first, before the start-up above) loads
+none of them either, in a fresh interpreter with the default settings (issue 16: its time is
+a serverless cold start's).
 """
 
 from __future__ import annotations
@@ -16,7 +21,21 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-NOT_AT_START = ("alembic", "mako", "pygments", "PIL", "aiohttp", "botocore", "httpx_sse", "httpx")
+NOT_AT_START = (
+    "alembic",
+    "mako",
+    "pygments",
+    "PIL",
+    "aiohttp",
+    "botocore",
+    "aiobotocore",
+    "httpx_sse",
+    "httpx",
+    "google",
+    "cryptography",
+    "redis",
+    "rich",
+)
 
 START = """
 import asyncio, sys
@@ -48,3 +67,27 @@ def test_start_up_leaves_migrations_and_pillow_unloaded(tmp_path: Path) -> None:
             env=env,
         )
         assert out.stdout.strip() == "[]", attempt
+
+
+IMPORT_MAIN = """
+import sys
+import main
+print(sorted({m.split(".")[0] for m in sys.modules} & set(sys.argv[1:])))
+"""
+
+
+def test_importing_main_leaves_them_unloaded(tmp_path: Path) -> None:
+    env = {
+        "PYTHONPATH": str(ROOT),
+        "DATABASE_URL": f"sqlite:///{tmp_path}/gateway.db",
+        "LOG_LEVEL": "WARNING",
+    }
+    out = subprocess.run(
+        [sys.executable, "-c", IMPORT_MAIN, *NOT_AT_START],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=tmp_path,
+        env=env,
+    )
+    assert out.stdout.strip() == "[]"

@@ -129,18 +129,27 @@ def _cold(res: dict[str, Any]) -> list[str]:
         [
             r["server"],
             _num(r["start_to_first_answer_s"], 3),
+            _num(r.get("start_to_first_local_answer_s"), 3),
             _num(r["import_s"], 3),
             _num(r["interpreter_s"], 3),
             f"`{r['import_module']}`" if r["import_module"] else "–",
         ]
         for r in res["rows"]
     ]
-    head = ["server", "start → first answer s", "import s", "bare interpreter s", "module"]
+    head = [
+        "server",
+        "start → first answer s",
+        "start → first `local` answer s",
+        "import s",
+        "bare interpreter s",
+        "module",
+    ]
     return [
         "## 4. Cold start",
         "",
-        f"Medians of {res['runs']} runs. Portkey (Node) has no import figure; its bare "
-        "interpreter is `node -e ''`.",
+        f"Medians of {res['runs']} runs. The `local` answer is a generation on the gateway's "
+        "built-in `local` provider (no upstream call). Portkey (Node) has no import figure; "
+        "its bare interpreter is `node -e ''`.",
         "",
         *_table(head, rows),
     ]

@@ -27,6 +27,7 @@ from typing import Any
 
 ISSUE_11 = "issue 11"
 ISSUE_15 = "issue 15"
+ISSUE_16 = "issue 16"
 EARLIER = "earlier issue"
 WORSE_BY = 0.10  # issue 11: at most 10 % worse than the baseline
 
@@ -166,6 +167,23 @@ def _cold_11(res: dict[str, Any]) -> list[dict[str, Any]]:
     return [c for c in checks if c is not None]
 
 
+def _cold_16(res: dict[str, Any]) -> list[dict[str, Any]]:
+    """Issue 16: the first answered generation on `local` within 0.4 s of the spawn, and the
+    import of `main` within 0.25 s."""
+    row = _row(res["rows"], server="gateway")
+    if row is None:
+        return []
+    checks = []
+    local = row.get("start_to_first_local_answer_s")
+    if local is not None:
+        met = local <= 0.4
+        checks.append(_check("cold start to first `local` answer ≤ 0.4 s", f"{local:.3f} s", met))
+    if row["import_s"] is not None:
+        seconds = row["import_s"]
+        checks.append(_check("import of main ≤ 0.25 s", f"{seconds:.3f} s", seconds <= 0.25))
+    return [{**c, "issue": ISSUE_16} for c in checks]
+
+
 def _overhead(res: dict[str, Any]) -> list[dict[str, Any]]:
     out = []
     added = _row(res["added"], target="gateway", concurrency=1)
@@ -290,6 +308,7 @@ CHECKS: list[tuple[str, Check]] = [
     ("long", _long_11),
     ("large", _large_11),
     ("cold", _cold_11),
+    ("cold", _cold_16),
     ("overhead", _overhead),
     ("long", _long),
     ("cold", _cold),

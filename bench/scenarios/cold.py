@@ -5,8 +5,14 @@ time of the app module, for the gateway (and `--baseline`'s), Portkey's gateway 
 "Answered" means a 200 carrying an image (`common.image_problem`) to the same generation request
 the other scenarios send, polled every 10 ms from the moment the process is spawned. The gateway
 and the baseline start in turns (which goes first alternates), after one untimed import of each
-(the first start after a while reads its files from disk). Import time is measured in a fresh
-interpreter (Node has no counterpart: Portkey's row shows a bare `node -e ''` only).
+(the first start after a while reads its files from disk). Each also starts as often again to
+answer `LOCAL_BODY`, a generation on the built-in `local` provider (issue 16's figure: the
+gateway's own start, without the upstream client's first call). Import time is measured in a
+fresh interpreter (Node has no counterpart: Portkey's row shows a bare `node -e ''` only).
+
+Each tree's bytecode is compiled first (`compileall`), as the Dockerfile does at build: the
+gateway runs with PYTHONDONTWRITEBYTECODE, so a tree never imported otherwise would compile
+every module at every start, and two trees would differ by whether a `__pycache__` was left.
 """
 
 from __future__ import annotations
@@ -22,10 +28,19 @@ from typing import Any
 from .. import litellm, portkey
 from ..load import Target
 from ..procs import Processes, Server
-from ..stack import ROOT, Context, gateway_env, gateway_target, start_gateway, start_upstream
+from ..stack import (
+    OPENAI_BODY,
+    ROOT,
+    Context,
+    gateway_env,
+    gateway_target,
+    start_gateway,
+    start_upstream,
+)
 from ..stats import median
 from .common import PEERS, answer, image_problem
 
+LOCAL_BODY = b'{"model":"local-art","prompt":"x","size":"1024x1024"}'
 IMPORT_SNIPPET = (
     "import time; t = time.perf_counter(); import {module}; print(time.perf_counter() - t)"
 )
@@ -81,13 +96,20 @@ def _gateways(ctx: Context, procs: Processes, upstream: Server, home: Path) -> l
         for *_, tree in trees
     }
     for *_, tree in trees:  # untimed: the first start after a while reads files from disk
+        compiled = [sys.executable, "-m", "compileall", "-q", "main.py", "image_gateway"]
+        subprocess.run(compiled, cwd=tree, check=True, capture_output=True, timeout=300)
         import_seconds(sys.executable, "main", envs[tree], str(home))
     starts: dict[str, list[float | None]] = {label: [] for label, _, _ in trees}
+    local: dict[str, list[float | None]] = {label: [] for label, _, _ in trees}
     for i in range(ctx.cold_runs):
         for label, name, tree in trees if i % 2 == 0 else trees[::-1]:
-            gw = start_gateway(procs, ctx, f"{name}-{i}", upstream, None, wait=False, app_dir=tree)
-            starts[label].append(first_answer(gw, gateway_target(gw, label), 60.0))
-            procs.stop(gw)
+            for body, seconds in ((OPENAI_BODY, starts), (LOCAL_BODY, local)):
+                which = "local" if body is LOCAL_BODY else "openai"
+                gw = start_gateway(
+                    procs, ctx, f"{name}-{which}-{i}", upstream, None, wait=False, app_dir=tree
+                )
+                seconds[label].append(first_answer(gw, gateway_target(gw, label, body), 60.0))
+                procs.stop(gw)
     rows = []
     for label, _, tree in trees:
         runs = range(ctx.cold_runs)
@@ -97,6 +119,8 @@ def _gateways(ctx: Context, procs: Processes, upstream: Server, home: Path) -> l
                 "server": label,
                 "start_to_first_answer_s": median(starts[label]),
                 "runs": starts[label],
+                "start_to_first_local_answer_s": median(local[label]),
+                "local_runs": local[label],
                 "import_s": median(imports),
                 "import_module": "main (image_gateway.app + create_app)",
                 "interpreter_s": interpreter_seconds([sys.executable, "-c", "pass"]),

@@ -33,4 +33,4 @@ USER gateway
 
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=3s CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=2)"
-CMD ["uvicorn", "main:app", "--host", "0.0.0.0", "--port", "8000", "--http", "image_gateway.server:HttpProtocol", "--no-access-log", "--proxy-headers"]
+CMD ["uvicorn", "main:app", "--host", "0.0.0.0", "--port", "8000", "--http", "image_gateway.server:HttpProtocol", "--no-access-log", "--proxy-headers", "--ws", "none"]

@@ -46,7 +46,7 @@ $(VENV)/.dev: requirements-dev.txt requirements.txt pyproject.toml | check-venv
 	touch $(VENV)/.runtime $@
 
 run: $(VENV)/.runtime  ## serve the gateway on http://$(HOST):$(PORT) (Swagger UI at /docs)
-	$(BIN)/uvicorn main:app --host $(HOST) --port $(PORT) --http image_gateway.server:HttpProtocol --no-access-log
+	$(BIN)/uvicorn main:app --host $(HOST) --port $(PORT) --http image_gateway.server:HttpProtocol --no-access-log --ws none
 
 test: $(VENV)/.dev lint pytest  ## lint, type-check and run the whole test suite
 

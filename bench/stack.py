@@ -100,6 +100,8 @@ def gateway_argv(port: int, app_dir: Path = ROOT, workers: int = 1) -> list[str]
         "--http",
         "image_gateway.server:HttpToolsProtocol",
         "--no-access-log",
+        "--ws",  # no WebSocket routes: uvicorn's default loads the websockets library (~40 ms)
+        "none",
         "--log-level",
         "warning",
         "--backlog",

@@ -4,6 +4,10 @@ SQLite (aiosqlite) gets WAL, a busy timeout, and explicit `BEGIN` statements: `w
 `BEGIN IMMEDIATE`, which takes the database's write lock up front, so a read-check-write (the
 budget reservation) is serialised across connections *and* processes. PostgreSQL (asyncpg)
 uses ordinary transactions; callers that need a row lock say `FOR UPDATE`.
+
+The engine is made when first used (`engine`: at start-up, by the migration check), not when a
+`Database` is built: SQLAlchemy's asyncio extension loads its ORM, ~50 ms that `import main`
+would otherwise pay (issue 16; tests/test_startup.py).
 """
 
 from __future__ import annotations
@@ -11,12 +15,15 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from image_gateway.db.database_url import normalize_database_url, redact_database_url
 
@@ -29,6 +36,14 @@ class Database:
         parsed = make_url(self.url)
         self.dialect = parsed.get_backend_name()  # "sqlite" | "postgresql"
         self.timeout_seconds = timeout_seconds
+        self._sqlite_path = parsed.database if self.dialect == "sqlite" else None
+
+    @cached_property
+    def engine(self) -> AsyncEngine:
+        """The pool of connections, made on first use (module docstring)."""
+        from sqlalchemy.ext.asyncio import create_async_engine
+
+        timeout_seconds = self.timeout_seconds
         kwargs: dict[str, Any] = {"pool_timeout": timeout_seconds}
         if self.dialect == "sqlite":
             kwargs["connect_args"] = {"timeout": timeout_seconds}
@@ -40,10 +55,10 @@ class Database:
                 "timeout": timeout_seconds,
                 "command_timeout": timeout_seconds,
             }
-        self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
+        engine = create_async_engine(self.url, **kwargs)
         if self.dialect == "sqlite":
-            self._sqlite_path = parsed.database
-            _install_sqlite_hooks(self.engine, timeout_seconds)
+            _install_sqlite_hooks(engine, timeout_seconds)
+        return engine
 
     @property
     def display_url(self) -> str:
@@ -69,7 +84,8 @@ class Database:
                 yield conn
 
     async def close(self) -> None:
-        await self.engine.dispose()
+        if "engine" in self.__dict__:  # made (`cached_property` keeps it there)
+            await self.engine.dispose()
 
 
 def _install_sqlite_hooks(engine: AsyncEngine, timeout_seconds: float) -> None:

@@ -7,12 +7,14 @@ Per model (facts and sources: `image_gateway/providers/dashscope/models.py`):
   1280*1280), qwen-image, -plus (five sizes, default 1328*1328, `n` 1);
 - image2image: wan2.5-i2i-preview (`input.images` 1-3; size optional, else the first
   image's area at 1280*1280), wanx2.1-imageedit (`input.function`, `base_image_url`,
-  `mask_image_url` of the image's size for `description_edit_with_mask`).
+  `mask_image_url` of the image's size for `description_edit_with_mask`, the only function
+  that reads it: with any other it is left unread, like an unknown field).
 `n` 1-4 (default 4), `seed` 0-2147483647, `prompt_extend` and `watermark` booleans; images as
 http(s) URLs or `data:image/...;base64,` strings.
 
 A model on the other task's URL is a 400 "url error". Unknown `parameters` are ignored, as
-DashScope does (counted in `stats()["ignored"]`); `strict` refuses them.
+DashScope does (counted in `stats()["ignored"]`), and so is a `mask_image_url` no function
+reads; `strict` refuses them.
 """
 
 from __future__ import annotations
@@ -83,7 +85,8 @@ def parse_job(task: str, body: Any, strict: bool, ignored: Callable[[str], None]
     parameters = body.get("parameters", {})
     if not isinstance(parameters, dict):
         raise E.invalid("parameters must be an object")
-    for name in [*(k for k in parameters if k not in PARAMETERS), *_unknown(body, source)]:
+    unread = [*(k for k in parameters if k not in PARAMETERS), *_unknown(body, source, spec)]
+    for name in unread:
         if strict:
             raise E.invalid(f"Unrecognized parameter: {name}")
         ignored(name)
@@ -97,9 +100,13 @@ def parse_job(task: str, body: Any, strict: bool, ignored: Callable[[str], None]
     return Job(model, prompt, n, width, height, bool(spec.get("sync")), inputs)
 
 
-def _unknown(body: dict[str, Any], source: dict[str, Any]) -> list[str]:
+def _unknown(body: dict[str, Any], source: dict[str, Any], spec: dict[str, Any]) -> list[str]:
     top = [k for k in body if k not in ("model", "input", "parameters")]
-    return top + [f"input.{k}" for k in source if k not in INPUTS]
+    unread = top + [f"input.{k}" for k in source if k not in INPUTS]
+    if spec.get("edit") == "function" and "mask_image_url" in source:
+        if source.get("function") != "description_edit_with_mask":
+            unread.append("input.mask_image_url")
+    return unread
 
 
 def _number(parameters: dict[str, Any], name: str, low: int, high: int, default: int = 0) -> int:
@@ -121,7 +128,7 @@ def _inputs(source: dict[str, Any], spec: dict[str, Any]) -> list[tuple[int, int
         if function not in FUNCTIONS:
             raise E.invalid(f"input.function must be one of {', '.join(FUNCTIONS)}")
         base = _image_size(source.get("base_image_url"), "input.base_image_url")
-        if function == "description_edit_with_mask" or "mask_image_url" in source:
+        if function == "description_edit_with_mask":
             mask = _image_size(source.get("mask_image_url"), "input.mask_image_url")
             if mask != base:
                 raise E.invalid("The mask image must have the same resolution as the base image.")

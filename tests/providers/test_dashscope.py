@@ -198,6 +198,14 @@ def test_what_a_model_cannot_honour_is_a_400_naming_it(
             "mask",
         ),
         ("wanx2.1-imageedit", {"mask": ("m.png", mask_png((32, 32)), "image/png")}, "mask"),
+        (  # only description_edit_with_mask reads a mask: DashScope would leave this one unread
+            "wanx2.1-imageedit",
+            {
+                "mask": ("m.png", mask_png((64, 64)), "image/png"),
+                "provider_params": '{"function": "stylization_local"}',
+            },
+            "mask",
+        ),
         ("wan2.2-t2i-flash", {}, "model"),
     ],
 )
@@ -371,6 +379,31 @@ def test_the_emulator_refuses_a_synchronous_call_a_model_lacks(emu: DashScopeEmu
     assert unknown.json()["output"]["task_status"] == "UNKNOWN"
     assert cancel.status_code == 400 and cancel.json()["code"] == "UnsupportedOperation"
     assert emu.stats()["sync_refused"] == 1
+
+
+def test_the_emulator_reads_a_mask_only_for_description_edit_with_mask(
+    emu: DashScopeEmulator,
+) -> None:
+    key = {"Authorization": f"Bearer {DASHSCOPE_TEST_KEY}", "X-DashScope-Async": "enable"}
+    url = f"{emu.base_url}/api/v1/services/aigc/image2image/image-synthesis"
+    image = translate.data_uri(png((64, 64)))
+
+    def submit(emulator: DashScopeEmulator, function: str, **extra: str) -> httpx.Response:
+        source = {"prompt": "x", "function": function, "base_image_url": image, **extra}
+        body = {"model": "wanx2.1-imageedit", "input": source, "parameters": {"n": 1}}
+        with httpx.Client(timeout=10) as http:
+            return http.post(url.replace(emu.base_url, emulator.base_url), json=body, headers=key)
+
+    unmasked = submit(emu, "description_edit_with_mask")
+    unread = submit(emu, "stylization_local", mask_image_url=image)
+    masked = submit(emu, "description_edit_with_mask", mask_image_url=image)
+    assert unmasked.status_code == 400 and "input.mask_image_url" in unmasked.json()["message"]
+    assert unread.status_code == 400 and "input.mask_image_url" in unread.json()["message"]
+    assert masked.status_code == 200, masked.text[:300]
+    with DashScopeEmulator(api_key=DASHSCOPE_TEST_KEY, generation_seconds=0.05) as lenient:
+        accepted = submit(lenient, "stylization_local", mask_image_url=image)
+        assert accepted.status_code == 200, accepted.text[:300]
+        assert lenient.stats()["ignored"] == 1  # accepted but never read, as DashScope does
 
 
 # --- pure translations --------------------------------------------------------------------------

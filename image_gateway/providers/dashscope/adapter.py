@@ -12,7 +12,8 @@ Qwen-Image 1), more are fanned out.
 
 Checked here before anything is spent: the size (`models.py`), the aspect ratio of Wan 2.5's,
 `seed` 0-2147483647, the provider_params' types, wanx2.1-imageedit's `function` (and that
-`description_edit_with_mask` has a mask), a mask on any other model.
+`description_edit_with_mask` has a mask and no other function is given one: it is the only
+function that reads `mask_image_url`, DASH-PY), a mask on any other model.
 
 Errors (`translate.py`):
 
@@ -141,6 +142,13 @@ class DashScopeProvider(SubmitAndPollProvider[DashScopeConfig]):
         if function == "description_edit_with_mask" and task.mask is None:
             raise InvalidRequest(
                 "provider_params.function description_edit_with_mask needs a mask", param="mask"
+            )
+        if function not in (None, "description_edit_with_mask") and task.mask is not None:
+            raise InvalidRequest(
+                f"provider_params.function {function} takes no mask (only"
+                " description_edit_with_mask reads one)",
+                param="mask",
+                code="unsupported_parameter",
             )
 
     async def prepare(self, task: ImageTask, spec: ModelSpec) -> None:

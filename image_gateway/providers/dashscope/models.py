@@ -59,7 +59,7 @@ PARAM_SCHEMAS: ParamSchemas = {
         "type": "string",
         "enum": list(FUNCTIONS),
         "description": "wanx2.1-imageedit's edit mode (default description_edit, or "
-        "description_edit_with_mask with a mask)",
+        "description_edit_with_mask with a mask, the only one a mask goes with)",
     },
 }
 

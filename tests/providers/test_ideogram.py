@@ -8,10 +8,8 @@ Servers: the real gateway and the Ideogram emulator on loopback (`tests/contract
 
 from __future__ import annotations
 
-import base64
 import io
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,49 +21,26 @@ from PIL import Image
 from emulators.ideogram import IdeogramEmulator
 from image_gateway.errors import ContentPolicyViolation, UpstreamError
 from image_gateway.providers.ideogram import translate
-from tests.conftest import GATEWAY_TEST_KEY, RunningGateway
+from tests.conftest import RunningGateway
 from tests.contract.harness import png, provider_settings, serve_gateway
 from tests.contract.providers import CONTRACTS
+from tests.providers import support
+from tests.providers.support import decoded, provider_fixtures
 
 IDEOGRAM_TEST_KEY = "ideogram-test-canary-5d1c9a7e"
 
 
-@pytest.fixture(scope="module")
-def emu() -> Iterator[IdeogramEmulator]:
-    with IdeogramEmulator(api_key=IDEOGRAM_TEST_KEY, strict=True) as emulator:
-        yield emulator
-
-
-@pytest.fixture(scope="module")
-def gw(emu: IdeogramEmulator, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningGateway]:
-    settings = provider_settings(CONTRACTS["ideogram"], emu)
-    with serve_gateway(tmp_path_factory.mktemp("ideogram"), **settings) as gateway:
-        yield gateway
-
-
-@pytest.fixture(autouse=True)
-def _reset(emu: IdeogramEmulator) -> None:
-    emu.reset()
-
-
-@pytest.fixture
-def sdk(gw: RunningGateway) -> openai.OpenAI:
-    return openai.OpenAI(base_url=gw.url + "/v1", api_key=GATEWAY_TEST_KEY, max_retries=0)
+emu, gw, _reset, sdk = provider_fixtures(
+    "ideogram", lambda: IdeogramEmulator(api_key=IDEOGRAM_TEST_KEY, strict=True)
+)
 
 
 def sent(emu: IdeogramEmulator) -> list[tuple[str, dict[str, Any]]]:
     return [(r["path"], r["fields"]) for r in emu.requests() if r["path"].startswith("/v1/")]
 
 
-def decoded(b64: str | None) -> Image.Image:
-    return Image.open(io.BytesIO(base64.b64decode(b64 or "")))
-
-
 def generate(gw: RunningGateway, **body: Any) -> httpx.Response:
-    body.setdefault("prompt", "a lighthouse")
-    body.setdefault("model", "ideogram/ideogram-3-turbo")
-    with gw.client() as http:
-        return http.post("/v1/images/generations", json=body)
+    return support.generate(gw, "ideogram/ideogram-3-turbo", **body)
 
 
 def openai_mask(size: tuple[int, int]) -> bytes:

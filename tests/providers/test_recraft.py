@@ -26,49 +26,26 @@ from image_gateway.errors import UNKNOWN_OUTCOME
 from image_gateway.providers.recraft import translate
 from image_gateway.providers.recraft.models import MODELS
 from image_gateway.schemas import ImageTask
-from tests.conftest import GATEWAY_TEST_KEY, RunningGateway
+from tests.conftest import RunningGateway
 from tests.contract.harness import png, provider_settings, serve_gateway
 from tests.contract.providers import CONTRACTS
+from tests.providers import support
+from tests.providers.support import decoded, provider_fixtures
 
 RECRAFT_TEST_KEY = "recraft-test-canary-5e1d9c3b7a"
 
 
-@pytest.fixture(scope="module")
-def emu() -> Iterator[RecraftEmulator]:
-    with RecraftEmulator(api_key=RECRAFT_TEST_KEY, strict=True) as emulator:
-        yield emulator
-
-
-@pytest.fixture(scope="module")
-def gw(emu: RecraftEmulator, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningGateway]:
-    settings = provider_settings(CONTRACTS["recraft"], emu)
-    with serve_gateway(tmp_path_factory.mktemp("recraft"), **settings) as gateway:
-        yield gateway
-
-
-@pytest.fixture(autouse=True)
-def _reset(emu: RecraftEmulator) -> None:
-    emu.reset()
-
-
-@pytest.fixture
-def sdk(gw: RunningGateway) -> openai.OpenAI:
-    return openai.OpenAI(base_url=gw.url + "/v1", api_key=GATEWAY_TEST_KEY, max_retries=0)
+emu, gw, _reset, sdk = provider_fixtures(
+    "recraft", lambda: RecraftEmulator(api_key=RECRAFT_TEST_KEY, strict=True)
+)
 
 
 def sent(emu: RecraftEmulator) -> list[dict[str, Any]]:
     return [record["fields"] for record in emu.requests() if record["path"].startswith("/v1/")]
 
 
-def decoded(b64: str | None) -> Image.Image:
-    return Image.open(io.BytesIO(base64.b64decode(b64 or "")))
-
-
 def generate(gw: RunningGateway, **body: Any) -> httpx.Response:
-    body.setdefault("prompt", "a lighthouse")
-    body.setdefault("model", "recraft/recraftv4_1")
-    with gw.client() as http:
-        return http.post("/v1/images/generations", json=body)
+    return support.generate(gw, "recraft/recraftv4_1", **body)
 
 
 def mask_png(size: tuple[int, int]) -> bytes:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import io
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,50 +25,27 @@ from image_gateway.errors import UNKNOWN_OUTCOME, ContentPolicyViolation, Upstre
 from image_gateway.providers.seedream import translate
 from image_gateway.providers.seedream.models import MODELS, lookup
 from image_gateway.schemas import ImageTask
-from tests.conftest import GATEWAY_TEST_KEY, RunningGateway
+from tests.conftest import RunningGateway
 from tests.contract.harness import png, provider_settings, serve_gateway
 from tests.contract.providers import CONTRACTS
+from tests.providers import support
+from tests.providers.support import decoded, provider_fixtures
 
 ARK_TEST_KEY = "ark-test-canary-5e1d9c7b3a"
 V4 = "seedream-4-0-250828"
 
 
-@pytest.fixture(scope="module")
-def emu() -> Iterator[SeedreamEmulator]:
-    with SeedreamEmulator(api_key=ARK_TEST_KEY, strict=True) as emulator:
-        yield emulator
-
-
-@pytest.fixture(scope="module")
-def gw(emu: SeedreamEmulator, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningGateway]:
-    settings = provider_settings(CONTRACTS["seedream"], emu)
-    with serve_gateway(tmp_path_factory.mktemp("seedream"), **settings) as gateway:
-        yield gateway
-
-
-@pytest.fixture(autouse=True)
-def _reset(emu: SeedreamEmulator) -> None:
-    emu.reset()
-
-
-@pytest.fixture
-def sdk(gw: RunningGateway) -> openai.OpenAI:
-    return openai.OpenAI(base_url=gw.url + "/v1", api_key=GATEWAY_TEST_KEY, max_retries=0)
+emu, gw, _reset, sdk = provider_fixtures(
+    "seedream", lambda: SeedreamEmulator(api_key=ARK_TEST_KEY, strict=True)
+)
 
 
 def sent(emu: SeedreamEmulator) -> list[dict[str, Any]]:
     return [r["fields"] for r in emu.requests() if r["path"] == "/api/v3/images/generations"]
 
 
-def decoded(b64: str | None) -> Image.Image:
-    return Image.open(io.BytesIO(base64.b64decode(b64 or "")))
-
-
 def generate(gw: RunningGateway, **body: Any) -> httpx.Response:
-    body.setdefault("prompt", "a lighthouse")
-    body.setdefault("model", f"seedream/{V4}")
-    with gw.client() as http:
-        return http.post("/v1/images/generations", json=body)
+    return support.generate(gw, f"seedream/{V4}", **body)
 
 
 def settings_for(emu: SeedreamEmulator, **extra: Any) -> dict[str, Any]:

@@ -26,54 +26,32 @@ from image_gateway.errors import UNKNOWN_OUTCOME
 from image_gateway.providers.kit.errors import ErrorDetail
 from image_gateway.providers.together import translate
 from image_gateway.providers.together.models import MODELS, spec_for
-from tests.conftest import GATEWAY_TEST_KEY, RunningGateway
+from tests.conftest import RunningGateway
 from tests.contract.harness import png, provider_settings, serve_gateway
 from tests.contract.providers import CONTRACTS
+from tests.providers import support
+from tests.providers.support import decoded, provider_fixtures
 
 TOGETHER_TEST_KEY = "together-test-canary-5e2b8d1c7a94"
 SCHNELL = "together/black-forest-labs/FLUX.1-schnell"
 KONTEXT = "together/black-forest-labs/FLUX.1-kontext-pro"
 
 
-@pytest.fixture(scope="module")
-def emu() -> Iterator[TogetherEmulator]:
-    with TogetherEmulator(api_key=TOGETHER_TEST_KEY, strict=True) as emulator:
-        yield emulator
+emu, gw, _reset, sdk = provider_fixtures(
+    "together", lambda: TogetherEmulator(api_key=TOGETHER_TEST_KEY, strict=True)
+)
 
 
 def settings_for(emulator: TogetherEmulator, **extra: Any) -> dict[str, Any]:
     return {**provider_settings(CONTRACTS["together"], emulator), **extra}
 
 
-@pytest.fixture(scope="module")
-def gw(emu: TogetherEmulator, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningGateway]:
-    with serve_gateway(tmp_path_factory.mktemp("together"), **settings_for(emu)) as gateway:
-        yield gateway
-
-
-@pytest.fixture(autouse=True)
-def _reset(emu: TogetherEmulator) -> None:
-    emu.reset()
-
-
-@pytest.fixture
-def sdk(gw: RunningGateway) -> openai.OpenAI:
-    return openai.OpenAI(base_url=gw.url + "/v1", api_key=GATEWAY_TEST_KEY, max_retries=0)
-
-
 def sent(emu: TogetherEmulator) -> list[dict[str, Any]]:
     return [record["fields"] for record in emu.requests() if record["path"].startswith("/v1/")]
 
 
-def decoded(b64: str | None) -> Image.Image:
-    return Image.open(io.BytesIO(base64.b64decode(b64 or "")))
-
-
 def generate(gw: RunningGateway, **body: Any) -> httpx.Response:
-    body.setdefault("prompt", "a lighthouse")
-    body.setdefault("model", SCHNELL)
-    with gw.client() as http:
-        return http.post("/v1/images/generations", json=body)
+    return support.generate(gw, SCHNELL, **body)
 
 
 # --- the official SDK, through the gateway ------------------------------------------------------

@@ -1,5 +1,6 @@
 """The fal emulator's app on the kit: the queue's routes, `Authorization: Key` auth, requests,
-result files and fal's error shapes; faults, counters and the control surface are the kit's.
+result files and fal's error shapes; faults, counters, the rate limit, file serving and the
+control surface are the kit's (`kit/job_app.py`).
 
 Request kinds (what a fault's `match` names): `submit` (the paid one: `POST /{endpoint id}`),
 `status` (`GET /{owner}/{app}/requests/{id}/status`), `result` (`GET /{owner}/{app}/requests/
@@ -14,19 +15,16 @@ import re
 import time
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import parse_qs
 
 import orjson
 
 from ..kit import auth
-from ..kit.app import EmulatorApp
-from ..kit.asgi import Receive, Scope, Send, read_body, send_bytes, send_json
+from ..kit.asgi import Receive, Scope, Send, read_body, send_json
 from ..kit.faults import Fault, FaultRules
-from ..kit.limits import RateLimit
+from ..kit.job_app import JobApp
 from ..kit.markers import marker_of
 from ..kit.records import json_fields
 from ..kit.scenarios import ScenarioTable
-from ..kit.signed_urls import forbidden
 from . import errors as E
 from .catalog import PRESETS, check_input, find
 from .queue import MARKERS, MIME, PREFIX, Book, Request, size_of
@@ -38,7 +36,12 @@ REQUEST_PATH = re.compile(
 )
 
 
-class FalApp(EmulatorApp):
+class FalApp(JobApp):
+    COUNTERS = ("auth_failures", "hand_built_urls", "files_served", "file_requests_with_key",
+                "cancels", "result_reads", "expired_results")  # fmt: skip
+    FILE_SIGNED = ("w", "h", "f", "b")  # b=1: a moderated (black) image
+    book: Book
+
     def __init__(
         self,
         api_key: str,
@@ -51,10 +54,10 @@ class FalApp(EmulatorApp):
         rate_limit: int | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        super().__init__(api_key, RULES, ("submit",), scenarios, strict)
-        self.book = Book(queue_seconds, generation_seconds, retention, large_retention, clock)
-        self.rate = RateLimit(rate_limit)
-        self.counts: dict[str, int] = {}
+        book = Book(queue_seconds, generation_seconds, retention, large_retention, clock)
+        super().__init__(
+            api_key, RULES, ("submit",), scenarios, strict, book=book, rate_limit=rate_limit
+        )
 
     # --- the kit's hooks -----------------------------------------------------------------------
 
@@ -78,25 +81,15 @@ class FalApp(EmulatorApp):
     def fault_body(self, status: int) -> Any:
         return E.body_for(status)
 
-    def provider_stats(self) -> dict[str, Any]:
-        keys = ("auth_failures", "hand_built_urls", "files_served", "file_requests_with_key",
-                "cancels", "result_reads", "expired_results")  # fmt: skip
-        return {key: self.counts.get(key, 0) for key in keys}
-
-    def provider_reset(self) -> None:
-        self.counts.clear()
-        self.rate.clear()
-        self.book.clear()
-
-    def count(self, key: str) -> None:
-        self.counts[key] = self.counts.get(key, 0) + 1
+    async def file_image(self, width: int, height: int, fmt: str, query: dict[str, str]) -> bytes:
+        return await self.book.image(width, height, fmt, query.get("b") == "1")
 
     async def handle(
         self, kind: str | None, scope: Scope, receive: Receive, send: Send, fault: Fault | None
     ) -> None:
         try:
             if kind == "file":
-                await self._file(scope, send, fault)
+                await self.serve_file(scope, send, fault, PREFIX, MIME)
                 return
             raw = await read_body(receive)
             if kind is None:
@@ -142,9 +135,9 @@ class FalApp(EmulatorApp):
             raise E.FalError(
                 404, {"detail": f"Application '{scope['path'].strip('/')[:80]}' not found"}
             )
-        wait = self.rate.take()
-        if wait is not None:
-            raise E.FalError(429, E.body_for(429), {"retry-after": str(max(1, round(wait)))})
+        limited = self.rate_limited()
+        if limited is not None:
+            raise E.FalError(429, E.body_for(429), limited)
         try:
             body = orjson.loads(raw)
         except orjson.JSONDecodeError:
@@ -174,26 +167,6 @@ class FalApp(EmulatorApp):
             self.count("expired_results")
             return 404, {"detail": "Request not found"}
         return status, body
-
-    async def _file(self, scope: Scope, send: Send, fault: Fault | None) -> None:
-        if auth.header(scope, "authorization"):
-            self.count("file_requests_with_key")
-        name = scope["path"][len(PREFIX) :]
-        query = {k: v[0] for k, v in parse_qs(scope["query_string"].decode("latin-1")).items()}
-        refusal = self.book.urls.check(name, query, ("w", "h", "f", "b"))
-        if refusal is None and query.get("f") not in MIME:
-            refusal = forbidden("Signed format unknown.")
-        if refusal is not None:
-            await refusal.send(send)
-            return
-        image_format = query["f"]
-        data = fault.fake_image if fault is not None else None
-        if data is None:
-            data = await self.book.image(
-                int(query["w"]), int(query["h"]), image_format, query.get("b") == "1"
-            )
-        self.count("files_served")
-        await send_bytes(send, 200, data, [(b"content-type", MIME[image_format].encode())])
 
 
 def _size(model: Any, data: dict[str, Any]) -> tuple[int, int]:

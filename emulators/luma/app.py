@@ -1,6 +1,6 @@
 """The Luma emulator's app on the kit: the Dream Machine routes for images, Bearer auth,
-validation, generations and their files, Luma's error shapes; faults, counters and the control
-surface are the kit's.
+validation, generations and their files, Luma's error shapes; faults, counters, the rate limit,
+file serving and the control surface are the kit's (`kit/job_app.py`).
 
 Request kinds (what a fault's `match` names): `submit` (the paid one: `POST
 /dream-machine/v1/generations/image`), `poll` (`GET .../generations/{id}`), `delete` (`DELETE
@@ -17,19 +17,16 @@ import re
 import time
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import parse_qs
 
 import orjson
 
 from ..kit import auth
-from ..kit.app import EmulatorApp
 from ..kit.asgi import Receive, Scope, Send, read_body, send_bytes, send_json
 from ..kit.faults import Fault, FaultRules
-from ..kit.limits import RateLimit
+from ..kit.job_app import JobApp
 from ..kit.markers import marker_of
 from ..kit.records import json_fields
 from ..kit.scenarios import ScenarioTable
-from ..kit.signed_urls import forbidden
 from . import errors as E
 from .generations import FAIL, MIME, MODERATE_OUTPUT, NEVER, PREFIX, Book
 from .params import parse
@@ -42,7 +39,10 @@ MODERATE = "[moderate]"
 RULES = FaultRules(KINDS, markers=(MODERATE_OUTPUT, MODERATE, FAIL, NEVER))
 
 
-class LumaApp(EmulatorApp):
+class LumaApp(JobApp):
+    COUNTERS = ("auth_failures", "deletes", "files_served", "file_requests_with_key")
+    book: Book
+
     def __init__(
         self,
         api_key: str,
@@ -54,10 +54,10 @@ class LumaApp(EmulatorApp):
         rate_limit: int | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        super().__init__(api_key, RULES, ("submit",), scenarios, strict)
-        self.book = Book(queue_seconds, generation_seconds, retention, clock)
-        self.rate = RateLimit(rate_limit)
-        self.counts: dict[str, int] = {}
+        book = Book(queue_seconds, generation_seconds, retention, clock)
+        super().__init__(
+            api_key, RULES, ("submit",), scenarios, strict, book=book, rate_limit=rate_limit
+        )
 
     # --- the kit's hooks -----------------------------------------------------------------------
 
@@ -77,24 +77,12 @@ class LumaApp(EmulatorApp):
     def fault_body(self, status: int) -> Any:
         return E.fault_body(status)
 
-    def provider_stats(self) -> dict[str, Any]:
-        keys = ("auth_failures", "deletes", "files_served", "file_requests_with_key")
-        return {key: self.counts.get(key, 0) for key in keys}
-
-    def provider_reset(self) -> None:
-        self.counts.clear()
-        self.rate.clear()
-        self.book.clear()
-
-    def count(self, key: str) -> None:
-        self.counts[key] = self.counts.get(key, 0) + 1
-
     async def handle(
         self, kind: str | None, scope: Scope, receive: Receive, send: Send, fault: Fault | None
     ) -> None:
         try:
             if kind == "file":
-                await self._file(scope, send, fault)
+                await self.serve_file(scope, send, fault, PREFIX, MIME)
                 return
             raw = await read_body(receive)
             if kind is None:
@@ -126,9 +114,9 @@ class LumaApp(EmulatorApp):
             raise E.detail(401, "Invalid API key")  # [UNVERIFIED] wording
 
     async def _submit(self, scope: Scope, raw: bytes, send: Send, fault: Fault | None) -> None:
-        wait = self.rate.take()
-        if wait is not None:
-            raise E.detail(429, E.RATE, {"retry-after": str(max(1, round(wait)))})
+        limited = self.rate_limited()
+        if limited is not None:
+            raise E.detail(429, E.RATE, limited)
         try:
             body = orjson.loads(raw)
         except orjson.JSONDecodeError:
@@ -146,21 +134,3 @@ class LumaApp(EmulatorApp):
             {**request, "generation_type": "image"}, ask.model, ask.aspect_ratio, ask.fmt, marker
         )
         await send_json(send, 201, self.book.body(generation))
-
-    async def _file(self, scope: Scope, send: Send, fault: Fault | None) -> None:
-        if auth.header(scope, "authorization"):
-            self.count("file_requests_with_key")
-        name = scope["path"][len(PREFIX) :]
-        query = {k: v[0] for k, v in parse_qs(scope["query_string"].decode("latin-1")).items()}
-        refusal = self.book.urls.check(name, query, ("w", "h", "f"))
-        if refusal is None and query.get("f") not in MIME:
-            refusal = forbidden("Signed format unknown.")
-        if refusal is not None:
-            await refusal.send(send)
-            return
-        fmt = query["f"]
-        data = fault.fake_image if fault is not None else None
-        if data is None:
-            data = await self.book.image(int(query["w"]), int(query["h"]), fmt)
-        self.count("files_served")
-        await send_bytes(send, 200, data, [(b"content-type", MIME[fmt].encode())])

@@ -1,6 +1,6 @@
 """The Runway emulator's app on the kit: its routes, Bearer auth and the mandatory
 `X-Runway-Version`, validation (`catalog.py`), tasks (`tasks.py`) and output files; faults,
-counters and the control surface are the kit's.
+counters, the rate limit, file serving and the control surface are the kit's (`kit/job_app.py`).
 
 Routes (runwayml/sdk-python `resources/text_to_image.py`, `resources/tasks.py`): `POST
 /v1/text_to_image` (kind `submit`, paid) answers `{"id"}`; `GET /v1/tasks/{id}` (`poll`);
@@ -15,19 +15,16 @@ import re
 import time
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import parse_qs
 
 import orjson
 
 from ..kit import auth
-from ..kit.app import EmulatorApp
 from ..kit.asgi import Receive, Scope, Send, read_body, send_bytes, send_json
 from ..kit.faults import Fault, FaultRules
-from ..kit.limits import RateLimit
+from ..kit.job_app import JobApp
 from ..kit.markers import marker_of
 from ..kit.records import json_fields
 from ..kit.scenarios import ScenarioTable
-from ..kit.signed_urls import forbidden
 from . import errors as E
 from .catalog import Invalid, check, size_of
 from .tasks import MARKERS, PREFIX, Book, Task
@@ -39,7 +36,11 @@ VERSIONS = ("2024-11-06",)
 MIME = {"png": "image/png", "jpeg": "image/jpeg"}
 
 
-class RunwayApp(EmulatorApp):
+class RunwayApp(JobApp):
+    COUNTERS = ("auth_failures", "missing_version", "ignored_fields", "cancels",
+                "files_served", "file_requests_with_key")  # fmt: skip
+    book: Book
+
     def __init__(
         self,
         api_key: str,
@@ -51,10 +52,10 @@ class RunwayApp(EmulatorApp):
         rate_limit: int | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        super().__init__(api_key, RULES, ("submit",), scenarios, strict)
-        self.book = Book(queue_seconds, generation_seconds, retention, clock)
-        self.rate = RateLimit(rate_limit)
-        self.counts: dict[str, int] = {}
+        book = Book(queue_seconds, generation_seconds, retention, clock)
+        super().__init__(
+            api_key, RULES, ("submit",), scenarios, strict, book=book, rate_limit=rate_limit
+        )
 
     # --- the kit's hooks -----------------------------------------------------------------------
 
@@ -74,25 +75,12 @@ class RunwayApp(EmulatorApp):
     def fault_body(self, status: int) -> Any:
         return E.body_for(status)
 
-    def provider_stats(self) -> dict[str, Any]:
-        keys = ("auth_failures", "missing_version", "ignored_fields", "cancels",
-                "files_served", "file_requests_with_key")  # fmt: skip
-        return {key: self.counts.get(key, 0) for key in keys}
-
-    def provider_reset(self) -> None:
-        self.counts.clear()
-        self.rate.clear()
-        self.book.clear()
-
-    def count(self, key: str, amount: int = 1) -> None:
-        self.counts[key] = self.counts.get(key, 0) + amount
-
     async def handle(
         self, kind: str | None, scope: Scope, receive: Receive, send: Send, fault: Fault | None
     ) -> None:
         try:
             if kind == "file":
-                await self._file(scope, send, fault)
+                await self.serve_file(scope, send, fault, PREFIX, MIME)
                 return
             raw = await read_body(receive)
             if kind is None:
@@ -133,9 +121,9 @@ class RunwayApp(EmulatorApp):
         return task
 
     async def _submit(self, scope: Scope, raw: bytes, send: Send, fault: Fault | None) -> None:
-        wait = self.rate.take()
-        if wait is not None:
-            raise E.RunwayError(429, E.MESSAGES[429], {"retry-after": str(max(1, round(wait)))})
+        limited = self.rate_limited()
+        if limited is not None:
+            raise E.RunwayError(429, E.MESSAGES[429], limited)
         try:
             body = orjson.loads(raw)
         except orjson.JSONDecodeError:
@@ -161,21 +149,3 @@ class RunwayApp(EmulatorApp):
             never=marker == "[never]",
         )
         await send_json(send, 200, {"id": task.id})
-
-    async def _file(self, scope: Scope, send: Send, fault: Fault | None) -> None:
-        if auth.header(scope, "authorization"):
-            self.count("file_requests_with_key")
-        name = scope["path"][len(PREFIX) :]
-        query = {k: v[0] for k, v in parse_qs(scope["query_string"].decode("latin-1")).items()}
-        refusal = self.book.urls.check(name, query, ("w", "h", "f"))
-        if refusal is None and query.get("f") not in MIME:
-            refusal = forbidden("Signed format unknown.")
-        if refusal is not None:
-            await refusal.send(send)
-            return
-        fmt = query["f"]
-        data = fault.fake_image if fault is not None else None
-        if data is None:
-            data = await self.book.image(int(query["w"]), int(query["h"]), fmt)
-        self.count("files_served")
-        await send_bytes(send, 200, data, [(b"content-type", MIME[fmt].encode())])

@@ -93,10 +93,14 @@ class UpstreamResponse:
         try:
             return orjson.loads(self.body)
         except orjson.JSONDecodeError:
-            raise UpstreamError(
-                f"{provider} returned a malformed response (HTTP {self.status}, not JSON)",
-                provider=provider,
-            ) from None
+            raise self.not_json(provider) from None
+
+    def not_json(self, provider: str) -> UpstreamError:
+        """The error of a body that does not parse as JSON."""
+        return UpstreamError(
+            f"{provider} returned a malformed response (HTTP {self.status}, not JSON)",
+            provider=provider,
+        )
 
 
 class UpstreamClient:

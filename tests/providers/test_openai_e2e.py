@@ -208,3 +208,42 @@ def test_a_refusal_without_error_json_still_says_what_happened(
     with pytest.raises(openai.BadRequestError) as err:
         sdk.images.generate(model="gpt-image-1", prompt="p")
     assert err.value.message.endswith("openai rejected the request (HTTP 400) without saying why")
+
+
+def test_a_provider_image_in_base64_is_answered_byte_for_byte(
+    gw: RunningGateway, openai_emu: OpenAIEmulatorHandle
+) -> None:
+    """The provider's base64 goes into the answer as it came (spliced, not re-encoded): the
+    answer's bytes hold it between quotes, and it parses back to the same image."""
+    noise = Image.frombytes("RGB", (256, 256), bytes(range(256)) * 768)
+    buf = io.BytesIO()
+    noise.save(buf, "PNG")
+    b64 = base64.b64encode(buf.getvalue()).decode("ascii")
+    body = {"created": 1, "data": [{"b64_json": b64, "revised_prompt": "r"}]}
+    openai_emu.add_faults([{"match": "generate", "status": 200, "body": body}])
+    with gw.client() as http:
+        resp = http.post("/v1/images/generations", json={"model": "gpt-image-1", "prompt": "p"})
+    assert resp.status_code == 200
+    assert f'"b64_json":"{b64}"'.encode() in resp.content
+    item = resp.json()["data"][0]
+    assert item["b64_json"] == b64
+    assert item["revised_prompt"] == "r"
+    assert item["size"] == "256x256"
+
+
+@pytest.mark.parametrize(
+    "b64",
+    [
+        "iVBORw0KGgo!!!!",  # outside the alphabet
+        base64.b64encode(png((8, 8))).decode("ascii")[:-2],  # cut short: bad padding
+    ],
+)
+def test_invalid_base64_from_the_provider_is_a_502(
+    gw: RunningGateway, openai_emu: OpenAIEmulatorHandle, b64: str
+) -> None:
+    body = {"created": 1, "data": [{"b64_json": b64}]}
+    openai_emu.add_faults([{"match": "generate", "status": 200, "body": body}])
+    with gw.client() as http:
+        resp = http.post("/v1/images/generations", json={"model": "gpt-image-1", "prompt": "p"})
+    assert resp.status_code == 502
+    assert "invalid base64 image data" in resp.json()["error"]["message"]

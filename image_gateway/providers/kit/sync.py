@@ -70,7 +70,7 @@ from typing_extensions import TypeVar
 
 from image_gateway.errors import UpstreamError
 from image_gateway.fetch.urls import Refused
-from image_gateway.providers.kit import image_events
+from image_gateway.providers.kit import b64_answer, image_events
 from image_gateway.providers.kit.acceptance import after_acceptance
 from image_gateway.providers.kit.base import Provider
 from image_gateway.providers.kit.capabilities import ModelSpec
@@ -160,8 +160,16 @@ class SyncProvider(Provider[C]):
 
     def read_response(self, resp: UpstreamResponse, task: ImageTask, spec: ModelSpec) -> Answer:
         """A 2xx answer to this task: `read_answer` of its parsed JSON. A provider that may
-        answer with raw image bytes and headers (Stability) reads the response itself."""
-        return self.read_answer(resp.json(self.name), task, spec)
+        answer with raw image bytes and headers (Stability) reads the response itself. The body
+        is let go once parsed: its megabytes are not held while the images are decoded (issue 16,
+        bench/RESULTS.md). The images API's shape is read without scanning its base64
+        (`kit/b64_answer.py`)."""
+        try:
+            payload = b64_answer.loads(resp.body)
+        except orjson.JSONDecodeError:
+            raise resp.not_json(self.name) from None
+        resp.body = b""
+        return self.read_answer(payload, task, spec)
 
     async def submission(self, task: ImageTask, spec: ModelSpec) -> Submission:
         """What `generate` posts, before anything is sent: `credential_headers()` first (a

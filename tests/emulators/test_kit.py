@@ -284,8 +284,10 @@ def test_openai_rate_limit_answers_with_its_retry_hints() -> None:
         refused = OPENAI.submit(emu)
         assert refused.status_code == 429
         assert refused.json()["error"]["code"] == "rate_limit_exceeded"
-        assert 59_000 <= int(refused.headers["retry-after-ms"]) <= 60_000
-        assert refused.headers["retry-after"] == "60"
+        # The window opened at the first request: what is left of its 60 s (less under load).
+        wait_ms = int(refused.headers["retry-after-ms"])
+        assert 50_000 <= wait_ms <= 60_000
+        assert 0 <= int(refused.headers["retry-after"]) * 1000 - wait_ms <= 1000  # rounded up
         emu.reset()
         assert OPENAI.submit(emu).status_code == 200
 

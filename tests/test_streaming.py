@@ -23,6 +23,7 @@ import pytest
 from PIL import Image
 
 from emulators.bfl import BFLEmulator
+from image_gateway.api.streaming import SEND_PIECE
 from image_gateway.errors import UNKNOWN_OUTCOME
 from image_gateway.providers.kit.journal import StreamJournal
 from image_gateway.providers.kit.progress import Progress
@@ -125,6 +126,29 @@ def test_openai_partials_then_completed_via_sdk(
     assert extra["cost"]["usd"] > 0 and extra["attempts"] == 1
     sent = openai_emu.stats()["last_request"]["json"]
     assert sent["stream"] is True and sent["partial_images"] == 3
+
+
+def test_events_larger_than_a_send_piece_arrive_whole(gw: RunningGateway) -> None:
+    """A frame goes out in body messages of `SEND_PIECE` bytes (api/streaming.py): a 1536x1024
+    image's base64 is larger than one, and each event still arrives whole and in order, its
+    JSON read and its PNG intact (`verify` checks every chunk's CRC)."""
+    body = {
+        "model": "gpt-image-1",
+        "prompt": "x",
+        "size": "1536x1024",
+        "stream": True,
+        "partial_images": 2,
+    }
+    with gw.client() as http:
+        frames = raw_events(http.post("/v1/images/generations", json=body).text)
+    assert [name for name, _ in frames] == [PARTIAL, PARTIAL, COMPLETED]
+    events = [orjson.loads(data) for _, data in frames]
+    assert [e.get("partial_image_index") for e in events] == [0, 1, None]
+    for (name, _), event in zip(frames, events, strict=True):
+        assert event["type"] == name and len(event["b64_json"]) > SEND_PIECE
+        image = decode(event["b64_json"])
+        assert image.size == (1536, 1024)
+        image.verify()
 
 
 def test_openai_n2_each_image_has_its_partials_and_completed_event(gw: RunningGateway) -> None:

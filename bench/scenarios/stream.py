@@ -44,12 +44,22 @@ def run(ctx: Context) -> dict[str, Any]:
         extra = ["--partial-interval", str(PARTIAL_INTERVAL)]
         upstream = start_upstream(procs, "stream-upstream", "stream", extra)
         gw = start_gateway(procs, ctx, "stream-gateway", upstream, None, ctx.log_levels[0])
-        idle_rss = server_metrics([gw])[0]["peak_rss_mb"]
         direct = direct_target(upstream)
         targets = [
             Target(direct.label, direct.url, BODY, direct.headers),
             gateway_target(gw, "gateway", BODY),
         ]
+        servers = {direct.label: "stream-upstream", "gateway": "stream-gateway"}
+        gateways = [gw]
+        if ctx.baseline is not None:  # `--baseline`: the other tree's gateway, its own process
+            name = "stream-gateway-baseline"
+            base = start_gateway(
+                procs, ctx, name, upstream, None, ctx.log_levels[0], app_dir=ctx.baseline
+            )
+            targets.append(gateway_target(base, "gateway (baseline)", BODY))
+            servers["gateway (baseline)"] = name
+            gateways.append(base)
+        idle_rss = server_metrics([gw])[0]["peak_rss_mb"]
         runs: dict[str, list[dict[str, Any]]] = {t.label: [] for t in targets}
         for target in targets:  # warm-up (imports, connection pools), not reported
             try:
@@ -77,7 +87,7 @@ def run(ctx: Context) -> dict[str, Any]:
             failed = {k: v for r in mine for k, v in r["outcomes"].items() if k != "ok"}
             if failed:
                 ctx.note(f"stream {label}: streams that did not complete: {failed}")
-        metrics = {m["name"]: m for m in server_metrics([upstream, gw])}
+        metrics = {m["name"]: m for m in server_metrics([upstream, *gateways])}
     rows = []
     for target in targets:
         mine = runs[target.label]
@@ -86,7 +96,7 @@ def run(ctx: Context) -> dict[str, Any]:
         for r in mine:
             for k, v in r["partials_per_stream"].items():
                 partials[k] = partials.get(k, 0) + v
-        server = metrics["stream-gateway" if target.label == "gateway" else "stream-upstream"]
+        server = metrics[servers[target.label]]
         row.update(
             outcomes=[r["outcomes"] for r in mine],
             target=target.label,
@@ -98,7 +108,7 @@ def run(ctx: Context) -> dict[str, Any]:
         )
         rows.append(row)
     for row in rows:
-        if row["target"] == "gateway" and rows[0]["first_partial_p50_ms"] is not None:
+        if row["target"].startswith("gateway") and rows[0]["first_partial_p50_ms"] is not None:
             for f in ("first_partial_p50_ms", "first_partial_p95_ms"):
                 mine, theirs = row[f], rows[0][f]
                 row["added_" + f] = None if mine is None else mine - theirs

@@ -52,7 +52,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import orjson
@@ -71,6 +71,13 @@ from image_gateway.providers.kit.progress import PartialImage, Progress
 log = logging.getLogger("image_gateway.streaming")
 
 KEEPALIVE = b": keep-alive\n\n"
+# An SSE frame in parts: (`event: <name>\ndata: ` or a comment's head, its JSON, its end).
+Frame = tuple[bytes, bytes, bytes]
+KEEPALIVE_FRAME: Frame = (b"", KEEPALIVE, b"")
+# Bytes of one body message: uvicorn pauses a response's writes once its transport holds
+# more than 64 KiB (asyncio's default high-water mark), so pieces this size keep one frame's
+# copies in flight small whatever the frame's size (a 1 MB partial image is 1.4 MB of base64).
+SEND_PIECE = 64 * 1024
 PROGRESS = "image_gateway.progress"
 EVENT_PREFIX = {"generate": "image_generation", "edit": "image_edit"}
 HEADERS = [
@@ -152,13 +159,18 @@ class EventStream(Response):
         relay = self.relay
         try:
             await send({"type": "http.response.start", "status": 200, "headers": list(HEADERS)})
-            item = self.first
+            item, self.first = self.first, DONE
             while item != DONE:
                 if item == LEFT:
                     raise ClientDisconnect()
-                await _body(send, KEEPALIVE if item == IDLE else self.frame(item))
+                frame = KEEPALIVE_FRAME if item == IDLE else self.frame(item)
+                item = DONE  # a partial image's base64 is let go before the next report
+                await send_frame(send, frame)
+                del frame
                 item = await relay.next(self.keepalive)
-            await _body(send, await self.ending(), more=False)
+            for frame in await self.ending():
+                await send_frame(send, frame)
+            await _body(send, b"", more=False)
         except (ClientDisconnect, OSError):
             self.depart()
             raise ClientDisconnect() from None
@@ -175,9 +187,9 @@ class EventStream(Response):
         if not self.relay.run.work.done():
             self.let_go(self.relay.run)
 
-    def frame(self, item: Next) -> bytes:
+    def frame(self, item: Next) -> Frame:
         if isinstance(item, PartialImage):
-            return event(
+            return event_frame(
                 f"{self.prefix}.partial_image",
                 {
                     "b64_json": item.b64_json,
@@ -192,19 +204,20 @@ class EventStream(Response):
             )
         assert isinstance(item, Progress)
         if self.include_progress:
-            return event(PROGRESS, progress_fields(item))
-        return b": " + PROGRESS.encode() + b" " + orjson.dumps(progress_fields(item)) + b"\n\n"
+            return event_frame(PROGRESS, progress_fields(item))
+        data = orjson.dumps(progress_fields(item))
+        return (b": " + PROGRESS.encode() + b" ", data, b"\n\n")
 
-    def failed(self, err: GatewayError) -> bytes:
+    def failed(self, err: GatewayError) -> list[Frame]:
         """The `error` event of a run that failed after the stream began, seen by operators as
         a JSON answer's failure is: its warning line (`log_failure`), and `state["stream_error"]`,
         which the request-context middleware counts in `igw_errors_total` and writes in the
         access line (`stream_error`: the error's code; the status stays 200)."""
         log_failure(err, self.request_id)
         self.state["stream_error"] = err
-        return event("error", error_body(err, self.request_id))
+        return [event_frame("error", error_body(err, self.request_id))]
 
-    async def ending(self) -> bytes:
+    async def ending(self) -> list[Frame]:
         """The run's last events: one completed event per image, or its `error` event."""
         work = self.relay.run.work
         try:
@@ -218,10 +231,9 @@ class EventStream(Response):
             )
             return self.failed(GatewayError(INTERNAL_ERROR))
         self.attribute((generation.provider, generation.model))
-        frames = await completed_events(
+        return await completed_events(
             generation, self.prefix, self.renderer, self.response_format, self.relay.run
         )
-        return b"".join(frames)
 
 
 async def completed_events(
@@ -230,7 +242,7 @@ async def completed_events(
     renderer: Renderer,
     response_format: str | None,
     run: SyncRun,
-) -> list[bytes]:
+) -> list[Frame]:
     """One `<prefix>.completed` frame per image: OpenAI's fields, then the JSON answer's."""
     body = await renderer.render(generation, response_format, run.public_base_url)
     items = body.pop("data")
@@ -252,7 +264,7 @@ async def completed_events(
             **shell,
         }
         payload.update({k: item[k] for k in ("revised_prompt", "seed") if k in item})
-        frames.append(event(f"{prefix}.completed", payload))
+        frames.append(event_frame(f"{prefix}.completed", payload))
     return frames
 
 
@@ -265,10 +277,38 @@ def progress_fields(report: Progress) -> dict[str, Any]:
     }
 
 
-def event(name: str, payload: dict[str, Any]) -> bytes:
-    """One SSE frame whose data carries its name as `type`, as OpenAI's events do."""
+def event_frame(name: str, payload: dict[str, Any]) -> Frame:
+    """One SSE frame whose data carries its name as `type`, as OpenAI's events do, in its
+    three parts (`Frame`): the JSON is the only copy of an image's base64 it makes."""
     data = orjson.dumps({"type": name, **payload})
-    return b"event: " + name.encode() + b"\ndata: " + data + b"\n\n"
+    return (b"event: " + name.encode() + b"\ndata: ", data, b"\n\n")
+
+
+def event(name: str, payload: dict[str, Any]) -> bytes:
+    """`event_frame` as one byte string."""
+    return b"".join(event_frame(name, payload))
+
+
+def pieces(frame: Frame) -> Iterator[bytes]:
+    """A frame's bytes in body messages of about SEND_PIECE bytes: its head and tail joined to
+    its data's first and last piece (one message for a frame no larger than that)."""
+    head, data, tail = frame
+    if len(data) <= SEND_PIECE:
+        yield head + data + tail
+        return
+    yield head + data[:SEND_PIECE]
+    for start in range(SEND_PIECE, len(data), SEND_PIECE):
+        end = start + SEND_PIECE
+        yield data[start:end] + tail if end >= len(data) else data[start:end]
+
+
+async def send_frame(send: Send, frame: Frame) -> None:
+    """Send a frame piece by piece (`pieces`): the server's write buffer stops taking more at
+    its high-water mark until the client has read, so a slow client holds about one piece in
+    it, not a copy of the whole frame (uvicorn copies each message once more to frame it as a
+    chunk, and asyncio copies what the socket did not take)."""
+    for piece in pieces(frame):
+        await _body(send, piece)
 
 
 async def _body(send: Send, data: bytes, more: bool = True) -> None:

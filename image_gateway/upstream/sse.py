@@ -48,11 +48,11 @@ class EventDecoder:
     """Byte chunks in, complete events out (see the module docstring)."""
 
     def __init__(self, max_event_bytes: int) -> None:
-        from httpx_sse._decoders import SSEDecoder, SSELineDecoder
+        from httpx_sse._decoders import SSEDecoder
 
         self.max_event_bytes = max_event_bytes
         self._text = codecs.getincrementaldecoder("utf-8")(errors="replace")
-        self._lines: Any = SSELineDecoder()
+        self._lines: Any = _line_decoder()
         self._events: Any = SSEDecoder()
         self._pending = 0  # bytes received since the last event ended
 
@@ -77,6 +77,25 @@ class EventDecoder:
                 events.append(Event(sse.event, sse.data))
                 self._pending = 0
         return events
+
+
+def _line_decoder() -> Any:
+    """httpx-sse's `SSELineDecoder`, but a line that spans chunks is joined in one copy, not
+    two (its `"".join(buffer) + first` copies a 1.4 MB partial image's line twice)."""
+    from httpx_sse._decoders import SSELineDecoder
+
+    class LineDecoder(SSELineDecoder):
+        def decode(self, text: str) -> list[str]:
+            if not self.buffer or not text or self.trailing_cr or text[-1] == "\r":
+                return list(super().decode(text))
+            head, sep, rest = text.partition("\n")
+            if "\r" in head or not sep:
+                return list(super().decode(text))
+            line = "".join([*self.buffer, head])
+            self.buffer = []
+            return [line, *super().decode(rest)] if rest else [line]
+
+    return LineDecoder()
 
 
 class UpstreamStream:
@@ -105,8 +124,9 @@ class UpstreamStream:
         try:
             async for chunk in self._resp.content.iter_any():
                 data = inflater.feed(chunk) if inflater is not None else chunk
-                for event in decoder.feed(data):
-                    yield event
+                events = decoder.feed(data)
+                while events:  # each event held by its reader only (no local name keeps it)
+                    yield events.pop(0)
             if inflater is not None:
                 inflater.end()
             tail = decoder.end()

@@ -39,3 +39,25 @@ def test_an_event_over_the_cap_is_refused() -> None:
     with pytest.raises(EventTooLarge):
         for _ in range(3):
             decoder.feed(b"data: " + b"b" * 40)
+
+
+@pytest.mark.parametrize("size", [1000, 4096, 65536, 300_001])
+@pytest.mark.parametrize("end", ["\n", "\r\n", "\r"])
+def test_a_long_line_across_many_chunks(size: int, end: str) -> None:
+    """A partial image's `data:` line (here 300 kB) spans many chunks, whichever line end the
+    server uses; the next event's lines follow in the same chunk or the next."""
+    b64 = "QUJD" * 75_000
+    text = (
+        f"event: image_generation.partial_image{end}data: {b64}{end}{end}"
+        f"data: {b64[:7]}{end}data: x{end}{end}: keep-alive{end}{end}"
+    )
+    stream = text.encode()
+    decoder = EventDecoder(max_event_bytes=len(stream))
+    events = []
+    for start in range(0, len(stream), size):
+        events += decoder.feed(stream[start : start + size])
+    events += decoder.end()
+    assert events == [
+        Event("image_generation.partial_image", b64),
+        Event("message", b64[:7] + "\nx"),
+    ]

@@ -8,10 +8,18 @@ uses ordinary transactions; callers that need a row lock say `FOR UPDATE`.
 The engine is made when first used (`engine`: at start-up, by the migration check), not when a
 `Database` is built: SQLAlchemy's asyncio extension loads its ORM, ~50 ms that `import main`
 would otherwise pay (issue 16; tests/test_startup.py).
+
+On SQLite a process's writes also wait their turn on an asyncio lock (FIFO) before they take a
+pooled connection: SQLite has one writer anyway, and without the lock every waiting write holds
+a connection and sleeps in SQLite's busy handler (1 ms up to 100 ms backoff, then "database is
+locked" after the busy timeout), so a burst of writes (thousands of jobs submitted and polled at
+once, issue 16) starved the pool (`pool_timeout`, a 500) and the lock's turnover collapsed.
+Other processes on the same file still meet the busy timeout, as before.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -37,6 +45,8 @@ class Database:
         self.dialect = parsed.get_backend_name()  # "sqlite" | "postgresql"
         self.timeout_seconds = timeout_seconds
         self._sqlite_path = parsed.database if self.dialect == "sqlite" else None
+        # This process's writes, one at a time on SQLite (module docstring).
+        self._write_turn = asyncio.Lock() if self.dialect == "sqlite" else None
 
     @cached_property
     def engine(self) -> AsyncEngine:
@@ -76,10 +86,14 @@ class Database:
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
-        """A transaction that commits on success; on SQLite it holds the write lock throughout."""
-        async with self.engine.connect() as conn:
-            if self.dialect == "sqlite":
-                conn = await conn.execution_options(sqlite_begin="immediate")
+        """A transaction that commits on success; on SQLite it holds the write lock throughout,
+        and waits for this process's earlier writes first (one at a time, in order)."""
+        if self._write_turn is None:
+            async with self.engine.connect() as conn, conn.begin():
+                yield conn
+            return
+        async with self._write_turn, self.engine.connect() as conn:
+            conn = await conn.execution_options(sqlite_begin="immediate")
             async with conn.begin():
                 yield conn
 

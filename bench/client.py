@@ -3,6 +3,7 @@
     python -m bench.client closed --url U --body-file F --concurrency 16 --duration 5
     python -m bench.client burst  --url U --body-file F --count 5000 --ramp 2 --timeout 90
     python -m bench.client stream --url U --body-file F --count 64 --timeout 60
+    python -m bench.client jobs   --url U --body-file F --count 10000 --ramp 4 --timeout 120
 
 `closed`: `concurrency` workers each send the next request as soon as the last one answered,
 until `duration` seconds have passed (a closed loop, like wrk). `burst`: `count` requests, all
@@ -11,6 +12,10 @@ measured per request with perf_counter; a response counts as OK when its status 
 `stream`: `count` `stream: true` requests at once, each read event by event: the time to its
 first whole partial image event and to its end (a stream is OK with a completed event and no
 error event).
+`jobs`: `count` requests with `Prefer: respond-async` started evenly over `ramp` seconds (each a
+202 with a job), then every job polled (`GET /v1/jobs/{id}`) once per `poll` seconds, at most
+`concurrency` polls in flight, until it ended or `timeout` passed: submit latencies, time from
+submit to the poll that saw it end, and how many succeeded with an image.
 """
 
 from __future__ import annotations
@@ -177,6 +182,94 @@ async def streams(
     }
 
 
+async def jobs(
+    url: str,
+    body: bytes,
+    headers: dict[str, str],
+    count: int,
+    ramp: float,
+    timeout: float,
+    poll: float,
+    concurrency: int,
+) -> dict[str, Any]:
+    """See the module's docstring (`jobs`)."""
+    submit: list[float] = []
+    done: list[float] = []
+    statuses: Counter[str] = Counter()
+    ends: Counter[str] = Counter()
+    polls = 0
+    gate = asyncio.Semaphore(concurrency)
+    jobs_url = url.split("/v1/", 1)[0] + "/v1/jobs/"
+    async_headers = headers | {"Prefer": "respond-async"}
+    get_headers = {k: v for k, v in headers.items() if k != "Content-Type"}
+    connector = aiohttp.TCPConnector(limit=0, limit_per_host=0)
+    client_timeout = aiohttp.ClientTimeout(total=60)
+    started = time.perf_counter()
+    deadline = started + ramp + timeout
+
+    async def one(session: aiohttp.ClientSession) -> None:
+        nonlocal polls
+        t0 = time.perf_counter()
+        try:
+            async with session.post(url, data=body, headers=async_headers) as resp:
+                payload = await resp.read()
+                status = str(resp.status)
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            status, payload = type(exc).__name__, b""
+        submit.append(time.perf_counter() - t0)
+        statuses[status] += 1
+        if status != "202":
+            return
+        job_id = orjson.loads(payload)["id"]
+        while time.perf_counter() < deadline:
+            await asyncio.sleep(poll)
+            async with gate:
+                polls += 1
+                try:
+                    async with session.get(jobs_url + job_id, headers=get_headers) as resp:
+                        if resp.status != 200:
+                            continue
+                        job = orjson.loads(await resp.read())
+                except (aiohttp.ClientError, TimeoutError):
+                    continue
+            if job["status"] in ("queued", "running"):
+                continue
+            done.append(time.perf_counter() - t0)
+            data = (job.get("result") or {}).get("data") or [{}]
+            image = data[0].get("b64_json") or data[0].get("url")
+            ends["succeeded" if job["status"] == "succeeded" and image else job["status"]] += 1
+            return
+        ends["unfinished"] += 1
+
+    async with aiohttp.ClientSession(connector=connector, timeout=client_timeout) as session:
+        tasks = []
+        for i in range(count):
+            if ramp > 0:
+                delay = started + ramp * i / count - time.perf_counter()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(one(session)))
+        await asyncio.gather(*tasks)
+    elapsed = time.perf_counter() - started
+    submit.sort()
+    done.sort()
+    ok = ends["succeeded"]
+    return {
+        "count": count,
+        "duration_s": round(elapsed, 3),
+        "ok": ok,
+        "errors": count - ok,
+        "statuses": dict(statuses),
+        "ends": dict(ends),
+        "polls": polls,
+        "submit_p50_ms": percentile(submit, 50) * 1000 if submit else None,
+        "submit_p99_ms": percentile(submit, 99) * 1000 if submit else None,
+        "done_p50_s": percentile(done, 50) if done else None,
+        "done_p99_s": percentile(done, 99) if done else None,
+        "done_max_s": done[-1] if done else None,
+    }
+
+
 def _event_type(event: bytes) -> str:
     """An SSE event's name (`event:`), else its JSON data's `type`; "" for comments."""
     data = b""
@@ -215,7 +308,7 @@ def parse_headers(items: list[str]) -> dict[str, str]:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.client", description=__doc__)
-    parser.add_argument("mode", choices=("closed", "burst", "stream"))
+    parser.add_argument("mode", choices=("closed", "burst", "stream", "jobs"))
     parser.add_argument("--url", required=True)
     parser.add_argument("--body-file", required=True)
     parser.add_argument("--header", action="append", default=[])
@@ -224,6 +317,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--count", type=int, default=1)
     parser.add_argument("--ramp", type=float, default=0.0)
     parser.add_argument("--timeout", type=float, default=120.0)
+    parser.add_argument("--poll", type=float, default=2.0, help="jobs: seconds between polls")
     args = parser.parse_args(argv)
     with open(args.body_file, "rb") as fh:
         body = fh.read()
@@ -233,6 +327,17 @@ def main(argv: list[str] | None = None) -> None:
         coro = closed_loop(args.url, body, headers, args.concurrency, args.duration)
     elif args.mode == "stream":
         coro = streams(args.url, body, headers, args.count, args.timeout)
+    elif args.mode == "jobs":
+        coro = jobs(
+            args.url,
+            body,
+            headers,
+            args.count,
+            args.ramp,
+            args.timeout,
+            args.poll,
+            args.concurrency,
+        )
     else:
         coro = burst(args.url, body, headers, args.count, args.ramp, args.timeout)
     result = run(coro)

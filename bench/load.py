@@ -151,3 +151,13 @@ def run_streams(target: Target, count: int, timeout: float) -> dict[str, Any]:
     """`count` concurrent `stream: true` requests, read event by event (async client)."""
     args = ["--count", str(count), "--timeout", str(timeout)]
     return _client("stream", target, args, wall=timeout + 120)
+
+
+def run_jobs(
+    target: Target, count: int, ramp: float, timeout: float, poll: float, concurrency: int
+) -> dict[str, Any]:
+    """`count` async jobs (`Prefer: respond-async`) submitted over `ramp` seconds, each polled
+    every `poll` seconds (at most `concurrency` polls in flight) until it ended (async client)."""
+    args = ["--count", str(count), "--ramp", str(ramp), "--timeout", str(timeout)]
+    args += ["--poll", str(poll), "--concurrency", str(concurrency)]
+    return _client("jobs", target, args, wall=timeout + ramp + 180)

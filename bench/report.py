@@ -99,6 +99,46 @@ def _long(res: dict[str, Any]) -> list[str]:
     ]
 
 
+def _long_jobs(res: dict[str, Any]) -> list[str]:
+    rows = [
+        [
+            r.get("target", "gateway"),
+            _num(r["concurrent"]),
+            f"{r['success_rate'] * 100:.2f} %",
+            _num(r["submit_p50_ms"], 1),
+            _num(r["submit_p99_ms"], 1),
+            _num(r["done_p50_s"], 2),
+            _num(r["done_p99_s"], 2),
+            _num(r["peak_rss_mb"]),
+            _num(r["cpu_s"], 1),
+            _num(r["upstream_polls_per_job"], 2),
+            _num(r["max_active"]),
+        ]
+        for r in res["rows"]
+    ]
+    head = [
+        "target",
+        "N",
+        "success",
+        "submit p50 ms",
+        "submit p99 ms",
+        "done p50 s",
+        "done p99 s",
+        "peak RSS MB",
+        "CPU s",
+        "upstream polls/job",
+        "max active upstream",
+    ]
+    return [
+        "## 2b. Long generations as async jobs (SQLite store)",
+        "",
+        f"As section 2, each request with `Prefer: respond-async` and `WORKER_CONCURRENCY=N`; "
+        f"the client polls each job every 2 s. Poll settings: {res['poll_settings']}.",
+        "",
+        *_table(head, rows),
+    ]
+
+
 def _large(res: dict[str, Any]) -> list[str]:
     rows = [
         [
@@ -189,6 +229,7 @@ def _stream(res: dict[str, Any]) -> list[str]:
 SECTIONS = {
     "overhead": _overhead,
     "long": _long,
+    "long-jobs": _long_jobs,
     "large": _large,
     "cold": _cold,
     "stream": _stream,

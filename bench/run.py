@@ -31,6 +31,7 @@ from .stack import Context
 SCENARIOS: dict[str, Callable[[Context], dict[str, Any]]] = {
     "overhead": overhead.run,
     "long": long.run,
+    "long-jobs": long.run_jobs_scenario,
     "large": large.run,
     "cold": cold.run,
     "stream": stream.run,
@@ -64,7 +65,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--duration", type=float, help="seconds per load cell (5; quick 1)")
     p.add_argument("--rounds", type=int, help="interleaved rounds (3; quick 1)")
     p.add_argument("--concurrency", type=_ints, default=[1, 16, 64], help="overhead levels")
-    p.add_argument("--long-counts", type=_ints, help="concurrent generations (1000,5000)")
+    p.add_argument("--long-counts", type=_ints, help="concurrent generations (1000,10000)")
     p.add_argument("--generation-seconds", type=float, help="BFL generation time (10; quick 2)")
     p.add_argument(
         "--payload",
@@ -126,7 +127,7 @@ def context(args: argparse.Namespace) -> Context:
         duration=args.duration or (1.0 if quick else 5.0),
         rounds=args.rounds or (1 if quick else 3),
         concurrency=args.concurrency,
-        long_counts=args.long_counts or ([200] if quick else [1000, 5000]),
+        long_counts=args.long_counts or ([200] if quick else [1000, 10_000]),
         generation_seconds=args.generation_seconds or (2.0 if quick else 10.0),
         log_levels=[x.strip().upper() for x in levels.split(",") if x.strip()],
         payload=args.payload,

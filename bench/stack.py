@@ -40,7 +40,7 @@ class Context:
     duration: float = 5.0
     rounds: int = 3
     concurrency: list[int] = field(default_factory=lambda: [1, 16, 64])
-    long_counts: list[int] = field(default_factory=lambda: [1000, 5000])
+    long_counts: list[int] = field(default_factory=lambda: [1000, 10_000])
     generation_seconds: float = 10.0
     log_levels: list[str] = field(default_factory=lambda: ["INFO"])
     payload: str = "tiny"

@@ -15,7 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ..load import LoadError, run_burst
+from ..load import LoadError, run_burst, run_jobs
 from ..procs import Processes, Server, http_json
 from ..stack import BFL_BODY, ROOT, Context, gateway_target, start_bfl, start_gateway
 from .common import answer, image_problem, server_metrics
@@ -43,23 +43,33 @@ def poll_settings(ctx: Context) -> str:
 
 
 def run(ctx: Context) -> dict[str, Any]:
-    trees = [("gateway", "long-gateway", ROOT)]
+    return _scenario(ctx, "long", _one)
+
+
+def run_jobs_scenario(ctx: Context) -> dict[str, Any]:
+    """`long-jobs`: the same N generations as async jobs (`Prefer: respond-async`) on the
+    default SQLite job store, with `WORKER_CONCURRENCY=N` (an operator running N at once)."""
+    return _scenario(ctx, "long-jobs", _one_jobs)
+
+
+def _scenario(ctx: Context, scenario: str, one: Any) -> dict[str, Any]:
+    trees = [("gateway", f"{scenario}-gateway", ROOT)]
     if ctx.baseline is not None:
-        trees.append(("gateway (baseline)", "long-gateway-baseline", ctx.baseline))
+        trees.append(("gateway (baseline)", f"{scenario}-gateway-baseline", ctx.baseline))
     rows = []
     with Processes(ctx.log_dir) as procs:
-        bfl = start_bfl(procs, "long-upstream-bfl", ctx.generation_seconds)
+        bfl = start_bfl(procs, f"{scenario}-upstream-bfl", ctx.generation_seconds)
         for count in ctx.long_counts:
             for label, name, tree in trees:
                 print(
                     f"    {label}: {count} concurrent generations of {ctx.generation_seconds:g} s",
                     flush=True,
                 )
-                row = _one(ctx, procs, bfl, count, label, f"{name}-{count}", tree)
+                row = one(ctx, procs, bfl, count, label, f"{name}-{count}", tree)
                 if row is not None:
                     rows.append(row)
     return {
-        "scenario": "long",
+        "scenario": scenario,
         "generation_seconds": ctx.generation_seconds,
         "poll_settings": poll_settings(ctx),
         "rows": rows,
@@ -115,6 +125,68 @@ def _one(
     print(
         f"    ok {result['ok']}/{count}  peak RSS {metrics['peak_rss_mb']} MB  "
         f"cpu {row['cpu_s']} s  polls/job {per_job}",
+        flush=True,
+    )
+    procs.stop(gw)
+    return row
+
+
+JOB_POLL_SECONDS = 2.0  # the load client's poll of each job
+JOB_POLL_CONCURRENCY = 64  # polls in flight at once, at most
+
+
+def _one_jobs(
+    ctx: Context, procs: Processes, bfl: Server, count: int, label: str, name: str, tree: Path
+) -> dict[str, Any] | None:
+    """`count` async jobs through a fresh gateway from `tree` (its SQLite store in its own
+    folder); None when the load client failed (noted)."""
+    env = {"PROVIDER_CONCURRENCY": f"bfl-flux={count}", "WORKER_CONCURRENCY": str(count)}
+    gw = start_gateway(procs, ctx, name, None, bfl, extra_env=env | ctx.gateway_env, app_dir=tree)
+    target = gateway_target(gw, label, BFL_BODY)
+    problem = image_problem(*answer(target, timeout=ctx.generation_seconds * 3 + 30))
+    if problem is not None:
+        raise RuntimeError(f"{label}: a test generation {problem}")
+    http_json(bfl.port, "/_emulator/reset", method="POST")
+    cpu_before, bfl_cpu_before = gw.cpu_seconds(), bfl.cpu_seconds()
+    ramp = ramp_seconds(count)
+    timeout = ctx.generation_seconds * 3 + 60
+    try:
+        result = run_jobs(target, count, ramp, timeout, JOB_POLL_SECONDS, JOB_POLL_CONCURRENCY)
+    except LoadError as exc:
+        ctx.note(f"long-jobs {label} N={count}: load client failed: {exc}")
+        procs.stop(gw)
+        return None
+    stats = http_json(bfl.port, "/_emulator/stats")
+    metrics = server_metrics([gw])[0]
+    submits = stats.get("submits") or 0
+    polls = stats.get("polls") or 0
+    row = {
+        "target": label,
+        "concurrent": count,
+        "ok": result["ok"],
+        "success_rate": result["ok"] / count,
+        "statuses": result["statuses"],
+        "ends": result["ends"],
+        "ramp_s": ramp,
+        "wall_s": result["duration_s"],
+        "submit_p50_ms": result["submit_p50_ms"],
+        "submit_p99_ms": result["submit_p99_ms"],
+        "done_p50_s": result["done_p50_s"],
+        "done_p99_s": result["done_p99_s"],
+        "done_max_s": result["done_max_s"],
+        "peak_rss_mb": metrics["peak_rss_mb"],
+        "cpu_s": round(gw.cpu_seconds() - cpu_before, 2),
+        "upstream_cpu_s": round(bfl.cpu_seconds() - bfl_cpu_before, 2),
+        "client_polls": result["polls"],
+        "submits": submits,
+        "upstream_polls_per_job": polls / submits if submits else None,
+        "max_active": stats.get("max_active"),
+    }
+    print(
+        f"    ok {result['ok']}/{count} {result['ends']}  peak RSS {metrics['peak_rss_mb']} MB  "
+        f"cpu {row['cpu_s']} s  submit p50/p99 {result['submit_p50_ms']:.0f}/"
+        f"{result['submit_p99_ms']:.0f} ms  done p50/p99 {result['done_p50_s']}/"
+        f"{result['done_p99_s']} s",
         flush=True,
     )
     procs.stop(gw)

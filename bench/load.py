@@ -131,11 +131,21 @@ def _client(mode: str, target: Target, args: list[str], wall: float) -> dict[str
     return result
 
 
+def _is_text(body: bytes) -> bool:
+    try:
+        body.decode()
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def run_closed(
     loadgen: str, target: Target, concurrency: int, duration: float, timeout: float = 30.0
 ) -> dict[str, Any]:
-    """A closed-loop run at `concurrency` for `duration` seconds with wrk or the async client."""
-    if loadgen == "wrk":
+    """A closed-loop run at `concurrency` for `duration` seconds with wrk or the async client
+    (always the client for a body that is not UTF-8 text, such as a multipart upload: wrk's
+    script carries the body as a Lua string)."""
+    if loadgen == "wrk" and _is_text(target.body):
         return run_wrk(target, concurrency, duration, timeout)
     args = ["--concurrency", str(concurrency), "--duration", str(duration)]
     return _client("closed", target, args, wall=duration + timeout + 60)

@@ -164,6 +164,33 @@ def _large(res: dict[str, Any]) -> list[str]:
     ]
 
 
+def _variant(res: dict[str, Any]) -> list[str]:
+    """`large-url` and `large-edit` (`scenarios/variants.py`), in `_large`'s table."""
+    table = _large(res)[4:]
+    image = f"{res['image_bytes'] / 1e6:.1f} MB PNG"
+    if res["scenario"] == "large-url":
+        title = "## 3b. Large images as `url` (the storage path)"
+        what = (
+            f"One {image} per answer, stored by the gateway and answered as a `url` (the POST "
+            "alone is timed; one answer's URL was fetched and served a PNG before the load); "
+            "`direct (b64_json)` is the emulator's own base64 answer"
+        )
+    else:
+        title = "## 3c. Large edits (multipart upload)"
+        what = (
+            f"`POST /v1/images/edits` uploading a {res['upload_bytes'] / 1e6:.1f} MB PNG, "
+            f"answered with one {image} as `b64_json`"
+        )
+    return [
+        title,
+        "",
+        f"{what}; concurrency 16, medians of {res['rounds']} interleaved rounds of "
+        f"{res['duration_s']:g} s.",
+        "",
+        *table,
+    ]
+
+
 def _cold(res: dict[str, Any]) -> list[str]:
     rows = [
         [
@@ -231,6 +258,8 @@ SECTIONS = {
     "long": _long,
     "long-jobs": _long_jobs,
     "large": _large,
+    "large-url": _variant,
+    "large-edit": _variant,
     "cold": _cold,
     "stream": _stream,
 }

@@ -25,7 +25,7 @@ from typing import Any
 from . import litellm, portkey
 from .load import LoadError, choose
 from .report import write
-from .scenarios import cold, large, long, overhead, stream
+from .scenarios import cold, large, long, overhead, stream, variants
 from .stack import Context
 
 SCENARIOS: dict[str, Callable[[Context], dict[str, Any]]] = {
@@ -33,6 +33,8 @@ SCENARIOS: dict[str, Callable[[Context], dict[str, Any]]] = {
     "long": long.run,
     "long-jobs": long.run_jobs_scenario,
     "large": large.run,
+    "large-url": variants.run_url,
+    "large-edit": variants.run_edit,
     "cold": cold.run,
     "stream": stream.run,
 }

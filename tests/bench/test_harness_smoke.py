@@ -67,3 +67,27 @@ def test_quick_stream_run_reads_every_partial_image_as_it_comes(tmp_path: Path) 
     assert direct["mb_received"] > 64 * 4 * 1.0  # 3 partials and the final image, ~1.3 MB each
     assert rows["gateway"]["peak_rss_mb"] > 0
     assert "## 5. Streaming" in (tmp_path / "results.md").read_text()
+
+
+def test_quick_url_and_edit_variants_report_every_target(tmp_path: Path) -> None:
+    """Issue 16's variants of the large scenario: the `url` answer (its link checked to serve a
+    PNG before the load) and the 4 MB multipart edit, each row with requests, no errors, its
+    server's CPU per request and peak RSS, and both sections in the report."""
+    argv = [sys.executable, "-m", "bench", "--quick", "--scenarios", "large-url,large-edit"]
+    argv += ["--no-litellm", "--no-portkey", "--duration", "0.5", "--out", str(tmp_path)]
+    proc = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=180)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    scenarios = json.loads((tmp_path / "results.json").read_text())["scenarios"]
+    expected = {"large-url": {"direct (b64_json)", "gateway"}, "large-edit": {"direct", "gateway"}}
+    for name, targets in expected.items():
+        rows = {row["target"]: row for row in scenarios[name]["rows"]}
+        assert set(rows) == targets, rows
+        for row in rows.values():
+            assert row["requests"] > 0 and row["errors"] == 0, row
+            assert row["cpu_us_per_req"] > 0 and row["peak_rss_mb"] > 0, row
+    assert scenarios["large-edit"]["upload_bytes"] > 4_000_000
+    # A url answer carries a link, not the image: far fewer bytes than the base64 one.
+    url_rows = {row["target"]: row for row in scenarios["large-url"]["rows"]}
+    assert url_rows["gateway"]["mb_per_s"] < url_rows["direct (b64_json)"]["mb_per_s"] / 100
+    report = (tmp_path / "results.md").read_text()
+    assert "## 3b. Large images as `url`" in report and "## 3c. Large edits" in report

@@ -39,7 +39,7 @@ import asyncio
 import logging
 import socket
 import ssl
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -302,7 +302,7 @@ class UpstreamClient:
         method: str,
         target: URL,
         headers: dict[str, str],
-        data: bytes | None,
+        data: bytes | AsyncIterator[bytes] | None,
         limits: aiohttp.ClientTimeout,
     ) -> UpstreamResponse:
         resp = await session.request(

@@ -23,22 +23,20 @@ fault's `image` is served in place of the placeholder (`file_image`).
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Collection, Mapping
 from typing import Any, ClassVar
 from urllib.parse import parse_qs
 
 from . import auth
-from .app import EmulatorApp
 from .asgi import Scope, Send, send_bytes
+from .counting import CountingApp
 from .faults import Fault, FaultRules
 from .jobs import JobBook
-from .limits import RateLimit
 from .scenarios import ScenarioTable
 from .signed_urls import forbidden
 
 
-class JobApp(EmulatorApp):
+class JobApp(CountingApp):
     """An async emulator's app: its `book`, counters, rate limit and result files."""
 
     # The counters `stats()` shows, in order.
@@ -61,25 +59,12 @@ class JobApp(EmulatorApp):
         book: JobBook[Any],
         rate_limit: int | None = None,
     ) -> None:
-        super().__init__(api_key, rules, paid, scenarios, strict)
+        super().__init__(api_key, rules, paid, scenarios, strict, rate_limit)
         self.book = book
-        self.rate = RateLimit(rate_limit)
-        self.counts: dict[str, int] = {}
-        self._counts_lock = threading.Lock()
-
-    def provider_stats(self) -> dict[str, Any]:
-        with self._counts_lock:
-            return {key: self.counts.get(key, 0) for key in self.COUNTERS}
 
     def provider_reset(self) -> None:
-        with self._counts_lock:
-            self.counts.clear()
-        self.rate.clear()
+        super().provider_reset()
         self.book.clear()
-
-    def count(self, key: str, amount: int = 1) -> None:
-        with self._counts_lock:
-            self.counts[key] = self.counts.get(key, 0) + amount
 
     def rate_limited(self) -> dict[str, str] | None:
         """Takes a submission from the rate limit: None when allowed, else the 429's

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import threading
 import time
 import uuid
 from abc import abstractmethod
@@ -33,11 +32,10 @@ from typing import Any, ClassVar, Self
 from urllib.parse import parse_qs
 
 from . import auth, cli
-from .app import EmulatorApp
 from .asgi import Receive, Scope, Send, send_bytes
+from .counting import CountingApp
 from .emulator import Emulator
 from .faults import Fault, FaultRules
-from .limits import RateLimit
 from .placeholder import MIME, Look, Placeholders
 from .scenarios import ScenarioTable
 from .signed_urls import SignedUrls, forbidden
@@ -119,7 +117,7 @@ class ResultHost:
         return True
 
 
-class ResultHostApp(EmulatorApp):
+class ResultHostApp(CountingApp):
     """A synchronous emulator's app whose second listener is a `ResultHost`."""
 
     COUNTERS: ClassVar[tuple[str, ...]] = (
@@ -140,12 +138,9 @@ class ResultHostApp(EmulatorApp):
         results: ResultHost,
         rate_limit: int | None = None,
     ) -> None:
-        super().__init__(api_key, rules, paid, scenarios, strict)
+        super().__init__(api_key, rules, paid, scenarios, strict, rate_limit)
         self.results = results
-        self.rate = RateLimit(rate_limit)
         self.result_base = ""  # the result host's origin, once bound
-        self.counts: dict[str, int] = {}
-        self._counts_lock = threading.Lock()
 
     @abstractmethod
     def classify_api(self, scope: Scope) -> str | None:
@@ -173,18 +168,6 @@ class ResultHostApp(EmulatorApp):
         fake = fault.fake_image if fault is not None else None
         if await self.results.serve(scope["path"], scope["query_string"], send, fake):
             self.count("results_served")
-
-    def provider_stats(self) -> dict[str, Any]:
-        return {key: self.counts.get(key, 0) for key in self.COUNTERS}
-
-    def provider_reset(self) -> None:
-        with self._counts_lock:
-            self.counts.clear()
-        self.rate.clear()
-
-    def count(self, key: str, amount: int = 1) -> None:
-        with self._counts_lock:
-            self.counts[key] = self.counts.get(key, 0) + amount
 
 
 class ResultHostEmulator(Emulator):

@@ -36,24 +36,32 @@ def run(ctx: Context) -> dict[str, Any]:
             proxy = litellm.start(procs, ctx, "large-litellm", upstream)
             pairs.append((litellm.target(proxy), proxy))
         checked = answering(ctx, [target for target, _ in pairs], " for large images")
-        servers = {target.label: server for target, server in pairs}
-        runs = interleaved(ctx, checked, [CONCURRENCY], ctx.duration, servers)
-        metrics = {m["name"]: m for m in server_metrics(list(servers.values()))}
+        return measure(ctx, "large", checked, pairs)
+
+
+def measure(
+    ctx: Context, name: str, checked: list[Target], pairs: list[tuple[Target, Server]]
+) -> dict[str, Any]:
+    """Scenario `name`'s result: `checked` targets (those that answered) loaded at
+    `CONCURRENCY` in interleaved rounds, each row with its server's peak RSS and CPU (`pairs`:
+    each target's server). Shared with the `large-url` and `large-edit` variants."""
+    servers = {target.label: server for target, server in pairs}
+    runs = interleaved(ctx, checked, [CONCURRENCY], ctx.duration, servers)
+    metrics = {m["name"]: m for m in server_metrics(list(servers.values()))}
     rows = []
     for target in checked:
-        row = medians(runs[target.label][CONCURRENCY])
         server = metrics[servers[target.label].name]
         rows.append(
             {
                 "target": target.label,
                 "concurrency": CONCURRENCY,
-                **row,
+                **medians(runs[target.label][CONCURRENCY]),
                 "peak_rss_mb": server["peak_rss_mb"],
                 "cpu_s": server["cpu_s"],
             }
         )
     return {
-        "scenario": "large",
+        "scenario": name,
         "image_bytes": _image_bytes(),
         "loadgen": ctx.loadgen,
         "rounds": ctx.rounds,

@@ -34,9 +34,9 @@ from ..stack import (
     start_upstream,
     url,
 )
-from .common import IMAGE_SIGNATURES, answer, answering, interleaved, medians, server_metrics
+from .common import IMAGE_SIGNATURES, answer, answering
+from .large import measure
 
-CONCURRENCY = 16
 URL_BODY = b'{"model":"gpt-image-1","prompt":"x","size":"1024x1024","response_format":"url"}'
 UPLOAD_SIDE = 1155  # 1155 x 1155 RGB noise: a 4.0 MB PNG that does not compress
 BOUNDARY = "bench-edit-7f3a9c"
@@ -61,7 +61,7 @@ def run_url(ctx: Context) -> dict[str, Any]:
             problem = url_problem(target)
             if problem is not None:
                 raise RuntimeError(f"{target.label}: {problem}")
-        return _measure(ctx, "large-url", procs, checked, pairs)
+        return measure(ctx, "large-url", checked, pairs)
 
 
 def run_edit(ctx: Context) -> dict[str, Any]:
@@ -81,45 +81,9 @@ def run_edit(ctx: Context) -> dict[str, Any]:
             target = _edit_target(url(base), "gateway (baseline)", GATEWAY_KEY, body, content_type)
             pairs.append((target, base))
         checked = answering(ctx, [target for target, _ in pairs], " for large edits")
-        result = _measure(ctx, "large-edit", procs, checked, pairs)
+        result = measure(ctx, "large-edit", checked, pairs)
     result["upload_bytes"] = _upload_bytes()
     return result
-
-
-def _measure(
-    ctx: Context,
-    name: str,
-    procs: Processes,
-    checked: list[Target],
-    pairs: list[tuple[Target, Server]],
-) -> dict[str, Any]:
-    servers = {target.label: server for target, server in pairs}
-    runs = interleaved(ctx, checked, [CONCURRENCY], ctx.duration, servers)
-    metrics = {m["name"]: m for m in server_metrics(list(servers.values()))}
-    rows = []
-    for target in checked:
-        server = metrics[servers[target.label].name]
-        rows.append(
-            {
-                "target": target.label,
-                "concurrency": CONCURRENCY,
-                **medians(runs[target.label][CONCURRENCY]),
-                "peak_rss_mb": server["peak_rss_mb"],
-                "cpu_s": server["cpu_s"],
-            }
-        )
-    from .large import _image_bytes
-
-    return {
-        "scenario": name,
-        "image_bytes": _image_bytes(),
-        "loadgen": ctx.loadgen,
-        "rounds": ctx.rounds,
-        "duration_s": ctx.duration,
-        "rows": rows,
-        "servers": list(metrics.values()),
-        "raw": runs,
-    }
 
 
 def url_problem(target: Target) -> str | None:

@@ -28,7 +28,8 @@ from sqlalchemy import update
 from image_gateway.blobs.local import LocalImageStore
 from image_gateway.db.engine import Database
 from image_gateway.db.migrate import upgrade
-from image_gateway.db.tables import jobs, utcnow
+from image_gateway.db.tables import jobs
+from image_gateway.db.values import utcnow
 
 from .upstream import STREAM_SIDE, large_image
 

@@ -139,9 +139,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.store = store
     app.state.image_urls = image_urls
     app.state.authenticator = persistence.authenticator
-    app.state.keys = persistence.keys
-    app.state.usage = persistence.usage
-    app.state.ledger = persistence.ledger
+    app.state.persistence = persistence  # its stores are made on first use
     app.state.metrics = metrics = Metrics()  # one registry per app
     metrics.watch_pool(http.pool_stats)
     app.state.dispatcher = dispatcher = Dispatcher(
@@ -155,8 +153,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     renderer = Renderer(image_urls)  # synchronous answers and job results alike
     app.state.jobs = jobs = Jobs(
         settings,
-        db=persistence.db,
-        keys=persistence.keys,
+        persistence=persistence,
         dispatcher=dispatcher,
         image_urls=image_urls,
         renderer=renderer,

@@ -273,7 +273,7 @@ def test_no_raw_key_in_any_sql_statement(gw: RunningGateway) -> None:
     def record(_conn: Any, _cursor: Any, statement: str, params: Any, *_: Any) -> None:
         statements.append(f"{statement} {params!r}")
 
-    engine = gw.server.server.config.app.state.keys.db.engine.sync_engine
+    engine = gw.server.server.config.app.state.persistence.db.engine.sync_engine
     event.listen(engine, "before_cursor_execute", record)
     try:
         payload = "zz' OR '1'='1' --"

@@ -12,7 +12,7 @@ from image_gateway.billing.ledger import LedgerWriter
 from image_gateway.billing.usage_store import UsageQuery, UsageStore
 from image_gateway.db.engine import Database
 from image_gateway.db.migrate import upgrade
-from image_gateway.db.tables import utcnow
+from image_gateway.db.values import utcnow
 
 
 def _row(i: int) -> dict[str, Any]:

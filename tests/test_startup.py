@@ -10,9 +10,10 @@ for the first streamed provider answer (`upstream/sse.py`), google-auth (with cr
 only for Vertex AI's first token (`providers/vertex/google_io.py`).
 
 `import main` (what `uvicorn main:app` and Vercel do first, before the start-up above) loads
-none of them either, nor SQLAlchemy's asyncio extension (with its ORM) and the database
-drivers, which the start-up's migration check loads (`db/engine.py`), in a fresh interpreter
-with the default settings (issue 16: its time is a serverless cold start's).
+none of them either, nor SQLAlchemy (core ~0.16 s; with its asyncio extension, its ORM and the
+database drivers), which the start-up's migration check loads (`db/engine.py`), nor the
+stores built on it (`access/persistence.py`, `jobs/runtime.py`: made on first use), in a fresh
+interpreter with the default settings (issue 16: its time is a serverless cold start's).
 """
 
 from __future__ import annotations
@@ -37,9 +38,20 @@ NOT_AT_START = (
     "redis",
     "rich",
 )
-# SQLAlchemy's asyncio extension (with its ORM) and the database drivers load when the engine is
-# made, by the start-up's migration check (`db/engine.py`): not on `import main`.
-NOT_ON_IMPORT = (*NOT_AT_START, "aiosqlite", "asyncpg", "sqlalchemy.ext", "sqlalchemy.orm")
+# SQLAlchemy and the database drivers load with the engine and the stores, by the start-up's
+# migration check (`db/engine.py`): not on `import main`.
+NOT_ON_IMPORT = (
+    *NOT_AT_START,
+    "aiosqlite",
+    "asyncpg",
+    "sqlalchemy",
+    "image_gateway.db.tables",
+    "image_gateway.db.migrate",
+    "image_gateway.access.key_store",
+    "image_gateway.billing.budget_store",
+    "image_gateway.billing.usage_store",
+    "image_gateway.jobs.store",
+)
 
 START = """
 import asyncio, sys
@@ -77,6 +89,7 @@ IMPORT_MAIN = """
 import sys
 import main
 loaded = {m.split(".")[0] for m in sys.modules} | {".".join(m.split(".")[:2]) for m in sys.modules}
+loaded |= set(sys.modules)
 print(sorted(loaded & set(sys.argv[1:])))
 """
 

@@ -29,18 +29,20 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from image_gateway.access.auth import Client
 from image_gateway.access.controls import Admission
 from image_gateway.access.ratelimit import Limiter, retry_after
-from image_gateway.billing.budget_store import BudgetStore
 from image_gateway.billing.ledger import LedgerWriter, Outcome
 from image_gateway.billing.pricing import PriceTable
-from image_gateway.db.tables import MICROS, to_micros, utcnow
+from image_gateway.db.values import MICROS, to_micros, utcnow
 from image_gateway.errors import GatewayError, PermissionDenied, RateLimited, ServiceUnavailable
 from image_gateway.schemas import ImageTask
+
+if TYPE_CHECKING:
+    from image_gateway.billing.budget_store import BudgetStore
 
 log = logging.getLogger("image_gateway.controls")
 
@@ -50,12 +52,13 @@ class KeyControls:
         self,
         *,
         limiter: Limiter,
-        budgets: BudgetStore,
+        budgets: Callable[[], BudgetStore],
         ledger: LedgerWriter,
         prices: PriceTable,
         lease_seconds: float,
     ) -> None:
         self.limiter = limiter
+        # The store, made on first use: only keys with a budget need it (and SQLAlchemy).
         self.budgets = budgets
         self.ledger = ledger
         self.prices = prices
@@ -158,7 +161,7 @@ class KeyControls:
                 estimate = admission.data.get("estimate")
                 cost = 0 if estimate is None else to_micros(estimate)
             try:
-                await self.budgets.settle(reservation, str(admission.client.key_id), cost, rows)
+                await self.budgets().settle(reservation, str(admission.client.key_id), cost, rows)
             except Exception as exc:
                 # The reservation expires on its own; keep the row through the writer.
                 log.warning(
@@ -181,7 +184,7 @@ class KeyControls:
         reservation = admission.data.pop("reservation", None)
         try:
             if reservation is not None:
-                await self.budgets.release(reservation)
+                await self.budgets().release(reservation)
         except Exception as exc:
             # The reservation expires on its own.
             log.warning(
@@ -200,7 +203,7 @@ class KeyControls:
                 await self.limiter.renew(limit_key, lease_id, self.lease_seconds)
             if reservation is not None and admission.client.key_id is not None:
                 estimate = admission.data.get("estimate")
-                await self.budgets.renew(
+                await self.budgets().renew(
                     reservation,
                     admission.client.key_id,
                     None if estimate is None else to_micros(estimate),
@@ -214,7 +217,7 @@ class KeyControls:
 
     async def _reserve(self, key_id: str, estimate: float | None) -> str:
         try:
-            return await self.budgets.reserve(
+            return await self.budgets().reserve(
                 key_id, None if estimate is None else to_micros(estimate)
             )
         except GatewayError:

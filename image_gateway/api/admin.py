@@ -6,17 +6,20 @@ text is in the creation response and nowhere else, ever.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from image_gateway.access.key_store import KeyStore, StoredKey
 from image_gateway.access.keys import KEY_ID_RE, NewKey, check_catalogue, parse_new_key
+from image_gateway.access.stored_keys import StoredKey
 from image_gateway.api.deps import AdminDep, AuthenticatorDep, DispatcherDep, KeysDep
 from image_gateway.api.openapi import error_responses
 from image_gateway.errors import InvalidRequest, NotFound
+
+if TYPE_CHECKING:
+    from image_gateway.access.key_store import KeyStore
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"])
 

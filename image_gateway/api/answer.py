@@ -42,9 +42,9 @@ from image_gateway.errors import ClientClosedRequest, Conflict, GatewayError, In
 from image_gateway.generation.dispatch import Dispatcher
 from image_gateway.generation.rendering import Renderer
 from image_gateway.jobs.departed import SyncRun
+from image_gateway.jobs.rows import IdempotencyConflict, JobRow
 from image_gateway.jobs.runtime import Jobs
 from image_gateway.jobs.service import JobService
-from image_gateway.jobs.store import IdempotencyConflict, JobRow
 from image_gateway.providers.kit.journal import RequestJournal, StreamJournal
 from image_gateway.schemas import GenerationBody, ImageRef, InputImage
 

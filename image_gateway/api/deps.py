@@ -10,14 +10,12 @@ request (bench/RESULTS.md), so the generation route takes two (`ClientDep`, `Ans
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import Depends, Request
 
 from image_gateway.access.auth import DEVELOPMENT, Authenticator, Client, credentials
-from image_gateway.access.key_store import KeyStore
 from image_gateway.api.answer import Answerer
-from image_gateway.billing.usage_store import UsageStore
 from image_gateway.blobs import ImageUrls
 from image_gateway.errors import AuthenticationFailed, PermissionDenied
 from image_gateway.fetch import ImageFetcher
@@ -26,6 +24,10 @@ from image_gateway.jobs.service import JobService
 from image_gateway.observability.metrics import Metrics
 from image_gateway.settings import Settings
 from image_gateway.upstream.client import UpstreamClient
+
+if TYPE_CHECKING:  # the stores are made on first use, with SQLAlchemy (access/persistence.py)
+    from image_gateway.access.key_store import KeyStore
+    from image_gateway.billing.usage_store import UsageStore
 
 
 def _wiring(request: Request) -> Any:
@@ -74,12 +76,12 @@ async def get_metrics(request: Request) -> Metrics:
 
 
 async def get_usage(request: Request) -> UsageStore:
-    usage: UsageStore = _wiring(request).usage
+    usage: UsageStore = _wiring(request).persistence.usage
     return usage
 
 
 async def get_keys(request: Request) -> KeyStore:
-    keys: KeyStore = _wiring(request).keys
+    keys: KeyStore = _wiring(request).persistence.keys
     return keys
 
 
@@ -121,6 +123,10 @@ FetcherDep = Annotated[ImageFetcher, Depends(get_fetcher)]
 ImageUrlsDep = Annotated[ImageUrls, Depends(get_image_urls)]
 UpstreamDep = Annotated[UpstreamClient, Depends(get_upstream)]
 MetricsDep = Annotated[Metrics, Depends(get_metrics)]
-UsageDep = Annotated[UsageStore, Depends(get_usage)]
-KeysDep = Annotated[KeyStore, Depends(get_keys)]
+if TYPE_CHECKING:
+    UsageDep = Annotated[UsageStore, Depends(get_usage)]
+    KeysDep = Annotated[KeyStore, Depends(get_keys)]
+else:  # FastAPI reads only the `Depends`; the store classes are not imported to name them
+    UsageDep = Annotated[Any, Depends(get_usage)]
+    KeysDep = Annotated[Any, Depends(get_keys)]
 AuthenticatorDep = Annotated[Authenticator, Depends(get_authenticator)]

@@ -17,7 +17,7 @@ from fastapi.responses import Response, StreamingResponse
 from image_gateway.api.deps import ClientDep, JobServiceDep, SettingsDep
 from image_gateway.api.openapi import error_responses
 from image_gateway.errors import InvalidRequest, NotFound
-from image_gateway.jobs.store import JobRow
+from image_gateway.jobs.rows import JobRow
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 

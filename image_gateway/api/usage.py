@@ -15,7 +15,7 @@ from fastapi.responses import Response
 from image_gateway.access.keys import KEY_ID_RE
 from image_gateway.api.deps import ClientDep, UsageDep
 from image_gateway.api.openapi import error_responses
-from image_gateway.billing.usage_store import GROUPS, UsageQuery
+from image_gateway.billing.usage_query import GROUPS, UsageQuery
 from image_gateway.errors import InvalidRequest, PermissionDenied
 
 router = APIRouter(prefix="/v1", tags=["usage"])

@@ -19,7 +19,8 @@ from typing import Any
 from sqlalchemy import case, delete, func, insert, select, update
 
 from image_gateway.db.engine import Database
-from image_gateway.db.tables import MICROS, api_keys, budget_reservations, month_of, usage, utcnow
+from image_gateway.db.tables import api_keys, budget_reservations, usage
+from image_gateway.db.values import MICROS, month_of, utcnow
 from image_gateway.errors import BudgetExceeded, PermissionDenied
 
 

@@ -3,37 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, func, insert, select
 from sqlalchemy.engine import Dialect
 
+from image_gateway.billing.usage_query import GROUPS, UsageQuery
 from image_gateway.db.engine import Database
-from image_gateway.db.tables import MICROS, usage
-
-# group_by name -> the columns it groups (and returns) by
-GROUPS: dict[str, tuple[str, ...]] = {
-    "day": ("day",),
-    "key": ("key_id", "key_name"),
-    "user_id": ("user_id",),
-    "provider": ("provider",),
-    "model": ("provider", "model"),
-}
-
-
-@dataclass(frozen=True, slots=True)
-class UsageQuery:
-    group_by: tuple[str, ...] = ()
-    start: str | None = None  # "YYYY-MM-DD", inclusive
-    end: str | None = None  # "YYYY-MM-DD", inclusive
-    key_id: str | None = None
-    key_name: str | None = None  # with key_id None: a GATEWAY_API_KEYS/development client
-    own_env_client: bool = False  # restrict to rows without key_id for `key_name`
-    user_id: str | None = None
-    provider: str | None = None
-    model: str | None = None
-    limit: int = 1000
+from image_gateway.db.tables import usage
+from image_gateway.db.values import MICROS
 
 
 class UsageStore:

@@ -69,7 +69,7 @@ async def _run(command: Command, settings: Settings, args: argparse.Namespace) -
     from image_gateway.errors import GatewayError
 
     app = create_app(settings)
-    keys: KeyStore = app.state.keys
+    keys: KeyStore = app.state.persistence.keys
     try:
         await upgrade(keys.db)
         return await command(Context(keys, app.state.dispatcher.providers), args)

@@ -6,8 +6,9 @@ budget reservation) is serialised across connections *and* processes. PostgreSQL
 uses ordinary transactions; callers that need a row lock say `FOR UPDATE`.
 
 The engine is made when first used (`engine`: at start-up, by the migration check), not when a
-`Database` is built: SQLAlchemy's asyncio extension loads its ORM, ~50 ms that `import main`
-would otherwise pay (issue 16; tests/test_startup.py).
+`Database` is built, and this module imports no SQLAlchemy until then: SQLAlchemy (~0.16 s,
+its asyncio extension loading its ORM) is what `import main` would otherwise pay (issue 16;
+tests/test_startup.py).
 
 On SQLite a process's writes also wait their turn on an asyncio lock (FIFO) before they take a
 pooled connection: SQLite has one writer anyway, and without the lock every waiting write holds
@@ -27,13 +28,15 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import event
-from sqlalchemy.engine import make_url
-
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from image_gateway.db.database_url import normalize_database_url, redact_database_url
+from image_gateway.db.database_url import (
+    POSTGRES,
+    SQLITE,
+    normalize_database_url,
+    redact_database_url,
+)
 
 _BEGIN = {"deferred": "BEGIN", "immediate": "BEGIN IMMEDIATE"}
 
@@ -41,10 +44,9 @@ _BEGIN = {"deferred": "BEGIN", "immediate": "BEGIN IMMEDIATE"}
 class Database:
     def __init__(self, url: str, *, timeout_seconds: float = 5.0) -> None:
         self.url = normalize_database_url(url)
-        parsed = make_url(self.url)
-        self.dialect = parsed.get_backend_name()  # "sqlite" | "postgresql"
+        # "sqlite" | "postgresql": the backend of the one driver each scheme is normalized to.
+        self.dialect = {SQLITE: "sqlite", POSTGRES: "postgresql"}[self.url.partition("://")[0]]
         self.timeout_seconds = timeout_seconds
-        self._sqlite_path = parsed.database if self.dialect == "sqlite" else None
         # This process's writes, one at a time on SQLite (module docstring).
         self._write_turn = asyncio.Lock() if self.dialect == "sqlite" else None
 
@@ -76,8 +78,13 @@ class Database:
 
     def prepare(self) -> None:
         """Create the SQLite file's folder (the default `data/` may not exist yet)."""
-        if self.dialect == "sqlite" and self._sqlite_path:
-            Path(self._sqlite_path).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        if self.dialect != "sqlite":
+            return
+        from sqlalchemy.engine import make_url
+
+        path = make_url(self.url).database
+        if path:
+            Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
@@ -103,6 +110,8 @@ class Database:
 
 
 def _install_sqlite_hooks(engine: AsyncEngine, timeout_seconds: float) -> None:
+    from sqlalchemy import event
+
     busy_ms = int(timeout_seconds * 1000)
 
     @event.listens_for(engine.sync_engine, "connect")

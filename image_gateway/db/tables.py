@@ -7,8 +7,6 @@ is stored only as the SHA-256 hex of its text plus a short display prefix, never
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -22,23 +20,6 @@ from sqlalchemy import (
     String,
     Table,
 )
-
-MICROS = 1_000_000
-
-
-def utcnow() -> datetime:
-    """Naive UTC, the form every stored time takes."""
-    now = datetime.now(UTC)  # built field by field: half the cost of .replace(tzinfo=None)
-    return datetime(now.year, now.month, now.day, now.hour, now.minute, now.second, now.microsecond)
-
-
-def month_of(moment: datetime) -> str:
-    return moment.strftime("%Y-%m")
-
-
-def to_micros(usd: float) -> int:
-    return round(usd * MICROS)
-
 
 metadata = MetaData(
     naming_convention={

@@ -20,16 +20,19 @@ import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from image_gateway.access.auth import Client
-from image_gateway.db.tables import utcnow
+from image_gateway.db.values import utcnow
 from image_gateway.errors import GatewayError, UpstreamError, error_body
 from image_gateway.generation.rendering import Generation
+from image_gateway.jobs.rows import NewJob
 from image_gateway.jobs.service import JobService, owner_of
-from image_gateway.jobs.store import JobStore, NewJob
 from image_gateway.providers.kit.journal import RequestJournal
 from image_gateway.schemas import GenerationBody
+
+if TYPE_CHECKING:
+    from image_gateway.jobs.store import JobStore
 
 log = logging.getLogger("image_gateway.jobs")
 RECORD_SECONDS = 10.0  # after the grace period: for the stopped calls' rows to be written

@@ -62,7 +62,7 @@ async def _serve(settings: Settings, build_app: Callable[[Settings], FastAPI]) -
             worker = app.state.jobs.worker
             print(
                 f"image-gateway worker {worker.name} running {settings.worker_concurrency} job "
-                f"loops (database {app.state.keys.db.display_url}); SIGTERM stops it",
+                f"loops (database {app.state.persistence.db.display_url}); SIGTERM stops it",
                 flush=True,
             )
             await stop.wait()

@@ -1,23 +1,29 @@
 """Wires the job system from settings: the store, the queue (Redis Streams when `REDIS_URL` is
 set, else in-process), the API-side service, the calls departed clients left behind and, when
-`RUN_WORKERS` is on, a worker."""
+`RUN_WORKERS` is on, a worker.
+
+The store and what uses it are made on first use (`start()`, which starts the worker, or the
+first job request), with their SQLAlchemy, never by `import main` (issue 16)."""
 
 from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from functools import cached_property
+from typing import TYPE_CHECKING
 
-from image_gateway.access.key_store import KeyStore
+from image_gateway.access.persistence import Persistence
 from image_gateway.blobs import ImageUrls
-from image_gateway.db.engine import Database
 from image_gateway.generation.dispatch import Dispatcher
 from image_gateway.generation.rendering import Renderer
 from image_gateway.jobs.departed import DepartedCalls
 from image_gateway.jobs.queue import JobQueue, MemoryJobQueue, RedisJobQueue
 from image_gateway.jobs.service import JobService
-from image_gateway.jobs.store import JobStore
 from image_gateway.jobs.worker import JobWorker
 from image_gateway.settings import Settings
+
+if TYPE_CHECKING:
+    from image_gateway.jobs.store import JobStore
 
 log = logging.getLogger("image_gateway.jobs")
 
@@ -27,14 +33,17 @@ class Jobs:
         self,
         settings: Settings,
         *,
-        db: Database,
-        keys: KeyStore,
+        persistence: Persistence,
         dispatcher: Dispatcher,
         image_urls: ImageUrls,
         renderer: Renderer,
         run_workers: bool | None = None,
     ) -> None:
-        self.store = JobStore(db, idempotency_ttl=timedelta(hours=settings.idempotency_ttl_hours))
+        self._settings = settings
+        self._persistence = persistence
+        self._dispatcher = dispatcher
+        self._image_urls = image_urls
+        self._renderer = renderer
         self.queue: JobQueue
         if settings.redis_url is not None:
             import redis.asyncio as redis
@@ -49,22 +58,42 @@ class Jobs:
             )
         else:
             self.queue = MemoryJobQueue()
-        self.service = JobService(
+        self._run_workers = settings.run_workers if run_workers is None else run_workers
+
+    @cached_property
+    def store(self) -> JobStore:
+        from image_gateway.jobs.store import JobStore
+
+        ttl = timedelta(hours=self._settings.idempotency_ttl_hours)
+        return JobStore(self._persistence.db, idempotency_ttl=ttl)
+
+    @cached_property
+    def service(self) -> JobService:
+        return JobService(
             store=self.store,
             queue=self.queue,
-            dispatcher=dispatcher,
-            image_urls=image_urls,
-            renderer=renderer,
-            webhook_allow_hosts=settings.webhook_allow_hosts,
+            dispatcher=self._dispatcher,
+            image_urls=self._image_urls,
+            renderer=self._renderer,
+            webhook_allow_hosts=self._settings.webhook_allow_hosts,
         )
-        self.departed = DepartedCalls(
-            store=self.store, service=self.service, grace=settings.shutdown_grace_seconds
+
+    @cached_property
+    def departed(self) -> DepartedCalls:
+        return DepartedCalls(
+            store=self.store, service=self.service, grace=self._settings.shutdown_grace_seconds
         )
-        run = settings.run_workers if run_workers is None else run_workers
-        self.worker = (
-            JobWorker(settings, store=self.store, queue=self.queue, service=self.service, keys=keys)
-            if run
-            else None
+
+    @cached_property
+    def worker(self) -> JobWorker | None:
+        if not self._run_workers:
+            return None
+        return JobWorker(
+            self._settings,
+            store=self.store,
+            queue=self.queue,
+            service=self.service,
+            keys=self._persistence.keys,
         )
 
     async def start(self) -> None:
@@ -78,7 +107,9 @@ class Jobs:
             )
 
     async def close(self) -> None:
-        await self.departed.close()
-        if self.worker is not None:
-            await self.worker.stop()
+        made = self.__dict__  # what was made (`cached_property` keeps it there)
+        if "departed" in made:
+            await self.departed.close()
+        if made.get("worker") is not None:
+            await self.worker.stop()  # type: ignore[union-attr]
         await self.queue.close()

@@ -25,7 +25,7 @@ import hashlib
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import orjson
 import pybase64
@@ -41,8 +41,11 @@ from image_gateway.generation.dispatch import Admitted, Dispatcher
 from image_gateway.generation.rendering import Generation, Renderer
 from image_gateway.image_format import sniff_image_type
 from image_gateway.jobs.queue import JobQueue
-from image_gateway.jobs.store import JobRow, JobStore, NewJob
+from image_gateway.jobs.rows import JobRow, NewJob
 from image_gateway.schemas import GenerationBody, ImageRef, InputImage
+
+if TYPE_CHECKING:
+    from image_gateway.jobs.store import JobStore
 
 JOB_FIELDS_NOT_HASHED = ("webhook_secret",)
 WEBHOOK_RESOLVE_SECONDS = 3.0

@@ -8,8 +8,6 @@ the one that took over. A lease that expires — its worker died — makes the j
 
 from __future__ import annotations
 
-import secrets
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -17,54 +15,16 @@ from sqlalchemy import and_, case, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from image_gateway.db.engine import Database
-from image_gateway.db.tables import jobs, utcnow
-
-ACTIVE = ("queued", "running")
-TERMINAL = ("succeeded", "failed", "canceled")
-
-
-class IdempotencyConflict(Exception):
-    """The same Idempotency-Key was used with a different request."""
-
-
-@dataclass(slots=True)
-class JobRow:
-    values: dict[str, Any]
-
-    def __getitem__(self, name: str) -> Any:
-        return self.values[name]
-
-    @property
-    def id(self) -> str:
-        return str(self.values["id"])
-
-    @property
-    def status(self) -> str:
-        return str(self.values["status"])
-
-    @property
-    def terminal(self) -> bool:
-        return self.status in TERMINAL
-
-
-@dataclass(slots=True)
-class NewJob:
-    owner: str
-    user_id: str | None
-    kind: str
-    request: dict[str, Any]
-    inputs: dict[str, Any] | None
-    public_base_url: str
-    webhook_url: str | None
-    webhook_secret: str | None
-    idempotency_key: str | None
-    request_hash: str | None
-    request_id: str | None
-    admission: dict[str, Any] | None = None  # what the job's admission holds, until it ends
-
-
-def new_job_id() -> str:
-    return f"job_{secrets.token_hex(12)}"
+from image_gateway.db.tables import jobs
+from image_gateway.db.values import utcnow
+from image_gateway.jobs.rows import (
+    ACTIVE,
+    TERMINAL,
+    IdempotencyConflict,
+    JobRow,
+    NewJob,
+    new_job_id,
+)
 
 
 class JobStore:

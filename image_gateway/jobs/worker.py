@@ -32,9 +32,8 @@ import pybase64
 
 from image_gateway.access.auth import Client
 from image_gateway.access.controls import Admission
-from image_gateway.access.key_store import KeyStore
 from image_gateway.blobs.base import ImageStore
-from image_gateway.db.tables import utcnow
+from image_gateway.db.values import utcnow
 from image_gateway.errors import (
     AuthenticationFailed,
     GatewayError,
@@ -47,8 +46,8 @@ from image_gateway.fetch.urls import Refused, parse_target
 from image_gateway.jobs import webhooks
 from image_gateway.jobs.activity import JobActivity
 from image_gateway.jobs.queue import JobQueue, MemoryJobQueue
+from image_gateway.jobs.rows import JobRow
 from image_gateway.jobs.service import JobService, restored
-from image_gateway.jobs.store import JobRow, JobStore
 from image_gateway.providers.kit.journal import CallJournal
 from image_gateway.providers.kit.progress import PartialImage, Progress
 from image_gateway.schemas import GenerationBody, InputImage
@@ -56,6 +55,9 @@ from image_gateway.settings import Settings
 
 if TYPE_CHECKING:
     import aiohttp
+
+    from image_gateway.access.key_store import KeyStore
+    from image_gateway.jobs.store import JobStore
 
 log = logging.getLogger("image_gateway.jobs")
 MAX_ATTEMPTS = 10  # claims of one job (restarts, crashes) before it fails for good

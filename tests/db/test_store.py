@@ -29,7 +29,7 @@ from image_gateway.db.migrate import (
     head_revision,
     upgrade,
 )
-from image_gateway.db.tables import utcnow
+from image_gateway.db.values import utcnow
 from image_gateway.errors import BudgetExceeded
 from tests.admin_helpers import ADMIN_TEST_KEY, create_key
 from tests.services import fresh_postgres, postgres_databases

@@ -60,6 +60,7 @@ def price_result(
         usage=result.usage,
         charge=result.charge,
         inputs=len(task.images),
+        params=task.params,
     )
 
 
@@ -73,6 +74,7 @@ def price_unknown(prices: PriceTable, candidate: Candidate, task: ImageTask) -> 
         size=size,
         quality=quality,
         inputs=len(task.images),
+        params=task.params,
     )
 
 

@@ -5,9 +5,13 @@ Order of evidence, best first (`Priced.basis` names the one used):
    credits of $0.01, summed across fanned-out calls).
 2. "tokens": OpenAI GPT-image `usage` tokens at the model's token prices.
 3. "price_table": `prices.json`'s price of what was made: per image by quality and size, or
-   per megapixel (FLUX.2: first MP + each extra output MP + 1 MP per input image). The caller
-   passes the size and quality the provider reports it made, else the request's, else the
-   model's documented defaults (`ModelSpec.default_size` / `default_quality`).
+   per megapixel (FLUX.2: first MP + each extra output MP + 1 MP per input image; `per_mp` in
+   megapixels of 2**20 pixels, or of `megapixel` pixels where the provider counts 10**6).
+   An entry with `steps` ({"param": <provider_params name>, "default": N}) is the price of
+   the provider's default N inference steps, and scales with the steps asked for (Fireworks
+   bills per step). The caller passes the size and quality the provider reports it made,
+   else the request's, else the model's documented defaults (`ModelSpec.default_size` /
+   `default_quality`), and the request's `provider_params`.
 4. "estimate": the same table when the size or quality made is unknown (`auto` left to the
    model, an answer that does not say): the most expensive matching entry, an upper bound; a
    size the table does not list is scaled from its 1024x1024 price by pixel count.
@@ -78,9 +82,11 @@ class PriceTable:
         usage: dict[str, Any] | None = None,
         charge: Charge | None = None,
         inputs: int = 0,
+        params: dict[str, Any] | None = None,
     ) -> Priced:
         """What `images` images of `size` ("WxH", None = unknown) and `quality` (None =
-        unknown) cost, given what the provider's answer said (`usage` tokens, `charge`)."""
+        unknown) cost, given what the provider's answer said (`usage` tokens, `charge`) and
+        the request's `params` (its `provider_params`: the steps of a per-step price)."""
         if charge is not None:
             return Priced(round(max(0.0, charge.usd), 6), "provider", charge.credits)
         entry = self.entry(provider, model)
@@ -93,6 +99,7 @@ class PriceTable:
         if found is None:
             return UNPRICED
         per_image, exact = found
+        per_image *= _steps_factor(entry, params)
         return Priced(round(per_image * images, 6), "price_table" if exact else "estimate")
 
     def estimate(self, task: ImageTask) -> float | None:
@@ -102,7 +109,9 @@ class PriceTable:
             return None
         size = f"{task.size[0]}x{task.size[1]}" if task.size else None
         found = _per_image(entry, size, task.quality, inputs=len(task.images))
-        return None if found is None else round(found[0] * task.n, 6)
+        if found is None:
+            return None
+        return round(found[0] * _steps_factor(entry, task.params) * task.n, 6)
 
 
 def _token_cost(prices: Any, usage: dict[str, Any] | None) -> float | None:
@@ -146,7 +155,8 @@ def _per_image(
         exact = bool(pixels) and not inputs
         return float(entry["first_mp"]) + extra * float(entry["extra_mp"]), exact
     if "per_mp" in entry:
-        return float(entry["per_mp"]) * (pixels / MEGAPIXEL if pixels else 1.0), bool(pixels)
+        megapixel = float(entry.get("megapixel", MEGAPIXEL))
+        return float(entry["per_mp"]) * (pixels / megapixel if pixels else 1.0), bool(pixels)
     table = entry.get("per_image")
     if _number(table):
         return float(table), True
@@ -161,6 +171,17 @@ def _per_image(
         row = table
     price, exact_size = _by_size(row, size, pixels)
     return price, exact and exact_size
+
+
+def _steps_factor(entry: dict[str, Any], params: dict[str, Any] | None) -> float:
+    """How many times the provider's default inference steps were asked for: an entry's price
+    with `steps` is that of its `default` steps; 1 for an entry without, or a request that
+    leaves the steps to the provider."""
+    steps = entry.get("steps")
+    if not isinstance(steps, dict) or not _number(steps.get("default")) or steps["default"] <= 0:
+        return 1.0
+    asked = (params or {}).get(str(steps.get("param")))
+    return float(asked) / float(steps["default"]) if _number(asked) and asked > 0 else 1.0
 
 
 def _by_size(row: dict[str, float], size: str | None, pixels: int) -> tuple[float, bool]:

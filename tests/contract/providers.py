@@ -720,7 +720,7 @@ CONTRACTS: dict[str, Contract] = {
             emulator=_together,
             submit_kinds=("generate",),
             edit_model="black-forest-labs/FLUX.1-kontext-pro",
-            cost_basis="unpriced",  # no sourced price (REFERENCE-MORE §9: not collected)
+            cost_basis="price_table",  # per megapixel at 4 steps ([3P] workflowlab)
             no_form=frozenset({"moderated_200"}),  # Together documents no HTTP-200 refusal
             deliveries=(
                 Delivery(
@@ -868,7 +868,7 @@ CONTRACTS: dict[str, Contract] = {
             emulator=_runway,
             submit_kinds=("submit",),
             edit_model="gen4_image",
-            cost_basis="unpriced",  # no sourced price (REFERENCE-MORE §9: not collected)
+            cost_basis="price_table",  # credits by size (runwayml/skills API reference)
             no_form=frozenset({"moderated"}),  # Runway refuses content by a FAILED task only
             prompt_field="promptText",
             deliveries=(
@@ -902,7 +902,7 @@ CONTRACTS: dict[str, Contract] = {
             emulator=_fireworks,
             submit_kinds=("generate", "submit"),
             edit_model="flux-kontext-pro",
-            cost_basis="unpriced",  # no sourced Fireworks price (REFERENCE-MORE section 9)
+            cost_basis="price_table",  # per step ([3P] lumenfall, fireworks.ai/pricing)
             # An HTTP-error moderation and an out-of-credit answer are not documented.
             no_form=frozenset({"moderated", "quota"}),
             deliveries=(
@@ -974,7 +974,7 @@ CONTRACTS: dict[str, Contract] = {
             emulator=_luma,
             submit_kinds=("submit",),
             edit_model=None,  # Luma reads input images only from URLs (provider_params refs)
-            cost_basis="unpriced",  # no sourced price (REFERENCE-MORE §9: not collected)
+            cost_basis="price_table",  # per 10**6 pixels ([3P] Comfy-Org docs)
             deliveries=(
                 Delivery({"size": "1536x864"}, {"aspect_ratio": "16:9"}),
                 Delivery(

@@ -22,6 +22,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
+import pybase64
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -344,17 +345,64 @@ class ImageTask:
         return bool(self.images)
 
 
-@dataclass(slots=True)
+# What `GeneratedImage.head` decodes by default: enough for a PNG's or WebP's header (30 bytes)
+# and a JPEG's whose frame header follows less than 48 kB of metadata (larger: `kit/output`
+# reads all of it).
+HEAD_BYTES = 48 * 1024
+
+
 class GeneratedImage:
-    data: bytes
-    content_type: str  # set from the bytes' magic when the output is checked
-    seed: int | None = None
-    revised_prompt: str | None = None
-    b64: str | None = None  # the provider's own (validated) base64 of `data`, sent on as is
-    size: str | None = None  # "WxH" from the image's header, set when the output is checked
-    # This image's own token usage, where the provider reported it per image (OpenAI's streamed
-    # `image_generation.completed` events); the request's `usage` is their sum.
-    usage: dict[str, Any] | None = None
+    """One image a provider made: its bytes (`data`), or only the provider's own checked base64
+    of them (`b64`, `data=None`: `kit/output.checked_b64`), decoded on the first read of `data`.
+
+    An image answered as `b64_json` is sent on as the provider's base64 and never decoded
+    (issue 16: a 4.2 MB PNG's bytes are not held by each of 16 requests at once); storage
+    (`url` answers, jobs) reads `data`. Setting `data` drops `b64` (no longer its encoding).
+    `ValueError` when given neither."""
+
+    __slots__ = ("_data", "b64", "content_type", "revised_prompt", "seed", "size", "usage")
+
+    def __init__(
+        self,
+        data: bytes | None,
+        content_type: str,  # set from the bytes' magic when the output is checked
+        seed: int | None = None,
+        revised_prompt: str | None = None,
+        b64: str | None = None,  # the provider's own (validated) base64 of `data`, sent on as is
+        size: str | None = None,  # "WxH" from the image's header, set when the output is checked
+        # This image's own token usage, where the provider reported it per image (OpenAI's
+        # streamed `image_generation.completed` events); the request's `usage` is their sum.
+        usage: dict[str, Any] | None = None,
+    ) -> None:
+        if data is None and b64 is None:
+            raise ValueError("an image needs its bytes or their base64")
+        self._data = data
+        self.content_type = content_type
+        self.seed = seed
+        self.revised_prompt = revised_prompt
+        self.b64 = b64
+        self.size = size
+        self.usage = usage
+
+    @property
+    def data(self) -> bytes:
+        """The image's bytes (decoded from `b64` on first read, then kept)."""
+        if self._data is None:
+            assert self.b64 is not None  # checked when it was made (kit/output.checked_b64)
+            self._data = pybase64.b64decode(self.b64, validate=True)
+        return self._data
+
+    @data.setter
+    def data(self, value: bytes) -> None:
+        self._data, self.b64 = value, None
+
+    def head(self, size: int = HEAD_BYTES) -> bytes:
+        """At least the first `size` bytes (all of them when shorter), decoding only those
+        when the bytes are not held yet."""
+        if self._data is not None or self.b64 is None:
+            return self.data
+        chars = -(-size // 3) * 4  # whole 4-character groups: `b64` is checked, so they decode
+        return pybase64.b64decode(self.b64[:chars], validate=True)
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,16 +25,51 @@ def decode_b64_image(value: object, provider: str) -> bytes:
         ) from None
 
 
+# Characters `checked_b64` decodes at a time: a multiple of 4, so each piece but the last is
+# whole 4-character groups; 64 kB decode to 48 kB, freed before the next.
+_PIECE = 64 * 1024
+
+
+def checked_b64(value: object, provider: str) -> str:
+    """A provider's base64 image, checked exactly as `decode_b64_image` checks it, without
+    holding its bytes (issue 16: they are decoded only if something reads `GeneratedImage.data`).
+
+    Same outcome as `pybase64.b64decode(value, validate=True)` succeeding or raising: the value
+    is decoded in 64 kB pieces of whole 4-character groups, each decoded and dropped, and `=`
+    in any piece but the last is refused (strict decoding allows padding only at the very end;
+    the last piece, the value's end, is decoded under the same rule, so a wrong length or
+    padding fails there). A value decoded in pieces is valid base64 iff the whole is
+    (tests/providers/test_checked_b64.py compares them on mutated values). The image behind it
+    is vouched for by `check_images` from its first bytes, as for any other image.
+    `UpstreamError` as `decode_b64_image`."""
+    if not isinstance(value, str):
+        raise UpstreamError(f"{provider} returned an image without data", provider=provider)
+    try:
+        last = len(value) - _PIECE
+        for start in range(0, len(value), _PIECE):
+            piece = value[start : start + _PIECE]
+            if start < last and "=" in piece:
+                raise ValueError("padding before the end")
+            pybase64.b64decode(piece, validate=True)
+    except (binascii.Error, ValueError):
+        raise UpstreamError(
+            f"{provider} returned invalid base64 image data", provider=provider
+        ) from None
+    return value
+
+
 def check_images(images: list[GeneratedImage], provider: str) -> None:
     """Vouch for a provider's output before it is answered or stored: each image must be a PNG,
-    JPEG or WebP whose header gives its dimensions (its first bytes; nothing is decoded). Sets
+    JPEG or WebP whose header gives its dimensions (its first bytes; no pixel is decoded). Sets
     each image's `content_type` (from its magic, whatever the provider claimed) and `size`.
 
     Anything else — an HTML error page, SVG, JSON, a file cut short — is an `UpstreamError`
     (502, `invalid_image_output`) that says the provider has probably charged for it: the call
     succeeded as far as the provider is concerned, so it is never re-sent (`billed_unknown`)."""
     for index, image in enumerate(images):
-        info = describe(image.data)
+        # The header from the first bytes alone (an image held as base64 is not decoded); where
+        # they do not give it (a JPEG with more metadata first, or no image), from all of them.
+        info = describe(image.head()) or describe(image.data)
         if info is None:
             raise UpstreamError(
                 f"{provider} answered with something that is not an image "

@@ -14,7 +14,7 @@ from typing import Any
 
 from image_gateway.errors import InvalidRequest, UpstreamError
 from image_gateway.image_format import sniff_image_type
-from image_gateway.providers.kit.output import decode_b64_image
+from image_gateway.providers.kit.output import checked_b64
 from image_gateway.providers.kit.sizing import dims_for_aspect, ratio_value
 from image_gateway.providers.kit.sync import Answer
 from image_gateway.providers.openai.models import OpenAIModel
@@ -83,20 +83,22 @@ def from_vendor(payload: Any, provider: str) -> Answer:
     for index, item in enumerate(items):
         if not isinstance(item, dict):
             raise UpstreamError(f"{provider} returned a malformed image entry", provider=provider)
+        # Checked base64, sent on as is and decoded only if stored (kit/output.checked_b64).
+        data: bytes | None = None
+        b64: str | None = None
         if item.get("b64_json") is not None:
-            data = decode_b64_image(item["b64_json"], provider)
+            b64 = checked_b64(item["b64_json"], provider) or None
+            data = None if b64 else b""
         elif isinstance(item.get("url"), str):
             data, urls[index] = b"", item["url"]
         else:
             raise UpstreamError(f"{provider} returned an image without data", provider=provider)
-        mime = sniff_image_type(data) or "image/png"
-        b64 = item["b64_json"] if data else None  # already validated: no re-encoding later
         revised = item.get("revised_prompt")
-        images.append(
-            GeneratedImage(
-                data, mime, revised_prompt=revised if isinstance(revised, str) else None, b64=b64
-            )
+        image = GeneratedImage(
+            data, "", revised_prompt=revised if isinstance(revised, str) else None, b64=b64
         )
+        image.content_type = sniff_image_type(image.head(12)) or "image/png"
+        images.append(image)
     echoed = {k: payload[k] for k in ECHOED_FIELDS if isinstance(payload.get(k), str)}
     # Only OpenAI's token object goes on as `usage`: a compatible server's own shape would
     # leave the SDK's integer fields None (cost comes from tokens, else the echoed size/quality).

@@ -1,0 +1,137 @@
+"""kit/output.checked_b64 accepts exactly the base64 that `pybase64.b64decode(validate=True)`
+accepts (it checks in 64 kB pieces without holding the image's bytes), and an image held only
+as its base64 is answered byte for byte, stored as its bytes, and vouched for by its header,
+also a JPEG whose frame header lies past the first bytes decoded (gateway and OpenAI emulator
+on loopback)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import io
+import random
+from pathlib import Path
+
+import pybase64
+import pytest
+from PIL import Image
+
+from image_gateway.errors import UpstreamError
+from image_gateway.providers.kit.output import checked_b64
+from image_gateway.schemas import HEAD_BYTES
+from tests.conftest import OPENAI_TEST_KEY, OpenAIEmulatorHandle, RunningGateway
+
+PIECE = 64 * 1024  # characters checked_b64 decodes at a time
+
+
+def strict_ok(value: str) -> bool:
+    try:
+        pybase64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        return False
+    return True
+
+
+def pieces_ok(value: str) -> bool:
+    try:
+        checked_b64(value, "openai")
+    except UpstreamError as exc:
+        assert "invalid base64 image data" in str(exc)
+        return False
+    return True
+
+
+def values() -> list[str]:
+    rng = random.Random(16)
+    out = ["", "QQ==", "QUI=", "QUJD", "QQ=", "Q===", "====", "QUJD\n", "café", "QUJD=QUJD"]
+    for size in (1, 2, 3, PIECE // 4 * 3 - 1, PIECE // 4 * 3, PIECE // 4 * 3 + 1, 200_000):
+        good = base64.b64encode(rng.randbytes(size)).decode("ascii")
+        out.append(good)
+        out.append(good[:-1])  # wrong length
+        out.append(good + "=")  # padding beyond what is needed
+        for _ in range(6):  # one character changed, anywhere (piece edges included)
+            at = rng.choice(
+                [0, len(good) - 1, min(PIECE - 1, len(good) - 1), rng.randrange(len(good))]
+            )
+            out.append(good[:at] + rng.choice("=!-_ \n/+A") + good[at + 1 :])
+    # Padding that ends the first piece exactly, then more: valid piece by piece, not as a whole.
+    head = base64.b64encode(rng.randbytes(PIECE // 4 * 3 - 1)).decode("ascii")
+    assert head.endswith("=") and len(head) == PIECE
+    out.append(head + base64.b64encode(rng.randbytes(300)).decode("ascii"))
+    out.append(head + "QQ==")
+    return out
+
+
+@pytest.mark.parametrize("value", values(), ids=lambda v: f"{len(v)}:{v[:8]!r}")
+def test_pieces_accept_what_strict_decoding_accepts(value: str) -> None:
+    assert pieces_ok(value) == strict_ok(value)
+
+
+def test_not_a_string_is_an_image_without_data() -> None:
+    with pytest.raises(UpstreamError, match="without data"):
+        checked_b64(None, "openai")
+
+
+def jpeg_with_metadata_first(metadata: int) -> bytes:
+    """A JPEG whose frame header follows `metadata` bytes of APPn segments."""
+    buf = io.BytesIO()
+    Image.new("RGB", (40, 24), (9, 8, 7)).save(buf, "JPEG")
+    jpeg = buf.getvalue()
+    segments = b""
+    while metadata > 0:
+        length = min(metadata, 65533)
+        segments += b"\xff\xe9" + (length + 2).to_bytes(2, "big") + bytes(length)
+        metadata -= length
+    return jpeg[:2] + segments + jpeg[2:]
+
+
+@pytest.fixture
+def gw(start_gateway, openai_emu: OpenAIEmulatorHandle) -> RunningGateway:
+    return start_gateway(openai_api_key=OPENAI_TEST_KEY, openai_base_url=openai_emu.base_url)
+
+
+def answer(gw: RunningGateway, emu: OpenAIEmulatorHandle, image: bytes, fmt: str) -> dict:
+    b64 = base64.b64encode(image).decode("ascii")
+    body = {"created": 1, "data": [{"b64_json": b64}]}
+    emu.add_faults([{"match": "generate", "status": 200, "body": body}])
+    with gw.client() as http:
+        resp = http.post(
+            "/v1/images/generations",
+            json={"model": "gpt-image-1", "prompt": "p", "response_format": fmt},
+        )
+    assert resp.status_code == 200, resp.text
+    if fmt == "b64_json":
+        assert f'"b64_json":"{b64}"'.encode() in resp.content  # the provider's own characters
+    item: dict = resp.json()["data"][0]
+    return item
+
+
+@pytest.mark.parametrize("metadata", [100, 3 * HEAD_BYTES])
+def test_jpeg_header_read_wherever_it_lies(
+    gw: RunningGateway, openai_emu: OpenAIEmulatorHandle, metadata: int
+) -> None:
+    item = answer(gw, openai_emu, jpeg_with_metadata_first(metadata), "b64_json")
+    assert item["size"] == "40x24"
+    assert Image.open(io.BytesIO(base64.b64decode(item["b64_json"]))).size == (40, 24)
+
+
+def test_url_answer_stores_the_decoded_bytes(
+    gw: RunningGateway, openai_emu: OpenAIEmulatorHandle
+) -> None:
+    image = jpeg_with_metadata_first(2 * HEAD_BYTES)
+    item = answer(gw, openai_emu, image, "url")
+    assert item["size"] == "40x24"
+    stored = [p for p in Path(gw.settings.image_store_dir).rglob("*") if p.is_file()]
+    assert [p.read_bytes() for p in stored] == [image]
+
+
+def test_padding_inside_a_large_answer_is_a_502(
+    gw: RunningGateway, openai_emu: OpenAIEmulatorHandle
+) -> None:
+    head = base64.b64encode(bytes(PIECE // 4 * 3 - 1)).decode("ascii")  # ends with "="
+    body = {"created": 1, "data": [{"b64_json": head + "QUJD" * 1000}]}
+    openai_emu.add_faults([{"match": "generate", "status": 200, "body": body}])
+    with gw.client() as http:
+        resp = http.post("/v1/images/generations", json={"model": "gpt-image-1", "prompt": "p"})
+    assert resp.status_code == 502
+    assert "invalid base64 image data" in resp.json()["error"]["message"]

@@ -3,10 +3,10 @@ dimensions read from the header alone — no pixel is decoded, no library is loa
 
 Both the input-image checks (`fetch/images.py`) and the check of every provider's output
 (`describe()`, on the hot path of every answer) use these. Reading a few header bytes is far
-cheaper than Pillow's lazy `Image.open().size` and spares importing Pillow, and small next to
-the base64 decode the OpenAI adapter already does (to validate the base64); BFL and `local`
-hand over bytes. `tests/test_image_format.py` checks the answers against Pillow's; the timings
-are in bench/RESULTS.md.
+cheaper than Pillow's lazy `Image.open().size` and spares importing Pillow; an image held as
+its provider's base64 has only its first 48 kB decoded for it (`GeneratedImage.head`); BFL and
+`local` hand over bytes. `tests/test_image_format.py` checks the answers against Pillow's;
+the timings are in bench/RESULTS.md.
 """
 
 from __future__ import annotations

@@ -12,6 +12,7 @@ import io
 import random
 from pathlib import Path
 
+import orjson
 import pybase64
 import pytest
 from PIL import Image
@@ -135,3 +136,28 @@ def test_padding_inside_a_large_answer_is_a_502(
         resp = http.post("/v1/images/generations", json={"model": "gpt-image-1", "prompt": "p"})
     assert resp.status_code == 502
     assert "invalid base64 image data" in resp.json()["error"]["message"]
+
+
+def test_answer_with_images_spliced_is_the_whole_json(
+    gw: RunningGateway, openai_emu: OpenAIEmulatorHandle
+) -> None:
+    """Each image's base64 goes out as its own piece of the body (api/answer.SplicedJSON): the
+    client reads exactly the compact JSON of the whole answer, with its Content-Length."""
+    images = [jpeg_with_metadata_first(10), jpeg_with_metadata_first(200_000)]
+    items = [
+        {"b64_json": base64.b64encode(i).decode("ascii"), "revised_prompt": "a\x00b"}
+        for i in images
+    ]
+    openai_emu.add_faults(
+        [{"match": "generate", "status": 200, "body": {"created": 1, "data": items}}]
+    )
+    with gw.client() as http:
+        resp = http.post(
+            "/v1/images/generations", json={"model": "gpt-image-1", "prompt": "p", "n": 2}
+        )
+    assert resp.status_code == 200, resp.text
+    assert int(resp.headers["content-length"]) == len(resp.content)
+    assert resp.content == orjson.dumps(orjson.loads(resp.content))
+    data = resp.json()["data"]
+    assert [base64.b64decode(d["b64_json"]) for d in data] == images
+    assert [d["revised_prompt"] for d in data] == ["a\x00b"] * 2  # a NUL of its own, escaped

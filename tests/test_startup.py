@@ -7,11 +7,14 @@ certificates): memory and import time that every process would otherwise pay at 
 (bench/RESULTS.md has the figures). botocore loads only for a configured Bedrock
 provider (`providers/bedrock/auth.py`) or the S3 image store, httpx-sse (with httpx) only
 for the first streamed provider answer (`upstream/sse.py`), google-auth (with cryptography)
-only for Vertex AI's first token (`providers/vertex/google_io.py`).
+only for Vertex AI's first token (`providers/vertex/google_io.py`). On SQLite, SQLAlchemy and
+aiosqlite load after the start too (`db/schema.py` checks the schema with the standard
+library's sqlite3; the job worker first polls the store FIRST_POLL_SECONDS later), so a cold
+start's first answer does not wait for them (issue 16).
 
 `import main` (what `uvicorn main:app` and Vercel do first, before the start-up above) loads
 none of them either, nor SQLAlchemy (core ~0.16 s; with its asyncio extension, its ORM and the
-database drivers), which the start-up's migration check loads (`db/engine.py`), nor the
+database drivers), which PostgreSQL's migration check loads at start-up (`db/engine.py`), nor the
 stores built on it (`access/persistence.py`, `jobs/runtime.py`: made on first use), in a fresh
 interpreter with the default settings (issue 16: its time is a serverless cold start's).
 """
@@ -37,14 +40,16 @@ NOT_AT_START = (
     "cryptography",
     "redis",
     "rich",
+    # On SQLite, the migration check needs no SQLAlchemy (`db/schema.py`), and the job worker's
+    # first look at the database is FIRST_POLL_SECONDS after the start (`jobs/worker.py`).
+    "sqlalchemy",
+    "aiosqlite",
 )
 # SQLAlchemy and the database drivers load with the engine and the stores, by the start-up's
 # migration check (`db/engine.py`): not on `import main`.
 NOT_ON_IMPORT = (
     *NOT_AT_START,
-    "aiosqlite",
     "asyncpg",
-    "sqlalchemy",
     "image_gateway.db.tables",
     "image_gateway.db.migrate",
     "image_gateway.access.key_store",
@@ -60,10 +65,9 @@ from image_gateway.app import create_app
 async def main():
     app = create_app()
     async with app.router.lifespan_context(app):
-        pass
+        return {m.split(".")[0] for m in sys.modules}
 
-asyncio.run(main())
-print(sorted({m.split(".")[0] for m in sys.modules} & set(sys.argv[1:])))
+print(sorted(asyncio.run(main()) & set(sys.argv[1:])))
 """
 
 

@@ -5,8 +5,8 @@ newest schema and starts the ledger writer; `close()` flushes the ledger and clo
 database and Redis connections.
 
 The stores (`keys`, `usage`, `budgets`) are made on first use, and their modules (with
-SQLAlchemy, ~0.16 s) imported then: at start-up by the migration check, never by
-`import main` (issue 16; tests/test_startup.py).
+SQLAlchemy, ~0.16 s) imported then: never by `import main`, nor, on SQLite, by start-up's
+migration check (`db/schema.py`) (issue 16; tests/test_startup.py).
 """
 
 from __future__ import annotations
@@ -101,10 +101,14 @@ class Persistence:
         await self.usage.insert_many(rows)
 
     async def start(self) -> None:
-        from image_gateway.db.migrate import upgrade
+        from image_gateway.db.schema import sqlite_ready
 
         try:
-            await upgrade(self.db)
+            # SQLite at the newest revision, or new: checked (and built) without SQLAlchemy.
+            if not sqlite_ready(self.db):
+                from image_gateway.db.migrate import upgrade
+
+                await upgrade(self.db)
         except Exception as exc:
             # The driver's text may quote the URL; say which database and what kind of failure.
             raise StoreUnavailable(

@@ -76,6 +76,16 @@ class Database:
     def display_url(self) -> str:
         return redact_database_url(self.url)
 
+    @property
+    def sqlite_file(self) -> str | None:
+        """The SQLite file's path as SQLAlchemy reads it from the URL (`sqlite+aiosqlite:///x`
+        is `x`, `:////x` is `/x`); None when not SQLite, or for a URL with a query or escapes,
+        which this does not parse."""
+        scheme, _, rest = self.url.partition("://")
+        if scheme != SQLITE or not rest.startswith("/") or "?" in rest or "%" in rest:
+            return None
+        return rest[1:] or None
+
     def prepare(self) -> None:
         """Create the SQLite file's folder (the default `data/` may not exist yet)."""
         if self.dialect != "sqlite":
@@ -120,7 +130,7 @@ def _install_sqlite_hooks(engine: AsyncEngine, timeout_seconds: float) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout={busy_ms:d}")
-        _use_wal(cursor, timeout_seconds)
+        use_wal(cursor, timeout_seconds)
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
@@ -131,7 +141,7 @@ def _install_sqlite_hooks(engine: AsyncEngine, timeout_seconds: float) -> None:
         conn.exec_driver_sql(_BEGIN[mode])
 
 
-def _use_wal(cursor: Any, timeout_seconds: float) -> None:
+def use_wal(cursor: Any, timeout_seconds: float) -> None:
     """Put the database in WAL mode. The mode is kept in the file, so only the first connection
     to a new file changes it; that change takes a lock SQLite does not wait for (the busy
     timeout does not apply), so a connection opened at the same moment (instances starting

@@ -1,6 +1,7 @@
 """Schema migrations: bring the database to `HEAD`, run on the gateway's own async engine.
 
-Called at application start-up and by `image-gateway db upgrade`. Several instances starting
+Called at application start-up (on SQLite only when `db/schema.py`, which needs no
+SQLAlchemy, leaves the case to it) and by `image-gateway db upgrade`. Several instances starting
 at once are serialised: on PostgreSQL by a transaction-scoped advisory lock, on SQLite by the
 `BEGIN IMMEDIATE` write lock, so exactly one of them changes the schema.
 
@@ -29,14 +30,13 @@ from sqlalchemy import (
 )
 
 from image_gateway.db.engine import Database
+from image_gateway.db.schema import HEAD
 from image_gateway.db.tables import metadata
 
 if TYPE_CHECKING:
     from alembic.config import Config
 
 MIGRATIONS = Path(__file__).with_name("migrations")
-# The newest revision in migrations/versions: a new migration updates it (a test checks).
-HEAD = "0004"
 # Any constant works; it only has to be the same for every instance of the gateway.
 _ADVISORY_LOCK_ID = 0x1A7E_6A7E
 

@@ -2,8 +2,8 @@
 set, else in-process), the API-side service, the calls departed clients left behind and, when
 `RUN_WORKERS` is on, a worker.
 
-The store and what uses it are made on first use (`start()`, which starts the worker, or the
-first job request), with their SQLAlchemy, never by `import main` (issue 16)."""
+The store and what uses it are made on first use (a job request, or the worker's first poll),
+with their SQLAlchemy: never by `import main`, nor before a start's first answers (issue 16)."""
 
 from __future__ import annotations
 
@@ -88,12 +88,13 @@ class Jobs:
     def worker(self) -> JobWorker | None:
         if not self._run_workers:
             return None
+        persistence = self._persistence
         return JobWorker(
             self._settings,
-            store=self.store,
+            store=lambda: self.store,
             queue=self.queue,
-            service=self.service,
-            keys=self._persistence.keys,
+            service=lambda: self.service,
+            keys=lambda: persistence.keys,
         )
 
     async def start(self) -> None:

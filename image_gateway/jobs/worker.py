@@ -24,6 +24,7 @@ import functools
 import logging
 import secrets
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -62,6 +63,9 @@ if TYPE_CHECKING:
 log = logging.getLogger("image_gateway.jobs")
 MAX_ATTEMPTS = 10  # claims of one job (restarts, crashes) before it fails for good
 JOB_CANCELED = "job_canceled"  # the ledger's error code of a job canceled while it ran
+# The sweep's and the webhook loop's first look at the database, after a start: the server's
+# first answers (a cold start's, issue 16) go out before the store and SQLAlchemy load.
+FIRST_POLL_SECONDS = 0.5
 PROGRESS_SECONDS = 1.0  # JOB_PROGRESS_SECONDS's default, for a journal built without settings
 # What a partial image's reference on the job's row keeps besides its image id (its event's).
 PARTIAL_FIELDS = (
@@ -239,21 +243,29 @@ class JobWorker:
         self,
         settings: Settings,
         *,
-        store: JobStore,
+        store: Callable[[], JobStore],
         queue: JobQueue,
-        service: JobService,
-        keys: KeyStore | None,
+        service: Callable[[], JobService],
+        keys: Callable[[], KeyStore] | None,
     ) -> None:
         self.settings = settings
-        self.store = store
+        # Made on first use (`jobs/runtime.py`): the store loads SQLAlchemy, which the first
+        # requests after a start do not wait for (the loops' first poll is FIRST_POLL_SECONDS on).
+        self._store, self._service, self._keys = store, service, keys
         self.queue = queue
-        self.service = service
-        self.keys = keys
         self.name = f"worker-{secrets.token_hex(6)}"
         self.lease = settings.job_lease_seconds
         self._tasks: list[asyncio.Task[None]] = []
         self._running: set[str] = set()
         self._session: aiohttp.ClientSession | None = None
+
+    @property
+    def store(self) -> JobStore:
+        return self._store()
+
+    @property
+    def service(self) -> JobService:
+        return self._service()
 
     async def start(self) -> None:
         loops = [self._consume() for _ in range(self.settings.worker_concurrency)]
@@ -446,7 +458,7 @@ class JobWorker:
         queued jobs fail)."""
         kind, _, ident = owner.partition(":")
         if kind == "key":
-            stored = await self.keys.get(ident) if self.keys is not None else None
+            stored = await self._keys().get(ident) if self._keys is not None else None
             if stored is None or stored.revoked_at is not None:
                 raise AuthenticationFailed("the key that submitted this job was revoked")
             return stored.client()
@@ -479,6 +491,7 @@ class JobWorker:
         # An in-process queue starts empty: the queued jobs of a process that crashed or was
         # restarted are taken at once, not after JOB_REQUEUE_AFTER_SECONDS.
         requeue_after = 0.0 if isinstance(self.queue, MemoryJobQueue) else None
+        await asyncio.sleep(FIRST_POLL_SECONDS)
         while True:
             try:
                 ids = await self.store.claimable_ids(
@@ -498,6 +511,7 @@ class JobWorker:
             await asyncio.sleep(self.settings.job_sweep_seconds)
 
     async def _deliver_webhooks(self) -> None:
+        await asyncio.sleep(FIRST_POLL_SECONDS)
         while True:
             try:
                 for job in await self.store.webhooks_due():

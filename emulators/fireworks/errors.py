@@ -1,6 +1,8 @@
 """Fireworks' error answers: OpenAI's shape, `{"error": {"object": "error", "type", "code",
 "message"}}` (Fireworks' inference API is OpenAI-compatible; for the image workflows the body
-is not documented [UNVERIFIED]; the adapter reads this and BFL's `{"detail"}` alike)."""
+is not documented [UNVERIFIED]; the adapter reads this and BFL's `{"detail"}` alike). The
+statuses and their texts are FW-DOCS `guides/inference-error-codes`' (402 out of plan or usage
+limits, 412 account suspended, 413 input too large)."""
 
 from __future__ import annotations
 
@@ -36,6 +38,9 @@ def body(
     return {"error": {"object": "error", "type": kind, "code": code, "message": message}}
 
 
+PAYMENT_REQUIRED = "Account is not on a paid plan or has exceeded usage limits"
+
+
 def bad_request(message: str) -> FireworksError:
     return FireworksError(400, message)
 
@@ -57,7 +62,10 @@ def fault_body(status: int) -> Any:
     texts = {
         400: ("invalid_request_error", "bad request"),
         401: ("unauthorized", "The API key you provided is invalid."),
+        402: ("payment_required", PAYMENT_REQUIRED),
         404: ("not_found", "Model not found"),
+        412: ("precondition_failed", "Account is suspended"),
+        413: ("payload_too_large", "Input data exceeds the allowed size limit"),
         429: ("rate_limit_exceeded", "Request rate limit exceeded, please try again later"),
     }
     kind, text = texts.get(status, ("internal_server_error", "Internal server error"))

@@ -41,9 +41,9 @@ class FireworksEmulator(StandardJobEmulator):
         "hang": {"stall": True},
         "reset_after_send": {"accept_then_reset": True},
         "malformed_json": {"status": 200, "body": '{"id": "x", "base64": ["data:image/png'},
-        # schnell's HTTP-200 refusal; an HTTP-error moderation and an out-of-credit answer are
-        # not documented (no form here)
+        # schnell's HTTP-200 refusal; an HTTP-error moderation is not documented (no form here)
         "moderated_200": {"marker": FILTERED},
+        "quota": {"status": 402, "body": E.body(E.PAYMENT_REQUIRED, "payment_required")},
     }
     APP = FireworksApp
     app: FireworksApp

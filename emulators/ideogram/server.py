@@ -8,6 +8,7 @@ from typing import ClassVar
 from ..kit import cli
 from ..kit.results import ResultHostEmulator
 from ..kit.scenarios import ScenarioTable
+from . import errors as E
 from .app import MODERATE, UNSAFE, IdeogramApp
 
 
@@ -39,7 +40,7 @@ class IdeogramEmulator(ResultHostEmulator):
         "malformed_json": {"status": 200, "body": '{"created": "2026-11-30", "data": [{"url'},
         "moderated": {"marker": MODERATE},  # 422 "Prompt failed the safety check."
         "moderated_200": {"marker": UNSAFE},  # 200, is_image_safe: false, empty URL
-        # quota: Ideogram's out-of-credit answer is not documented (no form here)
+        "quota": {"status": 402, "body": E.no_funds()},  # reject_reason insufficient_funds
     }
     RATE_HELP = None  # Ideogram limits requests in flight, not per minute
     app: IdeogramApp

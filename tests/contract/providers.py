@@ -786,7 +786,6 @@ CONTRACTS: dict[str, Contract] = {
             submit_kinds=("generate", "edit"),
             edit_model="ideogram-3-turbo",
             cost_basis="price_table",  # per output image by rendering speed (REFERENCE section 4)
-            no_form=frozenset({"quota"}),  # Ideogram's out-of-credit answer is not documented
             # Multipart form fields arrive as text.
             deliveries=(
                 Delivery(
@@ -903,8 +902,8 @@ CONTRACTS: dict[str, Contract] = {
             submit_kinds=("generate", "submit"),
             edit_model="flux-kontext-pro",
             cost_basis="price_table",  # per step ([3P] lumenfall, fireworks.ai/pricing)
-            # An HTTP-error moderation and an out-of-credit answer are not documented.
-            no_form=frozenset({"moderated", "quota"}),
+            # An HTTP-error moderation is not documented (402 is: FW-DOCS inference error codes).
+            no_form=frozenset({"moderated"}),
             deliveries=(
                 Delivery(
                     {"aspect_ratio": "21:9", "seed": 42}, {"aspect_ratio": "21:9", "seed": 42}

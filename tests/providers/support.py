@@ -80,6 +80,14 @@ def decoded(b64: str | None) -> Image.Image:
     return Image.open(io.BytesIO(base64.b64decode(b64 or "")))
 
 
+def fetched(url: str | None) -> Image.Image:
+    """An image the gateway stored for `response_format: "url"` (its own
+    `/v1/images/files/{id}` link), downloaded and opened with Pillow."""
+    resp = httpx.get(url or "", timeout=10)
+    assert resp.status_code == 200, resp.text
+    return Image.open(io.BytesIO(resp.content))
+
+
 def error_of(resp: httpx.Response) -> dict[str, Any]:
     """The gateway's `error` object of a refused request."""
     error: dict[str, Any] = resp.json()["error"]

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import io
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,50 +19,26 @@ import pytest
 from PIL import Image
 
 from emulators.fireworks import FireworksEmulator
-from image_gateway.errors import ContentPolicyViolation, UpstreamError
+from image_gateway.errors import UNKNOWN_OUTCOME, ContentPolicyViolation, UpstreamError
 from image_gateway.providers.fireworks import translate
 from image_gateway.providers.kit import flux_tasks
-from tests.conftest import GATEWAY_TEST_KEY, RunningGateway
+from tests.conftest import RunningGateway
 from tests.contract.harness import png, provider_settings, serve_gateway
 from tests.contract.providers import CONTRACTS
+from tests.providers.support import decoded, fetched, provider_fixtures
 
 FIREWORKS_TEST_KEY = "fw_test_canary_8e2d4b6a1c"
 MODELS = "/inference/v1/workflows/accounts/fireworks/models/"
 
 
-@pytest.fixture(scope="module")
-def emu() -> Iterator[FireworksEmulator]:
-    with FireworksEmulator(
-        api_key=FIREWORKS_TEST_KEY, strict=True, generation_seconds=0.05
-    ) as emulator:
-        yield emulator
-
-
-@pytest.fixture(scope="module")
-def gw(
-    emu: FireworksEmulator, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[RunningGateway]:
-    settings = provider_settings(CONTRACTS["fireworks"], emu)
-    with serve_gateway(tmp_path_factory.mktemp("fireworks"), **settings) as gateway:
-        yield gateway
-
-
-@pytest.fixture(autouse=True)
-def _reset(emu: FireworksEmulator) -> None:
-    emu.reset()
-
-
-@pytest.fixture
-def sdk(gw: RunningGateway) -> openai.OpenAI:
-    return openai.OpenAI(base_url=gw.url + "/v1", api_key=GATEWAY_TEST_KEY, max_retries=0)
+emu, gw, _reset, sdk = provider_fixtures(
+    "fireworks",
+    lambda: FireworksEmulator(api_key=FIREWORKS_TEST_KEY, strict=True, generation_seconds=0.05),
+)
 
 
 def sent(emu: FireworksEmulator) -> list[tuple[str, dict[str, Any]]]:
     return [(r["path"][len(MODELS) :], r["fields"]) for r in emu.requests()]
-
-
-def decoded(b64: str | None) -> Image.Image:
-    return Image.open(io.BytesIO(base64.b64decode(b64 or "")))
 
 
 def generate(gw: RunningGateway, **body: Any) -> httpx.Response:
@@ -100,6 +75,15 @@ def test_sdk_generates_with_schnell_synchronously(
     assert emu.stats()["submissions"] == 2 and emu.stats()["tasks"] == 0
 
 
+def test_sdk_url_answers_are_the_gateways_stored_images(sdk: openai.OpenAI) -> None:
+    for model in ("fireworks/flux-1-schnell-fp8", "fireworks/flux-kontext-pro"):
+        result = sdk.images.generate(
+            model=model, prompt="a fox", response_format="url", extra_body={"aspect_ratio": "16:9"}
+        )
+        image = fetched(result.data[0].url)
+        assert (image.format, image.size) == ("PNG", (1344, 768)), model
+
+
 def test_schnell_answers_as_image_bytes_are_read(emu: FireworksEmulator, tmp_path: Path) -> None:
     settings = {**provider_settings(CONTRACTS["fireworks"], emu), "fireworks_accept": "image/png"}
     with serve_gateway(tmp_path, **settings) as gateway:
@@ -133,8 +117,9 @@ def test_sdk_edits_with_kontext(sdk: openai.OpenAI, emu: FireworksEmulator) -> N
         model="fireworks/flux-kontext-pro",
         prompt="make it night",
         image=("in.png", png((96, 64)), "image/png"),
+        response_format="url",
     )
-    assert result.data[0].url or result.data[0].b64_json
+    assert fetched(result.data[0].url).format == "PNG"
     (path, submit), *_ = sent(emu)
     assert path == "flux-kontext-pro"
     image = submit["input_image"]  # BFL's body: raw base64
@@ -227,6 +212,46 @@ def test_refusals_and_failed_tasks(
             "upstream_error",
         ),
         (
+            {
+                "match": "generate",
+                "status": 402,
+                "body": {"error": {"message": "not on a paid plan"}},
+            },
+            "fireworks/flux-1-schnell-fp8",
+            402,
+            "provider_quota_exhausted",
+        ),
+        (
+            {"match": "submit", "status": 402},
+            "fireworks/flux-kontext-pro",
+            402,
+            "provider_quota_exhausted",
+        ),
+        (
+            {"match": "generate", "status": 412},  # "Account is suspended" (FW-DOCS)
+            "fireworks/flux-1-schnell-fp8",
+            402,
+            "provider_quota_exhausted",
+        ),
+        (
+            {"match": "submit", "status": 412},
+            "fireworks/flux-kontext-pro",
+            402,
+            "provider_quota_exhausted",
+        ),
+        (
+            {"match": "generate", "status": 413},
+            "fireworks/flux-1-schnell-fp8",
+            413,
+            "payload_too_large",
+        ),
+        (
+            {"match": "submit", "status": 413},
+            "fireworks/flux-kontext-pro",
+            413,
+            "payload_too_large",
+        ),
+        (
             {"match": "poll", "status": 200, "body": {"status": "Task not found"}, "times": 10},
             "fireworks/flux-kontext-pro",
             502,
@@ -260,6 +285,9 @@ def test_error_answers_end_as_the_right_error(
     assert resp.status_code == status, resp.text
     error = resp.json()["error"]
     assert code in (error["code"], error["type"]), error
+    if status in (402, 413):  # the operator's account, or the request: never sent again
+        assert resp.headers["x-should-retry"] == "false"
+        assert sum(emu.stats()["requests"].get(k, 0) for k in ("generate", "submit")) == 1
 
 
 def test_the_rate_limit_ends_as_a_429_with_a_retry_hint(
@@ -299,6 +327,33 @@ def test_an_expired_sample_url_is_an_unknown_outcome(tmp_path: Path) -> None:
     assert resp.status_code == 502, resp.text
     assert "HTTP 403" in resp.json()["error"]["message"]
     assert stats["submissions"] == 1 and stats["results_served"] == 0
+
+
+def test_a_kontext_task_never_ready_ends_at_the_polling_deadline(
+    emu: FireworksEmulator, tmp_path: Path
+) -> None:
+    settings = {
+        **provider_settings(CONTRACTS["fireworks"], emu),
+        "fireworks_poll_timeout_seconds": 0.5,
+    }
+    with serve_gateway(tmp_path, **settings) as gateway:
+        resp = generate(gateway, model="fireworks/flux-kontext-pro", prompt="[never-ready] x")
+    assert resp.status_code == 504, resp.text
+    assert resp.json()["error"]["code"] == "upstream_timeout"
+    assert resp.headers["x-should-retry"] == "false"  # accepted: it may have been charged
+    assert emu.stats()["submissions"] == 1
+
+
+def test_a_kontext_sample_on_an_untrusted_host_is_not_fetched(
+    emu: FireworksEmulator, tmp_path: Path
+) -> None:
+    settings = {**provider_settings(CONTRACTS["fireworks"], emu), "fireworks_trusted_hosts": []}
+    with serve_gateway(tmp_path, **settings) as gateway:
+        resp = generate(gateway, model="fireworks/flux-kontext-pro")
+    assert resp.status_code == 502, resp.text
+    error = resp.json()["error"]
+    assert UNKNOWN_OUTCOME in error["message"] and "FIREWORKS_TRUSTED_HOSTS" in error["message"]
+    assert emu.stats()["submissions"] == 1 and emu.stats()["results_served"] == 0
 
 
 @pytest.mark.parametrize(

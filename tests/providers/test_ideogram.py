@@ -25,7 +25,7 @@ from tests.conftest import RunningGateway
 from tests.contract.harness import png, provider_settings, serve_gateway
 from tests.contract.providers import CONTRACTS
 from tests.providers import support
-from tests.providers.support import decoded, provider_fixtures
+from tests.providers.support import decoded, fetched, provider_fixtures
 
 IDEOGRAM_TEST_KEY = "ideogram-test-canary-5d1c9a7e"
 
@@ -92,8 +92,11 @@ def test_sdk_generates_several_images_in_one_call(
 
 
 def test_n_beyond_eight_fans_out(sdk: openai.OpenAI, emu: IdeogramEmulator) -> None:
-    result = sdk.images.generate(model="ideogram/ideogram-3-flash", prompt="dots", n=10)
+    result = sdk.images.generate(
+        model="ideogram/ideogram-3-flash", prompt="dots", n=10, response_format="url"
+    )
     assert len(result.data) == 10
+    assert {fetched(d.url).size for d in result.data} == {(1024, 1024)}
     counts = sorted(int(fields["num_images"]) for _, fields in sent(emu))
     assert counts == [2, 8]
 
@@ -141,9 +144,11 @@ def test_sdk_edit_without_a_mask_is_a_remix(sdk: openai.OpenAI, emu: IdeogramEmu
         model="ideogram/ideogram-3-turbo",
         prompt="as a watercolour",
         image=("in.png", png((300, 200)), "image/png"),
+        response_format="url",
         extra_body={"aspect_ratio": "3:2", "provider_params": '{"image_weight": 70}'},
     )
-    assert result.data[0].url or result.data[0].b64_json
+    image = fetched(result.data[0].url)
+    assert image.format == "PNG" and abs(image.size[0] / image.size[1] - 1.5) < 0.02
     [(path, fields)] = sent(emu)
     assert path == "/v1/ideogram-v3/remix"
     assert fields["image_weight"] == "70" and fields["aspect_ratio"] == "3x2"
@@ -299,6 +304,21 @@ def test_ideograms_error_answers_end_as_the_right_error(
     assert emu.stats()["requests"]["generate"] == submits
     if status == 400:
         assert "resolution: not supported" in error["message"]
+
+
+@pytest.mark.parametrize("reason", ["insufficient_funds", "daily_limit"])
+def test_a_402_is_quota_exhausted_naming_its_reject_reason(
+    gw: RunningGateway, emu: IdeogramEmulator, reason: str
+) -> None:
+    body = {"detail": "Payment required.", "reject_reason": reason}
+    emu.add_faults([{"match": "generate", "status": 402, "body": body}])
+    resp = generate(gw)
+    assert resp.status_code == 402, resp.text
+    error = resp.json()["error"]
+    assert (error["code"], error["provider"]) == ("provider_quota_exhausted", "ideogram")
+    assert f"reject_reason {reason}" in error["message"]
+    assert resp.headers["x-should-retry"] == "false"
+    assert emu.stats()["requests"]["generate"] == 1
 
 
 def test_the_rate_limit_ends_as_a_429_with_the_retry_hint(

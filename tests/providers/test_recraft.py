@@ -30,7 +30,7 @@ from tests.conftest import RunningGateway
 from tests.contract.harness import png, provider_settings, serve_gateway
 from tests.contract.providers import CONTRACTS
 from tests.providers import support
-from tests.providers.support import decoded, provider_fixtures
+from tests.providers.support import decoded, fetched, provider_fixtures
 
 RECRAFT_TEST_KEY = "recraft-test-canary-5e1d9c3b7a"
 
@@ -115,7 +115,8 @@ def test_an_aspect_ratio_is_sent_as_the_models_size(
     result = sdk.images.generate(
         model=f"recraft/{model}", prompt="a fox", extra_body={"aspect_ratio": ratio}
     )
-    assert result.data[0].url
+    image = fetched(result.data[0].url)  # a url by default on Recraft, as Recraft's own API
+    assert (image.format, f"{image.size[0]}x{image.size[1]}") == ("PNG", size)
     [fields] = sent(emu)
     assert (fields["model"], fields["size"]) == (model, size)
 
@@ -149,7 +150,7 @@ def test_sdk_inpaints_with_recrafts_black_and_white_mask(
         image=("in.png", png((300, 200)), "image/png"),
         mask=("mask.png", mask_png((300, 200)), "image/png"),
     )
-    assert result.data[0].url
+    assert fetched(result.data[0].url).size == (300, 200)
     [record] = [r for r in emu.requests() if r["path"].startswith("/v1/")]
     assert record["path"] == "/v1/images/inpaint"
     assert "strength" not in record["fields"] and record["fields"]["mask"]["bytes"] > 0

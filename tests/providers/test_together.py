@@ -30,7 +30,7 @@ from tests.conftest import RunningGateway
 from tests.contract.harness import png, provider_settings, serve_gateway
 from tests.contract.providers import CONTRACTS
 from tests.providers import support
-from tests.providers.support import decoded, provider_fixtures
+from tests.providers.support import decoded, fetched, provider_fixtures
 
 TOGETHER_TEST_KEY = "together-test-canary-5e2b8d1c7a94"
 SCHNELL = "together/black-forest-labs/FLUX.1-schnell"
@@ -82,6 +82,24 @@ def test_sdk_generates_with_togethers_own_fields(sdk: openai.OpenAI, emu: Togeth
         "steps": 4,
     }
     assert emu.stats()["submissions"] == 1
+
+
+def test_sdk_url_answers_are_the_gateways_stored_images(
+    sdk: openai.OpenAI, emu: TogetherEmulator
+) -> None:
+    made = sdk.images.generate(model=SCHNELL, prompt="a fox", size="512x384", response_format="url")
+    edited = sdk.images.edit(
+        model=KONTEXT,
+        prompt="make it night",
+        image=("in.png", png((96, 64)), "image/png"),
+        response_format="url",
+    )
+    assert (fetched(made.data[0].url).format, fetched(made.data[0].url).size) == (
+        "JPEG",
+        (512, 384),
+    )
+    assert fetched(edited.data[0].url).format == "JPEG"
+    assert [f["response_format"] for f in sent(emu)] == ["base64"] * 2  # TOGETHER_RESPONSE_FORMAT
 
 
 def test_n_beyond_four_is_fanned_out_with_consecutive_seeds(

@@ -7,6 +7,7 @@
 - `translate.py`  pure translations of the synchronous workflow (JSON in; image bytes or
                   `{id, base64, finishReason, seed}` out)
 - `schnell.py`    the synchronous part (`kit/sync.SyncJSONProvider`)
+- `errors.py`     Fireworks' error statuses the kit's table would get wrong (412, 413)
 - `kontext.py`    the task part: BFL's adapter (`bfl.adapter.BFLProvider`) on Fireworks' URLs
 - `adapter.py`    the provider: routes each model to its part
 """

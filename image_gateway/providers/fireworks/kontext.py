@@ -11,7 +11,8 @@ BFL's adapter as it is (`bfl.adapter.BFLProvider`: its checks, input images and 
   (`kit/flux_tasks.parse_poll`: `Ready` with `result.sample`, `Request Moderated` / `Content
   Moderated` as `content_policy_violation`, `Error` / `Failed`, `Task not found`);
 - `result.sample` (a URL, or a `data:` URL) is downloaded at once, never with the key, from
-  the base URL's origin or `FIREWORKS_TRUSTED_HOSTS`.
+  the base URL's origin or `FIREWORKS_TRUSTED_HOSTS`;
+- error answers: Fireworks' 412 and 413 (`errors.py`), else the kit's status table.
 
 Its status URL is per model, so one part serves one model (`model_id`). Fireworks' answers
 carry no charge in BFL's credits (the models are priced from the table, if at all), and it
@@ -22,12 +23,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from image_gateway.errors import GatewayError
 from image_gateway.fetch import ImageFetcher
 from image_gateway.providers.bfl.adapter import BFLProvider
-from image_gateway.providers.fireworks import DEFINITION
+from image_gateway.providers.fireworks import DEFINITION, errors
 from image_gateway.providers.fireworks.models import ACCOUNT_MODELS, KONTEXT
 from image_gateway.providers.kit import flux_tasks
 from image_gateway.providers.kit.capabilities import ModelSpec
+from image_gateway.providers.kit.errors import ErrorDetail
 from image_gateway.providers.kit.polling import Call, PollOutcome, Submitted
 from image_gateway.settings import Settings
 from image_gateway.upstream.client import UpstreamClient, UpstreamResponse
@@ -67,3 +70,6 @@ class KontextPart(BFLProvider):
 
     def auth_headers(self, key: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {key}"}
+
+    def classify_error(self, resp: UpstreamResponse, detail: ErrorDetail) -> GatewayError | None:
+        return errors.refusal(resp, detail, self.name) or super().classify_error(resp, detail)

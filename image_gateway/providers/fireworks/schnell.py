@@ -2,9 +2,9 @@
 
 One `POST {FIREWORKS_BASE_URL}/workflows/{model.path}` with `Authorization: Bearer` and
 `Accept` (`translate.accept`); the answer is the image (its bytes, or JSON with base64), read
-by `translate.py`. One call makes one image: `n` fans out. Errors go through the kit's status
-table (401/403 `provider_auth_failed`, 429 with `Retry-After`, 5xx retried; a 400's OpenAI-style
-body gives the message).
+by `translate.py`. One call makes one image: `n` fans out. Errors: Fireworks' 412 and 413
+(`errors.py`), else the kit's status table (401/403 `provider_auth_failed`, 402 quota, 429 with
+`Retry-After`, 5xx retried; a 400's OpenAI-style body gives the message).
 
 Checked here: an aspect ratio from `SCHNELL_RATIOS`, a size of one of them (Fireworks takes
 no width or height on this workflow), provider_params' types.
@@ -15,8 +15,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from image_gateway.errors import InvalidRequest
-from image_gateway.providers.fireworks import DEFINITION, translate
+from image_gateway.errors import GatewayError, InvalidRequest
+from image_gateway.providers.fireworks import DEFINITION, errors, translate
 from image_gateway.providers.fireworks.config import FireworksConfig
 from image_gateway.providers.fireworks.models import (
     SCHNELL,
@@ -25,6 +25,7 @@ from image_gateway.providers.fireworks.models import (
     SchnellModel,
 )
 from image_gateway.providers.kit.capabilities import ModelSpec
+from image_gateway.providers.kit.errors import ErrorDetail
 from image_gateway.providers.kit.param_types import check_param_types
 from image_gateway.providers.kit.sync import Answer, Submission, SyncJSONProvider
 from image_gateway.schemas import ImageTask
@@ -82,6 +83,9 @@ class SchnellPart(SyncJSONProvider[FireworksConfig]):
 
     def from_vendor(self, payload: Any) -> Answer:
         return translate.from_json(payload, self.secrets())
+
+    def classify_error(self, resp: UpstreamResponse, detail: ErrorDetail) -> GatewayError | None:
+        return errors.refusal(resp, detail, self.name)
 
 
 def _schnell(spec: ModelSpec) -> SchnellModel:

@@ -16,9 +16,10 @@ Error answers (`translate.py` for the HTTP-200 refusal):
 
 | answer                                     | gateway error                               |
 |--------------------------------------------|---------------------------------------------|
-| 200 with every image `is_image_safe: false`| 400 `content_policy_violation` (may be charged) |
+| 200, every image `is_image_safe: false`    | 400 `content_policy_violation` (billed) |
 | 200 with some unsafe                       | the others, `images_filtered` counting them |
 | 422 ("Prompt failed the safety check")     | 400 `content_policy_violation`              |
+| 402 (`reject_reason`: `insufficient_funds`, ...) | 402 quota, the reason named        |
 | 400                                        | 400, Ideogram's message                     |
 | 401, 403                                   | 502 `provider_auth_failed`                  |
 | 429                                        | 429, retry hint `Retry-After`               |
@@ -31,7 +32,12 @@ import asyncio
 from fractions import Fraction
 from typing import Any
 
-from image_gateway.errors import ContentPolicyViolation, GatewayError, InvalidRequest
+from image_gateway.errors import (
+    ContentPolicyViolation,
+    GatewayError,
+    InvalidRequest,
+    ProviderQuotaExhausted,
+)
 from image_gateway.providers.ideogram import DEFINITION, translate
 from image_gateway.providers.ideogram.config import IdeogramConfig
 from image_gateway.providers.ideogram.models import (
@@ -152,6 +158,13 @@ class IdeogramProvider(SyncMultipartProvider[IdeogramConfig]):
             return ContentPolicyViolation(
                 f"{self.name}'s safety check refused this prompt: {detail.message}",
                 code="content_policy_violation",
+                provider=self.name,
+            )
+        if resp.status == 402:  # Ideogram's errors page: a reject_reason, nothing billed
+            reason = translate.reject_reason(resp, self.secrets())
+            return ProviderQuotaExhausted(
+                f"the {self.name} account cannot pay for this request"
+                + (f" (reject_reason {reason})" if reason else ""),
                 provider=self.name,
             )
         return None

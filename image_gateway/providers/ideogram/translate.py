@@ -18,15 +18,18 @@ Answer: `{"created": "<date-time>", "data": [{"url", "is_image_safe", "prompt",
 safety check failed comes back with `is_image_safe: false` and an empty URL ([3P]) and an
 HTTP 200. Such images are dropped and the others answered, their count in the response's
 `images_filtered` (as Vertex's filtered images); when every image is unsafe the call is a
-`ContentPolicyViolation` (Ideogram bills per output image: whether unsafe ones are billed is
-[UNVERIFIED], and the message says it may have been). An item with `is_image_safe: false` is
-dropped even when it carries a URL. An item without a URL that is not marked unsafe, or an
-answer without `data`, is an `UpstreamError`.
+`ContentPolicyViolation` (Ideogram bills a completed request, withheld images included: its
+errors page; the message says so, though the ledger prices only the images answered). An item
+with `is_image_safe: false` is dropped even when it carries a URL. An item without a URL that
+is not marked unsafe, or an answer without `data`, is an `UpstreamError`.
 
 Errors: 400 invalid input, 401 not authorized, 422 "Prompt failed the safety check", 429 too
-many requests (IDEO-DOCS generate-v3 responses). Their bodies are not documented
+many requests (IDEO-DOCS generate-v3 responses); 402 "with a `reject_reason` such as
+`insufficient_funds` or `daily_limit`" and 403 no access to the endpoint or model, none billed
+(developer.ideogram.ai `ideogram-api/errors`, which also says a completed request is billed
+even when the safety check withholds an image). Their bodies are not documented
 ([UNVERIFIED]): `{"detail": ...}`, `{"message": ...}` and `{"error": ...}` are all read
-(`kit/errors.common_error_detail`).
+(`kit/errors.common_error_detail`), and a 402's `reject_reason` (`reject_reason`).
 """
 
 from __future__ import annotations
@@ -36,10 +39,11 @@ from typing import Any, Literal
 
 from image_gateway.errors import ContentPolicyViolation, UpstreamError
 from image_gateway.providers.ideogram.models import V4_BY_RATIO, IdeogramModel
+from image_gateway.providers.kit.errors import safe_token
 from image_gateway.providers.kit.sizing import parse_ratio
 from image_gateway.providers.kit.sync import Answer
 from image_gateway.schemas import GeneratedImage, ImageTask, ProviderResult
-from image_gateway.upstream.client import FormPart
+from image_gateway.upstream.client import FormPart, UpstreamResponse
 
 PROVIDER = "ideogram"
 Call = Literal["generate", "edit", "remix"]
@@ -133,12 +137,23 @@ def from_vendor(payload: Any) -> Answer:
     if not images:
         raise ContentPolicyViolation(
             f"{PROVIDER}'s safety check failed every image it made (is_image_safe: false); "
-            "nothing was returned, and Ideogram may have charged for them",
+            "nothing was returned, and Ideogram charges for them",
             code="content_policy_violation",
             provider=PROVIDER,
         )
     extra = {"images_filtered": unsafe} if unsafe else {}
     return Answer(ProviderResult(images=images, extra=extra), urls)
+
+
+def reject_reason(resp: UpstreamResponse, secrets: list[str]) -> str | None:
+    """A 402's `reject_reason` (`insufficient_funds`, `daily_limit`, ...), made safe; None when
+    the body has none."""
+    try:
+        payload = resp.json(PROVIDER)
+    except UpstreamError:
+        return None
+    reason = payload.get("reject_reason") if isinstance(payload, dict) else None
+    return safe_token(reason, secrets)
 
 
 def _seed(value: Any) -> int | None:

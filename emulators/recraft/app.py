@@ -115,7 +115,7 @@ class RecraftApp(ResultHostApp):
     ) -> None:
         if kind is None:
             await read_body(receive)
-            await send_json(send, 404, {"code": "not_found", "message": "Not found"})
+            await E.not_found().send(send)
             return
         try:
             job = await self._job(ROUTES[scope["path"]], scope, receive)

@@ -281,6 +281,10 @@ def _fault(status: int, body: Any, times: int = 1, **extra: Any) -> dict[str, An
     return {"match": "submit", "status": status, "body": body, "times": times, **extra}
 
 
+def _plain(status: int, text: str) -> dict[str, Any]:
+    return {**_fault(status, text), "headers": {"content-type": "text/plain; charset=utf-8"}}
+
+
 @pytest.mark.parametrize(
     ("fault", "status", "code", "submits"),
     [
@@ -323,6 +327,10 @@ def _fault(status: int, body: Any, times: int = 1, **extra: Any) -> dict[str, An
             2,
         ),
         (_fault(200, "<html>oops</html>"), 502, "upstream_error", 1),
+        # Recraft's errors page: some bodies are plain text
+        (_plain(400, "size 1000x1000 is not supported"), 400, "invalid_request_error", 1),
+        (_plain(400, "the prompt contains NSFW content"), 400, "content_policy_violation", 1),
+        (_plain(404, "404 page not found"), 404, "model_not_found", 1),
     ],
 )
 def test_recrafts_error_bodies_end_as_the_right_error(
@@ -339,6 +347,8 @@ def test_recrafts_error_bodies_end_as_the_right_error(
     error = resp.json()["error"]
     assert code in (error["code"], error["type"]), error
     assert emu.stats()["requests"]["generate"] == submits
+    if fault.get("headers"):  # plain text: its words are the message
+        assert fault["body"] in error["message"]
 
 
 def test_the_moderation_marker_is_a_content_policy_violation(
@@ -479,7 +489,14 @@ def test_the_emulator_validates_as_recraft_does(
 def test_keys_are_checked_and_never_echoed(lenient: RecraftEmulator) -> None:
     resp = _post(lenient, {"prompt": "a"}, key="wrong-key-123456")
     assert resp.status_code == 401 and "wrong-key" not in resp.text
-    assert resp.json()["code"] == "not_authenticated"
+    # Recraft's errors page: these two answer text/plain
+    assert (resp.headers["content-type"], resp.text) == (
+        "text/plain; charset=utf-8",
+        "request unauthorized",
+    )
+    headers = {"authorization": f"Bearer {RECRAFT_TEST_KEY}"}
+    missing = httpx.post(f"{lenient.base_url}/images/generatons", json={}, headers=headers)
+    assert (missing.status_code, missing.text) == (404, "404 page not found")
 
 
 def test_the_rate_limit_is_a_429_with_a_retry_hint() -> None:

@@ -15,9 +15,12 @@ Answer (`GenerateImageResponse`): `{"created", "credits", "data": [{"image_id", 
 units = 1 USD, RECRAFT-DOCS pricing): the call's `Charge`. The images are read by the OpenAI
 adapter's `translate.from_vendor`.
 
-Error bodies: RECRAFT-DOCS says only "errors keep a JSON body and a non-2xx status"; Portkey's
-Recraft transform reads OpenAI's `{"error": {"message", "code", "param"}}` [3P], and a flat
-`{"code", "message"}` is read too [UNVERIFIED: both readings accepted].
+Error bodies: Recraft's errors page (recraft.ai `docs/api-reference/error-handling`) says the
+body "varies: some errors return plain text, others JSON" (401 `text/plain` "request
+unauthorized", 404 `text/plain` "404 page not found"), and RECRAFT-DOCS' agents page that errors
+"keep a JSON body". A `text/plain` body is read as the message; in JSON, Portkey's Recraft
+transform reads OpenAI's `{"error": {"message", "code", "param"}}` [3P], and a flat `{"code",
+"message"}` is read too [UNVERIFIED: both readings accepted].
 """
 
 from __future__ import annotations
@@ -84,6 +87,8 @@ def from_vendor(payload: Any, provider: str) -> Answer:
 
 def error_detail(resp: UpstreamResponse, provider: str, secrets: list[str]) -> ErrorDetail:
     """What a Recraft error answer says (module docstring), made safe."""
+    if resp.headers.get("content-type", "").lower().startswith("text/plain"):
+        return ErrorDetail(provider_message(resp.body.decode("utf-8", "replace"), secrets))
     try:
         payload = resp.json(provider)
     except UpstreamError:

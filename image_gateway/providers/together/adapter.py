@@ -16,12 +16,12 @@ Error answers (`translate.py`, then the status table of `kit/errors.py`):
 | answer                                        | gateway error                              |
 |-----------------------------------------------|--------------------------------------------|
 | 4xx naming NSFW, moderation, a policy        | 400 `content_policy_violation` [UNVERIFIED] |
-| 402, or a 4xx about a credit limit            | 402 quota, not retried ([UNVERIFIED])      |
+| 402 (error codes page), a credit-limit 4xx    | 402 quota, not retried                     |
 | 400, 422 (other)                              | 400, Together's `param` as the field       |
 | 401, 403                                      | 502 `provider_auth_failed`                 |
 | 404                                           | 404 `model_not_found`                      |
 | 429                                           | 429, `Retry-After` as its hint             |
-| 5xx                                           | 502, retried                               |
+| 5xx (503: "engine overloaded")               | 502, retried                               |
 """
 
 from __future__ import annotations

@@ -13,8 +13,10 @@ in `index` order; a `b64_json` given as a `data:` URI is accepted too [inference
 
 Errors (together-python `abstract/api_requestor.py` `handle_error_response`; OpenAPI
 `ErrorData`): `{"error": {"message", "type", "param", "code"}}`; 429 rate limit; 400, 403, 404,
-415, 422 invalid request; 401 authentication. How Together words a moderation refusal and an
-exhausted credit is [UNVERIFIED]: `refusal` reads any 4xx naming NSFW content, a content
+415, 422 invalid request; 401 authentication; 503 "engine overloaded". Together's error codes
+page (docs.together.ai `docs/error-codes`) adds 402 Payment Required (a spending limit reached
+or credits run out). How Together words a moderation refusal, and a credit limit in a status
+other than 402, is [UNVERIFIED]: `refusal` reads any 4xx naming NSFW content, a content
 policy, moderation or a flagged prompt as `ContentPolicyViolation`, and a 402, or a 4xx about
 a credit limit or balance, as `ProviderQuotaExhausted`. No HTTP-200 refusal form is documented.
 """

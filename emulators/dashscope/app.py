@@ -9,7 +9,8 @@ Prompt markers (in `input.prompt` or `negative_prompt`): `[moderate]` a 400
 `DataInspectionFailed` at submission (not billed); `[moderate-output]` a task that ends FAILED
 with `DataInspectionFailed` (billed, [UNVERIFIED]); `[moderate-one]` the first result fails
 inspection, the others are made (with `n` 1 the task FAILED); `[fail]` a task FAILED with
-`InternalError`; `[never]` a task that never ends by itself.
+`InternalError`; `[canceled]` a task CANCELED while PENDING (by another caller's `POST
+/api/v1/tasks/{id}/cancel`); `[never]` a task that never ends by itself.
 """
 
 from __future__ import annotations
@@ -38,8 +39,8 @@ SUBMIT = re.compile(r"^/api/v1/services/aigc/(text2image|image2image)/image-synt
 TASK = re.compile(r"^/api/v1/tasks/([^/]+)(/cancel)?$")
 KINDS = ("submit", "poll", "cancel", "result")
 MODERATE, MODERATE_OUTPUT, MODERATE_ONE = "[moderate]", "[moderate-output]", "[moderate-one]"
-FAIL, NEVER = "[fail]", "[never]"
-RULES = FaultRules(KINDS, markers=(MODERATE_OUTPUT, MODERATE_ONE, MODERATE, FAIL, NEVER))
+FAIL, CANCELED, NEVER = "[fail]", "[canceled]", "[never]"
+RULES = FaultRules(KINDS, markers=(MODERATE_OUTPUT, MODERATE_ONE, MODERATE, FAIL, CANCELED, NEVER))
 COUNTERS = (
     *("auth_failures", "ignored", "sync_refused", "cancels", "results_served"),
     "result_requests_with_key",
@@ -157,6 +158,8 @@ class DashScopeApp(EmulatorApp):
             failure=_failure(marker),
             failed_results=1 if marker == MODERATE_ONE else 0,
         )
+        if marker == CANCELED:
+            task.canceled_at = task.created
         if asynchronous:
             output = {"task_id": task.id, "task_status": "PENDING"}
             return await send_json(send, 200, {"request_id": E.request_id(), "output": output})

@@ -8,8 +8,9 @@ emulator kit.
 - `GET /v1/tasks/{id}`: PENDING/THROTTLED, RUNNING with `progress`, SUCCEEDED with `output`
   URLs on the second listener (signed, expiring), FAILED with `failure`/`failureCode`, CANCELLED
   (`tasks.py`); `DELETE /v1/tasks/{id}` cancels or deletes.
-- Errors `{"error": ...}` (`errors.py`); markers `[safety]`, `[safety-output]`, `[fail]`,
-  `[throttle]`, `[never]`.
+- Errors `{"error": ...}` (`errors.py`); markers `[safety]`, `[safety-output]`,
+  `[preprocessing-safety]`, `[preprocessing-fail]`, `[fail]`, `[cancelled]`, `[throttle]`,
+  `[never]` (`tasks.py`).
 
 Request kinds for faults: `submit` (paid), `poll`, `cancel`, `file`. `stats()` adds
 `auth_failures`, `missing_version`, `ignored_fields`, `cancels`, `files_served`,

@@ -4,9 +4,12 @@ URLs on the second listener (signed, expiring `retention` seconds after the task
 "within 24-48 hours"), or FAILED with a `failureCode` under a marker, or CANCELLED once
 `DELETE /v1/tasks/{id}` stopped it; deleting a finished task removes it (a later GET is 404).
 
-Markers: `[safety]` FAILED `SAFETY.INPUT.TEXT`, `[safety-output]` FAILED `SAFETY.OUTPUT.IMAGE`
-(docs.dev.runwayml.com errors/task-failures), `[fail]` FAILED `INTERNAL.BAD_OUTPUT.CODE01`,
-`[throttle]` THROTTLED while queued, `[never]` never finishes by itself.
+Markers: `[safety]` FAILED `SAFETY.INPUT.TEXT`, `[safety-output]` FAILED `SAFETY.OUTPUT.IMAGE`,
+`[preprocessing-safety]` FAILED `INPUT_PREPROCESSING.SAFETY.TEXT`, `[preprocessing-fail]`
+FAILED `INPUT_PREPROCESSING.INTERNAL` (docs.dev.runwayml.com api-details/task-failures),
+`[fail]` FAILED `INTERNAL.BAD_OUTPUT.CODE01`, `[cancelled]` CANCELLED once out of the queue
+(as a task deleted by another client of the organization is), `[throttle]` THROTTLED while
+queued, `[never]` never finishes by itself.
 """
 
 from __future__ import annotations
@@ -22,10 +25,27 @@ from ..kit.jobs import Job, JobBook, JobSwitches
 from ..kit.placeholder import Look
 
 PREFIX = "/outputs/"
-MARKERS = ("[safety-output]", "[safety]", "[fail]", "[throttle]", "[never]")
+MARKERS = (
+    "[safety-output]",
+    "[safety]",
+    "[preprocessing-safety]",
+    "[preprocessing-fail]",
+    "[fail]",
+    "[cancelled]",
+    "[throttle]",
+    "[never]",
+)
 FAILURES = {
     "[safety]": ("SAFETY.INPUT.TEXT", "The prompt was flagged by content moderation."),
     "[safety-output]": ("SAFETY.OUTPUT.IMAGE", "The output was flagged by content moderation."),
+    "[preprocessing-safety]": (
+        "INPUT_PREPROCESSING.SAFETY.TEXT",
+        "The prompt was rejected for content moderation reasons.",
+    ),
+    "[preprocessing-fail]": (
+        "INPUT_PREPROCESSING.INTERNAL",
+        "There was a problem performing content moderation.",
+    ),
     "[fail]": ("INTERNAL.BAD_OUTPUT.CODE01", "An error occurred while generating the output."),
 }
 SWITCHES = JobSwitches(
@@ -72,7 +92,7 @@ class Book(JobBook[Task]):
         created = datetime.fromtimestamp(task.created, UTC).isoformat().replace("+00:00", "Z")
         body: dict[str, Any] = {"id": task.id, "createdAt": created}
         phase = task.phase(now)
-        if phase == "canceled":
+        if phase == "canceled" or (phase != "queued" and task.marker == "[cancelled]"):
             return {**body, "status": "CANCELLED"}
         if phase == "queued":
             return {**body, "status": "THROTTLED" if task.marker == "[throttle]" else "PENDING"}

@@ -30,7 +30,7 @@ from tests.conftest import RunningGateway
 from tests.contract.harness import png, provider_settings, serve_gateway
 from tests.contract.providers import CONTRACTS
 from tests.providers import support
-from tests.providers.support import decoded, provider_fixtures
+from tests.providers.support import decoded, fetched, provider_fixtures
 
 DASHSCOPE_TEST_KEY = "sk-dashscope-test-7f3a9c1e5b"
 FLASH = "wan2.2-t2i-flash"
@@ -99,6 +99,24 @@ def test_n_beyond_four_is_two_tasks_and_qwen_makes_one_a_task(
     result = sdk.images.generate(model="dashscope/qwen-image", prompt="a sign", n=2)
     assert decoded(result.data[0].b64_json).size == (1328, 1328)
     assert [f["parameters"]["n"] for f in sent(emu)] == [1, 1]
+
+
+def test_sdk_url_answers_are_the_gateways_stored_images(
+    sdk: openai.OpenAI, emu: DashScopeEmulator
+) -> None:
+    made = sdk.images.generate(
+        model=f"dashscope/{FLASH}", prompt="a fox", size="1280x720", response_format="url"
+    )
+    edited = sdk.images.edit(
+        model="dashscope/wan2.5-i2i-preview",
+        prompt="make it night",
+        image=("a.png", png((640, 480)), "image/png"),
+        response_format="url",
+    )
+    made_image, edited_image = fetched(made.data[0].url), fetched(edited.data[0].url)
+    assert (made_image.format, made_image.size) == ("PNG", (1280, 720))
+    assert (edited_image.format, edited_image.size) == ("PNG", (1472, 1104))
+    assert emu.stats()["results_served"] == 2
 
 
 def test_a_priced_model_records_its_cost(sdk: openai.OpenAI) -> None:
@@ -236,6 +254,7 @@ def test_edits_a_model_cannot_make_are_refused(
         ("a [moderate-output] scene", 1, 400, "content_policy_violation", 1),  # FAILED task
         ("a [moderate-one] scene", 1, 400, "content_policy_violation", 1),  # its only result
         ("a [fail] scene", 1, 502, "generation_failed", 1),
+        ("a [canceled] scene", 1, 502, "generation_failed", 1),  # canceled by another caller
     ],
 )
 def test_refusals_and_failed_tasks(
@@ -254,7 +273,8 @@ def test_refusals_and_failed_tasks(
     assert emu.stats()["submissions"] == submissions
     assert emu.stats()["requests"]["submit"] == 1  # never sent again
     if code == "generation_failed":
-        assert UNKNOWN_OUTCOME in error["message"] and "InternalError" in error["message"]
+        assert UNKNOWN_OUTCOME in error["message"]
+        assert ("InternalError" if "[fail]" in prompt else "canceled") in error["message"]
 
 
 def test_one_failed_result_leaves_the_others(gw: RunningGateway, emu: DashScopeEmulator) -> None:
@@ -274,9 +294,12 @@ def _error(status: int, code: str, times: int = 1) -> dict[str, Any]:
     [
         (_error(400, "InvalidParameter"), 400, "InvalidParameter", 1),
         (_error(400, "DataInspectionFailed"), 400, "content_policy_violation", 1),
+        (_error(400, "IPInfringementSuspect"), 400, "content_policy_violation", 1),
         (_error(400, "Arrearage"), 402, "provider_quota_exhausted", 1),
         (_error(429, "Throttling.AllocationQuota"), 402, "provider_quota_exhausted", 1),
         (_error(401, "InvalidApiKey"), 502, "provider_auth_failed", 1),
+        (_error(403, "AccessDenied.Unpurchased"), 502, "provider_auth_failed", 1),
+        (_error(429, "Throttling", times=3), 429, "provider_rate_limited", 2),
         (_error(500, "InternalError", times=2), 502, "upstream_error", 2),
     ],
 )
@@ -312,6 +335,16 @@ def test_a_wrong_key_is_provider_auth_failed(emu: DashScopeEmulator, tmp_path: P
     assert error["code"] == "provider_auth_failed" and "DASHSCOPE_API_KEY" in error["message"]
     assert "wrong-key" not in resp.text
     assert emu.stats()["auth_failures"] == 1
+
+
+def test_a_result_on_an_untrusted_host_is_not_fetched(
+    emu: DashScopeEmulator, tmp_path: Path
+) -> None:
+    with serve_gateway(tmp_path, **settings_for(emu, dashscope_trusted_hosts=[])) as gateway:
+        resp = generate(gateway)
+    assert resp.status_code == 502, resp.text[:300]
+    assert "DASHSCOPE_TRUSTED_HOSTS" in resp.json()["error"]["message"]
+    assert emu.stats()["submissions"] == 1 and emu.stats()["results_served"] == 0
 
 
 def test_a_task_dashscope_no_longer_knows_is_lost(tmp_path: Path) -> None:

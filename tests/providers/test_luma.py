@@ -25,7 +25,7 @@ from image_gateway.providers.luma.models import MODELS
 from tests.conftest import RunningGateway
 from tests.contract.harness import png, provider_settings, serve_gateway
 from tests.contract.providers import CONTRACTS
-from tests.providers.support import decoded, provider_fixtures
+from tests.providers.support import decoded, fetched, provider_fixtures
 
 LUMA_TEST_KEY = "luma-test-canary-7d1f3b9e2a"
 PHOTON = "luma/photon-1"
@@ -74,6 +74,20 @@ def test_sdk_generates_a_size_as_lumas_ratio(sdk: openai.OpenAI, emu: LumaEmulat
     stats = emu.stats()
     assert stats["submissions"] == 2 and stats["files_served"] == 2
     assert stats["file_requests_with_key"] == 0 and stats["requests"]["poll"] >= 2
+
+
+def test_sdk_url_answers_are_the_gateways_stored_images(
+    sdk: openai.OpenAI, emu: LumaEmulator
+) -> None:
+    result = sdk.images.generate(
+        model=PHOTON,
+        prompt="a fox",
+        response_format="url",
+        extra_body={"aspect_ratio": "1:1", "output_format": "png"},
+    )
+    image = fetched(result.data[0].url)
+    assert (image.format, image.size) == ("PNG", (992, 992))
+    assert emu.stats()["files_served"] == 1
 
 
 def test_references_go_to_luma_as_urls(sdk: openai.OpenAI, emu: LumaEmulator) -> None:
@@ -292,6 +306,16 @@ def test_polls_that_fail_are_retried_until_the_generation_ends(
     resp = generate(gw)
     assert resp.status_code == 200, resp.text
     assert emu.stats()["submissions"] == 1
+
+
+def test_a_generation_luma_no_longer_knows_is_lost(gw: RunningGateway, emu: LumaEmulator) -> None:
+    emu.add_faults(
+        [{"match": "poll", "status": 404, "body": {"detail": "Generation not found"}, "times": 99}]
+    )
+    resp = generate(gw)
+    assert resp.status_code == 502, resp.text
+    assert resp.json()["error"]["code"] == "task_not_found"
+    assert emu.stats()["submissions"] == 1 and emu.stats()["requests"]["submit"] == 1
 
 
 def test_a_wrong_key_names_the_variable(emu: LumaEmulator, tmp_path: Path) -> None:

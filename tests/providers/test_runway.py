@@ -27,7 +27,7 @@ from image_gateway.schemas import ImageTask
 from tests.conftest import RunningGateway
 from tests.contract.harness import png, provider_settings, serve_gateway
 from tests.contract.providers import CONTRACTS
-from tests.providers.support import decoded, error_of, provider_fixtures
+from tests.providers.support import decoded, error_of, fetched, provider_fixtures
 
 RUNWAY_TEST_KEY = "key_runway_test_canary_7d2f9a4c1e"
 
@@ -101,6 +101,28 @@ def test_gen4_makes_one_image_a_task_and_fans_out(sdk: openai.OpenAI, emu: Runwa
     assert len(result.data) == 2
     assert emu.stats()["submissions"] == 2
     assert all("outputCount" not in f for f in sent(emu))
+
+
+def test_sdk_url_answers_are_the_gateways_stored_images(
+    sdk: openai.OpenAI, emu: RunwayEmulator
+) -> None:
+    made = sdk.images.generate(
+        model="runway/gen4_image",
+        prompt="a fox",
+        size="1920x1080",  # type: ignore[arg-type]
+        response_format="url",
+    )
+    edited = sdk.images.edit(
+        model="runway/gen4_image",
+        prompt="make it night",
+        image=image_file((96, 64)),
+        response_format="url",
+    )
+    made_image, edited_image = fetched(made.data[0].url), fetched(edited.data[0].url)
+    assert (made_image.format, made_image.size) == ("PNG", (1920, 1080))
+    assert (edited_image.format, edited_image.size) == ("PNG", (1024, 1024))
+    assert all("/v1/images/files/" in r.data[0].url for r in (made, edited) if r.data[0].url)
+    assert emu.stats()["files_served"] == 2
 
 
 @pytest.mark.parametrize(
@@ -210,9 +232,13 @@ def test_edits_runway_cannot_make_are_refused(
     [
         ("[safety]", 400, "content_policy_violation", "SAFETY.INPUT.TEXT"),
         ("[safety-output]", 400, "content_policy_violation", "SAFETY.OUTPUT.IMAGE"),
+        ("[preprocessing-safety]", 400, "content_policy_violation",
+         "INPUT_PREPROCESSING.SAFETY.TEXT"),
         ("[fail]", 502, "generation_failed", "INTERNAL.BAD_OUTPUT.CODE01"),
+        ("[preprocessing-fail]", 502, "generation_failed", "INPUT_PREPROCESSING.INTERNAL"),
+        ("[cancelled]", 502, "generation_failed", "cancelled"),
     ],
-)
+)  # fmt: skip
 def test_a_failed_task_ends_as_its_failure_code_says(
     gw: RunningGateway, emu: RunwayEmulator, marker: str, status: int, code: str, says: str
 ) -> None:
@@ -274,6 +300,16 @@ def test_a_rate_limit_is_retried_after_runways_hint(
     assert emu.stats()["requests"]["submit"] == 2 and emu.stats()["submissions"] == 1
 
 
+def test_a_task_deleted_elsewhere_is_lost(gw: RunningGateway, emu: RunwayEmulator) -> None:
+    emu.add_faults(
+        [{"match": "poll", "status": 404, "body": {"error": "Task not found"}, "times": 99}]
+    )
+    resp = generate(gw)
+    assert resp.status_code == 502, resp.text
+    assert error_of(resp)["code"] == "task_not_found"
+    assert emu.stats()["requests"]["submit"] == 1
+
+
 def test_a_wrong_key_is_provider_auth_failed_and_never_shown(
     emu: RunwayEmulator, tmp_path: Path
 ) -> None:
@@ -293,6 +329,14 @@ def test_an_expired_output_is_an_unknown_outcome_never_sent_again(tmp_path: Path
     assert resp.status_code == 502, resp.text
     assert "HTTP 403" in error_of(resp)["message"]
     assert stats["submissions"] == 1 and stats["requests"]["file"] == 1
+
+
+def test_an_output_on_an_untrusted_host_is_not_fetched(emu: RunwayEmulator, tmp_path: Path) -> None:
+    with serve_gateway(tmp_path, **settings_for(emu, runway_trusted_hosts=[])) as gateway:
+        resp = generate(gateway)
+    assert resp.status_code == 502, resp.text
+    assert "RUNWAY_TRUSTED_HOSTS" in error_of(resp)["message"]
+    assert emu.stats()["submissions"] == 1 and emu.stats()["files_served"] == 0
 
 
 def test_a_fake_output_file_is_refused(gw: RunningGateway, emu: RunwayEmulator) -> None:

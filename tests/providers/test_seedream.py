@@ -29,7 +29,7 @@ from tests.conftest import RunningGateway
 from tests.contract.harness import png, provider_settings, serve_gateway
 from tests.contract.providers import CONTRACTS
 from tests.providers import support
-from tests.providers.support import decoded, provider_fixtures
+from tests.providers.support import decoded, fetched, provider_fixtures
 
 ARK_TEST_KEY = "ark-test-canary-5e1d9c7b3a"
 V4 = "seedream-4-0-250828"
@@ -80,6 +80,24 @@ def test_sdk_generates_and_the_result_url_is_downloaded_without_the_key(
     stats = emu.stats()
     assert (stats["submissions"], stats["results_served"]) == (1, 1)
     assert stats["result_requests_with_key"] == 0
+
+
+def test_sdk_url_answers_are_the_gateways_stored_images(
+    sdk: openai.OpenAI, emu: SeedreamEmulator
+) -> None:
+    made = sdk.images.generate(
+        model=f"seedream/{V4}", prompt="a fox", size="1920x1080", response_format="url"
+    )
+    edited = sdk.images.edit(
+        model=f"seedream/{V4}",
+        prompt="make it night",
+        image=("a.png", png((64, 48)), "image/png"),
+        response_format="url",
+    )
+    made_image, edited_image = fetched(made.data[0].url), fetched(edited.data[0].url)
+    assert (made_image.format, made_image.size) == ("JPEG", (1920, 1080))
+    assert (edited_image.format, edited_image.size) == ("JPEG", (2048, 2048))
+    assert emu.stats()["results_served"] == 2
 
 
 def test_sdk_n_fans_out_one_image_per_call(sdk: openai.OpenAI, emu: SeedreamEmulator) -> None:
@@ -240,6 +258,21 @@ def _ark(status: int, code: str, message: str = "m", **extra: Any) -> dict[str, 
         (_ark(401, "AuthenticationError"), 502, "provider_auth_failed", 1),
         (_ark(403, "AccountOverdueError"), 402, "provider_quota_exhausted", 1),
         (_ark(429, "QuotaExceeded"), 402, "provider_quota_exhausted", 1),
+        (_ark(429, "SetLimitExceeded"), 402, "provider_quota_exhausted", 1),
+        (
+            _ark(429, "RateLimitExceeded.EndpointRPMExceeded", times=3),
+            429,
+            "provider_rate_limited",
+            2,
+        ),
+        (_ark(429, "ServerOverloaded", times=3), 429, "provider_rate_limited", 2),
+        (
+            _ark(400, "OutputImageSensitiveContentDetected.SevereViolation"),
+            400,
+            "content_policy_violation",
+            1,
+        ),
+        (_ark(403, "AccessDenied"), 502, "provider_auth_failed", 1),
         (_ark(404, "ModelNotOpen"), 404, "ModelNotOpen", 1),
         (_ark(500, "InternalServiceError", times=2), 502, "upstream_error", 2),
     ],

@@ -18,8 +18,9 @@ masks are refused (Runway has none).
 
 Errors (docs.dev.runwayml.com errors/errors: 400 `{"error": <explanation>}` not retried, 401 a
 bad key, 429 and 502-504 retried): the kit's status table, except a 4xx saying the credits ran
-out, which is `provider_quota_exhausted` [UNVERIFIED wording]. A FAILED task with a `SAFETY.*`
-`failureCode` is `content_policy_violation`; any other `generation_failed` (`translate.py`).
+out, which is `provider_quota_exhausted` [UNVERIFIED wording]. A FAILED task whose `failureCode`
+has a `SAFETY` part (`SAFETY.*`, `INPUT_PREPROCESSING.SAFETY.TEXT`) is `content_policy_violation`;
+any other, and a CANCELLED task, `generation_failed` (`translate.py`).
 """
 
 from __future__ import annotations

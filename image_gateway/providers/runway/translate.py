@@ -10,8 +10,9 @@ Answers: the submission `{"id"}` (`text_to_image_create_response.py`); a task (`
 /v1/tasks/{id}`, `task_retrieve_response.py`) `{id, createdAt, status}` with, by status:
 PENDING and THROTTLED nothing more, RUNNING `progress` (0-1), SUCCEEDED `output` (URLs that
 expire within 24-48 h), FAILED `failure` (human-readable) and `failureCode` (optional; "SAFETY.
-INPUT.TEXT": a `SAFETY.` code is content moderation of an input or of the output, not to be
-retried; docs.dev.runwayml.com errors/task-failures), CANCELLED (a cancelled or deleted task).
+INPUT.TEXT": a code with a `SAFETY` part, `INPUT_PREPROCESSING.SAFETY.TEXT` too, is content
+moderation of an input or of the output, not to be retried; docs.dev.runwayml.com
+errors/task-failures), CANCELLED (a cancelled or deleted task, by us or another client).
 """
 
 from __future__ import annotations
@@ -117,14 +118,18 @@ def parse_task(payload: Any, provider: str, secrets: list[str]) -> PollOutcome:
 
 
 def failed(payload: dict[str, Any], provider: str, secrets: list[str]) -> Exception:
-    """The error of a FAILED task: `SAFETY.*` is content moderation, anything else a failed
-    generation (its code and Runway's reason in the message, redacted)."""
+    """The error of a FAILED task: a `failureCode` with a `SAFETY` part (`SAFETY.INPUT.*`,
+    `SAFETY.OUTPUT.*`, `INPUT_PREPROCESSING.SAFETY.TEXT`: docs.dev.runwayml.com
+    api-details/task-failures, "should not retry") is content moderation, anything else
+    (`INTERNAL.BAD_OUTPUT.*`, `INPUT_PREPROCESSING.INTERNAL`, ...) a failed generation (its code
+    and Runway's reason in the message, redacted)."""
     code = payload.get("failureCode")
     code = code if isinstance(code, str) and len(code) <= 64 else None
     reason = provider_message(payload.get("failure"), secrets)
     said = f" ({code})" if code else ""
-    if code is not None and code.upper().startswith("SAFETY."):
-        where = "an input" if ".INPUT." in code.upper() else "the output"
+    parts = code.upper().split(".") if code is not None else []
+    if "SAFETY" in parts:
+        where = "the output" if "OUTPUT" in parts else "an input"
         return ContentPolicyViolation(
             f"{provider}'s content moderation rejected {where}{said}",
             code="content_policy_violation",

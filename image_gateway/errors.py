@@ -24,6 +24,9 @@
         │                               image and without a moderation reason (Gemini NO_IMAGE)
         └── UpstreamTimeout         504 connect/read timeout, polling or request deadline
     ServiceUnavailable              503 the gateway's own store (keys, budgets) is unreachable
+    └── StoreBusy                   503 store_busy: the database is busy (no pooled connection
+                                        freed, or SQLite's write lock not taken, within
+                                        DATABASE_TIMEOUT_SECONDS); with Retry-After
 
 Every answer says whether the client may send the same request again, in `x-should-retry`
 (`response_headers()`), which openai-python and openai-node obey before their own rule (retry
@@ -202,6 +205,21 @@ class ServiceUnavailable(GatewayError):
     status_code = 503
     default_code = "service_unavailable"
     retry_safe = True  # the key or budget store, before any provider call
+
+
+class StoreBusy(ServiceUnavailable):
+    """The database is busy, not down: every pooled connection stayed taken, or SQLite's
+    write lock stayed held, for DATABASE_TIMEOUT_SECONDS (`db/engine.py` raises it for any
+    store). A job's worker puts the job back rather than failing it (`jobs/worker.py`)."""
+
+    default_code = "store_busy"
+    retry_seconds = 1
+
+    def __init__(
+        self, message: str = "the gateway's database is busy; try again shortly", **kwargs: Any
+    ) -> None:
+        kwargs.setdefault("headers", {"Retry-After": str(self.retry_seconds)})
+        super().__init__(message, **kwargs)
 
 
 class ProviderError(GatewayError):

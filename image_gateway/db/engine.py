@@ -16,6 +16,11 @@ a connection and sleeps in SQLite's busy handler (1 ms up to 100 ms backoff, the
 locked" after the busy timeout), so a burst of writes (thousands of jobs submitted and polled at
 once, issue 16) starved the pool (`pool_timeout`, a 500) and the lock's turnover collapsed.
 Other processes on the same file still meet the busy timeout, as before.
+
+A database that stays busy past `timeout_seconds` (no pooled connection freed: `pool_timeout`;
+SQLite's write lock held elsewhere: "database is locked"; PostgreSQL out of connections) raises
+`StoreBusy` from `read()` and `write()`, whichever store made the call: a 503 with Retry-After
+(`errors.py`), never a 500, and a job's worker puts its job back instead of failing it.
 """
 
 from __future__ import annotations
@@ -37,8 +42,13 @@ from image_gateway.db.database_url import (
     normalize_database_url,
     redact_database_url,
 )
+from image_gateway.errors import StoreBusy
 
 _BEGIN = {"deferred": "BEGIN", "immediate": "BEGIN IMMEDIATE"}
+# What a busy (not a broken) database says: SQLite's messages, PostgreSQL's SQLSTATEs
+# (53300 too_many_connections, 55P03 lock_not_available).
+_SQLITE_BUSY = ("database is locked", "database is busy", "database table is locked")
+_PG_BUSY = ("53300", "55P03")
 
 
 class Database:
@@ -98,25 +108,53 @@ class Database:
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
-        async with self.engine.connect() as conn:
-            yield conn
+        """A connection from the pool; StoreBusy when the database stays busy."""
+        try:
+            async with self.engine.connect() as conn:
+                yield conn
+        except Exception as exc:
+            if (busy := _busy(exc)) is None:
+                raise
+            raise busy from exc
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
         """A transaction that commits on success; on SQLite it holds the write lock throughout,
-        and waits for this process's earlier writes first (one at a time, in order)."""
-        if self._write_turn is None:
-            async with self.engine.connect() as conn, conn.begin():
-                yield conn
-            return
-        async with self._write_turn, self.engine.connect() as conn:
-            conn = await conn.execution_options(sqlite_begin="immediate")
-            async with conn.begin():
-                yield conn
+        and waits for this process's earlier writes first (one at a time, in order).
+        StoreBusy when the database stays busy (module docstring)."""
+        try:
+            if self._write_turn is None:
+                async with self.engine.connect() as conn, conn.begin():
+                    yield conn
+                return
+            async with self._write_turn, self.engine.connect() as conn:
+                conn = await conn.execution_options(sqlite_begin="immediate")
+                async with conn.begin():
+                    yield conn
+        except Exception as exc:
+            if (busy := _busy(exc)) is None:
+                raise
+            raise busy from exc
 
     async def close(self) -> None:
         if "engine" in self.__dict__:  # made (`cached_property` keeps it there)
             await self.engine.dispose()
+
+
+def _busy(exc: Exception) -> StoreBusy | None:
+    """StoreBusy for a database that is busy; None for any other error (raised as it is)."""
+    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+    if isinstance(exc, PoolTimeout):
+        return StoreBusy()
+    if not isinstance(exc, OperationalError):
+        return None
+    orig = exc.orig
+    state = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    if state in _PG_BUSY or any(text in str(orig).lower() for text in _SQLITE_BUSY):
+        return StoreBusy()
+    return None
 
 
 def _install_sqlite_hooks(engine: AsyncEngine, timeout_seconds: float) -> None:

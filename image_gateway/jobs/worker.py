@@ -14,6 +14,10 @@ crashes.
   wake-up was lost, and deletes finished jobs past retention.
 - Webhooks of finished jobs are delivered with retries (`webhooks.py`), from the store, so a
   restart resumes them too.
+- A busy or unreachable store (`ServiceUnavailable`, e.g. `StoreBusy`) never fails a job: a
+  claim it refused leaves the job queued (its id is queued again after Retry-After); a run it
+  stopped before the provider call puts the job back; the journal and the job's end are
+  written again until the lease would lapse, so a provider's handle or result is not lost.
 """
 
 from __future__ import annotations
@@ -24,9 +28,9 @@ import functools
 import logging
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import orjson
 import pybase64
@@ -40,6 +44,8 @@ from image_gateway.errors import (
     GatewayError,
     InvalidRequest,
     RateLimited,
+    ServiceUnavailable,
+    StoreBusy,
     error_body,
 )
 from image_gateway.fetch.fetcher import GuardedResolver
@@ -60,6 +66,7 @@ if TYPE_CHECKING:
     from image_gateway.access.key_store import KeyStore
     from image_gateway.jobs.store import JobStore
 
+T = TypeVar("T")
 log = logging.getLogger("image_gateway.jobs")
 MAX_ATTEMPTS = 10  # claims of one job (restarts, crashes) before it fails for good
 JOB_CANCELED = "job_canceled"  # the ledger's error code of a job canceled while it ran
@@ -83,6 +90,20 @@ class LeaseLost(Exception):
     """Another worker owns the job now: stop without writing anything."""
 
 
+async def patiently(write: Callable[[], Awaitable[T]], patience: float) -> T:
+    """`write()`, tried again after each StoreBusy's Retry-After while `patience` seconds
+    last (a job's lease: past it, another worker may own the job); then StoreBusy."""
+    deadline = time.monotonic() + patience
+    while True:
+        try:
+            return await write()
+        except StoreBusy:
+            if time.monotonic() + StoreBusy.retry_seconds >= deadline:
+                raise
+            log.warning("job store busy; writing again", extra={"fields": {}})
+            await asyncio.sleep(StoreBusy.retry_seconds)
+
+
 class JobJournal:
     """`RunJournal` backed by the job row (written only while this worker holds the lease)."""
 
@@ -99,8 +120,10 @@ class JobJournal:
         saved: Any,
         activity: JobActivity | None = None,
         images: ImageStore | None = None,
+        patience: float = 0.0,
     ) -> None:
         self.store, self.job_id, self.worker = store, job_id, worker
+        self.patience = patience  # seconds a busy store is waited out (`patiently`)
         self.data: dict[str, Any] = saved if isinstance(saved, dict) else {}
         self.data.setdefault("candidate", 0)
         self.data.setdefault("calls", {})
@@ -209,7 +232,11 @@ class JobJournal:
 
     async def _persist(self) -> None:
         async with self._lock:
-            if not await self.store.save_journal(self.job_id, self.worker, self.data):
+            saved = await patiently(
+                lambda: self.store.save_journal(self.job_id, self.worker, self.data),
+                self.patience,
+            )
+            if not saved:
                 raise LeaseLost(self.job_id)
 
 
@@ -290,6 +317,7 @@ class JobWorker:
 
     async def _consume(self) -> None:
         while True:
+            delivery = None
             try:
                 delivery = await self.queue.next(self.name, 1.0)
                 if delivery is None:
@@ -300,6 +328,13 @@ class JobWorker:
                 await self.queue.ack(delivery)
             except asyncio.CancelledError:
                 raise
+            except StoreBusy:  # the job is as it was (queued, or leased): wake it up later
+                log.warning("job store busy", extra={"fields": {"worker": self.name}})
+                await asyncio.sleep(StoreBusy.retry_seconds)
+                if delivery is not None:
+                    with contextlib.suppress(Exception):  # else the sweeper finds it
+                        await self.queue.enqueue(delivery.job_id)
+                        await self.queue.ack(delivery)
             except Exception:  # one bad job (or a store hiccup) must not stop the loop
                 log.exception("job worker error", extra={"fields": {"worker": self.name}})
                 await asyncio.sleep(1.0)
@@ -326,7 +361,9 @@ class JobWorker:
             return
         activity = JobActivity(self.settings.job_progress_seconds)
         images = self.service.image_urls.store
-        journal = JobJournal(self.store, job.id, self.name, job["journal"], activity, images)
+        journal = JobJournal(
+            self.store, job.id, self.name, job["journal"], activity, images, self.lease
+        )
         work = asyncio.create_task(self._execute(job, journal))
         beat = asyncio.create_task(self._heartbeat(job.id, work, queue_heartbeat, journal))
         self._running.add(job.id)
@@ -405,18 +442,36 @@ class JobWorker:
             wait = float(exc.headers.get("Retry-After", "1") or 1)
             await self.store.put_back(job.id, self.name, wait)
             return
+        except ServiceUnavailable as exc:
+            # The gateway's own store was busy or unreachable (the key, the budget, the
+            # journal): the job is not at fault; it runs again later (from its journal).
+            wait = float(exc.headers.get("Retry-After", "1") or 1)
+            log.warning(
+                "job put back: store unavailable",
+                extra={"fields": {"job_id": job.id, "error_code": exc.code}},
+            )
+            # Not written either: the lease lapses and the sweeper hands the job out again.
+            with contextlib.suppress(StoreBusy):
+                await self.store.put_back(job.id, self.name, wait)
+            return
         except GatewayError as exc:
             error: dict[str, Any] = {"status": exc.status_code, "body": error_body(exc, request_id)}
             if exc.attribution is not None:  # who it failed at, for logs (not shown in the job)
                 error["provider"], error["model"] = exc.attribution
-            await self.store.finish(
-                job.id, self.name, "failed", error=error, webhook_due=self._hooked(job)
+            await patiently(
+                lambda: self.store.finish(
+                    job.id, self.name, "failed", error=error, webhook_due=self._hooked(job)
+                ),
+                self.lease,
             )
             self._log_finished(job, "failed", exc.attribution, exc.code)
             return
         result = await self.service.store_result(generation, body)
-        await self.store.finish(
-            job.id, self.name, "succeeded", result=result, webhook_due=self._hooked(job)
+        await patiently(
+            lambda: self.store.finish(
+                job.id, self.name, "succeeded", result=result, webhook_due=self._hooked(job)
+            ),
+            self.lease,
         )
         self._log_finished(job, "succeeded", (generation.provider, generation.model), None)
 

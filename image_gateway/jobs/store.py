@@ -68,12 +68,12 @@ class JobStore:
                     await self._expire_key(existing.id)  # older than the TTL: a new request
             try:
                 async with self.db.write() as conn:
-                    await conn.execute(jobs.insert().values(**values))
+                    # The row as stored, in the same statement (no second read per job).
+                    result = await conn.execute(jobs.insert().values(**values).returning(*jobs.c))
+                    row = result.one()
             except IntegrityError:
                 continue  # a concurrent request with the same key won: return its job
-            job = await self.get(str(values["id"]))
-            assert job is not None
-            return job, True
+            return JobRow(dict(row._mapping)), True
         raise IdempotencyConflict("concurrent use of the same Idempotency-Key")
 
     async def record(
@@ -190,10 +190,10 @@ class JobStore:
                     updated_at=now,
                     not_before=None,
                 )
+                .returning(*jobs.c)  # the claimed row, in the same statement
             )
-        if result.rowcount != 1:
-            return None
-        return await self.get(job_id)
+            row = result.first()
+        return None if row is None else JobRow(dict(row._mapping))
 
     async def _leased_update(self, job_id: str, worker: str, **values: Any) -> bool:
         values["updated_at"] = utcnow()

@@ -1,7 +1,9 @@
 """The job worker: takes jobs from the queue, runs them under a lease, and keeps going after
 crashes.
 
-- `WORKER_CONCURRENCY` consumer loops each take a job id from the queue, claim the job's lease
+- One consumer loop takes job ids from the queue while fewer than `WORKER_CONCURRENCY` jobs run
+  (an idle worker is one task waiting on the queue, not N loops each waking every second:
+  10,000 timers a second at N=10,000, issue 16); each job's run claims the job's lease
   in the store (skipping it if finished or leased elsewhere) and run it through the same
   dispatcher as synchronous requests, with a journal that records each provider handle before
   anything else happens (`providers/journal.py`): a resumed job polls, it never pays twice.
@@ -52,7 +54,7 @@ from image_gateway.fetch.fetcher import GuardedResolver
 from image_gateway.fetch.urls import Refused, parse_target
 from image_gateway.jobs import webhooks
 from image_gateway.jobs.activity import JobActivity
-from image_gateway.jobs.queue import JobQueue, MemoryJobQueue
+from image_gateway.jobs.queue import Delivery, JobQueue, MemoryJobQueue
 from image_gateway.jobs.rows import JobRow
 from image_gateway.jobs.service import JobService, restored
 from image_gateway.providers.kit.journal import CallJournal
@@ -283,6 +285,8 @@ class JobWorker:
         self.name = f"worker-{secrets.token_hex(6)}"
         self.lease = settings.job_lease_seconds
         self._tasks: list[asyncio.Task[None]] = []
+        self._runs: set[asyncio.Task[None]] = set()  # the jobs being run (`_consume`)
+        self._slots = asyncio.Semaphore(settings.worker_concurrency)
         self._running: set[str] = set()
         self._session: aiohttp.ClientSession | None = None
 
@@ -295,20 +299,21 @@ class JobWorker:
         return self._service()
 
     async def start(self) -> None:
-        loops = [self._consume() for _ in range(self.settings.worker_concurrency)]
-        for loop in [*loops, self._sweep(), self._deliver_webhooks()]:
+        for loop in [self._consume(), self._sweep(), self._deliver_webhooks()]:
             self._tasks.append(asyncio.create_task(loop))
+        concurrency = self.settings.worker_concurrency
         log.info(
             "job worker started",
-            extra={"fields": {"worker": self.name, "concurrency": len(loops)}},
+            extra={"fields": {"worker": self.name, "concurrency": concurrency}},
         )
 
     async def stop(self) -> None:
         """Stop taking work. Running jobs keep their journal; their lease expires and another
         worker (or this one after a restart) resumes them."""
-        for task in self._tasks:
+        tasks = [*self._tasks, *self._runs]
+        for task in tasks:
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await asyncio.gather(*tasks, return_exceptions=True)
         self._tasks.clear()
         with contextlib.suppress(Exception):  # let a restarted worker resume them at once
             await self.store.release_leases(self.name)
@@ -316,28 +321,46 @@ class JobWorker:
             await self._session.close()
 
     async def _consume(self) -> None:
+        """Hand each queued job to a run of its own once one of WORKER_CONCURRENCY slots is
+        free (a job's run gives its slot back when it ends)."""
         while True:
-            delivery = None
+            await self._slots.acquire()
             try:
                 delivery = await self.queue.next(self.name, 1.0)
-                if delivery is None:
-                    continue
-                await self.run(
-                    delivery.job_id, functools.partial(self.queue.heartbeat, self.name, delivery)
-                )
-                await self.queue.ack(delivery)
-            except asyncio.CancelledError:
-                raise
-            except StoreBusy:  # the job is as it was (queued, or leased): wake it up later
-                log.warning("job store busy", extra={"fields": {"worker": self.name}})
-                await asyncio.sleep(StoreBusy.retry_seconds)
-                if delivery is not None:
-                    with contextlib.suppress(Exception):  # else the sweeper finds it
-                        await self.queue.enqueue(delivery.job_id)
-                        await self.queue.ack(delivery)
-            except Exception:  # one bad job (or a store hiccup) must not stop the loop
-                log.exception("job worker error", extra={"fields": {"worker": self.name}})
+            except BaseException as exc:
+                self._slots.release()
+                if not isinstance(exc, Exception):
+                    raise  # stopping
+                log.exception("job queue error", extra={"fields": {"worker": self.name}})
                 await asyncio.sleep(1.0)
+                continue
+            if delivery is None:
+                self._slots.release()
+                continue
+            task = asyncio.create_task(self._take(delivery))
+            self._runs.add(task)
+            task.add_done_callback(self._taken)
+
+    def _taken(self, task: asyncio.Task[None]) -> None:
+        self._runs.discard(task)
+        self._slots.release()
+
+    async def _take(self, delivery: Delivery) -> None:
+        """Run one delivered job; whatever goes wrong stays with it (logged)."""
+        try:
+            await self.run(
+                delivery.job_id, functools.partial(self.queue.heartbeat, self.name, delivery)
+            )
+            await self.queue.ack(delivery)
+        except StoreBusy:  # the job is as it was (queued, or leased): wake it up later
+            log.warning("job store busy", extra={"fields": {"worker": self.name}})
+            await asyncio.sleep(StoreBusy.retry_seconds)
+            with contextlib.suppress(Exception):  # else the sweeper finds it
+                await self.queue.enqueue(delivery.job_id)
+                await self.queue.ack(delivery)
+        except Exception:  # one bad job (or a store hiccup) must not stop the others
+            log.exception("job worker error", extra={"fields": {"worker": self.name}})
+            await asyncio.sleep(1.0)
 
     async def run(self, job_id: str, queue_heartbeat: Any = None) -> None:
         """Run one job if this worker can claim it."""

@@ -26,7 +26,7 @@ from tests.contract.providers import CONTRACTS
 from tests.jobs.support import submit
 from tests.jobs.test_job_events import read_events
 from tests.providers import support
-from tests.providers.support import decoded, error_of, provider_fixtures
+from tests.providers.support import decoded, error_of, fetched, provider_fixtures
 
 FAL_TEST_KEY = "fal-test-canary-3c8e1a7b5d"
 SCHNELL = "fal/fal-ai/flux/schnell"
@@ -92,6 +92,32 @@ def test_sdk_edits_with_kontext(sdk: openai.OpenAI, emu: FalEmulator) -> None:
     assert fields["path"] == "/fal-ai/flux-pro/kontext"
     assert set(fields) == {"path", "prompt", "num_images", "output_format", "image_url"}
     assert fields["image_url"].startswith("data:image/png;base64,")
+
+
+def test_sdk_gets_urls_of_the_stored_images(
+    sdk: openai.OpenAI, gw: RunningGateway, emu: FalEmulator
+) -> None:
+    """`response_format: "url"`: the images were downloaded from fal's CDN and stored by the
+    gateway, and its URLs serve them (fal's own expire with the result)."""
+    result = sdk.images.generate(
+        model=SCHNELL, prompt="a fox", n=2, size="1024x1024", response_format="url"
+    )
+    assert [d.b64_json for d in result.data] == [None, None]
+    for item in result.data:
+        assert item.url and item.url.startswith(gw.url)  # the gateway's, not fal's CDN
+        image = fetched(item.url)
+        assert image.format == "JPEG" and image.size == (1024, 1024)
+    edit = sdk.images.edit(
+        model="fal/fal-ai/flux-pro/kontext",
+        prompt="make it night",
+        image=("in.png", png((300, 200)), "image/png"),
+        response_format="url",
+        extra_body={"output_format": "png"},
+    )
+    assert edit.data[0].url and edit.data[0].url.startswith(gw.url)
+    image = fetched(edit.data[0].url)
+    assert image.format == "PNG" and image.size == (300, 200)
+    assert emu.stats()["submissions"] == 2
 
 
 @pytest.mark.parametrize(
@@ -241,6 +267,9 @@ def test_a_completed_status_carrying_a_refusal(
         ({"status": 403, "body": {"detail": "Forbidden"}}, 502, "provider_auth_failed", None),
         ({"status": 404}, 404, "model_not_found", None),
         ({"status": 503, "times": 5}, 502, "upstream_error", None),
+        # fal's platform errors: `{"detail", "error_type"}` with X-Fal-Error-Type (section 3.5)
+        ({"status": 504, "times": 5}, 502, "upstream_error", None),
+        ({"status": 422, "body": {"detail": "Image size too large"}}, 400, "invalid_value", None),
         (
             {"status": 429, "times": 5, "headers": {"retry-after": "2"}},
             429,

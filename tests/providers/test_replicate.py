@@ -26,7 +26,7 @@ from tests.conftest import RunningGateway
 from tests.contract.harness import png, provider_settings, serve_gateway
 from tests.contract.providers import CONTRACTS
 from tests.providers import support
-from tests.providers.support import decoded, error_of, provider_fixtures
+from tests.providers.support import decoded, error_of, fetched, provider_fixtures
 
 REPLICATE_TEST_KEY = "r8_test-canary-5e1b7d2c9a4f"
 SCHNELL = "replicate/black-forest-labs/flux-schnell"
@@ -101,6 +101,30 @@ def test_sdk_edits_with_kontext_keeping_the_input_shape(
     assert fields["path"] == "/v1/models/black-forest-labs/flux-kontext-pro/predictions"
     assert fields["input"]["aspect_ratio"] == "match_input_image"
     assert set(fields["input"]) == {"prompt", "aspect_ratio", "input_image"}
+
+
+def test_sdk_gets_urls_of_the_stored_images(
+    sdk: openai.OpenAI, gw: RunningGateway, emu: ReplicateEmulator
+) -> None:
+    """`response_format: "url"`: the outputs were downloaded and stored by the gateway, and
+    its URLs serve them (Replicate's own file URLs are never handed on: they die in an hour)."""
+    result = sdk.images.generate(
+        model=SCHNELL, prompt="a fox", n=2, size="1024x1024", response_format="url"
+    )
+    assert [d.b64_json for d in result.data] == [None, None]
+    for item in result.data:
+        assert item.url and item.url.startswith(gw.url)  # the gateway's, not Replicate's
+        image = fetched(item.url)
+        assert image.format == "WEBP" and image.size == (1024, 1024)
+    edit = sdk.images.edit(
+        model="replicate/black-forest-labs/flux-kontext-pro",
+        prompt="make it night",
+        image=("in.png", png((300, 200)), "image/png"),
+        response_format="url",
+    )
+    assert edit.data[0].url and edit.data[0].url.startswith(gw.url)
+    assert fetched(edit.data[0].url).size == (300, 200)
+    assert emu.stats()["submissions"] == 2
 
 
 def test_a_single_uri_model_and_a_custom_size(sdk: openai.OpenAI, emu: ReplicateEmulator) -> None:
@@ -262,6 +286,7 @@ def test_ended_predictions_without_images(
         ),
         ({"status": 401}, 502, "provider_auth_failed", None),
         ({"status": 402}, 402, "provider_quota_exhausted", None),
+        ({"status": 403}, 502, "provider_auth_failed", None),  # the SDK's PermissionDenied
         ({"status": 404}, 404, "model_not_found", None),
         ({"status": 500, "times": 5}, 502, "upstream_error", None),
         (

@@ -23,7 +23,7 @@ from tests.conftest import RunningGateway
 from tests.contract.harness import png, provider_settings, serve_gateway
 from tests.contract.providers import CONTRACTS
 from tests.providers import support
-from tests.providers.support import decoded, provider_fixtures
+from tests.providers.support import decoded, fetched, provider_fixtures
 
 STABILITY_TEST_KEY = "sk-stability-test-canary-8e2d4c6a"
 
@@ -131,6 +131,33 @@ def test_sdk_image_to_image_needs_strength(sdk: openai.OpenAI, emu: StabilityEmu
     [fields] = sent(emu)
     assert fields["mode"] == "image-to-image" and fields["strength"] == "0.6"
     assert "aspect_ratio" not in fields and fields["image"]["content_type"] == "image/png"
+
+
+def test_sdk_gets_urls_of_the_stored_images(
+    sdk: openai.OpenAI, gw: RunningGateway, emu: StabilityEmulator
+) -> None:
+    """`response_format: "url"`: Stability answers bytes; the gateway stores them and its
+    URLs serve them, with the type the bytes have."""
+    result = sdk.images.generate(
+        model="stability/stable-image-core",
+        prompt="a fox",
+        size="1024x1024",
+        response_format="url",
+        extra_body={"output_format": "jpeg"},
+    )
+    assert result.data[0].b64_json is None
+    assert result.data[0].url and result.data[0].url.startswith(gw.url)
+    image = fetched(result.data[0].url)
+    assert image.format == "JPEG" and image.size == (1280, 1280)  # Core's 1.5 MP at 1:1
+    edit = sdk.images.edit(
+        model="stability/stable-image-erase",
+        prompt="the lamp post",
+        image=("in.png", png((128, 96)), "image/png"),
+        response_format="url",
+    )
+    image = fetched(edit.data[0].url)
+    assert image.format == "PNG" and image.size == (128, 96)
+    assert emu.stats()["submissions"] == 2
 
 
 def test_sdk_inpaints_with_an_openai_mask_made_stabilitys(

@@ -191,6 +191,7 @@ def test_flagged_images_are_dropped_and_all_flagged_is_a_refusal(
     assert every.status_code == 400, every.text
     error = error_of(every)
     assert error["code"] == "content_policy_violation" and "has_nsfw_concepts" in error["message"]
+    assert "may have charged" in error["message"]
     assert emu.stats()["submissions"] == 2
 
 

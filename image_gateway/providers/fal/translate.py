@@ -172,7 +172,8 @@ def parse_result(payload: Any, request_id: str) -> Finished:
     kept = [image for i, image in enumerate(images) if not (i < len(flags) and flags[i] is True)]
     if not kept:
         raise ContentPolicyViolation(
-            "the provider's safety checker flagged every image (has_nsfw_concepts)",
+            "the provider's safety checker flagged every image (has_nsfw_concepts: fal sends "
+            "them blacked out, and may have charged for them); nothing was returned",
             provider=PROVIDER,
         )
     outputs = []

@@ -45,7 +45,9 @@ def read_events(lines: Iterator[str]) -> Iterator[tuple[str, Any]]:
 def test_status_changes_then_the_result(
     start_gateway: Callable[..., RunningGateway], slow_bfl: Any
 ) -> None:
-    gw = start_gateway(**bfl_settings(slow_bfl))
+    # A lease long enough that a loaded machine never lets it lapse: a job claimed a second time
+    # shows "running" twice, which is the lease's business (test_crash_recovery), not this test's.
+    gw = start_gateway(**bfl_settings(slow_bfl, job_lease_seconds=30))
     with gw.client() as http:
         job_id = submit(http, BFL_BODY)["id"]
         with http.stream("GET", f"/v1/jobs/{job_id}/events") as resp:

@@ -22,7 +22,7 @@ import uvicorn
 from PIL import Image
 
 from emulators.kit.placeholder import Rendered
-from emulators.kit.server import bind_socket
+from emulators.kit.server import KEEP_ALIVE_SECONDS, bind_socket
 from emulators.openai_images import OpenAIApp
 from emulators.openai_images.images import ImageCache
 
@@ -93,7 +93,13 @@ def main(argv: list[str] | None = None) -> None:
     app = build_app(args.images, args.api_key, args.latency, args.partial_interval)
     sock = bind_socket("127.0.0.1", args.port)
     config = uvicorn.Config(
-        app, log_level="warning", lifespan="on", access_log=False, loop="uvloop", http="httptools"
+        app,
+        log_level="warning",
+        lifespan="on",
+        access_log=False,
+        loop="uvloop",
+        http="httptools",
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
     )
     try:
         uvicorn.Server(config).run(sockets=[sock])

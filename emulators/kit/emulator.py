@@ -20,7 +20,14 @@ import uvicorn
 from . import cli
 from .app import EmulatorApp
 from .scenarios import SCENARIOS, ScenarioTable, check_table, scenario_fault
-from .server import BackgroundServer, bind_socket, client_host, serve_until_stopped, url_of
+from .server import (
+    KEEP_ALIVE_SECONDS,
+    BackgroundServer,
+    bind_socket,
+    client_host,
+    serve_until_stopped,
+    url_of,
+)
 
 GRACEFUL_SHUTDOWN_SECONDS = 2  # Ctrl+C: held (stalled) requests do not keep the CLI alive
 
@@ -90,7 +97,7 @@ class Emulator(ABC):
             return self
         sockets = self.bind()
         self.app.stopping.clear()
-        server = BackgroundServer(self.app, sockets)
+        server = BackgroundServer(self.app, sockets, timeout_keep_alive=KEEP_ALIVE_SECONDS)
         try:
             server.start()
         except BaseException:
@@ -311,6 +318,7 @@ class Emulator(ABC):
             log_level=args.log_level,
             lifespan="on",
             access_log=False,
+            timeout_keep_alive=KEEP_ALIVE_SECONDS,
             timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
         )
         try:

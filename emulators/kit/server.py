@@ -15,6 +15,14 @@ from typing import Any
 
 import uvicorn
 
+# Seconds an emulator keeps an idle kept-alive connection open: longer than the gateway's own
+# 30 s (`image_gateway.upstream.client.IDLE_TIMEOUT`), as providers' front ends are (nginx's
+# default `keepalive_timeout` is 75 s, an AWS Application Load Balancer's idle timeout 60 s,
+# Google's external Application Load Balancer's 610 s). uvicorn's 5 s default closed
+# connections the gateway was about to reuse: on a loaded machine a request sent just as the
+# server closed its connection was reset, a 502 a real provider would not have caused.
+KEEP_ALIVE_SECONDS = 75
+
 
 def bind_socket(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import io
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -428,3 +429,18 @@ def test_a_large_field_is_recorded_by_length_and_hash(running: dict[str, Emulato
         "chars": len(image),
         "sha256": hashlib.sha256(image.encode()).hexdigest(),
     }
+
+
+def test_an_idle_connection_outlives_uvicorns_default_keep_alive(
+    running: dict[str, Emulator],
+) -> None:
+    """An emulator keeps an idle kept-alive connection longer than the gateway does (30 s), as a
+    provider's front end does, not uvicorn's 5 s (emulators/kit/server.py KEEP_ALIVE_SECONDS):
+    a connection idle for 6 s still answers its next request."""
+    host, port = httpx.URL(running["bfl"].base_url).host, httpx.URL(running["bfl"].base_url).port
+    request = f"GET /v1/get_result?id=none HTTP/1.1\r\nHost: {host}\r\n\r\n".encode()
+    with socket.create_connection((host, port), timeout=5) as sock:
+        for wait in (0, 6):
+            time.sleep(wait)
+            sock.sendall(request)
+            assert sock.recv(65536).startswith(b"HTTP/1.1 ")  # an answer, not a closed socket

@@ -6,7 +6,9 @@ polling settings of `kit/config.PollingConfig`, plus:
   once, without the key). fal's outputs are on its CDN, `v3.fal.media` and other `fal.media`
   subdomains ([3P]: every public example of a fal result; REFERENCE-MORE names no host), so the
   default is `fal.media` (it and its subdomains, https). The status, result and cancel URLs
-  fal returns are on the queue host (the base URL's origin), the only one given the key.
+  fal returns are on the queue host (the base URL's origin); they are called, with the key,
+  only when their origin is the base URL's or one of these (the polling kit trusts both alike:
+  README "Provider outputs and the URLs they come from"), so list here only fal's own hosts.
 """
 
 from __future__ import annotations

@@ -45,6 +45,14 @@ def raise_open_files_limit() -> int:
     return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
 
 
+def failure(exc: BaseException) -> str:
+    """A request that got no answer, as its status key: the exception's type, with its message
+    when it has one (`ClientOSError: [Errno 104] Connection reset by peer` and a refused
+    connection differ), cut to 100 characters."""
+    text = str(exc)
+    return f"{type(exc).__name__}: {text}"[:100] if text else type(exc).__name__
+
+
 class Recorder:
     def __init__(self) -> None:
         self.latencies: list[float] = []
@@ -60,7 +68,7 @@ class Recorder:
                 data = await resp.read()
                 status = str(resp.status)
         except (aiohttp.ClientError, TimeoutError) as exc:
-            status, data = type(exc).__name__, b""
+            status, data = failure(exc), b""
         self.latencies.append(time.perf_counter() - started)
         self.statuses[status] += 1
         self.bytes += len(data)
@@ -215,7 +223,7 @@ async def jobs(
                 payload = await resp.read()
                 status = str(resp.status)
         except (aiohttp.ClientError, TimeoutError) as exc:
-            status, payload = type(exc).__name__, b""
+            status, payload = failure(exc), b""
         submit.append(time.perf_counter() - t0)
         statuses[status] += 1
         if status != "202":

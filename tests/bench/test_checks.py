@@ -1,14 +1,17 @@
-"""The harness's judgements: what counts as an image answer (`scenarios.common.image_problem`)
-and how a run's figures become issue 11's targets, met or missed (`targets.evaluate`)."""
+"""The harness's judgements: what counts as an image answer (`scenarios.common.image_problem`),
+how a run's figures become issue 11's targets, met or missed (`targets.evaluate`), and what a
+request that got no answer is counted as (`client.failure`)."""
 
 from __future__ import annotations
 
 import base64
 from typing import Any
 
+import aiohttp
 import orjson
 import pytest
 
+from bench.client import failure
 from bench.scenarios.common import image_problem
 from bench.targets import evaluate
 from bench.upstream import tiny_image
@@ -191,3 +194,11 @@ def test_streaming_targets_of_issue_15() -> None:
         | {"added_first_partial_p50_ms": None}
     )
     assert [c["met"] for c in evaluate(refused) if c["issue"] == "issue 15"] == [False]
+
+
+def test_a_failed_request_is_counted_with_its_reason() -> None:
+    """Two kinds of reset are told apart in a run's statuses; a bare timeout stays its type."""
+    reset = aiohttp.ClientOSError(104, "Connection reset by peer")
+    assert failure(reset) == "ClientOSError: [Errno 104] Connection reset by peer"
+    assert failure(TimeoutError()) == "TimeoutError"
+    assert len(failure(aiohttp.ClientPayloadError("x" * 500))) == 100

@@ -100,9 +100,11 @@ class Database:
         """Create the SQLite file's folder (the default `data/` may not exist yet)."""
         if self.dialect != "sqlite":
             return
-        from sqlalchemy.engine import make_url
+        path = self.sqlite_file
+        if path is None:  # a URL `sqlite_file` does not read: SQLAlchemy's reading
+            from sqlalchemy.engine import make_url
 
-        path = make_url(self.url).database
+            path = make_url(self.url).database
         if path:
             Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
 

@@ -6,7 +6,7 @@ start that the first answers need not wait for; tests/test_startup.py).
 database at `HEAD` is left as it is, and a new, empty one is built and stamped `HEAD`, in one
 `BEGIN IMMEDIATE` transaction (instances starting together: one builds, the others find it
 built). The DDL is `schema_sqlite.sql`: the statements `tables.metadata.create_all` emits on
-SQLite, written out; tests/db/test_store.py checks both build the same schema, and prints the
+SQLite, written out; tests/db/test_schema.py checks both build the same schema, and prints the
 new text when `tables.py` changes. Anything else (an older revision, a partial schema, a URL
 this module does not read) is left to `migrate.upgrade`, with SQLAlchemy and Alembic.
 """
@@ -31,7 +31,7 @@ def sqlite_ready(db: Database) -> bool:
     path = db.sqlite_file
     if path is None:
         return False
-    Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    db.prepare()
     conn = sqlite3.connect(path, timeout=db.timeout_seconds, isolation_level=None)
     try:
         cursor = conn.cursor()

@@ -453,3 +453,19 @@ def test_the_emulator_answers_202_while_queued_and_cancels(emu: FalEmulator) -> 
         after.json()["status"] == "COMPLETED" and after.json()["error_type"] == "request_cancelled"
     )
     assert result.status_code == 400
+
+
+def test_an_edit_mask_is_refused_not_dropped(sdk: openai.OpenAI, emu: Any) -> None:
+    """No model here takes a mask: a 400 naming it, before anything is submitted."""
+    with pytest.raises(openai.BadRequestError) as refused:
+        sdk.images.edit(
+            model="fal/fal-ai/flux-pro/kontext",
+            prompt="make it night",
+            image=("in.png", png((64, 64)), "image/png"),
+            mask=("m.png", png((64, 64), "RGBA"), "image/png"),
+        )
+    error = refused.value.body
+    assert isinstance(error, dict)
+    assert error["param"] == "mask" and error["code"] == "unsupported_parameter", error
+    assert "takes no mask" in error["message"]
+    assert emu.stats()["submissions"] == 0

@@ -464,3 +464,19 @@ def test_a_stream_reports_replicates_status_words_under_the_default_wait(
     assert events[-1]["type"] == "image_generation.completed" and events[-1]["b64_json"]
     assert "prefer" not in {k for k, v in headers[0].items() if v is not None}
     assert headers[1]["prefer"] == "wait=9"
+
+
+def test_an_edit_mask_is_refused_not_dropped(sdk: openai.OpenAI, emu: Any) -> None:
+    """No model here takes a mask: a 400 naming it, before anything is submitted."""
+    with pytest.raises(openai.BadRequestError) as refused:
+        sdk.images.edit(
+            model="replicate/black-forest-labs/flux-kontext-pro",
+            prompt="make it night",
+            image=("in.png", png((64, 64)), "image/png"),
+            mask=("m.png", png((64, 64), "RGBA"), "image/png"),
+        )
+    error = refused.value.body
+    assert isinstance(error, dict)
+    assert error["param"] == "mask" and error["code"] == "unsupported_parameter", error
+    assert "takes no mask" in error["message"]
+    assert emu.stats()["submissions"] == 0

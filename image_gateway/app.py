@@ -48,7 +48,7 @@ from image_gateway.observability.metrics import Metrics
 from image_gateway.providers.kit.base import adapter_class
 from image_gateway.providers.registry import DEFINITIONS
 from image_gateway.schemas import GenerationBody
-from image_gateway.server import ServedByCheck
+from image_gateway.server import METRICS, ServedByCheck
 from image_gateway.settings import Settings, load_settings
 from image_gateway.upstream.client import UpstreamClient
 
@@ -87,7 +87,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     persistence = Persistence(settings)
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Metrics]]:
         # Each part is closed (in reverse order) even when a later one fails to start.
         async with AsyncExitStack() as stack:
             for part in (http, fetcher, store, persistence, app.state.jobs):
@@ -109,7 +109,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 stack.callback(publishing.cancel)
             _announce(settings, providers)
             stack.enter_context(announce_urls(settings.public_base_url))
-            yield
+            yield {METRICS: metrics}  # the server's protocol counts the connections it closes
 
     app = FastAPI(
         title="image-gateway",

@@ -11,6 +11,13 @@ the next request's first byte: with a 408 JSON error (`Connection: close`) when 
 request arrived, silently when nothing did. The body is bounded in the ASGI layer
 (`middleware.BodyLimitMiddleware`, CLIENT_BODY_TIMEOUT_SECONDS).
 
+A bound that runs out gets HEAD_GRACE_SECONDS more, once, before it closes. The event loop
+(libuv's, under uvloop) runs due timers before it reads sockets, so after one turn of the loop
+longer than the bound (a read of thousands of sockets on a loaded machine: 10,000 connections
+opened in 2 s) a head that arrived in time can still be unread in the kernel, and closing then
+resets the connection (a socket closed with unread data sends RST; the client sees "Connection
+reset by peer"). The loop reads sockets before it runs timers again, so a short grace is enough.
+
 They also answer a request uvicorn cannot parse (a malformed request line or header, a NUL or
 a space in the URL, a header without a colon) with our JSON error, 400 `invalid_http_request`
 with `x-should-retry: false`, where uvicorn answers `text/plain` "Invalid HTTP request
@@ -25,7 +32,9 @@ They are uvicorn's `--http` (`make run`, the Dockerfile and the tests use them):
 `auto`); `HttpToolsProtocol` and `H11Protocol` name one. Named that way, the timeout comes from
 the settings (environment, `.env`); `protocol_class()` binds a value for in-process servers.
 Each connection marks the server's lifespan state with `SERVED_BY`, so the app can warn when it
-is served without them (`ServedByCheck`, a pure-ASGI middleware).
+is served without them (`ServedByCheck`, a pure-ASGI middleware), and counts the connections it
+closes in the app's metrics (`igw_connections_closed_total{reason}`), which the app's lifespan
+puts in that state under `METRICS`.
 """
 
 from __future__ import annotations
@@ -42,9 +51,12 @@ from uvicorn.protocols.http import h11_impl, httptools_impl
 from image_gateway.api.error_responses import error_response
 from image_gateway.errors import GatewayError, InvalidRequest, RequestTimeout
 from image_gateway.ids import REQUEST_ID_PREFIX, unique_id
+from image_gateway.observability.metrics import Metrics
 
 SERVED_BY = "image_gateway.server"  # key in the lifespan state, copied into every request scope
+METRICS = "image_gateway.metrics"  # key in the lifespan state: the app's `Metrics`
 log = logging.getLogger("image_gateway.server")
+HEAD_GRACE_SECONDS = 0.05  # once per bound: lets the loop read what the kernel holds (> 0: a timer)
 
 
 class HeaderTimeout(asyncio.Protocol):
@@ -86,6 +98,7 @@ class HeaderTimeout(asyncio.Protocol):
         if seconds is None:
             seconds = _settings_header_timeout()
         self._head_bytes = 0
+        self._head_graced = False
         self._head_timer = self.loop.call_later(seconds, self._head_expired, seconds)
 
     def _disarm(self) -> None:
@@ -98,6 +111,10 @@ class HeaderTimeout(asyncio.Protocol):
         transport = self._head_transport
         if transport.is_closing():
             return
+        if not self._head_graced:  # bytes may be waiting unread: see the module docstring
+            self._head_graced = True
+            self._head_timer = self.loop.call_later(HEAD_GRACE_SECONDS, self._head_expired, seconds)
+            return
         request_id = None
         if self._head_bytes:
             err = RequestTimeout(
@@ -106,6 +123,7 @@ class HeaderTimeout(asyncio.Protocol):
             )
             request_id, answer = _raw_answer(err, self.server_state.default_headers)
             transport.write(answer)
+        self._count_closed("head_timeout")
         log.info(
             "request head not received in time; connection closed",
             extra={
@@ -117,6 +135,11 @@ class HeaderTimeout(asyncio.Protocol):
             },
         )
         transport.close()
+
+    def _count_closed(self, reason: str) -> None:
+        metrics: Metrics | None = self.app_state.get(METRICS)  # None: served without lifespan
+        if metrics is not None:
+            metrics.connection_closed(reason)
 
     def send_400_response(self, msg: str) -> None:
         """uvicorn's answer to a request its parser refused (both protocols call it, then
@@ -131,6 +154,7 @@ class HeaderTimeout(asyncio.Protocol):
         request_id, answer = _raw_answer(err, self.server_state.default_headers)
         self._head_transport.write(answer)
         self._head_transport.close()
+        self._count_closed("invalid_http")
         log.info(
             "malformed request refused; connection closed",
             extra={"fields": {"request_id": request_id, "status": err.status_code}},

@@ -21,6 +21,7 @@ from emulators.kit.server import BackgroundServer, bind_socket, url_of
 from image_gateway.app import create_app
 from image_gateway.server import H11Protocol, HeaderTimeout, HttpToolsProtocol, protocol_class
 from tests.conftest import LogCapture, RunningGateway, make_settings
+from tests.test_metrics import scrape, value
 from tests.test_slow_clients import answers, serves
 
 MALFORMED = {
@@ -93,4 +94,7 @@ def test_malformed_requests_get_our_json_400(
     # Each refusal has a log line with its id, so a client's report can be matched to it.
     logged = {line for line in gateway_logs.lines if "malformed request refused" in line}
     assert all(any(i in line for line in logged) for i in ids)
+    # And counted, as none of them reached the app's own request series.
+    closed = 'igw_connections_closed_total{reason="invalid_http"}'
+    assert value(scrape(gw).text, closed) == len(MALFORMED)
     serves(gw)  # the server is unaffected

@@ -220,6 +220,11 @@ FAMILIES = {
         "Estimated cost of those calls (part of igw_cost_usd)",
     ),
     "igw_upstream_connections": ("gauge", {"state"}, "Upstream pool connections"),
+    "igw_connections_closed": (
+        "counter",
+        {"reason"},
+        "Connections closed before a request reached the app",
+    ),
 }
 BUCKETS = {
     "igw_http_request_duration_seconds": LATENCY_BUCKETS,
@@ -246,6 +251,7 @@ def test_every_series_keeps_its_name_labels_buckets_and_help(start_gateway: Any)
     metrics.quota_exhausted("openai")
     metrics.served("openai", "gpt-image-1", 2)
     metrics.spent("openai", "gpt-image-1", 0.5, True)
+    metrics.connection_closed("head_timeout")
     with gw.client() as http:
         assert http.get("/healthz").status_code == 200
     found = families(scrape(gw).text)

@@ -30,6 +30,7 @@ from image_gateway.app import create_app
 from image_gateway.server import H11Protocol, HeaderTimeout, HttpToolsProtocol, protocol_class
 from tests.conftest import GATEWAY_TEST_KEY, RunningGateway, make_settings
 from tests.jobs.processes import REPO, START_TIMEOUT, Gateway, Process, free_port
+from tests.test_metrics import scrape, value
 
 HEAD_SECONDS = 1.0
 BODY_SECONDS = 1.5
@@ -178,6 +179,57 @@ def test_dripped_headers_are_cut_off_and_others_are_served(
         raw == b"" and HEAD_SECONDS - EARLY <= ended < HEAD_SECONDS + SLACK
     )  # closed, nothing said
     serves(gw)
+    # Counted for operators: no request reached the app's own series.
+    closed = 'igw_connections_closed_total{reason="head_timeout"}'
+    assert value(scrape(gw).text, closed) == len(drips) + 1
+
+
+BUSY = b"BUSY"  # what makes `Busy` hold the server's event loop
+
+
+class Busy(HeaderTimeout):
+    """A protocol that holds the event loop for HEAD_SECONDS + 0.5 inside the loop's read of
+    sockets when a connection sends BUSY: a turn of the loop that reads thousands of sockets on
+    a loaded machine, as under 10,000 connections opened at once."""
+
+    def data_received(self, data: bytes) -> None:
+        if data == BUSY:
+            time.sleep(HEAD_SECONDS + 0.5)
+            return
+        super().data_received(data)
+
+
+class BusyHttpTools(Busy, HttpToolsProtocol):
+    pass
+
+
+class BusyH11(Busy, H11Protocol):
+    pass
+
+
+@pytest.mark.parametrize("base", [BusyHttpTools, BusyH11], ids=["httptools", "h11"])
+def test_a_head_sent_in_time_is_answered_when_the_loop_reads_it_late(
+    served: Callable[..., RunningGateway], base: type[HeaderTimeout]
+) -> None:
+    """The head arrives while the loop is held past the connection's bound: the loop runs the
+    due bound before it reads sockets, and the request is answered all the same (not closed
+    with its bytes unread, which resets it); a client that sends nothing is still cut off."""
+    gw = served(base)
+    body = b'{"prompt": "p", "size": "64x64"}'
+    request = (REQUEST_HEAD + f"Content-Length: {len(body)}\r\n\r\n").encode() + body
+    prompt = Drip(gw.url, b"")
+    silent = Drip(gw.url, b"")
+    time.sleep(0.3)  # both connections made: their bounds run from here
+    busy = Drip(gw.url, b"")
+    time.sleep(0.1)
+    busy.sock.sendall(BUSY)  # holds the loop till past both bounds
+    time.sleep(0.2)
+    prompt.sock.sendall(request)  # in time, but read only once the loop is free
+    raw, _ = prompt.wait()
+    assert [status for status, _, _ in answers(raw)] == [200], raw[:300]  # b"": reset
+    raw, ended = silent.wait()  # closed (`wait` fails if not); when, the tests above hold
+    assert raw == b"" and ended >= HEAD_SECONDS - EARLY
+    busy.wait()
 
 
 @pytest.mark.parametrize("base", [HttpToolsProtocol, H11Protocol], ids=["httptools", "h11"])

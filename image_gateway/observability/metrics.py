@@ -20,6 +20,9 @@ Series (counters end in `_total` in the exposition, with prometheus_client's `_c
                                                         have been charged without an answer
     igw_outcome_unknown_cost_usd_total{provider,model}  their estimated cost (within igw_cost)
     igw_upstream_connections{state}                     the upstream pool: in_use / idle
+    igw_connections_closed_total{reason}                connections the server closed before
+                                                        a request reached the app: head_timeout
+                                                        (`server.HeaderTimeout`), invalid_http
 
 Labels come from closed sets (routes, providers, catalogue models, error codes); anything
 open-ended (pass-through model ids, provider error codes) is capped, then reported as "other"
@@ -192,6 +195,14 @@ class Metrics:
                 registry=r,
             )
         )
+        self.closed = Children(
+            Counter(
+                "igw_connections_closed",
+                "Connections closed before a request reached the app",
+                ("reason",),
+                registry=r,
+            )
+        )
         # Gauges, set when scraped from what they `watch`. `multiprocess_mode` says how the
         # workers' values add up: each worker has its own breakers, so one series per worker
         # (a `pid` label); queues, slots and connections are summed; every worker has the
@@ -286,6 +297,11 @@ class Metrics:
                 self.unknown_cost(*labels).inc(cost_usd)
         if cost_usd:
             self.cost(*labels).inc(cost_usd)
+
+    def connection_closed(self, reason: str) -> None:
+        """The server closed a connection before a request reached the app (`server.py`:
+        "head_timeout" or "invalid_http", a closed set)."""
+        self.closed(reason).inc()
 
     # --- scrape time ------------------------------------------------------------------------
 

@@ -345,6 +345,17 @@ class ImageTask:
         return bool(self.images)
 
 
+# An image's base64 as a provider sent it: a str, or a view of the bytes of the provider's answer
+# (`kit/b64_answer.loads(views=True)`: the answer's own bytes, sent on without a copy), always
+# checked (`kit/output.checked_b64`), so only ASCII.
+Base64 = str | memoryview
+
+
+def b64_text(value: Base64) -> str:
+    """`value` as a str (a view is copied once)."""
+    return value if isinstance(value, str) else str(value, "ascii")
+
+
 # What `GeneratedImage.head` decodes by default: enough for a PNG's or WebP's header (30 bytes)
 # and a JPEG's whose frame header follows less than 48 kB of metadata (larger: `kit/output`
 # reads all of it).
@@ -355,7 +366,8 @@ class GeneratedImage:
     """One image a provider made: its bytes (`data`), or only the provider's own checked base64
     of them (`b64`, `data=None`: `kit/output.checked_b64`), decoded on the first read of `data`.
 
-    An image answered as `b64_json` is sent on as the provider's base64 and never decoded
+    An image answered as `b64_json` is sent on as the provider's base64 (a str, or a view of the
+    provider's answer: `Base64`) and never decoded
     (issue 16: a 4.2 MB PNG's bytes are not held by each of 16 requests at once); storage
     (`url` answers, jobs) reads `data`. Setting `data` drops `b64` (no longer its encoding).
     `ValueError` when given neither."""
@@ -368,7 +380,7 @@ class GeneratedImage:
         content_type: str,  # set from the bytes' magic when the output is checked
         seed: int | None = None,
         revised_prompt: str | None = None,
-        b64: str | None = None,  # the provider's own (validated) base64 of `data`, sent on as is
+        b64: Base64 | None = None,  # the provider's own (checked) base64 of `data`, sent on as is
         size: str | None = None,  # "WxH" from the image's header, set when the output is checked
         # This image's own token usage, where the provider reported it per image (OpenAI's
         # streamed `image_generation.completed` events); the request's `usage` is their sum.

@@ -46,7 +46,7 @@ from image_gateway.jobs.rows import IdempotencyConflict, JobRow
 from image_gateway.jobs.runtime import Jobs
 from image_gateway.jobs.service import JobService
 from image_gateway.providers.kit.journal import RequestJournal, StreamJournal
-from image_gateway.schemas import GenerationBody, ImageRef, InputImage
+from image_gateway.schemas import Base64, GenerationBody, ImageRef, InputImage
 
 IDEMPOTENCY_KEY_RE = re.compile(r"^[\x21-\x7e]{1,256}$")
 # The request headers an answer reads, as OpenAPI parameters of the image routes. No examples:
@@ -353,17 +353,21 @@ def _json(payload: Any, status: int = 200, headers: dict[str, str] | None = None
 _PLACE = orjson.Fragment(b"\x00")
 
 
-def _spliced(item: Any) -> tuple[Any, str | None]:
+def _spliced(item: Any) -> tuple[Any, Base64 | None]:
     """An answer's image with its `b64_json` (megabytes of base64, checked when it was read from
     the provider or encoded by us: nothing in it to escape) taken out and a placeholder left,
     and that base64; `(item, None)` when there is none, or it holds a quote, backslash or non-
-    ASCII character (which base64 never does: the ordinary encoding then).
+    ASCII character (which base64 never does: the ordinary encoding then). A view of the
+    provider's answer (`schemas.Base64`) was checked as base64 (`kit/output.checked_b64`): its
+    bytes are sent as they are, never copied (issue 16).
 
     The base64 is then sent as its own piece of the body (`SplicedJSON`), never copied into one
     answer: orjson neither scans it for escapes nor copies it (issue 16: about 4x less CPU than
     encoding a 4 MB image's base64 as a string), and the whole answer is never held at once as
     well as the base64 (bench/RESULTS.md)."""
     b64 = item.get("b64_json") if isinstance(item, dict) else None
+    if isinstance(b64, memoryview):
+        return {**item, "b64_json": _PLACE}, b64
     if not isinstance(b64, str) or '"' in b64 or "\\" in b64 or not b64.isascii():
         return item, None
     return {**item, "b64_json": _PLACE}, b64
@@ -372,19 +376,20 @@ def _spliced(item: Any) -> tuple[Any, str | None]:
 class SplicedJSON(Response):
     """A JSON answer whose images' base64 is sent between the pieces of the rest: `text` is the
     answer dumped with a placeholder (`_PLACE`) for each of `images`, each sent as
-    `"<base64>"` in turn (ASGI `more_body`; one `Content-Length` for the whole). The body the
-    client reads is byte for byte what `orjson.dumps` of the whole answer would have been."""
+    `"<base64>"` in turn (ASGI `more_body`; one `Content-Length` for the whole; a view is sent
+    as it is, the server writes it without a copy). The body the client reads is byte for byte
+    what `orjson.dumps` of the whole answer would have been (with each view as its text)."""
 
     media_type = "application/json"
 
     def __init__(
-        self, text: bytes, images: list[str], status: int, headers: dict[str, str] | None
+        self, text: bytes, images: list[Base64], status: int, headers: dict[str, str] | None
     ) -> None:
         rest = text.split(b"\x00")
         assert len(rest) == len(images) + 1  # one placeholder per image
-        pieces = [rest[0]]
+        pieces: list[bytes | memoryview] = [rest[0]]
         for b64, after in zip(images, rest[1:], strict=True):
-            pieces += [b'"', b64.encode("ascii"), b'"' + after]
+            pieces += [b'"', b64.encode("ascii") if isinstance(b64, str) else b64, b'"' + after]
         self.pieces = pieces
         length = sum(len(piece) for piece in pieces)
         super().__init__(None, status, {**(headers or {}), "content-length": str(length)})

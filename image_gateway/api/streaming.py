@@ -67,6 +67,7 @@ from image_gateway.generation.rendering import Generation, Renderer
 from image_gateway.jobs.departed import SyncRun
 from image_gateway.providers.kit.journal import Report, StreamJournal
 from image_gateway.providers.kit.progress import PartialImage, Progress
+from image_gateway.schemas import b64_text
 
 log = logging.getLogger("image_gateway.streaming")
 
@@ -253,7 +254,7 @@ async def completed_events(
     for index, (image, item) in enumerate(zip(generation.images, items, strict=True)):
         usage = image.usage or (generation.usage if single else None)
         payload: dict[str, Any] = {
-            **({"url": item["url"]} if "url" in item else {"b64_json": item["b64_json"]}),
+            **({"url": item["url"]} if "url" in item else {"b64_json": b64_text(item["b64_json"])}),
             "created_at": generation.created,
             "size": image.size or body.get("size") or "auto",
             "quality": body.get("quality") or run.body.quality or "auto",

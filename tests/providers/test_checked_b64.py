@@ -33,9 +33,9 @@ def strict_ok(value: str) -> bool:
     return True
 
 
-def pieces_ok(value: str) -> bool:
+def pieces_ok(value: str | memoryview) -> bool:
     try:
-        checked_b64(value, "openai")
+        assert checked_b64(value, "openai") is value
     except UpstreamError as exc:
         assert "invalid base64 image data" in str(exc)
         return False
@@ -68,9 +68,20 @@ def test_pieces_accept_what_strict_decoding_accepts(value: str) -> None:
     assert pieces_ok(value) == strict_ok(value)
 
 
+@pytest.mark.parametrize("value", values(), ids=lambda v: f"{len(v)}:{v[:8]!r}")
+def test_a_view_of_the_answer_is_checked_as_its_text(value: str) -> None:
+    """The same value as a view of an answer's bytes (`b64_answer.loads(views=True)`), with
+    bytes around it: accepted exactly when its text is (a non-ASCII byte never is)."""
+    answer = b'{"b64_json":"' + value.encode() + b'"}'
+    view = memoryview(answer)[13 : 13 + len(value.encode())]
+    assert pieces_ok(view) == strict_ok(value)
+
+
 def test_not_a_string_is_an_image_without_data() -> None:
     with pytest.raises(UpstreamError, match="without data"):
         checked_b64(None, "openai")
+    with pytest.raises(UpstreamError, match="without data"):
+        checked_b64(memoryview(b"QUJD").cast("I"), "openai")  # not a view of bytes
 
 
 def jpeg_with_metadata_first(metadata: int) -> bytes:

@@ -108,6 +108,11 @@ class Submission:
 class SyncProvider(Provider[C]):
     """The shared `generate` of synchronous providers (see the module docstring)."""
 
+    # Whether `from_vendor` takes each `b64_json` of an images-API answer as a view of the
+    # answer's bytes (`kit/b64_answer.loads(views=True)`): an adapter that only checks it
+    # (`kit/output.checked_b64`) and sends it on; one that reads it as a str leaves this off.
+    b64_views = False
+
     @property
     def api_base(self) -> str:
         """The URL `endpoint` paths are appended to: `<NAME>_BASE_URL`."""
@@ -162,10 +167,10 @@ class SyncProvider(Provider[C]):
         """A 2xx answer to this task: `read_answer` of its parsed JSON. A provider that may
         answer with raw image bytes and headers (Stability) reads the response itself. The body
         is let go once parsed: its megabytes are not held while the images are decoded (issue 16,
-        bench/RESULTS.md). The images API's shape is read without scanning its base64
-        (`kit/b64_answer.py`)."""
+        bench/RESULTS.md), unless its base64 is kept as views of it (`b64_views`). The images
+        API's shape is read without scanning its base64 (`kit/b64_answer.py`)."""
         try:
-            payload = b64_answer.loads(resp.body)
+            payload = b64_answer.loads(resp.body, views=self.b64_views)
         except orjson.JSONDecodeError:
             raise resp.not_json(self.name) from None
         resp.body = b""

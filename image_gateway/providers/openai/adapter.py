@@ -33,6 +33,9 @@ QUOTA_CODES = ("insufficient_quota", "billing_hard_limit_reached", "credit_balan
 class OpenAIProvider(SyncJSONProvider[OpenAIConfig]):
     definition = DEFINITION
     models = MODELS
+    # Its base64 is only checked and sent on (`translate.from_vendor`): the answer's own bytes,
+    # never copied into a str and encoded again (issue 16, bench/RESULTS.md).
+    b64_views = True
 
     def model(self, model_id: str) -> ModelSpec | None:
         return MODELS.get(model_id) or passthrough_spec(model_id)

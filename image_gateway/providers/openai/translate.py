@@ -18,7 +18,7 @@ from image_gateway.providers.kit.output import checked_b64
 from image_gateway.providers.kit.sizing import dims_for_aspect, ratio_value
 from image_gateway.providers.kit.sync import Answer
 from image_gateway.providers.openai.models import OpenAIModel
-from image_gateway.schemas import GeneratedImage, ImageTask, ProviderResult, token_usage
+from image_gateway.schemas import Base64, GeneratedImage, ImageTask, ProviderResult, token_usage
 from image_gateway.upstream.client import FormPart
 
 # Task fields sent as they are (validation left only what the model honours). DALL·E has no
@@ -74,7 +74,8 @@ def form_files(task: ImageTask) -> list[FormPart]:
 
 def from_vendor(payload: Any, provider: str) -> Answer:
     """Images and usage from an `ImagesResponse` (`{"data": [{"b64_json" | "url",
-    "revised_prompt"}], "usage", "size", "quality", ...}`); the URLs of images answered by URL.
+    "revised_prompt"}], "usage", "size", "quality", ...}`; `b64_json` a str, or a view of the
+    answer's bytes: `kit/b64_answer`); the URLs of images answered by URL.
     `UpstreamError` for an answer without usable images."""
     items = payload.get("data") if isinstance(payload, dict) else None
     if not isinstance(items, list) or not items:
@@ -85,9 +86,10 @@ def from_vendor(payload: Any, provider: str) -> Answer:
             raise UpstreamError(f"{provider} returned a malformed image entry", provider=provider)
         # Checked base64, sent on as is and decoded only if stored (kit/output.checked_b64).
         data: bytes | None = None
-        b64: str | None = None
+        b64: Base64 | None = None
         if item.get("b64_json") is not None:
-            b64 = checked_b64(item["b64_json"], provider) or None
+            b64 = checked_b64(item["b64_json"], provider)
+            b64 = b64 if len(b64) else None
             data = None if b64 else b""
         elif isinstance(item.get("url"), str):
             data, urls[index] = b"", item["url"]

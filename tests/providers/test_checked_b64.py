@@ -172,3 +172,47 @@ def test_answer_with_images_spliced_is_the_whole_json(
     data = resp.json()["data"]
     assert [base64.b64decode(d["b64_json"]) for d in data] == images
     assert [d["revised_prompt"] for d in data] == ["a\x00b"] * 2  # a NUL of its own, escaped
+
+
+def noisy_png() -> bytes:
+    """A PNG of random pixels: its base64 holds "/" and "+"."""
+    buf = io.BytesIO()
+    Image.frombytes("RGB", (64, 64), random.Random(7).randbytes(64 * 64 * 3)).save(buf, "PNG")
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("fmt", ["b64_json", "url"])
+@pytest.mark.parametrize("shape", ["escaped", "unusual"])
+def test_escaped_or_unusual_answers_give_the_same_image(
+    gw: RunningGateway, openai_emu: OpenAIEmulatorHandle, fmt: str, shape: str
+) -> None:
+    """A provider body whose JSON writer escaped "/" as "\\/" (parsed by orjson, the base64 a
+    str), and one with `b64_json` after another field that quotes its name, spaced (the span
+    route, which sends the body's own bytes): the same image either way."""
+    image = noisy_png()
+    b64 = base64.b64encode(image).decode("ascii")
+    assert "/" in b64
+    if shape == "escaped":
+        raw = '{"created": 1, "data": [{"b64_json": "B64"}]}'.replace(
+            "B64", b64.replace("/", "\\/")
+        )
+    else:
+        raw = (
+            '{"created": 1, "data": [ {"revised_prompt": "say \\"b64_json\\"",'
+            '\n  "b64_json" :\t"B64" } ], "usage": null}'
+        ).replace("B64", b64)
+    openai_emu.add_faults([{"match": "generate", "status": 200, "body": raw}])
+    with gw.client() as http:
+        resp = http.post(
+            "/v1/images/generations",
+            json={"model": "gpt-image-1", "prompt": "p", "response_format": fmt},
+        )
+    assert resp.status_code == 200, resp.text
+    item = resp.json()["data"][0]
+    if fmt == "b64_json":
+        assert item["b64_json"] == b64
+        assert int(resp.headers["content-length"]) == len(resp.content)
+    else:
+        stored = [p for p in Path(gw.settings.image_store_dir).rglob("*") if p.is_file()]
+        assert [p.read_bytes() for p in stored] == [image]
+    assert item["size"] == "64x64"

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
@@ -345,15 +345,40 @@ class ImageTask:
         return bool(self.images)
 
 
-# An image's base64 as a provider sent it: a str, or a view of the bytes of the provider's answer
-# (`kit/b64_answer.loads(views=True)`: the answer's own bytes, sent on without a copy), always
-# checked (`kit/output.checked_b64`), so only ASCII.
-Base64 = str | memoryview
+class LazyB64:
+    """The base64 of an image's bytes, not made yet: a synchronous answer encodes it piece by
+    piece as it sends it (`api/answer.SplicedJSON`), so a 4.2 MB image's 5.6 MB of base64 is
+    never held whole, nor beside the provider's answer it was decoded from (issue 16,
+    bench/RESULTS.md). `len()` is the base64's length; `text()` makes it whole."""
+
+    __slots__ = ("data",)
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def __len__(self) -> int:
+        return -(-len(self.data) // 3) * 4
+
+    def text(self) -> str:
+        return pybase64.b64encode(self.data).decode("ascii")
+
+    def pieces(self, size: int) -> Iterator[bytes]:
+        """The base64's bytes in pieces of `size` characters (a multiple of 4), each encoded
+        when it is asked for."""
+        step = size // 4 * 3
+        with memoryview(self.data) as view:
+            for start in range(0, len(view), step):
+                yield pybase64.b64encode(view[start : start + step])
+
+
+# What a rendered image's `b64_json` holds (`generation.rendering`): its text, or its bytes to
+# encode as they are sent.
+Base64 = str | LazyB64
 
 
 def b64_text(value: Base64) -> str:
-    """`value` as a str (a view is copied once)."""
-    return value if isinstance(value, str) else str(value, "ascii")
+    """`value` as a str (a `LazyB64` is encoded whole)."""
+    return value if isinstance(value, str) else value.text()
 
 
 # What `GeneratedImage.head` decodes by default: enough for a PNG's or WebP's header (30 bytes)
@@ -363,13 +388,12 @@ HEAD_BYTES = 48 * 1024
 
 
 class GeneratedImage:
-    """One image a provider made: its bytes (`data`), or only the provider's own checked base64
-    of them (`b64`, `data=None`: `kit/output.checked_b64`), decoded on the first read of `data`.
+    """One image a provider made: its bytes (`data`), or only the provider's own base64 of them
+    (`b64`, `data=None`, validated), decoded on the first read of `data`.
 
-    An image answered as `b64_json` is sent on as the provider's base64 (a str, or a view of the
-    provider's answer: `Base64`) and never decoded
-    (issue 16: a 4.2 MB PNG's bytes are not held by each of 16 requests at once); storage
-    (`url` answers, jobs) reads `data`. Setting `data` drops `b64` (no longer its encoding).
+    An adapter that keeps `b64` has it sent on as it is; OpenAI's keeps the bytes (3/4 of the
+    base64), encoded again as they are sent (`LazyB64`, issue 16); storage (`url` answers,
+    jobs) reads `data`. Setting `data` drops `b64` (no longer its encoding).
     `ValueError` when given neither."""
 
     __slots__ = ("_data", "b64", "content_type", "revised_prompt", "seed", "size", "usage")
@@ -380,7 +404,7 @@ class GeneratedImage:
         content_type: str,  # set from the bytes' magic when the output is checked
         seed: int | None = None,
         revised_prompt: str | None = None,
-        b64: Base64 | None = None,  # the provider's own (checked) base64 of `data`, sent on as is
+        b64: str | None = None,  # the provider's own (validated) base64 of `data`, sent on as is
         size: str | None = None,  # "WxH" from the image's header, set when the output is checked
         # This image's own token usage, where the provider reported it per image (OpenAI's
         # streamed `image_generation.completed` events); the request's `usage` is their sum.
@@ -400,7 +424,7 @@ class GeneratedImage:
     def data(self) -> bytes:
         """The image's bytes (decoded from `b64` on first read, then kept)."""
         if self._data is None:
-            assert self.b64 is not None  # checked when it was made (kit/output.checked_b64)
+            assert self.b64 is not None  # validated when it was made
             self._data = pybase64.b64decode(self.b64, validate=True)
         return self._data
 

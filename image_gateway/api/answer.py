@@ -46,7 +46,7 @@ from image_gateway.jobs.rows import IdempotencyConflict, JobRow
 from image_gateway.jobs.runtime import Jobs
 from image_gateway.jobs.service import JobService
 from image_gateway.providers.kit.journal import RequestJournal, StreamJournal
-from image_gateway.schemas import Base64, GenerationBody, ImageRef, InputImage
+from image_gateway.schemas import Base64, GenerationBody, ImageRef, InputImage, LazyB64
 
 IDEMPOTENCY_KEY_RE = re.compile(r"^[\x21-\x7e]{1,256}$")
 # The request headers an answer reads, as OpenAPI parameters of the image routes. No examples:
@@ -357,28 +357,35 @@ def _spliced(item: Any) -> tuple[Any, Base64 | None]:
     """An answer's image with its `b64_json` (megabytes of base64, checked when it was read from
     the provider or encoded by us: nothing in it to escape) taken out and a placeholder left,
     and that base64; `(item, None)` when there is none, or it holds a quote, backslash or non-
-    ASCII character (which base64 never does: the ordinary encoding then). A view of the
-    provider's answer (`schemas.Base64`) was checked as base64 (`kit/output.checked_b64`): its
-    bytes are sent as they are, never copied (issue 16).
+    ASCII character (which base64 never does: the ordinary encoding then). An image's bytes
+    still to encode (`schemas.LazyB64`) are encoded as they are sent (issue 16).
 
     The base64 is then sent as its own piece of the body (`SplicedJSON`), never copied into one
     answer: orjson neither scans it for escapes nor copies it (issue 16: about 4x less CPU than
     encoding a 4 MB image's base64 as a string), and the whole answer is never held at once as
     well as the base64 (bench/RESULTS.md)."""
     b64 = item.get("b64_json") if isinstance(item, dict) else None
-    if isinstance(b64, memoryview):
+    if isinstance(b64, LazyB64):
         return {**item, "b64_json": _PLACE}, b64
     if not isinstance(b64, str) or '"' in b64 or "\\" in b64 or not b64.isascii():
         return item, None
     return {**item, "b64_json": _PLACE}, b64
 
 
+# Characters of a `LazyB64` encoded and sent at a time: fewer, larger pieces cost less CPU
+# (probe under load: 64 kB pieces cost ~1 ms more per 4.2 MB image than 256 kB ones), and
+# uvicorn waits for the write buffer to drain before it takes the next.
+B64_PIECE = 256 * 1024
+
+
 class SplicedJSON(Response):
     """A JSON answer whose images' base64 is sent between the pieces of the rest: `text` is the
     answer dumped with a placeholder (`_PLACE`) for each of `images`, each sent as
-    `"<base64>"` in turn (ASGI `more_body`; one `Content-Length` for the whole; a view is sent
-    as it is, the server writes it without a copy). The body the client reads is byte for byte
-    what `orjson.dumps` of the whole answer would have been (with each view as its text)."""
+    `"<base64>"` in turn (ASGI `more_body`; one `Content-Length` for the whole). A `LazyB64` is
+    encoded in pieces of `B64_PIECE` characters as it is sent: the server takes the next once
+    its write buffer drained (uvicorn's flow control), so an answer never holds its base64
+    whole. The body the client reads is byte for byte what `orjson.dumps` of the whole answer
+    would have been (with each `LazyB64` as its text)."""
 
     media_type = "application/json"
 
@@ -387,7 +394,7 @@ class SplicedJSON(Response):
     ) -> None:
         rest = text.split(b"\x00")
         assert len(rest) == len(images) + 1  # one placeholder per image
-        pieces: list[bytes | memoryview] = [rest[0]]
+        pieces: list[bytes | LazyB64] = [rest[0]]
         for b64, after in zip(images, rest[1:], strict=True):
             pieces += [b'"', b64.encode("ascii") if isinstance(b64, str) else b64, b'"' + after]
         self.pieces = pieces
@@ -402,6 +409,10 @@ class SplicedJSON(Response):
         last = len(pieces) - 1
         for index in range(len(pieces)):
             piece, pieces[index] = pieces[index], b""
+            if isinstance(piece, LazyB64):
+                for part in piece.pieces(B64_PIECE):
+                    await send({"type": "http.response.body", "body": part, "more_body": True})
+                continue
             await send({"type": "http.response.body", "body": piece, "more_body": index < last})
 
 

@@ -13,12 +13,11 @@ idempotent replay). The body is the same either way:
 `id`, `created` and the rest but `data` are the result's shell (`Generation.shell()`); a job
 keeps its shell, so every read of a job shows the same `id`. `usage` is only ever OpenAI's token
 object (`schemas.token_usage`; a kept shell from before that rule loses any other). `data[i]`
-is `b64_json` (the base64 of the image's bytes: the provider's own when it sent base64, left by
-`render` as a view of the provider's answer where the adapter read it so (`schemas.Base64`: a
-synchronous answer sends those bytes on, `api/answer.py`; a stream makes it a str); read back
-from the store for a job; 404 `image_expired` once IMAGE_RETENTION_HOURS removed them) or
-`url` (a link to the stored bytes, `blobs.ImageUrls`), as `response_format` asks, else the
-primary model's default.
+is `b64_json` (the base64 of the image's bytes: the provider's own where the adapter kept it,
+else, from `render`, a `schemas.LazyB64` that a synchronous answer encodes as it sends it,
+`api/answer.py`, and a stream makes a str; read back from the store for a job; 404
+`image_expired` once IMAGE_RETENTION_HOURS removed them) or `url` (a link to the stored bytes,
+`blobs.ImageUrls`), as `response_format` asks, else the primary model's default.
 """
 
 from __future__ import annotations
@@ -33,7 +32,7 @@ import pybase64
 from image_gateway.blobs import ImageUrls
 from image_gateway.errors import NotFound
 from image_gateway.ids import unique_id
-from image_gateway.schemas import FORMAT_BY_MIME, Base64, GeneratedImage, token_usage
+from image_gateway.schemas import FORMAT_BY_MIME, Base64, GeneratedImage, LazyB64, token_usage
 
 IMAGE_FIELDS = ("revised_prompt", "seed", "size")  # after b64_json or url, in this order
 
@@ -174,7 +173,7 @@ class Renderer:
     async def _b64(self, image: _Image) -> Base64:
         if image.image is not None:
             made = image.image
-            return made.b64 or pybase64.b64encode(made.data).decode("ascii")
+            return made.b64 or LazyB64(made.data)  # encoded as it is sent
         assert image.image_id is not None
         stored = await self.image_urls.store.get(image.image_id)
         if stored is None:

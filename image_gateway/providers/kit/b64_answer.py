@@ -8,12 +8,12 @@ few bytes left are parsed by orjson, and each value is put back as a str made st
 the body's bytes (`str(memoryview, "ascii")`: one copy, no scan for escapes; bench/RESULTS.md).
 
 `loads(body, views=True)` puts each value back as a `memoryview` of the body instead (no copy at
-all: the answer sends those bytes on, `api/answer.SplicedJSON`), for a reader that checks the
-value as base64 (`kit/output.checked_b64`), which refuses any byte a str would have refused.
+all), for a reader that decodes the value as base64 (`kit/output.decode_b64_image`), which
+refuses any byte a str would have refused.
 
 The result is always `orjson.loads(body)`'s, but for the values' type with views: whenever a
 lifted value holds an escape (`\\/`, which a JSON writer may put in base64), or is not plain
-ASCII (without views; with them `checked_b64` refuses it), or the lifted values are not exactly
+ASCII (without views; with them the decoding refuses it), or the lifted values are not exactly
 the `b64_json` strings of the `data` items, the whole body is parsed by orjson as before (str
 values), so its errors (`orjson.JSONDecodeError`) are the same too.
 """

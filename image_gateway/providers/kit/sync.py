@@ -109,8 +109,8 @@ class SyncProvider(Provider[C]):
     """The shared `generate` of synchronous providers (see the module docstring)."""
 
     # Whether `from_vendor` takes each `b64_json` of an images-API answer as a view of the
-    # answer's bytes (`kit/b64_answer.loads(views=True)`): an adapter that only checks it
-    # (`kit/output.checked_b64`) and sends it on; one that reads it as a str leaves this off.
+    # answer's bytes (`kit/b64_answer.loads(views=True)`): an adapter that only decodes it
+    # (`kit/output.decode_b64_image`); one that reads it as a str leaves this off.
     b64_views = False
 
     @property

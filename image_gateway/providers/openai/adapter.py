@@ -33,8 +33,8 @@ QUOTA_CODES = ("insufficient_quota", "billing_hard_limit_reached", "credit_balan
 class OpenAIProvider(SyncJSONProvider[OpenAIConfig]):
     definition = DEFINITION
     models = MODELS
-    # Its base64 is only checked and sent on (`translate.from_vendor`): the answer's own bytes,
-    # never copied into a str and encoded again (issue 16, bench/RESULTS.md).
+    # Its base64 is only decoded (`translate.from_vendor`), from the answer's own bytes, never
+    # copied into a str first (issue 16, bench/RESULTS.md).
     b64_views = True
 
     def model(self, model_id: str) -> ModelSpec | None:

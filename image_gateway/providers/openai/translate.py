@@ -14,11 +14,11 @@ from typing import Any
 
 from image_gateway.errors import InvalidRequest, UpstreamError
 from image_gateway.image_format import sniff_image_type
-from image_gateway.providers.kit.output import checked_b64
+from image_gateway.providers.kit.output import decode_b64_image
 from image_gateway.providers.kit.sizing import dims_for_aspect, ratio_value
 from image_gateway.providers.kit.sync import Answer
 from image_gateway.providers.openai.models import OpenAIModel
-from image_gateway.schemas import Base64, GeneratedImage, ImageTask, ProviderResult, token_usage
+from image_gateway.schemas import GeneratedImage, ImageTask, ProviderResult, token_usage
 from image_gateway.upstream.client import FormPart
 
 # Task fields sent as they are (validation left only what the model honours). DALL·E has no
@@ -84,20 +84,18 @@ def from_vendor(payload: Any, provider: str) -> Answer:
     for index, item in enumerate(items):
         if not isinstance(item, dict):
             raise UpstreamError(f"{provider} returned a malformed image entry", provider=provider)
-        # Checked base64, sent on as is and decoded only if stored (kit/output.checked_b64).
-        data: bytes | None = None
-        b64: Base64 | None = None
+        # Decoded at once (a view of the answer's bytes: no copy of the base64 is made), so
+        # the answer is let go and each image held as its bytes, 3/4 of its base64 (issue 16);
+        # a synchronous answer encodes them again as it sends them (`schemas.LazyB64`).
         if item.get("b64_json") is not None:
-            b64 = checked_b64(item["b64_json"], provider)
-            b64 = b64 if len(b64) else None
-            data = None if b64 else b""
+            data = decode_b64_image(item["b64_json"], provider)
         elif isinstance(item.get("url"), str):
             data, urls[index] = b"", item["url"]
         else:
             raise UpstreamError(f"{provider} returned an image without data", provider=provider)
         revised = item.get("revised_prompt")
         image = GeneratedImage(
-            data, "", revised_prompt=revised if isinstance(revised, str) else None, b64=b64
+            data, "", revised_prompt=revised if isinstance(revised, str) else None
         )
         image.content_type = sniff_image_type(image.head(12)) or "image/png"
         images.append(image)

@@ -1,8 +1,8 @@
-"""kit/output.checked_b64 accepts exactly the base64 that `pybase64.b64decode(validate=True)`
-accepts (it checks in 64 kB pieces without holding the image's bytes), and an image held only
-as its base64 is answered byte for byte, stored as its bytes, and vouched for by its header,
-also a JPEG whose frame header lies past the first bytes decoded (gateway and OpenAI emulator
-on loopback)."""
+"""An OpenAI answer's base64 is decoded strictly (`kit/output.decode_b64_image`), also read as a
+view of the provider's answer (`kit/b64_answer.loads(views=True)`), and encoded again as it is
+sent (`schemas.LazyB64`): the client reads the same characters, a URL answer stores the bytes,
+an image is vouched for by its header, also a JPEG whose frame header lies past the first bytes
+decoded (gateway and OpenAI emulator on loopback)."""
 
 from __future__ import annotations
 
@@ -18,11 +18,11 @@ import pytest
 from PIL import Image
 
 from image_gateway.errors import UpstreamError
-from image_gateway.providers.kit.output import checked_b64
-from image_gateway.schemas import HEAD_BYTES
+from image_gateway.providers.kit.output import decode_b64_image
+from image_gateway.schemas import HEAD_BYTES, LazyB64
 from tests.conftest import OPENAI_TEST_KEY, OpenAIEmulatorHandle, RunningGateway
 
-PIECE = 64 * 1024  # characters checked_b64 decodes at a time
+PIECE = 64 * 1024  # characters of the base64 sent in one body message (api/answer.py)
 
 
 def strict_ok(value: str) -> bool:
@@ -33,9 +33,9 @@ def strict_ok(value: str) -> bool:
     return True
 
 
-def pieces_ok(value: str | memoryview) -> bool:
+def decode_ok(value: str | memoryview) -> bool:
     try:
-        assert checked_b64(value, "openai") is value
+        decode_b64_image(value, "openai")
     except UpstreamError as exc:
         assert "invalid base64 image data" in str(exc)
         return False
@@ -64,24 +64,32 @@ def values() -> list[str]:
 
 
 @pytest.mark.parametrize("value", values(), ids=lambda v: f"{len(v)}:{v[:8]!r}")
-def test_pieces_accept_what_strict_decoding_accepts(value: str) -> None:
-    assert pieces_ok(value) == strict_ok(value)
-
-
-@pytest.mark.parametrize("value", values(), ids=lambda v: f"{len(v)}:{v[:8]!r}")
-def test_a_view_of_the_answer_is_checked_as_its_text(value: str) -> None:
-    """The same value as a view of an answer's bytes (`b64_answer.loads(views=True)`), with
-    bytes around it: accepted exactly when its text is (a non-ASCII byte never is)."""
+def test_a_view_of_the_answer_is_decoded_as_its_text(value: str) -> None:
+    """A value as a view of an answer's bytes (`b64_answer.loads(views=True)`), with bytes
+    around it: accepted exactly when its text is (a non-ASCII byte never is), as its bytes."""
     answer = b'{"b64_json":"' + value.encode() + b'"}'
     view = memoryview(answer)[13 : 13 + len(value.encode())]
-    assert pieces_ok(view) == strict_ok(value)
+    assert decode_ok(view) == strict_ok(value) == decode_ok(value)
+    if strict_ok(value):
+        assert decode_b64_image(view, "openai") == pybase64.b64decode(value, validate=True)
+
+
+@pytest.mark.parametrize("size", [0, 1, 2, 3, PIECE // 4 * 3 - 1, PIECE // 4 * 3, 200_001])
+def test_lazy_base64_pieces_are_the_whole_encoding(size: int) -> None:
+    """`LazyB64` sends `pieces(PIECE)` of whole 4-character groups: together, its text."""
+    data = random.Random(size).randbytes(size)
+    lazy = LazyB64(data)
+    pieces = list(lazy.pieces(PIECE))
+    assert b"".join(pieces).decode() == lazy.text() == base64.b64encode(data).decode()
+    assert len(lazy) == len(lazy.text())
+    assert all(len(piece) == PIECE for piece in pieces[:-1])
 
 
 def test_not_a_string_is_an_image_without_data() -> None:
     with pytest.raises(UpstreamError, match="without data"):
-        checked_b64(None, "openai")
+        decode_b64_image(None, "openai")
     with pytest.raises(UpstreamError, match="without data"):
-        checked_b64(memoryview(b"QUJD").cast("I"), "openai")  # not a view of bytes
+        decode_b64_image(memoryview(b"QUJD").cast("I"), "openai")  # not a view of bytes
 
 
 def jpeg_with_metadata_first(metadata: int) -> bytes:

@@ -45,6 +45,10 @@ A `ProviderError` also says what the dispatcher may do with it (`image_gateway/r
 the request, so it is never re-sent) and `outage` (counts toward the provider's circuit
 breaker: 5xx, timeouts, connection failures; never 4xx, rate limits or moderation).
 
+Any error may carry `billed`, what the provider charged for although the call failed (a
+`ProviderResult`, usually without images: Ideogram bills the images its safety check withheld
+when it withholds them all); the ledger prices it (`billing/accounting.py`).
+
 Any error may carry `attribution`, the (provider, model) the failed request was for once the
 dispatcher knew it (the one tried last, else the primary): the access log line and the job
 log line show it; the error body does not change.
@@ -92,6 +96,14 @@ class GatewayError(Exception):
         self.provider = provider
         self.headers = headers or {}
         self.attribution: tuple[str, str] | None = None
+        # A `schemas.ProviderResult` (not named here: schemas imports this module).
+        self.billed: Any = None
+
+    def with_billed(self, result: Any) -> Self:
+        """Record what the provider charged for although this call failed (module docstring);
+        returns itself."""
+        self.billed = result
+        return self
 
     def attribute(self, provider: str, model: str) -> None:
         """Record the (provider, model) the request was for, unless an inner layer, which knew

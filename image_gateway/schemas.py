@@ -455,6 +455,9 @@ class ProviderResult:
     usage: dict[str, Any] | None = None  # OpenAI's token `usage` object, checked (token_usage)
     charge: Charge | None = None
     extra: dict[str, Any] = field(default_factory=dict)  # provider fields echoed in the response
+    # Images the provider made, withheld (its safety check) and still charges for, as
+    # Ideogram's unsafe ones (`providers/ideogram/translate.py`): the ledger prices them too.
+    withheld_billed: int = 0
 
 
 class ImageData(BaseModel):

@@ -13,7 +13,9 @@ charged without an answer (`ProviderError.billed_unknown`: reset or read timeout
 sending, a task accepted then lost, a job interrupted by a restart; or a call cancelled for
 good after it was sent: a departed client's call stopped at shutdown, a job canceled while it
 ran; its estimated cost is what was asked for, at table prices), else "failed". A row's cost
-is everything it spent or may have spent; budgets are charged the same.
+is everything it spent or may have spent, withheld images the provider bills included
+(`ProviderResult.withheld_billed`, and a failure's `GatewayError.billed`); budgets are charged the
+same.
 """
 
 from __future__ import annotations
@@ -54,7 +56,7 @@ def price_result(
     return prices.price(
         candidate.provider.name,
         candidate.spec.id,
-        images=len(result.images),
+        images=len(result.images) + result.withheld_billed,
         size=size,
         quality=quality,
         usage=result.usage,

@@ -77,8 +77,9 @@ class Candidate:
 @dataclass(slots=True)
 class Spent:
     """An upstream call that cost, or may have cost, money without its images reaching the
-    client: a fanned-out call whose sibling failed (`result`), or a call whose outcome is
-    unknown (`result` None: `ProviderError.billed_unknown`)."""
+    client: a fanned-out call whose sibling failed (`result`), a failed call the provider
+    charged for anyway (`result`: `GatewayError.billed`), or a call whose outcome is unknown
+    (`result` None: `ProviderError.billed_unknown`)."""
 
     index: int  # the candidate's position in the candidate list
     candidate: Candidate
@@ -225,6 +226,7 @@ class Resilience:
             usage=merge_usage([r.usage for r in results]),
             charge=merge_charges([r.charge for r in results]),
             extra=_merged_extra([r.extra for r in results]),
+            withheld_billed=sum(r.withheld_billed for r in results),
         )
 
     async def _call(
@@ -259,6 +261,10 @@ class Resilience:
                         result = await _generate(provider, task, spec, deadline, journal)
                     except GatewayError as exc:
                         self.metrics.provider_call(provider.name, spec.id, exc.code, started)
+                        if exc.billed is not None:  # a failure the provider charged for
+                            spent = Spent(trace.index, candidate, task, exc.billed, exc.code)
+                            trace.spent.append(spent)
+                            trace.charged = True
                         raise
                     except asyncio.CancelledError:
                         _stopped(trace, candidate, task, journal)

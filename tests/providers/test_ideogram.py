@@ -24,6 +24,7 @@ from image_gateway.providers.ideogram import translate
 from tests.conftest import RunningGateway
 from tests.contract.harness import png, provider_settings, serve_gateway
 from tests.contract.providers import CONTRACTS
+from tests.jobs.support import eventually
 from tests.providers import support
 from tests.providers.support import decoded, fetched, provider_fixtures
 
@@ -236,21 +237,38 @@ def test_a_mask_of_another_size_is_refused(gw: RunningGateway, emu: IdeogramEmul
 def test_every_image_unsafe_is_a_content_policy_violation(
     gw: RunningGateway, emu: IdeogramEmulator
 ) -> None:
-    resp = generate(gw, prompt="[unsafe] a scene", n=2)
+    resp = generate(gw, prompt="[unsafe] a scene", n=2, user_id="every-unsafe")
     assert resp.status_code == 400, resp.text
     error = resp.json()["error"]
     assert (error["code"], error["provider"]) == ("content_policy_violation", "ideogram")
-    assert "is_image_safe" in error["message"]
+    assert "is_image_safe" in error["message"] and "charges" in error["message"]
     assert emu.stats()["submissions"] == 1 and emu.stats()["results_served"] == 0
+    # Ideogram bills the two withheld images: the ledger says so ($0.03 each for 3.0 Turbo).
+    totals = eventually(lambda: _usage(gw, "every-unsafe"))
+    assert (totals["requests"], totals["failed"]) == (1, 1)
+    assert totals["cost_usd"] == pytest.approx(0.06)
 
 
 def test_some_images_unsafe_answers_the_others_and_counts_them(
     gw: RunningGateway, emu: IdeogramEmulator
 ) -> None:
-    resp = generate(gw, prompt="[unsafe-one] a scene", n=3)
+    resp = generate(gw, prompt="[unsafe-one] a scene", n=3, user_id="one-unsafe")
     assert resp.status_code == 200, resp.text
     assert len(resp.json()["data"]) == 2 and resp.json()["images_filtered"] == 1
     assert emu.stats()["results_served"] == 2
+    # Three images billed (the withheld one too), two answered: the answer's cost and the
+    # ledger count all three.
+    assert resp.json()["cost"] == {"usd": pytest.approx(0.09), "basis": "price_table"}
+    totals = eventually(lambda: _usage(gw, "one-unsafe"))
+    assert (totals["requests"], totals["images"]) == (1, 2)
+    assert totals["cost_usd"] == pytest.approx(0.09)
+
+
+def _usage(gw: RunningGateway, user_id: str) -> dict[str, Any] | None:
+    """The ledger's totals for one `user_id`, once its row is written (None before)."""
+    with gw.client() as http:
+        totals = http.get("/v1/usage", params={"user_id": user_id}).json()["totals"]
+    return totals if totals["requests"] else None
 
 
 def test_a_prompt_failing_the_safety_check_is_a_content_policy_violation(
@@ -447,6 +465,7 @@ def test_from_vendor_drops_unsafe_images_and_keeps_the_order_of_the_others() -> 
     assert answer.urls == {0: "https://ideogram.ai/a.png", 1: "https://ideogram.ai/c.png"}
     assert [image.seed for image in answer.result.images] == [1, 3]
     assert answer.result.extra == {"images_filtered": 2}
+    assert answer.result.withheld_billed == 2  # Ideogram bills them: priced with the others
 
 
 @pytest.mark.parametrize(
@@ -459,5 +478,10 @@ def test_from_vendor_drops_unsafe_images_and_keeps_the_order_of_the_others() -> 
     ],
 )
 def test_from_vendor_refusals(payload: Any, error: type[Exception]) -> None:
-    with pytest.raises(error):
+    with pytest.raises(error) as raised:
         translate.from_vendor(payload)
+    billed = raised.value.billed  # type: ignore[attr-defined]
+    if error is ContentPolicyViolation:  # every image withheld, and billed
+        assert billed is not None and (billed.images, billed.withheld_billed) == ([], 1)
+    else:
+        assert billed is None

@@ -16,8 +16,8 @@ Error answers (`translate.py` for the HTTP-200 refusal):
 
 | answer                                     | gateway error                               |
 |--------------------------------------------|---------------------------------------------|
-| 200, every image `is_image_safe: false`    | 400 `content_policy_violation` (billed) |
-| 200 with some unsafe                       | the others, `images_filtered` counting them |
+| 200, every image `is_image_safe: false`    | 400 `content_policy_violation` (priced)     |
+| 200 with some unsafe                       | the others, `images_filtered`; all priced   |
 | 422 ("Prompt failed the safety check")     | 400 `content_policy_violation`              |
 | 402 (`reject_reason`: `insufficient_funds`, ...) | 402 quota, the reason named        |
 | 400                                        | 400, Ideogram's message                     |

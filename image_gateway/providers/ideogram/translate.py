@@ -19,7 +19,8 @@ safety check failed comes back with `is_image_safe: false` and an empty URL ([3P
 HTTP 200. Such images are dropped and the others answered, their count in the response's
 `images_filtered` (as Vertex's filtered images); when every image is unsafe the call is a
 `ContentPolicyViolation` (Ideogram bills a completed request, withheld images included: its
-errors page; the message says so, though the ledger prices only the images answered). An item
+errors page; the message says so). The ledger prices the withheld images with the others
+(`ProviderResult.withheld_billed`; on the refusal, `GatewayError.billed`). An item
 with `is_image_safe: false` is dropped even when it carries a URL. An item without a URL that
 is not marked unsafe, or an answer without `data`, is an `UpstreamError`.
 
@@ -140,9 +141,9 @@ def from_vendor(payload: Any) -> Answer:
             "nothing was returned, and Ideogram charges for them",
             code="content_policy_violation",
             provider=PROVIDER,
-        )
+        ).with_billed(ProviderResult(images=[], withheld_billed=unsafe))
     extra = {"images_filtered": unsafe} if unsafe else {}
-    return Answer(ProviderResult(images=images, extra=extra), urls)
+    return Answer(ProviderResult(images=images, extra=extra, withheld_billed=unsafe), urls)
 
 
 def reject_reason(resp: UpstreamResponse, secrets: list[str]) -> str | None:

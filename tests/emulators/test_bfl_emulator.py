@@ -9,7 +9,7 @@ import threading
 import time
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
@@ -403,7 +403,8 @@ def test_insufficient_credits_402() -> None:
 
 
 def test_sample_url_expires_and_checks_signature(client: httpx.Client) -> None:
-    with BFLEmulator(api_key=KEY, generation_seconds=0.0, sample_ttl=0.3) as e:
+    # 2 s: long enough that a loaded machine still fetches it before it expires (0.3 s was not).
+    with BFLEmulator(api_key=KEY, generation_seconds=0.0, sample_ttl=2.0) as e:
         result = run_to_end(client, e, "flux-dev", {"prompt": "x"})
         url = result["result"]["sample"]
         assert urlsplit(url).port == urlsplit(e.poll_base_url).port
@@ -411,7 +412,8 @@ def test_sample_url_expires_and_checks_signature(client: httpx.Client) -> None:
         bad_sig = httpx.get(url[:-4] + "0000")
         assert bad_sig.status_code == 403 and b"AuthenticationFailed" in bad_sig.content
         assert httpx.get(url.replace("w=1024", "w=2048")).status_code == 403
-        time.sleep(0.35)
+        expires = float(parse_qs(urlsplit(url).query)["se"][0])  # unix seconds
+        time.sleep(max(0.0, expires - time.time()) + 0.05)
         expired = httpx.get(url)
         assert expired.status_code == 403 and expired.headers["content-type"] == "application/xml"
         assert b"Signed expiry time" in expired.content

@@ -572,7 +572,7 @@ def test_fault_stall_times_out_without_blocking_others(emu: BFLEmulator) -> None
                 f"{emu.base_url}/v1/flux-pro-1.1",
                 json={"prompt": "x"},
                 headers={"x-key": KEY},
-                timeout=0.6,
+                timeout=3.0,
             )
         except httpx.TimeoutException as exc:
             outcome.append(exc)
@@ -580,10 +580,11 @@ def test_fault_stall_times_out_without_blocking_others(emu: BFLEmulator) -> None
     thread = threading.Thread(target=stalled)
     thread.start()
     time.sleep(0.1)
-    t0 = time.monotonic()
     ok = httpx.post(f"{emu.base_url}/v1/flux-pro-1.1", json={"prompt": "x"}, headers={"x-key": KEY})
-    assert ok.status_code == 200 and time.monotonic() - t0 < 0.5
-    thread.join(3)
+    # Answered while the stalled request still hangs (not timed against the clock: a loaded
+    # machine took 0.59 s for it where 0.5 s was asserted).
+    assert ok.status_code == 200 and thread.is_alive() and not outcome
+    thread.join(10)
     assert len(outcome) == 1 and isinstance(outcome[0], httpx.ReadTimeout)
 
 

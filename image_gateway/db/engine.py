@@ -10,12 +10,13 @@ The engine is made when first used (`engine`: at start-up, by the migration chec
 its asyncio extension loading its ORM) is what `import main` would otherwise pay (issue 16;
 tests/test_startup.py).
 
-On SQLite a process's writes also wait their turn on an asyncio lock (FIFO) before they take a
-pooled connection: SQLite has one writer anyway, and without the lock every waiting write holds
-a connection and sleeps in SQLite's busy handler (1 ms up to 100 ms backoff, then "database is
-locked" after the busy timeout), so a burst of writes (thousands of jobs submitted and polled at
-once, issue 16) starved the pool (`pool_timeout`, a 500) and the lock's turnover collapsed.
-Other processes on the same file still meet the busy timeout, as before.
+On SQLite a process's writes also take turns (`WriteTurn`) before they take a pooled
+connection: SQLite has one writer anyway, and without the turn every waiting write would hold a
+connection and meet SQLite's busy handler, so a burst of writes (thousands of jobs submitted and
+polled at once, issue 16) starved the pool (`pool_timeout`, a 500). SQLite's calls run on the
+loop's thread (`inline_sqlite`: aiosqlite's thread hop per call held the write lock for tens of
+milliseconds under load), so a connection's own busy timeout is short, and a `BEGIN IMMEDIATE`
+that finds another process writing is tried again after asyncio sleeps, up to `timeout_seconds`.
 
 A database that stays busy past `timeout_seconds` (no pooled connection freed: `pool_timeout`;
 SQLite's write lock held elsewhere: "database is locked"; PostgreSQL out of connections) raises
@@ -27,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import cached_property
@@ -47,6 +49,9 @@ from image_gateway.errors import StoreBusy
 _BEGIN = {"deferred": "BEGIN", "immediate": "BEGIN IMMEDIATE"}
 # What a busy (not a broken) database says: SQLite's messages, PostgreSQL's SQLSTATEs
 # (53300 too_many_connections, 55P03 lock_not_available).
+# A busy `BEGIN IMMEDIATE` is tried again after these pauses (doubling), until `timeout_seconds`.
+BUSY_PAUSE_SECONDS = 0.002
+BUSY_PAUSE_MAX_SECONDS = 0.05
 _SQLITE_BUSY = ("database is locked", "database is busy", "database table is locked")
 _PG_BUSY = ("53300", "55P03")
 
@@ -58,7 +63,7 @@ class Database:
         self.dialect = {SQLITE: "sqlite", POSTGRES: "postgresql"}[self.url.partition("://")[0]]
         self.timeout_seconds = timeout_seconds
         # This process's writes, one at a time on SQLite (module docstring).
-        self._write_turn = asyncio.Lock() if self.dialect == "sqlite" else None
+        self._write_turn = WriteTurn() if self.dialect == "sqlite" else None
 
     @cached_property
     def engine(self) -> AsyncEngine:
@@ -68,7 +73,9 @@ class Database:
         timeout_seconds = self.timeout_seconds
         kwargs: dict[str, Any] = {"pool_timeout": timeout_seconds}
         if self.dialect == "sqlite":
-            kwargs["connect_args"] = {"timeout": timeout_seconds}
+            from image_gateway.db import inline_sqlite
+
+            kwargs["module"] = inline_sqlite.dbapi()  # on the loop's thread (its docstring)
         else:
             # A PostgreSQL restart must not fail the next request on every pooled connection.
             kwargs["pool_pre_ping"] = True
@@ -112,7 +119,7 @@ class Database:
     async def read(self) -> AsyncIterator[AsyncConnection]:
         """A connection from the pool; StoreBusy when the database stays busy."""
         try:
-            async with self.engine.connect() as conn:
+            async with self._connect() as conn:
                 yield conn
         except Exception as exc:
             if (busy := _busy(exc)) is None:
@@ -129,18 +136,95 @@ class Database:
                 async with self.engine.connect() as conn, conn.begin():
                     yield conn
                 return
-            async with self._write_turn, self.engine.connect() as conn:
-                conn = await conn.execution_options(sqlite_begin="immediate")
-                async with conn.begin():
-                    yield conn
+            async with self._write_turn:
+                deadline = time.monotonic() + self.timeout_seconds
+                pause = BUSY_PAUSE_SECONDS
+                while True:
+                    begun = False
+                    try:
+                        async with self._connect() as conn:
+                            conn = await conn.execution_options(sqlite_begin="immediate")
+                            async with conn.begin():
+                                begun = True
+                                yield conn
+                        return
+                    except Exception as exc:
+                        # Another process holds SQLite's write lock: wait for it here, not in
+                        # SQLite's busy handler, which would block the loop (`inline_sqlite`).
+                        if begun or _busy(exc) is None or time.monotonic() + pause > deadline:
+                            raise
+                    await asyncio.sleep(pause)
+                    pause = min(pause * 2, BUSY_PAUSE_MAX_SECONDS)
         except Exception as exc:
             if (busy := _busy(exc)) is None:
                 raise
             raise busy from exc
 
+    @asynccontextmanager
+    async def _connect(self) -> AsyncIterator[AsyncConnection]:
+        """A pooled connection. On SQLite it is given back with a plain `close()`: `async with
+        engine.connect()` closes in a task of its own (safe from a cancel half-way), two more
+        turns of the loop per connection, while a write holds the lock; closing an inline
+        SQLite connection never waits (`inline_sqlite`), so nothing can interrupt it."""
+        if self.dialect != "sqlite":
+            async with self.engine.connect() as conn:
+                yield conn
+            return
+        conn = await self.engine.connect()
+        try:
+            yield conn
+        finally:
+            await conn.close()
+
     async def close(self) -> None:
         if "engine" in self.__dict__:  # made (`cached_property` keeps it there)
             await self.engine.dispose()
+
+
+class WriteTurn:
+    """One write at a time, taken at once whenever it is free: a lock without asyncio.Lock's
+    queue. A FIFO lock hands a released turn to the first waiter through the event loop, so
+    once writes queue every write costs a whole turn of the loop, and at a few thousand
+    requests in flight a turn is tens of milliseconds: writes convoyed at a dozen a second,
+    while each held the lock for well under one (issue 16, 10,000 jobs). An inline SQLite write
+    (`inline_sqlite`) mostly begins and commits without giving the loop back, so here a write
+    that finds the turn free takes it in the same step; a waiter is woken on each release and
+    takes it if it is still free, else waits again at the front. A waiter can only lose to a
+    write that arrived while it was being woken, which then holds the turn for one statement."""
+
+    def __init__(self) -> None:
+        self._held = False
+        self._waiters: deque[asyncio.Future[None]] = deque()
+
+    async def __aenter__(self) -> None:
+        first = False  # a woken waiter that lost the turn waits at the front again
+        while self._held:
+            waiter = asyncio.get_running_loop().create_future()
+            if first:
+                self._waiters.appendleft(waiter)
+            else:
+                self._waiters.append(waiter)
+            try:
+                await waiter
+            except BaseException:
+                if waiter in self._waiters:
+                    self._waiters.remove(waiter)
+                elif not self._held:
+                    self._wake()  # it was woken for a free turn it will not take: pass it on
+                raise
+            first = True
+        self._held = True
+
+    async def __aexit__(self, *_exc: object) -> None:
+        self._held = False
+        self._wake()
+
+    def _wake(self) -> None:
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+                return
 
 
 def _busy(exc: Exception) -> StoreBusy | None:
@@ -162,14 +246,14 @@ def _busy(exc: Exception) -> StoreBusy | None:
 def _install_sqlite_hooks(engine: AsyncEngine, timeout_seconds: float) -> None:
     from sqlalchemy import event
 
-    busy_ms = int(timeout_seconds * 1000)
+    from image_gateway.db.inline_sqlite import BUSY_MS
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # pysqlite's implicit transactions cannot do BEGIN IMMEDIATE; we emit BEGIN ourselves.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute(f"PRAGMA busy_timeout={busy_ms:d}")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_MS:d}")
         use_wal(cursor, timeout_seconds)
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, delete, func, or_, select, update
+from sqlalchemy import and_, bindparam, case, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from image_gateway.db.engine import Database
@@ -24,6 +24,21 @@ from image_gateway.jobs.rows import (
     JobRow,
     NewJob,
     new_job_id,
+)
+
+# The statements of every poll and every running job's reports, built once: a statement built per
+# call is compiled from SQLAlchemy's cache, but its cache key is computed again each time (about
+# half of a job read's cost on SQLite; issue 16's 10,000 polled jobs).
+_GET = select(jobs).where(jobs.c.id == bindparam("job_id"))
+_GET_OWNED = _GET.where(jobs.c.owner == bindparam("owner"))
+_SAVE_ACTIVITY = (
+    update(jobs)
+    .where(
+        jobs.c.id == bindparam("job_id"),
+        jobs.c.lease_owner == bindparam("worker"),
+        jobs.c.status == "running",
+    )
+    .values(progress=bindparam("progress"), activity=bindparam("activity"))
 )
 
 
@@ -135,11 +150,11 @@ class JobStore:
             await conn.execute(update(jobs).where(jobs.c.id == job_id).values(idempotency_key=None))
 
     async def get(self, job_id: str, owner: str | None = None) -> JobRow | None:
-        query = select(jobs).where(jobs.c.id == job_id)
+        query, params = (_GET, {"job_id": job_id})
         if owner is not None:
-            query = query.where(jobs.c.owner == owner)
+            query, params = (_GET_OWNED, {"job_id": job_id, "owner": owner})
         async with self.db.read() as conn:
-            row = (await conn.execute(query)).first()
+            row = (await conn.execute(query, params)).first()
         return None if row is None else JobRow(dict(row._mapping))
 
     async def page(
@@ -218,14 +233,9 @@ class JobStore:
         """What the job's calls reported (`jobs/activity.py`), while this worker holds the
         lease and the job runs. One narrow update: `updated_at` is left alone (the sweeper
         reads it of queued jobs only, and a watcher compares the columns themselves)."""
+        params = {"job_id": job_id, "worker": worker, "progress": progress, "activity": activity}
         async with self.db.write() as conn:
-            result = await conn.execute(
-                update(jobs)
-                .where(
-                    jobs.c.id == job_id, jobs.c.lease_owner == worker, jobs.c.status == "running"
-                )
-                .values(progress=progress, activity=activity)
-            )
+            result = await conn.execute(_SAVE_ACTIVITY, params)
         return bool(result.rowcount == 1)
 
     async def finish(

@@ -48,7 +48,7 @@ from image_gateway.observability.metrics import Metrics
 from image_gateway.providers.kit.base import adapter_class
 from image_gateway.providers.registry import DEFINITIONS
 from image_gateway.schemas import GenerationBody
-from image_gateway.server import METRICS, ServedByCheck
+from image_gateway.served_by import METRICS, ServedByCheck
 from image_gateway.settings import Settings, load_settings
 from image_gateway.upstream.client import UpstreamClient
 

@@ -32,9 +32,9 @@ They are uvicorn's `--http` (`make run`, the Dockerfile and the tests use them):
 `auto`); `HttpToolsProtocol` and `H11Protocol` name one. Named that way, the timeout comes from
 the settings (environment, `.env`); `protocol_class()` binds a value for in-process servers.
 Each connection marks the server's lifespan state with `SERVED_BY`, so the app can warn when it
-is served without them (`ServedByCheck`, a pure-ASGI middleware), and counts the connections it
-closes in the app's metrics (`igw_connections_closed_total{reason}`), which the app's lifespan
-puts in that state under `METRICS`.
+is served without them (`served_by.ServedByCheck`, a pure-ASGI middleware), and counts the
+connections it closes in the app's metrics (`igw_connections_closed_total{reason}`), which the
+app's lifespan puts in that state under `served_by.METRICS`.
 """
 
 from __future__ import annotations
@@ -45,16 +45,14 @@ import logging
 from functools import cache
 from typing import Any, ClassVar, cast
 
-from starlette.types import ASGIApp, Receive, Scope, Send
 from uvicorn.protocols.http import h11_impl, httptools_impl
 
 from image_gateway.api.error_responses import error_response
 from image_gateway.errors import GatewayError, InvalidRequest, RequestTimeout
 from image_gateway.ids import REQUEST_ID_PREFIX, unique_id
 from image_gateway.observability.metrics import Metrics
+from image_gateway.served_by import METRICS, SERVED_BY
 
-SERVED_BY = "image_gateway.server"  # key in the lifespan state, copied into every request scope
-METRICS = "image_gateway.metrics"  # key in the lifespan state: the app's `Metrics`
 log = logging.getLogger("image_gateway.server")
 HEAD_GRACE_SECONDS = 0.05  # once per bound: lets the loop read what the kernel holds (> 0: a timer)
 
@@ -176,28 +174,6 @@ except ImportError:  # pragma: no cover - the requirements include it
     HttpProtocol = H11Protocol
 else:
     HttpProtocol = HttpToolsProtocol
-
-
-class ServedByCheck:
-    """Pure-ASGI middleware: on the app's first HTTP request, a warning when the server is not
-    one of these protocols (uvicorn started without `--http image_gateway.server:HttpProtocol`),
-    so nothing bounds the time a client takes to send request headers. After that request it
-    only passes requests on."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-        self.checked = False
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if not self.checked and scope["type"] == "http":
-            self.checked = True
-            if SERVED_BY not in scope.get("state", ()):
-                log.warning(
-                    "the server does not bound the time a client takes to send request "
-                    "headers (slow clients can hold connections); start uvicorn with "
-                    "--http image_gateway.server:HttpProtocol (see README, Running)"
-                )
-        await self.app(scope, receive, send)
 
 
 def protocol_class(

@@ -78,7 +78,11 @@ class GatewaySettings(BaseSettings):
     """The gateway's own settings; `Settings` adds every provider's (`_merged`)."""
 
     model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        case_sensitive=False,
+        defer_build=True,
     )
 
     @classmethod

@@ -16,7 +16,8 @@ start's first answer does not wait for them (issue 16).
 none of them either, nor SQLAlchemy (core ~0.16 s; with its asyncio extension, its ORM and the
 database drivers), which PostgreSQL's migration check loads at start-up (`db/engine.py`), nor the
 stores built on it (`access/persistence.py`, `jobs/runtime.py`: made on first use), in a fresh
-interpreter with the default settings (issue 16: its time is a serverless cold start's).
+interpreter with the default settings (issue 16: its time is a serverless cold start's), nor
+uvicorn (a server other than uvicorn's, such as Vercel's, never needs it; `served_by.py`).
 """
 
 from __future__ import annotations
@@ -46,9 +47,17 @@ NOT_AT_START = (
     "aiosqlite",
 )
 # SQLAlchemy and the database drivers load with the engine and the stores, by the start-up's
-# migration check (`db/engine.py`): not on `import main`.
+# migration check (`db/engine.py`): not on `import main`. Nor uvicorn (with click, h11 and
+# httptools): `server.py`'s protocols are uvicorn's `--http`, which loads them itself; the app
+# only checks it was served by them (`served_by.py`). tomllib only reads a TOML ROUTES_FILE.
 NOT_ON_IMPORT = (
     *NOT_AT_START,
+    "uvicorn",
+    "click",
+    "h11",
+    "httptools",
+    "image_gateway.server",
+    "tomllib",
     "asyncpg",
     "image_gateway.db.tables",
     "image_gateway.db.migrate",

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import re
-import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,8 +53,8 @@ def load_routes(
     except OSError as exc:
         raise RoutesFileError(f"{where}: cannot read it ({exc.strerror or exc})") from None
     try:
-        data: Any = json.loads(text) if path.suffix.lower() == ".json" else tomllib.loads(text)
-    except (ValueError, tomllib.TOMLDecodeError) as exc:
+        data: Any = json.loads(text) if path.suffix.lower() == ".json" else _toml(text)
+    except ValueError as exc:  # tomllib.TOMLDecodeError is one
         raise RoutesFileError(f"{where}: not valid {_kind(path)}: {exc}") from None
     if not isinstance(data, dict) or set(data) - {"routes"}:
         raise RoutesFileError(f'{where}: expected a single top-level "routes" table')
@@ -102,6 +101,12 @@ def _entry(entry: Any, at: str) -> tuple[tuple[str, ...], str]:
         if not isinstance(target, str) or not target.strip():
             raise RoutesFileError(f"{at}.models[{index}]: must be a model id string")
     return tuple(t.strip() for t in entry), description
+
+
+def _toml(text: str) -> Any:
+    import tomllib  # only with a TOML ROUTES_FILE (issue 16: nothing unused at a cold start)
+
+    return tomllib.loads(text)
 
 
 def _kind(path: Path) -> str:

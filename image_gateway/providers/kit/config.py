@@ -27,7 +27,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, AliasChoices, BaseModel, BeforeValidator, Field, SecretStr
+from pydantic import (
+    AfterValidator,
+    AliasChoices,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+)
 from pydantic.fields import FieldInfo
 from pydantic_settings import NoDecode
 
@@ -88,6 +96,8 @@ class ProviderConfig(BaseModel):
     """Settings every provider has. `api_key` None = not configured (the provider is listed,
     a request to it is a 503 `provider_not_configured` naming the variable)."""
 
+    model_config = ConfigDict(defer_build=True)
+
     api_key: ApiKey = None
     base_url: BaseUrl = "http://127.0.0.1"  # each provider declares its real API's base URL
     default_model: str = ""
@@ -101,6 +111,8 @@ class ProviderConfig(BaseModel):
 
 class KeylessConfig(BaseModel):
     """Settings of a provider that calls nobody (`local`)."""
+
+    model_config = ConfigDict(defer_build=True)
 
     default_model: str = ""
 

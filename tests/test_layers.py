@@ -44,6 +44,7 @@ LAYERS: dict[str, int] = {
     "app": 7,
     "cli": 7,
     "server": 7,
+    "served_by": 6,  # the lifespan-state keys and check that app and server share
     "__main__": 7,
 }
 

@@ -19,6 +19,7 @@ import pytest
 
 from image_gateway.observability.announce import bound_base_url
 from tests.conftest import RunningGateway
+from tests.ports import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = re.compile(r"""(?:src|href|spec-url)\s*=\s*["']([^"']+)["']|url:\s*'([^']+)'""")
@@ -95,18 +96,10 @@ def _ready_lines(stderr: list[str]) -> list[dict[str, object]]:
     return found
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def test_start_up_log_says_where_the_api_and_the_docs_are(tmp_path: Path) -> None:
     """`uvicorn main:app` (the README's manual path, Docker's command): one line with the URLs
     once the socket is bound, and one with PUBLIC_BASE_URL's when that is set."""
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "PYTHONPATH": str(ROOT),
@@ -150,7 +143,7 @@ def test_start_up_log_says_where_the_api_and_the_docs_are(tmp_path: Path) -> Non
 
 
 def test_no_second_ready_line_when_the_public_url_is_the_bound_one(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "PYTHONPATH": str(ROOT),

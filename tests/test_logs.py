@@ -34,9 +34,10 @@ from tests.conftest import (
     OpenAIEmulatorHandle,
     RunningGateway,
 )
-from tests.jobs.processes import REPO, START_TIMEOUT, Process, free_port
+from tests.jobs.processes import REPO, START_TIMEOUT, Process
 from tests.jobs.support import ASYNC, eventually
 from tests.jobs.test_webhooks_delivery import Receiver
+from tests.ports import free_port
 
 FIELDS = {"request_id": "req_1", "status": 200, "path": "/v1/x\r\ny", "cost": 0.25, "n": None}
 

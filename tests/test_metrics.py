@@ -22,8 +22,9 @@ from image_gateway.observability.metrics import (
     Metrics,
 )
 from tests.conftest import BFL_TEST_KEY, CANARIES, GATEWAY_TEST_KEY, RunningGateway
-from tests.jobs.processes import REPO, START_TIMEOUT, Process, free_port
+from tests.jobs.processes import REPO, START_TIMEOUT, Process
 from tests.jobs.support import eventually
+from tests.ports import free_port
 
 TOKEN = "metrics-token-0123456789"
 

@@ -29,7 +29,8 @@ from emulators.kit.server import BackgroundServer, bind_socket, url_of
 from image_gateway.app import create_app
 from image_gateway.server import H11Protocol, HeaderTimeout, HttpToolsProtocol, protocol_class
 from tests.conftest import GATEWAY_TEST_KEY, RunningGateway, make_settings
-from tests.jobs.processes import REPO, START_TIMEOUT, Gateway, Process, free_port
+from tests.jobs.processes import REPO, START_TIMEOUT, Gateway, Process
+from tests.ports import free_port
 from tests.test_metrics import scrape, value
 
 HEAD_SECONDS = 1.0

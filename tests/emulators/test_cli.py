@@ -15,20 +15,28 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import ClassVar
 
 import httpx
 import pytest
 
 from emulators.fleet import registered
 from image_gateway.providers.registry import DEFINITIONS
+from tests.ports import free_port
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 
 
 class Cli:
-    """`python -m emulators ...` in a subprocess, its stdout read line by line."""
+    """`python -m emulators ...` in a subprocess, its stdout read line by line. Every one
+    started is killed and its pipes closed after the test (`_cleanup`), passed or failed: an
+    unread pipe left open surfaced as another test's ResourceWarning, a live one as a stray
+    emulator holding its ports."""
+
+    started: ClassVar[list[Cli]] = []
 
     def __init__(self, *args: str, env: dict[str, str] | None = None) -> None:
+        Cli.started.append(self)
         self.process = subprocess.Popen(
             [sys.executable, "-m", "emulators", *args],
             cwd=ROOT,
@@ -63,6 +71,18 @@ class Cli:
         _, err = self.process.communicate(timeout=60)
         return self.process.returncode, err
 
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.communicate()  # reaps it and closes both pipes
+
+
+@pytest.fixture(autouse=True)
+def _cleanup() -> Iterator[None]:
+    yield
+    while Cli.started:
+        Cli.started.pop().close()
+
 
 @pytest.fixture
 def busy_port() -> Iterator[int]:
@@ -72,14 +92,8 @@ def busy_port() -> Iterator[int]:
         yield int(sock.getsockname()[1])
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def test_both_emulators_run_on_chosen_ports_and_stop_quietly_on_ctrl_c() -> None:
-    openai_port, bfl_port, poll_port = _free_port(), _free_port(), _free_port()
+    openai_port, bfl_port, poll_port = free_port(), free_port(), free_port()
     # Every other emulator on a free port: a default one may be taken (`make emulators`).
     cli = Cli("all", *_any_ports(), "--openai-port", str(openai_port), "--bfl-port",
               str(bfl_port), "--bfl-poll-port", str(poll_port))  # fmt: skip
@@ -228,7 +242,7 @@ def test_one_emulator_stops_quietly_on_ctrl_c() -> None:
 
 
 def test_the_demo_serves_generations_through_the_emulators_with_the_key_it_prints() -> None:
-    port = _free_port()
+    port = free_port()
     # What a user may have exported for the real BFL: none of it reaches the demo's gateway.
     shell = {
         "BFL_FLUX_BASE_URL": "http://127.0.0.1:9",

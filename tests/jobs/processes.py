@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -23,15 +22,10 @@ import pytest
 from emulators.bfl import BFLEmulator
 from image_gateway.settings import Settings
 from tests.conftest import BFL_TEST_KEY, GATEWAY_TEST_KEY
+from tests.ports import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 60.0  # a loaded 2-core CI machine starts Python slowly
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def environment(settings: dict[str, Any]) -> dict[str, str]:

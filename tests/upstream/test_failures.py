@@ -11,6 +11,7 @@ import pytest
 
 from image_gateway.errors import UpstreamError, UpstreamTimeout
 from image_gateway.upstream.client import UpstreamClient
+from tests.ports import free_port
 from tests.upstream.conftest import Handler, Received, raw_reply, reset, until
 
 JSON = {"prompt": "a fox"}
@@ -29,12 +30,6 @@ async def quick() -> AsyncIterator[UpstreamClient]:
     await c.start()
     yield c
     await c.close()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.mark.parametrize(("method", "retryable"), [("POST", True), ("GET", False)])

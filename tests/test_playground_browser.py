@@ -428,6 +428,16 @@ def test_the_size_hint_edit_note_and_a_mask_alone(
     assert note.startswith("Unticked ") and "flux-pro-1.1" in note and "dall-e-3" in note, note
     assert "no input image" in note
     assert "gpt-image-1" not in note and "local-art" not in note
+    # A mask too: the models whose card has no `mask` are unticked, named with that reason.
+    _choose(page, "bfl-flux/flux-kontext-pro", "bfl-flux/flux-pro-1.0-fill", "openai/gpt-image-1")
+    page.set_input_files("#mask-file", str(mask))
+    note = page.locator("[data-testid=model-note]").inner_text()
+    assert note == (
+        "Unticked flux-kontext-pro: they take no mask (describe the change in the prompt instead)."
+    ), note
+    assert page.is_disabled("input[value='bfl-flux/flux-kontext-pro']")
+    for kept in ("bfl-flux/flux-pro-1.0-fill", "openai/gpt-image-1"):
+        assert page.is_checked(f"input[value='{kept}']"), kept
     page.click("#clear-edit")
     # A dropped image: the file input names it too (not "No file chosen").
     page.evaluate(

@@ -5,10 +5,12 @@ for every model the registry offers (providers need no key: validation comes fir
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import httpx
 import pytest
+from PIL import Image
 
 from image_gateway.providers.registry import DEFINITIONS
 from image_gateway.schemas import OPENAI_DEFAULTS
@@ -114,3 +116,37 @@ def test_input_fidelity_is_for_edits_of_models_that_list_it(gateway: RunningGate
             assert resp.status_code == 400 and resp.json()["error"]["param"] == "input_fidelity"
             if "high" in card["input_fidelity"]:
                 assert "edits only" in resp.json()["error"]["message"], model
+
+
+def test_a_mask_reaches_only_models_that_list_it(gateway: RunningGateway) -> None:
+    """`mask` on the card is the one declaration: an edit with a mask to a model without it is
+    a 400 naming `mask` (the provider would drop it unread or refuse it), and the message names
+    the provider's models that take one; to a model with it, the mask passes validation."""
+    image, mask = _png("RGB"), _png("RGBA")
+    with gateway.client() as http:
+        providers = http.get("/v1/providers").json()["data"]
+        edits = [(p, card) for p in providers for card in p["models"] if card["edits"]]
+        assert {card["mask"] for _, card in edits} == {True, False}
+        for provider, card in edits:
+            resp = http.post(
+                "/v1/images/edits",
+                data={"model": f"{provider['id']}/{card['id']}", "prompt": "p"},
+                files={
+                    "image": ("i.png", image, "image/png"),
+                    "mask": ("m.png", mask, "image/png"),
+                },
+            )
+            error = resp.json().get("error") or {}
+            if card["mask"]:
+                assert error.get("param") != "mask", (card["id"], resp.text)
+                continue
+            assert resp.status_code == 400, (card["id"], resp.text)
+            assert (error["param"], error["code"]) == ("mask", "unsupported_parameter")
+            takers = [other["id"] for other in provider["models"] if other["mask"]]
+            assert all(taker in error["message"] for taker in takers), error["message"]
+
+
+def _png(mode: str) -> bytes:
+    out = io.BytesIO()
+    Image.new(mode, (64, 64)).save(out, "PNG")
+    return out.getvalue()

@@ -72,25 +72,39 @@ export function chosen() {
   return picked;
 }
 
-// Models that take no edit are disabled while an image is chosen (and models that need an input
-// image while none is); a ticked model unticked that way is named in the note under the list.
+// Models that take no edit are disabled while an image is chosen, and models that take no mask
+// (the card's `mask`) while a mask is too; models that need an input image while none is. A
+// ticked model unticked that way is named in the note under the list, with the reason.
 export function applyEditMode() {
-  const unticked = [];
+  const unticked = { edit: [], mask: [], image: [] };
   for (const input of document.querySelectorAll('#models input[name="model"]')) {
     const [providerId, ...rest] = input.value.split("/");
     const provider = state.providers.find((p) => p.id === providerId);
     const model = provider.models.find((m) => m.id === rest.join("/"));
-    const usable = provider.configured && (state.image ? model.edits : !model.requires_input_image);
+    let lacks = null;
+    if (!state.image) lacks = model.requires_input_image ? "image" : null;
+    else if (!model.edits) lacks = "edit";
+    else if (state.mask && !model.mask) lacks = "mask";
+    const usable = provider.configured && lacks === null;
     input.disabled = !usable;
-    if (!usable && input.checked && provider.configured) unticked.push(model.id);
+    if (lacks && input.checked && provider.configured) unticked[lacks].push(model.id);
     if (!usable) input.checked = false;
   }
+  const why = {
+    edit: "they take no input image (no edits)",
+    mask: "they take no mask (describe the change in the prompt instead)",
+    image: "they need an input image",
+  };
+  const said = Object.entries(unticked)
+    .filter(([, ids]) => ids.length)
+    .map(([reason, ids]) => `Unticked ${ids.join(", ")}: ${why[reason]}.`);
   const note = $("model-note");
-  if (unticked.length) {
-    const why = state.image ? "they take no input image (no edits)" : "they need an input image";
-    note.textContent = `Unticked ${unticked.join(", ")}: ${why}.`;
+  if (said.length) {
+    note.textContent = said.join(" ");
   } else if (state.image) {
-    note.textContent = "An image is chosen: only models that take edits can be ticked.";
+    note.textContent = state.mask
+      ? "An image and a mask are chosen: only models that take a mask can be ticked."
+      : "An image is chosen: only models that take edits can be ticked.";
   } else {
     note.textContent = "";
   }

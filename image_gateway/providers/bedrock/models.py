@@ -62,6 +62,7 @@ NOVA = BedrockModel(
     images_per_call=5,  # imageGenerationConfig.numberOfImages 1-5
     max_n=10,
     edits=True,
+    masks=True,  # inpainting (`inPaintingParams.maskImage`); Titan's too
     max_input_images=5,  # imageVariationParams.images; inpainting takes one
     params=CANVAS_PARAMS,
     qualities=("standard", "premium"),

@@ -62,8 +62,6 @@ def check_stability(task: ImageTask, model: BedrockModel) -> None:
             )
         translate.check_stability_ratio(task, model)
         return
-    if task.mask is not None:
-        raise InvalidRequest(f"{model.id} takes no mask", param="mask")
     if task.size is not None or task.aspect_ratio is not None:
         field = "size" if task.size is not None else "aspect_ratio"
         raise InvalidRequest(f"{model.id} keeps the input image's aspect ratio", param=field)

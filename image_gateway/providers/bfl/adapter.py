@@ -48,14 +48,6 @@ class BFLProvider(SubmitAndPollProvider[BFLConfig]):
                 raise InvalidRequest(
                     f"{model.id} needs provider_params.{name}", param=f"provider_params.{name}"
                 )
-        if task.mask is not None and not model.mask:
-            # BFL reads a mask only on Fill (`BFLModel.mask`); anywhere else it is dropped unread.
-            raise InvalidRequest(
-                f"{model.id} takes no mask (FLUX.1 Fill inpaints a masked area); name the "
-                "change in the prompt instead",
-                param="mask",
-                code="unsupported_parameter",
-            )
         # safety_tolerance is 0-6 on FLUX1.x and Kontext, 0-5 on FLUX.2 (BFL's OpenAPI): the
         # schema gives only the minimum they share, the maximum is the model's.
         top = 5 if model.id.startswith("flux-2") else 6

@@ -11,7 +11,7 @@ as typed `BFLModel`s: the common declarations of `ModelSpec` plus BFL's own.
 Every endpoint takes `seed` and `output_format`; none takes quality, style, background,
 moderation, negative_prompt or output_compression (so none is declared).
 Input images go to `image_field` (Fill, Expand: the one image) or, in order, to `refs`
-(Kontext, FLUX.2: reference images). `mask`: whether the endpoint takes one (BFL's OpenAPI:
+(Kontext, FLUX.2: reference images). `masks`: whether the endpoint takes one (BFL's OpenAPI:
 only Fill and Fill fine-tuned have a `mask` field; any other would drop it unread).
 """
 
@@ -31,7 +31,6 @@ class BFLModel(ModelSpec):
     size_mode: SizeMode
     image_field: str | None = None
     refs: tuple[str, ...] = ()
-    mask: bool = False
 
 
 FORMATS = ("jpeg", "png", "webp")
@@ -85,7 +84,7 @@ _FILL = BFLModel(
     path="flux-pro-1.0-fill",
     size_mode="none",
     image_field="image",
-    mask=True,
+    masks=True,
 )
 _KONTEXT = BFLModel(
     id="flux-kontext-pro",
@@ -172,7 +171,7 @@ MODELS: dict[str, BFLModel] = {
                     "prompt_upsampling",
                 ),
             ),
-            mask=False,
+            masks=False,
         ),
         _KONTEXT,
         _variant(_KONTEXT, "flux-kontext-max", "FLUX.1 Kontext [max]"),

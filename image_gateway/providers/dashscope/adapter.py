@@ -133,12 +133,6 @@ class DashScopeProvider(SubmitAndPollProvider[DashScopeConfig]):
                 f"provider_params.function {function!r:.40} is not one of {', '.join(FUNCTIONS)}",
                 param="provider_params.function",
             )
-        if task.mask is not None and model.edit_mode != "function":
-            raise InvalidRequest(
-                f"{model.id} takes no mask (wanx2.1-imageedit does)",
-                param="mask",
-                code="unsupported_parameter",
-            )
         if function == "description_edit_with_mask" and task.mask is None:
             raise InvalidRequest(
                 "provider_params.function description_edit_with_mask needs a mask", param="mask"

@@ -148,6 +148,7 @@ MODELS: dict[str, DashScopeModel] = {
         images_per_call=4,
         edits=True,
         edit_only=True,
+        masks=True,  # with provider_params.function description_edit_with_mask only
         max_input_images=1,
         seed=True,
         params=("function", "watermark"),

@@ -48,15 +48,9 @@ class FalProvider(SubmitAndPollProvider[FalConfig]):
     param_schemas = PARAM_SCHEMAS
 
     def validate(self, task: ImageTask, spec: ModelSpec) -> None:
-        """The common checks, no mask (none of these endpoints takes one), then the endpoint's
-        aspect ratios and a size it can be sent as."""
+        """The common checks (a mask among them: none of these endpoints takes one), then the
+        endpoint's aspect ratios and a size it can be sent as."""
         super().validate(task, spec)
-        if task.mask is not None:
-            raise InvalidRequest(
-                f"{spec.id} takes no mask: describe the change in the prompt",
-                param="mask",
-                code="unsupported_parameter",
-            )
         model = as_fal(spec)
         listed = ", ".join(model.ratios or tuple(RATIO_PRESETS))
         if task.aspect_ratio is not None and task.size is not None:

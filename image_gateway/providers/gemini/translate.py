@@ -83,13 +83,9 @@ def fill_size(task: ImageTask, spec: GeminiModel) -> None:
 
 
 def check_task(task: ImageTask, spec: GeminiModel) -> None:
-    """What the common checks (`Provider.validate`) leave to Gemini: a mask, an aspect ratio
-    or tier the model lacks, a size, ratio and tier that disagree, and the values of
+    """What the common checks (`Provider.validate`) leave to Gemini: an aspect ratio or tier
+    the model lacks, a size, ratio and tier that disagree, and the values of
     `thinking_level` and `response_modalities`. `InvalidRequest` naming the field; pure."""
-    if task.mask is not None:
-        raise InvalidRequest(
-            f"{spec.id} takes no mask: describe the change in the prompt", param="mask"
-        )
     tier = _requested_tier(task, spec)
     if "image_size" in task.params and tier is None:
         raise InvalidRequest(

@@ -81,14 +81,7 @@ class IdeogramProvider(SyncMultipartProvider[IdeogramConfig]):
         if task.aspect_ratio is not None:
             self._check_ratio(task.aspect_ratio, model.version, spec.id)
         call = translate.call_of(task)
-        if call == "edit":
-            if model.version == "v4":
-                raise InvalidRequest(
-                    f"{spec.id} takes no mask (Ideogram 4.0 only remixes); use ideogram-3 "
-                    "models to edit a masked area",
-                    param="mask",
-                    code="unsupported_parameter",
-                )
+        if call == "edit":  # Ideogram 3.0 only (`masks`): 4.0 only remixes
             for name in ("size", "aspect_ratio", "negative_prompt"):
                 if getattr(task, name) is not None:
                     raise InvalidRequest(

@@ -96,6 +96,7 @@ _V3 = IdeogramModel(
     aspect_ratios=True,
     images_per_call=8,
     edits=True,
+    masks=True,
     max_input_images=1,
     params=("magic_prompt", "style_type", "image_weight"),
     seed=True,

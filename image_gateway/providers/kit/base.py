@@ -27,7 +27,12 @@ from typing_extensions import TypeVar
 
 from image_gateway.errors import GatewayError, InvalidRequest, ProviderNotConfigured
 from image_gateway.fetch import ImageFetcher
-from image_gateway.providers.kit.capabilities import ModelSpec, ParamSchemas, check_fields
+from image_gateway.providers.kit.capabilities import (
+    ModelSpec,
+    ParamSchemas,
+    check_fields,
+    mask_refusal,
+)
 from image_gateway.providers.kit.config import view
 from image_gateway.providers.kit.definition import ProviderDefinition
 from image_gateway.providers.kit.errors import ErrorDetail, common_error_detail, error_for_status
@@ -153,6 +158,8 @@ class Provider(ABC, Generic[C]):
                 f"image{'' if spec.max_input_images == 1 else 's'}",
                 param="image",
             )
+        if task.mask is not None and not spec.masks:
+            raise mask_refusal(spec, self.catalogue().values())
         check_fields(task, spec)
 
     def error_from(self, resp: UpstreamResponse) -> GatewayError:

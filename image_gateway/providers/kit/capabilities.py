@@ -16,7 +16,7 @@ same declarations (`ModelSpec.card`), so what it lists is what is accepted.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,6 +54,9 @@ class ModelSpec:
     edits: bool = False
     edit_only: bool = False  # needs an input image (fill, expand)
     max_input_images: int = 0
+    # Takes `mask` with an edit: the area to change (OpenAI's form, transparent = change; each
+    # adapter converts it). Without it a mask is refused (`mask_refusal`), never dropped unread.
+    masks: bool = False
     params: tuple[str, ...] = ()  # provider_params this model accepts
     qualities: tuple[str, ...] = ()
     styles: tuple[str, ...] = ()
@@ -89,6 +92,7 @@ class ModelSpec:
             "aspect_ratio": self.aspect_ratios,
             "n": {"max": self.max_n, "per_upstream_call": self.images_per_call},
             "edits": self.edits,
+            "mask": self.masks,
             "output_formats": list(self.output_formats),
             "quality": list(self.qualities),
             "style": list(self.styles),
@@ -158,6 +162,20 @@ def refusal(task: ImageTask, spec: ModelSpec, name: str) -> InvalidRequest | Non
     if name == "input_fidelity" and not task.is_edit:
         return InvalidRequest("input_fidelity applies to edits only", param=name)
     return None
+
+
+def mask_refusal(spec: ModelSpec, models: Iterable[ModelSpec]) -> InvalidRequest:
+    """The 400 for a `mask` sent to `spec`, which takes none: naming the provider's `models`
+    that do, if any (a mask would otherwise go unread by the provider, or be refused there)."""
+    takers = [model.id for model in models if model.masks]
+    instead = f", or use {takers[0]}" if len(takers) == 1 else ""
+    if len(takers) > 1:
+        instead = f", or use one of {', '.join(takers)}"
+    return InvalidRequest(
+        f"{spec.id} takes no mask: describe the change in the prompt{instead}",
+        param="mask",
+        code="unsupported_parameter",
+    )
 
 
 def drop_defaults(task: ImageTask, spec: ModelSpec) -> None:

@@ -16,6 +16,7 @@ MODELS = {
         aspect_ratios=True,
         images_per_call=10,
         edits=True,
+        masks=True,
         max_input_images=16,
         seed=True,
         backgrounds=("transparent", "opaque"),

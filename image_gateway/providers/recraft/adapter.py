@@ -128,12 +128,6 @@ class RecraftProvider(SyncJSONProvider[RecraftConfig]):
                 code="unsupported_parameter",
             )
         if task.mask is not None:
-            if not model.inpaints:
-                raise InvalidRequest(
-                    f"{model.id} takes no mask (recraftv3 inpaints)",
-                    param="mask",
-                    code="unsupported_parameter",
-                )
             for name in ("strength", "controls"):  # not fields of Recraft's inpaint
                 if name in task.params:
                     raise InvalidRequest(

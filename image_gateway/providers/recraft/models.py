@@ -85,13 +85,12 @@ PARAM_SCHEMAS: ParamSchemas = {
 @dataclass(frozen=True, kw_only=True)
 class RecraftModel(ModelSpec):
     """A Recraft raster model: its family ("v4", "v3", "v2"), its aspects and sizes
-    (`ratios`: Recraft's `w:h` -> `WxH`), its prompt limit in characters, and whether it
-    inpaints (takes a mask)."""
+    (`ratios`: Recraft's `w:h` -> `WxH`) and its prompt limit in characters; `masks` when it
+    inpaints."""
 
     family: Literal["v4", "v3", "v2"]
     ratios: tuple[tuple[str, str], ...]
     max_prompt: int
-    inpaints: bool = False
 
     def size_for(self, ratio: str) -> str | None:
         """The size of the aspect equal in value to `ratio` ("3:5" is Recraft's "6:10")."""
@@ -170,7 +169,7 @@ MODELS: dict[str, RecraftModel] = {
         "recraftv3",
         "Recraft V3 raster: styles, substyles, custom styles; edits with or without a mask",
         RATIOS_V3,
-        inpaints=True,
+        masks=True,
         **_V3_1K,
     ),
     "recraftv2": _model(

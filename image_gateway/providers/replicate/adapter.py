@@ -53,15 +53,9 @@ class ReplicateProvider(SubmitAndPollProvider[ReplicateConfig]):
         return MODELS.get(model_id) or versioned(model_id)
 
     def validate(self, task: ImageTask, spec: ModelSpec) -> None:
-        """The common checks, no mask (none of these models takes one), then the model's aspect
-        ratios, and a size it can be sent as."""
+        """The common checks (a mask among them: none of these models takes one), then the
+        model's aspect ratios, and a size it can be sent as."""
         super().validate(task, spec)
-        if task.mask is not None:
-            raise InvalidRequest(
-                f"{spec.id} takes no mask: describe the change in the prompt",
-                param="mask",
-                code="unsupported_parameter",
-            )
         model = as_replicate(spec)
         if model.size_mode not in ("ratio", "custom"):
             return

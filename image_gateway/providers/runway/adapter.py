@@ -61,12 +61,6 @@ class RunwayProvider(SubmitAndPollProvider[RunwayConfig]):
         model = as_runway(spec)
         self._check_prompt(task, model)
         self._check_ratio(task, model)
-        if task.mask is not None:
-            raise InvalidRequest(
-                f"{spec.id} takes no mask: name what to change in the prompt",
-                param="mask",
-                code="unsupported_parameter",
-            )
         if task.seed is not None and not 0 <= task.seed <= MAX_SEED:
             raise InvalidRequest(f"seed must be from 0 to {MAX_SEED}", param="seed")
         for image in task.images:

@@ -75,12 +75,6 @@ class SeedreamProvider(SyncJSONProvider[SeedreamConfig]):
         """The common checks (`models.py` declarations), then Seedream's (module docstring)."""
         super().validate(task, spec)
         model = as_seedream(spec)
-        if task.mask is not None:
-            raise InvalidRequest(
-                f"{spec.id} takes no mask: describe the change in the prompt",
-                param="mask",
-                code="unsupported_parameter",
-            )
         resolution = task.params.get("resolution")
         if resolution is not None and resolution not in model.resolutions:
             offered = ", ".join(model.resolutions) or "none (use size)"

@@ -96,12 +96,6 @@ class StabilityProvider(SyncMultipartProvider[StabilityConfig]):
                 param="size",
                 code="unsupported_parameter",
             )
-        if task.mask is not None and model.kind not in ("inpaint", "erase"):
-            raise InvalidRequest(
-                f"{spec.id} takes no mask (stable-image-inpaint and stable-image-erase do)",
-                param="mask",
-                code="unsupported_parameter",
-            )
         if model.kind == "outpaint" and not any(task.params.get(s) for s in OUTPAINT_SIDES):
             raise InvalidRequest(
                 f"{spec.id} needs at least one of provider_params.left, right, up, down "

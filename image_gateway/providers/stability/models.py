@@ -120,6 +120,7 @@ _EDIT = StabilityModel(
     negative_prompt=True,
     path="/v2beta/stable-image/edit/inpaint",
     kind="inpaint",
+    masks=True,
 )
 _ERASE = replace(
     _EDIT,
@@ -130,6 +131,7 @@ _ERASE = replace(
     negative_prompt=False,
     path="/v2beta/stable-image/edit/erase",
     kind="erase",
+    masks=True,
     takes_prompt=False,
 )
 _OUTPAINT = replace(

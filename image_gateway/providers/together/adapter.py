@@ -70,12 +70,6 @@ class TogetherProvider(SyncJSONProvider[TogetherConfig]):
                 f"height must each be {MIN_SIDE}-{MAX_SIDE} px",
                 param="size",
             )
-        if task.mask is not None:
-            raise InvalidRequest(
-                f"{spec.id} edits take no mask: describe the change in the prompt",
-                param="mask",
-                code="unsupported_parameter",
-            )
         check_params(task.params, model)
 
     # -- the kit's hooks -----------------------------------------------------------------

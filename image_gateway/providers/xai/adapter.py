@@ -76,12 +76,6 @@ class XAIProvider(SyncJSONProvider[XAIConfig]):
             )
         if "resolution" in task.params:
             check_resolution(task.params["resolution"], spec.id)
-        if task.mask is not None:
-            raise InvalidRequest(
-                f"{spec.id} edits take no mask: describe the change in the prompt",
-                param="mask",
-                code="unsupported_parameter",
-            )
         if task.user and task.safety_identifier and task.user != task.safety_identifier:
             raise InvalidRequest(
                 "xAI takes one end-user id (its `user`): send user or safety_identifier, "

@@ -15,6 +15,7 @@ from pathlib import Path
 import orjson
 import pybase64
 import pytest
+from httpx import Response
 from PIL import Image
 
 from image_gateway.errors import UpstreamError
@@ -110,9 +111,8 @@ def gw(start_gateway, openai_emu: OpenAIEmulatorHandle) -> RunningGateway:
     return start_gateway(openai_api_key=OPENAI_TEST_KEY, openai_base_url=openai_emu.base_url)
 
 
-def answer(gw: RunningGateway, emu: OpenAIEmulatorHandle, image: bytes, fmt: str) -> dict:
-    b64 = base64.b64encode(image).decode("ascii")
-    body = {"created": 1, "data": [{"b64_json": b64}]}
+def ask(gw: RunningGateway, emu: OpenAIEmulatorHandle, body: dict | str, fmt: str) -> Response:
+    """The gateway's 200 for one gpt-image-1 generation the emulator answers with `body`."""
     emu.add_faults([{"match": "generate", "status": 200, "body": body}])
     with gw.client() as http:
         resp = http.post(
@@ -120,6 +120,12 @@ def answer(gw: RunningGateway, emu: OpenAIEmulatorHandle, image: bytes, fmt: str
             json={"model": "gpt-image-1", "prompt": "p", "response_format": fmt},
         )
     assert resp.status_code == 200, resp.text
+    return resp
+
+
+def answer(gw: RunningGateway, emu: OpenAIEmulatorHandle, image: bytes, fmt: str) -> dict:
+    b64 = base64.b64encode(image).decode("ascii")
+    resp = ask(gw, emu, {"created": 1, "data": [{"b64_json": b64}]}, fmt)
     if fmt == "b64_json":
         assert f'"b64_json":"{b64}"'.encode() in resp.content  # the provider's own characters
     item: dict = resp.json()["data"][0]
@@ -209,13 +215,7 @@ def test_escaped_or_unusual_answers_give_the_same_image(
             '{"created": 1, "data": [ {"revised_prompt": "say \\"b64_json\\"",'
             '\n  "b64_json" :\t"B64" } ], "usage": null}'
         ).replace("B64", b64)
-    openai_emu.add_faults([{"match": "generate", "status": 200, "body": raw}])
-    with gw.client() as http:
-        resp = http.post(
-            "/v1/images/generations",
-            json={"model": "gpt-image-1", "prompt": "p", "response_format": fmt},
-        )
-    assert resp.status_code == 200, resp.text
+    resp = ask(gw, openai_emu, raw, fmt)
     item = resp.json()["data"][0]
     if fmt == "b64_json":
         assert item["b64_json"] == b64

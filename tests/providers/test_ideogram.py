@@ -339,6 +339,22 @@ def test_a_402_is_quota_exhausted_naming_its_reject_reason(
     assert emu.stats()["requests"]["generate"] == 1
 
 
+def test_a_403_says_what_ideogram_said_not_only_check_the_key(
+    gw: RunningGateway, emu: IdeogramEmulator
+) -> None:
+    """Ideogram's 403 (its errors page: no access to the endpoint or model) comes from a key it
+    read: the answer carries Ideogram's reason, and says what to check beyond the key."""
+    body = {"detail": "Your plan does not include access to this model."}
+    emu.add_faults([{"match": "generate", "status": 403, "body": body}])
+    resp = generate(gw)
+    assert resp.status_code == 502, resp.text
+    error = resp.json()["error"]
+    assert error["code"] == "provider_auth_failed"
+    assert "(Your plan does not include access to this model.)" in error["message"]
+    assert "IDEOGRAM_API_KEY may use this model" in error["message"]
+    assert emu.stats()["requests"]["generate"] == 1
+
+
 def test_the_rate_limit_ends_as_a_429_with_the_retry_hint(
     gw: RunningGateway, emu: IdeogramEmulator
 ) -> None:

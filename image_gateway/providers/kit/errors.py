@@ -97,8 +97,14 @@ def error_for_status(
             provider=provider,
         )
     if status in (401, 403):
+        # 401: the key is wrong. 403: the key was read but may not do this (a model or endpoint
+        # its account has no access to, a suspended account), which the provider's text says.
+        said = f" ({detail.message})" if status == 403 and detail.message else ""
         return UpstreamError(
-            f"{provider} rejected the gateway's credentials (check {definition.key_variable()})",
+            f"{provider} rejected the gateway's credentials (check {definition.key_variable()})"
+            if status == 401
+            else f"{provider} refused the gateway's credentials for this request{said}: check "
+            f"that the account of {definition.key_variable()} may use this model",
             code="provider_auth_failed",
             provider=provider,
             outage=False,  # a configuration problem, not the provider being down

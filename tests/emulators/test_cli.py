@@ -28,7 +28,8 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 
 
 class Cli:
-    """`python -m emulators ...` in a subprocess, its stdout read line by line. Every one
+    """`python -m emulators ...` in a subprocess, its stdout read line by line; waits allow 180 s
+    (an interpreter importing the emulators took over 60 s at load average 38). Every one
     started is killed and its pipes closed after the test (`_cleanup`), passed or failed: an
     unread pipe left open surfaced as another test's ResourceWarning, a live one as a stray
     emulator holding its ports."""
@@ -47,7 +48,7 @@ class Cli:
         )
         self.lines: list[str] = []
 
-    def read_until(self, marker: str, timeout: float = 60) -> str:
+    def read_until(self, marker: str, timeout: float = 180) -> str:
         assert self.process.stdout is not None
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -68,7 +69,7 @@ class Cli:
     def interrupt(self) -> tuple[int, str]:
         """Ctrl+C: SIGINT, then the exit status and what was written to stderr."""
         self.process.send_signal(signal.SIGINT)
-        _, err = self.process.communicate(timeout=60)
+        _, err = self.process.communicate(timeout=180)
         return self.process.returncode, err
 
     def close(self) -> None:
@@ -230,7 +231,7 @@ def test_a_busy_port_is_a_one_line_error(busy_port: int, args: tuple[str, ...]) 
     # `all` and `demo`: the emulators not named on a free port (a default one may be taken).
     others = _any_ports() if command in ("all", "demo") else []
     cli = Cli(command, *others, *rest)
-    _, err = cli.process.communicate(timeout=60)
+    _, err = cli.process.communicate(timeout=180)
     assert cli.process.returncode == 1
     assert err == f"error: cannot listen on 127.0.0.1:{busy_port}: Address already in use\n"
 

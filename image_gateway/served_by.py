@@ -11,6 +11,7 @@ bench/RESULTS.md).
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -29,7 +30,9 @@ class ServedByCheck:
         self.app = app
         self.checked = False
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
+        # Not a coroutine: it returns the next app's, so no frame of its own stays alive for
+        # the request's whole life (as `middleware.BodyLimitMiddleware`).
         if not self.checked and scope["type"] == "http":
             self.checked = True
             if SERVED_BY not in scope.get("state", ()):
@@ -38,4 +41,4 @@ class ServedByCheck:
                     "headers (slow clients can hold connections); start uvicorn with "
                     "--http image_gateway.server:HttpProtocol (see README, Running)"
                 )
-        await self.app(scope, receive, send)
+        return self.app(scope, receive, send)

@@ -7,6 +7,7 @@ import asyncio
 import logging
 import re
 import time
+from collections.abc import Awaitable
 
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -177,31 +178,51 @@ class BodyLimitMiddleware:
         self.max_bytes = max_bytes
         self.timeout = timeout
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
+        # Not a coroutine: it returns the next app's (and a 413 of a declared size is raised
+        # at the call, where `await` raises it), so no frame of its own stays alive while a
+        # request waits: every frame kept per request is kept once per long generation in
+        # flight.
         if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+            return self.app(scope, receive, send)
         declared = _content_length(scope)
         if declared is not None and declared > self.max_bytes:
             # Not read: the connection is closed so that its bytes are not taken for a request.
             raise _too_large(self.max_bytes, headers={"Connection": "close"})
         deadline = asyncio.get_running_loop().time() + self.timeout
-        received = 0
-        complete = False
+        limited = LimitedReceive(receive, deadline, self.max_bytes, self.timeout)
+        return self.app(scope, limited, send)
 
-        async def limited_receive() -> Message:
-            nonlocal received, complete
-            if complete:  # after the body: only `http.disconnect` is left, whenever it comes
-                return await receive()
-            message = await receive_by(receive, deadline, self.timeout)
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    raise _too_large(self.max_bytes)
-                complete = not message.get("more_body", False)
-            return message
 
-        await self.app(scope, limited_receive, send)
+class LimitedReceive:
+    """`BodyLimitMiddleware`'s `receive`: body messages counted against `max_bytes` and due
+    by `deadline` (the loop's clock). Once the body is complete, a call is the server's own
+    `receive()` (only `http.disconnect` is left, whenever it comes), with no frame of ours
+    around it: a synchronous answer waits on it for the whole generation."""
+
+    __slots__ = ("complete", "deadline", "max_bytes", "receive", "received", "timeout")
+
+    def __init__(self, receive: Receive, deadline: float, max_bytes: int, timeout: float) -> None:
+        self.receive = receive
+        self.deadline = deadline
+        self.max_bytes = max_bytes
+        self.timeout = timeout
+        self.received = 0
+        self.complete = False
+
+    def __call__(self) -> Awaitable[Message]:
+        if self.complete:
+            return self.receive()
+        return self._body()
+
+    async def _body(self) -> Message:
+        message = await receive_by(self.receive, self.deadline, self.timeout)
+        if message["type"] == "http.request":
+            self.received += len(message.get("body", b""))
+            if self.received > self.max_bytes:
+                raise _too_large(self.max_bytes)
+            self.complete = not message.get("more_body", False)
+        return message
 
 
 async def receive_by(receive: Receive, deadline: float, seconds: float) -> Message:

@@ -26,11 +26,46 @@ from image_gateway.jobs.rows import (
     new_job_id,
 )
 
-# The statements of every poll and every running job's reports, built once: a statement built per
-# call is compiled from SQLAlchemy's cache, but its cache key is computed again each time (about
-# half of a job read's cost on SQLite; issue 16's 10,000 polled jobs).
+# The statements of every job's life (its insert, every poll, its claim, its journal and
+# progress writes, its lease renewals and its end), built once: a statement built per call is
+# compiled from SQLAlchemy's cache, but its cache key is computed again each time, which was
+# most of a write's cost on SQLite (issue 16's 10,000 jobs). Their values come as execution
+# parameters: an insert or update without `.values()` sets the columns the parameters name.
+_NOW = bindparam("now", type_=jobs.c.updated_at.type)
 _GET = select(jobs).where(jobs.c.id == bindparam("job_id"))
 _GET_OWNED = _GET.where(jobs.c.owner == bindparam("owner"))
+_INSERT = jobs.insert().returning(*jobs.c)  # the row as stored: no second read per job
+_CLAIM = (
+    update(jobs)
+    .where(
+        jobs.c.id == bindparam("job_id"),
+        jobs.c.status.in_(ACTIVE),
+        or_(jobs.c.lease_expires_at.is_(None), jobs.c.lease_expires_at < _NOW),
+        or_(jobs.c.not_before.is_(None), jobs.c.not_before <= _NOW),
+    )
+    .values(
+        status="running",
+        lease_owner=bindparam("worker"),
+        lease_expires_at=bindparam("expires", type_=jobs.c.lease_expires_at.type),
+        attempts=jobs.c.attempts + 1,
+        started_at=func.coalesce(jobs.c.started_at, _NOW),
+        updated_at=_NOW,
+        not_before=None,
+    )
+    .returning(*jobs.c)  # the claimed row, in the same statement
+)
+# Sets the columns its parameters name besides `job_id` and `worker` (`_leased_update`).
+_LEASED = update(jobs).where(
+    jobs.c.id == bindparam("job_id"), jobs.c.lease_owner == bindparam("worker")
+)
+_PUT_BACK = _LEASED.values(
+    status="queued",
+    lease_owner=None,
+    lease_expires_at=None,
+    not_before=bindparam("due", type_=jobs.c.not_before.type),
+    attempts=jobs.c.attempts - 1,  # waiting for a rate limit is not a failed attempt
+    updated_at=_NOW,
+)
 _SAVE_ACTIVITY = (
     update(jobs)
     .where(
@@ -83,9 +118,7 @@ class JobStore:
                     await self._expire_key(existing.id)  # older than the TTL: a new request
             try:
                 async with self.db.write() as conn:
-                    # The row as stored, in the same statement (no second read per job).
-                    result = await conn.execute(jobs.insert().values(**values).returning(*jobs.c))
-                    row = result.one()
+                    row = (await conn.execute(_INSERT, values)).one()
             except IntegrityError:
                 continue  # a concurrent request with the same key won: return its job
             return JobRow(dict(row._mapping)), True
@@ -186,38 +219,17 @@ class JobStore:
     async def claim(self, job_id: str, worker: str, lease_seconds: float) -> JobRow | None:
         """Take the lease on a job that is queued, or running under an expired lease."""
         now = utcnow()
-        claimable = and_(
-            jobs.c.id == job_id,
-            jobs.c.status.in_(ACTIVE),
-            or_(jobs.c.lease_expires_at.is_(None), jobs.c.lease_expires_at < now),
-            or_(jobs.c.not_before.is_(None), jobs.c.not_before <= now),
-        )
+        expires = now + timedelta(seconds=lease_seconds)
+        params = {"job_id": job_id, "worker": worker, "now": now, "expires": expires}
         async with self.db.write() as conn:
-            result = await conn.execute(
-                update(jobs)
-                .where(claimable)
-                .values(
-                    status="running",
-                    lease_owner=worker,
-                    lease_expires_at=now + timedelta(seconds=lease_seconds),
-                    attempts=jobs.c.attempts + 1,
-                    started_at=func.coalesce(jobs.c.started_at, now),
-                    updated_at=now,
-                    not_before=None,
-                )
-                .returning(*jobs.c)  # the claimed row, in the same statement
-            )
-            row = result.first()
+            row = (await conn.execute(_CLAIM, params)).first()
         return None if row is None else JobRow(dict(row._mapping))
 
     async def _leased_update(self, job_id: str, worker: str, **values: Any) -> bool:
-        values["updated_at"] = utcnow()
+        """Set `values` (column → value) on the job while `worker` holds its lease."""
+        params = {"job_id": job_id, "worker": worker, **values, "updated_at": utcnow()}
         async with self.db.write() as conn:
-            result = await conn.execute(
-                update(jobs)
-                .where(jobs.c.id == job_id, jobs.c.lease_owner == worker)
-                .values(**values)
-            )
+            result = await conn.execute(_LEASED, params)
         return bool(result.rowcount == 1)
 
     async def extend(self, job_id: str, worker: str, lease_seconds: float) -> bool:
@@ -264,15 +276,12 @@ class JobStore:
 
     async def put_back(self, job_id: str, worker: str, delay_seconds: float) -> bool:
         """Release the lease; the job runs again after the delay (e.g. a key's rate limit)."""
-        return await self._leased_update(
-            job_id,
-            worker,
-            status="queued",
-            lease_owner=None,
-            lease_expires_at=None,
-            not_before=utcnow() + timedelta(seconds=delay_seconds),
-            attempts=jobs.c.attempts - 1,  # waiting for a rate limit is not a failed attempt
-        )
+        now = utcnow()
+        due = now + timedelta(seconds=delay_seconds)
+        params = {"job_id": job_id, "worker": worker, "now": now, "due": due}
+        async with self.db.write() as conn:
+            result = await conn.execute(_PUT_BACK, params)
+        return bool(result.rowcount == 1)
 
     async def release_leases(self, worker: str) -> None:
         """A stopping worker gives its running jobs back (they resume from their journal)."""

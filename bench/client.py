@@ -14,7 +14,8 @@ first whole partial image event and to its end (a stream is OK with a completed 
 error event).
 `jobs`: `count` requests with `Prefer: respond-async` started evenly over `ramp` seconds (each a
 202 with a job), then every job polled (`GET /v1/jobs/{id}`) once per `poll` seconds, at most
-`concurrency` polls in flight, until it ended or `timeout` passed: submit latencies, time from
+`concurrency` polls in flight (or after the `Retry-After` of the job's last answer, when it
+has one), until it ended or `timeout` passed: submit latencies, time from
 submit to the poll that saw it end, and how many succeeded with an image.
 """
 
@@ -27,7 +28,7 @@ import resource
 import sys
 import time
 from collections import Counter
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Mapping
 from typing import Any
 
 import aiohttp
@@ -218,10 +219,12 @@ async def jobs(
     async def one(session: aiohttp.ClientSession) -> None:
         nonlocal polls
         t0 = time.perf_counter()
+        headers_seen: Mapping[str, str] = {}
         try:
             async with session.post(url, data=body, headers=async_headers) as resp:
                 payload = await resp.read()
                 status = str(resp.status)
+                headers_seen = resp.headers
         except (aiohttp.ClientError, TimeoutError) as exc:
             status, payload = failure(exc), b""
         submit.append(time.perf_counter() - t0)
@@ -229,14 +232,17 @@ async def jobs(
         if status != "202":
             return
         job_id = orjson.loads(payload)["id"]
+        wait = retry_after(headers_seen, poll)
         while time.perf_counter() < deadline:
-            await asyncio.sleep(poll)
+            await asyncio.sleep(wait)
+            wait = poll
             async with gate:
                 polls += 1
                 try:
                     async with session.get(jobs_url + job_id, headers=get_headers) as resp:
                         if resp.status != 200:
                             continue
+                        wait = retry_after(resp.headers, poll)
                         job = orjson.loads(await resp.read())
                 except (aiohttp.ClientError, TimeoutError):
                     continue
@@ -276,6 +282,15 @@ async def jobs(
         "done_p99_s": percentile(done, 99) if done else None,
         "done_max_s": done[-1] if done else None,
     }
+
+
+def retry_after(headers: Mapping[str, str], default: float) -> float:
+    """A job answer's `Retry-After` (seconds), as a client polling a 202's job honours it;
+    `default` without one (a gateway that does not send it)."""
+    try:
+        return float(headers["Retry-After"])
+    except (KeyError, ValueError):
+        return default
 
 
 def _event_type(event: bytes) -> str:

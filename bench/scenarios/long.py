@@ -131,7 +131,7 @@ def _one(
     return row
 
 
-JOB_POLL_SECONDS = 2.0  # the load client's poll of each job
+JOB_POLL_SECONDS = 2.0  # the load client's poll of each job without a Retry-After
 JOB_POLL_CONCURRENCY = 64  # polls in flight at once, at most
 
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -42,6 +43,7 @@ from image_gateway.errors import ClientClosedRequest, Conflict, GatewayError, In
 from image_gateway.generation.dispatch import Dispatcher
 from image_gateway.generation.rendering import Renderer
 from image_gateway.jobs.departed import SyncRun
+from image_gateway.jobs.pacing import RETRY_AFTER_HEADER, retry_after_header
 from image_gateway.jobs.rows import IdempotencyConflict, JobRow
 from image_gateway.jobs.runtime import Jobs
 from image_gateway.jobs.service import JobService
@@ -78,6 +80,7 @@ ACCEPTED_RESPONSE: dict[str, Any] = {
     "headers": {
         "Location": {"schema": {"type": "string"}, "description": "`/v1/jobs/{id}`"},
         "Preference-Applied": {"schema": {"type": "string"}, "description": "`respond-async`"},
+        "Retry-After": RETRY_AFTER_HEADER,
     },
     "content": {"application/json": {"schema": {"type": "object"}}},
 }
@@ -221,6 +224,7 @@ class Answerer:
                 return await _finished(service, finished)
         location = f"/v1/jobs/{job.id}"
         headers = {"Location": location, "Preference-Applied": "respond-async"}
+        headers |= retry_after_header(job, time.time())
         return _json(await service.view(job, with_result=False), 202, headers)
 
     async def _stream(

@@ -17,6 +17,7 @@ from fastapi.responses import Response, StreamingResponse
 from image_gateway.api.deps import ClientDep, JobServiceDep, SettingsDep
 from image_gateway.api.openapi import error_responses
 from image_gateway.errors import InvalidRequest, NotFound
+from image_gateway.jobs.pacing import RETRY_AFTER_HEADER, retry_after_header
 from image_gateway.jobs.rows import JobRow
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
@@ -28,8 +29,8 @@ SSE_MAX_SECONDS = 15 * 60.0  # then the stream ends; EventSource reconnects by i
 PARTIALS_AFTER_END_SECONDS = 60.0
 
 
-def _json(payload: Any, status: int = 200) -> Response:
-    return Response(orjson.dumps(payload), status, media_type="application/json")
+def _json(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(orjson.dumps(payload), status, headers, media_type="application/json")
 
 
 @router.get("")
@@ -58,9 +59,15 @@ async def list_jobs(
     return _json({"object": "list", "data": data, "has_more": more, "next_cursor": cursor})
 
 
-@router.get("/{job_id}", responses=error_responses(NotFound))
+@router.get(
+    "/{job_id}",
+    responses={200: {"headers": {"Retry-After": RETRY_AFTER_HEADER}}, **error_responses(NotFound)},
+)
 async def get_job(job_id: str, client: ClientDep, service: JobServiceDep) -> Response:
-    return _json(await service.view(await service.get(job_id, client)))
+    """The job; while it is queued or running, `Retry-After` says when to ask again
+    (`jobs/pacing.py`)."""
+    job = await service.get(job_id, client)
+    return _json(await service.view(job), headers=retry_after_header(job, time.time()))
 
 
 @router.post("/{job_id}/cancel", responses=error_responses(NotFound))

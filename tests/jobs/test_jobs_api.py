@@ -354,3 +354,23 @@ def test_a_job_needs_the_scope_of_its_request(
         resp = admin.post("/v1/images/generations", json=LOCAL_BODY, headers=ASYNC)
         assert resp.status_code == 403
         assert admin.get("/v1/jobs").json()["data"] == []
+
+
+def test_a_job_not_yet_ended_says_when_to_poll_again(
+    start_gateway: Callable[..., RunningGateway], slow_bfl: Any
+) -> None:
+    gw = start_gateway(**bfl_settings(slow_bfl))
+    with gw.client() as http:
+        resp = http.post("/v1/images/generations", json=BFL_BODY, headers=ASYNC)
+        assert resp.status_code == 202, resp.text
+        assert resp.headers["retry-after"] == "1"  # just submitted: the shortest wait
+        job_id = resp.json()["id"]
+        running = wait_job(http, job_id, until=("running",))
+        assert running["status"] == "running"
+        resp = http.get(f"/v1/jobs/{job_id}")
+        if resp.json()["status"] == "running":  # not ended in between
+            assert 1 <= int(resp.headers["retry-after"]) <= 10
+        done = wait_job(http, job_id)
+        assert done["status"] == "succeeded"
+        resp = http.get(f"/v1/jobs/{job_id}")
+        assert resp.status_code == 200 and "retry-after" not in resp.headers

@@ -45,8 +45,7 @@ from image_gateway.jobs.runtime import Jobs
 from image_gateway.observability.announce import announce_urls
 from image_gateway.observability.logs import configure_logging
 from image_gateway.observability.metrics import Metrics
-from image_gateway.providers.kit.base import adapter_class
-from image_gateway.providers.registry import DEFINITIONS
+from image_gateway.providers.adapters import Adapters
 from image_gateway.schemas import GenerationBody
 from image_gateway.served_by import METRICS, ServedByCheck
 from image_gateway.settings import Settings, load_settings
@@ -78,10 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_pixels=settings.fetch_max_pixels,
         allow_hosts=settings.fetch_allow_hosts,
     )
-    providers = {
-        name: adapter_class(definition)(settings, http, fetcher)
-        for name, definition in DEFINITIONS.items()
-    }
+    providers = Adapters(settings, http, fetcher)  # each made on first use
     store = build_image_store(settings)
     image_urls = build_image_urls(settings, store)
     persistence = Persistence(settings)
@@ -185,8 +181,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return app
 
 
-def _announce(settings: Settings, providers: dict) -> None:  # type: ignore[type-arg]
-    configured = [name for name, p in providers.items() if p.configured]
+def _announce(settings: Settings, providers: Adapters) -> None:
+    configured = providers.configured_at_start()
     log.info("image-gateway started", extra={"fields": {"providers_configured": configured}})
     if settings.development_mode:
         log.warning(

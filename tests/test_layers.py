@@ -61,7 +61,8 @@ def _declaration(module: str) -> bool:
         return False
     rest = parts[2:]
     return (
-        len(rest) <= 1  # the package, or a provider's folder (its definition)
+        not rest  # the package
+        or (len(rest) == 1 and (PACKAGE / "providers" / rest[0]).is_dir())  # its definition
         or ".".join(rest) in DECLARATIONS
         or (len(rest) == 2 and rest[1] == "config")
     )

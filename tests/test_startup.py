@@ -27,6 +27,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+PROVIDERS = [p.parent for p in (ROOT / "image_gateway" / "providers").glob("*/adapter.py")]
 NOT_AT_START = (
     "alembic",
     "mako",
@@ -65,6 +66,13 @@ NOT_ON_IMPORT = (
     "image_gateway.billing.budget_store",
     "image_gateway.billing.usage_store",
     "image_gateway.jobs.store",
+    # Each provider's adapter, with its catalogue and translations, and the kit's base classes:
+    # made when a request first reaches that provider (`providers/adapters.py`).
+    *(f"image_gateway.providers.{p.name}.adapter" for p in PROVIDERS),
+    *(f"image_gateway.providers.{p.name}.models" for p in PROVIDERS),
+    "image_gateway.providers.kit.sync",
+    "image_gateway.providers.kit.polling",
+    "image_gateway.providers.kit.tasks",
 )
 
 START = """

@@ -22,6 +22,7 @@ Fallbacks (`fallbacks`, at most 5 entries) follow, each named as `model` may be:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from image_gateway.access.auth import Client
@@ -48,7 +49,7 @@ class Resolver:
     def __init__(
         self,
         settings: Settings,
-        providers: dict[str, Provider],
+        providers: Mapping[str, Provider],
         routes: dict[str, Route] | None = None,
     ) -> None:
         self.settings = settings
@@ -103,7 +104,14 @@ class Resolver:
                 )
             provider, model = named, None
         if provider is None and model:
-            owners = [p for p in self.providers.values() if p.owns(model)]
+            # In registry order, up to the first configured owner: what `next` below picks
+            # (the adapters after it are not made: `providers/adapters.py`).
+            owners: list[Provider] = []
+            for candidate in self.providers.values():
+                if candidate.owns(model):
+                    owners.append(candidate)
+                    if candidate.configured:
+                        break
             if not owners:
                 raise NotFound(
                     f"unknown model {model!r}; see GET /v1/models",
@@ -134,9 +142,9 @@ class Resolver:
         """Why `name` cannot be a route name (it already means a provider or a model)."""
         if canonical(name) in self.providers:
             return "a route name cannot be a provider name"
-        owners = [p.name for p in self.providers.values() if p.owns(name)]
-        if owners:
-            return f"a route name cannot be a model id ({owners[0]} offers {name!r})"
+        owner = next((p.name for p in self.providers.values() if p.owns(name)), None)
+        if owner is not None:
+            return f"a route name cannot be a model id ({owner} offers {name!r})"
         return None
 
     def plan(self, body: GenerationBody, template: ImageTask, client: Client) -> Plan:

@@ -32,7 +32,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from image_gateway.access.auth import Client
@@ -84,7 +84,7 @@ class Dispatcher:
     def __init__(
         self,
         settings: Settings,
-        providers: dict[str, Provider],
+        providers: Mapping[str, Provider],
         controls: RequestControls,
         *,
         metrics: Metrics | None = None,

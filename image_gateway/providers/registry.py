@@ -2,8 +2,8 @@
 `bfl-flux` is in `bfl/`) whose `__init__.py` exports its `DEFINITION` (CONTRIBUTING.md,
 "Adding a provider"), and its line here.
 
-Plain data: importing this loads no adapter (`kit.base.adapter_class` does, when the app is
-built).
+Plain data: importing this loads no adapter (`adapters.Adapters` does, for a provider a request
+first reaches).
 
 The list is checked on import (`checked`): a provider must not take another's requests or
 settings, which a plain dict and the flattened `Settings` would let happen silently. Refused,

@@ -2,9 +2,9 @@
 
 Each provider folder's `__init__.py` exports one `DEFINITION`; `providers/registry.py` lists
 them, one line each. A definition is plain data and imports no adapter code (the adapter class
-is named by its import path and loaded when the app is built: `kit.base.adapter_class`), so
-`settings.py` can merge the providers' settings and the access layer can check provider names
-without loading aiohttp, Pillow or any provider's translation.
+is named by its import path and loaded when a request first reaches the provider:
+`providers/adapters.py`), so `settings.py` can merge the providers' settings and the access
+layer can check provider names without loading aiohttp, Pillow or any provider's translation.
 """
 
 from __future__ import annotations
@@ -26,7 +26,8 @@ class ProviderDefinition:
     - `name`: what requests say (`provider`, `model: "<name>/<model>"`), lowercase with `-`.
     - `label`: its human name in `/v1/providers`.
     - `config`: its settings model (`kit/config.py`): `ProviderConfig` or a subclass.
-    - `adapter`: `"module:Class"` of its `Provider` subclass (`kit.base.adapter_class`).
+    - `adapter`: `"module:Class"` of its `Provider` subclass (`kit.base.adapter_class`, from
+      `providers/adapters.py`).
     - `aliases`: other names requests may use for it (`flux` -> `bfl-flux`).
     - `env_aliases`: extra prefixes its variables are read under (`BFL` for `BFL_API_KEY`
       beside `BFL_FLUX_API_KEY`).

@@ -47,7 +47,7 @@ from image_gateway.observability.logs import configure_logging
 from image_gateway.observability.metrics import Metrics
 from image_gateway.providers.adapters import Adapters
 from image_gateway.schemas import GenerationBody
-from image_gateway.served_by import METRICS, ServedByCheck
+from image_gateway.served_by import HEADER_TIMEOUT, METRICS, ServedByCheck
 from image_gateway.settings import Settings, load_settings
 from image_gateway.upstream.client import UpstreamClient
 
@@ -83,7 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     persistence = Persistence(settings)
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Metrics]]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, object]]:
         # Each part is closed (in reverse order) even when a later one fails to start.
         async with AsyncExitStack() as stack:
             for part in (http, fetcher, store, persistence, app.state.jobs):
@@ -105,7 +105,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 stack.callback(publishing.cancel)
             _announce(settings, providers)
             stack.enter_context(announce_urls(settings.public_base_url))
-            yield {METRICS: metrics}  # the server's protocol counts the connections it closes
+            # The server's protocol counts the connections it closes, and bounds request heads.
+            yield {METRICS: metrics, HEADER_TIMEOUT: settings.client_header_timeout_seconds}
 
     app = FastAPI(
         title="image-gateway",

@@ -29,8 +29,10 @@ They are uvicorn's `--http` (`make run`, the Dockerfile and the tests use them):
     uvicorn main:app --http image_gateway.server:HttpProtocol
 
 `HttpProtocol` is the httptools one when httptools is installed, else the h11 one (as uvicorn's
-`auto`); `HttpToolsProtocol` and `H11Protocol` name one. Named that way, the timeout comes from
-the settings (environment, `.env`); `protocol_class()` binds a value for in-process servers.
+`auto`); `HttpToolsProtocol` and `H11Protocol` name one. Named that way, the timeout is the
+app's CLIENT_HEADER_TIMEOUT_SECONDS, which its lifespan puts in the server's lifespan state
+under `served_by.HEADER_TIMEOUT` (read from the settings again only when the app ran no
+lifespan); `protocol_class()` binds a value for in-process servers.
 Each connection marks the server's lifespan state with `SERVED_BY`, so the app can warn when it
 is served without them (`served_by.ServedByCheck`, a pure-ASGI middleware), and counts the
 connections it closes in the app's metrics (`igw_connections_closed_total{reason}`), which the
@@ -51,7 +53,7 @@ from image_gateway.api.error_responses import error_response
 from image_gateway.errors import GatewayError, InvalidRequest, RequestTimeout
 from image_gateway.ids import REQUEST_ID_PREFIX, unique_id
 from image_gateway.observability.metrics import Metrics
-from image_gateway.served_by import METRICS, SERVED_BY
+from image_gateway.served_by import HEADER_TIMEOUT, METRICS, SERVED_BY
 
 log = logging.getLogger("image_gateway.server")
 HEAD_GRACE_SECONDS = 0.05  # once per bound: lets the loop read what the kernel holds (> 0: a timer)
@@ -94,7 +96,7 @@ class HeaderTimeout(asyncio.Protocol):
     def _arm(self) -> None:
         seconds = self.header_timeout
         if seconds is None:
-            seconds = _settings_header_timeout()
+            seconds = self.app_state.get(HEADER_TIMEOUT) or _settings_header_timeout()
         self._head_bytes = 0
         self._head_graced = False
         self._head_timer = self.loop.call_later(seconds, self._head_expired, seconds)
@@ -186,6 +188,7 @@ def protocol_class(
 
 @cache
 def _settings_header_timeout() -> float:
+    """The settings' bound, for an app served without its lifespan (`--lifespan off`)."""
     from image_gateway.settings import load_settings
 
     return load_settings().client_header_timeout_seconds

@@ -361,3 +361,20 @@ def make_run_command() -> list[str]:
     ).stdout
     line = next(line for line in reversed(printed.splitlines()) if " main:app" in line)
     return shlex.split(line)
+
+
+def test_the_bound_named_by_class_is_the_apps_own_setting(tmp_path: Path) -> None:
+    """`--http image_gateway.server:HttpProtocol` binds no value: the bound is the served app's
+    CLIENT_HEADER_TIMEOUT_SECONDS, from its lifespan state, not the settings loaded again (this
+    process's environment would give the default, 10 s)."""
+    settings = make_settings(tmp_path, client_header_timeout_seconds=HEAD_SECONDS)
+    sock = bind_socket()
+    server = BackgroundServer(create_app(settings), [sock], http=HttpToolsProtocol)
+    server.start()
+    try:
+        drip = Drip(url_of(sock), b"GET /healthz HTTP/1.1\r\n", endless("X-Slow: yes\r\n"))
+        raw, ended = drip.wait()
+        assert_408(raw, "headers did not arrive within 1 seconds")
+        assert HEAD_SECONDS - EARLY <= ended < HEAD_SECONDS + SLACK
+    finally:
+        server.stop()

@@ -5,11 +5,14 @@ the only place that turns a name into a `Provider`. Its keys are the registry's,
 and cost nothing; `adapters["openai"]` imports `providers/openai/adapter.py` (with its
 catalogue, translations and the kit's base classes) and builds the adapter once. A process
 that serves only `local` never imports the other eighteen (issue 16: their modules were about
-a quarter of `import main`). Iterating `values()` or `items()` builds each provider in turn,
-so a caller that can stop early (`generation/candidates.py`) loads only the ones it reached.
+a quarter of `import main`); only the providers with a setting given are made with the
+mapping, so that a bad combination is still refused at start. Iterating `values()` or
+`items()` builds each provider in turn, so a caller that can stop early
+(`generation/candidates.py`) loads only the ones it reached.
 
-Errors: `KeyError` for a name the registry does not hold (callers resolve aliases first,
-`registry.canonical`); `TypeError` from `kit.base.adapter_class` for a definition whose
+Errors: `ConfigurationError` from an adapter made with the mapping (a bad combination of
+its settings); `KeyError` for a name the registry does not hold (callers resolve aliases
+first, `registry.canonical`); `TypeError` from `kit.base.adapter_class` for a definition whose
 adapter path names no `Provider` of that definition.
 """
 
@@ -41,6 +44,12 @@ class Adapters(Mapping[str, Provider]):
         self.fetcher = fetcher
         self.definitions = definitions
         self._made: dict[str, Provider] = {}
+        # The providers the operator gave a setting are made now: an adapter refuses a bad
+        # combination when it is made (`ConfigurationError`: Azure's key and token both set),
+        # and that stays a refusal at start. One with every setting at its default is valid.
+        for name, definition in definitions.items():
+            if not _untouched(settings, definition):
+                self[name]
 
     def __getitem__(self, name: str) -> Provider:
         made = self._made.get(name)
@@ -61,7 +70,7 @@ class Adapters(Mapping[str, Provider]):
 
     def configured_at_start(self) -> list[str]:
         """The providers that can serve requests, for the start-up log, in registry order,
-        loading only the adapters of providers with a setting given: one whose settings are
+        making no adapter: the ones with a setting given are made, and one whose settings are
         all at their defaults is configured exactly when it needs no key (no `api_key` field:
         `local`), which `tests/providers/test_adapters.py` checks for every provider."""
         names = []

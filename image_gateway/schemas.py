@@ -41,7 +41,7 @@ from image_gateway.errors import InvalidRequest
 OutputFormat = Literal["png", "jpeg", "webp"]
 ResponseFormat = Literal["url", "b64_json"]
 
-SIZE_RE = re.compile(r"^([1-9][0-9]{1,4})x([1-9][0-9]{1,4})$")
+SIZE_RE = re.compile(r"^([1-9][0-9]{0,4})x([1-9][0-9]{0,4})$")
 ASPECT_RE = re.compile(r"^([1-9][0-9]{0,2}):([1-9][0-9]{0,2})$")
 
 MAX_FALLBACKS = 5

@@ -279,7 +279,9 @@ def test_models_lists_the_catalogue(tmp_path: Path, gw: RunningGateway) -> None:
     local = next(line for line in lines if line.startswith("local "))
     assert "local-art (default)" in local and " yes " in local
     fill = next(line for line in lines if "flux-pro-1.0-fill " in line)
-    assert re.search(r"bfl-flux\s+flux-pro-1.0-fill\s+yes\s+1-\d+\s+only", fill)
+    assert re.search(r"bfl-flux\s+flux-pro-1.0-fill\s+yes\s+1-\d+\s+only\+mask\s", fill)
+    kontext = next(line for line in lines if "flux-kontext-pro " in line)
+    assert re.search(r"\s1-\d+\s+yes\s", kontext)  # edits, no mask
     gpt = next(line for line in lines if line.startswith("openai") and "gpt-image-1 " in line)
     assert "1024x1024" in gpt and "aspect_ratio" in gpt
     unconfigured = [line for line in lines[1:] if line.split()[2] == "no"]

@@ -433,7 +433,7 @@ def test_the_size_hint_edit_note_and_a_mask_alone(
     page.set_input_files("#mask-file", str(mask))
     note = page.locator("[data-testid=model-note]").inner_text()
     assert note == (
-        "Unticked flux-kontext-pro: they take no mask (describe the change in the prompt instead)."
+        "Unticked flux-kontext-pro: it takes no mask (describe the change in the prompt instead)."
     ), note
     assert page.is_disabled("input[value='bfl-flux/flux-kontext-pro']")
     for kept in ("bfl-flux/flux-pro-1.0-fill", "openai/gpt-image-1"):

@@ -67,6 +67,13 @@ def test_bad_bodies(
     assert "detail" not in body  # never the framework's own shape
 
 
+def test_a_well_formed_size_too_small_says_the_models_range(gateway: RunningGateway) -> None:
+    """`7x7` is "WIDTHxHEIGHT": it is refused for the model's sides, not as malformed."""
+    code, body = post(gateway, {"prompt": "p", "model": "local-art", "size": "7x7"})
+    assert code == 400 and body["error"]["param"] == "size", body
+    assert "between 64 and 2048" in body["error"]["message"], body
+
+
 def test_error_names_the_field_not_the_value(gateway: RunningGateway) -> None:
     secret_looking = "sk-" + "A" * 40
     code, body = post(gateway, {"prompt": "p", "size": secret_looking})

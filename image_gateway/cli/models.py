@@ -1,6 +1,7 @@
 """`image-gateway models`: the gateway's catalogue (`GET /v1/providers`) as a table of provider,
-model, whether the provider is configured, sizes, n and edits; `--json` prints the answer as
-it came. Configured providers come first; `--configured` shows only them.
+model, whether the provider is configured, sizes, n and edits (`no`, `yes`, `only`; `+mask`
+when the model takes a mask); `--json` prints the answer as it came. Configured providers come
+first; `--configured` shows only them.
 """
 
 from __future__ import annotations
@@ -44,6 +45,8 @@ def _row(provider: dict[str, Any], model: dict[str, Any]) -> list[str]:
         name += " (default)"
     n = model.get("n") or {}
     edits = "only" if model.get("requires_input_image") else "yes" if model.get("edits") else "no"
+    if model.get("mask"):
+        edits += "+mask"
     configured = "yes" if provider.get("configured") else "no"
     return [str(provider.get("id")), name, configured, f"1-{n.get('max', 1)}", edits, _sizes(model)]
 

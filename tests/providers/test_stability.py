@@ -430,6 +430,11 @@ def test_the_catalogue_lists_the_models_and_their_params(gw: RunningGateway) -> 
         *("stable-image-outpaint", "stable-image-search-and-replace"),
     }
     assert cards["stable-image-erase"]["requires_input_image"] is True
+    # A mask is read by inpaint and erase only (STAB-OAS); the others would send it unread.
+    assert {card for card in cards if cards[card]["mask"]} == {
+        "stable-image-inpaint",
+        "stable-image-erase",
+    }
     schema = cards["stable-image-core"]["provider_params_schema"]["style_preset"]
     assert "anime" in schema["enum"]
 

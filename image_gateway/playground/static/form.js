@@ -91,13 +91,13 @@ export function applyEditMode() {
     if (!usable) input.checked = false;
   }
   const why = {
-    edit: "they take no input image (no edits)",
-    mask: "they take no mask (describe the change in the prompt instead)",
-    image: "they need an input image",
+    edit: (one) => `${one ? "it takes" : "they take"} no input image (no edits)`,
+    mask: (one) => `${one ? "it takes" : "they take"} no mask (describe the change in the prompt instead)`,
+    image: (one) => `${one ? "it needs" : "they need"} an input image`,
   };
   const said = Object.entries(unticked)
     .filter(([, ids]) => ids.length)
-    .map(([reason, ids]) => `Unticked ${ids.join(", ")}: ${why[reason]}.`);
+    .map(([reason, ids]) => `Unticked ${ids.join(", ")}: ${why[reason](ids.length === 1)}.`);
   const note = $("model-note");
   if (said.length) {
     note.textContent = said.join(" ");

@@ -144,6 +144,7 @@ _OUTPAINT = replace(
     negative_prompt=False,
     path="/v2beta/stable-image/edit/outpaint",
     kind="outpaint",
+    masks=False,
 )
 _SEARCH = replace(
     _EDIT,
@@ -153,6 +154,7 @@ _SEARCH = replace(
     params=("search_prompt", "grow_mask"),
     path="/v2beta/stable-image/edit/search-and-replace",
     kind="search-and-replace",
+    masks=False,
 )
 
 MODELS: dict[str, StabilityModel] = {

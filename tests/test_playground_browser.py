@@ -198,10 +198,11 @@ def test_an_api_error_is_shown_with_its_message(
     keyless.page.press("#key", "Tab")
     status.filter(has_text="refused this key").wait_for()
     assert "X-API-Key" not in status.inner_text()
+    # The right key is used once typed, without leaving the field (a pause in typing).
     keyless.page.fill("#key", GATEWAY_TEST_KEY)
-    keyless.page.press("#key", "Tab")
     keyless.page.wait_for_selector("[data-testid=models] input[name=model]")
     assert key_field.get_attribute("aria-invalid") is None
+    assert key_field.evaluate("el => el === document.activeElement")
     # A provider without a key is listed but cannot be picked.
     assert page.locator('[data-testid=models] input[value^="gemini/"]').first.is_disabled()
     assert page.locator("img[src=x]").count() == 0

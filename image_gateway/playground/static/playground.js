@@ -84,13 +84,27 @@ function wireDrop(kind) {
   });
 }
 
+// The key is used once it is typed or pasted (after KEY_PAUSE_MS without a keystroke), or at
+// once when the field is left or Enter is pressed; the same key is not loaded twice.
+const KEY_PAUSE_MS = 600;
+
 function start() {
   const keyInput = $("key");
   keyInput.value = key();
-  keyInput.addEventListener("change", () => {
+  let applied = keyInput.value.trim();
+  let pause = null;
+  const useKey = () => {
+    clearTimeout(pause);
     const value = keyInput.value.trim();
+    if (value === applied) return;
+    applied = value;
     setKey(value);
     loadCatalogue().then(() => loadGallery());
+  };
+  keyInput.addEventListener("change", useKey);
+  keyInput.addEventListener("input", () => {
+    clearTimeout(pause);
+    pause = setTimeout(useKey, KEY_PAUSE_MS);
   });
   $("run-form").addEventListener("submit", run);
   $("prompt").addEventListener("keydown", (e) => {

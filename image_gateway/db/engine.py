@@ -29,8 +29,8 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -118,20 +118,16 @@ class Database:
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
         """A connection from the pool; StoreBusy when the database stays busy."""
-        try:
+        with _as_store_busy():
             async with self._connect() as conn:
                 yield conn
-        except Exception as exc:
-            if (busy := _busy(exc)) is None:
-                raise
-            raise busy from exc
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
         """A transaction that commits on success; on SQLite it holds the write lock throughout,
         and waits for this process's earlier writes first (one at a time, in order).
         StoreBusy when the database stays busy (module docstring)."""
-        try:
+        with _as_store_busy():
             if self._write_turn is None:
                 async with self.engine.connect() as conn, conn.begin():
                     yield conn
@@ -155,10 +151,6 @@ class Database:
                             raise
                     await asyncio.sleep(pause)
                     pause = min(pause * 2, BUSY_PAUSE_MAX_SECONDS)
-        except Exception as exc:
-            if (busy := _busy(exc)) is None:
-                raise
-            raise busy from exc
 
     @asynccontextmanager
     async def _connect(self) -> AsyncIterator[AsyncConnection]:
@@ -225,6 +217,17 @@ class WriteTurn:
             if not waiter.done():
                 waiter.set_result(None)
                 return
+
+
+@contextmanager
+def _as_store_busy() -> Iterator[None]:
+    """Raise a busy database's error as StoreBusy (`_busy`); any other as it is."""
+    try:
+        yield
+    except Exception as exc:
+        if (busy := _busy(exc)) is None:
+            raise
+        raise busy from exc
 
 
 def _busy(exc: Exception) -> StoreBusy | None:

@@ -11,8 +11,8 @@ tasks, against 0.1-0.3 ms run in place). SQLite itself answers a WAL read or a w
 microseconds, so here every call runs in place.
 
 What running in place must not do is wait: SQLite's busy handler sleeps in the calling thread.
-In WAL mode readers never wait for the writer, and one process's writes take turns on an asyncio
-lock before `BEGIN IMMEDIATE` (`engine.py`); what is left is another process holding the write
+In WAL mode readers never wait for the writer, and one process's writes take turns
+(`engine.WriteTurn`) before `BEGIN IMMEDIATE`; what is left is another process holding the write
 lock. So a connection's busy timeout is short (`BUSY_MS`) and `Database.write()` waits out a
 busy `BEGIN IMMEDIATE` with asyncio sleeps, up to its `timeout_seconds`.
 

@@ -216,8 +216,10 @@ def _cold(res: dict[str, Any]) -> list[str]:
         "## 4. Cold start",
         "",
         f"Medians of {res['runs']} runs. The `local` answer is a generation on the gateway's "
-        "built-in `local` provider (no upstream call). Portkey (Node) has no import figure; "
-        "its bare interpreter is `node -e ''`.",
+        "built-in `local` provider (no upstream call). The reference pass-through "
+        "(`bench/passthrough.py`: FastAPI, uvicorn and aiohttp forwarding the request, 20 lines) "
+        "is the floor of the libraries the gateway is built on. Portkey (Node) has no import "
+        "figure; its bare interpreter is `node -e ''`.",
         "",
         *_table(head, rows),
     ]

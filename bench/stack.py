@@ -161,13 +161,14 @@ def start_gateway(
     return server
 
 
-def start_passthrough(procs: Processes, name: str, upstream: Server) -> Server:
+def start_passthrough(procs: Processes, name: str, upstream: Server, wait: bool = True) -> Server:
     port = free_port()
     argv = gateway_argv(port)
     argv[3:6] = ["bench.passthrough:app", "--app-dir", str(ROOT)]
     env = {"BENCH_UPSTREAM": f"{url(upstream)}/v1"}
     server = procs.start(name, argv, port, env=env, cwd=ROOT)
-    server.wait_ready("/docs", START_TIMEOUT)
+    if wait:
+        server.wait_ready("/docs", START_TIMEOUT)
     return server
 
 

@@ -1,11 +1,13 @@
 """Scenario 4, cold start: process spawn to the first answered image generation, and the import
-time of the app module, for the gateway (and `--baseline`'s), Portkey's gateway and LiteLLM
-(what serverless pays per cold start).
+time of the app module, for the gateway (and `--baseline`'s), the 20-line FastAPI pass-through
+(the floor of the libraries the gateway is built on), Portkey's gateway and LiteLLM (what
+serverless pays per cold start).
 
 "Answered" means a 200 carrying an image (`common.image_problem`) to the same generation request
-the other scenarios send, polled every 10 ms from the moment the process is spawned. The gateway
-and the baseline start in turns (which goes first alternates), after one untimed import of each
-(the first start after a while reads its files from disk). Each also starts as often again to
+the other scenarios send, polled every 10 ms from the moment the process is spawned. The gateway,
+the baseline and the pass-through start in turns (which goes first alternates), each start
+followed by a timed import of the same tree, after one untimed import of each (the first start
+after a while reads its files from disk). Each also starts as often again to
 answer `LOCAL_BODY`, a generation on the built-in `local` provider (issue 16's figure: the
 gateway's own start, without the upstream client's first call). Import time is measured in a
 fresh interpreter (Node has no counterpart: Portkey's row shows a bare `node -e ''` only).
@@ -35,12 +37,17 @@ from ..stack import (
     gateway_env,
     gateway_target,
     start_gateway,
+    start_passthrough,
     start_upstream,
 )
 from ..stats import median
 from .common import PEERS, answer, image_problem
 
 LOCAL_BODY = b'{"model":"local-art","prompt":"x","size":"1024x1024"}'
+# The floor: the 20-line FastAPI + aiohttp pass-through (`bench/passthrough.py`), the libraries
+# the gateway is built on doing nothing but forwarding the same request to the same emulator.
+REFERENCE = "reference pass-through"
+PASSTHROUGH_MODULE = "bench.passthrough"
 IMPORT_SNIPPET = (
     "import time; t = time.perf_counter(); import {module}; print(time.perf_counter() - t)"
 )
@@ -88,6 +95,9 @@ def interpreter_seconds(argv: list[str]) -> float:
 
 
 def _gateways(ctx: Context, procs: Processes, upstream: Server, home: Path) -> list[dict[str, Any]]:
+    """The gateway's rows (and the baseline's), then the pass-through's: every round starts
+    each of them in turn (the order alternates) and times each one's import, so a change of load
+    during the run falls on all of them alike."""
     trees = [("gateway", "cold-gateway", ROOT)]
     if ctx.baseline is not None:
         trees.append(("gateway (baseline)", "cold-gateway-baseline", ctx.baseline))
@@ -99,10 +109,25 @@ def _gateways(ctx: Context, procs: Processes, upstream: Server, home: Path) -> l
         compiled = [sys.executable, "-m", "compileall", "-q", "main.py", "image_gateway"]
         subprocess.run(compiled, cwd=tree, check=True, capture_output=True, timeout=300)
         import_seconds(sys.executable, "main", envs[tree], str(home))
-    starts: dict[str, list[float | None]] = {label: [] for label, _, _ in trees}
-    local: dict[str, list[float | None]] = {label: [] for label, _, _ in trees}
+    labels = [label for label, _, _ in trees]
+    if ctx.reference:
+        labels.append(REFERENCE)
+        import_seconds(sys.executable, PASSTHROUGH_MODULE, os.environ.copy(), str(ROOT))
+    starts: dict[str, list[float | None]] = {label: [] for label in labels}
+    local: dict[str, list[float | None]] = {label: [] for label in labels}
+    imports: dict[str, list[float | None]] = {label: [] for label in labels}
     for i in range(ctx.cold_runs):
-        for label, name, tree in trees if i % 2 == 0 else trees[::-1]:
+        for label in labels if i % 2 == 0 else labels[::-1]:
+            if label == REFERENCE:
+                ref = start_passthrough(procs, f"cold-passthrough-{i}", upstream, wait=False)
+                starts[label].append(first_answer(ref, gateway_target(ref, label), 60.0))
+                procs.stop(ref)
+                env = os.environ.copy()
+                imports[label].append(
+                    import_seconds(sys.executable, PASSTHROUGH_MODULE, env, str(ROOT))
+                )
+                continue
+            name, tree = next((n, t) for lb, n, t in trees if lb == label)
             for body, seconds in ((OPENAI_BODY, starts), (LOCAL_BODY, local)):
                 which = "local" if body is LOCAL_BODY else "openai"
                 gw = start_gateway(
@@ -110,23 +135,23 @@ def _gateways(ctx: Context, procs: Processes, upstream: Server, home: Path) -> l
                 )
                 seconds[label].append(first_answer(gw, gateway_target(gw, label, body), 60.0))
                 procs.stop(gw)
-    rows = []
-    for label, _, tree in trees:
-        runs = range(ctx.cold_runs)
-        imports = [import_seconds(sys.executable, "main", envs[tree], str(home)) for _ in runs]
-        rows.append(
-            {
-                "server": label,
-                "start_to_first_answer_s": median(starts[label]),
-                "runs": starts[label],
-                "start_to_first_local_answer_s": median(local[label]),
-                "local_runs": local[label],
-                "import_s": median(imports),
-                "import_module": "main (image_gateway.app + create_app)",
-                "interpreter_s": interpreter_seconds([sys.executable, "-c", "pass"]),
-            }
-        )
-    return rows
+            imports[label].append(import_seconds(sys.executable, "main", envs[tree], str(home)))
+    interpreter = interpreter_seconds([sys.executable, "-c", "pass"])
+    return [
+        {
+            "server": label,
+            "start_to_first_answer_s": median(starts[label]),
+            "runs": starts[label],
+            "start_to_first_local_answer_s": median(local[label]) if local[label] else None,
+            "local_runs": local[label],
+            "import_s": median(imports[label]),
+            "import_module": PASSTHROUGH_MODULE
+            if label == REFERENCE
+            else "main (image_gateway.app + create_app)",
+            "interpreter_s": interpreter,
+        }
+        for label in labels
+    ]
 
 
 def run(ctx: Context) -> dict[str, Any]:

@@ -34,9 +34,11 @@ async def readyz(
         "image_store": await image_urls.store.writable(),
     }
     ready = all(checks.values())
+    adapters = dispatcher.providers
+    configured = set(adapters.configured_at_start())  # makes no adapter that is not made yet
     body = {
         "status": "ready" if ready else "not ready",
         "checks": checks,
-        "providers": {name: p.configured for name, p in dispatcher.providers.items()},
+        "providers": {name: name in configured for name in adapters},
     }
     return JSONResponse(body, status_code=200 if ready else 503)

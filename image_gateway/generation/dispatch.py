@@ -32,7 +32,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from image_gateway.access.auth import Client
@@ -46,6 +46,7 @@ from image_gateway.generation.candidates import Plan, Resolver, Target
 from image_gateway.generation.rendering import Generation
 from image_gateway.generation.routes import Route, RoutesFileError, load_routes
 from image_gateway.observability.metrics import Metrics
+from image_gateway.providers.adapters import Adapters
 from image_gateway.providers.kit.base import Provider
 from image_gateway.providers.kit.journal import RunJournal
 from image_gateway.resilience.breaker import STATE_VALUES
@@ -84,7 +85,7 @@ class Dispatcher:
     def __init__(
         self,
         settings: Settings,
-        providers: Mapping[str, Provider],
+        providers: Adapters,
         controls: RequestControls,
         *,
         metrics: Metrics | None = None,

@@ -5,9 +5,9 @@ the only place that turns a name into a `Provider`. Its keys are the registry's,
 and cost nothing; `adapters["openai"]` imports `providers/openai/adapter.py` (with its
 catalogue, translations and the kit's base classes) and builds the adapter once. A process
 that serves only `local` never imports the other eighteen (issue 16: their modules were about
-a quarter of `import main`); only the providers with a setting given are made with the
-mapping, so that a bad combination is still refused at start. Iterating `values()` or
-`items()` builds each provider in turn, so a caller that can stop early
+a quarter of `import main`), and a readiness probe makes none; only the providers with a
+setting given are made with the mapping, so that a bad combination is still refused at start.
+Iterating `values()` or `items()` builds each provider in turn, so a caller that can stop early
 (`generation/candidates.py`) loads only the ones it reached.
 
 Errors: `ConfigurationError` from an adapter made with the mapping (a bad combination of
@@ -69,8 +69,8 @@ class Adapters(Mapping[str, Provider]):
         return list(self._made)
 
     def configured_at_start(self) -> list[str]:
-        """The providers that can serve requests, for the start-up log, in registry order,
-        making no adapter: the ones with a setting given are made, and one whose settings are
+        """The providers that can serve requests (the start-up log, `/readyz`), in registry
+        order, making no adapter: the ones with a setting given are made, and one whose settings are
         all at their defaults is configured exactly when it needs no key (no `api_key` field:
         `local`), which `tests/providers/test_adapters.py` checks for every provider."""
         names = []

@@ -74,3 +74,21 @@ def test_a_request_makes_only_the_adapters_it_reaches(
     with gw.client() as http:
         assert http.get("/v1/models").status_code == 200
     assert sorted(made(gw)) == sorted(DEFINITIONS)  # the catalogue lists every provider
+
+
+def test_readiness_lists_every_provider_and_makes_no_adapter(
+    start_gateway: Callable[..., RunningGateway],
+) -> None:
+    """An early probe (`/readyz`, polled from a process's first second) costs no adapter import;
+    it says of each provider what its adapter would (`configured`)."""
+    gw = start_gateway(openai_api_key="sk-test-0123456789")
+    before = made(gw)
+    with gw.client() as http:
+        ready = http.get("/readyz")
+    assert ready.status_code == 200, ready.text
+    assert made(gw) == before
+    every = Adapters(gw.settings, None)  # type: ignore[arg-type]
+    providers = ready.json()["providers"]
+    assert list(providers) == list(DEFINITIONS)
+    assert providers["openai"] is True and providers["local"] is True
+    assert providers == {name: p.configured for name, p in every.items()}

@@ -367,7 +367,7 @@ def test_a_call_without_the_version_header_is_refused(emu: RunwayEmulator) -> No
 
 
 def test_the_emulators_task_lifecycle(emu: RunwayEmulator) -> None:
-    emu.book.generation_seconds = 0.4
+    emu.book.generation_seconds = 30.0  # still running at the DELETE, under any load
     task_id = _post(emu, BODY, **VERSION).json()["id"]
     headers = {"authorization": f"Bearer {RUNWAY_TEST_KEY}", **VERSION}
     url = f"{emu.base_url}/v1/tasks/{task_id}"

@@ -453,13 +453,25 @@ def test_the_size_hint_edit_note_and_a_mask_alone(
     )
     assert page.evaluate("document.getElementById('image-file').files[0].name") == "dropped.png"
     page.click("#clear-edit")
-    page.set_input_files("#mask-file", str(mask))
+    # A result first: the notice below shares its row with that taller card.
     _choose(page, "local/local-art")
     page.fill("[data-testid=prompt]", "paint it blue")
     page.click("[data-testid=run]")
+    result = _card(page, "local-art")
+    assert _images_rendered(page, result)
+    posted = len([u for u in playground.requests if "/v1/images/" in u])
+    page.set_input_files("#mask-file", str(mask))
+    note = page.locator("[data-testid=model-note]").inner_text()
+    assert note.startswith("A mask is chosen without an image: add the image it masks"), note
+    page.click("[data-testid=run]")
     notice = page.locator("#results .card.error").first
     assert notice.inner_text().startswith("A mask needs an image to edit")
+    # The notice is as tall as its text, not stretched to the result card's height.
+    box, beside = notice.bounding_box(), result.bounding_box()
+    assert box is not None and beside is not None
+    assert box["y"] == beside["y"] and box["height"] < beside["height"] / 2, (box, beside)
+    page.screenshot(path=str(tmp_path / "mask-alone.png"))
     page.click("[data-testid=run]")  # the notice is said once, not piled up
     assert page.locator("#results .notice").count() == 1
-    assert not [u for u in playground.requests if "/v1/images/" in u]
+    assert len([u for u in playground.requests if "/v1/images/" in u]) == posted
     assert playground.errors == []

@@ -101,6 +101,8 @@ export function applyEditMode() {
   const note = $("model-note");
   if (said.length) {
     note.textContent = said.join(" ");
+  } else if (state.mask && !state.image) {
+    note.textContent = "A mask is chosen without an image: add the image it masks (a mask alone edits nothing).";
   } else if (state.image) {
     note.textContent = state.mask
       ? "An image and a mask are chosen: only models that take a mask can be ticked."

@@ -7,12 +7,16 @@ decoded here (`Inflater`), not by aiohttp, so that the cap counts decompressed b
 they are inflated (a gzip bomb stops at the cap) and a compressed stream cut short is an error,
 not the short body aiohttp's own decoder returns. Failures are `BodyTooLarge` and
 `MalformedBody`; `upstream.client` maps them to gateway errors.
+
+A caller that reads a body as it arrives (an answer's base64 decoded piece by piece:
+`providers/kit/b64_answer.StreamedAnswer`, issue 16) gives a `BodyReader`: each piece, counted
+and decompressed as above, is fed to it instead of being kept, so the body is never held whole.
 """
 
 from __future__ import annotations
 
 import zlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     import aiohttp
@@ -31,8 +35,19 @@ class MalformedBody(Exception):
     """A body that cannot be decoded (the reason is short: no URL, header or body)."""
 
 
-async def read_body(resp: aiohttp.ClientResponse, method: str, cap: int) -> bytes:
-    """The whole body (bytes, at most `cap` of them), decompressed (gzip, deflate)."""
+class BodyReader(Protocol):
+    """What a body is fed to as it arrives (`read_body`'s `into`). `feed` must not raise for
+    what it reads: it keeps what it found for its owner to judge once the body is complete."""
+
+    def feed(self, data: bytes) -> None: ...
+
+
+async def read_body(
+    resp: aiohttp.ClientResponse, method: str, cap: int, into: BodyReader | None = None
+) -> bytes:
+    """The whole body (bytes, at most `cap` of them), decompressed (gzip, deflate); with
+    `into`, each piece is fed to it as it arrives (in order, at most `cap` bytes in all) and
+    nothing is kept: b"" is returned once the body is complete."""
     if method == "HEAD" or resp.status in (204, 304):  # no body, whatever the head declares
         return b""
     declared = resp.content_length
@@ -52,7 +67,10 @@ async def read_body(resp: aiohttp.ClientResponse, method: str, cap: int) -> byte
         size += len(piece)
         if size > cap:
             raise BodyTooLarge(resp.status)
-        pieces.append(piece)
+        if into is None:
+            pieces.append(piece)
+        elif piece:
+            into.feed(piece)
     if inflater is not None:
         inflater.end()
     return b"".join(pieces)

@@ -2,11 +2,12 @@
 
 `UpstreamClient` is created once per process (in the app lifespan) with pool limits and
 timeouts; adapters call `request()` and get an `UpstreamResponse` with the body fully read
-under a byte cap. Every call gets the connect timeout (UPSTREAM_CONNECT_TIMEOUT_SECONDS, for
-the DNS lookup and for TCP and TLS to each address tried) and a read timeout — the longest
-silence allowed once the request is sent: the client's (UPSTREAM_READ_TIMEOUT_SECONDS) for
-short calls such as polls and downloads, or the call's own (`read_timeout`) where the provider
-works while it is silent, as an OpenAI generation does. `deadline` (seconds) bounds a whole
+under a byte cap (or, for a 2xx, fed as it arrives to the adapter's `answer_reader`). Every
+call gets the connect timeout (UPSTREAM_CONNECT_TIMEOUT_SECONDS, for the DNS lookup and for TCP
+and TLS to each address tried) and a read timeout — the longest silence allowed once the
+request is sent: the client's (UPSTREAM_READ_TIMEOUT_SECONDS) for short calls such as polls and
+downloads, or the call's own (`read_timeout`) where the provider works while it is silent, as
+an OpenAI generation does. `deadline` (seconds) bounds a whole
 call, the wait for a free connection included.
 
 Transport failures become gateway errors in `upstream.failures.gateway_error()` and nowhere
@@ -39,7 +40,7 @@ import asyncio
 import logging
 import socket
 import ssl
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -48,7 +49,7 @@ from urllib.parse import urlsplit
 import orjson
 
 from image_gateway.errors import UpstreamError
-from image_gateway.upstream.body import read_body
+from image_gateway.upstream.body import BodyReader, read_body
 from image_gateway.upstream.encoding import FormPart, encode
 from image_gateway.upstream.failures import gateway_error
 from image_gateway.upstream.origins import DEFAULT_PORTS
@@ -83,11 +84,13 @@ _DEFAULT_HEADERS = {
 @dataclass(slots=True)
 class UpstreamResponse:
     """An answer read whole; `headers` are case-insensitive (a repeated header: its first
-    value)."""
+    value). A 2xx body read as it arrived (`request()`'s `answer_reader`) went to `reader`
+    instead, and `body` is empty."""
 
     status: int
     headers: Mapping[str, str]
     body: bytes
+    reader: BodyReader | None = None
 
     def json(self, provider: str) -> Any:
         try:
@@ -207,11 +210,14 @@ class UpstreamClient:
         content: bytes | None = None,
         deadline: float | None = None,
         read_timeout: float | None = None,
+        answer_reader: Callable[[], BodyReader] | None = None,
     ) -> UpstreamResponse:
         """Send one request; the body is `json`, a multipart `form`, or `content` (bytes sent as
         they are, typed by the Content-Type in `headers`). `deadline` (seconds) bounds the whole
         exchange, body included, and `read_timeout` (seconds; None: the client's) the silence
-        once the request is sent.
+        once the request is sent. A 2xx answer's body is fed, as it arrives, to a new
+        `answer_reader()` (`UpstreamResponse.reader`), under the same cap and with the same
+        failures as a body read whole; any other answer is read whole.
 
         No redirect is followed: a 3xx is returned as it is.
         """
@@ -232,7 +238,7 @@ class UpstreamClient:
                 f"request to {provider} is not valid HTTP", provider=provider
             ) from None
         exchange = self._exchange(
-            session, method, target, send_headers, data, self._timeout(read_timeout)
+            session, method, target, send_headers, data, self._timeout(read_timeout), answer_reader
         )
         try:
             if deadline is None:
@@ -304,17 +310,21 @@ class UpstreamClient:
         headers: dict[str, str],
         data: bytes | AsyncIterator[bytes] | None,
         limits: aiohttp.ClientTimeout,
+        answer_reader: Callable[[], BodyReader] | None,
     ) -> UpstreamResponse:
         resp = await session.request(
             method, target, headers=headers, data=data, timeout=limits, allow_redirects=False
         )
+        reader = None
+        if answer_reader is not None and 200 <= resp.status < 300:
+            reader = answer_reader()
         try:
-            body = await read_body(resp, method, self.max_response_bytes)
+            body = await read_body(resp, method, self.max_response_bytes, reader)
         except BaseException:
             resp.close()  # the connection, mid-body or over the cap, is never reused
             raise
         resp.release()
-        return UpstreamResponse(resp.status, resp.headers, body)
+        return UpstreamResponse(resp.status, resp.headers, body, reader)
 
     def _timeout(self, read_timeout: float | None) -> aiohttp.ClientTimeout:
         timeout = self._timeouts.get(read_timeout)

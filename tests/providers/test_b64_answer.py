@@ -1,5 +1,6 @@
 """kit/b64_answer.loads reads every body exactly as orjson.loads does (value or error), lifting
-the images API's base64 out only where that changes nothing."""
+the images API's base64 out only where that changes nothing; `StreamedAnswer`, fed a body in any
+pieces, reads what `loads(views=True)` reads, each base64 decoded as it arrives."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ import os
 import orjson
 import pytest
 
+from image_gateway.errors import UpstreamError
 from image_gateway.providers.kit import b64_answer
+from image_gateway.providers.kit.output import decode_b64_image
 
 B64 = base64.b64encode(os.urandom(3000)).decode("ascii")  # holds "/" and "+"
 ESCAPED = B64.replace("/", "\\/")  # how some JSON encoders write a slash
@@ -100,3 +103,101 @@ def test_an_escaped_slash_is_read_as_text() -> None:
     base64's str, which the adapter checks as it checks a view."""
     got = b64_answer.loads(f'{{"data": [{{"b64_json": "{ESCAPED}"}}]}}'.encode(), views=True)
     assert got["data"][0]["b64_json"] == B64
+
+
+def decoded(value: object) -> object:
+    """`value` with each `b64_json` as what `decode_b64_image` makes of it: its bytes, or
+    "invalid"."""
+    if isinstance(value, dict):
+        return {
+            k: decode_or_invalid(v) if k == "b64_json" else decoded(v) for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [decoded(v) for v in value]
+    return value
+
+
+def decode_or_invalid(value: object) -> object:
+    if not isinstance(value, str | memoryview | b64_answer.Decoded):
+        return value
+    try:
+        return decode_b64_image(value, "openai")
+    except UpstreamError as exc:
+        assert "invalid base64 image data" in str(exc)
+        return "invalid"
+
+
+def streamed(raw: bytes, sizes: list[int]) -> b64_answer.StreamedAnswer:
+    """`raw` fed to a reader in pieces of `sizes` (repeated), as the body would arrive."""
+    reader = b64_answer.StreamedAnswer()
+    pos, turn = 0, 0
+    while pos < len(raw):
+        size = sizes[turn % len(sizes)]
+        reader.feed(raw[pos : pos + size])
+        pos, turn = pos + size, turn + 1
+    return reader
+
+
+# What `loads` reads with a nested or repeated `b64_json`, or one outside a `data` list, as
+# orjson's str: `StreamedAnswer` refuses these (`test_streamed_refuses_b64_json_outside...`).
+OUTSIDE = [b for b in BODIES if "extra" in b or '"b64_json": "QUJD"' in b]
+SPLITS = [[1 << 30], [1], [3], [7, 1, 64], [4096], [13, 1000, 2]]
+PADDED = base64.b64encode(bytes(4000)).decode("ascii")[:-4] + "QQ=="
+STREAMED_BODIES = [
+    *(b for b in BODIES if b not in OUTSIDE),
+    f'{{"data": [{{"b64_json": "{PADDED}QUJD"}}]}}',  # padding, then more: invalid
+    f'{{"data": [{{"b64_json": "{B64[:-1]}"}}]}}',  # a length no multiple of 4
+    f'{{"data": [{{"b64_json": "{B64}="}}]}}',  # more padding than needed
+    f'{{"data": [{{"b64_json": "{B64[:999]}\\n{B64[999:]}"}}]}}',  # an escape other than "\/"
+    f'{{"data": [{{"b64_json": "{B64[:9]}\\"{B64[9:]}"}}], "usage": {{"total_tokens": 3}}}}',
+    f'{{"data": [{{"b64_json": "{B64}"}}, {{"b64_json": "{ESCAPED}"}}], "usage": {{"a": 1}}}}',
+    f'{{"data": [{{"b64_json": "{ESCAPED[:-1]}\\/"}}]}}',  # an escaped "/" last
+]
+
+
+@pytest.mark.parametrize("sizes", SPLITS, ids=str)
+@pytest.mark.parametrize("body", STREAMED_BODIES)
+def test_streamed_reads_as_views_read(body: str, sizes: list[int]) -> None:
+    """`StreamedAnswer`, fed the body in any pieces, gives what `loads(views=True)` does once
+    each `b64_json` is decoded (its bytes, or refused as invalid), with "\\/" read as "/"."""
+    raw = body.encode()
+    want = decoded(b64_answer.loads(raw, views=True))
+    assert decoded(streamed(raw, sizes).payload()) == want
+
+
+@pytest.mark.parametrize("sizes", SPLITS, ids=str)
+def test_streamed_bytes_are_the_image(sizes: list[int]) -> None:
+    images = [os.urandom(n) for n in (0, 1, 2, 3, 5000, 200_001)]
+    items = ",".join(
+        f'{{"b64_json" :  "{base64.b64encode(i).decode()}", "revised_prompt": "b64_json"}}'
+        for i in images
+    )
+    payload = streamed(f'{{"created":1,"data":[{items}],"usage":null}}'.encode(), sizes).payload()
+    got = [decode_b64_image(item["b64_json"], "openai") for item in payload["data"]]
+    assert got == images
+    assert [bool(item["b64_json"]) for item in payload["data"]] == [False] + [True] * 5
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        f'{{"data": [{{"b64_json": "{B64}',  # cut short inside the base64
+        f'{{"data": [{{"b64_json": "{B64}\\',  # ... in an escape
+        f'{{"data": [{{"b64_json": "{B64}"}}',  # cut short after it
+        f'{{"data": [{{"b64_json": "{B64}"}}]}} trailing',
+        "",
+        "<html>502</html>",
+    ],
+)
+def test_streamed_refuses_what_is_no_json(body: str) -> None:
+    with pytest.raises(orjson.JSONDecodeError):
+        streamed(body.encode(), [5]).payload()
+
+
+@pytest.mark.parametrize("body", OUTSIDE)
+def test_streamed_refuses_b64_json_outside_the_data_items(body: str) -> None:
+    """Where `loads` falls back to orjson's str (a nested or repeated `b64_json`, no `data`
+    list), the streamed reader has decoded it already: an answer the gateway cannot read
+    (ValueError), never a wrong image."""
+    with pytest.raises(ValueError, match="outside the answer's data items"):
+        streamed(body.encode(), [100]).payload()

@@ -296,3 +296,40 @@ async def test_a_truncated_compressed_body_is_malformed(
     err = caught.value
     assert err.message == "connection to p failed (malformed response: truncated compressed body)"
     assert err.billed_unknown
+
+
+class Pieces:
+    """A `BodyReader` that keeps what it is fed."""
+
+    def __init__(self) -> None:
+        self.pieces: list[bytes] = []
+
+    def feed(self, data: bytes) -> None:
+        self.pieces.append(data)
+
+
+@pytest.mark.parametrize("framing", ["length", "chunked"])
+async def test_a_2xx_body_is_fed_to_the_answer_reader(
+    script, client: UpstreamClient, framing: str
+) -> None:
+    """`answer_reader`: a 2xx body, decompressed, goes to the reader as it arrives (none of it
+    kept in `body`); an error answer is read whole, as always."""
+    data = bytes(range(256)) * 200
+    server = await script(gzipped(gzip.compress(data), framing))
+    resp = await client.request("POST", server.url, provider="p", json={}, answer_reader=Pieces)
+    assert resp.status == 200 and resp.body == b""
+    assert isinstance(resp.reader, Pieces) and b"".join(resp.reader.pieces) == data
+    error = await script(reply(b'{"error": {}}', status="400 Bad Request"))
+    resp = await client.request("POST", error.url, provider="p", json={}, answer_reader=Pieces)
+    assert resp.status == 400 and resp.body == b'{"error": {}}' and resp.reader is None
+
+
+async def test_a_2xx_fed_to_the_answer_reader_keeps_the_byte_cap(
+    script, client: UpstreamClient
+) -> None:
+    """Over the cap (64 kB here), decompressed, while it is fed: refused as a body read whole
+    is, and may have been charged (a 2xx to a POST)."""
+    server = await script(gzipped(gzip.compress(b"\0" * (1 << 20)), "chunked"))
+    with pytest.raises(UpstreamError, match="too large") as exc:
+        await client.request("POST", server.url, provider="p", json={}, answer_reader=Pieces)
+    assert exc.value.billed_unknown

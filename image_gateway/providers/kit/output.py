@@ -9,13 +9,19 @@ import pybase64
 
 from image_gateway.errors import UpstreamError
 from image_gateway.image_format import describe, what_it_looks_like
+from image_gateway.providers.kit.b64_answer import Decoded
 from image_gateway.schemas import GeneratedImage
 
 
 def decode_b64_image(value: object, provider: str) -> bytes:
     """The bytes of a provider's base64 image, a str or a view of the bytes of its answer
-    (`kit/b64_answer.loads(views=True)`): strict (only the standard alphabet, padding at the
-    end and only as much as needed; pybase64, SIMD), else `UpstreamError`."""
+    (`kit/b64_answer.loads(views=True)`), or already decoded as it arrived
+    (`kit/b64_answer.Decoded`): strict (only the standard alphabet, padding at the end and only
+    as much as needed; pybase64, SIMD), else `UpstreamError`."""
+    if isinstance(value, Decoded):
+        if value.data is None:
+            raise _invalid(provider)
+        return value.data
     if isinstance(value, memoryview) and (value.ndim != 1 or value.itemsize != 1):
         value = None  # not a view of bytes
     if not isinstance(value, str | memoryview):
@@ -23,9 +29,11 @@ def decode_b64_image(value: object, provider: str) -> bytes:
     try:
         return pybase64.b64decode(value, validate=True)
     except (binascii.Error, ValueError):
-        raise UpstreamError(
-            f"{provider} returned invalid base64 image data", provider=provider
-        ) from None
+        raise _invalid(provider) from None
+
+
+def _invalid(provider: str) -> UpstreamError:
+    return UpstreamError(f"{provider} returned invalid base64 image data", provider=provider)
 
 
 def check_images(images: list[GeneratedImage], provider: str) -> None:

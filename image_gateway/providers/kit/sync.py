@@ -108,9 +108,11 @@ class Submission:
 class SyncProvider(Provider[C]):
     """The shared `generate` of synchronous providers (see the module docstring)."""
 
-    # Whether `from_vendor` takes each `b64_json` of an images-API answer as a view of the
-    # answer's bytes (`kit/b64_answer.loads(views=True)`): an adapter that only decodes it
-    # (`kit/output.decode_b64_image`); one that reads it as a str leaves this off.
+    # Whether `from_vendor` only decodes each `b64_json` of an images-API answer
+    # (`kit/output.decode_b64_image`), which may then be read as the answer arrives, decoded
+    # piece by piece (`kit/b64_answer.StreamedAnswer`: the body is never held whole), or be a
+    # view of a body read whole (`kit/b64_answer.loads(views=True)`); one that reads it as a
+    # str leaves this off.
     b64_views = False
 
     @property
@@ -168,12 +170,16 @@ class SyncProvider(Provider[C]):
         answer with raw image bytes and headers (Stability) reads the response itself. The body
         is let go once parsed: its megabytes are not held while the images are decoded (issue 16,
         bench/RESULTS.md), unless its base64 is kept as views of it (`b64_views`). The images
-        API's shape is read without scanning its base64 (`kit/b64_answer.py`)."""
+        API's shape is read without scanning its base64 (`kit/b64_answer.py`), or was read as it
+        arrived (`resp.reader`, `b64_views`)."""
         try:
-            payload = b64_answer.loads(resp.body, views=self.b64_views)
+            if isinstance(resp.reader, b64_answer.StreamedAnswer):
+                payload = resp.reader.payload()
+            else:
+                payload = b64_answer.loads(resp.body, views=self.b64_views)
         except orjson.JSONDecodeError:
             raise resp.not_json(self.name) from None
-        resp.body = b""
+        resp.body, resp.reader = b"", None
         return self.read_answer(payload, task, spec)
 
     async def submission(self, task: ImageTask, spec: ModelSpec) -> Submission:
@@ -206,8 +212,18 @@ class SyncProvider(Provider[C]):
         streaming = self.streaming(task, spec)
 
         async def send(headers: dict[str, str]) -> UpstreamResponse | UpstreamStream:
-            call = self.http.open_stream if streaming else self.http.request
-            return await call(
+            if streaming:
+                return await self.http.open_stream(
+                    "POST",
+                    request.url,
+                    provider=self.name,
+                    headers=headers,
+                    json=request.json,
+                    form=request.form,
+                    content=request.content,
+                    read_timeout=self.submit_read_timeout,
+                )
+            return await self.http.request(
                 "POST",
                 request.url,
                 provider=self.name,
@@ -216,6 +232,8 @@ class SyncProvider(Provider[C]):
                 form=request.form,
                 content=request.content,
                 read_timeout=self.submit_read_timeout,
+                # A 2xx's base64 decoded as it arrives (issue 16); an error answer read whole.
+                answer_reader=b64_answer.StreamedAnswer if self.b64_views else None,
             )
 
         async def submit() -> UpstreamResponse | UpstreamStream:

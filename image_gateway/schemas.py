@@ -349,26 +349,36 @@ class LazyB64:
     """The base64 of an image's bytes, not made yet: a synchronous answer encodes it piece by
     piece as it sends it (`api/answer.SplicedJSON`), so a 4.2 MB image's 5.6 MB of base64 is
     never held whole, nor beside the provider's answer it was decoded from (issue 16,
-    bench/RESULTS.md). `len()` is the base64's length; `text()` makes it whole."""
+    bench/RESULTS.md). The bytes are one `bytes` or runs of them as they were decoded (each a
+    multiple of 3 bytes but the last, so their encodings join), and a run is let go once it is
+    encoded: an answer holds less of its image as it is sent. Read once: `len()` is the
+    base64's length; `pieces()` encodes it as it is sent, or `text()` whole."""
 
-    __slots__ = ("data",)
+    __slots__ = ("_runs", "_size")
 
-    def __init__(self, data: bytes) -> None:
-        self.data = data
+    def __init__(self, data: bytes | list[bytes]) -> None:
+        self._runs = [data] if isinstance(data, bytes) else data
+        self._size = sum(len(run) for run in self._runs)
 
     def __len__(self) -> int:
-        return -(-len(self.data) // 3) * 4
+        return -(-self._size // 3) * 4
 
     def text(self) -> str:
-        return pybase64.b64encode(self.data).decode("ascii")
+        runs, self._runs = self._runs, []
+        return pybase64.b64encode(runs[0] if len(runs) == 1 else b"".join(runs)).decode("ascii")
 
     def pieces(self, size: int) -> Iterator[bytes]:
-        """The base64's bytes in pieces of `size` characters (a multiple of 4), each encoded
-        when it is asked for."""
+        """The base64's bytes in pieces of at most `size` characters (a multiple of 4), each
+        encoded when it is asked for; each run let go once encoded."""
         step = size // 4 * 3
-        with memoryview(self.data) as view:
-            for start in range(0, len(view), step):
-                yield pybase64.b64encode(view[start : start + step])
+        runs, self._runs = self._runs, []
+        runs.reverse()
+        while runs:
+            run = runs.pop()
+            with memoryview(run) as view:
+                for start in range(0, len(view), step):
+                    yield pybase64.b64encode(view[start : start + step])
+            del run
 
 
 # What a rendered image's `b64_json` holds (`generation.rendering`): its text, or its bytes to
@@ -388,15 +398,25 @@ HEAD_BYTES = 48 * 1024
 
 
 class GeneratedImage:
-    """One image a provider made: its bytes (`data`), or only the provider's own base64 of them
-    (`b64`, `data=None`, validated), decoded on the first read of `data`.
+    """One image a provider made: its bytes (`data`), or runs of them as they were decoded
+    (`runs`: `kit/b64_answer`, joined on the first read of `data`), or only the provider's own
+    base64 of them (`b64`, `data=None`, validated), decoded on the first read of `data`.
 
     An adapter that keeps `b64` has it sent on as it is; OpenAI's keeps the bytes (3/4 of the
-    base64), encoded again as they are sent (`LazyB64`, issue 16); storage (`url` answers,
-    jobs) reads `data`. Setting `data` drops `b64` (no longer its encoding).
-    `ValueError` when given neither."""
+    base64), encoded again as they are sent (`to_send()`, a `LazyB64`, issue 16); storage
+    (`url` answers, jobs) reads `data`. Setting `data` drops `b64` (no longer its encoding).
+    `ValueError` when given none."""
 
-    __slots__ = ("_data", "b64", "content_type", "revised_prompt", "seed", "size", "usage")
+    __slots__ = (
+        "_data",
+        "_runs",
+        "b64",
+        "content_type",
+        "revised_prompt",
+        "seed",
+        "size",
+        "usage",
+    )
 
     def __init__(
         self,
@@ -409,10 +429,12 @@ class GeneratedImage:
         # This image's own token usage, where the provider reported it per image (OpenAI's
         # streamed `image_generation.completed` events); the request's `usage` is their sum.
         usage: dict[str, Any] | None = None,
+        runs: list[bytes] | None = None,  # the bytes in runs, each a multiple of 3 but the last
     ) -> None:
-        if data is None and b64 is None:
+        if data is None and b64 is None and runs is None:
             raise ValueError("an image needs its bytes or their base64")
         self._data = data
+        self._runs = runs
         self.content_type = content_type
         self.seed = seed
         self.revised_prompt = revised_prompt
@@ -422,19 +444,42 @@ class GeneratedImage:
 
     @property
     def data(self) -> bytes:
-        """The image's bytes (decoded from `b64` on first read, then kept)."""
+        """The image's bytes (joined from `runs`, or decoded from `b64`, on first read, then
+        kept). `RuntimeError` once they were handed to an answer (`to_send`)."""
         if self._data is None:
-            assert self.b64 is not None  # validated when it was made
+            if self._runs is not None:
+                self._data, self._runs = b"".join(self._runs), None
+                return self._data
+            if self.b64 is None:
+                raise RuntimeError("this image's bytes were handed to its answer")
             self._data = pybase64.b64decode(self.b64, validate=True)
         return self._data
 
     @data.setter
     def data(self, value: bytes) -> None:
-        self._data, self.b64 = value, None
+        self._data, self.b64, self._runs = value, None, None
+
+    def to_send(self) -> Base64:
+        """Its base64 for a synchronous answer, the last reader of its bytes: the provider's
+        own (`b64`), else a `LazyB64` handed the bytes (the image keeps none), so that each run
+        is let go once sent (issue 16, bench/RESULTS.md)."""
+        if self.b64:
+            return self.b64
+        bytes_or_runs = self._runs if self._runs is not None else self.data
+        self._data = self._runs = None
+        return LazyB64(bytes_or_runs)
 
     def head(self, size: int = HEAD_BYTES) -> bytes:
-        """At least the first `size` bytes (all of them when shorter), decoding only those
-        when the bytes are not held yet."""
+        """At least the first `size` bytes (all of them when shorter), decoding or joining only
+        those when the bytes are not held whole yet."""
+        if self._runs is not None and self._data is None:
+            taken, have = [], 0
+            for run in self._runs:
+                if have >= size:
+                    break
+                taken.append(run)
+                have += len(run)
+            return b"".join(taken)
         if self._data is not None or self.b64 is None:
             return self.data
         chars = -(-size // 3) * 4  # whole 4-character groups: `b64` is checked, so they decode

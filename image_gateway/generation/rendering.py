@@ -32,7 +32,7 @@ import pybase64
 from image_gateway.blobs import ImageUrls
 from image_gateway.errors import NotFound
 from image_gateway.ids import unique_id
-from image_gateway.schemas import FORMAT_BY_MIME, Base64, GeneratedImage, LazyB64, token_usage
+from image_gateway.schemas import FORMAT_BY_MIME, Base64, GeneratedImage, token_usage
 
 IMAGE_FIELDS = ("revised_prompt", "seed", "size")  # after b64_json or url, in this order
 
@@ -173,7 +173,7 @@ class Renderer:
     async def _b64(self, image: _Image) -> Base64:
         if image.image is not None:
             made = image.image
-            return made.b64 or LazyB64(made.data)  # encoded as it is sent
+            return made.to_send()  # the provider's base64, or the bytes encoded as they are sent
         assert image.image_id is not None
         stored = await self.image_urls.store.get(image.image_id)
         if stored is None:

@@ -80,10 +80,29 @@ def test_lazy_base64_pieces_are_the_whole_encoding(size: int) -> None:
     """`LazyB64` sends `pieces(PIECE)` of whole 4-character groups: together, its text."""
     data = random.Random(size).randbytes(size)
     lazy = LazyB64(data)
+    assert len(lazy) == len(LazyB64(data).text())
     pieces = list(lazy.pieces(PIECE))
-    assert b"".join(pieces).decode() == lazy.text() == base64.b64encode(data).decode()
-    assert len(lazy) == len(lazy.text())
+    assert b"".join(pieces).decode() == LazyB64(data).text() == base64.b64encode(data).decode()
     assert all(len(piece) == PIECE for piece in pieces[:-1])
+
+
+@pytest.mark.parametrize("cut", [[], [3], [3, 3, 300], [PIECE // 4 * 3, 6]])
+def test_lazy_base64_of_runs_sends_each_run_once(cut: list[int]) -> None:
+    """Runs of bytes (each a multiple of 3 but the last, as `kit/b64_answer` decodes them):
+    their pieces are the whole encoding, and the runs are let go as they are encoded."""
+    data = random.Random(len(cut)).randbytes(200_001)
+    runs, at = [], 0
+    for size in cut:
+        runs.append(data[at : at + size])
+        at += size
+    runs.append(data[at:])
+    lazy = LazyB64(runs)
+    assert len(lazy) == len(base64.b64encode(data))
+    pieces = lazy.pieces(PIECE)
+    first = next(pieces)
+    assert len(runs) == len(cut)  # the first let go: the answer holds only what is left to send
+    assert (first + b"".join(pieces)).decode() == base64.b64encode(data).decode()
+    assert runs == []
 
 
 def test_not_a_string_is_an_image_without_data() -> None:

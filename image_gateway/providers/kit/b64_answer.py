@@ -20,10 +20,11 @@ values), so its errors (`orjson.JSONDecodeError`) are the same too.
 `StreamedAnswer` reads the same shape as the body arrives (`upstream.body.BodyReader`, fed by
 `UpstreamClient.request`'s `answer_reader`), so that a request never holds the provider's body
 whole, nor beside the image (issue 16, bench/RESULTS.md): each `b64_json` string's characters
-are decoded in runs of whole 4-character groups as they come (joined once at its end), and only
+are decoded in runs of whole 4-character groups as they come (kept as runs: no join), and only
 the JSON around them (a few hundred bytes) is kept and parsed by orjson at the end. Its
-`payload()` is `loads(body, views=True)`'s, each `b64_json` a `Decoded` (its bytes, or None where
-they were not strict base64: `kit/output.decode_b64_image` refuses it as it refuses a view).
+`payload()` is `loads(body, views=True)`'s, each `b64_json` a `Decoded` (its bytes in runs, or
+None where they were not strict base64: `kit/output.decode_b64_image` refuses it as it refuses a
+view).
 JSON's `\\/` escape in a value is read as the "/" it stands for; any other escape is no base64
 character (invalid, as its decoded text would be). A `b64_json` string lifted from anywhere but a
 `data` item, where `loads` would fall back to orjson's str, is refused (`ValueError`: an answer
@@ -100,13 +101,15 @@ def _lifted(body: bytes, views: bool) -> Any | None:
 
 
 class Decoded:
-    """A `b64_json` string decoded as it arrived (`StreamedAnswer`): `data` its bytes, None where
-    its characters were not strict base64; `len()` the number of characters, as a view's."""
+    """A `b64_json` string decoded as it arrived (`StreamedAnswer`): `runs` its bytes as they
+    were decoded (each a multiple of 3 bytes but the last: their base64 encodings join), None
+    where its characters were not strict base64; `len()` the number of characters, as a
+    view's."""
 
-    __slots__ = ("chars", "data")
+    __slots__ = ("chars", "runs")
 
-    def __init__(self, data: bytes | None, chars: int) -> None:
-        self.data = data
+    def __init__(self, runs: list[bytes] | None, chars: int) -> None:
+        self.runs = runs
         self.chars = chars
 
     def __len__(self) -> int:
@@ -184,9 +187,10 @@ class StreamedAnswer:
 
 class _B64String:
     """The characters of one `b64_json` string as they arrive, decoded strictly in runs of
-    whole 4-character groups (pybase64, SIMD), the runs' bytes joined once at the end (one copy,
-    where a growing buffer would copy them again as it grew): valid exactly when the whole
-    string is (only the standard alphabet, padding only at its end, as much as needed)."""
+    whole 4-character groups (pybase64, SIMD), kept as runs (never joined: an answer sends them
+    one by one, `schemas.LazyB64`): valid exactly when the whole string is (only the standard
+    alphabet, padding only at its end, as much as needed). The characters of a group cut by a
+    piece's end go before the next piece's, so that every run is a whole piece's groups."""
 
     __slots__ = ("_bad", "_carry", "_chars", "_escape", "_padded", "_runs")
 
@@ -230,13 +234,7 @@ class _B64String:
         if self._bad:
             return
         if self._carry:
-            need = 4 - len(self._carry)
-            group = self._carry + bytes(chars[:need])
-            if len(group) < 4:
-                self._carry = group
-                return
-            self._carry, chars = b"", chars[need:]
-            self._decode(group)
+            self._carry, chars = b"", self._carry + chars
         whole = len(chars) // 4 * 4
         if whole:
             self._decode(chars[:whole])
@@ -257,6 +255,5 @@ class _B64String:
     def done(self) -> Decoded:
         """The string's value, at its closing quote."""
         bad = self._bad or bool(self._carry)  # a length that is no multiple of 4
-        data = None if bad else b"".join(self._runs)
-        self._runs = []
-        return Decoded(data, self._chars)
+        runs, self._runs = self._runs, []
+        return Decoded(None if bad else runs, self._chars)

@@ -19,9 +19,7 @@ def decode_b64_image(value: object, provider: str) -> bytes:
     (`kit/b64_answer.Decoded`): strict (only the standard alphabet, padding at the end and only
     as much as needed; pybase64, SIMD), else `UpstreamError`."""
     if isinstance(value, Decoded):
-        if value.data is None:
-            raise _invalid(provider)
-        return value.data
+        return b"".join(decode_b64_runs(value, provider))
     if isinstance(value, memoryview) and (value.ndim != 1 or value.itemsize != 1):
         value = None  # not a view of bytes
     if not isinstance(value, str | memoryview):
@@ -30,6 +28,16 @@ def decode_b64_image(value: object, provider: str) -> bytes:
         return pybase64.b64decode(value, validate=True)
     except (binascii.Error, ValueError):
         raise _invalid(provider) from None
+
+
+def decode_b64_runs(value: object, provider: str) -> list[bytes]:
+    """`decode_b64_image`'s bytes in runs (each a multiple of 3 bytes but the last): those of a
+    `Decoded` as they were decoded, never joined (`schemas.GeneratedImage`'s `runs`), else one."""
+    if isinstance(value, Decoded):
+        if value.runs is None:
+            raise _invalid(provider)
+        return value.runs
+    return [decode_b64_image(value, provider)]
 
 
 def _invalid(provider: str) -> UpstreamError:

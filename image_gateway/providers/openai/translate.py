@@ -14,7 +14,7 @@ from typing import Any
 
 from image_gateway.errors import InvalidRequest, UpstreamError
 from image_gateway.image_format import sniff_image_type
-from image_gateway.providers.kit.output import decode_b64_image
+from image_gateway.providers.kit.output import decode_b64_runs
 from image_gateway.providers.kit.sizing import dims_for_aspect, ratio_value
 from image_gateway.providers.kit.sync import Answer
 from image_gateway.providers.openai.models import OpenAIModel
@@ -84,19 +84,19 @@ def from_vendor(payload: Any, provider: str) -> Answer:
     for index, item in enumerate(items):
         if not isinstance(item, dict):
             raise UpstreamError(f"{provider} returned a malformed image entry", provider=provider)
-        # Decoded at once (a view of the answer's bytes: no copy of the base64 is made), so
-        # the answer is let go and each image held as its bytes, 3/4 of its base64 (issue 16);
-        # a synchronous answer encodes them again as it sends them (`schemas.LazyB64`).
+        # Decoded as the answer arrived (`kit/b64_answer.StreamedAnswer`), or at once (a view of
+        # the answer's bytes), so each image is held as its bytes, 3/4 of its base64, in the
+        # runs they were decoded in; a synchronous answer encodes them again as it sends them,
+        # letting each go once sent (`schemas.LazyB64`, issue 16).
+        revised = item.get("revised_prompt")
+        revised = revised if isinstance(revised, str) else None
         if item.get("b64_json") is not None:
-            data = decode_b64_image(item["b64_json"], provider)
+            runs = decode_b64_runs(item["b64_json"], provider)
+            image = GeneratedImage(None, "", revised_prompt=revised, runs=runs)
         elif isinstance(item.get("url"), str):
-            data, urls[index] = b"", item["url"]
+            image, urls[index] = GeneratedImage(b"", "", revised_prompt=revised), item["url"]
         else:
             raise UpstreamError(f"{provider} returned an image without data", provider=provider)
-        revised = item.get("revised_prompt")
-        image = GeneratedImage(
-            data, "", revised_prompt=revised if isinstance(revised, str) else None
-        )
         image.content_type = sniff_image_type(image.head(12)) or "image/png"
         images.append(image)
     echoed = {k: payload[k] for k in ECHOED_FIELDS if isinstance(payload.get(k), str)}

@@ -16,7 +16,9 @@ error event).
 202 with a job), then every job polled (`GET /v1/jobs/{id}`) once per `poll` seconds, at most
 `concurrency` polls in flight (or after the `Retry-After` of the job's last answer, when it
 has one), until it ended or `timeout` passed: submit latencies, time from
-submit to the poll that saw it end, and how many succeeded with an image.
+submit to the poll that saw it end, and how many succeeded with an image. With `--wait W`,
+each poll says `Prefer: wait=W`; once a gateway answered one with `Preference-Applied`, its
+polls are long polls, sent again at once and not counted against `concurrency` (one per job).
 """
 
 from __future__ import annotations
@@ -200,6 +202,7 @@ async def jobs(
     timeout: float,
     poll: float,
     concurrency: int,
+    wait_seconds: int = 0,
 ) -> dict[str, Any]:
     """See the module's docstring (`jobs`)."""
     submit: list[float] = []
@@ -211,13 +214,16 @@ async def jobs(
     jobs_url = url.split("/v1/", 1)[0] + "/v1/jobs/"
     async_headers = headers | {"Prefer": "respond-async"}
     get_headers = {k: v for k, v in headers.items() if k != "Content-Type"}
+    if wait_seconds > 0:
+        get_headers["Prefer"] = f"wait={wait_seconds}"
+    long_polls = False  # the gateway applied a `wait` preference (then no gate, no pause)
     connector = aiohttp.TCPConnector(limit=0, limit_per_host=0)
     client_timeout = aiohttp.ClientTimeout(total=60)
     started = time.perf_counter()
     deadline = started + ramp + timeout
 
     async def one(session: aiohttp.ClientSession) -> None:
-        nonlocal polls
+        nonlocal polls, long_polls
         t0 = time.perf_counter()
         headers_seen: Mapping[str, str] = {}
         try:
@@ -236,13 +242,18 @@ async def jobs(
         while time.perf_counter() < deadline:
             await asyncio.sleep(wait)
             wait = poll
-            async with gate:
+            async with contextlib.AsyncExitStack() as slot:
+                if not long_polls:
+                    await slot.enter_async_context(gate)
                 polls += 1
                 try:
                     async with session.get(jobs_url + job_id, headers=get_headers) as resp:
                         if resp.status != 200:
                             continue
-                        wait = retry_after(resp.headers, poll)
+                        if "Preference-Applied" in resp.headers:
+                            long_polls, wait = True, 0.0
+                        else:
+                            wait = retry_after(resp.headers, poll)
                         job = orjson.loads(await resp.read())
                 except (aiohttp.ClientError, TimeoutError):
                     continue
@@ -341,6 +352,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--ramp", type=float, default=0.0)
     parser.add_argument("--timeout", type=float, default=120.0)
     parser.add_argument("--poll", type=float, default=2.0, help="jobs: seconds between polls")
+    parser.add_argument("--wait", type=int, default=0, help="jobs: each poll's Prefer: wait=N")
     args = parser.parse_args(argv)
     with open(args.body_file, "rb") as fh:
         body = fh.read()
@@ -360,6 +372,7 @@ def main(argv: list[str] | None = None) -> None:
             args.timeout,
             args.poll,
             args.concurrency,
+            args.wait,
         )
     else:
         coro = burst(args.url, body, headers, args.count, args.ramp, args.timeout)

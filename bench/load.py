@@ -164,10 +164,17 @@ def run_streams(target: Target, count: int, timeout: float) -> dict[str, Any]:
 
 
 def run_jobs(
-    target: Target, count: int, ramp: float, timeout: float, poll: float, concurrency: int
+    target: Target,
+    count: int,
+    ramp: float,
+    timeout: float,
+    poll: float,
+    concurrency: int,
+    wait: int = 0,
 ) -> dict[str, Any]:
     """`count` async jobs (`Prefer: respond-async`) submitted over `ramp` seconds, each polled
-    every `poll` seconds (at most `concurrency` polls in flight) until it ended (async client)."""
+    every `poll` seconds (at most `concurrency` polls in flight) until it ended (async client);
+    `wait`: each poll's `Prefer: wait=N` (long polls where the gateway applies it)."""
     args = ["--count", str(count), "--ramp", str(ramp), "--timeout", str(timeout)]
-    args += ["--poll", str(poll), "--concurrency", str(concurrency)]
+    args += ["--poll", str(poll), "--concurrency", str(concurrency), "--wait", str(wait)]
     return _client("jobs", target, args, wall=timeout + ramp + 180)

@@ -133,6 +133,9 @@ def _one(
 
 JOB_POLL_SECONDS = 2.0  # the load client's poll of each job without a Retry-After
 JOB_POLL_CONCURRENCY = 64  # polls in flight at once, at most
+# Each poll's `Prefer: wait=N`: a gateway that applies it answers when the job ends (then its
+# polls are long polls, one per job); one that does not is polled as before.
+JOB_POLL_WAIT_SECONDS = 30
 
 
 def _one_jobs(
@@ -151,7 +154,15 @@ def _one_jobs(
     ramp = ramp_seconds(count)
     timeout = ctx.generation_seconds * 3 + 60
     try:
-        result = run_jobs(target, count, ramp, timeout, JOB_POLL_SECONDS, JOB_POLL_CONCURRENCY)
+        result = run_jobs(
+            target,
+            count,
+            ramp,
+            timeout,
+            JOB_POLL_SECONDS,
+            JOB_POLL_CONCURRENCY,
+            JOB_POLL_WAIT_SECONDS,
+        )
     except LoadError as exc:
         ctx.note(f"long-jobs {label} N={count}: load client failed: {exc}")
         procs.stop(gw)

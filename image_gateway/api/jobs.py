@@ -17,7 +17,12 @@ from fastapi.responses import Response, StreamingResponse
 from image_gateway.api.deps import ClientDep, JobServiceDep, SettingsDep
 from image_gateway.api.openapi import error_responses
 from image_gateway.errors import InvalidRequest, NotFound
-from image_gateway.jobs.pacing import RETRY_AFTER_HEADER, retry_after_header
+from image_gateway.jobs.pacing import (
+    RETRY_AFTER_HEADER,
+    WAIT_MAX_SECONDS,
+    preferred_wait,
+    retry_after_header,
+)
 from image_gateway.jobs.rows import JobRow
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
@@ -59,15 +64,50 @@ async def list_jobs(
     return _json({"object": "list", "data": data, "has_more": more, "next_cursor": cursor})
 
 
+# `Prefer: wait=N` on `GET /v1/jobs/{id}`, as an OpenAPI parameter.
+WAIT_PARAMETER: dict[str, Any] = {
+    "name": "Prefer",
+    "in": "header",
+    "required": False,
+    "schema": {"type": "string"},
+    "description": "`wait=N` (RFC 7240): while the job is queued or running, answer when it "
+    f"ends or after N seconds (at most {WAIT_MAX_SECONDS}), whichever comes first; the answer "
+    "says `Preference-Applied: wait=N` with the seconds applied.",
+}
+
+
 @router.get(
     "/{job_id}",
-    responses={200: {"headers": {"Retry-After": RETRY_AFTER_HEADER}}, **error_responses(NotFound)},
+    responses={
+        200: {
+            "headers": {
+                "Retry-After": RETRY_AFTER_HEADER,
+                "Preference-Applied": {
+                    "schema": {"type": "string"},
+                    "description": "`wait=N` when the request preferred to wait",
+                },
+            }
+        },
+        **error_responses(NotFound),
+    },
+    openapi_extra={"parameters": [WAIT_PARAMETER]},
 )
-async def get_job(job_id: str, client: ClientDep, service: JobServiceDep) -> Response:
+async def get_job(
+    job_id: str, request: Request, client: ClientDep, service: JobServiceDep
+) -> Response:
     """The job; while it is queued or running, `Retry-After` says when to ask again
-    (`jobs/pacing.py`)."""
+    (`jobs/pacing.py`). With `Prefer: wait=N`, a queued or running job is answered when it
+    ends, or after N seconds as it is then."""
     job = await service.get(job_id, client)
-    return _json(await service.view(job), headers=retry_after_header(job, time.time()))
+    headers = {}
+    prefer = ", ".join(request.headers.getlist("prefer"))
+    wait = preferred_wait(prefer) if prefer else None
+    if wait is not None:
+        headers["Preference-Applied"] = f"wait={wait}"
+        if wait > 0 and not job.terminal:
+            job = await service.watch(job, client, wait)
+    headers |= retry_after_header(job, time.time())
+    return _json(await service.view(job), headers=headers)
 
 
 @router.post("/{job_id}/cancel", responses=error_responses(NotFound))

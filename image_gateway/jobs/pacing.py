@@ -14,6 +14,7 @@ watches the job's events (`GET /v1/jobs/{id}/events`) or gives it a `webhook_url
 from __future__ import annotations
 
 import math
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -46,3 +47,19 @@ def retry_after_header(job: JobRow, now: float) -> dict[str, str]:
     """`{"Retry-After": seconds}` for a job still queued or running, else `{}`."""
     seconds = retry_after(job, now)
     return {} if seconds is None else {"Retry-After": str(seconds)}
+
+
+# `Prefer: wait=N` on `GET /v1/jobs/{id}` (RFC 7240 section 4.3): the answer comes when the job
+# ends, or after N seconds, at most this many (a proxy between client and gateway may close a
+# request idle for a minute).
+WAIT_MAX_SECONDS = 30
+# One preference of the comma-separated list (`;` starts parameters, which `wait` has none of).
+_WAIT_RE = re.compile(r"(?:^|,)\s*wait\s*=\s*\"?(\d{1,9})\"?\s*(?=[,;]|$)", re.IGNORECASE)
+
+
+def preferred_wait(prefer: str) -> int | None:
+    """The seconds a `Prefer` header's `wait` preference asks for (the first one), capped at
+    `WAIT_MAX_SECONDS`; None without one (or a value that is not whole seconds, which RFC 7240
+    lets a server ignore)."""
+    found = _WAIT_RE.search(prefer)
+    return None if found is None else min(int(found.group(1)), WAIT_MAX_SECONDS)

@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -40,8 +40,10 @@ from image_gateway.fetch.urls import ParsedUrl, Refused, parse_target
 from image_gateway.generation.dispatch import Admitted, Dispatcher
 from image_gateway.generation.rendering import Generation, Renderer
 from image_gateway.image_format import sniff_image_type
+from image_gateway.jobs.pacing import retry_after
 from image_gateway.jobs.queue import JobQueue
 from image_gateway.jobs.rows import JobRow, NewJob
+from image_gateway.jobs.runs_here import RunsHere
 from image_gateway.schemas import GenerationBody, ImageRef, InputImage
 
 if TYPE_CHECKING:
@@ -80,6 +82,8 @@ class JobService:
         self.image_urls = image_urls
         self.renderer = renderer
         self.webhook_allow = frozenset(h.lower() for h in webhook_allow_hosts)
+        # The jobs this process's worker runs, and a notice when a run ends (`watch`).
+        self.runs = RunsHere()
 
     async def submit(
         self,
@@ -163,6 +167,7 @@ class JobService:
         assert job is not None
         if canceled_queued:
             await self.release(job)
+            self.runs.ended(job_id)  # its waiters answer now
         return job
 
     async def release(self, job: JobRow) -> None:
@@ -234,14 +239,47 @@ class JobService:
         )
 
     async def wait(self, job_id: str, seconds: float, poll: float = 0.1) -> JobRow | None:
-        """The job once it is finished, or None when `seconds` pass first."""
+        """The job once it is finished, or None when `seconds` pass first (`watch`; a job run
+        elsewhere is read again after `poll` seconds, growing to 1 s)."""
+        job = await self.store.get(job_id)
+        if job is None:
+            return None
+        polls = iter([poll * 1.5**i for i in range(6)])
+
+        def pace(_job: JobRow) -> float:
+            return min(next(polls, 1.0), 1.0)
+
+        job = await self._watch(job, seconds, None, pace)
+        return job if job.terminal else None
+
+    async def watch(self, job: JobRow, client: Client, seconds: float) -> JobRow:
+        """`job` (as read for `client`) once it has ended, or as it is after `seconds` (a
+        `GET /v1/jobs/{id}` with `Prefer: wait=N`). A job this process runs is read again when
+        its run ends here (`runs_here.py`), one run elsewhere at the pacing interval
+        (`pacing.retry_after`). A job deleted meanwhile is shown as it was last read."""
+        owner = None if client.admin else owner_of(client)
+        return await self._watch(job, seconds, owner, self._pace)
+
+    @staticmethod
+    def _pace(job: JobRow) -> float:
+        return float(retry_after(job, time.time()) or 1)
+
+    async def _watch(
+        self, job: JobRow, seconds: float, owner: str | None, pace: Callable[[JobRow], float]
+    ) -> JobRow:
         deadline = time.monotonic() + seconds
-        while True:
-            job = await self.store.get(job_id)
-            if job is None or job.terminal or time.monotonic() >= deadline:
-                return job if job is not None and job.terminal else None
-            await asyncio.sleep(min(poll, max(0.0, deadline - time.monotonic())))
-            poll = min(poll * 1.5, 1.0)
+        while not job.terminal:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            # Checked after the row was read, with no await until the waiter is in place:
+            # a run here that ends after this check wakes it.
+            await self.runs.wait(job.id, left if job.id in self.runs else min(left, pace(job)))
+            found = await self.store.get(job.id, owner)
+            if found is None:
+                break
+            job = found
+        return job
 
     async def view(self, job: JobRow, *, with_result: bool = True) -> dict[str, Any]:
         """A job as JSON: status, timings, where to watch it, and its result or error."""

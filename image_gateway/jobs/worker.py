@@ -367,6 +367,14 @@ class JobWorker:
         job = await self.store.claim(job_id, self.name, self.lease)
         if job is None:
             return
+        runs = self.service.runs  # who waits for this job's end here (`runs_here.py`)
+        runs.started(job.id)
+        try:
+            await self._run_claimed(job, queue_heartbeat)
+        finally:
+            runs.ended(job.id)
+
+    async def _run_claimed(self, job: JobRow, queue_heartbeat: Any) -> None:
         if job["cancel_requested"]:  # canceled while its previous worker was gone: don't start
             await self.service.release(job)
             await self._finish_canceled(job.id)

@@ -247,7 +247,10 @@ def _busy(exc: Exception) -> StoreBusy | None:
 
 
 def _install_sqlite_hooks(engine: AsyncEngine, timeout_seconds: float) -> None:
+    import sqlite3
+
     from sqlalchemy import event
+    from sqlalchemy.exc import DBAPIError
 
     from image_gateway.db.inline_sqlite import BUSY_MS
 
@@ -264,8 +267,13 @@ def _install_sqlite_hooks(engine: AsyncEngine, timeout_seconds: float) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
-        mode = conn.get_execution_options().get("sqlite_begin", "deferred")
-        conn.exec_driver_sql(_BEGIN[mode])
+        statement = _BEGIN[conn.get_execution_options().get("sqlite_begin", "deferred")]
+        try:
+            # In place on the driver's connection (`InlineConnection.begin_now`), not as a
+            # statement through SQLAlchemy's execution (contexts, events, a cursor, a result).
+            conn.connection.driver_connection.begin_now(statement)
+        except sqlite3.Error as exc:  # as SQLAlchemy raises it: `_busy` reads a busy one
+            raise DBAPIError.instance(statement, None, exc, sqlite3.Error) from exc
 
 
 def use_wal(cursor: Any, timeout_seconds: float) -> None:

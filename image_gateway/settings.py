@@ -361,6 +361,8 @@ class GatewaySettings(BaseSettings):
     stream_keepalive_seconds: float = Field(15.0, gt=0, le=300)
     # The least time between two progress writes of one running job (`jobs/activity.py`).
     job_progress_seconds: float = Field(1.0, ge=0, le=60)
+    # The most progress writes a second of all of a process's running jobs (`jobs/activity.py`).
+    job_progress_writes_per_second: float = Field(50.0, ge=1, le=100_000)
 
     @field_validator("webhook_allow_hosts", mode="before")
     @classmethod

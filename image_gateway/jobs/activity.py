@@ -24,7 +24,11 @@ row updates a second: a report is written when it changes `provider_status` or
 (`JOB_PROGRESS_SECONDS`). A job thus writes at most one row a second (at the default) and
 about 1 / PROGRESS_STEP times in its life, whatever its poll rate; a report the throttle holds
 back is written with the next one that passes (the row's `progress` can lag by up to
-`interval`; the job's end writes 1).
+`interval`; the job's end writes 1). And all running jobs of a process together write at most
+`JOB_PROGRESS_WRITES_PER_SECOND` a second (`WriteBudget`, a token bucket the worker's jobs share):
+at a few jobs nothing changes, but 2,000 jobs polled every second or two would otherwise write
+about a thousand rows a second, each costing about as much CPU as answering a poll. A report the
+budget holds back is written with a later one, like one the job's own throttle held back.
 
 Partial images (a streaming model's, `JobJournal.partial_image`) are not throttled: each is put
 in the image store and its reference (`image_id`, `image_index`, `partial_image_index`, the
@@ -66,12 +70,39 @@ class ActivityView:
         return {"provider_status": self.provider_status, "queue_position": self.queue_position}
 
 
+class WriteBudget:
+    """At most `per_second` progress writes a second, on average, across the jobs sharing it
+    (a token bucket holding up to one second's worth)."""
+
+    def __init__(self, per_second: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.per_second = per_second
+        self._clock = clock
+        self._tokens = per_second
+        self._at = clock()
+
+    def take(self) -> bool:
+        """Spend one write if the budget has one now."""
+        now = self._clock()
+        self._tokens = min(self.per_second, self._tokens + (now - self._at) * self.per_second)
+        self._at = now
+        if self._tokens < 1:
+            return False
+        self._tokens -= 1
+        return True
+
+
 class JobActivity:
     """The reports of one run of a job (its current candidate's calls), and the throttle."""
 
-    def __init__(self, interval: float, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        interval: float,
+        clock: Callable[[], float] = time.monotonic,
+        budget: WriteBudget | None = None,
+    ) -> None:
         self.interval = interval
         self._clock = clock
+        self._budget = budget  # shared by the process's running jobs (module docstring)
         self._calls = CallReports()
         self._written: ActivityView | None = None
         self._written_at = float("-inf")
@@ -94,12 +125,13 @@ class JobActivity:
         status: str | None = None,
         queue_position: int | None = None,
     ) -> ActivityView | None:
-        """Record a call's report; the view to write now, or None when the throttle holds it
-        (or nothing changed). A field left None keeps what the call said before, except
-        `queue_position`, which a call leaves by reporting progress or another status."""
+        """Record a call's report; the view to write now, or None when the throttle or the
+        budget holds it (or nothing changed). A field left None keeps what the call said
+        before, except `queue_position`, which a call leaves by reporting progress or another
+        status."""
         self._calls.report(part, Progress(progress, status, queue_position))
         view = self.view()
-        if not self._due(view):
+        if not self._due(view) or (self._budget is not None and not self._budget.take()):
             return None
         self._written, self._written_at = view, self._clock()
         return view

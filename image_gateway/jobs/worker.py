@@ -53,7 +53,7 @@ from image_gateway.errors import (
 from image_gateway.fetch.fetcher import GuardedResolver
 from image_gateway.fetch.urls import Refused, parse_target
 from image_gateway.jobs import webhooks
-from image_gateway.jobs.activity import JobActivity
+from image_gateway.jobs.activity import JobActivity, WriteBudget
 from image_gateway.jobs.queue import Delivery, JobQueue, MemoryJobQueue
 from image_gateway.jobs.rows import JobRow
 from image_gateway.jobs.service import JobService, restored
@@ -289,6 +289,8 @@ class JobWorker:
         self._slots = asyncio.Semaphore(settings.worker_concurrency)
         self._running: set[str] = set()
         self._session: aiohttp.ClientSession | None = None
+        # Progress writes of all the jobs this worker runs (`jobs/activity.py`).
+        self._progress_budget = WriteBudget(settings.job_progress_writes_per_second)
 
     @property
     def store(self) -> JobStore:
@@ -390,7 +392,7 @@ class JobWorker:
                 job.id, self.name, "failed", error=body, webhook_due=self._hooked(job)
             )
             return
-        activity = JobActivity(self.settings.job_progress_seconds)
+        activity = JobActivity(self.settings.job_progress_seconds, budget=self._progress_budget)
         images = self.service.image_urls.store
         journal = JobJournal(
             self.store, job.id, self.name, job["journal"], activity, images, self.lease

@@ -2,7 +2,7 @@
 `progress` (throttled: not one write per poll), `/v1/jobs/{id}/events` sends `progress` events
 as it moves, on SQLite and on PostgreSQL with the Redis queue; the view the calls' reports make
 (`jobs/activity.py`: mean of a fanned-out job's calls, the provider's status word, the queue
-position) and its throttle, with a clock of the test's own."""
+position), its throttle and the budget running jobs share, with a clock of the test's own."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from emulators.bfl import BFLEmulator
-from image_gateway.jobs.activity import ActivityView, JobActivity
+from image_gateway.jobs.activity import ActivityView, JobActivity, WriteBudget
 from tests.conftest import BFL_TEST_KEY, RunningGateway
 from tests.jobs.support import BFL_BODY, bfl_settings, submit
 from tests.jobs.test_job_events import read_events
@@ -129,3 +129,38 @@ def test_writes_are_throttled_but_changes_of_status_are_not() -> None:
     assert activity.report(0, 0.209) is None  # nothing changed
     assert activity.report(0, status="Processing") == ActivityView(0.209, "Processing", None)
     assert activity.report(0, status="Processing") is None
+
+
+def test_the_running_jobs_share_a_budget_of_writes_a_second() -> None:
+    clock = Clock()
+    budget = WriteBudget(2.0, clock)  # two writes a second, together
+    jobs = [JobActivity(0.0, clock, budget) for _ in range(3)]
+    for job in jobs:
+        job.start_call(0)
+    written = [job.report(0, 0.1) for job in jobs]
+    assert written[:2] == [ActivityView(0.1, None, None)] * 2 and written[2] is None
+    clock.now += 0.5  # one write's worth came back
+    assert jobs[2].report(0, 0.2) == ActivityView(0.2, None, None)  # the held one goes out
+    assert jobs[0].report(0, status="Processing") is None  # a change of status waits too
+    clock.now += 10  # the budget fills up to one second's worth, not ten
+    assert [job.report(0, 0.5) is not None for job in jobs] == [True, True, False]
+    assert jobs[0].report(0, 0.6) is None
+
+
+def test_a_gateway_writes_progress_within_its_budget(
+    start_gateway: Callable[..., RunningGateway], drawing_bfl: BFLEmulator
+) -> None:
+    """Without a per-job interval, two jobs would write nearly every poll (every 0.05-0.1 s);
+    a budget of one write a second lets through about one a second, for both together."""
+    drawing_bfl.reset()
+    settings = bfl_settings(drawing_bfl, job_progress_seconds=0, job_progress_writes_per_second=1)
+    gw = start_gateway(**settings)
+    with gw.client() as http:
+        ids = [submit(http, BFL_BODY)["id"] for _ in range(2)]
+        counts = []
+        for job_id in ids:
+            with http.stream("GET", f"/v1/jobs/{job_id}/events") as resp:
+                names = [name for name, _ in read_events(resp.iter_lines())]
+            assert names[-1] == "result"
+            counts.append(names.count("progress"))
+    assert sum(counts) <= GENERATION_SECONDS + 3 < drawing_bfl.stats()["polls"], counts

@@ -66,6 +66,16 @@ _PUT_BACK = _LEASED.values(
     attempts=jobs.c.attempts - 1,  # waiting for a rate limit is not a failed attempt
     updated_at=_NOW,
 )
+# A heartbeat's lease renewal, which also says whether the job's cancel was asked for.
+_EXTEND = (
+    update(jobs)
+    .where(jobs.c.id == bindparam("job_id"), jobs.c.lease_owner == bindparam("worker"))
+    .values(
+        lease_expires_at=bindparam("expires", type_=jobs.c.lease_expires_at.type),
+        updated_at=_NOW,
+    )
+    .returning(jobs.c.cancel_requested)
+)
 _SAVE_ACTIVITY = (
     update(jobs)
     .where(
@@ -232,9 +242,15 @@ class JobStore:
             result = await conn.execute(_LEASED, params)
         return bool(result.rowcount == 1)
 
-    async def extend(self, job_id: str, worker: str, lease_seconds: float) -> bool:
-        expires = utcnow() + timedelta(seconds=lease_seconds)
-        return await self._leased_update(job_id, worker, lease_expires_at=expires)
+    async def extend(self, job_id: str, worker: str, lease_seconds: float) -> bool | None:
+        """Renew `worker`'s lease on the job: None when it no longer holds it, else whether
+        the job's cancel was asked for (one statement, where a renewal and a read were two)."""
+        now = utcnow()
+        expires = now + timedelta(seconds=lease_seconds)
+        params = {"job_id": job_id, "worker": worker, "now": now, "expires": expires}
+        async with self.db.write() as conn:
+            row = (await conn.execute(_EXTEND, params)).first()
+        return None if row is None else bool(row[0])
 
     async def save_journal(self, job_id: str, worker: str, journal: dict[str, Any]) -> bool:
         return await self._leased_update(job_id, worker, journal=journal)

@@ -424,16 +424,16 @@ class JobWorker:
         while not work.done():
             await asyncio.sleep(self.lease / 3)
             try:
-                if not await self.store.extend(job_id, self.name, self.lease):
+                cancel_requested = await self.store.extend(job_id, self.name, self.lease)
+                if cancel_requested is None:
                     work.cancel()  # the lease went to another worker: it runs the job now
                     return
                 if queue_beat is not None:
                     await queue_beat()
-                current = await self.store.get(job_id)
             except Exception:  # the store is briefly unreachable: try again next beat
                 log.warning("job heartbeat failed", extra={"fields": {"job_id": job_id}})
                 continue
-            if current is not None and current["cancel_requested"]:
+            if cancel_requested:
                 # For good: a call already sent stays in the ledger as an unknown outcome.
                 journal.stopped = JOB_CANCELED
                 work.cancel()

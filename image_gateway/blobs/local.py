@@ -27,9 +27,12 @@ class LocalImageStore(ImageStore):
 
     def _write(self, image_id: str, data: bytes) -> None:
         path = self._path(image_id)
-        path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")
-        tmp.write_bytes(data)
+        try:
+            tmp.write_bytes(data)
+        except FileNotFoundError:  # the first image of its folder: made now, not every time
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp.write_bytes(data)
         os.replace(tmp, path)
 
     async def get(self, image_id: str) -> StoredImage | None:

@@ -133,7 +133,8 @@ def _long_jobs(res: dict[str, Any]) -> list[str]:
         "## 2b. Long generations as async jobs (SQLite store)",
         "",
         f"As section 2, each request with `Prefer: respond-async` and `WORKER_CONCURRENCY=N`; "
-        "the client polls each job after its last answer's Retry-After, every 2 s without one. "
+        "the client polls each job with `Prefer: wait=30` after its last answer's Retry-After "
+        "(every 2 s without one), or at once as a long poll where the gateway applied the wait. "
         f"Poll settings: {res['poll_settings']}.",
         "",
         *_table(head, rows),

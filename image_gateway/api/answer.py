@@ -441,23 +441,32 @@ def served_by(job: JobRow) -> tuple[str, str] | None:
 
 async def _client_left_first(work: asyncio.Task[Any], receive: Receive) -> bool:
     """Wait for `work`; True if the client disconnected first (`work` is then still running).
-    One future woken by either (cheaper than `asyncio.wait`, and this is every request)."""
-    loop = asyncio.get_running_loop()
-    first = loop.create_future()
+
+    The request's own task watches the connection (`receive()` until `http.disconnect`), and
+    `work`'s end cancels that wait, as `asyncio.timeout` cancels what it bounds: the
+    cancellation is ours when `uncancel()` leaves none pending, and anything else (the server
+    stopping the request) is raised. No task and no future of its own: this is every
+    synchronous request, held for the whole generation, thousands at once."""
+    task = asyncio.current_task()
+    assert task is not None
+    woken = False
 
     def wake(_: object) -> None:
-        if not first.done():
-            first.set_result(None)
+        nonlocal woken
+        woken = True
+        task.cancel()
 
-    watch = loop.create_task(disconnected(receive))
     work.add_done_callback(wake)
-    watch.add_done_callback(wake)
     try:
-        await first
+        await disconnected(receive)
+    except asyncio.CancelledError:
+        if not woken or task.uncancel() > 0:
+            raise  # not (only) ours: the server stops this request
+        return False
     finally:
         work.remove_done_callback(wake)
-        watch.cancel()
-    return not work.done()
+    # Here `wake` never ran: once it has, the task's next step raises the cancellation above.
+    return True
 
 
 def _answer_headers(scope: Scope) -> tuple[str, str | None]:

@@ -12,6 +12,7 @@ from starlette.datastructures import UploadFile
 from image_gateway.api.answer import ACCEPTED_RESPONSE, ANSWER_HEADERS
 from image_gateway.api.deps import AnswerDep, ClientDep, FetcherDep
 from image_gateway.api.openapi import answered_errors, error_responses
+from image_gateway.api.plain_route import PlainRoute
 from image_gateway.errors import InvalidRequest
 from image_gateway.fetch import ImageFetcher, check_image_value
 from image_gateway.schemas import (
@@ -25,7 +26,9 @@ from image_gateway.schemas import (
 )
 from image_gateway.validation import validate_object
 
-router = APIRouter(prefix="/v1/images", tags=["images"])
+# Its dependencies are called from one frame (`PlainRoute`): a synchronous generation keeps its
+# route's frames alive for its whole wait.
+router = APIRouter(prefix="/v1/images", tags=["images"], route_class=PlainRoute)
 
 MAX_FORM_FILES = 17  # 16 images and a mask
 MAX_FORM_FIELDS = 64

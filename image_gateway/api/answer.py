@@ -37,7 +37,7 @@ from starlette.requests import ClientDisconnect
 from starlette.types import Receive, Scope, Send
 
 from image_gateway.access.auth import Client
-from image_gateway.api.middleware import disconnected, header
+from image_gateway.api.middleware import header
 from image_gateway.api.streaming import DONE, LEFT, EventStream, Relay
 from image_gateway.errors import ClientClosedRequest, Conflict, GatewayError, InvalidRequest
 from image_gateway.generation.dispatch import Dispatcher
@@ -458,7 +458,9 @@ async def _client_left_first(work: asyncio.Task[Any], receive: Receive) -> bool:
 
     work.add_done_callback(wake)
     try:
-        await disconnected(receive)
+        # `middleware.disconnected`, inline: one coroutine frame fewer per request in flight
+        while (await receive())["type"] != "http.disconnect":
+            pass  # (a body's rest, read and dropped)
     except asyncio.CancelledError:
         if not woken or task.uncancel() > 0:
             raise  # not (only) ours: the server stops this request

@@ -101,6 +101,7 @@ P = TypeVar("P", bound=PollingConfig, default=PollingConfig)
 CANCEL_SECONDS = 3.0  # the longest a cancelled generation waits for its provider's cancel call
 HINT_FACTOR = 5  # a server's retry hint is honoured up to this many max intervals
 Parser = Callable[[UpstreamResponse, Any, Submitted], PollOutcome]  # parse_poll, parse_result
+NO_PROGRESS = Progress()  # a status that says nothing of the task's progress
 
 
 class SubmitAndPollProvider(Provider[P]):
@@ -227,7 +228,7 @@ class SubmitAndPollProvider(Provider[P]):
         deadline = time.monotonic() + config.poll_timeout_seconds
         call, parse = self.poll_call(self._status_url(submitted), submitted), self.parse_poll
         interval = wait = config.poll_initial_seconds
-        not_found, progress = 0, Progress()
+        not_found, progress = 0, NO_PROGRESS
         while True:
             await asyncio.sleep(min(wait, max(0.0, deadline - time.monotonic())))
             if time.monotonic() >= deadline:
@@ -252,7 +253,7 @@ class SubmitAndPollProvider(Provider[P]):
                     )
             else:
                 report = outcome.report
-                if report != Progress() and report != progress:
+                if report != NO_PROGRESS and report != progress:
                     progress = report
                     await journal.progress(report)
                 if outcome.retry_after is not None:
@@ -280,7 +281,9 @@ class SubmitAndPollProvider(Provider[P]):
         elif resp.status not in (408, 429) and resp.status < 500:
             raise self.error_from(resp)
         if isinstance(outcome, Pending) and outcome.retry_after is None:
-            return replace(outcome, retry_after=retry_after_seconds(resp.headers))
+            hint = retry_after_seconds(resp.headers)
+            if hint is not None:  # (most answers give none: no copy of the outcome, each poll)
+                return replace(outcome, retry_after=hint)
         return outcome
 
     def _status_url(self, submitted: Submitted) -> str:

@@ -215,6 +215,28 @@ def test_a_middleware_added_to_the_app_sees_the_main_route(serve: Callable[..., 
     assert f"POST {ROUTE}" in seen
 
 
+def test_a_server_that_gives_its_address_as_a_list_is_served(
+    serve: Callable[..., Served],
+) -> None:
+    """ASGI lets `scope["server"]` be any two-item iterable (Starlette's TestClient gives a
+    list): the answer's base URL is made from it as from uvicorn's tuple."""
+
+    class AsList:
+        def __init__(self, app: Any) -> None:
+            self.app = app
+
+        async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+            if scope.get("server") is not None:
+                scope["server"] = list(scope["server"])
+            await self.app(scope, receive, send)
+
+    gw = serve(lambda app: app.add_middleware(AsList))
+    for _ in range(2):  # the first answer fills the base-URL cache, the second reads it
+        answer = gw.post({"prompt": "p", "size": "64x64", "response_format": "url"}, AUTH)
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["data"][0]["url"].startswith(gw.url), answer.json()
+
+
 def test_an_unexpected_error_is_a_clean_500(
     serve: Callable[..., Served], gateway_logs: LogCapture, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -215,7 +215,7 @@ class Answerer:
         _attribute(state, submission.target)  # the primary: what the job will try first
         if not respond_async:
             waiting = asyncio.create_task(service.wait(job.id, self.wait_seconds))
-            if await _client_left_first(waiting, request.receive):
+            if await client_left_first(waiting, request.receive):
                 waiting.cancel()  # only the waiting: the job goes on
                 raise ClientDisconnect()
             finished = waiting.result()
@@ -296,7 +296,7 @@ class Answerer:
         """The synchronous answer of a running generation, unless its client leaves first
         (`ClientDisconnect`; the generation is then cancelled or adopted, see `_let_go`)."""
         try:
-            left = await _client_left_first(run.work, receive)
+            left = await client_left_first(run.work, receive)
         except asyncio.CancelledError:  # the server stops this request: as if its client left
             self._let_go(run)
             raise
@@ -323,7 +323,7 @@ def base_url(request: Request) -> str:
     # under few names, so the answers are remembered (a bounded number of them).
     key = (
         scope["scheme"],
-        scope.get("server"),
+        tuple(scope.get("server") or ()),  # a list from some servers (ASGI allows any iterable)
         scope.get("root_path"),
         scope.get("app_root_path"),
         header(scope, b"host"),
@@ -439,7 +439,7 @@ def served_by(job: JobRow) -> tuple[str, str] | None:
     return None
 
 
-async def _client_left_first(work: asyncio.Task[Any], receive: Receive) -> bool:
+async def client_left_first(work: asyncio.Task[Any], receive: Receive) -> bool:
     """Wait for `work`; True if the client disconnected first (`work` is then still running).
 
     The request's own task watches the connection (`receive()` until `http.disconnect`), and

@@ -13,7 +13,9 @@ from typing import Annotated, Any
 import orjson
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response, StreamingResponse
+from starlette.requests import ClientDisconnect
 
+from image_gateway.api.answer import client_left_first
 from image_gateway.api.deps import ClientDep, JobServiceDep, SettingsDep
 from image_gateway.api.openapi import error_responses
 from image_gateway.errors import InvalidRequest, NotFound
@@ -97,7 +99,7 @@ async def get_job(
 ) -> Response:
     """The job; while it is queued or running, `Retry-After` says when to ask again
     (`jobs/pacing.py`). With `Prefer: wait=N`, a queued or running job is answered when it
-    ends, or after N seconds as it is then."""
+    ends, or after N seconds as it is then; a client that leaves meanwhile ends the wait."""
     job = await service.get(job_id, client)
     headers = {}
     prefer = ", ".join(request.headers.getlist("prefer"))
@@ -105,7 +107,11 @@ async def get_job(
     if wait is not None:
         headers["Preference-Applied"] = f"wait={wait}"
         if wait > 0 and not job.terminal:
-            job = await service.watch(job, client, wait)
+            watching = asyncio.create_task(service.watch(job, client, wait))
+            if await client_left_first(watching, request.receive):
+                watching.cancel()  # nothing held for a client that is gone (logged as 499)
+                raise ClientDisconnect()
+            job = watching.result()
     headers |= retry_after_header(job, time.time())
     return _json(await service.view(job), headers=headers)
 

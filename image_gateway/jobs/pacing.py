@@ -54,7 +54,7 @@ def retry_after_header(job: JobRow, now: float) -> dict[str, str]:
 # request idle for a minute).
 WAIT_MAX_SECONDS = 30
 # One preference of the comma-separated list (`;` starts parameters, which `wait` has none of).
-_WAIT_RE = re.compile(r"(?:^|,)\s*wait\s*=\s*\"?(\d{1,9})\"?\s*(?=[,;]|$)", re.IGNORECASE)
+_WAIT_RE = re.compile(r"(?:^|,)\s*wait\s*=\s*\"?(\d+)\"?\s*(?=[,;]|$)", re.IGNORECASE)
 
 
 def preferred_wait(prefer: str) -> int | None:
@@ -62,4 +62,7 @@ def preferred_wait(prefer: str) -> int | None:
     `WAIT_MAX_SECONDS`; None without one (or a value that is not whole seconds, which RFC 7240
     lets a server ignore)."""
     found = _WAIT_RE.search(prefer)
-    return None if found is None else min(int(found.group(1)), WAIT_MAX_SECONDS)
+    if found is None:
+        return None
+    digits = found.group(1)  # any number of them: more than fit an int's text are still long
+    return WAIT_MAX_SECONDS if len(digits) > 9 else min(int(digits), WAIT_MAX_SECONDS)

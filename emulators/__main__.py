@@ -22,6 +22,14 @@ from collections.abc import Callable
 from . import demo, fleet
 from .registry import EMULATORS
 
+# Faults are switched on while an emulator runs, not with its arguments: said under each
+# emulator's own --help, where a newcomer looked for them.
+FAULTS_EPILOG = (
+    "Faults (errors, rate limits, moderation, hanging or cut answers) are switched on while it "
+    "runs: POST /_emulator/faults on its port (no key), and prompt markers such as "
+    "[moderate]; both are listed in emulators/README.md."
+)
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
@@ -32,7 +40,9 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="emulator", required=True)
     for cls in fleet.registered():
         aliases = [cls.provider()] if cls.provider() != cls.NAME else []
-        command = sub.add_parser(cls.NAME, aliases=aliases, help=EMULATORS[cls.NAME][1])
+        command = sub.add_parser(
+            cls.NAME, aliases=aliases, help=EMULATORS[cls.NAME][1], epilog=FAULTS_EPILOG
+        )
         cls.add_cli_arguments(command)
         command.set_defaults(run=cls.run_cli, problem=cls.cli_problem, parser=command)
     every = sub.add_parser("all", help="every registered emulator in one process")

@@ -27,8 +27,8 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Coroutine, Sequence
+from typing import Any, TypeVar
 
 import orjson
 from fastapi import Request
@@ -37,7 +37,7 @@ from starlette.requests import ClientDisconnect
 from starlette.types import Receive, Scope, Send
 
 from image_gateway.access.auth import Client
-from image_gateway.api.middleware import header
+from image_gateway.api.middleware import header, header_list
 from image_gateway.api.streaming import DONE, LEFT, EventStream, Relay
 from image_gateway.errors import ClientClosedRequest, Conflict, GatewayError, InvalidRequest
 from image_gateway.generation.dispatch import Dispatcher
@@ -49,6 +49,8 @@ from image_gateway.jobs.runtime import Jobs
 from image_gateway.jobs.service import JobService
 from image_gateway.providers.kit.journal import RequestJournal, StreamJournal
 from image_gateway.schemas import Base64, GenerationBody, ImageRef, InputImage, LazyB64
+
+T = TypeVar("T")
 
 IDEMPOTENCY_KEY_RE = re.compile(r"^[\x21-\x7e]{1,256}$")
 # The request headers an answer reads, as OpenAPI parameters of the image routes. No examples:
@@ -214,11 +216,10 @@ class Answerer:
         job = submission.job
         _attribute(state, submission.target)  # the primary: what the job will try first
         if not respond_async:
-            waiting = asyncio.create_task(service.wait(job.id, self.wait_seconds))
-            if await client_left_first(waiting, request.receive):
-                waiting.cancel()  # only the waiting: the job goes on
-                raise ClientDisconnect()
-            finished = waiting.result()
+            # Only the waiting ends when the client leaves: the job goes on.
+            finished = await unless_client_leaves(
+                service.wait(job.id, self.wait_seconds), request.receive
+            )
             if finished is not None:
                 _attribute(state, served_by(finished), replace=True)
                 return await _finished(service, finished)
@@ -471,11 +472,20 @@ async def client_left_first(work: asyncio.Task[Any], receive: Receive) -> bool:
     return True
 
 
+async def unless_client_leaves(waiting: Coroutine[Any, Any, T], receive: Receive) -> T:
+    """What `waiting` returns, or `ClientDisconnect` when the client disconnects first (the
+    wait is cancelled then: nothing is held for a client that is gone)."""
+    work = asyncio.create_task(waiting)
+    if await client_left_first(work, receive):
+        work.cancel()
+        raise ClientDisconnect()
+    return work.result()
+
+
 def _answer_headers(scope: Scope) -> tuple[str, str | None]:
-    """Every `Prefer` header, joined (Starlette's `Headers.get` reads only the first), and the
-    first `Idempotency-Key`, from the raw headers (without building Starlette's `Headers`)."""
-    prefer = ", ".join(v.decode("latin-1") for n, v in scope["headers"] if n == b"prefer")
-    return prefer, header(scope, b"idempotency-key")
+    """Every `Prefer` header, joined, and the first `Idempotency-Key`, from the raw headers
+    (without building Starlette's `Headers`)."""
+    return header_list(scope, b"prefer"), header(scope, b"idempotency-key")
 
 
 async def _finished(service: JobService, job: JobRow) -> Response:

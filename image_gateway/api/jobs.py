@@ -13,10 +13,10 @@ from typing import Annotated, Any
 import orjson
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response, StreamingResponse
-from starlette.requests import ClientDisconnect
 
-from image_gateway.api.answer import client_left_first
+from image_gateway.api.answer import unless_client_leaves
 from image_gateway.api.deps import ClientDep, JobServiceDep, SettingsDep
+from image_gateway.api.middleware import header_list
 from image_gateway.api.openapi import error_responses
 from image_gateway.errors import InvalidRequest, NotFound
 from image_gateway.jobs.pacing import (
@@ -102,16 +102,12 @@ async def get_job(
     ends, or after N seconds as it is then; a client that leaves meanwhile ends the wait."""
     job = await service.get(job_id, client)
     headers = {}
-    prefer = ", ".join(request.headers.getlist("prefer"))
+    prefer = header_list(request.scope, b"prefer")
     wait = preferred_wait(prefer) if prefer else None
     if wait is not None:
         headers["Preference-Applied"] = f"wait={wait}"
-        if wait > 0 and not job.terminal:
-            watching = asyncio.create_task(service.watch(job, client, wait))
-            if await client_left_first(watching, request.receive):
-                watching.cancel()  # nothing held for a client that is gone (logged as 499)
-                raise ClientDisconnect()
-            job = watching.result()
+        if wait > 0 and not job.terminal:  # a client that leaves meanwhile is logged as 499
+            job = await unless_client_leaves(service.watch(job, client, wait), request.receive)
     headers |= retry_after_header(job, time.time())
     return _json(await service.view(job), headers=headers)
 

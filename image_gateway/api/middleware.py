@@ -155,6 +155,13 @@ def header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
+def header_list(scope: Scope, name: bytes) -> str:
+    """Every value of header `name` in the request, joined with ", " (a list-based field sent
+    on several lines is one list, RFC 9110 section 5.3; Starlette's `Headers.get` reads only the
+    first); "" when none was sent."""
+    return ", ".join(v.decode("latin-1") for n, v in scope["headers"] if n == name)
+
+
 def _client_request_id(scope: Scope) -> str | None:
     text = header(scope, b"x-request-id")
     return text if text is not None and REQUEST_ID_RE.match(text) else None

@@ -244,10 +244,11 @@ class JobService:
         job = await self.store.get(job_id)
         if job is None:
             return None
-        polls = iter([poll * 1.5**i for i in range(6)])
 
         def pace(_job: JobRow) -> float:
-            return min(next(polls, 1.0), 1.0)
+            nonlocal poll
+            wait, poll = poll, min(poll * 1.5, 1.0)
+            return wait
 
         job = await self._watch(job, seconds, None, pace)
         return job if job.terminal else None

@@ -62,7 +62,7 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, partial
 from typing import Any
 
 import orjson
@@ -212,18 +212,14 @@ class SyncProvider(Provider[C]):
         streaming = self.streaming(task, spec)
 
         async def send(headers: dict[str, str]) -> UpstreamResponse | UpstreamStream:
-            if streaming:
-                return await self.http.open_stream(
-                    "POST",
-                    request.url,
-                    provider=self.name,
-                    headers=headers,
-                    json=request.json,
-                    form=request.form,
-                    content=request.content,
-                    read_timeout=self.submit_read_timeout,
-                )
-            return await self.http.request(
+            # A 2xx's base64 decoded as it arrives (issue 16); an error answer read whole.
+            reader = b64_answer.StreamedAnswer if self.b64_views else None
+            call = (
+                self.http.open_stream
+                if streaming
+                else partial(self.http.request, answer_reader=reader)
+            )
+            return await call(
                 "POST",
                 request.url,
                 provider=self.name,
@@ -232,8 +228,6 @@ class SyncProvider(Provider[C]):
                 form=request.form,
                 content=request.content,
                 read_timeout=self.submit_read_timeout,
-                # A 2xx's base64 decoded as it arrives (issue 16); an error answer read whole.
-                answer_reader=b64_answer.StreamedAnswer if self.b64_views else None,
             )
 
         async def submit() -> UpstreamResponse | UpstreamStream:
